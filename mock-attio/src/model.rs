@@ -1,0 +1,328 @@
+//! The mock's data model: OAuth apps, issued credentials, workspaces and their CRM data.
+//!
+//! Everything lives in one [`World`] behind a mutex (see `lib.rs`). Shapes follow Attio's
+//! OpenAPI spec (`shared/reference/attio-openapi.yaml`): composite ids, typed value arrays,
+//! nanosecond timestamps.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::clock::Clock;
+
+/// How `/oauth/token` issues tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenStyle {
+    /// Attio's documented REST-app behaviour: `{"access_token","token_type"}`, never expires.
+    LongLived,
+    /// The style some seed documents describe: `expires_in` plus a rotating `refresh_token`.
+    Expiring,
+}
+
+/// An OAuth app registered at "build.attio.com".
+#[derive(Debug, Clone)]
+pub struct App {
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_uris: Vec<String>,
+    /// The scopes configured on the app; every token it obtains carries exactly these.
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub access_level: &'static str,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Attribute {
+    pub id: Uuid,
+    pub title: String,
+    pub api_slug: String,
+    /// Attio's `attribute_type`, e.g. `text`, `email-address`, `record-reference`.
+    pub kind: String,
+    pub is_multiselect: bool,
+    pub is_unique: bool,
+    pub is_required: bool,
+    pub is_system: bool,
+    /// Titles of the options (`select`) or statuses (`status`).
+    pub options: Vec<String>,
+    /// For `record-reference`: the slugs of objects it may point at.
+    pub targets: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub id: Uuid,
+    pub api_slug: String,
+    pub singular_noun: String,
+    pub plural_noun: String,
+    pub created_at: i64,
+    pub attributes: Vec<Attribute>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub id: Uuid,
+    pub object_id: Uuid,
+    pub created_at: i64,
+    /// attribute slug → array of typed value objects (as Attio returns them).
+    pub values: BTreeMap<String, Vec<Value>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct List {
+    pub id: Uuid,
+    pub api_slug: String,
+    pub name: String,
+    pub parent_object: String,
+    pub created_at: i64,
+    pub attributes: Vec<Attribute>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: Uuid,
+    pub list_id: Uuid,
+    pub parent_record_id: Uuid,
+    pub parent_object: String,
+    pub created_at: i64,
+    pub values: BTreeMap<String, Vec<Value>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Note {
+    pub id: Uuid,
+    pub parent_object: String,
+    pub parent_record_id: Uuid,
+    pub title: String,
+    pub content: String,
+    pub created_by: Value,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub id: Uuid,
+    pub content: String,
+    pub deadline_at: Option<String>,
+    pub is_completed: bool,
+    /// `{target_object_id, target_record_id}` pairs.
+    pub linked_records: Vec<(Uuid, Uuid)>,
+    pub assignees: Vec<Uuid>,
+    pub created_by: Value,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub members: Vec<Member>,
+    pub objects: Vec<Object>,
+    pub records: Vec<Record>,
+    pub lists: Vec<List>,
+    pub entries: Vec<Entry>,
+    pub notes: Vec<Note>,
+    pub tasks: Vec<Task>,
+}
+
+impl Workspace {
+    pub fn object(&self, slug_or_id: &str) -> Option<&Object> {
+        self.objects.iter().find(|o| o.api_slug == slug_or_id || o.id.to_string() == slug_or_id)
+    }
+
+    pub fn object_by_id(&self, id: Uuid) -> Option<&Object> {
+        self.objects.iter().find(|o| o.id == id)
+    }
+
+    pub fn list(&self, slug_or_id: &str) -> Option<&List> {
+        self.lists.iter().find(|l| l.api_slug == slug_or_id || l.id.to_string() == slug_or_id)
+    }
+
+    pub fn member(&self, id: Uuid) -> Option<&Member> {
+        self.members.iter().find(|m| m.id == id)
+    }
+}
+
+/// A token `/oauth/token` handed out.
+#[derive(Debug, Clone)]
+pub struct AccessGrant {
+    pub workspace_id: Uuid,
+    pub member_id: Uuid,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub issued_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct RefreshGrant {
+    pub workspace_id: Uuid,
+    pub member_id: Uuid,
+    pub client_id: String,
+    pub used: bool,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct PendingCode {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub workspace_id: Uuid,
+    pub member_id: Uuid,
+    pub code_challenge: Option<String>,
+    pub expires_at: i64,
+    pub used: bool,
+}
+
+/// What a test can switch at run time (also settable from the command line).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub token_style: TokenStyle,
+    /// Lifetime of access tokens in the `expiring` style.
+    pub access_token_ttl_secs: i64,
+    /// Require PKCE S256 at `/authorize` and verify it at `/oauth/token`.
+    pub require_pkce: bool,
+    /// Approve every `/authorize` request at once as this member (no page).
+    pub auto_approve_member: Option<Uuid>,
+    /// Lifetime of authorization codes.
+    pub code_ttl_secs: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            token_style: TokenStyle::LongLived,
+            access_token_ttl_secs: 3600,
+            require_pkce: false,
+            auto_approve_member: None,
+            code_ttl_secs: 600,
+        }
+    }
+}
+
+/// Injected failures, consumed request by request.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// The next `count` requests (outside `/__mock`) answer with `status`.
+    pub fail_next: Option<FailNext>,
+    /// Every request (outside `/__mock`) waits this long before being handled.
+    pub delay_ms: u64,
+}
+
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct FailNext {
+    pub status: u16,
+    pub count: u32,
+    /// `http-date` (Attio's documented form) or `seconds`.
+    #[serde(default)]
+    pub retry_after: RetryAfterStyle,
+    /// Only requests whose path starts with this are affected (default: all).
+    #[serde(default)]
+    pub path_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RetryAfterStyle {
+    #[default]
+    HttpDate,
+    Seconds,
+}
+
+/// One request as the mock received it, for tests that assert what the gateway sent.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LoggedRequest {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub authorization: Option<String>,
+    pub content_type: Option<String>,
+    pub body: String,
+}
+
+/// The whole mock: apps, credentials, workspaces, knobs.
+#[derive(Debug)]
+pub struct World {
+    /// The origin the mock is reachable at (for `web_url`s and the index page).
+    pub base_url: String,
+    pub clock: Clock,
+    pub settings: Settings,
+    pub faults: Faults,
+    pub apps: Vec<App>,
+    pub workspaces: Vec<Workspace>,
+    pub access_tokens: HashMap<String, AccessGrant>,
+    pub refresh_tokens: HashMap<String, RefreshGrant>,
+    pub codes: HashMap<String, PendingCode>,
+    pub log: Vec<LoggedRequest>,
+}
+
+/// Most requests kept in the log; older ones are dropped.
+pub const LOG_CAPACITY: usize = 1000;
+
+impl World {
+    pub fn app(&self, client_id: &str) -> Option<&App> {
+        self.apps.iter().find(|a| a.client_id == client_id)
+    }
+
+    pub fn workspace(&self, id: Uuid) -> Option<&Workspace> {
+        self.workspaces.iter().find(|w| w.id == id)
+    }
+
+    pub fn workspace_mut(&mut self, id: Uuid) -> Option<&mut Workspace> {
+        self.workspaces.iter_mut().find(|w| w.id == id)
+    }
+
+    /// Which workspace a member belongs to.
+    pub fn workspace_of_member(&self, member: Uuid) -> Option<&Workspace> {
+        self.workspaces.iter().find(|w| w.member(member).is_some())
+    }
+
+    /// The live grant behind an access token, if it is neither revoked nor expired.
+    pub fn live_grant(&self, token: &str) -> Option<&AccessGrant> {
+        let now = self.clock.now();
+        self.access_tokens
+            .get(token)
+            .filter(|g| !g.revoked && g.expires_at.is_none_or(|exp| exp > now))
+    }
+
+    pub fn record_request(&mut self, entry: LoggedRequest) {
+        if self.log.len() >= LOG_CAPACITY {
+            self.log.remove(0);
+        }
+        self.log.push(entry);
+    }
+}
+
+/// A fresh opaque credential: 32 random bytes, hex. The prefix only helps a human reading logs.
+pub fn random_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    // The mock runs on a host with an OS RNG; failure here means a broken machine.
+    getrandom::getrandom(&mut bytes).unwrap_or_else(|e| panic!("OS random source failed: {e}"));
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}{hex}")
+}
+
+/// The JSON Attio returns for a workspace member.
+pub fn member_json(workspace: Uuid, m: &Member, clock: &Clock) -> Value {
+    json!({
+        "id": {"workspace_id": workspace, "workspace_member_id": m.id},
+        "first_name": m.first_name,
+        "last_name": m.last_name,
+        "avatar_url": null,
+        "email_address": m.email,
+        "created_at": clock.format(m.created_at),
+        "access_level": m.access_level,
+    })
+}
