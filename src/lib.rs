@@ -1,1 +1,51 @@
-//! placeholder
+//! # attio-gateway
+//!
+//! A self-hostable Cloudflare Worker between AI agents and the Attio CRM. It connects a person's
+//! Attio workspace with OAuth, keeps their Attio token encrypted, acts as an OAuth 2.1
+//! authorization server for MCP clients, and serves a remote MCP endpoint and a REST proxy.
+//!
+//! ## Layout: a pure core behind a thin edge
+//!
+//! ```text
+//!   workerd ──► edge (wasm32 only: the one module that names `worker`)
+//!                 │  converts worker::Request ⇄ http::Request<Vec<u8>>, reads Env,
+//!                 │  implements the core's traits over Fetch / KV / Durable Objects
+//!                 ▼
+//!               app::handle(request, &Deps) ──► routes::*  ──► attio (request building,
+//!                 (pure; runs on the host in tests)            response parsing), config, …
+//! ```
+//!
+//! Core modules know nothing of workers-rs; effects come in through small traits
+//! ([`config::SettingsSource`], [`http::HttpClient`]), so `cargo test` on the host covers
+//! the behaviour, and a core module that tried to import `worker` would not compile there.
+//!
+//! - [`app`]: the router and the dependencies handlers receive.
+//! - [`routes`]: one file per route family (health, landing page, test-only diagnostics).
+//! - [`config`]: every setting and binding the worker reads, validated.
+//! - [`http`]: request/response types, the outbound client trait, response builders.
+//! - [`error`]: the application error and its mapping to responses (the one place).
+//! - [`attio`]: Attio's REST API: requests, responses, errors.
+//! - [`transitions`]: the protocol of the Durable Object that makes one-time transitions atomic.
+//! - [`secret`]: secret newtypes (redacted `Debug`, constant-time equality).
+//! - `edge` (wasm32 only): the `#[event(fetch)]` entry point and trait implementations.
+//!
+//! `docs/architecture.md` follows a request from edge to core; `docs/storage-schema.md` lists
+//! every stored record.
+
+pub mod app;
+pub mod attio;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod routes;
+pub mod secret;
+pub mod transitions;
+
+#[cfg(target_arch = "wasm32")]
+mod edge;
+
+#[cfg(test)]
+mod testing;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,147 @@
+//! Talking to Attio's REST API: building requests (pure), sending them through an
+//! [`HttpClient`], and turning responses into values or an [`AttioError`].
+//!
+//! Attio conventions (`shared/reference/attio-api.md` §2): JSON bodies, `{"data": …}` envelopes
+//! (except `/v2/self`), errors as `{"status_code","type","code","message"}`, and 429 with a
+//! `Retry-After` HTTP-date.
+
+pub mod identity;
+
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use http::{Method, StatusCode};
+use url::Url;
+
+use crate::http::{HttpClient, Request, Response, TransportError};
+use crate::secret::AttioAccessToken;
+
+/// Attio's REST API at a configured base URL.
+#[derive(Debug, Clone)]
+pub struct AttioApi {
+    base: Url,
+}
+
+/// Attio's error envelope, as far as we rely on it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct AttioErrorBody {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AttioError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// 429: `retry_after` is Attio's header value (an HTTP-date, or seconds).
+    #[error("Attio rate limit reached")]
+    RateLimited { retry_after: Option<String> },
+    /// 401: the token is missing, revoked or expired.
+    #[error("Attio rejected the access token")]
+    Unauthorized,
+    #[error("Attio answered {status}: {}", body.message.as_deref().unwrap_or("no message"))]
+    Status { status: u16, body: AttioErrorBody },
+    #[error("Attio's response could not be read: {0}")]
+    Decode(String),
+}
+
+impl AttioApi {
+    pub fn new(base: Url) -> Self {
+        Self { base }
+    }
+
+    /// `{base}/v2/{path}`. `path` is a fixed route of ours (never caller input), so joining
+    /// cannot escape the `/v2/` prefix.
+    fn url(&self, path: &str) -> String {
+        format!("{}/v2/{}", self.base.as_str().trim_end_matches('/'), path.trim_start_matches('/'))
+    }
+
+    /// A request with the bearer token and JSON headers.
+    pub fn request(&self, method: Method, path: &str, token: &AttioAccessToken, body: Option<Vec<u8>>) -> Request {
+        let has_body = body.is_some();
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(self.url(path))
+            .header(ACCEPT, "application/json")
+            .header(AUTHORIZATION, format!("Bearer {}", token.expose_secret()));
+        if has_body {
+            builder = builder.header(CONTENT_TYPE, "application/json");
+        }
+        // Only fails on an invalid URI or header, which a configured base URL and a token of
+        // printable characters cannot produce; an empty request then fails upstream cleanly.
+        builder.body(body.unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// Sends a request and returns the body of a 2xx answer.
+    pub async fn send(&self, http: &impl HttpClient, request: Request) -> Result<Vec<u8>, AttioError> {
+        let response = http.send(request).await?;
+        check_status(response)
+    }
+}
+
+/// Maps a non-2xx Attio response to an [`AttioError`].
+pub fn check_status(response: Response) -> Result<Vec<u8>, AttioError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response.into_body());
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_string);
+        return Err(AttioError::RateLimited { retry_after });
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        return Err(AttioError::Unauthorized);
+    }
+    let body = serde_json::from_slice::<AttioErrorBody>(response.body()).unwrap_or(AttioErrorBody {
+        code: None,
+        kind: None,
+        message: None,
+    });
+    Err(AttioError::Status { status: status.as_u16(), body })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_stay_under_v2_and_carry_the_token() {
+        let api = AttioApi::new(Url::parse("https://api.attio.com").unwrap());
+        let token = AttioAccessToken::new("tok".into());
+        let req = api.request(Method::GET, "self", &token, None);
+        assert_eq!(req.uri(), "https://api.attio.com/v2/self");
+        assert_eq!(req.headers()[AUTHORIZATION], "Bearer tok");
+        assert!(req.headers().get(CONTENT_TYPE).is_none());
+
+        let api = AttioApi::new(crate::config::parse_base_url("http://127.0.0.1:9/prefix/").unwrap());
+        assert_eq!(api.request(Method::POST, "/objects", &token, Some(vec![])).uri(), "http://127.0.0.1:9/prefix/v2/objects");
+    }
+
+    #[test]
+    fn statuses_map_to_errors() {
+        let resp = |status: u16, body: &str| {
+            let mut r = http::Response::new(body.as_bytes().to_vec());
+            *r.status_mut() = StatusCode::from_u16(status).unwrap();
+            r
+        };
+        assert_eq!(check_status(resp(200, "{}")).unwrap(), b"{}");
+        assert_eq!(check_status(resp(401, "")).unwrap_err(), AttioError::Unauthorized);
+        let mut limited = resp(429, "");
+        limited.headers_mut().insert(RETRY_AFTER, "Tue, 23 May 2023 14:42:01 GMT".parse().unwrap());
+        assert_eq!(
+            check_status(limited).unwrap_err(),
+            AttioError::RateLimited { retry_after: Some("Tue, 23 May 2023 14:42:01 GMT".into()) }
+        );
+        let not_found = check_status(resp(404, r#"{"status_code":404,"type":"invalid_request_error","code":"not_found","message":"Nope."}"#));
+        match not_found.unwrap_err() {
+            AttioError::Status { status: 404, body } => {
+                assert_eq!(body.code.as_deref(), Some("not_found"));
+                assert_eq!(body.message.as_deref(), Some("Nope."));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(check_status(resp(502, "<html>")).unwrap_err(), AttioError::Status { status: 502, .. }));
+    }
+}

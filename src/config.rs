@@ -1,0 +1,484 @@
+//! The gateway's configuration: every setting it reads, validated into a [`Config`].
+//!
+//! Settings arrive as Worker vars (non-secret, in `wrangler.toml`) and secrets
+//! (`wrangler secret put`). Validation reports *which* setting is missing or malformed and why,
+//! never its value, so `/health` and error responses are safe to show anyone.
+//!
+//! [`SETTINGS`] is the single list of what the worker reads; `.dev.vars.example`, `wrangler.toml`
+//! and the README document the same names.
+
+use base64::Engine;
+use url::Url;
+
+use crate::secret::{AttioAccessToken, ClientSecret, KeyMaterial};
+
+/// Where a setting comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SettingKind {
+    /// A plain `[vars]` entry: not secret, may be shown.
+    Var,
+    /// A `wrangler secret put` value: never shown.
+    Secret,
+}
+
+/// One setting the worker reads.
+#[derive(Debug, Clone, Copy)]
+pub struct SettingSpec {
+    pub name: &'static str,
+    pub kind: SettingKind,
+    /// `None`: optional. `Some(None)`: required. `Some(Some(v))`: defaults to `v` when unset.
+    pub required: Requirement,
+    pub description: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requirement {
+    Required,
+    Optional,
+    Default(&'static str),
+}
+
+pub const ATTIO_APP_BASE_URL: &str = "ATTIO_APP_BASE_URL";
+pub const ATTIO_API_BASE_URL: &str = "ATTIO_API_BASE_URL";
+pub const ATTIO_CLIENT_ID: &str = "ATTIO_CLIENT_ID";
+pub const ATTIO_CLIENT_SECRET: &str = "ATTIO_CLIENT_SECRET";
+pub const VAULT_KEYS: &str = "VAULT_KEYS";
+pub const SIGNING_KEY: &str = "SIGNING_KEY";
+pub const INSECURE_TEST_MODE: &str = "INSECURE_TEST_MODE";
+pub const TEST_ATTIO_TOKEN: &str = "TEST_ATTIO_TOKEN";
+
+/// Every setting the worker reads, in the order `/health` lists them.
+pub const SETTINGS: &[SettingSpec] = &[
+    SettingSpec {
+        name: ATTIO_APP_BASE_URL,
+        kind: SettingKind::Var,
+        required: Requirement::Default("https://app.attio.com"),
+        description: "Origin of Attio's app host (OAuth authorize and token endpoints).",
+    },
+    SettingSpec {
+        name: ATTIO_API_BASE_URL,
+        kind: SettingKind::Var,
+        required: Requirement::Default("https://api.attio.com"),
+        description: "Origin of Attio's REST API.",
+    },
+    SettingSpec {
+        name: ATTIO_CLIENT_ID,
+        kind: SettingKind::Secret,
+        required: Requirement::Required,
+        description: "Client ID of your Attio OAuth app (build.attio.com).",
+    },
+    SettingSpec {
+        name: ATTIO_CLIENT_SECRET,
+        kind: SettingKind::Secret,
+        required: Requirement::Required,
+        description: "Client secret of your Attio OAuth app.",
+    },
+    SettingSpec {
+        name: VAULT_KEYS,
+        kind: SettingKind::Secret,
+        required: Requirement::Required,
+        description: "Keys that encrypt stored Attio tokens: `kid:base64url(32 bytes)`, comma-separated, \
+                      newest first (older keys only decrypt, for rotation).",
+    },
+    SettingSpec {
+        name: SIGNING_KEY,
+        kind: SettingKind::Secret,
+        required: Requirement::Required,
+        description: "32 bytes, base64url: keys the hashes of issued tokens and signs cookies.",
+    },
+    SettingSpec {
+        name: INSECURE_TEST_MODE,
+        kind: SettingKind::Var,
+        required: Requirement::Optional,
+        description: "Tests only. `1` enables test-only routes, and only while both Attio base URLs \
+                      are loopback, so it is inert in any real deploy.",
+    },
+    SettingSpec {
+        name: TEST_ATTIO_TOKEN,
+        kind: SettingKind::Secret,
+        required: Requirement::Optional,
+        description: "Tests only: an Attio token the test-only diagnostics route uses.",
+    },
+];
+
+/// A binding the worker needs (declared in `wrangler.toml`).
+#[derive(Debug, Clone, Copy)]
+pub struct BindingSpec {
+    pub name: &'static str,
+    /// `kv_namespace` or `durable_object_namespace`.
+    pub kind: &'static str,
+    pub purpose: &'static str,
+}
+
+pub const KV_BINDING: &str = "GATEWAY_KV";
+pub const TRANSITIONS_BINDING: &str = "TRANSITIONS";
+
+/// Every binding the worker uses.
+pub const BINDINGS: &[BindingSpec] = &[
+    BindingSpec {
+        name: KV_BINDING,
+        kind: "kv_namespace",
+        purpose: "Read-mostly records: the encrypted token vault, client registrations.",
+    },
+    BindingSpec {
+        name: TRANSITIONS_BINDING,
+        kind: "durable_object_namespace",
+        purpose: "Strongly consistent one-time transitions (OAuth state, codes, refresh rotation).",
+    },
+];
+
+/// Reads raw settings by name (the edge implements it over the Worker `Env`).
+pub trait SettingsSource {
+    /// The value of a var or secret; `None` when unset.
+    fn get(&self, name: &str) -> Option<String>;
+
+    /// Whether a binding from [`BINDINGS`] exists in this deployment.
+    fn binding_present(&self, name: &str) -> bool;
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub attio_app_base: Url,
+    pub attio_api_base: Url,
+    pub attio_client_id: String,
+    pub attio_client_secret: ClientSecret,
+    pub vault_keys: VaultKeys,
+    pub signing_key: KeyMaterial,
+    /// Present only when test mode is asked for *and* Attio is on loopback.
+    pub test_mode: Option<TestMode>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TestMode {
+    pub attio_token: Option<AttioAccessToken>,
+}
+
+/// Versioned encryption keys: the first encrypts, all decrypt.
+#[derive(Debug, Clone)]
+pub struct VaultKeys {
+    keys: Vec<(String, KeyMaterial)>,
+}
+
+impl VaultKeys {
+    /// The key new ciphertexts are sealed with, and its id.
+    pub fn active(&self) -> (&str, &KeyMaterial) {
+        let (kid, key) = &self.keys[0];
+        (kid, key)
+    }
+
+    /// The key with this id, for opening older ciphertexts.
+    pub fn get(&self, kid: &str) -> Option<&KeyMaterial> {
+        self.keys.iter().find(|(k, _)| k == kid).map(|(_, key)| key)
+    }
+}
+
+/// How one setting looks, for `/health`. Never carries a secret's value.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SettingStatus {
+    pub name: &'static str,
+    pub kind: SettingKind,
+    pub state: SettingState,
+    /// What is wrong, in words that never include the value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+    /// The value, for vars only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SettingState {
+    Present,
+    Default,
+    Missing,
+    Malformed,
+    /// Set, but has no effect (e.g. test mode with a non-loopback Attio).
+    Ignored,
+    Unset,
+}
+
+/// Why the configuration is unusable: one line per bad setting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the gateway is not configured: {}", problems.join("; "))]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+/// The outcome of reading every setting.
+#[derive(Debug)]
+pub struct ConfigReport {
+    pub settings: Vec<SettingStatus>,
+    pub config: Result<Config, ConfigError>,
+}
+
+impl Config {
+    /// Validates every setting; on failure, lists each problem.
+    pub fn load(src: &impl SettingsSource) -> Result<Config, ConfigError> {
+        ConfigReport::inspect(src).config
+    }
+}
+
+/// Reads one setting, applying its default, and records its status.
+struct Reader<'a, S> {
+    src: &'a S,
+    statuses: Vec<SettingStatus>,
+}
+
+impl<S: SettingsSource> Reader<'_, S> {
+    fn spec(name: &str) -> &'static SettingSpec {
+        SETTINGS.iter().find(|s| s.name == name).unwrap_or(&SETTINGS[0])
+    }
+
+    /// The raw value (or default) handed to `parse`; a parse error marks it malformed.
+    fn read<T>(&mut self, name: &'static str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        let spec = Self::spec(name);
+        let raw = self.src.get(name).filter(|v| !v.trim().is_empty());
+        let (value, state) = match (raw, spec.required) {
+            (Some(v), _) => (v, SettingState::Present),
+            (None, Requirement::Default(d)) => (d.to_string(), SettingState::Default),
+            (None, Requirement::Required) => {
+                let how = match spec.kind {
+                    SettingKind::Secret => format!("set it with `wrangler secret put {name}`"),
+                    SettingKind::Var => format!("set it under [vars] in wrangler.toml"),
+                };
+                self.push(spec, SettingState::Missing, Some(format!("{name} is missing: {how}")), None);
+                return None;
+            }
+            (None, Requirement::Optional) => {
+                self.push(spec, SettingState::Unset, None, None);
+                return None;
+            }
+        };
+        let shown = (spec.kind == SettingKind::Var).then(|| value.clone());
+        match parse(value.trim()) {
+            Ok(parsed) => {
+                self.push(spec, state, None, shown);
+                Some(parsed)
+            }
+            Err(why) => {
+                self.push(spec, SettingState::Malformed, Some(format!("{name} is malformed: {why}")), shown);
+                None
+            }
+        }
+    }
+
+    fn push(&mut self, spec: &SettingSpec, state: SettingState, problem: Option<String>, value: Option<String>) {
+        self.statuses.push(SettingStatus { name: spec.name, kind: spec.kind, state, problem, value });
+    }
+
+    fn status_mut(&mut self, name: &str) -> Option<&mut SettingStatus> {
+        self.statuses.iter_mut().find(|s| s.name == name)
+    }
+}
+
+impl ConfigReport {
+    /// Reads and validates every setting.
+    pub fn inspect(src: &impl SettingsSource) -> ConfigReport {
+        let mut r = Reader { src, statuses: Vec::new() };
+        let app = r.read(ATTIO_APP_BASE_URL, parse_base_url);
+        let api = r.read(ATTIO_API_BASE_URL, parse_base_url);
+        let client_id = r.read(ATTIO_CLIENT_ID, parse_client_id);
+        let client_secret = r.read(ATTIO_CLIENT_SECRET, |v| Ok(ClientSecret::new(v.to_string())));
+        let vault_keys = r.read(VAULT_KEYS, parse_vault_keys);
+        let signing_key = r.read(SIGNING_KEY, |v| parse_key(v).map(KeyMaterial::new));
+        let test_mode_asked = r.read(INSECURE_TEST_MODE, |v| match v {
+            "1" | "true" => Ok(true),
+            "0" | "false" => Ok(false),
+            _ => Err("use 1 to enable or leave it unset".into()),
+        });
+        let test_token = r.read(TEST_ATTIO_TOKEN, |v| Ok(AttioAccessToken::new(v.to_string())));
+
+        let on_loopback = matches!((&app, &api), (Some(a), Some(b)) if is_loopback(a) && is_loopback(b));
+        let test_mode = match test_mode_asked {
+            Some(true) if on_loopback => Some(TestMode { attio_token: test_token }),
+            Some(true) => {
+                if let Some(s) = r.status_mut(INSECURE_TEST_MODE) {
+                    s.state = SettingState::Ignored;
+                    s.problem = Some(format!(
+                        "{INSECURE_TEST_MODE} is ignored because the Attio base URLs are not loopback"
+                    ));
+                }
+                None
+            }
+            _ => None,
+        };
+
+        let problems: Vec<String> = r
+            .statuses
+            .iter()
+            .filter(|s| matches!(s.state, SettingState::Missing | SettingState::Malformed))
+            .filter_map(|s| s.problem.clone())
+            .collect();
+        let config = match (app, api, client_id, client_secret, vault_keys, signing_key) {
+            (Some(app), Some(api), Some(id), Some(secret), Some(keys), Some(signing)) if problems.is_empty() => {
+                Ok(Config {
+                    attio_app_base: app,
+                    attio_api_base: api,
+                    attio_client_id: id,
+                    attio_client_secret: secret,
+                    vault_keys: keys,
+                    signing_key: signing,
+                    test_mode,
+                })
+            }
+            _ => Err(ConfigError { problems }),
+        };
+        ConfigReport { settings: r.statuses, config }
+    }
+}
+
+/// An origin-like base URL: http(s), no credentials, query or fragment; `http` only for
+/// loopback (local tests and the demo). Returned without a trailing slash in the path.
+pub fn parse_base_url(raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw).map_err(|_| "not an absolute URL".to_string())?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => return Err("must use https (http is allowed only for loopback hosts)".into()),
+        _ => return Err("must be an http(s) URL".into()),
+    }
+    if url.host().is_none() {
+        return Err("has no host".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain credentials".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query or fragment".into());
+    }
+    let mut url = url;
+    let trimmed = url.path().trim_end_matches('/').to_string();
+    url.set_path(&trimmed);
+    Ok(url)
+}
+
+/// Whether a URL's host is on this machine (127.0.0.0/8, ::1, localhost).
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+fn parse_client_id(raw: &str) -> Result<String, String> {
+    if raw.len() > 200 || !raw.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("must be printable ASCII without spaces".into());
+    }
+    Ok(raw.to_string())
+}
+
+/// 32 bytes, base64 (url-safe or standard, padding optional).
+fn parse_key(raw: &str) -> Result<[u8; 32], String> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let unpadded = raw.trim_end_matches('=');
+    let bytes = URL_SAFE_NO_PAD
+        .decode(unpadded)
+        .or_else(|_| STANDARD_NO_PAD.decode(unpadded))
+        .map_err(|_| "not base64 (generate keys with scripts/generate-secrets)".to_string())?;
+    bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| format!("the key must be 32 bytes, this one is {} bytes", b.len()))
+}
+
+fn parse_vault_keys(raw: &str) -> Result<VaultKeys, String> {
+    let mut keys: Vec<(String, KeyMaterial)> = Vec::new();
+    for (i, entry) in raw.split(',').map(str::trim).enumerate() {
+        let n = i + 1;
+        let (kid, key) = entry
+            .split_once(':')
+            .ok_or_else(|| format!("entry {n} must look like `kid:base64key`"))?;
+        let kid_ok = !kid.is_empty()
+            && kid.len() <= 16
+            && kid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !kid_ok {
+            return Err(format!("entry {n}: the key id must be 1-16 characters of [A-Za-z0-9_-]"));
+        }
+        if keys.iter().any(|(k, _)| k == kid) {
+            return Err(format!("entry {n}: key id `{kid}` appears twice"));
+        }
+        let key = parse_key(key).map_err(|e| format!("entry {n}: {e}"))?;
+        keys.push((kid.to_string(), KeyMaterial::new(key)));
+    }
+    Ok(VaultKeys { keys })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{complete_settings as complete, MapSource, KEY_A};
+
+    #[test]
+    fn complete_settings_load_with_defaults() {
+        let cfg = Config::load(&MapSource::new(complete())).unwrap();
+        assert_eq!(cfg.attio_app_base.as_str(), "https://app.attio.com/");
+        assert_eq!(cfg.attio_api_base.host_str(), Some("api.attio.com"));
+        assert_eq!(cfg.vault_keys.active().0, "k2");
+        assert!(cfg.vault_keys.get("k1").is_some());
+        assert!(cfg.test_mode.is_none());
+    }
+
+    #[test]
+    fn missing_and_malformed_settings_are_named_never_shown() {
+        let mut m = complete();
+        m.remove(ATTIO_CLIENT_SECRET);
+        m.insert(SIGNING_KEY, "c2hvcnQ".into()); // "short": 5 bytes
+        m.insert(VAULT_KEYS, "k1:not-base64!!".into());
+        let err = Config::load(&MapSource::new(m.clone())).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("ATTIO_CLIENT_SECRET is missing"), "{text}");
+        assert!(text.contains("wrangler secret put ATTIO_CLIENT_SECRET"), "{text}");
+        assert!(text.contains("SIGNING_KEY is malformed: the key must be 32 bytes, this one is 5 bytes"), "{text}");
+        assert!(text.contains("VAULT_KEYS is malformed: entry 1"), "{text}");
+        for secret in ["c2hvcnQ", "not-base64", "client-123"] {
+            assert!(!text.contains(secret), "leaked {secret}: {text}");
+        }
+        let report = ConfigReport::inspect(&MapSource::new(m));
+        let json = serde_json::to_string(&report.settings).unwrap();
+        assert!(!json.contains("c2hvcnQ") && !json.contains("client-123"), "{json}");
+        assert!(json.contains("https://app.attio.com"), "vars may be shown: {json}");
+    }
+
+    #[test]
+    fn base_urls_are_validated() {
+        assert_eq!(parse_base_url("http://127.0.0.1:8790/").unwrap().as_str(), "http://127.0.0.1:8790/");
+        assert_eq!(parse_base_url("https://proxy.example/attio/").unwrap().path(), "/attio");
+        assert!(parse_base_url("http://api.attio.com").unwrap_err().contains("https"));
+        for bad in ["api.attio.com", "ftp://x.test", "https://u:p@x.test", "https://x.test/?a=1", "https://x.test/#f"] {
+            assert!(parse_base_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn vault_keys_reject_duplicates_and_bad_ids() {
+        assert!(parse_vault_keys(&format!("a:{KEY_A},a:{KEY_A}")).unwrap_err().contains("twice"));
+        assert!(parse_vault_keys(&format!("bad id:{KEY_A}")).is_err());
+        assert!(parse_vault_keys(KEY_A).is_err());
+    }
+
+    #[test]
+    fn test_mode_needs_loopback_attio() {
+        let mut m = complete();
+        m.insert(INSECURE_TEST_MODE, "1".into());
+        let report = ConfigReport::inspect(&MapSource::new(m.clone()));
+        assert!(report.config.unwrap().test_mode.is_none(), "inert against the real Attio");
+        let status = report.settings.iter().find(|s| s.name == INSECURE_TEST_MODE).unwrap();
+        assert_eq!(status.state, SettingState::Ignored);
+
+        m.insert(ATTIO_APP_BASE_URL, "http://127.0.0.1:9".into());
+        m.insert(ATTIO_API_BASE_URL, "http://localhost:9".into());
+        assert!(Config::load(&MapSource::new(m)).unwrap().test_mode.is_some());
+    }
+
+    #[test]
+    fn every_setting_is_listed_once() {
+        let mut names: Vec<_> = SETTINGS.iter().map(|s| s.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), SETTINGS.len());
+    }
+}

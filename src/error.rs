@@ -1,0 +1,119 @@
+//! The application error, and the one place errors become HTTP responses.
+//!
+//! Every variant maps to a status and a JSON body in the OAuth error shape
+//! (`{"error","error_description"}`, RFC 6749 §5.2). Descriptions name what is wrong but never
+//! carry a secret, an upstream body or a stack trace (security checklist H.46).
+
+use http::header::{ALLOW, RETRY_AFTER};
+use http::StatusCode;
+use serde_json::json;
+
+use crate::attio::AttioError;
+use crate::config::ConfigError;
+use crate::http::{json, set_header, Response, TransportError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("no route matches this request")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: &'static str },
+    #[error("request body too large")]
+    PayloadTooLarge { limit: usize },
+    #[error(transparent)]
+    Misconfigured(#[from] ConfigError),
+    #[error(transparent)]
+    Upstream(#[from] AttioError),
+}
+
+impl AppError {
+    pub fn into_response(self) -> Response {
+        match self {
+            AppError::NotFound => error(StatusCode::NOT_FOUND, "not_found", "No route matches this request."),
+            AppError::MethodNotAllowed { allow } => {
+                let mut resp = error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method_not_allowed",
+                    &format!("This route accepts: {allow}."),
+                );
+                set_header(&mut resp, ALLOW, allow);
+                resp
+            }
+            AppError::PayloadTooLarge { limit } => error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request",
+                &format!("The request body exceeds {limit} bytes."),
+            ),
+            AppError::Misconfigured(e) => json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({
+                    "error": "server_misconfigured",
+                    "error_description": format!("The gateway is not configured: {}. See GET /health.", e.problems.join("; ")),
+                    "problems": e.problems,
+                }),
+            ),
+            AppError::Upstream(e) => upstream(e),
+        }
+    }
+}
+
+fn error(status: StatusCode, code: &str, description: &str) -> Response {
+    json(status, &json!({"error": code, "error_description": description}))
+}
+
+fn upstream(e: AttioError) -> Response {
+    match e {
+        AttioError::RateLimited { retry_after } => {
+            let mut resp = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "upstream_rate_limited",
+                "Attio's rate limit was reached; retry after the time in Retry-After.",
+            );
+            if let Some(v) = retry_after {
+                set_header(&mut resp, RETRY_AFTER, &v);
+            }
+            resp
+        }
+        AttioError::Transport(TransportError::Timeout(_)) => {
+            error(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout", "Attio did not answer in time.")
+        }
+        AttioError::Transport(_) => error(StatusCode::BAD_GATEWAY, "upstream_unavailable", "Attio could not be reached."),
+        AttioError::Unauthorized => error(StatusCode::BAD_GATEWAY, "upstream_unauthorized", "Attio rejected the access token."),
+        AttioError::Status { status, body } => {
+            let detail = body.message.unwrap_or_else(|| "no message".into());
+            error(StatusCode::BAD_GATEWAY, "upstream_error", &format!("Attio answered {status}: {detail}"))
+        }
+        AttioError::Decode(_) => error(StatusCode::BAD_GATEWAY, "upstream_error", "Attio's response could not be read."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(resp: &Response) -> serde_json::Value {
+        serde_json::from_slice(resp.body()).unwrap()
+    }
+
+    #[test]
+    fn errors_have_protocol_shape_and_status() {
+        let r = AppError::NotFound.into_response();
+        assert_eq!(r.status(), 404);
+        assert_eq!(body(&r)["error"], "not_found");
+        assert!(crate::http::is_no_store(&r));
+
+        let r = AppError::MethodNotAllowed { allow: "GET, HEAD" }.into_response();
+        assert_eq!(r.status(), 405);
+        assert_eq!(r.headers()[ALLOW], "GET, HEAD");
+
+        let r = AppError::Misconfigured(ConfigError { problems: vec!["X is missing".into()] }).into_response();
+        assert_eq!(r.status(), 503);
+        assert_eq!(body(&r)["problems"][0], "X is missing");
+
+        let r = AppError::Upstream(AttioError::RateLimited { retry_after: Some("1".into()) }).into_response();
+        assert_eq!(r.status(), 429);
+        assert_eq!(r.headers()[RETRY_AFTER], "1");
+        let r = AppError::Upstream(AttioError::Transport(TransportError::Timeout(10))).into_response();
+        assert_eq!(r.status(), 504);
+    }
+}

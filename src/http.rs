@@ -1,0 +1,77 @@
+//! The core's HTTP vocabulary: plain `http` crate requests and responses with byte bodies,
+//! the [`HttpClient`] trait outbound calls go through, and response builders that apply the
+//! headers every response carries.
+//!
+//! The edge converts `worker::Request`/`Response` to and from these, so all routing and
+//! protocol logic runs (and is tested) on the host.
+
+use std::future::Future;
+
+use http::header::{HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use http::StatusCode;
+
+pub type Request = http::Request<Vec<u8>>;
+pub type Response = http::Response<Vec<u8>>;
+
+/// Why an outbound request produced no response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    #[error("the upstream did not answer within {0} ms")]
+    Timeout(u32),
+    #[error("the upstream could not be reached: {0}")]
+    Network(String),
+    #[error("the upstream response exceeded {0} bytes")]
+    TooLarge(usize),
+}
+
+/// Sends outbound requests (to Attio). Implementations must not follow redirects, so a
+/// bearer token can never be replayed to another origin (security checklist G.42).
+pub trait HttpClient {
+    fn send(&self, request: Request) -> impl Future<Output = Result<Response, TransportError>>;
+}
+
+/// Headers on every response: no sniffing, no referrer leaks, nothing cached by default
+/// (responses may carry tokens, and none of them is meant to be cached).
+const BASELINE_HEADERS: &[(&str, &str)] = &[
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("cache-control", "no-store"),
+];
+
+/// A response with a body, its content type and the baseline headers.
+pub fn response(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response {
+    let mut resp = http::Response::new(body);
+    *resp.status_mut() = status;
+    let headers = resp.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    for (name, value) in BASELINE_HEADERS {
+        headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+    }
+    resp
+}
+
+/// A JSON response. Serialising our own types cannot fail in practice; if it ever did, the
+/// client gets a 500 rather than a panic.
+pub fn json(status: StatusCode, value: &impl serde::Serialize) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => response(status, "application/json", body),
+        Err(_) => response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "application/json",
+            br#"{"error":"server_error"}"#.to_vec(),
+        ),
+    }
+}
+
+/// Sets a header from a value we built; values that are not valid header text are dropped
+/// rather than panicking.
+pub fn set_header(resp: &mut Response, name: HeaderName, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        resp.headers_mut().insert(name, v);
+    }
+}
+
+/// Whether a response may be cached (used by tests: token-bearing responses must not).
+pub fn is_no_store(resp: &Response) -> bool {
+    resp.headers().get(CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("no-store"))
+}

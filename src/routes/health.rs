@@ -1,0 +1,40 @@
+//! `GET /health`: whether the worker is configured, setting by setting, and whether its
+//! bindings exist. Safe to expose: secrets are reported as present/missing/malformed only.
+//! Answers 200 when the gateway can serve, 503 when it cannot.
+
+use http::StatusCode;
+use serde_json::json;
+
+use crate::config::{ConfigReport, SettingsSource, BINDINGS};
+use crate::http::{json, Response};
+
+pub fn report(settings: &impl SettingsSource) -> Response {
+    let report = ConfigReport::inspect(settings);
+    let bindings: Vec<_> = BINDINGS
+        .iter()
+        .map(|b| json!({"name": b.name, "kind": b.kind, "present": settings.binding_present(b.name)}))
+        .collect();
+    let bindings_ok = BINDINGS.iter().all(|b| settings.binding_present(b.name));
+    let configured = report.config.is_ok() && bindings_ok;
+    let mut problems = match &report.config {
+        Ok(_) => Vec::new(),
+        Err(e) => e.problems.clone(),
+    };
+    for b in BINDINGS.iter().filter(|b| !settings.binding_present(b.name)) {
+        problems.push(format!("the {} binding ({}) is missing: declare it in wrangler.toml", b.name, b.kind));
+    }
+    let test_mode = matches!(&report.config, Ok(c) if c.test_mode.is_some());
+    let status = if configured { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    json(
+        status,
+        &json!({
+            "status": if configured { "ok" } else { "misconfigured" },
+            "configured": configured,
+            "version": env!("CARGO_PKG_VERSION"),
+            "problems": problems,
+            "settings": report.settings,
+            "bindings": bindings,
+            "test_mode": test_mode,
+        }),
+    )
+}

@@ -1,0 +1,128 @@
+//! One-time transitions, made atomic by a Durable Object.
+//!
+//! KV is eventually consistent, so "use this value once" (OAuth `state`, authorization codes,
+//! refresh-token rotation) cannot be enforced there (security checklist §3). Instead each such
+//! value lives in a Durable Object, whose single-threaded execution makes check-and-update
+//! atomic. This module is the protocol and its rules; the edge's `Transitions` class only loads
+//! the entry, calls [`apply`], and stores the result.
+//!
+//! Expiry is enforced here, on read, against the time the object passes in; the object also
+//! sets an alarm to delete expired entries, but correctness never depends on that.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What a caller asks the object to do with one key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Command {
+    /// Store `value` unless a live entry already holds the key.
+    Insert { key: String, value: Value, expires_at_ms: u64 },
+    /// Return the live entry and delete it, so no second caller can have it.
+    Take { key: String },
+}
+
+impl Command {
+    pub fn key(&self) -> &str {
+        match self {
+            Command::Insert { key, .. } | Command::Take { key } => key,
+        }
+    }
+}
+
+/// A stored entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub value: Value,
+    pub expires_at_ms: u64,
+}
+
+impl Entry {
+    fn is_live(&self, now_ms: u64) -> bool {
+        now_ms < self.expires_at_ms
+    }
+}
+
+/// The answer to a [`Command`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Inserted,
+    AlreadyExists,
+    Taken { value: Value },
+    /// Never stored, already taken, or expired: indistinguishable on purpose.
+    Missing,
+}
+
+/// What the object must do to its storage after [`apply`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    None,
+    Put(Entry),
+    Delete,
+}
+
+/// Decides a command against the current entry at `now_ms`.
+pub fn apply(command: Command, current: Option<Entry>, now_ms: u64) -> (Outcome, Effect) {
+    let live = current.filter(|e| e.is_live(now_ms));
+    match (command, live) {
+        (Command::Insert { .. }, Some(_)) => (Outcome::AlreadyExists, Effect::None),
+        (Command::Insert { value, expires_at_ms, .. }, None) => {
+            if expires_at_ms <= now_ms {
+                // Already expired: storing it would be pointless.
+                return (Outcome::Inserted, Effect::None);
+            }
+            (Outcome::Inserted, Effect::Put(Entry { value, expires_at_ms }))
+        }
+        (Command::Take { .. }, Some(entry)) => (Outcome::Taken { value: entry.value }, Effect::Delete),
+        (Command::Take { .. }, None) => (Outcome::Missing, Effect::Delete),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn insert(v: i32, exp: u64) -> Command {
+        Command::Insert { key: "k".into(), value: json!(v), expires_at_ms: exp }
+    }
+
+    fn take() -> Command {
+        Command::Take { key: "k".into() }
+    }
+
+    #[test]
+    fn take_is_single_use() {
+        let (o, e) = apply(insert(1, 100), None, 0);
+        assert_eq!(o, Outcome::Inserted);
+        let Effect::Put(entry) = e else { panic!("{e:?}") };
+        let (o, e) = apply(take(), Some(entry), 50);
+        assert_eq!(o, Outcome::Taken { value: json!(1) });
+        assert_eq!(e, Effect::Delete);
+        // After the delete, a second take finds nothing.
+        assert_eq!(apply(take(), None, 51).0, Outcome::Missing);
+    }
+
+    #[test]
+    fn expired_entries_are_missing_and_replaceable() {
+        let old = Entry { value: json!(1), expires_at_ms: 100 };
+        assert_eq!(apply(take(), Some(old.clone()), 100).0, Outcome::Missing);
+        let (o, e) = apply(insert(2, 300), Some(old), 200);
+        assert_eq!(o, Outcome::Inserted);
+        assert_eq!(e, Effect::Put(Entry { value: json!(2), expires_at_ms: 300 }));
+    }
+
+    #[test]
+    fn live_entries_are_not_overwritten() {
+        let live = Entry { value: json!(1), expires_at_ms: 100 };
+        assert_eq!(apply(insert(2, 200), Some(live), 10), (Outcome::AlreadyExists, Effect::None));
+    }
+
+    #[test]
+    fn wire_format() {
+        let c: Command = serde_json::from_str(r#"{"op":"take","key":"abc"}"#).unwrap();
+        assert_eq!(c.key(), "abc");
+        assert_eq!(serde_json::to_string(&Outcome::Missing).unwrap(), r#"{"outcome":"missing"}"#);
+    }
+}
