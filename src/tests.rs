@@ -46,7 +46,7 @@ fn health_names_missing_settings_and_bindings() {
     assert_eq!(r.status(), 503);
     let problems = body(&r)["problems"].to_string();
     assert!(problems.contains("ATTIO_CLIENT_SECRET is missing"), "{problems}");
-    assert!(problems.contains("GATEWAY_KV binding is missing"), "{problems}");
+    assert!(problems.contains("the GATEWAY_KV binding (kv_namespace) is missing"), "{problems}");
 }
 
 #[test]
