@@ -16,8 +16,10 @@
 //! - [`oauth`]: the OAuth endpoints; [`rest`]: the REST API; [`values`]: value typing, filters.
 //! - [`admin`]: `/__mock/*` knobs for tests (faults, delays, token style, PKCE, clock, log).
 //! - [`MockAttio`]: run it in-process on a free port (tests) — or use the `mock-attio` binary.
+//! - [`client`]: a small blocking HTTP client for tests.
 
 pub mod admin;
+pub mod client;
 pub mod clock;
 pub mod error;
 pub mod model;

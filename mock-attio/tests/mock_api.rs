@@ -2,85 +2,14 @@
 
 use mock_attio::seed::{ACME_ADMIN_MEMBER_ID, ACME_WORKSPACE_ID, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET};
 use mock_attio::{MockAttio, Settings, TokenStyle};
+use mock_attio::client::{Reply, TestClient as Client};
 use serde_json::{json, Value};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 
-struct Client {
-    agent: ureq::Agent,
-    base: String,
-}
-
-struct Reply {
-    status: u16,
-    headers: ureq::http::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
-
-impl Client {
-    fn new(mock: &MockAttio) -> Self {
-        let agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
-        Self { agent, base: mock.base_url() }
-    }
-
-    fn finish(resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
-        let mut resp = resp.expect("request failed");
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp.body_mut().read_to_string().unwrap_or_default();
-        Reply { status, headers, body }
-    }
-
-    fn get(&self, path: &str, token: Option<&str>) -> Reply {
-        let mut req = self.agent.get(format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        Self::finish(req.call())
-    }
-
-    fn delete(&self, path: &str, token: &str) -> Reply {
-        Self::finish(self.agent.delete(format!("{}{path}", self.base)).header("authorization", format!("Bearer {token}")).call())
-    }
-
-    fn send_json(&self, method: &str, path: &str, token: Option<&str>, body: &Value) -> Reply {
-        let url = format!("{}{path}", self.base);
-        let mut req = match method {
-            "POST" => self.agent.post(url),
-            "PUT" => self.agent.put(url),
-            "PATCH" => self.agent.patch(url),
-            other => panic!("unsupported {other}"),
-        };
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        Self::finish(req.header("content-type", "application/json").send(body.to_string().as_bytes()))
-    }
-
-    fn form(&self, path: &str, pairs: &[(&str, &str)]) -> Reply {
-        let body = serde_urlencoded::to_string(pairs).unwrap();
-        Self::finish(
-            self.agent
-                .post(format!("{}{path}", self.base))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .send(body.as_bytes()),
-        )
-    }
-}
-
 fn start(settings: Settings) -> (MockAttio, Client) {
     let mock = MockAttio::start(vec![REDIRECT.into()], settings).unwrap();
-    let client = Client::new(&mock);
+    let client = Client::new(mock.base_url());
     (mock, client)
 }
 
@@ -253,11 +182,11 @@ fn introspect_and_revoke() {
     let token = mock.issue_token(ACME_ADMIN_MEMBER_ID).unwrap();
     let intro = c.form("/oauth/introspect", &[]);
     assert_eq!(intro.status, 401, "no token given");
-    let r = mock_post_bearer(&c, "/oauth/introspect", &token);
+    let r = c.post_bearer("/oauth/introspect", &token);
     assert_eq!(r.json()["workspace_slug"], "acme");
     assert_eq!(c.form("/oauth/revoke", &[]).status, 400);
     assert_eq!(c.form("/oauth/revoke", &[("token", &token)]).status, 204);
-    assert_eq!(mock_post_bearer(&c, "/oauth/introspect", &token).json(), json!({"active": false}));
+    assert_eq!(c.post_bearer("/oauth/introspect", &token).json(), json!({"active": false}));
     assert_eq!(c.get("/v2/self", Some(&token)).json(), json!({"active": false}));
     assert_eq!(c.get("/v2/self", Some("has space")).status, 400, "malformed token");
     assert_eq!(c.get("/v2/self", None).status, 401);
@@ -266,9 +195,6 @@ fn introspect_and_revoke() {
     assert_eq!(unauthorized.json()["type"], "auth_error");
 }
 
-fn mock_post_bearer(c: &Client, path: &str, token: &str) -> Reply {
-    Client::finish(c.agent.post(format!("{}{path}", c.base)).header("authorization", format!("Bearer {token}")).send_empty())
-}
 
 #[test]
 fn scopes_are_enforced_per_endpoint() {

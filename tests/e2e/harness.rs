@@ -1,0 +1,226 @@
+//! Starts the real built worker in workerd (`wrangler dev` serving the pre-built bundle) against
+//! a mock Attio on loopback, each with its own free ports and state directory, and tears the
+//! whole process group down on drop, even when the test panics.
+
+use std::fs::File;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub use mock_attio::client::TestClient;
+pub use mock_attio::seed::{ACME_ADMIN_MEMBER_ID, ACME_WORKSPACE_ID, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET};
+pub use mock_attio::{MockAttio, Settings as MockSettings};
+
+/// How long the worker may take to answer its first request.
+const READY_DEADLINE: Duration = Duration::from_secs(90);
+
+/// Throwaway key material for tests (32 bytes, base64url).
+pub const TEST_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Builds the worker bundle once per test run, unless the caller (scripts/test) already did
+/// and set `ATTIO_GATEWAY_PREBUILT=1`.
+pub fn ensure_built() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let status = Command::new("sh")
+            .arg(repo_root().join("scripts/build-worker"))
+            .current_dir(repo_root())
+            .status()
+            .expect("run scripts/build-worker");
+        assert!(status.success(), "scripts/build-worker failed");
+        assert!(repo_root().join("build/index.js").exists(), "no bundle at build/index.js");
+    });
+}
+
+/// A free TCP port on loopback (the listener is closed before the port is handed out).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A directory that is removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> Self {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("attio-gateway-{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        Self(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Settings a fully configured worker gets, pointing at `attio_base`.
+pub fn configured_vars(attio_base: &str) -> Vec<(String, String)> {
+    [
+        ("ATTIO_APP_BASE_URL", attio_base.to_string()),
+        ("ATTIO_API_BASE_URL", attio_base.to_string()),
+        ("ATTIO_CLIENT_ID", DEFAULT_CLIENT_ID.to_string()),
+        ("ATTIO_CLIENT_SECRET", DEFAULT_CLIENT_SECRET.to_string()),
+        ("VAULT_KEYS", format!("k1:{TEST_KEY}")),
+        ("SIGNING_KEY", TEST_KEY.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// The worker running in workerd.
+pub struct Worker {
+    child: Child,
+    pub port: u16,
+    pub client: TestClient,
+    log: PathBuf,
+    // Dropped after the process group is gone (field order).
+    _state: TempDir,
+}
+
+impl Worker {
+    /// Starts the worker with these vars (secrets are plain vars in local dev).
+    pub fn start(vars: &[(String, String)]) -> Worker {
+        ensure_built();
+        let state = TempDir::new("worker");
+        let (port, inspector) = (free_port(), free_port());
+        let log = state.path().join("wrangler.log");
+        let out = File::create(&log).expect("log file");
+        let err = out.try_clone().expect("log file");
+        let mut cmd = Command::new("node");
+        cmd.arg(repo_root().join("node_modules/wrangler/bin/wrangler.js"))
+            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--inspector-port", &inspector.to_string()])
+            .arg("--persist-to")
+            .arg(state.path().join("state"))
+            .args(["--show-interactive-dev-session=false", "--log-level", "warn"]);
+        for (k, v) in vars {
+            cmd.arg("--var").arg(format!("{k}:{v}"));
+        }
+        cmd.current_dir(repo_root())
+            .env("ATTIO_GATEWAY_PREBUILT", "1")
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            // Its own process group, so workerd (a grandchild) dies with it.
+            .process_group(0);
+        let child = cmd.spawn().expect("spawn wrangler dev (run npm ci first)");
+        let mut worker = Worker { child, port, client: TestClient::new(format!("http://127.0.0.1:{port}")), log, _state: state };
+        worker.wait_ready();
+        worker
+    }
+
+    fn wait_ready(&mut self) {
+        let started = Instant::now();
+        let addr = format!("127.0.0.1:{}", self.port);
+        while started.elapsed() < READY_DEADLINE {
+            // Listening is not enough: the first request may still wait for the bundle to load.
+            let listening = std::net::TcpStream::connect(&addr).is_ok();
+            if listening && self.client.try_request("GET", "/health", &[], None).is_ok() {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("wrangler dev exited ({status}) before it was ready; log:\n{}", self.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("worker not ready after {READY_DEADLINE:?}; log:\n{}", self.log_text());
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The process id of `wrangler dev`, which is also its process-group id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+}
+
+/// Signals a whole process group (no `unsafe`: the `kill` command does it).
+fn kill_group(pgid: u32, signal: &str) {
+    let _ = Command::new("kill").args([signal, "--", &format!("-{pgid}")]).stderr(Stdio::null()).status();
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let pgid = self.child.id();
+        kill_group(pgid, "-TERM");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Whatever is left of the group (workerd included) goes now.
+        kill_group(pgid, "-KILL");
+        let _ = self.child.wait();
+        // Grandchildren are reaped by init, a moment later: wait until the group is empty.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while group_alive(pgid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Whether any process of the group still exists.
+pub fn group_alive(pgid: u32) -> bool {
+    Command::new("kill")
+        .args(["-0", "--", &format!("-{pgid}")])
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// A mock Attio plus a worker configured against it (and its callback registered at the mock).
+pub struct Stack {
+    pub worker: Worker,
+    pub mock: MockAttio,
+}
+
+impl Stack {
+    /// A fully configured worker against a fresh mock; `extra` vars are added (or override).
+    pub fn start(extra: &[(&str, &str)]) -> Stack {
+        Self::with_mock(Self::mock(), extra)
+    }
+
+    pub fn mock() -> MockAttio {
+        MockAttio::start(Vec::new(), MockSettings::default()).expect("start mock Attio")
+    }
+
+    /// A fully configured worker against `mock`.
+    pub fn with_mock(mock: MockAttio, extra: &[(&str, &str)]) -> Stack {
+        let mut vars = configured_vars(&mock.base_url());
+        for (k, v) in extra {
+            vars.retain(|(name, _)| name != k);
+            vars.push((k.to_string(), v.to_string()));
+        }
+        let worker = Worker::start(&vars);
+        Stack { worker, mock }
+    }
+}
