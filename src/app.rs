@@ -22,7 +22,10 @@ pub struct Deps<'a, S, H> {
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Routes a request and turns any error into its protocol's error response.
-pub async fn handle<S: SettingsSource, H: HttpClient>(req: Request, deps: &Deps<'_, S, H>) -> Response {
+pub async fn handle<S: SettingsSource, H: HttpClient>(
+    req: Request,
+    deps: &Deps<'_, S, H>,
+) -> Response {
     let head = req.method() == Method::HEAD;
     let mut resp = match route(req, deps).await {
         Ok(resp) => resp,
@@ -34,9 +37,14 @@ pub async fn handle<S: SettingsSource, H: HttpClient>(req: Request, deps: &Deps<
     resp
 }
 
-async fn route<S: SettingsSource, H: HttpClient>(req: Request, deps: &Deps<'_, S, H>) -> Result<Response, AppError> {
+async fn route<S: SettingsSource, H: HttpClient>(
+    req: Request,
+    deps: &Deps<'_, S, H>,
+) -> Result<Response, AppError> {
     if req.body().len() > MAX_BODY_BYTES {
-        return Err(AppError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+        return Err(AppError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
     }
     let get = matches!(*req.method(), Method::GET | Method::HEAD);
     match req.uri().path() {

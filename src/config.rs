@@ -78,7 +78,8 @@ pub const SETTINGS: &[SettingSpec] = &[
         name: VAULT_KEYS,
         kind: SettingKind::Secret,
         required: Requirement::Required,
-        description: "Keys that encrypt stored Attio tokens: `kid:base64url(32 bytes)`, comma-separated, \
+        description:
+            "Keys that encrypt stored Attio tokens: `kid:base64url(32 bytes)`, comma-separated, \
                       newest first (older keys only decrypt, for rotation).",
     },
     SettingSpec {
@@ -91,7 +92,8 @@ pub const SETTINGS: &[SettingSpec] = &[
         name: INSECURE_TEST_MODE,
         kind: SettingKind::Var,
         required: Requirement::Optional,
-        description: "Tests only. `1` enables test-only routes, and only while both Attio base URLs \
+        description:
+            "Tests only. `1` enables test-only routes, and only while both Attio base URLs \
                       are loopback, so it is inert in any real deploy.",
     },
     SettingSpec {
@@ -229,11 +231,18 @@ struct Reader<'a, S> {
 
 impl<S: SettingsSource> Reader<'_, S> {
     fn spec(name: &str) -> &'static SettingSpec {
-        SETTINGS.iter().find(|s| s.name == name).unwrap_or(&SETTINGS[0])
+        SETTINGS
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or(&SETTINGS[0])
     }
 
     /// The raw value (or default) handed to `parse`; a parse error marks it malformed.
-    fn read<T>(&mut self, name: &'static str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+    fn read<T>(
+        &mut self,
+        name: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
         let spec = Self::spec(name);
         let raw = self.src.get(name).filter(|v| !v.trim().is_empty());
         let (value, state) = match (raw, spec.required) {
@@ -242,9 +251,14 @@ impl<S: SettingsSource> Reader<'_, S> {
             (None, Requirement::Required) => {
                 let how = match spec.kind {
                     SettingKind::Secret => format!("set it with `wrangler secret put {name}`"),
-                    SettingKind::Var => format!("set it under [vars] in wrangler.toml"),
+                    SettingKind::Var => "set it under [vars] in wrangler.toml".to_string(),
                 };
-                self.push(spec, SettingState::Missing, Some(format!("{name} is missing: {how}")), None);
+                self.push(
+                    spec,
+                    SettingState::Missing,
+                    Some(format!("{name} is missing: {how}")),
+                    None,
+                );
                 return None;
             }
             (None, Requirement::Optional) => {
@@ -259,14 +273,31 @@ impl<S: SettingsSource> Reader<'_, S> {
                 Some(parsed)
             }
             Err(why) => {
-                self.push(spec, SettingState::Malformed, Some(format!("{name} is malformed: {why}")), shown);
+                self.push(
+                    spec,
+                    SettingState::Malformed,
+                    Some(format!("{name} is malformed: {why}")),
+                    shown,
+                );
                 None
             }
         }
     }
 
-    fn push(&mut self, spec: &SettingSpec, state: SettingState, problem: Option<String>, value: Option<String>) {
-        self.statuses.push(SettingStatus { name: spec.name, kind: spec.kind, state, problem, value });
+    fn push(
+        &mut self,
+        spec: &SettingSpec,
+        state: SettingState,
+        problem: Option<String>,
+        value: Option<String>,
+    ) {
+        self.statuses.push(SettingStatus {
+            name: spec.name,
+            kind: spec.kind,
+            state,
+            problem,
+            value,
+        });
     }
 
     fn status_mut(&mut self, name: &str) -> Option<&mut SettingStatus> {
@@ -277,11 +308,16 @@ impl<S: SettingsSource> Reader<'_, S> {
 impl ConfigReport {
     /// Reads and validates every setting.
     pub fn inspect(src: &impl SettingsSource) -> ConfigReport {
-        let mut r = Reader { src, statuses: Vec::new() };
+        let mut r = Reader {
+            src,
+            statuses: Vec::new(),
+        };
         let app = r.read(ATTIO_APP_BASE_URL, parse_base_url);
         let api = r.read(ATTIO_API_BASE_URL, parse_base_url);
         let client_id = r.read(ATTIO_CLIENT_ID, parse_client_id);
-        let client_secret = r.read(ATTIO_CLIENT_SECRET, |v| Ok(ClientSecret::new(v.to_string())));
+        let client_secret = r.read(ATTIO_CLIENT_SECRET, |v| {
+            Ok(ClientSecret::new(v.to_string()))
+        });
         let vault_keys = r.read(VAULT_KEYS, parse_vault_keys);
         let signing_key = r.read(SIGNING_KEY, |v| parse_key(v).map(KeyMaterial::new));
         let test_mode_asked = r.read(INSECURE_TEST_MODE, |v| match v {
@@ -289,11 +325,16 @@ impl ConfigReport {
             "0" | "false" => Ok(false),
             _ => Err("use 1 to enable or leave it unset".into()),
         });
-        let test_token = r.read(TEST_ATTIO_TOKEN, |v| Ok(AttioAccessToken::new(v.to_string())));
+        let test_token = r.read(TEST_ATTIO_TOKEN, |v| {
+            Ok(AttioAccessToken::new(v.to_string()))
+        });
 
-        let on_loopback = matches!((&app, &api), (Some(a), Some(b)) if is_loopback(a) && is_loopback(b));
+        let on_loopback =
+            matches!((&app, &api), (Some(a), Some(b)) if is_loopback(a) && is_loopback(b));
         let test_mode = match test_mode_asked {
-            Some(true) if on_loopback => Some(TestMode { attio_token: test_token }),
+            Some(true) if on_loopback => Some(TestMode {
+                attio_token: test_token,
+            }),
             Some(true) => {
                 if let Some(s) = r.status_mut(INSECURE_TEST_MODE) {
                     s.state = SettingState::Ignored;
@@ -313,7 +354,9 @@ impl ConfigReport {
             .filter_map(|s| s.problem.clone())
             .collect();
         let config = match (app, api, client_id, client_secret, vault_keys, signing_key) {
-            (Some(app), Some(api), Some(id), Some(secret), Some(keys), Some(signing)) if problems.is_empty() => {
+            (Some(app), Some(api), Some(id), Some(secret), Some(keys), Some(signing))
+                if problems.is_empty() =>
+            {
                 Ok(Config {
                     attio_app_base: app,
                     attio_api_base: api,
@@ -326,7 +369,10 @@ impl ConfigReport {
             }
             _ => Err(ConfigError { problems }),
         };
-        ConfigReport { settings: r.statuses, config }
+        ConfigReport {
+            settings: r.statuses,
+            config,
+        }
     }
 }
 
@@ -394,9 +440,13 @@ fn parse_vault_keys(raw: &str) -> Result<VaultKeys, String> {
             .ok_or_else(|| format!("entry {n} must look like `kid:base64key`"))?;
         let kid_ok = !kid.is_empty()
             && kid.len() <= 16
-            && kid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && kid
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !kid_ok {
-            return Err(format!("entry {n}: the key id must be 1-16 characters of [A-Za-z0-9_-]"));
+            return Err(format!(
+                "entry {n}: the key id must be 1-16 characters of [A-Za-z0-9_-]"
+            ));
         }
         if keys.iter().any(|(k, _)| k == kid) {
             return Err(format!("entry {n}: key id `{kid}` appears twice"));
@@ -431,31 +481,63 @@ mod tests {
         let err = Config::load(&MapSource::new(m.clone())).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("ATTIO_CLIENT_SECRET is missing"), "{text}");
-        assert!(text.contains("wrangler secret put ATTIO_CLIENT_SECRET"), "{text}");
-        assert!(text.contains("SIGNING_KEY is malformed: the key must be 32 bytes, this one is 5 bytes"), "{text}");
+        assert!(
+            text.contains("wrangler secret put ATTIO_CLIENT_SECRET"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "SIGNING_KEY is malformed: the key must be 32 bytes, this one is 5 bytes"
+            ),
+            "{text}"
+        );
         assert!(text.contains("VAULT_KEYS is malformed: entry 1"), "{text}");
         for secret in ["c2hvcnQ", "not-base64", "client-123"] {
             assert!(!text.contains(secret), "leaked {secret}: {text}");
         }
         let report = ConfigReport::inspect(&MapSource::new(m));
         let json = serde_json::to_string(&report.settings).unwrap();
-        assert!(!json.contains("c2hvcnQ") && !json.contains("client-123"), "{json}");
-        assert!(json.contains("https://app.attio.com"), "vars may be shown: {json}");
+        assert!(
+            !json.contains("c2hvcnQ") && !json.contains("client-123"),
+            "{json}"
+        );
+        assert!(
+            json.contains("https://app.attio.com"),
+            "vars may be shown: {json}"
+        );
     }
 
     #[test]
     fn base_urls_are_validated() {
-        assert_eq!(parse_base_url("http://127.0.0.1:8790/").unwrap().as_str(), "http://127.0.0.1:8790/");
-        assert_eq!(parse_base_url("https://proxy.example/attio/").unwrap().path(), "/attio");
-        assert!(parse_base_url("http://api.attio.com").unwrap_err().contains("https"));
-        for bad in ["api.attio.com", "ftp://x.test", "https://u:p@x.test", "https://x.test/?a=1", "https://x.test/#f"] {
+        assert_eq!(
+            parse_base_url("http://127.0.0.1:8790/").unwrap().as_str(),
+            "http://127.0.0.1:8790/"
+        );
+        assert_eq!(
+            parse_base_url("https://proxy.example/attio/")
+                .unwrap()
+                .path(),
+            "/attio"
+        );
+        assert!(parse_base_url("http://api.attio.com")
+            .unwrap_err()
+            .contains("https"));
+        for bad in [
+            "api.attio.com",
+            "ftp://x.test",
+            "https://u:p@x.test",
+            "https://x.test/?a=1",
+            "https://x.test/#f",
+        ] {
             assert!(parse_base_url(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn vault_keys_reject_duplicates_and_bad_ids() {
-        assert!(parse_vault_keys(&format!("a:{KEY_A},a:{KEY_A}")).unwrap_err().contains("twice"));
+        assert!(parse_vault_keys(&format!("a:{KEY_A},a:{KEY_A}"))
+            .unwrap_err()
+            .contains("twice"));
         assert!(parse_vault_keys(&format!("bad id:{KEY_A}")).is_err());
         assert!(parse_vault_keys(KEY_A).is_err());
     }
@@ -465,13 +547,23 @@ mod tests {
         let mut m = complete();
         m.insert(INSECURE_TEST_MODE, "1".into());
         let report = ConfigReport::inspect(&MapSource::new(m.clone()));
-        assert!(report.config.unwrap().test_mode.is_none(), "inert against the real Attio");
-        let status = report.settings.iter().find(|s| s.name == INSECURE_TEST_MODE).unwrap();
+        assert!(
+            report.config.unwrap().test_mode.is_none(),
+            "inert against the real Attio"
+        );
+        let status = report
+            .settings
+            .iter()
+            .find(|s| s.name == INSECURE_TEST_MODE)
+            .unwrap();
         assert_eq!(status.state, SettingState::Ignored);
 
         m.insert(ATTIO_APP_BASE_URL, "http://127.0.0.1:9".into());
         m.insert(ATTIO_API_BASE_URL, "http://localhost:9".into());
-        assert!(Config::load(&MapSource::new(m)).unwrap().test_mode.is_some());
+        assert!(Config::load(&MapSource::new(m))
+            .unwrap()
+            .test_mode
+            .is_some());
     }
 
     #[test]

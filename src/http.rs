@@ -45,7 +45,10 @@ pub fn response(status: StatusCode, content_type: &'static str, body: Vec<u8>) -
     let headers = resp.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     for (name, value) in BASELINE_HEADERS {
-        headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
     }
     resp
 }
@@ -73,5 +76,8 @@ pub fn set_header(resp: &mut Response, name: HeaderName, value: &str) {
 
 /// Whether a response may be cached (used by tests: token-bearing responses must not).
 pub fn is_no_store(resp: &Response) -> bool {
-    resp.headers().get(CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("no-store"))
+    resp.headers()
+        .get(CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("no-store"))
 }

@@ -78,6 +78,9 @@ mod tests {
     fn equality() {
         assert_eq!(ClientSecret::new("a".into()), ClientSecret::new("a".into()));
         assert_ne!(ClientSecret::new("a".into()), ClientSecret::new("b".into()));
-        assert_ne!(ClientSecret::new("a".into()), ClientSecret::new("aa".into()));
+        assert_ne!(
+            ClientSecret::new("a".into()),
+            ClientSecret::new("aa".into())
+        );
     }
 }

@@ -8,7 +8,9 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use crate::config::{SettingsSource, ATTIO_CLIENT_ID, ATTIO_CLIENT_SECRET, SIGNING_KEY, VAULT_KEYS};
+use crate::config::{
+    SettingsSource, ATTIO_CLIENT_ID, ATTIO_CLIENT_SECRET, SIGNING_KEY, VAULT_KEYS,
+};
 use crate::http::{HttpClient, Request, Response, TransportError};
 
 /// 32 bytes (0..=31), base64url.
@@ -23,7 +25,10 @@ pub struct MapSource {
 
 impl MapSource {
     pub fn new(values: HashMap<&'static str, String>) -> Self {
-        Self { values, missing_bindings: Vec::new() }
+        Self {
+            values,
+            missing_bindings: Vec::new(),
+        }
     }
 }
 
@@ -63,7 +68,8 @@ impl FakeHttp {
 
     pub fn push(&self, status: u16, body: &str) {
         let mut resp = http::Response::new(body.as_bytes().to_vec());
-        *resp.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        *resp.status_mut() =
+            http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
         self.replies.borrow_mut().push_back(Ok(resp));
     }
 }
@@ -91,5 +97,8 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 
 /// A GET request for `path`.
 pub fn get(path: &str) -> Request {
-    http::Request::builder().uri(format!("https://gateway.test{path}")).body(Vec::new()).unwrap_or_default()
+    http::Request::builder()
+        .uri(format!("https://gateway.test{path}"))
+        .body(Vec::new())
+        .unwrap_or_default()
 }

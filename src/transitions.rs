@@ -17,7 +17,11 @@ use serde_json::Value;
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Command {
     /// Store `value` unless a live entry already holds the key.
-    Insert { key: String, value: Value, expires_at_ms: u64 },
+    Insert {
+        key: String,
+        value: Value,
+        expires_at_ms: u64,
+    },
     /// Return the live entry and delete it, so no second caller can have it.
     Take { key: String },
 }
@@ -49,7 +53,9 @@ impl Entry {
 pub enum Outcome {
     Inserted,
     AlreadyExists,
-    Taken { value: Value },
+    Taken {
+        value: Value,
+    },
     /// Never stored, already taken, or expired: indistinguishable on purpose.
     Missing,
 }
@@ -67,14 +73,29 @@ pub fn apply(command: Command, current: Option<Entry>, now_ms: u64) -> (Outcome,
     let live = current.filter(|e| e.is_live(now_ms));
     match (command, live) {
         (Command::Insert { .. }, Some(_)) => (Outcome::AlreadyExists, Effect::None),
-        (Command::Insert { value, expires_at_ms, .. }, None) => {
+        (
+            Command::Insert {
+                value,
+                expires_at_ms,
+                ..
+            },
+            None,
+        ) => {
             if expires_at_ms <= now_ms {
                 // Already expired: storing it would be pointless.
                 return (Outcome::Inserted, Effect::None);
             }
-            (Outcome::Inserted, Effect::Put(Entry { value, expires_at_ms }))
+            (
+                Outcome::Inserted,
+                Effect::Put(Entry {
+                    value,
+                    expires_at_ms,
+                }),
+            )
         }
-        (Command::Take { .. }, Some(entry)) => (Outcome::Taken { value: entry.value }, Effect::Delete),
+        (Command::Take { .. }, Some(entry)) => {
+            (Outcome::Taken { value: entry.value }, Effect::Delete)
+        }
         (Command::Take { .. }, None) => (Outcome::Missing, Effect::Delete),
     }
 }
@@ -85,7 +106,11 @@ mod tests {
     use serde_json::json;
 
     fn insert(v: i32, exp: u64) -> Command {
-        Command::Insert { key: "k".into(), value: json!(v), expires_at_ms: exp }
+        Command::Insert {
+            key: "k".into(),
+            value: json!(v),
+            expires_at_ms: exp,
+        }
     }
 
     fn take() -> Command {
@@ -96,7 +121,9 @@ mod tests {
     fn take_is_single_use() {
         let (o, e) = apply(insert(1, 100), None, 0);
         assert_eq!(o, Outcome::Inserted);
-        let Effect::Put(entry) = e else { panic!("{e:?}") };
+        let Effect::Put(entry) = e else {
+            panic!("{e:?}")
+        };
         let (o, e) = apply(take(), Some(entry), 50);
         assert_eq!(o, Outcome::Taken { value: json!(1) });
         assert_eq!(e, Effect::Delete);
@@ -106,23 +133,41 @@ mod tests {
 
     #[test]
     fn expired_entries_are_missing_and_replaceable() {
-        let old = Entry { value: json!(1), expires_at_ms: 100 };
+        let old = Entry {
+            value: json!(1),
+            expires_at_ms: 100,
+        };
         assert_eq!(apply(take(), Some(old.clone()), 100).0, Outcome::Missing);
         let (o, e) = apply(insert(2, 300), Some(old), 200);
         assert_eq!(o, Outcome::Inserted);
-        assert_eq!(e, Effect::Put(Entry { value: json!(2), expires_at_ms: 300 }));
+        assert_eq!(
+            e,
+            Effect::Put(Entry {
+                value: json!(2),
+                expires_at_ms: 300
+            })
+        );
     }
 
     #[test]
     fn live_entries_are_not_overwritten() {
-        let live = Entry { value: json!(1), expires_at_ms: 100 };
-        assert_eq!(apply(insert(2, 200), Some(live), 10), (Outcome::AlreadyExists, Effect::None));
+        let live = Entry {
+            value: json!(1),
+            expires_at_ms: 100,
+        };
+        assert_eq!(
+            apply(insert(2, 200), Some(live), 10),
+            (Outcome::AlreadyExists, Effect::None)
+        );
     }
 
     #[test]
     fn wire_format() {
         let c: Command = serde_json::from_str(r#"{"op":"take","key":"abc"}"#).unwrap();
         assert_eq!(c.key(), "abc");
-        assert_eq!(serde_json::to_string(&Outcome::Missing).unwrap(), r#"{"outcome":"missing"}"#);
+        assert_eq!(
+            serde_json::to_string(&Outcome::Missing).unwrap(),
+            r#"{"outcome":"missing"}"#
+        );
     }
 }

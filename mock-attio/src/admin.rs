@@ -98,13 +98,15 @@ async fn revoke(State(s): State<Shared>, Json(r): Json<Revoke>) -> Response {
     let mut world = lock(&s);
     let mut n = 0;
     for (token, grant) in world.access_tokens.iter_mut() {
-        if r.token.as_deref() == Some(token.as_str()) || r.workspace_id == Some(grant.workspace_id) {
+        if r.token.as_deref() == Some(token.as_str()) || r.workspace_id == Some(grant.workspace_id)
+        {
             grant.revoked = true;
             n += 1;
         }
     }
     for (token, grant) in world.refresh_tokens.iter_mut() {
-        if r.token.as_deref() == Some(token.as_str()) || r.workspace_id == Some(grant.workspace_id) {
+        if r.token.as_deref() == Some(token.as_str()) || r.workspace_id == Some(grant.workspace_id)
+        {
             grant.revoked = true;
             n += 1;
         }
@@ -140,7 +142,9 @@ struct AppPatch {
 
 async fn app(State(s): State<Shared>, Json(p): Json<AppPatch>) -> Response {
     let mut world = lock(&s);
-    let Some(app) = world.apps.first_mut() else { return bad("no app") };
+    let Some(app) = world.apps.first_mut() else {
+        return bad("no app");
+    };
     if let Some(r) = p.redirect_uris {
         app.redirect_uris = r;
     }
@@ -164,7 +168,15 @@ pub fn mint_token(world: &mut World, member: Uuid) -> Option<String> {
     let issued_at = world.clock.now();
     world.access_tokens.insert(
         token.clone(),
-        AccessGrant { workspace_id, member_id: member, client_id, scopes, issued_at, expires_at: None, revoked: false },
+        AccessGrant {
+            workspace_id,
+            member_id: member,
+            client_id,
+            scopes,
+            issued_at,
+            expires_at: None,
+            revoked: false,
+        },
     );
     Some(token)
 }

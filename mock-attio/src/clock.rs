@@ -68,8 +68,14 @@ mod tests {
     fn formats_like_attio() {
         assert_eq!(format_timestamp(0), "1970-01-01T00:00:00.000000000Z");
         // 2022-11-21T13:22:49Z, the spec's example instant (to the second).
-        assert_eq!(format_timestamp(1_669_036_969), "2022-11-21T13:22:49.000000000Z");
-        assert_eq!(format_timestamp(951_782_400), "2000-02-29T00:00:00.000000000Z");
+        assert_eq!(
+            format_timestamp(1_669_036_969),
+            "2022-11-21T13:22:49.000000000Z"
+        );
+        assert_eq!(
+            format_timestamp(951_782_400),
+            "2000-02-29T00:00:00.000000000Z"
+        );
     }
 
     #[test]

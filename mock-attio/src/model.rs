@@ -137,7 +137,9 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn object(&self, slug_or_id: &str) -> Option<&Object> {
-        self.objects.iter().find(|o| o.api_slug == slug_or_id || o.id.to_string() == slug_or_id)
+        self.objects
+            .iter()
+            .find(|o| o.api_slug == slug_or_id || o.id.to_string() == slug_or_id)
     }
 
     pub fn object_by_id(&self, id: Uuid) -> Option<&Object> {
@@ -145,7 +147,9 @@ impl Workspace {
     }
 
     pub fn list(&self, slug_or_id: &str) -> Option<&List> {
-        self.lists.iter().find(|l| l.api_slug == slug_or_id || l.id.to_string() == slug_or_id)
+        self.lists
+            .iter()
+            .find(|l| l.api_slug == slug_or_id || l.id.to_string() == slug_or_id)
     }
 
     pub fn member(&self, id: Uuid) -> Option<&Member> {

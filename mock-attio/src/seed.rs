@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::model::{
-    App, Attribute, Entry, Faults, List, Member, Note, Object, Record, Settings, Task, Workspace, World,
+    App, Attribute, Entry, Faults, List, Member, Note, Object, Record, Settings, Task, Workspace,
+    World,
 };
 use crate::values::{actor, typed_values};
 
@@ -33,7 +34,10 @@ pub const DEFAULT_SCOPES: &[&str] = &[
 
 /// A stable id derived from a name, so seeded data has the same ids on every run.
 pub fn id(name: &str) -> Uuid {
-    Uuid::new_v5(&Uuid::NAMESPACE_URL, format!("mock-attio:{name}").as_bytes())
+    Uuid::new_v5(
+        &Uuid::NAMESPACE_URL,
+        format!("mock-attio:{name}").as_bytes(),
+    )
 }
 
 /// Seeded records were created at 2024-01-15T09:00:00Z.
@@ -105,27 +109,74 @@ fn standard_objects(ws: &str) -> Vec<Object> {
     };
     let s = |obj: &str| format!("{ws}/{obj}");
     vec![
-        o("companies", "Company", "Companies", vec![
-            attr(&s("companies"), "name", "Name", "text"),
-            unique(multi(attr(&s("companies"), "domains", "Domains", "domain"))),
-            attr(&s("companies"), "description", "Description", "text"),
-            attr(&s("companies"), "employee_count", "Employee count", "number"),
-            options(multi(attr(&s("companies"), "categories", "Categories", "select")), &["B2B", "B2C", "SaaS", "Manufacturing"]),
-        ]),
-        o("people", "Person", "People", vec![
-            attr(&s("people"), "name", "Name", "personal-name"),
-            unique(multi(attr(&s("people"), "email_addresses", "Email addresses", "email-address"))),
-            attr(&s("people"), "job_title", "Job title", "text"),
-            multi(attr(&s("people"), "phone_numbers", "Phone numbers", "phone-number")),
-            targets(attr(&s("people"), "company", "Company", "record-reference"), &["companies"]),
-        ]),
-        o("deals", "Deal", "Deals", vec![
-            attr(&s("deals"), "name", "Deal name", "text"),
-            options(attr(&s("deals"), "stage", "Deal stage", "status"), &["Lead", "In Progress", "Won 🎉", "Lost"]),
-            attr(&s("deals"), "value", "Deal value", "currency"),
-            attr(&s("deals"), "owner", "Deal owner", "actor-reference"),
-            targets(attr(&s("deals"), "associated_company", "Associated company", "record-reference"), &["companies"]),
-        ]),
+        o(
+            "companies",
+            "Company",
+            "Companies",
+            vec![
+                attr(&s("companies"), "name", "Name", "text"),
+                unique(multi(attr(&s("companies"), "domains", "Domains", "domain"))),
+                attr(&s("companies"), "description", "Description", "text"),
+                attr(
+                    &s("companies"),
+                    "employee_count",
+                    "Employee count",
+                    "number",
+                ),
+                options(
+                    multi(attr(&s("companies"), "categories", "Categories", "select")),
+                    &["B2B", "B2C", "SaaS", "Manufacturing"],
+                ),
+            ],
+        ),
+        o(
+            "people",
+            "Person",
+            "People",
+            vec![
+                attr(&s("people"), "name", "Name", "personal-name"),
+                unique(multi(attr(
+                    &s("people"),
+                    "email_addresses",
+                    "Email addresses",
+                    "email-address",
+                ))),
+                attr(&s("people"), "job_title", "Job title", "text"),
+                multi(attr(
+                    &s("people"),
+                    "phone_numbers",
+                    "Phone numbers",
+                    "phone-number",
+                )),
+                targets(
+                    attr(&s("people"), "company", "Company", "record-reference"),
+                    &["companies"],
+                ),
+            ],
+        ),
+        o(
+            "deals",
+            "Deal",
+            "Deals",
+            vec![
+                attr(&s("deals"), "name", "Deal name", "text"),
+                options(
+                    attr(&s("deals"), "stage", "Deal stage", "status"),
+                    &["Lead", "In Progress", "Won 🎉", "Lost"],
+                ),
+                attr(&s("deals"), "value", "Deal value", "currency"),
+                attr(&s("deals"), "owner", "Deal owner", "actor-reference"),
+                targets(
+                    attr(
+                        &s("deals"),
+                        "associated_company",
+                        "Associated company",
+                        "record-reference",
+                    ),
+                    &["companies"],
+                ),
+            ],
+        ),
     ]
 }
 
@@ -136,16 +187,27 @@ struct Builder {
 
 impl Builder {
     fn record(&mut self, object: &str, key: &str, values: Value) -> Uuid {
-        let obj = self.ws.object(object).unwrap_or_else(|| panic!("seed: no object {object}"));
+        let obj = self
+            .ws
+            .object(object)
+            .unwrap_or_else(|| panic!("seed: no object {object}"));
         let rid = id(&format!("{}/record/{key}", self.ws.slug));
         let vals = typed(&obj.attributes, &values, &self.by);
         let object_id = obj.id;
-        self.ws.records.push(Record { id: rid, object_id, created_at: SEEDED_AT, values: vals });
+        self.ws.records.push(Record {
+            id: rid,
+            object_id,
+            created_at: SEEDED_AT,
+            values: vals,
+        });
         rid
     }
 
     fn entry(&mut self, list: &str, parent: Uuid, values: Value) {
-        let l = self.ws.list(list).unwrap_or_else(|| panic!("seed: no list {list}"));
+        let l = self
+            .ws
+            .list(list)
+            .unwrap_or_else(|| panic!("seed: no list {list}"));
         let e = Entry {
             id: id(&format!("{}/entry/{list}/{parent}", self.ws.slug)),
             list_id: l.id,
@@ -169,7 +231,8 @@ fn typed(attributes: &[Attribute], values: &Value, by: &Value) -> BTreeMap<Strin
                 .iter()
                 .find(|a| &a.api_slug == slug)
                 .unwrap_or_else(|| panic!("seed: no attribute {slug}"));
-            let typed = typed_values(a, v, by, &at).unwrap_or_else(|e| panic!("seed: {slug}: {}", e.message));
+            let typed = typed_values(a, v, by, &at)
+                .unwrap_or_else(|e| panic!("seed: {slug}: {}", e.message));
             (slug.clone(), typed)
         })
         .collect()
@@ -198,9 +261,15 @@ fn acme() -> Workspace {
         created_at: SEEDED_AT,
         attributes: vec![
             attr("acme/projects", "name", "Name", "text"),
-            options(attr("acme/projects", "phase", "Phase", "select"), &["Discovery", "Build", "Done"]),
+            options(
+                attr("acme/projects", "phase", "Phase", "select"),
+                &["Discovery", "Build", "Done"],
+            ),
             attr("acme/projects", "budget", "Budget", "currency"),
-            targets(attr("acme/projects", "client", "Client", "record-reference"), &["companies"]),
+            targets(
+                attr("acme/projects", "client", "Client", "record-reference"),
+                &["companies"],
+            ),
         ],
     });
     let ws = Workspace {
@@ -218,7 +287,10 @@ fn acme() -> Workspace {
         notes: Vec::new(),
         tasks: Vec::new(),
     };
-    let mut b = Builder { ws, by: actor(admin) };
+    let mut b = Builder {
+        ws,
+        by: actor(admin),
+    };
     b.ws.lists.push(List {
         id: id("acme/list/key_accounts"),
         api_slug: "key_accounts".into(),
@@ -226,8 +298,14 @@ fn acme() -> Workspace {
         parent_object: "companies".into(),
         created_at: SEEDED_AT,
         attributes: vec![
-            options(attr("acme/key_accounts", "priority", "Priority", "select"), &["High", "Medium", "Low"]),
-            options(attr("acme/key_accounts", "stage", "Stage", "status"), &["Prospecting", "Negotiation", "Closed"]),
+            options(
+                attr("acme/key_accounts", "priority", "Priority", "select"),
+                &["High", "Medium", "Low"],
+            ),
+            options(
+                attr("acme/key_accounts", "stage", "Stage", "status"),
+                &["Prospecting", "Negotiation", "Closed"],
+            ),
         ],
     });
 
@@ -268,12 +346,24 @@ fn acme() -> Workspace {
         "name": "Hooli expansion", "stage": "Won 🎉", "value": 150000,
         "owner": admin.to_string(), "associated_company": {"target_record_id": hooli.to_string()},
     }));
-    b.record("projects", "initech-migration", json!({
-        "name": "Initech data migration", "phase": "Build", "budget": 30000,
-        "client": {"target_record_id": initech.to_string()},
-    }));
-    b.entry("key_accounts", initech, json!({"priority": "High", "stage": "Negotiation"}));
-    b.entry("key_accounts", umbrella, json!({"priority": "Medium", "stage": "Prospecting"}));
+    b.record(
+        "projects",
+        "initech-migration",
+        json!({
+            "name": "Initech data migration", "phase": "Build", "budget": 30000,
+            "client": {"target_record_id": initech.to_string()},
+        }),
+    );
+    b.entry(
+        "key_accounts",
+        initech,
+        json!({"priority": "High", "stage": "Negotiation"}),
+    );
+    b.entry(
+        "key_accounts",
+        umbrella,
+        json!({"priority": "Medium", "stage": "Prospecting"}),
+    );
 
     let by = b.by.clone();
     b.ws.notes.push(Note {
@@ -334,7 +424,13 @@ fn globex() -> Workspace {
         id: id("globex"),
         name: "Globex".into(),
         slug: "globex".into(),
-        members: vec![member(hank, "Hank", "Scorpio", "hank@globex.example", "admin")],
+        members: vec![member(
+            hank,
+            "Hank",
+            "Scorpio",
+            "hank@globex.example",
+            "admin",
+        )],
         objects: standard_objects("globex"),
         records: Vec::new(),
         lists: Vec::new(),
@@ -342,7 +438,14 @@ fn globex() -> Workspace {
         notes: Vec::new(),
         tasks: Vec::new(),
     };
-    let mut b = Builder { ws, by: actor(hank) };
-    b.record("companies", "globex", json!({"name": "Globex Corporation", "domains": ["globex.example"]}));
+    let mut b = Builder {
+        ws,
+        by: actor(hank),
+    };
+    b.record(
+        "companies",
+        "globex",
+        json!({"name": "Globex Corporation", "domains": ["globex.example"]}),
+    );
     b.ws
 }

@@ -71,13 +71,21 @@ fn typed_fields(attr: &Attribute, item: &Value) -> Result<Map<String, Value>, Ap
             m.insert("value".into(), json!(item.as_bool().ok_or_else(bad)?));
         }
         "currency" => {
-            let amount = item.as_f64().or_else(|| item.get("currency_value")?.as_f64());
+            let amount = item
+                .as_f64()
+                .or_else(|| item.get("currency_value")?.as_f64());
             m.insert("currency_value".into(), json!(amount.ok_or_else(bad)?));
-            let code = item.get("currency_code").and_then(Value::as_str).unwrap_or("USD");
+            let code = item
+                .get("currency_code")
+                .and_then(Value::as_str)
+                .unwrap_or("USD");
             m.insert("currency_code".into(), json!(code));
         }
         "domain" => {
-            let domain = item.as_str().or_else(|| item.get("domain")?.as_str()).ok_or_else(bad)?;
+            let domain = item
+                .as_str()
+                .or_else(|| item.get("domain")?.as_str())
+                .ok_or_else(bad)?;
             m.insert("domain".into(), json!(domain));
             m.insert("root_domain".into(), json!(root_domain(domain)));
         }
@@ -100,8 +108,14 @@ fn typed_fields(attr: &Attribute, item: &Value) -> Result<Map<String, Value>, Ap
                     None => (full.clone(), String::new()),
                 },
                 Value::Object(o) => (
-                    o.get("first_name").and_then(Value::as_str).unwrap_or("").to_string(),
-                    o.get("last_name").and_then(Value::as_str).unwrap_or("").to_string(),
+                    o.get("first_name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    o.get("last_name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
                 ),
                 _ => return Err(bad()),
             };
@@ -117,7 +131,10 @@ fn typed_fields(attr: &Attribute, item: &Value) -> Result<Map<String, Value>, Ap
                 .ok_or_else(bad)?;
             m.insert("original_phone_number".into(), json!(number));
             m.insert("phone_number".into(), json!(number.replace([' ', '-'], "")));
-            m.insert("country_code".into(), json!(item.get("country_code").cloned()));
+            m.insert(
+                "country_code".into(),
+                json!(item.get("country_code").cloned()),
+            );
         }
         "select" | "status" => {
             let title = item
@@ -129,14 +146,25 @@ fn typed_fields(attr: &Attribute, item: &Value) -> Result<Map<String, Value>, Ap
             let Some(found) = attr.options.iter().find(|o| o.as_str() == title) else {
                 return Err(ApiError::value_not_found(format!(
                     "Cannot find {} \"{}\" for attribute \"{}\". Valid values: {}.",
-                    if attr.kind == "status" { "status" } else { "select option" },
+                    if attr.kind == "status" {
+                        "status"
+                    } else {
+                        "select option"
+                    },
                     title,
                     attr.api_slug,
                     attr.options.join(", ")
                 )));
             };
-            let key = if attr.kind == "status" { "status" } else { "option" };
-            m.insert(key.into(), json!({"id": option_id(attr, found), "title": found, "is_archived": false}));
+            let key = if attr.kind == "status" {
+                "status"
+            } else {
+                "option"
+            };
+            m.insert(
+                key.into(),
+                json!({"id": option_id(attr, found), "title": found, "is_archived": false}),
+            );
         }
         "record-reference" => {
             let target_object = item.get("target_object").and_then(Value::as_str);
@@ -198,8 +226,18 @@ pub fn primary(value: &Value) -> Value {
         Some("phone-number") => "phone_number",
         Some("record-reference") => "target_record_id",
         Some("actor-reference") => "referenced_actor_id",
-        Some("select") => return value.pointer("/option/title").cloned().unwrap_or(Value::Null),
-        Some("status") => return value.pointer("/status/title").cloned().unwrap_or(Value::Null),
+        Some("select") => {
+            return value
+                .pointer("/option/title")
+                .cloned()
+                .unwrap_or(Value::Null)
+        }
+        Some("status") => {
+            return value
+                .pointer("/status/title")
+                .cloned()
+                .unwrap_or(Value::Null)
+        }
         _ => "value",
     };
     value.get(field).cloned().unwrap_or(Value::Null)
@@ -212,7 +250,12 @@ pub enum Filter {
     And(Vec<Filter>),
     Or(Vec<Filter>),
     Not(Box<Filter>),
-    Cond { slug: String, field: Option<String>, op: Op, operand: Value },
+    Cond {
+        slug: String,
+        field: Option<String>,
+        op: Op,
+        operand: Value,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -261,7 +304,9 @@ impl Filter {
             parts.push(match key.as_str() {
                 "$and" | "$or" => {
                     let items = val.as_array().ok_or_else(|| {
-                        filter_error(format!("Error in filter: \"{key}\" takes an array of filters."))
+                        filter_error(format!(
+                            "Error in filter: \"{key}\" takes an array of filters."
+                        ))
                     })?;
                     let subs = items
                         .iter()
@@ -280,7 +325,11 @@ impl Filter {
         Ok(Filter::And(parts))
     }
 
-    fn parse_condition(slug: &str, val: &Value, attributes: &[Attribute]) -> Result<Filter, ApiError> {
+    fn parse_condition(
+        slug: &str,
+        val: &Value,
+        attributes: &[Attribute],
+    ) -> Result<Filter, ApiError> {
         if !attributes.iter().any(|a| a.api_slug == slug) {
             let known: Vec<&str> = attributes.iter().map(|a| a.api_slug.as_str()).collect();
             return Err(filter_error(format!(
@@ -290,14 +339,26 @@ impl Filter {
         }
         let Some(obj) = val.as_object() else {
             // Shorthand: `{"slug": value}` means equality on the attribute's primary value.
-            return Ok(Filter::Cond { slug: slug.into(), field: None, op: Op::Eq, operand: val.clone() });
+            return Ok(Filter::Cond {
+                slug: slug.into(),
+                field: None,
+                op: Op::Eq,
+                operand: val.clone(),
+            });
         };
         let mut conds = Vec::new();
         for (key, operand) in obj {
             if let Some(op) = Op::parse(key) {
-                conds.push(Filter::Cond { slug: slug.into(), field: None, op, operand: operand.clone() });
+                conds.push(Filter::Cond {
+                    slug: slug.into(),
+                    field: None,
+                    op,
+                    operand: operand.clone(),
+                });
             } else if key.starts_with('$') {
-                return Err(filter_error(format!("Error in filter: unknown operator \"{key}\".")));
+                return Err(filter_error(format!(
+                    "Error in filter: unknown operator \"{key}\"."
+                )));
             } else {
                 // `{"slug": {"field": {"$op": value}}}` or `{"slug": {"field": value}}`.
                 let field = Some(key.clone());
@@ -307,10 +368,20 @@ impl Filter {
                             let op = Op::parse(k).ok_or_else(|| {
                                 filter_error(format!("Error in filter: unknown operator \"{k}\"."))
                             })?;
-                            conds.push(Filter::Cond { slug: slug.into(), field: field.clone(), op, operand: v.clone() });
+                            conds.push(Filter::Cond {
+                                slug: slug.into(),
+                                field: field.clone(),
+                                op,
+                                operand: v.clone(),
+                            });
                         }
                     }
-                    None => conds.push(Filter::Cond { slug: slug.into(), field, op: Op::Eq, operand: operand.clone() }),
+                    None => conds.push(Filter::Cond {
+                        slug: slug.into(),
+                        field,
+                        op: Op::Eq,
+                        operand: operand.clone(),
+                    }),
                 }
             }
         }
@@ -322,10 +393,15 @@ impl Filter {
             Filter::And(fs) => fs.iter().all(|f| f.matches(values)),
             Filter::Or(fs) => fs.iter().any(|f| f.matches(values)),
             Filter::Not(f) => !f.matches(values),
-            Filter::Cond { slug, field, op, operand } => {
+            Filter::Cond {
+                slug,
+                field,
+                op,
+                operand,
+            } => {
                 let current = values.get(slug).map(Vec::as_slice).unwrap_or(&[]);
                 if let Op::NotEmpty = op {
-                    return !current.is_empty() == operand.as_bool().unwrap_or(true);
+                    return current.is_empty() != operand.as_bool().unwrap_or(true);
                 }
                 current.iter().any(|v| {
                     let actual = match field {
@@ -347,7 +423,9 @@ fn compare(op: Op, actual: &Value, operand: &Value) -> bool {
     };
     match op {
         Op::Eq => loose_eq(actual, operand),
-        Op::In => operand.as_array().is_some_and(|xs| xs.iter().any(|x| loose_eq(actual, x))),
+        Op::In => operand
+            .as_array()
+            .is_some_and(|xs| xs.iter().any(|x| loose_eq(actual, x))),
         Op::Contains | Op::StartsWith | Op::EndsWith => match (text(actual), text(operand)) {
             (Some(a), Some(b)) => match op {
                 Op::Contains => a.contains(&b),
@@ -396,8 +474,13 @@ pub struct Sort {
 }
 
 impl Sort {
-    pub fn parse_all(sorts: Option<&Value>, attributes: &[Attribute]) -> Result<Vec<Sort>, ApiError> {
-        let Some(sorts) = sorts else { return Ok(Vec::new()) };
+    pub fn parse_all(
+        sorts: Option<&Value>,
+        attributes: &[Attribute],
+    ) -> Result<Vec<Sort>, ApiError> {
+        let Some(sorts) = sorts else {
+            return Ok(Vec::new());
+        };
         let items = sorts
             .as_array()
             .ok_or_else(|| ApiError::validation("\"sorts\" must be an array.".into()))?;
@@ -408,26 +491,42 @@ impl Sort {
                     ApiError::validation("Each sort needs an \"attribute\" slug.".into())
                 })?;
                 if !attributes.iter().any(|a| a.api_slug == slug) {
-                    return Err(ApiError::validation(format!("Cannot sort by unknown attribute \"{slug}\".")));
+                    return Err(ApiError::validation(format!(
+                        "Cannot sort by unknown attribute \"{slug}\"."
+                    )));
                 }
                 let descending = match s.get("direction").and_then(Value::as_str) {
                     Some("asc") => false,
                     Some("desc") => true,
-                    _ => return Err(ApiError::validation("Sort direction must be \"asc\" or \"desc\".".into())),
+                    _ => {
+                        return Err(ApiError::validation(
+                            "Sort direction must be \"asc\" or \"desc\".".into(),
+                        ))
+                    }
                 };
                 let field = s.get("field").and_then(Value::as_str).map(str::to_string);
-                Ok(Sort { slug: slug.into(), field, descending })
+                Ok(Sort {
+                    slug: slug.into(),
+                    field,
+                    descending,
+                })
             })
             .collect()
     }
 
-    pub fn compare(sorts: &[Sort], a: &BTreeMap<String, Vec<Value>>, b: &BTreeMap<String, Vec<Value>>) -> Ordering {
+    pub fn compare(
+        sorts: &[Sort],
+        a: &BTreeMap<String, Vec<Value>>,
+        b: &BTreeMap<String, Vec<Value>>,
+    ) -> Ordering {
         for s in sorts {
             let key = |vals: &BTreeMap<String, Vec<Value>>| {
-                vals.get(&s.slug).and_then(|v| v.first()).map(|v| match &s.field {
-                    Some(f) => v.get(f).cloned().unwrap_or(Value::Null),
-                    None => primary(v),
-                })
+                vals.get(&s.slug)
+                    .and_then(|v| v.first())
+                    .map(|v| match &s.field {
+                        Some(f) => v.get(f).cloned().unwrap_or(Value::Null),
+                        None => primary(v),
+                    })
             };
             let o = match (key(a), key(b)) {
                 (Some(x), Some(y)) => order(&x, &y).unwrap_or(Ordering::Equal),
@@ -503,21 +602,33 @@ mod tests {
 
     #[test]
     fn shorthand_and_verbose_filters() {
-        let attrs = vec![attr("name", "personal-name", false), attr("stage", "status", false)];
+        let attrs = vec![
+            attr("name", "personal-name", false),
+            attr("stage", "status", false),
+        ];
         let r = record(&attrs, json!({"name": "Ada Lovelace", "stage": "Won"}));
         let f = |v: Value| Filter::parse(&v, &attrs).unwrap().matches(&r);
         assert!(f(json!({"name": "ada lovelace"})));
         assert!(f(json!({"name": {"full_name": {"$eq": "Ada Lovelace"}}})));
         assert!(f(json!({"name": {"first_name": {"$contains": "ad"}}})));
-        assert!(f(json!({"$or": [{"stage": "Lead"}, {"stage": {"$eq": "Won"}}]})));
-        assert!(!f(json!({"$and": [{"stage": "Lead"}, {"name": "Ada Lovelace"}]})));
+        assert!(f(
+            json!({"$or": [{"stage": "Lead"}, {"stage": {"$eq": "Won"}}]})
+        ));
+        assert!(!f(
+            json!({"$and": [{"stage": "Lead"}, {"name": "Ada Lovelace"}]})
+        ));
         assert!(f(json!({"$not": {"stage": "Lead"}})));
     }
 
     #[test]
     fn bad_filters_are_filter_errors() {
         let attrs = vec![attr("name", "text", false)];
-        for bad in [json!({"nope": 1}), json!({"name": {"$regex": "x"}}), json!([1]), json!({"$and": 3})] {
+        for bad in [
+            json!({"nope": 1}),
+            json!({"name": {"$regex": "x"}}),
+            json!([1]),
+            json!({"$and": 3}),
+        ] {
             let err = Filter::parse(&bad, &attrs).unwrap_err();
             assert_eq!(err.code, "filter_error", "{bad}");
         }

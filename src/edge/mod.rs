@@ -21,7 +21,14 @@ async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<
         Ok(request) => {
             let settings = env::EnvSettings::new(&env);
             let http = fetch::FetchClient::new(UPSTREAM_TIMEOUT_MS);
-            app::handle(request, &Deps { settings: &settings, http: &http }).await
+            app::handle(
+                request,
+                &Deps {
+                    settings: &settings,
+                    http: &http,
+                },
+            )
+            .await
         }
         Err(response) => response,
     };
@@ -31,7 +38,9 @@ async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<
 
 /// Reads a workers-rs request into the core's type; oversized or unreadable bodies are answered
 /// here, before the body is buffered.
-async fn into_core_request(mut req: worker::Request) -> Result<crate::http::Request, crate::http::Response> {
+async fn into_core_request(
+    mut req: worker::Request,
+) -> Result<crate::http::Request, crate::http::Response> {
     let bad_request = || AppError::NotFound.into_response();
     let declared = req
         .headers()
@@ -40,9 +49,13 @@ async fn into_core_request(mut req: worker::Request) -> Result<crate::http::Requ
         .flatten()
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(AppError::PayloadTooLarge { limit: MAX_BODY_BYTES }.into_response());
+        return Err(AppError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        }
+        .into_response());
     }
-    let method = http::Method::from_bytes(req.method().as_ref().as_bytes()).map_err(|_| bad_request())?;
+    let method =
+        http::Method::from_bytes(req.method().as_ref().as_bytes()).map_err(|_| bad_request())?;
     let url = req.url().map_err(|_| bad_request())?;
     let mut builder = http::Request::builder().method(method).uri(url.as_str());
     for (name, value) in req.headers().entries() {
@@ -61,6 +74,12 @@ fn into_worker_response(resp: crate::http::Response) -> worker::Result<worker::R
         }
     }
     // A null-body status (204, 304) must not be given even an empty body.
-    let response = if body.is_empty() { worker::Response::empty()? } else { worker::Response::from_bytes(body)? };
-    Ok(response.with_status(parts.status.as_u16()).with_headers(headers))
+    let response = if body.is_empty() {
+        worker::Response::empty()?
+    } else {
+        worker::Response::from_bytes(body)?
+    };
+    Ok(response
+        .with_status(parts.status.as_u16())
+        .with_headers(headers))
 }

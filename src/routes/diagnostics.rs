@@ -17,13 +17,19 @@ use crate::http::{json, HttpClient, Response};
 
 pub const ATTIO_SELF: &str = "/__test/attio-self";
 
-pub async fn attio_self<S: SettingsSource, H: HttpClient>(deps: &Deps<'_, S, H>) -> Result<Response, AppError> {
+pub async fn attio_self<S: SettingsSource, H: HttpClient>(
+    deps: &Deps<'_, S, H>,
+) -> Result<Response, AppError> {
     let config = Config::load(deps.settings)?;
     let test = config.test_mode.ok_or(AppError::NotFound)?;
     let token = test.attio_token.ok_or_else(|| ConfigError {
-        problems: vec![format!("{TEST_ATTIO_TOKEN} is missing: the diagnostics route needs it")],
+        problems: vec![format!(
+            "{TEST_ATTIO_TOKEN} is missing: the diagnostics route needs it"
+        )],
     })?;
-    let status = AttioApi::new(config.attio_api_base).identify(deps.http, &token).await?;
+    let status = AttioApi::new(config.attio_api_base)
+        .identify(deps.http, &token)
+        .await?;
     let body = match status {
         TokenStatus::Active(id) => json!({
             "reachable": true,

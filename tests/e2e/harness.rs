@@ -12,7 +12,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub use mock_attio::client::TestClient;
-pub use mock_attio::seed::{ACME_ADMIN_MEMBER_ID, ACME_WORKSPACE_ID, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET};
+pub use mock_attio::seed::{
+    ACME_ADMIN_MEMBER_ID, ACME_WORKSPACE_ID, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET,
+};
 pub use mock_attio::{MockAttio, Settings as MockSettings};
 
 /// How long the worker may take to answer its first request.
@@ -36,7 +38,10 @@ pub fn ensure_built() {
             .status()
             .expect("run scripts/build-worker");
         assert!(status.success(), "scripts/build-worker failed");
-        assert!(repo_root().join("build/index.js").exists(), "no bundle at build/index.js");
+        assert!(
+            repo_root().join("build/index.js").exists(),
+            "no bundle at build/index.js"
+        );
     });
 }
 
@@ -55,7 +60,8 @@ impl TempDir {
     pub fn new(label: &str) -> Self {
         static N: AtomicUsize = AtomicUsize::new(0);
         let n = N.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("attio-gateway-{label}-{}-{n}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("attio-gateway-{label}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create temp dir");
         Self(dir)
@@ -112,7 +118,11 @@ impl Worker {
             .args(["--inspector-port", &inspector.to_string()])
             .arg("--persist-to")
             .arg(state.path().join("state"))
-            .args(["--show-interactive-dev-session=false", "--log-level", "warn"]);
+            .args([
+                "--show-interactive-dev-session=false",
+                "--log-level",
+                "warn",
+            ]);
         for (k, v) in vars {
             cmd.arg("--var").arg(format!("{k}:{v}"));
         }
@@ -127,7 +137,13 @@ impl Worker {
             // Its own process group, so workerd (a grandchild) dies with it.
             .process_group(0);
         let child = cmd.spawn().expect("spawn wrangler dev (run npm ci first)");
-        let mut worker = Worker { child, port, client: TestClient::new(format!("http://127.0.0.1:{port}")), log, _state: state };
+        let mut worker = Worker {
+            child,
+            port,
+            client: TestClient::new(format!("http://127.0.0.1:{port}")),
+            log,
+            _state: state,
+        };
         worker.wait_ready();
         worker
     }
@@ -142,11 +158,17 @@ impl Worker {
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("wrangler dev exited ({status}) before it was ready; log:\n{}", self.log_text());
+                panic!(
+                    "wrangler dev exited ({status}) before it was ready; log:\n{}",
+                    self.log_text()
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("worker not ready after {READY_DEADLINE:?}; log:\n{}", self.log_text());
+        panic!(
+            "worker not ready after {READY_DEADLINE:?}; log:\n{}",
+            self.log_text()
+        );
     }
 
     pub fn log_text(&self) -> String {
@@ -157,12 +179,14 @@ impl Worker {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
-
 }
 
 /// Signals a whole process group (no `unsafe`: the `kill` command does it).
 fn kill_group(pgid: u32, signal: &str) {
-    let _ = Command::new("kill").args([signal, "--", &format!("-{pgid}")]).stderr(Stdio::null()).status();
+    let _ = Command::new("kill")
+        .args([signal, "--", &format!("-{pgid}")])
+        .stderr(Stdio::null())
+        .status();
 }
 
 impl Drop for Worker {
