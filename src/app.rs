@@ -1,33 +1,21 @@
-//! The request router: one `match` from (method, path) to a handler, and the dependencies
-//! handlers may use. Pure: the edge hands in a plain [`Request`] and gets a [`Response`] back.
+//! The request router: one `match` from path and method to a handler. Pure: the edge hands in
+//! a plain [`Request`] and a [`Platform`] (every effect), and gets a [`Response`] back.
 
 use http::Method;
 
-use crate::config::SettingsSource;
+use crate::config::Config;
 use crate::error::AppError;
-use crate::http::{HttpClient, Request, Response};
-use crate::routes;
-
-/// What a handler may touch. Every effect goes through one of these, so the whole router runs
-/// on the host in tests with fakes.
-#[derive(Debug)]
-pub struct Deps<'a, S, H> {
-    /// Vars and secrets (and which bindings exist).
-    pub settings: &'a S,
-    /// Outbound HTTP, for Attio.
-    pub http: &'a H,
-}
+use crate::http::{Request, Response};
+use crate::platform::Platform;
+use crate::routes::{connect, diagnostics, health, landing};
 
 /// Most bytes a request body may have; larger ones get 413 before any handler runs.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Routes a request and turns any error into its protocol's error response.
-pub async fn handle<S: SettingsSource, H: HttpClient>(
-    req: Request,
-    deps: &Deps<'_, S, H>,
-) -> Response {
+pub async fn handle(req: Request, p: &impl Platform) -> Response {
     let head = req.method() == Method::HEAD;
-    let mut resp = match route(req, deps).await {
+    let mut resp = match route(&req, p).await {
         Ok(resp) => resp,
         Err(e) => e.into_response(),
     };
@@ -37,21 +25,24 @@ pub async fn handle<S: SettingsSource, H: HttpClient>(
     resp
 }
 
-async fn route<S: SettingsSource, H: HttpClient>(
-    req: Request,
-    deps: &Deps<'_, S, H>,
-) -> Result<Response, AppError> {
+async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
     if req.body().len() > MAX_BODY_BYTES {
-        return Err(AppError::PayloadTooLarge {
-            limit: MAX_BODY_BYTES,
-        });
+        return Err(AppError::PayloadTooLarge { limit: MAX_BODY_BYTES });
     }
     let get = matches!(*req.method(), Method::GET | Method::HEAD);
+    let post = *req.method() == Method::POST;
     match req.uri().path() {
-        "/" if get => Ok(routes::landing::page()),
-        "/health" if get => Ok(routes::health::report(deps.settings)),
-        routes::diagnostics::ATTIO_SELF if get => routes::diagnostics::attio_self(deps).await,
-        "/" | "/health" => Err(AppError::MethodNotAllowed { allow: "GET, HEAD" }),
+        "/" if get => Ok(landing::page()),
+        "/health" if get => Ok(health::report(p)),
+        connect::START if get => connect::start(p, &Config::load(p)?, req).await,
+        connect::CALLBACK if get => connect::callback(p, &Config::load(p)?, req).await,
+        connect::STATUS if get => connect::status(p, &Config::load(p)?, req).await,
+        connect::DISCONNECT if post => connect::disconnect(p, &Config::load(p)?, req).await,
+        diagnostics::ATTIO_SELF if get => diagnostics::attio_self(p).await,
+        "/" | "/health" | connect::START | connect::CALLBACK | connect::STATUS => {
+            Err(AppError::MethodNotAllowed { allow: "GET, HEAD" })
+        }
+        connect::DISCONNECT => Err(AppError::MethodNotAllowed { allow: "POST" }),
         _ => Err(AppError::NotFound),
     }
 }

@@ -45,6 +45,10 @@ pub const ATTIO_CLIENT_ID: &str = "ATTIO_CLIENT_ID";
 pub const ATTIO_CLIENT_SECRET: &str = "ATTIO_CLIENT_SECRET";
 pub const VAULT_KEYS: &str = "VAULT_KEYS";
 pub const SIGNING_KEY: &str = "SIGNING_KEY";
+pub const ATTIO_USE_PKCE: &str = "ATTIO_USE_PKCE";
+pub const ATTIO_ALLOWED_WORKSPACES: &str = "ATTIO_ALLOWED_WORKSPACES";
+pub const ATTIO_TIMEOUT_MS: &str = "ATTIO_TIMEOUT_MS";
+pub const PUBLIC_ORIGIN: &str = "PUBLIC_ORIGIN";
 pub const INSECURE_TEST_MODE: &str = "INSECURE_TEST_MODE";
 pub const TEST_ATTIO_TOKEN: &str = "TEST_ATTIO_TOKEN";
 
@@ -78,8 +82,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         name: VAULT_KEYS,
         kind: SettingKind::Secret,
         required: Requirement::Required,
-        description:
-            "Keys that encrypt stored Attio tokens: `kid:base64url(32 bytes)`, comma-separated, \
+        description: "Keys that encrypt stored Attio tokens: `kid:base64url(32 bytes)`, comma-separated, \
                       newest first (older keys only decrypt, for rotation).",
     },
     SettingSpec {
@@ -89,11 +92,35 @@ pub const SETTINGS: &[SettingSpec] = &[
         description: "32 bytes, base64url: keys the hashes of issued tokens and signs cookies.",
     },
     SettingSpec {
+        name: ATTIO_USE_PKCE,
+        kind: SettingKind::Var,
+        required: Requirement::Default("false"),
+        description: "`true` sends a PKCE S256 challenge to Attio's authorize endpoint (for Attio \
+                      apps or deployments that support it).",
+    },
+    SettingSpec {
+        name: ATTIO_ALLOWED_WORKSPACES,
+        kind: SettingKind::Var,
+        required: Requirement::Optional,
+        description: "Comma-separated Attio workspace ids or slugs allowed to connect; unset allows any.",
+    },
+    SettingSpec {
+        name: ATTIO_TIMEOUT_MS,
+        kind: SettingKind::Var,
+        required: Requirement::Default("15000"),
+        description: "How long a call to Attio may take, in milliseconds (100-60000).",
+    },
+    SettingSpec {
+        name: PUBLIC_ORIGIN,
+        kind: SettingKind::Var,
+        required: Requirement::Optional,
+        description: "The gateway's public origin (https://host). Unset: taken from each request.",
+    },
+    SettingSpec {
         name: INSECURE_TEST_MODE,
         kind: SettingKind::Var,
         required: Requirement::Optional,
-        description:
-            "Tests only. `1` enables test-only routes, and only while both Attio base URLs \
+        description: "Tests only. `1` enables test-only routes, and only while both Attio base URLs \
                       are loopback, so it is inert in any real deploy.",
     },
     SettingSpec {
@@ -148,6 +175,13 @@ pub struct Config {
     pub attio_client_secret: ClientSecret,
     pub vault_keys: VaultKeys,
     pub signing_key: KeyMaterial,
+    /// Send a PKCE S256 challenge to Attio.
+    pub attio_use_pkce: bool,
+    /// Workspaces (ids or slugs) allowed to connect; `None` allows any.
+    pub allowed_workspaces: Option<Vec<String>>,
+    pub attio_timeout_ms: u32,
+    /// The configured public origin, if any (otherwise each request's own).
+    pub public_origin: Option<Url>,
     /// Present only when test mode is asked for *and* Attio is on loopback.
     pub test_mode: Option<TestMode>,
 }
@@ -157,22 +191,26 @@ pub struct TestMode {
     pub attio_token: Option<AttioAccessToken>,
 }
 
-/// Versioned encryption keys: the first encrypts, all decrypt.
+/// Versioned encryption keys, newest first: the first encrypts, all decrypt.
 #[derive(Debug, Clone)]
 pub struct VaultKeys {
     keys: Vec<(String, KeyMaterial)>,
 }
 
 impl VaultKeys {
-    /// The key new ciphertexts are sealed with, and its id.
-    pub fn active(&self) -> (&str, &KeyMaterial) {
-        let (kid, key) = &self.keys[0];
-        (kid, key)
+    /// Keys as (id, material), newest first. Parsing guarantees at least one.
+    pub fn from_entries(keys: Vec<(String, KeyMaterial)>) -> Self {
+        Self { keys }
     }
 
-    /// The key with this id, for opening older ciphertexts.
-    pub fn get(&self, kid: &str) -> Option<&KeyMaterial> {
-        self.keys.iter().find(|(k, _)| k == kid).map(|(_, key)| key)
+    /// The id of the key new ciphertexts are sealed with.
+    pub fn active_id(&self) -> Option<&str> {
+        self.keys.first().map(|(k, _)| k.as_str())
+    }
+
+    /// Every key, newest first.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &KeyMaterial)> {
+        self.keys.iter().map(|(k, m)| (k.as_str(), m))
     }
 }
 
@@ -231,18 +269,11 @@ struct Reader<'a, S> {
 
 impl<S: SettingsSource> Reader<'_, S> {
     fn spec(name: &str) -> &'static SettingSpec {
-        SETTINGS
-            .iter()
-            .find(|s| s.name == name)
-            .unwrap_or(&SETTINGS[0])
+        SETTINGS.iter().find(|s| s.name == name).unwrap_or(&SETTINGS[0])
     }
 
     /// The raw value (or default) handed to `parse`; a parse error marks it malformed.
-    fn read<T>(
-        &mut self,
-        name: &'static str,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Option<T> {
+    fn read<T>(&mut self, name: &'static str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
         let spec = Self::spec(name);
         let raw = self.src.get(name).filter(|v| !v.trim().is_empty());
         let (value, state) = match (raw, spec.required) {
@@ -253,12 +284,7 @@ impl<S: SettingsSource> Reader<'_, S> {
                     SettingKind::Secret => format!("set it with `wrangler secret put {name}`"),
                     SettingKind::Var => "set it under [vars] in wrangler.toml".to_string(),
                 };
-                self.push(
-                    spec,
-                    SettingState::Missing,
-                    Some(format!("{name} is missing: {how}")),
-                    None,
-                );
+                self.push(spec, SettingState::Missing, Some(format!("{name} is missing: {how}")), None);
                 return None;
             }
             (None, Requirement::Optional) => {
@@ -273,31 +299,14 @@ impl<S: SettingsSource> Reader<'_, S> {
                 Some(parsed)
             }
             Err(why) => {
-                self.push(
-                    spec,
-                    SettingState::Malformed,
-                    Some(format!("{name} is malformed: {why}")),
-                    shown,
-                );
+                self.push(spec, SettingState::Malformed, Some(format!("{name} is malformed: {why}")), shown);
                 None
             }
         }
     }
 
-    fn push(
-        &mut self,
-        spec: &SettingSpec,
-        state: SettingState,
-        problem: Option<String>,
-        value: Option<String>,
-    ) {
-        self.statuses.push(SettingStatus {
-            name: spec.name,
-            kind: spec.kind,
-            state,
-            problem,
-            value,
-        });
+    fn push(&mut self, spec: &SettingSpec, state: SettingState, problem: Option<String>, value: Option<String>) {
+        self.statuses.push(SettingStatus { name: spec.name, kind: spec.kind, state, problem, value });
     }
 
     fn status_mut(&mut self, name: &str) -> Option<&mut SettingStatus> {
@@ -308,39 +317,28 @@ impl<S: SettingsSource> Reader<'_, S> {
 impl ConfigReport {
     /// Reads and validates every setting.
     pub fn inspect(src: &impl SettingsSource) -> ConfigReport {
-        let mut r = Reader {
-            src,
-            statuses: Vec::new(),
-        };
+        let mut r = Reader { src, statuses: Vec::new() };
         let app = r.read(ATTIO_APP_BASE_URL, parse_base_url);
         let api = r.read(ATTIO_API_BASE_URL, parse_base_url);
         let client_id = r.read(ATTIO_CLIENT_ID, parse_client_id);
-        let client_secret = r.read(ATTIO_CLIENT_SECRET, |v| {
-            Ok(ClientSecret::new(v.to_string()))
-        });
+        let client_secret = r.read(ATTIO_CLIENT_SECRET, |v| Ok(ClientSecret::new(v.to_string())));
         let vault_keys = r.read(VAULT_KEYS, parse_vault_keys);
         let signing_key = r.read(SIGNING_KEY, |v| parse_key(v).map(KeyMaterial::new));
-        let test_mode_asked = r.read(INSECURE_TEST_MODE, |v| match v {
-            "1" | "true" => Ok(true),
-            "0" | "false" => Ok(false),
-            _ => Err("use 1 to enable or leave it unset".into()),
-        });
-        let test_token = r.read(TEST_ATTIO_TOKEN, |v| {
-            Ok(AttioAccessToken::new(v.to_string()))
-        });
+        let use_pkce = r.read(ATTIO_USE_PKCE, parse_bool);
+        let allowed = r.read(ATTIO_ALLOWED_WORKSPACES, parse_list);
+        let timeout = r.read(ATTIO_TIMEOUT_MS, parse_timeout);
+        let public_origin = r.read(PUBLIC_ORIGIN, parse_origin);
+        let test_mode_asked = r.read(INSECURE_TEST_MODE, parse_bool);
+        let test_token = r.read(TEST_ATTIO_TOKEN, |v| Ok(AttioAccessToken::new(v.to_string())));
 
-        let on_loopback =
-            matches!((&app, &api), (Some(a), Some(b)) if is_loopback(a) && is_loopback(b));
+        let on_loopback = matches!((&app, &api), (Some(a), Some(b)) if is_loopback(a) && is_loopback(b));
         let test_mode = match test_mode_asked {
-            Some(true) if on_loopback => Some(TestMode {
-                attio_token: test_token,
-            }),
+            Some(true) if on_loopback => Some(TestMode { attio_token: test_token }),
             Some(true) => {
                 if let Some(s) = r.status_mut(INSECURE_TEST_MODE) {
                     s.state = SettingState::Ignored;
-                    s.problem = Some(format!(
-                        "{INSECURE_TEST_MODE} is ignored because the Attio base URLs are not loopback"
-                    ));
+                    s.problem =
+                        Some(format!("{INSECURE_TEST_MODE} is ignored because the Attio base URLs are not loopback"));
                 }
                 None
             }
@@ -353,8 +351,8 @@ impl ConfigReport {
             .filter(|s| matches!(s.state, SettingState::Missing | SettingState::Malformed))
             .filter_map(|s| s.problem.clone())
             .collect();
-        let config = match (app, api, client_id, client_secret, vault_keys, signing_key) {
-            (Some(app), Some(api), Some(id), Some(secret), Some(keys), Some(signing))
+        let config = match (app, api, client_id, client_secret, vault_keys, signing_key, use_pkce, timeout) {
+            (Some(app), Some(api), Some(id), Some(secret), Some(keys), Some(signing), Some(pkce), Some(timeout))
                 if problems.is_empty() =>
             {
                 Ok(Config {
@@ -364,15 +362,16 @@ impl ConfigReport {
                     attio_client_secret: secret,
                     vault_keys: keys,
                     signing_key: signing,
+                    attio_use_pkce: pkce,
+                    allowed_workspaces: allowed,
+                    attio_timeout_ms: timeout,
+                    public_origin,
                     test_mode,
                 })
             }
             _ => Err(ConfigError { problems }),
         };
-        ConfigReport {
-            settings: r.statuses,
-            config,
-        }
+        ConfigReport { settings: r.statuses, config }
     }
 }
 
@@ -411,6 +410,44 @@ pub fn is_loopback(url: &Url) -> bool {
     }
 }
 
+fn parse_bool(raw: &str) -> Result<bool, String> {
+    match raw {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err("use true (or 1) or false (or 0)".into()),
+    }
+}
+
+fn parse_list(raw: &str) -> Result<Vec<String>, String> {
+    let items: Vec<String> = raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
+    if items.is_empty() {
+        return Err("list at least one workspace id or slug, or leave it unset".into());
+    }
+    Ok(items)
+}
+
+fn parse_timeout(raw: &str) -> Result<u32, String> {
+    match raw.parse::<u32>() {
+        Ok(ms) if (100..=60_000).contains(&ms) => Ok(ms),
+        _ => Err("a number of milliseconds from 100 to 60000".into()),
+    }
+}
+
+/// `https://host[:port]` (http only for loopback), nothing after the authority.
+fn parse_origin(raw: &str) -> Result<Url, String> {
+    let url = parse_base_url(raw)?;
+    if url.path() != "" && url.path() != "/" {
+        return Err("must be an origin, without a path".into());
+    }
+    Ok(url)
+}
+
+/// The upstream timeout, for the edge to set up its HTTP client before the full configuration
+/// is loaded (a malformed value falls back to the default and is reported by `/health`).
+pub fn attio_timeout_ms(src: &impl SettingsSource) -> u32 {
+    src.get(ATTIO_TIMEOUT_MS).and_then(|v| parse_timeout(v.trim()).ok()).unwrap_or(15_000)
+}
+
 fn parse_client_id(raw: &str) -> Result<String, String> {
     if raw.len() > 200 || !raw.bytes().all(|b| b.is_ascii_graphic()) {
         return Err("must be printable ASCII without spaces".into());
@@ -426,27 +463,19 @@ fn parse_key(raw: &str) -> Result<[u8; 32], String> {
         .decode(unpadded)
         .or_else(|_| STANDARD_NO_PAD.decode(unpadded))
         .map_err(|_| "not base64 (generate keys with scripts/generate-secrets)".to_string())?;
-    bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| format!("the key must be 32 bytes, this one is {} bytes", b.len()))
+    bytes.try_into().map_err(|b: Vec<u8>| format!("the key must be 32 bytes, this one is {} bytes", b.len()))
 }
 
 fn parse_vault_keys(raw: &str) -> Result<VaultKeys, String> {
     let mut keys: Vec<(String, KeyMaterial)> = Vec::new();
     for (i, entry) in raw.split(',').map(str::trim).enumerate() {
         let n = i + 1;
-        let (kid, key) = entry
-            .split_once(':')
-            .ok_or_else(|| format!("entry {n} must look like `kid:base64key`"))?;
+        let (kid, key) = entry.split_once(':').ok_or_else(|| format!("entry {n} must look like `kid:base64key`"))?;
         let kid_ok = !kid.is_empty()
             && kid.len() <= 16
-            && kid
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && kid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !kid_ok {
-            return Err(format!(
-                "entry {n}: the key id must be 1-16 characters of [A-Za-z0-9_-]"
-            ));
+            return Err(format!("entry {n}: the key id must be 1-16 characters of [A-Za-z0-9_-]"));
         }
         if keys.iter().any(|(k, _)| k == kid) {
             return Err(format!("entry {n}: key id `{kid}` appears twice"));
@@ -467,8 +496,8 @@ mod tests {
         let cfg = Config::load(&MapSource::new(complete())).unwrap();
         assert_eq!(cfg.attio_app_base.as_str(), "https://app.attio.com/");
         assert_eq!(cfg.attio_api_base.host_str(), Some("api.attio.com"));
-        assert_eq!(cfg.vault_keys.active().0, "k2");
-        assert!(cfg.vault_keys.get("k1").is_some());
+        assert_eq!(cfg.vault_keys.active_id(), Some("k2"));
+        assert_eq!(cfg.vault_keys.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["k2", "k1"]);
         assert!(cfg.test_mode.is_none());
     }
 
@@ -481,63 +510,31 @@ mod tests {
         let err = Config::load(&MapSource::new(m.clone())).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("ATTIO_CLIENT_SECRET is missing"), "{text}");
-        assert!(
-            text.contains("wrangler secret put ATTIO_CLIENT_SECRET"),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                "SIGNING_KEY is malformed: the key must be 32 bytes, this one is 5 bytes"
-            ),
-            "{text}"
-        );
+        assert!(text.contains("wrangler secret put ATTIO_CLIENT_SECRET"), "{text}");
+        assert!(text.contains("SIGNING_KEY is malformed: the key must be 32 bytes, this one is 5 bytes"), "{text}");
         assert!(text.contains("VAULT_KEYS is malformed: entry 1"), "{text}");
         for secret in ["c2hvcnQ", "not-base64", "client-123"] {
             assert!(!text.contains(secret), "leaked {secret}: {text}");
         }
         let report = ConfigReport::inspect(&MapSource::new(m));
         let json = serde_json::to_string(&report.settings).unwrap();
-        assert!(
-            !json.contains("c2hvcnQ") && !json.contains("client-123"),
-            "{json}"
-        );
-        assert!(
-            json.contains("https://app.attio.com"),
-            "vars may be shown: {json}"
-        );
+        assert!(!json.contains("c2hvcnQ") && !json.contains("client-123"), "{json}");
+        assert!(json.contains("https://app.attio.com"), "vars may be shown: {json}");
     }
 
     #[test]
     fn base_urls_are_validated() {
-        assert_eq!(
-            parse_base_url("http://127.0.0.1:8790/").unwrap().as_str(),
-            "http://127.0.0.1:8790/"
-        );
-        assert_eq!(
-            parse_base_url("https://proxy.example/attio/")
-                .unwrap()
-                .path(),
-            "/attio"
-        );
-        assert!(parse_base_url("http://api.attio.com")
-            .unwrap_err()
-            .contains("https"));
-        for bad in [
-            "api.attio.com",
-            "ftp://x.test",
-            "https://u:p@x.test",
-            "https://x.test/?a=1",
-            "https://x.test/#f",
-        ] {
+        assert_eq!(parse_base_url("http://127.0.0.1:8790/").unwrap().as_str(), "http://127.0.0.1:8790/");
+        assert_eq!(parse_base_url("https://proxy.example/attio/").unwrap().path(), "/attio");
+        assert!(parse_base_url("http://api.attio.com").unwrap_err().contains("https"));
+        for bad in ["api.attio.com", "ftp://x.test", "https://u:p@x.test", "https://x.test/?a=1", "https://x.test/#f"] {
             assert!(parse_base_url(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn vault_keys_reject_duplicates_and_bad_ids() {
-        assert!(parse_vault_keys(&format!("a:{KEY_A},a:{KEY_A}"))
-            .unwrap_err()
-            .contains("twice"));
+        assert!(parse_vault_keys(&format!("a:{KEY_A},a:{KEY_A}")).unwrap_err().contains("twice"));
         assert!(parse_vault_keys(&format!("bad id:{KEY_A}")).is_err());
         assert!(parse_vault_keys(KEY_A).is_err());
     }
@@ -547,23 +544,42 @@ mod tests {
         let mut m = complete();
         m.insert(INSECURE_TEST_MODE, "1".into());
         let report = ConfigReport::inspect(&MapSource::new(m.clone()));
-        assert!(
-            report.config.unwrap().test_mode.is_none(),
-            "inert against the real Attio"
-        );
-        let status = report
-            .settings
-            .iter()
-            .find(|s| s.name == INSECURE_TEST_MODE)
-            .unwrap();
+        assert!(report.config.unwrap().test_mode.is_none(), "inert against the real Attio");
+        let status = report.settings.iter().find(|s| s.name == INSECURE_TEST_MODE).unwrap();
         assert_eq!(status.state, SettingState::Ignored);
 
         m.insert(ATTIO_APP_BASE_URL, "http://127.0.0.1:9".into());
         m.insert(ATTIO_API_BASE_URL, "http://localhost:9".into());
-        assert!(Config::load(&MapSource::new(m))
-            .unwrap()
-            .test_mode
-            .is_some());
+        assert!(Config::load(&MapSource::new(m)).unwrap().test_mode.is_some());
+    }
+
+    #[test]
+    fn optional_settings() {
+        let cfg = Config::load(&MapSource::new(complete())).unwrap();
+        assert!(!cfg.attio_use_pkce);
+        assert_eq!(cfg.attio_timeout_ms, 15_000);
+        assert!(cfg.allowed_workspaces.is_none() && cfg.public_origin.is_none());
+        let mut m = complete();
+        m.insert(ATTIO_USE_PKCE, "true".into());
+        m.insert(ATTIO_ALLOWED_WORKSPACES, " acme, 14beef7a ,".into());
+        m.insert(ATTIO_TIMEOUT_MS, "2500".into());
+        m.insert(PUBLIC_ORIGIN, "https://gw.example.com".into());
+        let cfg = Config::load(&MapSource::new(m.clone())).unwrap();
+        assert!(cfg.attio_use_pkce);
+        assert_eq!(cfg.allowed_workspaces.unwrap(), ["acme", "14beef7a"]);
+        assert_eq!(cfg.attio_timeout_ms, 2500);
+        assert_eq!(cfg.public_origin.unwrap().host_str(), Some("gw.example.com"));
+        for (name, bad) in [
+            (ATTIO_USE_PKCE, "yes"),
+            (ATTIO_TIMEOUT_MS, "5"),
+            (PUBLIC_ORIGIN, "https://gw.example.com/x"),
+            (ATTIO_ALLOWED_WORKSPACES, ","),
+        ] {
+            let mut m = m.clone();
+            m.insert(name, bad.into());
+            let err = Config::load(&MapSource::new(m)).unwrap_err().to_string();
+            assert!(err.contains(&format!("{name} is malformed")), "{err}");
+        }
     }
 
     #[test]

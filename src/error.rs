@@ -18,10 +18,15 @@ pub enum AppError {
     NotFound,
     #[error("method not allowed")]
     MethodNotAllowed { allow: &'static str },
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
     #[error("request body too large")]
     PayloadTooLarge { limit: usize },
     #[error(transparent)]
     Misconfigured(#[from] ConfigError),
+    /// A dependency (storage, randomness) failed; nothing was changed. Names the dependency only.
+    #[error("{0} is temporarily unavailable")]
+    Unavailable(&'static str),
     #[error(transparent)]
     Upstream(#[from] AttioError),
 }
@@ -29,11 +34,7 @@ pub enum AppError {
 impl AppError {
     pub fn into_response(self) -> Response {
         match self {
-            AppError::NotFound => error(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "No route matches this request.",
-            ),
+            AppError::NotFound => error(StatusCode::NOT_FOUND, "not_found", "No route matches this request."),
             AppError::MethodNotAllowed { allow } => {
                 let mut resp = error(
                     StatusCode::METHOD_NOT_ALLOWED,
@@ -43,6 +44,7 @@ impl AppError {
                 set_header(&mut resp, ALLOW, allow);
                 resp
             }
+            AppError::BadRequest(what) => error(StatusCode::BAD_REQUEST, "invalid_request", what),
             AppError::PayloadTooLarge { limit } => error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "invalid_request",
@@ -56,16 +58,22 @@ impl AppError {
                     "problems": e.problems,
                 }),
             ),
+            AppError::Unavailable(what) => {
+                let mut resp = error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    &format!("{what} is temporarily unavailable; try again."),
+                );
+                set_header(&mut resp, RETRY_AFTER, "1");
+                resp
+            }
             AppError::Upstream(e) => upstream(e),
         }
     }
 }
 
 fn error(status: StatusCode, code: &str, description: &str) -> Response {
-    json(
-        status,
-        &json!({"error": code, "error_description": description}),
-    )
+    json(status, &json!({"error": code, "error_description": description}))
 }
 
 fn upstream(e: AttioError) -> Response {
@@ -81,34 +89,22 @@ fn upstream(e: AttioError) -> Response {
             }
             resp
         }
-        AttioError::Transport(TransportError::Timeout(_)) => error(
-            StatusCode::GATEWAY_TIMEOUT,
-            "upstream_timeout",
-            "Attio did not answer in time.",
-        ),
-        AttioError::Transport(_) => error(
-            StatusCode::BAD_GATEWAY,
-            "upstream_unavailable",
-            "Attio could not be reached.",
-        ),
-        AttioError::Unauthorized => error(
-            StatusCode::BAD_GATEWAY,
-            "upstream_unauthorized",
-            "Attio rejected the access token.",
-        ),
+        AttioError::Transport(TransportError::Timeout(_)) => {
+            error(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout", "Attio did not answer in time.")
+        }
+        AttioError::Transport(_) => {
+            error(StatusCode::BAD_GATEWAY, "upstream_unavailable", "Attio could not be reached.")
+        }
+        AttioError::Unauthorized => {
+            error(StatusCode::BAD_GATEWAY, "upstream_unauthorized", "Attio rejected the access token.")
+        }
         AttioError::Status { status, body } => {
             let detail = body.message.unwrap_or_else(|| "no message".into());
-            error(
-                StatusCode::BAD_GATEWAY,
-                "upstream_error",
-                &format!("Attio answered {status}: {detail}"),
-            )
+            error(StatusCode::BAD_GATEWAY, "upstream_error", &format!("Attio answered {status}: {detail}"))
         }
-        AttioError::Decode(_) => error(
-            StatusCode::BAD_GATEWAY,
-            "upstream_error",
-            "Attio's response could not be read.",
-        ),
+        AttioError::Decode(_) => {
+            error(StatusCode::BAD_GATEWAY, "upstream_error", "Attio's response could not be read.")
+        }
     }
 }
 
@@ -131,21 +127,14 @@ mod tests {
         assert_eq!(r.status(), 405);
         assert_eq!(r.headers()[ALLOW], "GET, HEAD");
 
-        let r = AppError::Misconfigured(ConfigError {
-            problems: vec!["X is missing".into()],
-        })
-        .into_response();
+        let r = AppError::Misconfigured(ConfigError { problems: vec!["X is missing".into()] }).into_response();
         assert_eq!(r.status(), 503);
         assert_eq!(body(&r)["problems"][0], "X is missing");
 
-        let r = AppError::Upstream(AttioError::RateLimited {
-            retry_after: Some("1".into()),
-        })
-        .into_response();
+        let r = AppError::Upstream(AttioError::RateLimited { retry_after: Some("1".into()) }).into_response();
         assert_eq!(r.status(), 429);
         assert_eq!(r.headers()[RETRY_AFTER], "1");
-        let r =
-            AppError::Upstream(AttioError::Transport(TransportError::Timeout(10))).into_response();
+        let r = AppError::Upstream(AttioError::Transport(TransportError::Timeout(10))).into_response();
         assert_eq!(r.status(), 504);
     }
 }

@@ -32,11 +32,8 @@ pub trait HttpClient {
 
 /// Headers on every response: no sniffing, no referrer leaks, nothing cached by default
 /// (responses may carry tokens, and none of them is meant to be cached).
-const BASELINE_HEADERS: &[(&str, &str)] = &[
-    ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "no-referrer"),
-    ("cache-control", "no-store"),
-];
+const BASELINE_HEADERS: &[(&str, &str)] =
+    &[("x-content-type-options", "nosniff"), ("referrer-policy", "no-referrer"), ("cache-control", "no-store")];
 
 /// A response with a body, its content type and the baseline headers.
 pub fn response(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response {
@@ -45,10 +42,7 @@ pub fn response(status: StatusCode, content_type: &'static str, body: Vec<u8>) -
     let headers = resp.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     for (name, value) in BASELINE_HEADERS {
-        headers.insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
+        headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
     }
     resp
 }
@@ -58,11 +52,9 @@ pub fn response(status: StatusCode, content_type: &'static str, body: Vec<u8>) -
 pub fn json(status: StatusCode, value: &impl serde::Serialize) -> Response {
     match serde_json::to_vec(value) {
         Ok(body) => response(status, "application/json", body),
-        Err(_) => response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "application/json",
-            br#"{"error":"server_error"}"#.to_vec(),
-        ),
+        Err(_) => {
+            response(StatusCode::INTERNAL_SERVER_ERROR, "application/json", br#"{"error":"server_error"}"#.to_vec())
+        }
     }
 }
 
@@ -76,8 +68,5 @@ pub fn set_header(resp: &mut Response, name: HeaderName, value: &str) {
 
 /// Whether a response may be cached (used by tests: token-bearing responses must not).
 pub fn is_no_store(resp: &Response) -> bool {
-    resp.headers()
-        .get(CACHE_CONTROL)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("no-store"))
+    resp.headers().get(CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("no-store"))
 }

@@ -11,22 +11,30 @@
 //!                 │  converts worker::Request ⇄ http::Request<Vec<u8>>, reads Env,
 //!                 │  implements the core's traits over Fetch / KV / Durable Objects
 //!                 ▼
-//!               app::handle(request, &Deps) ──► routes::*  ──► attio (request building,
-//!                 (pure; runs on the host in tests)            response parsing), config, …
+//!               app::handle(request, &platform) ──► routes::* ──► connection, vault, upstream,
+//!                 (pure; runs on the host in tests)                 attio, crypto, config, …
 //! ```
 //!
-//! Core modules know nothing of workers-rs; effects come in through small traits
-//! ([`config::SettingsSource`], [`http::HttpClient`]), so `cargo test` on the host covers
-//! the behaviour, and a core module that tried to import `worker` would not compile there.
+//! Core modules know nothing of workers-rs; effects come in through small traits bundled as
+//! [`platform::Platform`] (settings, outbound HTTP, KV, the Durable Object, clock, randomness,
+//! log), so `cargo test` on the host covers the behaviour, and a core module that tried to
+//! import `worker` would not compile there.
 //!
-//! - [`app`]: the router and the dependencies handlers receive.
-//! - [`routes`]: one file per route family (health, landing page, test-only diagnostics).
+//! - [`app`]: the router.
+//! - [`routes`]: one file per route family (connect, health, landing page, test-only diagnostics).
+//! - [`upstream`]: the gateway as Attio's OAuth client (authorize URL, code exchange, refresh,
+//!   revoke), over the `oauth2` crate.
+//! - [`vault`]: each user's connection in KV, tokens sealed; lazy and bulk key rotation.
+//! - [`connection`]: using a connection: single-flight refresh, revocation.
+//! - [`session`]: `__Host-` cookies (state binding, page session, CSRF); [`pages`]: HTML pages.
 //! - [`config`]: every setting and binding the worker reads, validated.
 //! - [`http`]: request/response types, the outbound client trait, response builders.
 //! - [`error`]: the application error and its mapping to responses (the one place).
 //! - [`attio`]: Attio's REST API: requests, responses, errors.
 //! - [`transitions`]: the protocol of the Durable Object that makes one-time transitions atomic.
-//! - [`secret`]: secret newtypes (redacted `Debug`, constant-time equality).
+//! - [`crypto`]: the vault envelope (XChaCha20-Poly1305) and keys derived from `SIGNING_KEY`.
+//! - [`random`]: randomness behind a trait; [`secret`]: secret newtypes (redacted `Debug`,
+//!   constant-time equality).
 //! - `edge` (wasm32 only): the `#[event(fetch)]` entry point and trait implementations.
 //!
 //! `docs/architecture.md` follows a request from edge to core; `docs/storage-schema.md` lists
@@ -35,11 +43,19 @@
 pub mod app;
 pub mod attio;
 pub mod config;
+pub mod connection;
+pub mod crypto;
 pub mod error;
 pub mod http;
+pub mod pages;
+pub mod platform;
+pub mod random;
 pub mod routes;
 pub mod secret;
+pub mod session;
 pub mod transitions;
+pub mod upstream;
+pub mod vault;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

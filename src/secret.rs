@@ -52,8 +52,12 @@ secret_type!(
     KeyMaterial([u8; 32])
 );
 secret_type!(
-    /// An Attio access token (test configuration only, until the vault holds them).
+    /// An Attio access token.
     AttioAccessToken(String)
+);
+secret_type!(
+    /// An Attio refresh token (expiring-token style only).
+    AttioRefreshToken(String)
 );
 
 /// Compares two byte strings without an early exit on the first difference.
@@ -78,9 +82,6 @@ mod tests {
     fn equality() {
         assert_eq!(ClientSecret::new("a".into()), ClientSecret::new("a".into()));
         assert_ne!(ClientSecret::new("a".into()), ClientSecret::new("b".into()));
-        assert_ne!(
-            ClientSecret::new("a".into()),
-            ClientSecret::new("aa".into())
-        );
+        assert_ne!(ClientSecret::new("a".into()), ClientSecret::new("aa".into()));
     }
 }

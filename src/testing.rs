@@ -1,17 +1,19 @@
-//! Test doubles for the core's traits (host tests only): settings from a map, an HTTP client
-//! that records requests and answers from a script, and a minimal executor for futures that
-//! never wait on real I/O.
+//! Test doubles for the core's traits (host tests only): a [`FakePlatform`] with settings from a
+//! map, scripted outbound HTTP, in-memory KV, an in-memory `Transitions` object that runs the
+//! real [`crate::transitions::apply`], a settable clock and a captured log; plus a minimal
+//! executor for futures that never wait on real I/O.
 
-use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use crate::config::{
-    SettingsSource, ATTIO_CLIENT_ID, ATTIO_CLIENT_SECRET, SIGNING_KEY, VAULT_KEYS,
-};
+use crate::config::{SettingsSource, ATTIO_CLIENT_ID, ATTIO_CLIENT_SECRET, SIGNING_KEY, VAULT_KEYS};
 use crate::http::{HttpClient, Request, Response, TransportError};
+use crate::platform::{Clock, KvPage, KvStore, Log, Sleep, StoreError, TransitionStore};
+use crate::random::{OsRandom, Random, RandomError};
+use crate::transitions::{apply, Command, Effect, Entry, Outcome};
 
 /// 32 bytes (0..=31), base64url.
 pub const KEY_A: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
@@ -25,10 +27,7 @@ pub struct MapSource {
 
 impl MapSource {
     pub fn new(values: HashMap<&'static str, String>) -> Self {
-        Self {
-            values,
-            missing_bindings: Vec::new(),
-        }
+        Self { values, missing_bindings: Vec::new() }
     }
 }
 
@@ -52,35 +51,191 @@ pub fn complete_settings() -> HashMap<&'static str, String> {
     ])
 }
 
-/// Records every request and answers from a queue of scripted replies.
+/// Records every request and answers from a queue of scripted replies (a transport error
+/// once the queue is empty).
 #[derive(Debug, Default)]
 pub struct FakeHttp {
     pub sent: RefCell<Vec<Request>>,
     pub replies: RefCell<VecDeque<Result<Response, TransportError>>>,
 }
 
-impl FakeHttp {
-    pub fn replying(status: u16, body: &str) -> Self {
-        let fake = Self::default();
-        fake.push(status, body);
-        fake
-    }
+pub fn reply(status: u16, body: &str) -> Response {
+    let mut resp = http::Response::new(body.as_bytes().to_vec());
+    *resp.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    resp
+}
 
+impl FakeHttp {
     pub fn push(&self, status: u16, body: &str) {
-        let mut resp = http::Response::new(body.as_bytes().to_vec());
-        *resp.status_mut() =
-            http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-        self.replies.borrow_mut().push_back(Ok(resp));
+        self.replies.borrow_mut().push_back(Ok(reply(status, body)));
     }
 }
 
 impl HttpClient for FakeHttp {
     async fn send(&self, request: Request) -> Result<Response, TransportError> {
+        let scripted = self.replies.borrow_mut().pop_front();
+        let result = scripted.unwrap_or_else(|| Err(TransportError::Network("no scripted reply".into())));
         self.sent.borrow_mut().push(request);
-        self.replies
-            .borrow_mut()
-            .pop_front()
-            .unwrap_or_else(|| Err(TransportError::Network("no scripted reply".into())))
+        result
+    }
+}
+
+/// Every effect, in memory.
+#[derive(Debug)]
+pub struct FakePlatform {
+    pub settings: MapSource,
+    pub http: FakeHttp,
+    kv: RefCell<BTreeMap<String, String>>,
+    objects: RefCell<HashMap<(String, String), Entry>>,
+    now: Cell<u64>,
+    logs: RefCell<Vec<(String, String)>>,
+    pub kv_fails: Cell<bool>,
+}
+
+impl Default for FakePlatform {
+    fn default() -> Self {
+        Self::with_settings(complete_settings())
+    }
+}
+
+impl FakePlatform {
+    pub fn with_settings(values: HashMap<&'static str, String>) -> Self {
+        Self {
+            settings: MapSource::new(values),
+            http: FakeHttp::default(),
+            kv: RefCell::default(),
+            objects: RefCell::default(),
+            now: Cell::new(1_700_000_000_000),
+            logs: RefCell::default(),
+            kv_fails: Cell::new(false),
+        }
+    }
+
+    pub fn advance_ms(&self, ms: u64) {
+        self.now.set(self.now.get() + ms);
+    }
+
+    pub fn kv_value(&self, key: &str) -> Option<String> {
+        self.kv.borrow().get(key).cloned()
+    }
+
+    pub fn kv_insert_raw(&self, key: &str, value: &str) {
+        self.kv.borrow_mut().insert(key.into(), value.into());
+    }
+
+    pub fn kv_keys(&self) -> Vec<String> {
+        self.kv.borrow().keys().cloned().collect()
+    }
+
+    pub fn logged(&self, event: &str) -> bool {
+        self.logs.borrow().iter().any(|(e, _)| e == event)
+    }
+
+    pub fn log_text(&self) -> String {
+        self.logs.borrow().iter().map(|(e, d)| format!("{e} {d}\n")).collect()
+    }
+}
+
+impl SettingsSource for FakePlatform {
+    fn get(&self, name: &str) -> Option<String> {
+        self.settings.get(name)
+    }
+
+    fn binding_present(&self, name: &str) -> bool {
+        self.settings.binding_present(name)
+    }
+}
+
+impl HttpClient for FakePlatform {
+    async fn send(&self, request: Request) -> Result<Response, TransportError> {
+        self.http.send(request).await
+    }
+}
+
+impl FakePlatform {
+    fn kv_check(&self) -> Result<(), StoreError> {
+        if self.kv_fails.get() {
+            Err(StoreError("injected KV failure".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl KvStore for FakePlatform {
+    async fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.kv_check()?;
+        Ok(self.kv.borrow().get(key).cloned())
+    }
+
+    async fn kv_put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> Result<(), StoreError> {
+        self.kv_check()?;
+        assert!(ttl_secs.is_none_or(|t| t >= 60), "KV rejects TTLs under 60 s");
+        self.kv.borrow_mut().insert(key.into(), value.into());
+        Ok(())
+    }
+
+    async fn kv_delete(&self, key: &str) -> Result<(), StoreError> {
+        self.kv_check()?;
+        self.kv.borrow_mut().remove(key);
+        Ok(())
+    }
+
+    async fn kv_list(&self, prefix: &str, cursor: Option<&str>) -> Result<KvPage, StoreError> {
+        self.kv_check()?;
+        // Pages of two, so callers' cursor handling is exercised.
+        let keys: Vec<String> = self
+            .kv
+            .borrow()
+            .keys()
+            .filter(|k| k.starts_with(prefix) && cursor.is_none_or(|c| k.as_str() > c))
+            .take(2)
+            .cloned()
+            .collect();
+        let cursor = (keys.len() == 2).then(|| keys[1].clone());
+        Ok(KvPage { keys, cursor })
+    }
+}
+
+impl TransitionStore for FakePlatform {
+    async fn transition(&self, object: &str, command: Command) -> Result<Outcome, StoreError> {
+        let slot = (object.to_string(), command.key().to_string());
+        let current = self.objects.borrow().get(&slot).cloned();
+        let (outcome, effect) = apply(command, current, self.now.get());
+        match effect {
+            Effect::Put(e) => {
+                self.objects.borrow_mut().insert(slot, e);
+            }
+            Effect::Delete => {
+                self.objects.borrow_mut().remove(&slot);
+            }
+            Effect::None => {}
+        }
+        Ok(outcome)
+    }
+}
+
+impl Random for FakePlatform {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), RandomError> {
+        OsRandom.fill(buf)
+    }
+}
+
+impl Clock for FakePlatform {
+    fn now_ms(&self) -> u64 {
+        self.now.get()
+    }
+}
+
+impl Sleep for FakePlatform {
+    async fn sleep_ms(&self, ms: u32) {
+        self.advance_ms(u64::from(ms));
+    }
+}
+
+impl Log for FakePlatform {
+    fn log(&self, event: &str, detail: &str) {
+        self.logs.borrow_mut().push((event.into(), detail.into()));
     }
 }
 
@@ -97,8 +252,5 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 
 /// A GET request for `path`.
 pub fn get(path: &str) -> Request {
-    http::Request::builder()
-        .uri(format!("https://gateway.test{path}"))
-        .body(Vec::new())
-        .unwrap_or_default()
+    http::Request::builder().uri(format!("https://gateway.test{path}")).body(Vec::new()).unwrap_or_default()
 }

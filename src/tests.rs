@@ -1,29 +1,39 @@
-//! Router-level tests: whole requests through [`crate::app::handle`] with fakes.
+//! Router-level tests: whole requests through [`crate::app::handle`] with a fake platform.
 
 use std::collections::HashMap;
 
+use http::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::Value;
 
-use crate::app::{handle, Deps, MAX_BODY_BYTES};
+use crate::app::{handle, MAX_BODY_BYTES};
 use crate::config::{
-    ATTIO_API_BASE_URL, ATTIO_APP_BASE_URL, ATTIO_CLIENT_SECRET, INSECURE_TEST_MODE, KV_BINDING,
-    TEST_ATTIO_TOKEN,
+    ATTIO_ALLOWED_WORKSPACES, ATTIO_API_BASE_URL, ATTIO_APP_BASE_URL, ATTIO_CLIENT_SECRET, INSECURE_TEST_MODE,
+    KV_BINDING, TEST_ATTIO_TOKEN,
 };
-use crate::http::{is_no_store, Response};
-use crate::testing::{block_on, complete_settings, get, FakeHttp, MapSource};
+use crate::http::{is_no_store, Request, Response};
+use crate::testing::{block_on, complete_settings, get, reply, FakePlatform};
 
-fn run(settings: &MapSource, http: &FakeHttp, req: crate::http::Request) -> Response {
-    block_on(handle(req, &Deps { settings, http }))
+fn run(p: &FakePlatform, req: Request) -> Response {
+    block_on(handle(req, p))
 }
 
 fn body(resp: &Response) -> Value {
     serde_json::from_slice(resp.body()).unwrap()
 }
 
-fn test_mode_settings() -> HashMap<&'static str, String> {
+fn text(resp: &Response) -> String {
+    String::from_utf8_lossy(resp.body()).into_owned()
+}
+
+fn loopback_settings() -> HashMap<&'static str, String> {
     let mut m = complete_settings();
     m.insert(ATTIO_APP_BASE_URL, "http://127.0.0.1:9".into());
     m.insert(ATTIO_API_BASE_URL, "http://127.0.0.1:9".into());
+    m
+}
+
+fn test_mode_settings() -> HashMap<&'static str, String> {
+    let mut m = loopback_settings();
     m.insert(INSECURE_TEST_MODE, "1".into());
     m.insert(TEST_ATTIO_TOKEN, "attio-test-token".into());
     m
@@ -31,135 +41,287 @@ fn test_mode_settings() -> HashMap<&'static str, String> {
 
 #[test]
 fn health_reports_configured() {
-    let r = run(
-        &MapSource::new(complete_settings()),
-        &FakeHttp::default(),
-        get("/health"),
-    );
+    let r = run(&FakePlatform::default(), get("/health"));
     assert_eq!(r.status(), 200);
     let b = body(&r);
     assert_eq!(b["status"], "ok");
     assert_eq!(b["test_mode"], false);
     assert!(is_no_store(&r));
-    assert!(!String::from_utf8_lossy(r.body()).contains("s3cr3t-value"));
+    assert!(!text(&r).contains("s3cr3t-value"));
 }
 
 #[test]
 fn health_names_missing_settings_and_bindings() {
-    let mut s = MapSource::new(complete_settings());
-    s.values.remove(ATTIO_CLIENT_SECRET);
-    s.missing_bindings.push(KV_BINDING);
-    let r = run(&s, &FakeHttp::default(), get("/health"));
+    let mut p = FakePlatform::default();
+    p.settings.values.remove(ATTIO_CLIENT_SECRET);
+    p.settings.missing_bindings.push(KV_BINDING);
+    let r = run(&p, get("/health"));
     assert_eq!(r.status(), 503);
     let problems = body(&r)["problems"].to_string();
-    assert!(
-        problems.contains("ATTIO_CLIENT_SECRET is missing"),
-        "{problems}"
-    );
-    assert!(
-        problems.contains("the GATEWAY_KV binding (kv_namespace) is missing"),
-        "{problems}"
-    );
+    assert!(problems.contains("ATTIO_CLIENT_SECRET is missing"), "{problems}");
+    assert!(problems.contains("the GATEWAY_KV binding (kv_namespace) is missing"), "{problems}");
 }
 
 #[test]
 fn unknown_routes_and_methods() {
-    let s = MapSource::new(complete_settings());
-    let r = run(&s, &FakeHttp::default(), get("/nope"));
+    let p = FakePlatform::default();
+    let r = run(&p, get("/nope"));
     assert_eq!(r.status(), 404);
     assert_eq!(body(&r)["error"], "not_found");
-    let post = http::Request::post("https://gateway.test/health")
-        .body(Vec::new())
-        .unwrap();
-    assert_eq!(run(&s, &FakeHttp::default(), post).status(), 405);
-    let head = http::Request::head("https://gateway.test/health")
-        .body(Vec::new())
-        .unwrap();
-    let r = run(&s, &FakeHttp::default(), head);
+    let post = http::Request::post("https://gateway.test/health").body(Vec::new()).unwrap();
+    assert_eq!(run(&p, post).status(), 405);
+    assert_eq!(run(&p, get("/connect/disconnect")).status(), 405);
+    let head = http::Request::head("https://gateway.test/health").body(Vec::new()).unwrap();
+    let r = run(&p, head);
     assert_eq!(r.status(), 200);
     assert!(r.body().is_empty());
-    let big = http::Request::post("https://gateway.test/x")
-        .body(vec![0; MAX_BODY_BYTES + 1])
-        .unwrap();
-    assert_eq!(run(&s, &FakeHttp::default(), big).status(), 413);
+    let big = http::Request::post("https://gateway.test/x").body(vec![0; MAX_BODY_BYTES + 1]).unwrap();
+    assert_eq!(run(&p, big).status(), 413);
 }
 
 #[test]
 fn diagnostics_route_is_absent_outside_test_mode() {
-    let http = FakeHttp::default();
-    let r = run(
-        &MapSource::new(complete_settings()),
-        &http,
-        get("/__test/attio-self"),
-    );
-    assert_eq!(r.status(), 404);
-    assert!(http.sent.borrow().is_empty(), "no call to Attio");
+    let p = FakePlatform::default();
+    assert_eq!(run(&p, get("/__test/attio-self")).status(), 404);
+    assert!(p.http.sent.borrow().is_empty(), "no call to Attio");
 
     // Asked for, but Attio is not on loopback: still absent.
     let mut m = test_mode_settings();
     m.insert(ATTIO_API_BASE_URL, "https://api.attio.com".into());
-    assert_eq!(
-        run(&MapSource::new(m), &http, get("/__test/attio-self")).status(),
-        404
-    );
+    assert_eq!(run(&FakePlatform::with_settings(m), get("/__test/attio-self")).status(), 404);
 }
 
 #[test]
 fn diagnostics_route_calls_attio_self_with_the_test_token() {
-    let http = FakeHttp::replying(
-        200,
-        r#"{"active":true,"scope":"a:read b:read","client_id":"c","workspace_id":"w","workspace_name":"Acme","workspace_slug":"acme","authorized_by_workspace_member_id":"m","exp":null}"#,
-    );
-    let r = run(
-        &MapSource::new(test_mode_settings()),
-        &http,
-        get("/__test/attio-self"),
-    );
+    let p = FakePlatform::with_settings(test_mode_settings());
+    p.http.push(200, r#"{"active":true,"scope":"a:read b:read","client_id":"c","workspace_id":"w","workspace_name":"Acme","workspace_slug":"acme","authorized_by_workspace_member_id":"m","exp":null}"#);
+    let r = run(&p, get("/__test/attio-self"));
     assert_eq!(r.status(), 200);
     assert_eq!(body(&r)["workspace_slug"], "acme");
     assert_eq!(body(&r)["scopes"][1], "b:read");
-    let sent = http.sent.borrow();
+    let sent = p.http.sent.borrow();
     assert_eq!(sent[0].uri(), "http://127.0.0.1:9/v2/self");
-    assert_eq!(
-        sent[0].headers()["authorization"],
-        "Bearer attio-test-token"
-    );
+    assert_eq!(sent[0].headers()["authorization"], "Bearer attio-test-token");
 }
 
 #[test]
 fn diagnostics_route_reports_upstream_failures() {
-    let http = FakeHttp::replying(503, "");
-    let r = run(
-        &MapSource::new(test_mode_settings()),
-        &http,
-        get("/__test/attio-self"),
-    );
-    assert_eq!(r.status(), 502);
-    let http = FakeHttp::default(); // no reply: transport error
-    assert_eq!(
-        run(
-            &MapSource::new(test_mode_settings()),
-            &http,
-            get("/__test/attio-self")
-        )
-        .status(),
-        502
-    );
+    let p = FakePlatform::with_settings(test_mode_settings());
+    p.http.push(503, "");
+    assert_eq!(run(&p, get("/__test/attio-self")).status(), 502);
+    // No reply at all: a transport error.
+    assert_eq!(run(&p, get("/__test/attio-self")).status(), 502);
 }
 
 #[test]
 fn misconfigured_worker_says_which_setting() {
     let mut m = test_mode_settings();
     m.remove(ATTIO_CLIENT_SECRET);
-    let r = run(
-        &MapSource::new(m),
-        &FakeHttp::default(),
-        get("/__test/attio-self"),
-    );
-    assert_eq!(r.status(), 503);
-    assert_eq!(body(&r)["error"], "server_misconfigured");
-    assert!(body(&r)["error_description"]
-        .as_str()
+    let p = FakePlatform::with_settings(m);
+    for path in ["/__test/attio-self", "/connect"] {
+        let r = run(&p, get(path));
+        assert_eq!(r.status(), 503, "{path}");
+        assert_eq!(body(&r)["error"], "server_misconfigured");
+        assert!(body(&r)["error_description"].as_str().unwrap().contains("ATTIO_CLIENT_SECRET is missing"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connecting Attio
+
+const SELF_ACTIVE: &str = r#"{"active":true,"scope":"record_permission:read","client_id":"client-123","token_type":"Bearer","exp":null,"iat":1,"sub":"ws-1","aud":"client-123","iss":"attio.com","authorized_by_workspace_member_id":"mem-1","workspace_id":"ws-1","workspace_name":"Acme","workspace_slug":"acme","workspace_logo_url":null}"#;
+
+/// `Set-Cookie` values of a response, as `name=value` pairs for a `Cookie` header.
+fn cookies(resp: &Response) -> Vec<String> {
+    resp.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter(|c| !c.ends_with('='))
+        .map(str::to_string)
+        .collect()
+}
+
+fn with_cookies(path: &str, jar: &[String]) -> Request {
+    http::Request::builder()
+        .uri(format!("https://gateway.test{path}"))
+        .header(COOKIE, jar.join("; "))
+        .body(Vec::new())
         .unwrap()
-        .contains("ATTIO_CLIENT_SECRET is missing"));
+}
+
+/// Starts a connect flow; returns the state Attio would echo and the browser's cookies.
+fn start(p: &FakePlatform) -> (String, Vec<String>) {
+    let r = run(p, get("/connect"));
+    assert_eq!(r.status(), 302, "{}", text(&r));
+    let location = url::Url::parse(r.headers()[LOCATION].to_str().unwrap()).unwrap();
+    assert_eq!(location.origin().ascii_serialization(), "http://127.0.0.1:9");
+    let state = location.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    let redirect_uri = location.query_pairs().find(|(k, _)| k == "redirect_uri").unwrap().1.into_owned();
+    assert_eq!(redirect_uri, "https://gateway.test/oauth/attio/callback");
+    (state, cookies(&r))
+}
+
+fn callback(p: &FakePlatform, query: &str, jar: &[String]) -> Response {
+    run(p, with_cookies(&format!("/oauth/attio/callback?{query}"), jar))
+}
+
+fn script_successful_exchange(p: &FakePlatform) {
+    p.http.push(200, r#"{"access_token":"attio-at-1","token_type":"Bearer"}"#);
+    p.http.push(200, SELF_ACTIVE);
+}
+
+#[test]
+fn connect_stores_a_sealed_connection_bound_to_the_identity() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (state, jar) = start(&p);
+    assert_eq!(state.len(), 43, "256-bit state");
+    assert!(jar.iter().any(|c| c.starts_with("__Host-agw-connect=")));
+    script_successful_exchange(&p);
+    let r = callback(&p, &format!("code=the-code&state={state}"), &jar);
+    assert_eq!(r.status(), 303, "{}", text(&r));
+    assert_eq!(r.headers()[LOCATION], "/connect/status");
+    let session = cookies(&r);
+    assert!(session.iter().any(|c| c.starts_with("__Host-agw-session=")));
+    let stored = p.kv_value("attio-conn:v1:ws-1:mem-1").expect("stored under workspace + member");
+    assert!(!stored.contains("attio-at-1"), "token sealed");
+    let record: Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(record["workspace_slug"], "acme");
+    assert_eq!(record["scope"], "record_permission:read");
+    assert!(!p.log_text().contains("attio-at-1") && !p.log_text().contains(&state));
+
+    // The status page uses the vaulted token.
+    p.http.push(200, SELF_ACTIVE);
+    let mut req = with_cookies("/connect/status", &session);
+    req.headers_mut().insert("accept", "application/json".parse().unwrap());
+    let r = run(&p, req);
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert_eq!(body(&r)["workspace"]["slug"], "acme");
+    let last = p.http.sent.borrow().last().unwrap().headers()["authorization"].clone();
+    assert_eq!(last, "Bearer attio-at-1");
+}
+
+#[test]
+fn state_must_be_present_known_fresh_unused_and_from_this_browser() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (state, jar) = start(&p);
+    assert_eq!(callback(&p, "code=c", &jar).status(), 400, "missing state");
+    assert_eq!(callback(&p, &format!("code=c&state={state}"), &[]).status(), 403, "no cookie: other browser");
+    let (_, other_jar) = start(&p);
+    assert_eq!(callback(&p, &format!("code=c&state={state}"), &other_jar).status(), 403, "another flow's cookie");
+    assert_eq!(callback(&p, "code=c&state=forged", &jar).status(), 403, "unknown state");
+    script_successful_exchange(&p);
+    assert_eq!(callback(&p, &format!("code=c&state={state}"), &jar).status(), 303);
+    let replay = callback(&p, &format!("code=c&state={state}"), &jar);
+    assert_eq!(replay.status(), 400, "replayed");
+    assert!(text(&replay).contains("already used"));
+    assert!(replay.headers().get(LOCATION).is_none(), "errors never redirect");
+}
+
+#[test]
+fn expired_state_is_rejected() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (state, jar) = start(&p);
+    p.advance_ms(10 * 60 * 1000);
+    let r = callback(&p, &format!("code=c&state={state}"), &jar);
+    assert_eq!(r.status(), 400);
+    assert!(text(&r).contains("expired"));
+    assert!(p.http.sent.borrow().is_empty(), "no exchange attempted");
+}
+
+#[test]
+fn denial_and_attio_errors_show_pages() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (state, jar) = start(&p);
+    let r = callback(&p, &format!("error=access_denied&state={state}"), &jar);
+    assert_eq!(r.status(), 400);
+    assert!(text(&r).contains("You declined access"));
+    let (state, jar) = start(&p);
+    let r = callback(&p, &format!("error=%3Cscript%3E&state={state}"), &jar);
+    assert!(!text(&r).contains("<script>"));
+    assert!(p.kv_keys().is_empty());
+}
+
+#[test]
+fn token_endpoint_failures_store_nothing() {
+    for (status, body_text) in [(503, "down"), (200, "<html>not json</html>"), (400, r#"{"error":"invalid_grant"}"#)] {
+        let p = FakePlatform::with_settings(loopback_settings());
+        let (state, jar) = start(&p);
+        p.http.push(status, body_text);
+        let r = callback(&p, &format!("code=c&state={state}"), &jar);
+        assert!(r.status() == 502 || r.status() == 400, "{status}: {}", r.status());
+        assert!(p.kv_keys().is_empty(), "nothing stored after a {status}");
+        assert!(cookies(&r).iter().all(|c| !c.starts_with("__Host-agw-session")));
+    }
+}
+
+#[test]
+fn inactive_identity_aborts_the_connection() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (state, jar) = start(&p);
+    p.http.push(200, r#"{"access_token":"at","token_type":"Bearer"}"#);
+    p.http.push(200, r#"{"active":false}"#);
+    assert_eq!(callback(&p, &format!("code=c&state={state}"), &jar).status(), 502);
+    assert!(p.kv_keys().is_empty());
+}
+
+#[test]
+fn workspace_allowlist_refuses_others_and_revokes_their_token() {
+    let mut m = loopback_settings();
+    m.insert(ATTIO_ALLOWED_WORKSPACES, "globex".into());
+    let p = FakePlatform::with_settings(m);
+    let (state, jar) = start(&p);
+    script_successful_exchange(&p);
+    p.http.push(204, "");
+    let r = callback(&p, &format!("code=c&state={state}"), &jar);
+    assert_eq!(r.status(), 403);
+    assert!(text(&r).contains("Acme"));
+    assert!(p.kv_keys().is_empty());
+    assert!(p.http.sent.borrow().iter().any(|r| r.uri().path() == "/oauth/revoke"));
+}
+
+#[test]
+fn disconnect_needs_a_session_and_a_valid_csrf_token() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (state, jar) = start(&p);
+    script_successful_exchange(&p);
+    let session = cookies(&callback(&p, &format!("code=c&state={state}"), &jar));
+    let post = |jar: &[String], form: &str, origin: Option<&str>| {
+        let mut b = http::Request::post("https://gateway.test/connect/disconnect")
+            .header(COOKIE, jar.join("; "))
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some(o) = origin {
+            b = b.header("origin", o);
+        }
+        run(&p, b.body(form.as_bytes().to_vec()).unwrap())
+    };
+    assert_eq!(post(&[], "csrf=x", None).status(), 401);
+    assert_eq!(post(&session, "csrf=forged", None).status(), 403);
+    // The real token, from the status page.
+    p.http.push(200, SELF_ACTIVE);
+    let page = text(&run(&p, with_cookies("/connect/status", &session)));
+    let csrf = page.split("name=csrf value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    assert_eq!(post(&session, &format!("csrf={csrf}"), Some("https://evil.test")).status(), 403, "cross-site");
+    p.http.push(204, "");
+    let r = post(&session, &format!("csrf={csrf}"), Some("https://gateway.test"));
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert!(p.kv_keys().is_empty(), "token deleted");
+    let revoke = p.http.sent.borrow().iter().find(|r| r.uri().path() == "/oauth/revoke").map(|r| text_of(r.body()));
+    assert_eq!(revoke.as_deref(), Some("token=attio-at-1"));
+}
+
+fn text_of(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn status_without_a_session_asks_to_connect() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let mut req = get("/connect/status");
+    req.headers_mut().insert("accept", "application/json".parse().unwrap());
+    let r = run(&p, req);
+    assert_eq!(r.status(), 401);
+    assert_eq!(body(&r)["connect"], "/connect");
+    let _ = reply(200, "");
 }

@@ -5,7 +5,7 @@
 //! | Route | Body | Effect |
 //! |---|---|---|
 //! | `GET/POST /__mock/settings` | [`Settings`] (partial allowed) | read / change switches |
-//! | `POST /__mock/fail-next` | `{"status":429,"count":N,"retry_after":"http-date"\|"seconds","path_prefix"?}` | next N requests fail |
+//! | `POST /__mock/fail-next` | `{"status":429,"count":N,"retry_after":"http-date"\|"seconds","path_prefix"?,"body"?}` | next N requests fail (with `body`: that body, any status) |
 //! | `POST /__mock/delay` | `{"ms":N}` | every request waits N ms |
 //! | `POST /__mock/clear-faults` | – | no failures, no delay |
 //! | `POST /__mock/revoke` | `{"token":…}` or `{"workspace_id":…}` | revoke one token / every token of a workspace |
@@ -66,8 +66,9 @@ async fn set_settings(State(s): State<Shared>, Json(patch): Json<Value>) -> Resp
 }
 
 async fn fail_next(State(s): State<Shared>, Json(f): Json<FailNext>) -> Response {
-    if !(400..=599).contains(&f.status) {
-        return bad("status must be 4xx or 5xx");
+    let valid = (400..=599).contains(&f.status) || (f.body.is_some() && (200..=599).contains(&f.status));
+    if !valid {
+        return bad("status must be 4xx or 5xx (or any, with a body)");
     }
     lock(&s).faults.fail_next = Some(f);
     StatusCode::NO_CONTENT.into_response()
@@ -98,15 +99,13 @@ async fn revoke(State(s): State<Shared>, Json(r): Json<Revoke>) -> Response {
     let mut world = lock(&s);
     let mut n = 0;
     for (token, grant) in world.access_tokens.iter_mut() {
-        if r.token.as_deref() == Some(token.as_str()) || r.workspace_id == Some(grant.workspace_id)
-        {
+        if r.token.as_deref() == Some(token.as_str()) || r.workspace_id == Some(grant.workspace_id) {
             grant.revoked = true;
             n += 1;
         }
     }
     for (token, grant) in world.refresh_tokens.iter_mut() {
-        if r.token.as_deref() == Some(token.as_str()) || r.workspace_id == Some(grant.workspace_id)
-        {
+        if r.token.as_deref() == Some(token.as_str()) || r.workspace_id == Some(grant.workspace_id) {
             grant.revoked = true;
             n += 1;
         }
@@ -168,15 +167,7 @@ pub fn mint_token(world: &mut World, member: Uuid) -> Option<String> {
     let issued_at = world.clock.now();
     world.access_tokens.insert(
         token.clone(),
-        AccessGrant {
-            workspace_id,
-            member_id: member,
-            client_id,
-            scopes,
-            issued_at,
-            expires_at: None,
-            revoked: false,
-        },
+        AccessGrant { workspace_id, member_id: member, client_id, scopes, issued_at, expires_at: None, revoked: false },
     );
     Some(token)
 }

@@ -38,20 +38,11 @@ impl TestClient {
             .timeout_global(Some(std::time::Duration::from_secs(60)))
             .build()
             .into();
-        Self {
-            agent,
-            base: base.into(),
-        }
+        Self { agent, base: base.into() }
     }
 
     /// Any request: `headers` as given, `body` sent as is. Panics if no response comes back.
-    pub fn request(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Option<&[u8]>,
-    ) -> Reply {
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
         self.try_request(method, path, headers, body)
             .unwrap_or_else(|e| panic!("{method} {}{path} failed: {e}", self.base))
     }
@@ -69,34 +60,22 @@ impl TestClient {
         for (k, v) in headers {
             builder = builder.header(*k, *v);
         }
-        let request = builder
-            .body(body.map(<[u8]>::to_vec).unwrap_or_default())
-            .map_err(|e| e.to_string())?;
+        let request = builder.body(body.map(<[u8]>::to_vec).unwrap_or_default()).map_err(|e| e.to_string())?;
         let mut resp = self.agent.run(request).map_err(|e| e.to_string())?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = resp.body_mut().read_to_string().unwrap_or_default();
-        Ok(Reply {
-            status,
-            headers,
-            body,
-        })
+        Ok(Reply { status, headers, body })
     }
 
     pub fn get(&self, path: &str, bearer: Option<&str>) -> Reply {
         let auth = bearer.map(|t| format!("Bearer {t}"));
-        let headers: Vec<(&str, &str)> =
-            auth.iter().map(|a| ("authorization", a.as_str())).collect();
+        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
         self.request("GET", path, &headers, None)
     }
 
     pub fn delete(&self, path: &str, bearer: &str) -> Reply {
-        self.request(
-            "DELETE",
-            path,
-            &[("authorization", &format!("Bearer {bearer}"))],
-            None,
-        )
+        self.request("DELETE", path, &[("authorization", &format!("Bearer {bearer}"))], None)
     }
 
     /// A JSON body with `method` (POST, PUT, PATCH).
@@ -112,21 +91,11 @@ impl TestClient {
     /// A form-encoded POST.
     pub fn form(&self, path: &str, pairs: &[(&str, &str)]) -> Reply {
         let body = serde_urlencoded::to_string(pairs).unwrap_or_default();
-        self.request(
-            "POST",
-            path,
-            &[("content-type", "application/x-www-form-urlencoded")],
-            Some(body.as_bytes()),
-        )
+        self.request("POST", path, &[("content-type", "application/x-www-form-urlencoded")], Some(body.as_bytes()))
     }
 
     /// A POST with only a bearer token.
     pub fn post_bearer(&self, path: &str, token: &str) -> Reply {
-        self.request(
-            "POST",
-            path,
-            &[("authorization", &format!("Bearer {token}"))],
-            Some(b""),
-        )
+        self.request("POST", path, &[("authorization", &format!("Bearer {token}"))], Some(b""))
     }
 }

@@ -10,10 +10,7 @@ pub struct Clock {
 impl Clock {
     /// Seconds since the Unix epoch, as the mock sees it.
     pub fn now(&self) -> i64 {
-        let real = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let real = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         real + self.offset_secs
     }
 
@@ -38,12 +35,7 @@ pub fn format_timestamp(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000000000Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000000000Z", rem / 3600, (rem % 3600) / 60, rem % 60)
 }
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
@@ -68,14 +60,8 @@ mod tests {
     fn formats_like_attio() {
         assert_eq!(format_timestamp(0), "1970-01-01T00:00:00.000000000Z");
         // 2022-11-21T13:22:49Z, the spec's example instant (to the second).
-        assert_eq!(
-            format_timestamp(1_669_036_969),
-            "2022-11-21T13:22:49.000000000Z"
-        );
-        assert_eq!(
-            format_timestamp(951_782_400),
-            "2000-02-29T00:00:00.000000000Z"
-        );
+        assert_eq!(format_timestamp(1_669_036_969), "2022-11-21T13:22:49.000000000Z");
+        assert_eq!(format_timestamp(951_782_400), "2000-02-29T00:00:00.000000000Z");
     }
 
     #[test]

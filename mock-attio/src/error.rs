@@ -16,86 +16,41 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, kind: &'static str, code: &'static str, message: String) -> Self {
-        Self {
-            status,
-            kind,
-            code,
-            message,
-        }
+        Self { status, kind, code, message }
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            "not_found",
-            message.into(),
-        )
+        Self::new(StatusCode::NOT_FOUND, "invalid_request_error", "not_found", message.into())
     }
 
     pub fn validation(message: String) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "validation_type",
-            message,
-        )
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", "validation_type", message)
     }
 
     pub fn value_not_found(message: String) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "value_not_found",
-            message,
-        )
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", "value_not_found", message)
     }
 
     pub fn filter(message: String) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "filter_error",
-            message,
-        )
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", "filter_error", message)
     }
 
     pub fn missing_value(message: String) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "missing_value",
-            message,
-        )
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", "missing_value", message)
     }
 
     pub fn uniqueness(message: String) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "uniqueness_conflict",
-            message,
-        )
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", "uniqueness_conflict", message)
     }
 
     pub fn multiple_match(message: String) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "multiple_match_results",
-            message,
-        )
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", "multiple_match_results", message)
     }
 
     /// Missing or unusable token. Attio's exact 401 body is undocumented; this is the assumed
     /// shape (`shared/reference/attio-api.md` §7.2).
     pub fn unauthorized(message: &str) -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "auth_error",
-            "unauthorized",
-            message.into(),
-        )
+        Self::new(StatusCode::UNAUTHORIZED, "auth_error", "unauthorized", message.into())
     }
 
     /// A token without a scope the endpoint requires (body assumed, as for 401).
@@ -118,12 +73,7 @@ impl ApiError {
     }
 
     pub fn server_error(status: StatusCode) -> Self {
-        Self::new(
-            status,
-            "api_error",
-            "internal_server_error",
-            "An unexpected error occurred.".into(),
-        )
+        Self::new(status, "api_error", "internal_server_error", "An unexpected error occurred.".into())
     }
 }
 
@@ -149,27 +99,15 @@ pub struct OAuthError {
 
 impl OAuthError {
     pub fn invalid_request(description: &'static str) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            error: "invalid_request",
-            description,
-        }
+        Self { status: StatusCode::BAD_REQUEST, error: "invalid_request", description }
     }
 
     pub fn invalid_grant(description: &'static str) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            error: "invalid_grant",
-            description,
-        }
+        Self { status: StatusCode::BAD_REQUEST, error: "invalid_grant", description }
     }
 
     pub fn invalid_client() -> Self {
-        Self {
-            status: StatusCode::UNAUTHORIZED,
-            error: "invalid_client",
-            description: "Client authentication failed.",
-        }
+        Self { status: StatusCode::UNAUTHORIZED, error: "invalid_client", description: "Client authentication failed." }
     }
 
     pub fn unsupported_grant_type() -> Self {
@@ -185,8 +123,7 @@ impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let body = json!({"error": self.error, "error_description": self.description});
         let mut resp = (self.status, axum::Json(body)).into_response();
-        resp.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         resp
     }
 }

@@ -48,9 +48,7 @@ pub type Shared = Arc<Mutex<model::World>>;
 /// Locks the world. A panic in one handler must not wedge the mock for the rest of a test run,
 /// so a poisoned lock is taken over.
 pub fn lock(shared: &Shared) -> MutexGuard<'_, model::World> {
-    shared
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The token from `Authorization: Bearer <t>` or `Authorization: Basic base64(<t>:)`
@@ -62,9 +60,7 @@ pub fn bearer_or_basic_token(headers: &HeaderMap) -> Option<String> {
         return Some(rest.trim().to_string());
     }
     if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(rest.trim())
-            .ok()?;
+        let decoded = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
         let text = String::from_utf8(decoded).ok()?;
         let (user, _password) = text.split_once(':')?;
         return Some(user.to_string());
@@ -73,11 +69,7 @@ pub fn bearer_or_basic_token(headers: &HeaderMap) -> Option<String> {
 }
 
 pub fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 /// All routes, wrapped in the request log and the fault layer.
@@ -90,57 +82,34 @@ pub fn router(shared: Shared) -> Router {
         .route("/v2/objects/{object}", get(get_object))
         .route("/v2/objects/{object}/attributes", get(object_attributes))
         .route("/v2/objects/{object}/records/query", post(query_records))
-        .route(
-            "/v2/objects/{object}/records",
-            post(create_record).put(assert_record),
-        )
+        .route("/v2/objects/{object}/records", post(create_record).put(assert_record))
         .route(
             "/v2/objects/{object}/records/{record_id}",
-            get(get_record)
-                .patch(patch_record)
-                .put(put_record)
-                .delete(delete_record),
+            get(get_record).patch(patch_record).put(put_record).delete(delete_record),
         )
         .route("/v2/lists", get(list_lists))
         .route("/v2/lists/{list}", get(get_list))
         .route("/v2/lists/{list}/attributes", get(list_attributes))
         .route("/v2/lists/{list}/entries/query", post(query_entries))
-        .route(
-            "/v2/lists/{list}/entries",
-            post(create_entry).put(assert_entry),
-        )
+        .route("/v2/lists/{list}/entries", post(create_entry).put(assert_entry))
         .route(
             "/v2/lists/{list}/entries/{entry_id}",
-            get(get_entry)
-                .patch(patch_entry)
-                .put(put_entry)
-                .delete(delete_entry),
+            get(get_entry).patch(patch_entry).put(put_entry).delete(delete_entry),
         )
         .route("/v2/workspace_members", get(list_members))
         .route("/v2/workspace_members/{id}", get(get_member))
         .route("/v2/notes", get(list_notes).post(create_note))
         .route("/v2/notes/{id}", get(get_note).delete(delete_note))
         .route("/v2/tasks", get(list_tasks).post(create_task))
-        .route(
-            "/v2/tasks/{id}",
-            get(get_task).patch(patch_task).delete(delete_task),
-        )
-        .route(
-            "/authorize",
-            get(oauth::authorize_page).post(oauth::authorize_decision),
-        )
+        .route("/v2/tasks/{id}", get(get_task).patch(patch_task).delete(delete_task))
+        .route("/authorize", get(oauth::authorize_page).post(oauth::authorize_decision))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/introspect", post(oauth::introspect))
         .route("/oauth/revoke", post(oauth::revoke))
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
-        .layer(middleware::from_fn_with_state(
-            shared.clone(),
-            faults_and_log,
-        ));
-    api.merge(admin::routes())
-        .route("/", get(index))
-        .with_state(shared)
+        .layer(middleware::from_fn_with_state(shared.clone(), faults_and_log));
+    api.merge(admin::routes()).route("/", get(index)).with_state(shared)
 }
 
 async fn index(State(shared): State<Shared>) -> Response {
@@ -164,13 +133,8 @@ async fn faults_and_log(State(shared): State<Shared>, req: Request, next: Next) 
     let Ok(bytes) = axum::body::to_bytes(body, 10 * 1024 * 1024).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "body too large").into_response();
     };
-    let header_str = |name: header::HeaderName| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
+    let header_str =
+        |name: header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (delay, failure) = {
         let mut world = lock(&shared);
         world.record_request(model::LoggedRequest {
@@ -183,37 +147,33 @@ async fn faults_and_log(State(shared): State<Shared>, req: Request, next: Next) 
         });
         let path = parts.uri.path();
         let failure = match &mut world.faults.fail_next {
-            Some(f)
-                if f.count > 0 && f.path_prefix.as_deref().is_none_or(|p| path.starts_with(p)) =>
-            {
+            Some(f) if f.count > 0 && f.path_prefix.as_deref().is_none_or(|p| path.starts_with(p)) => {
                 f.count -= 1;
-                Some((f.status, f.retry_after))
+                Some((f.status, f.retry_after, f.body.clone()))
             }
             _ => None,
         };
-        if world
-            .faults
-            .fail_next
-            .as_ref()
-            .is_some_and(|f| f.count == 0)
-        {
+        if world.faults.fail_next.as_ref().is_some_and(|f| f.count == 0) {
             world.faults.fail_next = None;
         }
-        let retry_at = failure.map(|(status, style)| {
+        let retry_at = failure.map(|(status, style, body)| {
             let value = match style {
                 model::RetryAfterStyle::HttpDate => world.clock.http_date_in(1),
                 model::RetryAfterStyle::Seconds => "1".to_string(),
             };
-            (status, value)
+            (status, value, body)
         });
         (world.faults.delay_ms, retry_at)
     };
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
-    if let Some((status, retry_after)) = failure {
+    if let Some((status, retry_after, body)) = failure {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut resp = rest::status_error(status).into_response();
+        let mut resp = match body {
+            Some(b) => (status, [(header::CONTENT_TYPE, "text/html")], b).into_response(),
+            None => rest::status_error(status).into_response(),
+        };
         if status == StatusCode::TOO_MANY_REQUESTS {
             if let Ok(v) = HeaderValue::from_str(&retry_after) {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);
@@ -221,8 +181,7 @@ async fn faults_and_log(State(shared): State<Shared>, req: Request, next: Next) 
         }
         return resp;
     }
-    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
-        .await
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
 }
 
 /// A mock Attio running in-process on a free loopback port, for tests. Dropping it stops it.
@@ -245,10 +204,7 @@ impl MockAttio {
         let shared: Shared = Arc::new(Mutex::new(world));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = router(shared.clone());
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
         let thread = std::thread::spawn(move || {
             runtime.block_on(async move {
                 let Ok(listener) = tokio::net::TcpListener::from_std(std_listener) else {
@@ -261,12 +217,7 @@ impl MockAttio {
                     .await;
             });
         });
-        Ok(Self {
-            addr,
-            shared,
-            shutdown: Some(tx),
-            thread: Some(thread),
-        })
+        Ok(Self { addr, shared, shutdown: Some(tx), thread: Some(thread) })
     }
 
     /// `http://127.0.0.1:PORT`: both the app and the API base URL.

@@ -24,12 +24,8 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        host: "127.0.0.1".into(),
-        port: 8790,
-        redirect_uris: Vec::new(),
-        settings: Settings::default(),
-    };
+    let mut args =
+        Args { host: "127.0.0.1".into(), port: 8790, redirect_uris: Vec::new(), settings: Settings::default() };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -69,41 +65,27 @@ async fn main() -> ExitCode {
     let listener = match tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!(
-                "mock-attio: cannot listen on {}:{}: {e}",
-                args.host, args.port
-            );
+            eprintln!("mock-attio: cannot listen on {}:{}: {e}", args.host, args.port);
             return ExitCode::FAILURE;
         }
     };
-    let addr = listener
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
+    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     let mut world = seed::world(args.redirect_uris.clone(), args.settings);
     world.base_url = format!("http://{addr}");
     let shared = Arc::new(Mutex::new(world));
     println!("mock-attio listening on http://{addr}");
-    println!(
-        "  demo app client_id={} redirect_uris={:?}",
-        seed::DEFAULT_CLIENT_ID,
-        args.redirect_uris
-    );
+    println!("  demo app client_id={} redirect_uris={:?}", seed::DEFAULT_CLIENT_ID, args.redirect_uris);
     let shutdown = async {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => return,
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return,
+        };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
         }
     };
-    match axum::serve(listener, mock_attio::router(shared))
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
+    match axum::serve(listener, mock_attio::router(shared)).with_graceful_shutdown(shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mock-attio: {e}");

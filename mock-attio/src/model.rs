@@ -137,9 +137,7 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn object(&self, slug_or_id: &str) -> Option<&Object> {
-        self.objects
-            .iter()
-            .find(|o| o.api_slug == slug_or_id || o.id.to_string() == slug_or_id)
+        self.objects.iter().find(|o| o.api_slug == slug_or_id || o.id.to_string() == slug_or_id)
     }
 
     pub fn object_by_id(&self, id: Uuid) -> Option<&Object> {
@@ -147,9 +145,7 @@ impl Workspace {
     }
 
     pub fn list(&self, slug_or_id: &str) -> Option<&List> {
-        self.lists
-            .iter()
-            .find(|l| l.api_slug == slug_or_id || l.id.to_string() == slug_or_id)
+        self.lists.iter().find(|l| l.api_slug == slug_or_id || l.id.to_string() == slug_or_id)
     }
 
     pub fn member(&self, id: Uuid) -> Option<&Member> {
@@ -235,6 +231,10 @@ pub struct FailNext {
     /// Only requests whose path starts with this are affected (default: all).
     #[serde(default)]
     pub path_prefix: Option<String>,
+    /// Answer this body (as `text/html`) instead of Attio's error envelope, e.g. a proxy's
+    /// error page, or a 200 that is not JSON.
+    #[serde(default)]
+    pub body: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, serde::Deserialize, serde::Serialize)]
@@ -296,9 +296,7 @@ impl World {
     /// The live grant behind an access token, if it is neither revoked nor expired.
     pub fn live_grant(&self, token: &str) -> Option<&AccessGrant> {
         let now = self.clock.now();
-        self.access_tokens
-            .get(token)
-            .filter(|g| !g.revoked && g.expires_at.is_none_or(|exp| exp > now))
+        self.access_tokens.get(token).filter(|g| !g.revoked && g.expires_at.is_none_or(|exp| exp > now))
     }
 
     pub fn record_request(&mut self, entry: LoggedRequest) {

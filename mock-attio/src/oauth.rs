@@ -101,11 +101,10 @@ fn check(world: &World, p: &AuthorizeParams) -> Result<CheckedRequest, Response>
         return Err(redirect_error(&req, "unsupported_response_type"));
     }
     if world.settings.require_pkce {
-        let valid_challenge = p.code_challenge.as_deref().is_some_and(|c| {
-            c.len() == 43
-                && c.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        });
+        let valid_challenge = p
+            .code_challenge
+            .as_deref()
+            .is_some_and(|c| c.len() == 43 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         if !valid_challenge || p.code_challenge_method.as_deref() != Some("S256") {
             return Err(redirect_error(&req, "invalid_request"));
         }
@@ -140,10 +139,7 @@ fn issue_code(world: &mut World, req: &CheckedRequest, member: Uuid) -> Response
 }
 
 /// `GET /authorize`: the consent page (or an immediate redirect when auto-approving).
-pub async fn authorize_page(
-    State(shared): State<Shared>,
-    Query(p): Query<AuthorizeParams>,
-) -> Response {
+pub async fn authorize_page(State(shared): State<Shared>, Query(p): Query<AuthorizeParams>) -> Response {
     let mut world = crate::lock(&shared);
     let req = match check(&world, &p) {
         Ok(r) => r,
@@ -168,12 +164,7 @@ pub async fn authorize_page(
         }
     }
     let hidden = |name: &str, value: Option<&str>| {
-        value.map_or(String::new(), |v| {
-            format!(
-                "<input type=hidden name={name} value=\"{}\">",
-                html_escape(v)
-            )
-        })
+        value.map_or(String::new(), |v| format!("<input type=hidden name={name} value=\"{}\">", html_escape(v)))
     };
     let body = format!(
         "<!doctype html><meta charset=utf-8><title>Attio (mock) – authorize</title>\
@@ -192,10 +183,7 @@ pub async fn authorize_page(
 }
 
 /// `POST /authorize`: the person's decision on the consent page.
-pub async fn authorize_decision(
-    State(shared): State<Shared>,
-    Form(p): Form<AuthorizeParams>,
-) -> Response {
+pub async fn authorize_decision(State(shared): State<Shared>, Form(p): Form<AuthorizeParams>) -> Response {
     let mut world = crate::lock(&shared);
     let req = match check(&world, &p) {
         Ok(r) => r,
@@ -227,20 +215,14 @@ fn pkce_s256(verifier: &str) -> String {
 }
 
 /// `POST /oauth/token`.
-pub async fn token(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
+pub async fn token(State(shared): State<Shared>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
     if !is_form {
-        return OAuthError::invalid_request(
-            "The token request must be application/x-www-form-urlencoded.",
-        )
-        .into_response();
+        return OAuthError::invalid_request("The token request must be application/x-www-form-urlencoded.")
+            .into_response();
     }
     let Ok(form) = serde_urlencoded::from_bytes::<TokenForm>(&body) else {
         return OAuthError::invalid_request("Malformed form body.").into_response();
@@ -249,10 +231,7 @@ pub async fn token(
     match token_grant(&mut world, form) {
         Ok(body) => {
             let mut resp = (StatusCode::OK, axum::Json(body)).into_response();
-            resp.headers_mut().insert(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_static("no-store"),
-            );
+            resp.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
             resp
         }
         Err(e) => e.into_response(),
@@ -261,13 +240,8 @@ pub async fn token(
 
 fn token_grant(world: &mut World, form: TokenForm) -> Result<serde_json::Value, OAuthError> {
     // Attio documents client_secret_post only.
-    let client_id = form
-        .client_id
-        .as_deref()
-        .ok_or_else(OAuthError::invalid_client)?;
-    let app = world
-        .app(client_id)
-        .ok_or_else(OAuthError::invalid_client)?;
+    let client_id = form.client_id.as_deref().ok_or_else(OAuthError::invalid_client)?;
+    let app = world.app(client_id).ok_or_else(OAuthError::invalid_client)?;
     if form.client_secret.as_deref() != Some(app.client_secret.as_str()) {
         return Err(OAuthError::invalid_client());
     }
@@ -275,27 +249,13 @@ fn token_grant(world: &mut World, form: TokenForm) -> Result<serde_json::Value, 
     let now = world.clock.now();
     let (workspace_id, member_id) = match form.grant_type.as_deref() {
         Some("authorization_code") => {
-            let code = form
-                .code
-                .as_deref()
-                .ok_or(OAuthError::invalid_request("Missing code."))?;
-            let pending = world
-                .codes
-                .get_mut(code)
-                .ok_or(OAuthError::invalid_grant("Unknown code."))?;
+            let code = form.code.as_deref().ok_or(OAuthError::invalid_request("Missing code."))?;
+            let pending = world.codes.get_mut(code).ok_or(OAuthError::invalid_grant("Unknown code."))?;
             if pending.used || pending.expires_at <= now || pending.client_id != client_id {
-                return Err(OAuthError::invalid_grant(
-                    "The code is invalid, expired or already used.",
-                ));
+                return Err(OAuthError::invalid_grant("The code is invalid, expired or already used."));
             }
-            if form
-                .redirect_uri
-                .as_ref()
-                .is_some_and(|r| *r != pending.redirect_uri)
-            {
-                return Err(OAuthError::invalid_grant(
-                    "redirect_uri does not match the authorization request.",
-                ));
+            if form.redirect_uri.as_ref().is_some_and(|r| *r != pending.redirect_uri) {
+                return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request."));
             }
             if world.settings.require_pkce {
                 let ok = match (&pending.code_challenge, form.code_verifier.as_deref()) {
@@ -311,18 +271,10 @@ fn token_grant(world: &mut World, form: TokenForm) -> Result<serde_json::Value, 
             (pending.workspace_id, pending.member_id)
         }
         Some("refresh_token") if world.settings.token_style == TokenStyle::Expiring => {
-            let rt = form
-                .refresh_token
-                .as_deref()
-                .ok_or(OAuthError::invalid_request("Missing refresh_token."))?;
-            let grant = world
-                .refresh_tokens
-                .get_mut(rt)
-                .ok_or(OAuthError::invalid_grant("Unknown refresh token."))?;
+            let rt = form.refresh_token.as_deref().ok_or(OAuthError::invalid_request("Missing refresh_token."))?;
+            let grant = world.refresh_tokens.get_mut(rt).ok_or(OAuthError::invalid_grant("Unknown refresh token."))?;
             if grant.used || grant.revoked || grant.client_id != client_id {
-                return Err(OAuthError::invalid_grant(
-                    "The refresh token is invalid or was already used.",
-                ));
+                return Err(OAuthError::invalid_grant("The refresh token is invalid or was already used."));
             }
             grant.used = true;
             (grant.workspace_id, grant.member_id)
@@ -352,13 +304,7 @@ fn token_grant(world: &mut World, form: TokenForm) -> Result<serde_json::Value, 
     let refresh_token = crate::model::random_token("attio_rt_");
     world.refresh_tokens.insert(
         refresh_token.clone(),
-        RefreshGrant {
-            workspace_id,
-            member_id,
-            client_id: client_id.into(),
-            used: false,
-            revoked: false,
-        },
+        RefreshGrant { workspace_id, member_id, client_id: client_id.into(), used: false, revoked: false },
     );
     Ok(json!({
         "access_token": access_token,
@@ -397,11 +343,7 @@ pub fn introspection(world: &World, token: &str) -> serde_json::Value {
 /// `POST /oauth/introspect`: the token under inspection is the bearer token.
 pub async fn introspect(State(shared): State<Shared>, headers: HeaderMap) -> Response {
     let Some(token) = bearer_or_basic_token(&headers) else {
-        return (
-            StatusCode::UNAUTHORIZED,
-            axum::Json(json!({"error": "invalid_request"})),
-        )
-            .into_response();
+        return (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": "invalid_request"}))).into_response();
     };
     let world = crate::lock(&shared);
     axum::Json(introspection(&world, &token)).into_response()
@@ -413,15 +355,9 @@ pub struct RevokeForm {
 }
 
 /// `POST /oauth/revoke`: bearer header or form `token`; 204, or 400 when absent or mismatched.
-pub async fn revoke(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
+pub async fn revoke(State(shared): State<Shared>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let header_token = bearer_or_basic_token(&headers);
-    let form_token = serde_urlencoded::from_bytes::<RevokeForm>(&body)
-        .ok()
-        .and_then(|f| f.token);
+    let form_token = serde_urlencoded::from_bytes::<RevokeForm>(&body).ok().and_then(|f| f.token);
     let token = match (header_token, form_token) {
         (Some(h), Some(f)) if h != f => return StatusCode::BAD_REQUEST.into_response(),
         (Some(t), _) | (None, Some(t)) => t,

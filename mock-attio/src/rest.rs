@@ -45,32 +45,21 @@ struct Caller {
 /// A granted `x:read-write` also satisfies a required `x:read`.
 fn has_scope(granted: &[String], required: &str) -> bool {
     granted.iter().any(|g| {
-        g == required
-            || required
-                .strip_suffix(":read")
-                .is_some_and(|base| g.strip_suffix(":read-write") == Some(base))
+        g == required || required.strip_suffix(":read").is_some_and(|base| g.strip_suffix(":read-write") == Some(base))
     })
 }
 
 fn authenticate(world: &World, headers: &HeaderMap, scopes: &[&str]) -> Result<Caller, ApiError> {
-    let token = bearer_or_basic_token(headers).ok_or_else(|| {
-        ApiError::unauthorized("Missing access token. Send it as a Bearer token.")
-    })?;
-    let grant = world.live_grant(&token).ok_or_else(|| {
-        ApiError::unauthorized("The access token is invalid, expired or revoked.")
-    })?;
-    let missing: Vec<&str> = scopes
-        .iter()
-        .copied()
-        .filter(|s| !has_scope(&grant.scopes, s))
-        .collect();
+    let token = bearer_or_basic_token(headers)
+        .ok_or_else(|| ApiError::unauthorized("Missing access token. Send it as a Bearer token."))?;
+    let grant = world
+        .live_grant(&token)
+        .ok_or_else(|| ApiError::unauthorized("The access token is invalid, expired or revoked."))?;
+    let missing: Vec<&str> = scopes.iter().copied().filter(|s| !has_scope(&grant.scopes, s)).collect();
     if !missing.is_empty() {
         return Err(ApiError::missing_scopes(scopes));
     }
-    Ok(Caller {
-        workspace: grant.workspace_id,
-        member: grant.member_id,
-    })
+    Ok(Caller { workspace: grant.workspace_id, member: grant.member_id })
 }
 
 fn data(v: Value) -> ApiResult {
@@ -85,45 +74,35 @@ fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
     if body.is_empty() {
         return Ok(json!({}));
     }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::validation(format!("Body is not valid JSON: {e}")))
+    serde_json::from_slice(body).map_err(|e| ApiError::validation(format!("Body is not valid JSON: {e}")))
 }
 
 /// `body.data` as an object, as every write endpoint expects.
 fn body_data(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
     match parse_body(body)?.get("data") {
         Some(Value::Object(m)) => Ok(m.clone()),
-        _ => Err(ApiError::validation(
-            "Body must be {\"data\": {...}}.".into(),
-        )),
+        _ => Err(ApiError::validation("Body must be {\"data\": {...}}.".into())),
     }
 }
 
 fn uuid_param(s: &str, what: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(s)
-        .map_err(|_| ApiError::not_found(format!("{what} with ID \"{s}\" not found.")))
+    Uuid::parse_str(s).map_err(|_| ApiError::not_found(format!("{what} with ID \"{s}\" not found.")))
 }
 
 fn ws<'a>(world: &'a World, caller: &Caller) -> Result<&'a Workspace, ApiError> {
-    world
-        .workspace(caller.workspace)
-        .ok_or_else(|| ApiError::not_found("Workspace not found."))
+    world.workspace(caller.workspace).ok_or_else(|| ApiError::not_found("Workspace not found."))
 }
 
 fn ws_mut<'a>(world: &'a mut World, caller: &Caller) -> Result<&'a mut Workspace, ApiError> {
-    world
-        .workspace_mut(caller.workspace)
-        .ok_or_else(|| ApiError::not_found("Workspace not found."))
+    world.workspace_mut(caller.workspace).ok_or_else(|| ApiError::not_found("Workspace not found."))
 }
 
 fn find_object<'a>(w: &'a Workspace, slug: &str) -> Result<&'a Object, ApiError> {
-    w.object(slug)
-        .ok_or_else(|| ApiError::not_found(format!("Object with slug/ID \"{slug}\" not found.")))
+    w.object(slug).ok_or_else(|| ApiError::not_found(format!("Object with slug/ID \"{slug}\" not found.")))
 }
 
 fn find_list<'a>(w: &'a Workspace, slug: &str) -> Result<&'a List, ApiError> {
-    w.list(slug)
-        .ok_or_else(|| ApiError::not_found(format!("List with slug/ID \"{slug}\" not found.")))
+    w.list(slug).ok_or_else(|| ApiError::not_found(format!("List with slug/ID \"{slug}\" not found.")))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -166,9 +145,7 @@ fn attribute_json(id: Value, a: &Attribute) -> Value {
 }
 
 fn record_json(w: &Workspace, r: &Record, world: &World) -> Value {
-    let slug = w
-        .object_by_id(r.object_id)
-        .map_or("record", |o| o.api_slug.as_str());
+    let slug = w.object_by_id(r.object_id).map_or("record", |o| o.api_slug.as_str());
     json!({
         "id": {"workspace_id": w.id, "object_id": r.object_id, "record_id": r.id},
         "created_at": world.clock.format(r.created_at),
@@ -234,9 +211,8 @@ fn task_json(w: &Workspace, t: &Task, world: &World) -> Value {
 /// `GET /v2/self`: the bare introspection object, not wrapped in `data`.
 pub async fn identify(State(shared): State<Shared>, headers: HeaderMap) -> ApiResult {
     let world = crate::lock(&shared);
-    let token = bearer_or_basic_token(&headers).ok_or_else(|| {
-        ApiError::unauthorized("Missing access token. Send it as a Bearer token.")
-    })?;
+    let token = bearer_or_basic_token(&headers)
+        .ok_or_else(|| ApiError::unauthorized("Missing access token. Send it as a Bearer token."))?;
     // Observed: a malformed token gets 400, an unknown or revoked one `{"active":false}`.
     if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(ApiError::validation("Malformed access token.".into()));
@@ -248,19 +224,10 @@ pub async fn list_objects(State(shared): State<Shared>, headers: HeaderMap) -> A
     let world = crate::lock(&shared);
     let caller = authenticate(&world, &headers, &[OBJ_READ])?;
     let w = ws(&world, &caller)?;
-    data(Value::Array(
-        w.objects
-            .iter()
-            .map(|o| object_json(w, o, &world))
-            .collect(),
-    ))
+    data(Value::Array(w.objects.iter().map(|o| object_json(w, o, &world)).collect()))
 }
 
-pub async fn get_object(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    Path(object): Path<String>,
-) -> ApiResult {
+pub async fn get_object(State(shared): State<Shared>, headers: HeaderMap, Path(object): Path<String>) -> ApiResult {
     let world = crate::lock(&shared);
     let caller = authenticate(&world, &headers, &[OBJ_READ])?;
     let w = ws(&world, &caller)?;
@@ -273,17 +240,8 @@ pub struct Paging {
     offset: Option<usize>,
 }
 
-fn page<T>(
-    items: Vec<T>,
-    limit: Option<usize>,
-    offset: Option<usize>,
-    default_limit: usize,
-) -> Vec<T> {
-    items
-        .into_iter()
-        .skip(offset.unwrap_or(0))
-        .take(limit.unwrap_or(default_limit))
-        .collect()
+fn page<T>(items: Vec<T>, limit: Option<usize>, offset: Option<usize>, default_limit: usize) -> Vec<T> {
+    items.into_iter().skip(offset.unwrap_or(0)).take(limit.unwrap_or(default_limit)).collect()
 }
 
 pub async fn object_attributes(
@@ -299,12 +257,7 @@ pub async fn object_attributes(
     let items: Vec<Value> = o
         .attributes
         .iter()
-        .map(|a| {
-            attribute_json(
-                json!({"workspace_id": w.id, "object_id": o.id, "attribute_id": a.id}),
-                a,
-            )
-        })
+        .map(|a| attribute_json(json!({"workspace_id": w.id, "object_id": o.id, "attribute_id": a.id}), a))
         .collect();
     data(Value::Array(page(items, p.limit, p.offset, usize::MAX)))
 }
@@ -322,12 +275,7 @@ pub async fn list_attributes(
     let items: Vec<Value> = l
         .attributes
         .iter()
-        .map(|a| {
-            attribute_json(
-                json!({"workspace_id": w.id, "list_id": l.id, "attribute_id": a.id}),
-                a,
-            )
-        })
+        .map(|a| attribute_json(json!({"workspace_id": w.id, "list_id": l.id, "attribute_id": a.id}), a))
         .collect();
     data(Value::Array(page(items, p.limit, p.offset, usize::MAX)))
 }
@@ -336,26 +284,15 @@ pub async fn list_members(State(shared): State<Shared>, headers: HeaderMap) -> A
     let world = crate::lock(&shared);
     let caller = authenticate(&world, &headers, &[USERS_READ])?;
     let w = ws(&world, &caller)?;
-    data(Value::Array(
-        w.members
-            .iter()
-            .map(|m| crate::model::member_json(w.id, m, &world.clock))
-            .collect(),
-    ))
+    data(Value::Array(w.members.iter().map(|m| crate::model::member_json(w.id, m, &world.clock)).collect()))
 }
 
-pub async fn get_member(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> ApiResult {
+pub async fn get_member(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
     let world = crate::lock(&shared);
     let caller = authenticate(&world, &headers, &[USERS_READ])?;
     let w = ws(&world, &caller)?;
     let id = uuid_param(&id, "Workspace member")?;
-    let m = w.member(id).ok_or_else(|| {
-        ApiError::not_found(format!("Workspace member with ID \"{id}\" not found."))
-    })?;
+    let m = w.member(id).ok_or_else(|| ApiError::not_found(format!("Workspace member with ID \"{id}\" not found.")))?;
     data(crate::model::member_json(w.id, m, &world.clock))
 }
 
@@ -372,16 +309,13 @@ fn typed_map(
     values
         .iter()
         .map(|(slug, v)| {
-            let a = attributes
-                .iter()
-                .find(|a| &a.api_slug == slug || a.id.to_string() == *slug)
-                .ok_or_else(|| {
-                    let known: Vec<&str> = attributes.iter().map(|a| a.api_slug.as_str()).collect();
-                    ApiError::value_not_found(format!(
-                        "Cannot find attribute with slug/ID \"{slug}\". Valid attributes: {}.",
-                        known.join(", ")
-                    ))
-                })?;
+            let a = attributes.iter().find(|a| &a.api_slug == slug || a.id.to_string() == *slug).ok_or_else(|| {
+                let known: Vec<&str> = attributes.iter().map(|a| a.api_slug.as_str()).collect();
+                ApiError::value_not_found(format!(
+                    "Cannot find attribute with slug/ID \"{slug}\". Valid attributes: {}.",
+                    known.join(", ")
+                ))
+            })?;
             Ok((a.api_slug.clone(), typed_values(a, v, by, now)?))
         })
         .collect()
@@ -391,9 +325,7 @@ fn values_of(data: &Map<String, Value>, key: &str) -> Result<Map<String, Value>,
     match data.get(key) {
         Some(Value::Object(m)) => Ok(m.clone()),
         None => Ok(Map::new()),
-        _ => Err(ApiError::validation(format!(
-            "\"{key}\" must be an object."
-        ))),
+        _ => Err(ApiError::validation(format!("\"{key}\" must be an object."))),
     }
 }
 
@@ -406,9 +338,7 @@ fn apply_values(
     append: bool,
 ) {
     for (slug, vals) in new {
-        let multi = attributes
-            .iter()
-            .any(|a| a.api_slug == slug && a.is_multiselect);
+        let multi = attributes.iter().any(|a| a.api_slug == slug && a.is_multiselect);
         if append && multi {
             target.entry(slug).or_default().extend(vals);
         } else {
@@ -428,11 +358,7 @@ fn check_unique(
         let Some(new) = vals.get(&a.api_slug) else {
             continue;
         };
-        for r in w
-            .records
-            .iter()
-            .filter(|r| r.object_id == o.id && Some(r.id) != except)
-        {
+        for r in w.records.iter().filter(|r| r.object_id == o.id && Some(r.id) != except) {
             let clash = r
                 .values
                 .get(&a.api_slug)
@@ -462,10 +388,8 @@ pub async fn query_records(
     let o = find_object(w, &object)?;
     let q = parse_body(&body)?;
     let records: Vec<&Record> = w.records.iter().filter(|r| r.object_id == o.id).collect();
-    let rendered = query(&q, &o.attributes, records, |r| &r.values)?
-        .into_iter()
-        .map(|r| record_json(w, r, &world))
-        .collect();
+    let rendered =
+        query(&q, &o.attributes, records, |r| &r.values)?.into_iter().map(|r| record_json(w, r, &world)).collect();
     data(Value::Array(rendered))
 }
 
@@ -482,9 +406,10 @@ fn query<'a, T>(
     let usize_field = |k: &str| -> Result<Option<usize>, ApiError> {
         match q.get(k) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => v.as_u64().map(|n| Some(n as usize)).ok_or_else(|| {
-                ApiError::validation(format!("\"{k}\" must be a non-negative integer."))
-            }),
+            Some(v) => v
+                .as_u64()
+                .map(|n| Some(n as usize))
+                .ok_or_else(|| ApiError::validation(format!("\"{k}\" must be a non-negative integer."))),
         }
     };
     let (limit, offset) = (usize_field("limit")?, usize_field("offset")?);
@@ -512,19 +437,9 @@ pub async fn create_record(
     let stamp = world.clock.format(now);
     let w = ws(&world, &caller)?;
     let o = find_object(w, &object)?.clone();
-    let vals = typed_map(
-        &o.attributes,
-        &values_of(&d, "values")?,
-        &actor(caller.member),
-        &stamp,
-    )?;
+    let vals = typed_map(&o.attributes, &values_of(&d, "values")?, &actor(caller.member), &stamp)?;
     check_unique(w, &o, &vals, None)?;
-    let record = Record {
-        id: Uuid::new_v4(),
-        object_id: o.id,
-        created_at: now,
-        values: vals,
-    };
+    let record = Record { id: Uuid::new_v4(), object_id: o.id, created_at: now, values: vals };
     ws_mut(&mut world, &caller)?.records.push(record.clone());
     let w = ws(&world, &caller)?;
     data(record_json(w, &record, &world))
@@ -546,9 +461,9 @@ pub async fn assert_record(
 ) -> ApiResult {
     let mut world = crate::lock(&shared);
     let caller = authenticate(&world, &headers, &[REC_WRITE, OBJ_READ])?;
-    let matching = aq.matching_attribute.ok_or_else(|| {
-        ApiError::validation("The matching_attribute query parameter is required.".into())
-    })?;
+    let matching = aq
+        .matching_attribute
+        .ok_or_else(|| ApiError::validation("The matching_attribute query parameter is required.".into()))?;
     let d = body_data(&body)?;
     let now = world.clock.now();
     let stamp = world.clock.format(now);
@@ -558,30 +473,15 @@ pub async fn assert_record(
         .attributes
         .iter()
         .find(|a| a.api_slug == matching || a.id.to_string() == matching)
-        .ok_or_else(|| {
-            ApiError::value_not_found(format!(
-                "Cannot find attribute with slug/ID \"{matching}\"."
-            ))
-        })?;
+        .ok_or_else(|| ApiError::value_not_found(format!("Cannot find attribute with slug/ID \"{matching}\".")))?;
     if !attr.is_unique {
-        return Err(ApiError::validation(format!(
-            "The matching attribute \"{}\" must be unique.",
-            attr.api_slug
-        )));
+        return Err(ApiError::validation(format!("The matching attribute \"{}\" must be unique.", attr.api_slug)));
     }
-    let vals = typed_map(
-        &o.attributes,
-        &values_of(&d, "values")?,
-        &actor(caller.member),
-        &stamp,
-    )?;
+    let vals = typed_map(&o.attributes, &values_of(&d, "values")?, &actor(caller.member), &stamp)?;
     let wanted = vals
         .get(&attr.api_slug)
         .ok_or_else(|| {
-            ApiError::missing_value(format!(
-                "A value for the matching attribute \"{}\" is required.",
-                attr.api_slug
-            ))
+            ApiError::missing_value(format!("A value for the matching attribute \"{}\" is required.", attr.api_slug))
         })?
         .clone();
     let matches: Vec<Uuid> = w
@@ -589,23 +489,14 @@ pub async fn assert_record(
         .iter()
         .filter(|r| r.object_id == o.id)
         .filter(|r| {
-            r.values
-                .get(&attr.api_slug)
-                .into_iter()
-                .flatten()
-                .any(|v| wanted.iter().any(|n| primary(n) == primary(v)))
+            r.values.get(&attr.api_slug).into_iter().flatten().any(|v| wanted.iter().any(|n| primary(n) == primary(v)))
         })
         .map(|r| r.id)
         .collect();
     let record = match matches.as_slice() {
         [] => {
             check_unique(w, &o, &vals, None)?;
-            let record = Record {
-                id: Uuid::new_v4(),
-                object_id: o.id,
-                created_at: now,
-                values: vals,
-            };
+            let record = Record { id: Uuid::new_v4(), object_id: o.id, created_at: now, values: vals };
             ws_mut(&mut world, &caller)?.records.push(record.clone());
             record
         }
@@ -613,15 +504,11 @@ pub async fn assert_record(
             check_unique(w, &o, &vals, Some(*id))?;
             let id = *id;
             let wm = ws_mut(&mut world, &caller)?;
-            let r = wm
-                .records
-                .iter_mut()
-                .find(|r| r.id == id)
-                .ok_or_else(|| ApiError::not_found("Record not found."))?;
+            let r =
+                wm.records.iter_mut().find(|r| r.id == id).ok_or_else(|| ApiError::not_found("Record not found."))?;
             // The matching attribute is additive; other multiselects are overwritten (spec).
-            let (matching_vals, rest): (BTreeMap<_, _>, BTreeMap<_, _>) = vals
-                .into_iter()
-                .partition(|(slug, _)| *slug == attr.api_slug);
+            let (matching_vals, rest): (BTreeMap<_, _>, BTreeMap<_, _>) =
+                vals.into_iter().partition(|(slug, _)| *slug == attr.api_slug);
             apply_values(&mut r.values, &o.attributes, rest, false);
             for (slug, new) in matching_vals {
                 let current = r.values.entry(slug).or_default();
@@ -634,10 +521,7 @@ pub async fn assert_record(
             r.clone()
         }
         _ => {
-            return Err(ApiError::multiple_match(format!(
-                "Multiple records match the value of \"{}\".",
-                attr.api_slug
-            )))
+            return Err(ApiError::multiple_match(format!("Multiple records match the value of \"{}\".", attr.api_slug)))
         }
     };
     let w = ws(&world, &caller)?;
@@ -678,23 +562,12 @@ async fn update_record(
     let o = find_object(w, &object)?.clone();
     let rid = uuid_param(&record_id, "Record")?;
     if !w.records.iter().any(|r| r.id == rid && r.object_id == o.id) {
-        return Err(ApiError::not_found(format!(
-            "Record with ID \"{rid}\" not found."
-        )));
+        return Err(ApiError::not_found(format!("Record with ID \"{rid}\" not found.")));
     }
-    let vals = typed_map(
-        &o.attributes,
-        &values_of(&d, "values")?,
-        &actor(caller.member),
-        &stamp,
-    )?;
+    let vals = typed_map(&o.attributes, &values_of(&d, "values")?, &actor(caller.member), &stamp)?;
     check_unique(w, &o, &vals, Some(rid))?;
     let wm = ws_mut(&mut world, &caller)?;
-    let r = wm
-        .records
-        .iter_mut()
-        .find(|r| r.id == rid)
-        .ok_or_else(|| ApiError::not_found("Record not found."))?;
+    let r = wm.records.iter_mut().find(|r| r.id == rid).ok_or_else(|| ApiError::not_found("Record not found."))?;
     apply_values(&mut r.values, &o.attributes, vals, append);
     let r = r.clone();
     let w = ws(&world, &caller)?;
@@ -732,32 +605,22 @@ pub async fn delete_record(
     let before = wm.records.len();
     wm.records.retain(|r| !(r.id == rid && r.object_id == oid));
     if wm.records.len() == before {
-        return Err(ApiError::not_found(format!(
-            "Record with ID \"{rid}\" not found."
-        )));
+        return Err(ApiError::not_found(format!("Record with ID \"{rid}\" not found.")));
     }
     wm.entries.retain(|e| e.parent_record_id != rid);
     empty()
 }
 
 /// `POST /v2/objects/records/search` (beta in Attio): substring match over record text.
-pub async fn search_records(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult {
+pub async fn search_records(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let world = crate::lock(&shared);
     let caller = authenticate(&world, &headers, &[REC_READ, OBJ_READ])?;
     let w = ws(&world, &caller)?;
     let q = parse_body(&body)?;
-    let text = q
-        .get("query")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::validation("\"query\" is required.".into()))?;
+    let text =
+        q.get("query").and_then(Value::as_str).ok_or_else(|| ApiError::validation("\"query\" is required.".into()))?;
     if text.chars().count() > 256 {
-        return Err(ApiError::validation(
-            "\"query\" must be at most 256 characters.".into(),
-        ));
+        return Err(ApiError::validation("\"query\" must be at most 256 characters.".into()));
     }
     if q.get("request_as").is_none() {
         return Err(ApiError::validation("\"request_as\" is required.".into()));
@@ -768,34 +631,22 @@ pub async fn search_records(
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     if objects.is_empty() {
-        return Err(ApiError::validation(
-            "\"objects\" must list at least one object.".into(),
-        ));
+        return Err(ApiError::validation("\"objects\" must list at least one object.".into()));
     }
     let limit = q.get("limit").and_then(Value::as_u64).unwrap_or(25);
     if !(1..=25).contains(&limit) {
-        return Err(ApiError::validation(
-            "\"limit\" must be between 1 and 25.".into(),
-        ));
+        return Err(ApiError::validation("\"limit\" must be between 1 and 25.".into()));
     }
     let targets = objects
         .iter()
-        .map(|s| {
-            w.object(s)
-                .ok_or_else(|| ApiError::value_not_found(format!("Cannot find object \"{s}\".")))
-        })
+        .map(|s| w.object(s).ok_or_else(|| ApiError::value_not_found(format!("Cannot find object \"{s}\"."))))
         .collect::<Result<Vec<_>, _>>()?;
     let needle = text.to_lowercase();
     let mut hits = Vec::new();
     for o in targets {
         for r in w.records.iter().filter(|r| r.object_id == o.id) {
-            let texts: Vec<String> = r
-                .values
-                .values()
-                .flatten()
-                .map(primary)
-                .filter_map(|v| v.as_str().map(str::to_lowercase))
-                .collect();
+            let texts: Vec<String> =
+                r.values.values().flatten().map(primary).filter_map(|v| v.as_str().map(str::to_lowercase)).collect();
             if texts.iter().any(|t| t.contains(&needle)) {
                 let label = r
                     .values
@@ -824,16 +675,10 @@ pub async fn list_lists(State(shared): State<Shared>, headers: HeaderMap) -> Api
     let world = crate::lock(&shared);
     let caller = authenticate(&world, &headers, &[LIST_CONF_READ])?;
     let w = ws(&world, &caller)?;
-    data(Value::Array(
-        w.lists.iter().map(|l| list_json(w, l, &world)).collect(),
-    ))
+    data(Value::Array(w.lists.iter().map(|l| list_json(w, l, &world)).collect()))
 }
 
-pub async fn get_list(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    Path(list): Path<String>,
-) -> ApiResult {
+pub async fn get_list(State(shared): State<Shared>, headers: HeaderMap, Path(list): Path<String>) -> ApiResult {
     let world = crate::lock(&shared);
     let caller = authenticate(&world, &headers, &[LIST_CONF_READ])?;
     let w = ws(&world, &caller)?;
@@ -852,21 +697,13 @@ pub async fn query_entries(
     let l = find_list(w, &list)?;
     let q = parse_body(&body)?;
     let entries: Vec<&Entry> = w.entries.iter().filter(|e| e.list_id == l.id).collect();
-    let rendered = query(&q, &l.attributes, entries, |e| &e.values)?
-        .into_iter()
-        .map(|e| entry_json(w, e, &world))
-        .collect();
+    let rendered =
+        query(&q, &l.attributes, entries, |e| &e.values)?.into_iter().map(|e| entry_json(w, e, &world)).collect();
     data(Value::Array(rendered))
 }
 
 /// `POST` (create) and `PUT` (assert by parent) `/v2/lists/{list}/entries`.
-async fn write_entry(
-    shared: Shared,
-    headers: HeaderMap,
-    list: String,
-    body: Bytes,
-    assert: bool,
-) -> ApiResult {
+async fn write_entry(shared: Shared, headers: HeaderMap, list: String, body: Bytes, assert: bool) -> ApiResult {
     let mut world = crate::lock(&shared);
     let caller = authenticate(&world, &headers, &[ENTRY_WRITE, LIST_CONF_READ])?;
     let d = body_data(&body)?;
@@ -878,58 +715,33 @@ async fn write_entry(
         .get("parent_record_id")
         .and_then(Value::as_str)
         .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(|| {
-            ApiError::validation("\"parent_record_id\" must be a record UUID.".into())
-        })?;
+        .ok_or_else(|| ApiError::validation("\"parent_record_id\" must be a record UUID.".into()))?;
     let parent_object = d
         .get("parent_object")
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::validation("\"parent_object\" is required.".into()))?;
-    let po = w
-        .object(parent_object)
-        .filter(|o| o.api_slug == l.parent_object)
-        .ok_or_else(|| {
-            ApiError::value_not_found(format!(
-                "List \"{}\" holds records of \"{}\", not \"{parent_object}\".",
-                l.api_slug, l.parent_object
-            ))
-        })?;
-    if !w
-        .records
-        .iter()
-        .any(|r| r.id == parent && r.object_id == po.id)
-    {
-        return Err(ApiError::value_not_found(format!(
-            "Cannot find record with ID \"{parent}\"."
-        )));
+    let po = w.object(parent_object).filter(|o| o.api_slug == l.parent_object).ok_or_else(|| {
+        ApiError::value_not_found(format!(
+            "List \"{}\" holds records of \"{}\", not \"{parent_object}\".",
+            l.api_slug, l.parent_object
+        ))
+    })?;
+    if !w.records.iter().any(|r| r.id == parent && r.object_id == po.id) {
+        return Err(ApiError::value_not_found(format!("Cannot find record with ID \"{parent}\".")));
     }
-    let vals = typed_map(
-        &l.attributes,
-        &values_of(&d, "entry_values")?,
-        &actor(caller.member),
-        &stamp,
-    )?;
-    let existing: Vec<Uuid> = w
-        .entries
-        .iter()
-        .filter(|e| e.list_id == l.id && e.parent_record_id == parent)
-        .map(|e| e.id)
-        .collect();
+    let vals = typed_map(&l.attributes, &values_of(&d, "entry_values")?, &actor(caller.member), &stamp)?;
+    let existing: Vec<Uuid> =
+        w.entries.iter().filter(|e| e.list_id == l.id && e.parent_record_id == parent).map(|e| e.id).collect();
     let wm = ws_mut(&mut world, &caller)?;
     let entry = match (assert, existing.as_slice()) {
         (true, [id]) => {
-            let e = wm
-                .entries
-                .iter_mut()
-                .find(|e| e.id == *id)
-                .ok_or_else(|| ApiError::not_found("Entry not found."))?;
+            let e =
+                wm.entries.iter_mut().find(|e| e.id == *id).ok_or_else(|| ApiError::not_found("Entry not found."))?;
             apply_values(&mut e.values, &l.attributes, vals, false);
             e.clone()
         }
         (true, [_, _, ..]) => {
-            return Err(ApiError::multiple_match(
-                "The record is in this list more than once.".into(),
-            ))
+            return Err(ApiError::multiple_match("The record is in this list more than once.".into()))
         }
         _ => {
             let e = Entry {
@@ -1001,18 +813,9 @@ async fn update_entry(
     let w = ws(&world, &caller)?;
     let l = find_list(w, &list)?.clone();
     let eid = find_entry(w, &list, &entry)?.id;
-    let vals = typed_map(
-        &l.attributes,
-        &values_of(&d, "entry_values")?,
-        &actor(caller.member),
-        &stamp,
-    )?;
+    let vals = typed_map(&l.attributes, &values_of(&d, "entry_values")?, &actor(caller.member), &stamp)?;
     let wm = ws_mut(&mut world, &caller)?;
-    let e = wm
-        .entries
-        .iter_mut()
-        .find(|e| e.id == eid)
-        .ok_or_else(|| ApiError::not_found("Entry not found."))?;
+    let e = wm.entries.iter_mut().find(|e| e.id == eid).ok_or_else(|| ApiError::not_found("Entry not found."))?;
     apply_values(&mut e.values, &l.attributes, vals, append);
     let e = e.clone();
     let w = ws(&world, &caller)?;
@@ -1060,11 +863,7 @@ pub struct NotesQuery {
     parent_record_id: Option<String>,
 }
 
-pub async fn list_notes(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    Query(q): Query<NotesQuery>,
-) -> ApiResult {
+pub async fn list_notes(State(shared): State<Shared>, headers: HeaderMap, Query(q): Query<NotesQuery>) -> ApiResult {
     let world = crate::lock(&shared);
     let caller = authenticate(&world, &headers, &[NOTE_READ, OBJ_READ, REC_READ])?;
     let w = ws(&world, &caller)?;
@@ -1079,21 +878,13 @@ pub async fn list_notes(
         .notes
         .iter()
         .filter(|n| parent_object.as_ref().is_none_or(|p| *p == n.parent_object))
-        .filter(|n| {
-            q.parent_record_id
-                .as_ref()
-                .is_none_or(|r| *r == n.parent_record_id.to_string())
-        })
+        .filter(|n| q.parent_record_id.as_ref().is_none_or(|r| *r == n.parent_record_id.to_string()))
         .map(|n| note_json(w, n, &world))
         .collect();
     data(Value::Array(page(notes, q.limit, q.offset, 10)))
 }
 
-pub async fn create_note(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult {
+pub async fn create_note(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let mut world = crate::lock(&shared);
     let caller = authenticate(&world, &headers, &[NOTE_WRITE, OBJ_READ, REC_READ])?;
     let d = body_data(&body)?;
@@ -1103,29 +894,17 @@ pub async fn create_note(
             .map(str::to_string)
             .ok_or_else(|| ApiError::validation(format!("\"{k}\" is required.")))
     };
-    let (parent_object, title, content, format) = (
-        field("parent_object")?,
-        field("title")?,
-        field("content")?,
-        field("format")?,
-    );
+    let (parent_object, title, content, format) =
+        (field("parent_object")?, field("title")?, field("content")?, field("format")?);
     if format != "plaintext" && format != "markdown" {
-        return Err(ApiError::validation(
-            "\"format\" must be \"plaintext\" or \"markdown\".".into(),
-        ));
+        return Err(ApiError::validation("\"format\" must be \"plaintext\" or \"markdown\".".into()));
     }
     let parent = uuid_param(&field("parent_record_id")?, "Record")?;
     let now = world.clock.now();
     let w = ws(&world, &caller)?;
     let o = find_object(w, &parent_object)?;
-    if !w
-        .records
-        .iter()
-        .any(|r| r.id == parent && r.object_id == o.id)
-    {
-        return Err(ApiError::not_found(format!(
-            "Record with ID \"{parent}\" not found."
-        )));
+    if !w.records.iter().any(|r| r.id == parent && r.object_id == o.id) {
+        return Err(ApiError::not_found(format!("Record with ID \"{parent}\" not found.")));
     }
     let note = Note {
         id: Uuid::new_v4(),
@@ -1141,11 +920,7 @@ pub async fn create_note(
     data(note_json(w, &note, &world))
 }
 
-pub async fn get_note(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> ApiResult {
+pub async fn get_note(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
     let world = crate::lock(&shared);
     let caller = authenticate(&world, &headers, &[NOTE_READ, OBJ_READ, REC_READ])?;
     let w = ws(&world, &caller)?;
@@ -1158,11 +933,7 @@ pub async fn get_note(
     data(note_json(w, n, &world))
 }
 
-pub async fn delete_note(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> ApiResult {
+pub async fn delete_note(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
     let mut world = crate::lock(&shared);
     let caller = authenticate(&world, &headers, &[NOTE_WRITE])?;
     let nid = uuid_param(&id, "Note")?;
@@ -1170,9 +941,7 @@ pub async fn delete_note(
     let before = wm.notes.len();
     wm.notes.retain(|n| n.id != nid);
     if wm.notes.len() == before {
-        return Err(ApiError::not_found(format!(
-            "Note with ID \"{nid}\" not found."
-        )));
+        return Err(ApiError::not_found(format!("Note with ID \"{nid}\" not found.")));
     }
     empty()
 }
@@ -1194,11 +963,7 @@ pub struct TasksQuery {
 const TASK_SCOPES_READ: &[&str] = &[TASK_READ, OBJ_READ, REC_READ, USERS_READ];
 const TASK_SCOPES_WRITE: &[&str] = &[TASK_WRITE, OBJ_READ, REC_READ, USERS_READ];
 
-pub async fn list_tasks(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    Query(q): Query<TasksQuery>,
-) -> ApiResult {
+pub async fn list_tasks(State(shared): State<Shared>, headers: HeaderMap, Query(q): Query<TasksQuery>) -> ApiResult {
     let world = crate::lock(&shared);
     let caller = authenticate(&world, &headers, TASK_SCOPES_READ)?;
     let w = ws(&world, &caller)?;
@@ -1206,20 +971,16 @@ pub async fn list_tasks(
         Some(o) => Some(find_object(w, o)?.id),
         None => None,
     };
-    let assignee = q.assignee.as_ref().map(|a| {
-        w.members
-            .iter()
-            .find(|m| m.id.to_string() == *a || m.email.eq_ignore_ascii_case(a))
-            .map(|m| m.id)
-    });
+    let assignee = q
+        .assignee
+        .as_ref()
+        .map(|a| w.members.iter().find(|m| m.id.to_string() == *a || m.email.eq_ignore_ascii_case(a)).map(|m| m.id));
     let mut tasks: Vec<&Task> = w
         .tasks
         .iter()
         .filter(|t| linked_object.is_none_or(|o| t.linked_records.iter().any(|(lo, _)| *lo == o)))
         .filter(|t| {
-            q.linked_record_id
-                .as_ref()
-                .is_none_or(|r| t.linked_records.iter().any(|(_, lr)| lr.to_string() == *r))
+            q.linked_record_id.as_ref().is_none_or(|r| t.linked_records.iter().any(|(_, lr)| lr.to_string() == *r))
         })
         .filter(|t| assignee.is_none_or(|a| a.is_some_and(|a| t.assignees.contains(&a))))
         .filter(|t| q.is_completed.is_none_or(|c| t.is_completed == c))
@@ -1238,34 +999,21 @@ pub async fn list_tasks(
 }
 
 fn parse_linked(w: &Workspace, v: &Value) -> Result<Vec<(Uuid, Uuid)>, ApiError> {
-    let items = v
-        .as_array()
-        .ok_or_else(|| ApiError::validation("\"linked_records\" must be an array.".into()))?;
+    let items = v.as_array().ok_or_else(|| ApiError::validation("\"linked_records\" must be an array.".into()))?;
     items
         .iter()
         .map(|l| {
             let obj = l
                 .get("target_object")
                 .and_then(Value::as_str)
-                .ok_or_else(|| {
-                    ApiError::validation("Each linked record needs \"target_object\".".into())
-                })?;
-            let o = w
-                .object(obj)
-                .ok_or_else(|| ApiError::not_found(format!("Object \"{obj}\" not found.")))?;
-            let rid = l
-                .get("target_record_id")
-                .and_then(Value::as_str)
-                .and_then(|s| Uuid::parse_str(s).ok())
-                .ok_or_else(|| {
-                    ApiError::validation(
-                        "Each linked record needs a \"target_record_id\" UUID.".into(),
-                    )
-                })?;
+                .ok_or_else(|| ApiError::validation("Each linked record needs \"target_object\".".into()))?;
+            let o = w.object(obj).ok_or_else(|| ApiError::not_found(format!("Object \"{obj}\" not found.")))?;
+            let rid =
+                l.get("target_record_id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok()).ok_or_else(
+                    || ApiError::validation("Each linked record needs a \"target_record_id\" UUID.".into()),
+                )?;
             if !w.records.iter().any(|r| r.id == rid && r.object_id == o.id) {
-                return Err(ApiError::not_found(format!(
-                    "Record with ID \"{rid}\" not found."
-                )));
+                return Err(ApiError::not_found(format!("Record with ID \"{rid}\" not found.")));
             }
             Ok((o.id, rid))
         })
@@ -1273,24 +1021,15 @@ fn parse_linked(w: &Workspace, v: &Value) -> Result<Vec<(Uuid, Uuid)>, ApiError>
 }
 
 fn parse_assignees(w: &Workspace, v: &Value) -> Result<Vec<Uuid>, ApiError> {
-    let items = v
-        .as_array()
-        .ok_or_else(|| ApiError::validation("\"assignees\" must be an array.".into()))?;
+    let items = v.as_array().ok_or_else(|| ApiError::validation("\"assignees\" must be an array.".into()))?;
     items
         .iter()
         .map(|a| {
-            let by_id = a
-                .get("referenced_actor_id")
-                .and_then(Value::as_str)
-                .and_then(|s| Uuid::parse_str(s).ok());
-            let by_email = a
-                .get("workspace_member_email_address")
-                .and_then(Value::as_str);
+            let by_id = a.get("referenced_actor_id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
+            let by_email = a.get("workspace_member_email_address").and_then(Value::as_str);
             w.members
                 .iter()
-                .find(|m| {
-                    Some(m.id) == by_id || by_email.is_some_and(|e| m.email.eq_ignore_ascii_case(e))
-                })
+                .find(|m| Some(m.id) == by_id || by_email.is_some_and(|e| m.email.eq_ignore_ascii_case(e)))
                 .map(|m| m.id)
                 .ok_or_else(|| ApiError::not_found(format!("Workspace member {a} not found.")))
         })
@@ -1301,43 +1040,21 @@ fn deadline(v: &Value) -> Result<Option<String>, ApiError> {
     match v {
         Value::Null => Ok(None),
         Value::String(s) => Ok(Some(s.clone())),
-        _ => Err(ApiError::validation(
-            "\"deadline_at\" must be a timestamp string or null.".into(),
-        )),
+        _ => Err(ApiError::validation("\"deadline_at\" must be a timestamp string or null.".into())),
     }
 }
 
-pub async fn create_task(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult {
+pub async fn create_task(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let mut world = crate::lock(&shared);
     let caller = authenticate(&world, &headers, TASK_SCOPES_WRITE)?;
     let d = body_data(&body)?;
-    let required = [
-        "content",
-        "format",
-        "deadline_at",
-        "is_completed",
-        "linked_records",
-        "assignees",
-    ];
-    let missing: Vec<&str> = required
-        .iter()
-        .copied()
-        .filter(|k| !d.contains_key(*k))
-        .collect();
+    let required = ["content", "format", "deadline_at", "is_completed", "linked_records", "assignees"];
+    let missing: Vec<&str> = required.iter().copied().filter(|k| !d.contains_key(*k)).collect();
     if !missing.is_empty() {
-        return Err(ApiError::validation(format!(
-            "Missing required fields: {}.",
-            missing.join(", ")
-        )));
+        return Err(ApiError::validation(format!("Missing required fields: {}.", missing.join(", "))));
     }
     if d.get("format").and_then(Value::as_str) != Some("plaintext") {
-        return Err(ApiError::validation(
-            "\"format\" must be \"plaintext\".".into(),
-        ));
+        return Err(ApiError::validation("\"format\" must be \"plaintext\".".into()));
     }
     let content = d
         .get("content")
@@ -1365,11 +1082,7 @@ pub async fn create_task(
     data(task_json(w, &task, &world))
 }
 
-pub async fn get_task(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> ApiResult {
+pub async fn get_task(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
     let world = crate::lock(&shared);
     let caller = authenticate(&world, &headers, TASK_SCOPES_READ)?;
     let w = ws(&world, &caller)?;
@@ -1392,9 +1105,7 @@ pub async fn patch_task(
     let caller = authenticate(&world, &headers, TASK_SCOPES_WRITE)?;
     let d = body_data(&body)?;
     if d.contains_key("content") {
-        return Err(ApiError::validation(
-            "A task's content cannot be updated.".into(),
-        ));
+        return Err(ApiError::validation("A task's content cannot be updated.".into()));
     }
     let tid = uuid_param(&id, "Task")?;
     let w = ws(&world, &caller)?;
@@ -1408,9 +1119,8 @@ pub async fn patch_task(
         t.deadline_at = deadline(v)?;
     }
     if let Some(v) = d.get("is_completed") {
-        t.is_completed = v
-            .as_bool()
-            .ok_or_else(|| ApiError::validation("\"is_completed\" must be a boolean.".into()))?;
+        t.is_completed =
+            v.as_bool().ok_or_else(|| ApiError::validation("\"is_completed\" must be a boolean.".into()))?;
     }
     if let Some(v) = d.get("linked_records") {
         t.linked_records = parse_linked(w, v)?;
@@ -1426,11 +1136,7 @@ pub async fn patch_task(
     data(task_json(w, &t, &world))
 }
 
-pub async fn delete_task(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> ApiResult {
+pub async fn delete_task(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
     let mut world = crate::lock(&shared);
     let caller = authenticate(&world, &headers, &[TASK_WRITE])?;
     let tid = uuid_param(&id, "Task")?;
@@ -1438,9 +1144,7 @@ pub async fn delete_task(
     let before = wm.tasks.len();
     wm.tasks.retain(|t| t.id != tid);
     if wm.tasks.len() == before {
-        return Err(ApiError::not_found(format!(
-            "Task with ID \"{tid}\" not found."
-        )));
+        return Err(ApiError::not_found(format!("Task with ID \"{tid}\" not found.")));
     }
     empty()
 }

@@ -11,8 +11,7 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::model::{
-    App, Attribute, Entry, Faults, List, Member, Note, Object, Record, Settings, Task, Workspace,
-    World,
+    App, Attribute, Entry, Faults, List, Member, Note, Object, Record, Settings, Task, Workspace, World,
 };
 use crate::values::{actor, typed_values};
 
@@ -34,10 +33,7 @@ pub const DEFAULT_SCOPES: &[&str] = &[
 
 /// A stable id derived from a name, so seeded data has the same ids on every run.
 pub fn id(name: &str) -> Uuid {
-    Uuid::new_v5(
-        &Uuid::NAMESPACE_URL,
-        format!("mock-attio:{name}").as_bytes(),
-    )
+    Uuid::new_v5(&Uuid::NAMESPACE_URL, format!("mock-attio:{name}").as_bytes())
 }
 
 /// Seeded records were created at 2024-01-15T09:00:00Z.
@@ -117,12 +113,7 @@ fn standard_objects(ws: &str) -> Vec<Object> {
                 attr(&s("companies"), "name", "Name", "text"),
                 unique(multi(attr(&s("companies"), "domains", "Domains", "domain"))),
                 attr(&s("companies"), "description", "Description", "text"),
-                attr(
-                    &s("companies"),
-                    "employee_count",
-                    "Employee count",
-                    "number",
-                ),
+                attr(&s("companies"), "employee_count", "Employee count", "number"),
                 options(
                     multi(attr(&s("companies"), "categories", "Categories", "select")),
                     &["B2B", "B2C", "SaaS", "Manufacturing"],
@@ -135,23 +126,10 @@ fn standard_objects(ws: &str) -> Vec<Object> {
             "People",
             vec![
                 attr(&s("people"), "name", "Name", "personal-name"),
-                unique(multi(attr(
-                    &s("people"),
-                    "email_addresses",
-                    "Email addresses",
-                    "email-address",
-                ))),
+                unique(multi(attr(&s("people"), "email_addresses", "Email addresses", "email-address"))),
                 attr(&s("people"), "job_title", "Job title", "text"),
-                multi(attr(
-                    &s("people"),
-                    "phone_numbers",
-                    "Phone numbers",
-                    "phone-number",
-                )),
-                targets(
-                    attr(&s("people"), "company", "Company", "record-reference"),
-                    &["companies"],
-                ),
+                multi(attr(&s("people"), "phone_numbers", "Phone numbers", "phone-number")),
+                targets(attr(&s("people"), "company", "Company", "record-reference"), &["companies"]),
             ],
         ),
         o(
@@ -160,19 +138,11 @@ fn standard_objects(ws: &str) -> Vec<Object> {
             "Deals",
             vec![
                 attr(&s("deals"), "name", "Deal name", "text"),
-                options(
-                    attr(&s("deals"), "stage", "Deal stage", "status"),
-                    &["Lead", "In Progress", "Won 🎉", "Lost"],
-                ),
+                options(attr(&s("deals"), "stage", "Deal stage", "status"), &["Lead", "In Progress", "Won 🎉", "Lost"]),
                 attr(&s("deals"), "value", "Deal value", "currency"),
                 attr(&s("deals"), "owner", "Deal owner", "actor-reference"),
                 targets(
-                    attr(
-                        &s("deals"),
-                        "associated_company",
-                        "Associated company",
-                        "record-reference",
-                    ),
+                    attr(&s("deals"), "associated_company", "Associated company", "record-reference"),
                     &["companies"],
                 ),
             ],
@@ -187,27 +157,16 @@ struct Builder {
 
 impl Builder {
     fn record(&mut self, object: &str, key: &str, values: Value) -> Uuid {
-        let obj = self
-            .ws
-            .object(object)
-            .unwrap_or_else(|| panic!("seed: no object {object}"));
+        let obj = self.ws.object(object).unwrap_or_else(|| panic!("seed: no object {object}"));
         let rid = id(&format!("{}/record/{key}", self.ws.slug));
         let vals = typed(&obj.attributes, &values, &self.by);
         let object_id = obj.id;
-        self.ws.records.push(Record {
-            id: rid,
-            object_id,
-            created_at: SEEDED_AT,
-            values: vals,
-        });
+        self.ws.records.push(Record { id: rid, object_id, created_at: SEEDED_AT, values: vals });
         rid
     }
 
     fn entry(&mut self, list: &str, parent: Uuid, values: Value) {
-        let l = self
-            .ws
-            .list(list)
-            .unwrap_or_else(|| panic!("seed: no list {list}"));
+        let l = self.ws.list(list).unwrap_or_else(|| panic!("seed: no list {list}"));
         let e = Entry {
             id: id(&format!("{}/entry/{list}/{parent}", self.ws.slug)),
             list_id: l.id,
@@ -227,12 +186,9 @@ fn typed(attributes: &[Attribute], values: &Value, by: &Value) -> BTreeMap<Strin
         .into_iter()
         .flatten()
         .map(|(slug, v)| {
-            let a = attributes
-                .iter()
-                .find(|a| &a.api_slug == slug)
-                .unwrap_or_else(|| panic!("seed: no attribute {slug}"));
-            let typed = typed_values(a, v, by, &at)
-                .unwrap_or_else(|e| panic!("seed: {slug}: {}", e.message));
+            let a =
+                attributes.iter().find(|a| &a.api_slug == slug).unwrap_or_else(|| panic!("seed: no attribute {slug}"));
+            let typed = typed_values(a, v, by, &at).unwrap_or_else(|e| panic!("seed: {slug}: {}", e.message));
             (slug.clone(), typed)
         })
         .collect()
@@ -261,15 +217,9 @@ fn acme() -> Workspace {
         created_at: SEEDED_AT,
         attributes: vec![
             attr("acme/projects", "name", "Name", "text"),
-            options(
-                attr("acme/projects", "phase", "Phase", "select"),
-                &["Discovery", "Build", "Done"],
-            ),
+            options(attr("acme/projects", "phase", "Phase", "select"), &["Discovery", "Build", "Done"]),
             attr("acme/projects", "budget", "Budget", "currency"),
-            targets(
-                attr("acme/projects", "client", "Client", "record-reference"),
-                &["companies"],
-            ),
+            targets(attr("acme/projects", "client", "Client", "record-reference"), &["companies"]),
         ],
     });
     let ws = Workspace {
@@ -287,10 +237,7 @@ fn acme() -> Workspace {
         notes: Vec::new(),
         tasks: Vec::new(),
     };
-    let mut b = Builder {
-        ws,
-        by: actor(admin),
-    };
+    let mut b = Builder { ws, by: actor(admin) };
     b.ws.lists.push(List {
         id: id("acme/list/key_accounts"),
         api_slug: "key_accounts".into(),
@@ -298,54 +245,80 @@ fn acme() -> Workspace {
         parent_object: "companies".into(),
         created_at: SEEDED_AT,
         attributes: vec![
-            options(
-                attr("acme/key_accounts", "priority", "Priority", "select"),
-                &["High", "Medium", "Low"],
-            ),
-            options(
-                attr("acme/key_accounts", "stage", "Stage", "status"),
-                &["Prospecting", "Negotiation", "Closed"],
-            ),
+            options(attr("acme/key_accounts", "priority", "Priority", "select"), &["High", "Medium", "Low"]),
+            options(attr("acme/key_accounts", "stage", "Stage", "status"), &["Prospecting", "Negotiation", "Closed"]),
         ],
     });
 
-    let initech = b.record("companies", "initech", json!({
-        "name": "Initech", "domains": ["initech.example"], "description": "Enterprise software and TPS reports.",
-        "employee_count": 420, "categories": ["B2B", "SaaS"],
-    }));
-    let umbrella = b.record("companies", "umbrella", json!({
-        "name": "Umbrella Corporation", "domains": ["umbrella.example"], "description": "Pharmaceuticals.",
-        "employee_count": 52000, "categories": ["B2B", "Manufacturing"],
-    }));
-    let hooli = b.record("companies", "hooli", json!({
-        "name": "Hooli", "domains": ["hooli.example"], "description": "Making the world a better place.",
-        "employee_count": 9000, "categories": ["B2C"],
-    }));
+    let initech = b.record(
+        "companies",
+        "initech",
+        json!({
+            "name": "Initech", "domains": ["initech.example"], "description": "Enterprise software and TPS reports.",
+            "employee_count": 420, "categories": ["B2B", "SaaS"],
+        }),
+    );
+    let umbrella = b.record(
+        "companies",
+        "umbrella",
+        json!({
+            "name": "Umbrella Corporation", "domains": ["umbrella.example"], "description": "Pharmaceuticals.",
+            "employee_count": 52000, "categories": ["B2B", "Manufacturing"],
+        }),
+    );
+    let hooli = b.record(
+        "companies",
+        "hooli",
+        json!({
+            "name": "Hooli", "domains": ["hooli.example"], "description": "Making the world a better place.",
+            "employee_count": 9000, "categories": ["B2C"],
+        }),
+    );
     let peter = b.record("people", "peter", json!({
         "name": {"first_name": "Peter", "last_name": "Gibbons"}, "email_addresses": ["peter@initech.example"],
         "job_title": "Software Engineer", "company": {"target_object": "companies", "target_record_id": initech.to_string()},
     }));
-    b.record("people", "alice", json!({
-        "name": {"first_name": "Alice", "last_name": "Wesker"}, "email_addresses": ["alice@umbrella.example"],
-        "job_title": "Head of Procurement", "phone_numbers": ["+1 555 0100"],
-        "company": {"target_object": "companies", "target_record_id": umbrella.to_string()},
-    }));
-    b.record("people", "gavin", json!({
-        "name": {"first_name": "Gavin", "last_name": "Belson"}, "email_addresses": ["gavin@hooli.example"],
-        "job_title": "CEO", "company": {"target_object": "companies", "target_record_id": hooli.to_string()},
-    }));
-    b.record("deals", "initech-renewal", json!({
-        "name": "Initech renewal", "stage": "In Progress", "value": 48000,
-        "owner": admin.to_string(), "associated_company": {"target_record_id": initech.to_string()},
-    }));
-    b.record("deals", "umbrella-pilot", json!({
-        "name": "Umbrella pilot", "stage": "Lead", "value": 12000,
-        "owner": bob.to_string(), "associated_company": {"target_record_id": umbrella.to_string()},
-    }));
-    b.record("deals", "hooli-expansion", json!({
-        "name": "Hooli expansion", "stage": "Won 🎉", "value": 150000,
-        "owner": admin.to_string(), "associated_company": {"target_record_id": hooli.to_string()},
-    }));
+    b.record(
+        "people",
+        "alice",
+        json!({
+            "name": {"first_name": "Alice", "last_name": "Wesker"}, "email_addresses": ["alice@umbrella.example"],
+            "job_title": "Head of Procurement", "phone_numbers": ["+1 555 0100"],
+            "company": {"target_object": "companies", "target_record_id": umbrella.to_string()},
+        }),
+    );
+    b.record(
+        "people",
+        "gavin",
+        json!({
+            "name": {"first_name": "Gavin", "last_name": "Belson"}, "email_addresses": ["gavin@hooli.example"],
+            "job_title": "CEO", "company": {"target_object": "companies", "target_record_id": hooli.to_string()},
+        }),
+    );
+    b.record(
+        "deals",
+        "initech-renewal",
+        json!({
+            "name": "Initech renewal", "stage": "In Progress", "value": 48000,
+            "owner": admin.to_string(), "associated_company": {"target_record_id": initech.to_string()},
+        }),
+    );
+    b.record(
+        "deals",
+        "umbrella-pilot",
+        json!({
+            "name": "Umbrella pilot", "stage": "Lead", "value": 12000,
+            "owner": bob.to_string(), "associated_company": {"target_record_id": umbrella.to_string()},
+        }),
+    );
+    b.record(
+        "deals",
+        "hooli-expansion",
+        json!({
+            "name": "Hooli expansion", "stage": "Won 🎉", "value": 150000,
+            "owner": admin.to_string(), "associated_company": {"target_record_id": hooli.to_string()},
+        }),
+    );
     b.record(
         "projects",
         "initech-migration",
@@ -354,16 +327,8 @@ fn acme() -> Workspace {
             "client": {"target_record_id": initech.to_string()},
         }),
     );
-    b.entry(
-        "key_accounts",
-        initech,
-        json!({"priority": "High", "stage": "Negotiation"}),
-    );
-    b.entry(
-        "key_accounts",
-        umbrella,
-        json!({"priority": "Medium", "stage": "Prospecting"}),
-    );
+    b.entry("key_accounts", initech, json!({"priority": "High", "stage": "Negotiation"}));
+    b.entry("key_accounts", umbrella, json!({"priority": "Medium", "stage": "Prospecting"}));
 
     let by = b.by.clone();
     b.ws.notes.push(Note {
@@ -424,13 +389,7 @@ fn globex() -> Workspace {
         id: id("globex"),
         name: "Globex".into(),
         slug: "globex".into(),
-        members: vec![member(
-            hank,
-            "Hank",
-            "Scorpio",
-            "hank@globex.example",
-            "admin",
-        )],
+        members: vec![member(hank, "Hank", "Scorpio", "hank@globex.example", "admin")],
         objects: standard_objects("globex"),
         records: Vec::new(),
         lists: Vec::new(),
@@ -438,14 +397,7 @@ fn globex() -> Workspace {
         notes: Vec::new(),
         tasks: Vec::new(),
     };
-    let mut b = Builder {
-        ws,
-        by: actor(hank),
-    };
-    b.record(
-        "companies",
-        "globex",
-        json!({"name": "Globex Corporation", "domains": ["globex.example"]}),
-    );
+    let mut b = Builder { ws, by: actor(hank) };
+    b.record("companies", "globex", json!({"name": "Globex Corporation", "domains": ["globex.example"]}));
     b.ws
 }

@@ -22,12 +22,7 @@ pub fn actor(member: Uuid) -> Value {
 ///
 /// A client may write a single value or an array; arrays with more than one item need a
 /// multiselect attribute, as in Attio.
-pub fn typed_values(
-    attr: &Attribute,
-    input: &Value,
-    created_by: &Value,
-    now: &str,
-) -> Result<Vec<Value>, ApiError> {
+pub fn typed_values(attr: &Attribute, input: &Value, created_by: &Value, now: &str) -> Result<Vec<Value>, ApiError> {
     let items: Vec<&Value> = match input {
         Value::Array(items) => items.iter().collect(),
         Value::Null => Vec::new(),
@@ -71,29 +66,18 @@ fn typed_fields(attr: &Attribute, item: &Value) -> Result<Map<String, Value>, Ap
             m.insert("value".into(), json!(item.as_bool().ok_or_else(bad)?));
         }
         "currency" => {
-            let amount = item
-                .as_f64()
-                .or_else(|| item.get("currency_value")?.as_f64());
+            let amount = item.as_f64().or_else(|| item.get("currency_value")?.as_f64());
             m.insert("currency_value".into(), json!(amount.ok_or_else(bad)?));
-            let code = item
-                .get("currency_code")
-                .and_then(Value::as_str)
-                .unwrap_or("USD");
+            let code = item.get("currency_code").and_then(Value::as_str).unwrap_or("USD");
             m.insert("currency_code".into(), json!(code));
         }
         "domain" => {
-            let domain = item
-                .as_str()
-                .or_else(|| item.get("domain")?.as_str())
-                .ok_or_else(bad)?;
+            let domain = item.as_str().or_else(|| item.get("domain")?.as_str()).ok_or_else(bad)?;
             m.insert("domain".into(), json!(domain));
             m.insert("root_domain".into(), json!(root_domain(domain)));
         }
         "email-address" => {
-            let email = item
-                .as_str()
-                .or_else(|| item.get("email_address")?.as_str())
-                .ok_or_else(bad)?;
+            let email = item.as_str().or_else(|| item.get("email_address")?.as_str()).ok_or_else(bad)?;
             let (local, domain) = email.split_once('@').ok_or_else(bad)?;
             m.insert("original_email_address".into(), json!(email));
             m.insert("email_address".into(), json!(email.to_lowercase()));
@@ -108,14 +92,8 @@ fn typed_fields(attr: &Attribute, item: &Value) -> Result<Map<String, Value>, Ap
                     None => (full.clone(), String::new()),
                 },
                 Value::Object(o) => (
-                    o.get("first_name")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
-                    o.get("last_name")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
+                    o.get("first_name").and_then(Value::as_str).unwrap_or("").to_string(),
+                    o.get("last_name").and_then(Value::as_str).unwrap_or("").to_string(),
                 ),
                 _ => return Err(bad()),
             };
@@ -125,16 +103,10 @@ fn typed_fields(attr: &Attribute, item: &Value) -> Result<Map<String, Value>, Ap
             m.insert("full_name".into(), json!(full));
         }
         "phone-number" => {
-            let number = item
-                .as_str()
-                .or_else(|| item.get("original_phone_number")?.as_str())
-                .ok_or_else(bad)?;
+            let number = item.as_str().or_else(|| item.get("original_phone_number")?.as_str()).ok_or_else(bad)?;
             m.insert("original_phone_number".into(), json!(number));
             m.insert("phone_number".into(), json!(number.replace([' ', '-'], "")));
-            m.insert(
-                "country_code".into(),
-                json!(item.get("country_code").cloned()),
-            );
+            m.insert("country_code".into(), json!(item.get("country_code").cloned()));
         }
         "select" | "status" => {
             let title = item
@@ -146,25 +118,14 @@ fn typed_fields(attr: &Attribute, item: &Value) -> Result<Map<String, Value>, Ap
             let Some(found) = attr.options.iter().find(|o| o.as_str() == title) else {
                 return Err(ApiError::value_not_found(format!(
                     "Cannot find {} \"{}\" for attribute \"{}\". Valid values: {}.",
-                    if attr.kind == "status" {
-                        "status"
-                    } else {
-                        "select option"
-                    },
+                    if attr.kind == "status" { "status" } else { "select option" },
                     title,
                     attr.api_slug,
                     attr.options.join(", ")
                 )));
             };
-            let key = if attr.kind == "status" {
-                "status"
-            } else {
-                "option"
-            };
-            m.insert(
-                key.into(),
-                json!({"id": option_id(attr, found), "title": found, "is_archived": false}),
-            );
+            let key = if attr.kind == "status" { "status" } else { "option" };
+            m.insert(key.into(), json!({"id": option_id(attr, found), "title": found, "is_archived": false}));
         }
         "record-reference" => {
             let target_object = item.get("target_object").and_then(Value::as_str);
@@ -173,10 +134,8 @@ fn typed_fields(attr: &Attribute, item: &Value) -> Result<Map<String, Value>, Ap
                 .and_then(Value::as_str)
                 .and_then(|s| Uuid::parse_str(s).ok())
                 .ok_or_else(bad)?;
-            let target_object = target_object
-                .map(str::to_string)
-                .or_else(|| attr.targets.first().cloned())
-                .ok_or_else(bad)?;
+            let target_object =
+                target_object.map(str::to_string).or_else(|| attr.targets.first().cloned()).ok_or_else(bad)?;
             m.insert("target_object".into(), json!(target_object));
             m.insert("target_record_id".into(), json!(target_id));
         }
@@ -226,18 +185,8 @@ pub fn primary(value: &Value) -> Value {
         Some("phone-number") => "phone_number",
         Some("record-reference") => "target_record_id",
         Some("actor-reference") => "referenced_actor_id",
-        Some("select") => {
-            return value
-                .pointer("/option/title")
-                .cloned()
-                .unwrap_or(Value::Null)
-        }
-        Some("status") => {
-            return value
-                .pointer("/status/title")
-                .cloned()
-                .unwrap_or(Value::Null)
-        }
+        Some("select") => return value.pointer("/option/title").cloned().unwrap_or(Value::Null),
+        Some("status") => return value.pointer("/status/title").cloned().unwrap_or(Value::Null),
         _ => "value",
     };
     value.get(field).cloned().unwrap_or(Value::Null)
@@ -250,12 +199,7 @@ pub enum Filter {
     And(Vec<Filter>),
     Or(Vec<Filter>),
     Not(Box<Filter>),
-    Cond {
-        slug: String,
-        field: Option<String>,
-        op: Op,
-        operand: Value,
-    },
+    Cond { slug: String, field: Option<String>, op: Op, operand: Value },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -296,22 +240,15 @@ fn filter_error(msg: impl Into<String>) -> ApiError {
 
 impl Filter {
     pub fn parse(filter: &Value, attributes: &[Attribute]) -> Result<Filter, ApiError> {
-        let obj = filter
-            .as_object()
-            .ok_or_else(|| filter_error("Error in filter: a filter must be a JSON object."))?;
+        let obj = filter.as_object().ok_or_else(|| filter_error("Error in filter: a filter must be a JSON object."))?;
         let mut parts = Vec::new();
         for (key, val) in obj {
             parts.push(match key.as_str() {
                 "$and" | "$or" => {
                     let items = val.as_array().ok_or_else(|| {
-                        filter_error(format!(
-                            "Error in filter: \"{key}\" takes an array of filters."
-                        ))
+                        filter_error(format!("Error in filter: \"{key}\" takes an array of filters."))
                     })?;
-                    let subs = items
-                        .iter()
-                        .map(|f| Filter::parse(f, attributes))
-                        .collect::<Result<Vec<_>, _>>()?;
+                    let subs = items.iter().map(|f| Filter::parse(f, attributes)).collect::<Result<Vec<_>, _>>()?;
                     if key == "$and" {
                         Filter::And(subs)
                     } else {
@@ -325,11 +262,7 @@ impl Filter {
         Ok(Filter::And(parts))
     }
 
-    fn parse_condition(
-        slug: &str,
-        val: &Value,
-        attributes: &[Attribute],
-    ) -> Result<Filter, ApiError> {
+    fn parse_condition(slug: &str, val: &Value, attributes: &[Attribute]) -> Result<Filter, ApiError> {
         if !attributes.iter().any(|a| a.api_slug == slug) {
             let known: Vec<&str> = attributes.iter().map(|a| a.api_slug.as_str()).collect();
             return Err(filter_error(format!(
@@ -339,35 +272,22 @@ impl Filter {
         }
         let Some(obj) = val.as_object() else {
             // Shorthand: `{"slug": value}` means equality on the attribute's primary value.
-            return Ok(Filter::Cond {
-                slug: slug.into(),
-                field: None,
-                op: Op::Eq,
-                operand: val.clone(),
-            });
+            return Ok(Filter::Cond { slug: slug.into(), field: None, op: Op::Eq, operand: val.clone() });
         };
         let mut conds = Vec::new();
         for (key, operand) in obj {
             if let Some(op) = Op::parse(key) {
-                conds.push(Filter::Cond {
-                    slug: slug.into(),
-                    field: None,
-                    op,
-                    operand: operand.clone(),
-                });
+                conds.push(Filter::Cond { slug: slug.into(), field: None, op, operand: operand.clone() });
             } else if key.starts_with('$') {
-                return Err(filter_error(format!(
-                    "Error in filter: unknown operator \"{key}\"."
-                )));
+                return Err(filter_error(format!("Error in filter: unknown operator \"{key}\".")));
             } else {
                 // `{"slug": {"field": {"$op": value}}}` or `{"slug": {"field": value}}`.
                 let field = Some(key.clone());
                 match operand.as_object() {
                     Some(ops) => {
                         for (k, v) in ops {
-                            let op = Op::parse(k).ok_or_else(|| {
-                                filter_error(format!("Error in filter: unknown operator \"{k}\"."))
-                            })?;
+                            let op = Op::parse(k)
+                                .ok_or_else(|| filter_error(format!("Error in filter: unknown operator \"{k}\".")))?;
                             conds.push(Filter::Cond {
                                 slug: slug.into(),
                                 field: field.clone(),
@@ -376,12 +296,7 @@ impl Filter {
                             });
                         }
                     }
-                    None => conds.push(Filter::Cond {
-                        slug: slug.into(),
-                        field,
-                        op: Op::Eq,
-                        operand: operand.clone(),
-                    }),
+                    None => conds.push(Filter::Cond { slug: slug.into(), field, op: Op::Eq, operand: operand.clone() }),
                 }
             }
         }
@@ -393,12 +308,7 @@ impl Filter {
             Filter::And(fs) => fs.iter().all(|f| f.matches(values)),
             Filter::Or(fs) => fs.iter().any(|f| f.matches(values)),
             Filter::Not(f) => !f.matches(values),
-            Filter::Cond {
-                slug,
-                field,
-                op,
-                operand,
-            } => {
+            Filter::Cond { slug, field, op, operand } => {
                 let current = values.get(slug).map(Vec::as_slice).unwrap_or(&[]);
                 if let Op::NotEmpty = op {
                     return current.is_empty() != operand.as_bool().unwrap_or(true);
@@ -423,9 +333,7 @@ fn compare(op: Op, actual: &Value, operand: &Value) -> bool {
     };
     match op {
         Op::Eq => loose_eq(actual, operand),
-        Op::In => operand
-            .as_array()
-            .is_some_and(|xs| xs.iter().any(|x| loose_eq(actual, x))),
+        Op::In => operand.as_array().is_some_and(|xs| xs.iter().any(|x| loose_eq(actual, x))),
         Op::Contains | Op::StartsWith | Op::EndsWith => match (text(actual), text(operand)) {
             (Some(a), Some(b)) => match op {
                 Op::Contains => a.contains(&b),
@@ -474,59 +382,39 @@ pub struct Sort {
 }
 
 impl Sort {
-    pub fn parse_all(
-        sorts: Option<&Value>,
-        attributes: &[Attribute],
-    ) -> Result<Vec<Sort>, ApiError> {
+    pub fn parse_all(sorts: Option<&Value>, attributes: &[Attribute]) -> Result<Vec<Sort>, ApiError> {
         let Some(sorts) = sorts else {
             return Ok(Vec::new());
         };
-        let items = sorts
-            .as_array()
-            .ok_or_else(|| ApiError::validation("\"sorts\" must be an array.".into()))?;
+        let items = sorts.as_array().ok_or_else(|| ApiError::validation("\"sorts\" must be an array.".into()))?;
         items
             .iter()
             .map(|s| {
-                let slug = s.get("attribute").and_then(Value::as_str).ok_or_else(|| {
-                    ApiError::validation("Each sort needs an \"attribute\" slug.".into())
-                })?;
+                let slug = s
+                    .get("attribute")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| ApiError::validation("Each sort needs an \"attribute\" slug.".into()))?;
                 if !attributes.iter().any(|a| a.api_slug == slug) {
-                    return Err(ApiError::validation(format!(
-                        "Cannot sort by unknown attribute \"{slug}\"."
-                    )));
+                    return Err(ApiError::validation(format!("Cannot sort by unknown attribute \"{slug}\".")));
                 }
                 let descending = match s.get("direction").and_then(Value::as_str) {
                     Some("asc") => false,
                     Some("desc") => true,
-                    _ => {
-                        return Err(ApiError::validation(
-                            "Sort direction must be \"asc\" or \"desc\".".into(),
-                        ))
-                    }
+                    _ => return Err(ApiError::validation("Sort direction must be \"asc\" or \"desc\".".into())),
                 };
                 let field = s.get("field").and_then(Value::as_str).map(str::to_string);
-                Ok(Sort {
-                    slug: slug.into(),
-                    field,
-                    descending,
-                })
+                Ok(Sort { slug: slug.into(), field, descending })
             })
             .collect()
     }
 
-    pub fn compare(
-        sorts: &[Sort],
-        a: &BTreeMap<String, Vec<Value>>,
-        b: &BTreeMap<String, Vec<Value>>,
-    ) -> Ordering {
+    pub fn compare(sorts: &[Sort], a: &BTreeMap<String, Vec<Value>>, b: &BTreeMap<String, Vec<Value>>) -> Ordering {
         for s in sorts {
             let key = |vals: &BTreeMap<String, Vec<Value>>| {
-                vals.get(&s.slug)
-                    .and_then(|v| v.first())
-                    .map(|v| match &s.field {
-                        Some(f) => v.get(f).cloned().unwrap_or(Value::Null),
-                        None => primary(v),
-                    })
+                vals.get(&s.slug).and_then(|v| v.first()).map(|v| match &s.field {
+                    Some(f) => v.get(f).cloned().unwrap_or(Value::Null),
+                    None => primary(v),
+                })
             };
             let o = match (key(a), key(b)) {
                 (Some(x), Some(y)) => order(&x, &y).unwrap_or(Ordering::Equal),
@@ -602,33 +490,21 @@ mod tests {
 
     #[test]
     fn shorthand_and_verbose_filters() {
-        let attrs = vec![
-            attr("name", "personal-name", false),
-            attr("stage", "status", false),
-        ];
+        let attrs = vec![attr("name", "personal-name", false), attr("stage", "status", false)];
         let r = record(&attrs, json!({"name": "Ada Lovelace", "stage": "Won"}));
         let f = |v: Value| Filter::parse(&v, &attrs).unwrap().matches(&r);
         assert!(f(json!({"name": "ada lovelace"})));
         assert!(f(json!({"name": {"full_name": {"$eq": "Ada Lovelace"}}})));
         assert!(f(json!({"name": {"first_name": {"$contains": "ad"}}})));
-        assert!(f(
-            json!({"$or": [{"stage": "Lead"}, {"stage": {"$eq": "Won"}}]})
-        ));
-        assert!(!f(
-            json!({"$and": [{"stage": "Lead"}, {"name": "Ada Lovelace"}]})
-        ));
+        assert!(f(json!({"$or": [{"stage": "Lead"}, {"stage": {"$eq": "Won"}}]})));
+        assert!(!f(json!({"$and": [{"stage": "Lead"}, {"name": "Ada Lovelace"}]})));
         assert!(f(json!({"$not": {"stage": "Lead"}})));
     }
 
     #[test]
     fn bad_filters_are_filter_errors() {
         let attrs = vec![attr("name", "text", false)];
-        for bad in [
-            json!({"nope": 1}),
-            json!({"name": {"$regex": "x"}}),
-            json!([1]),
-            json!({"$and": 3}),
-        ] {
+        for bad in [json!({"nope": 1}), json!({"name": {"$regex": "x"}}), json!([1]), json!({"$and": 3})] {
             let err = Filter::parse(&bad, &attrs).unwrap_err();
             assert_eq!(err.code, "filter_error", "{bad}");
         }

@@ -40,26 +40,18 @@ struct SelfBody {
 
 /// Parses a `/v2/self` body.
 pub fn parse_self(body: &[u8]) -> Result<TokenStatus, AttioError> {
-    let parsed: SelfBody =
-        serde_json::from_slice(body).map_err(|e| AttioError::Decode(e.to_string()))?;
+    let parsed: SelfBody = serde_json::from_slice(body).map_err(|e| AttioError::Decode(e.to_string()))?;
     if !parsed.active {
         return Ok(TokenStatus::Inactive);
     }
-    let identity: Identity =
-        serde_json::from_value(parsed.rest).map_err(|e| AttioError::Decode(e.to_string()))?;
+    let identity: Identity = serde_json::from_value(parsed.rest).map_err(|e| AttioError::Decode(e.to_string()))?;
     Ok(TokenStatus::Active(identity))
 }
 
 impl AttioApi {
     /// Asks Attio who `token` belongs to.
-    pub async fn identify(
-        &self,
-        http: &impl HttpClient,
-        token: &AttioAccessToken,
-    ) -> Result<TokenStatus, AttioError> {
-        let body = self
-            .send(http, self.request(Method::GET, "self", token, None))
-            .await?;
+    pub async fn identify(&self, http: &impl HttpClient, token: &AttioAccessToken) -> Result<TokenStatus, AttioError> {
+        let body = self.send(http, self.request(Method::GET, "self", token, None)).await?;
         parse_self(&body)
     }
 }
@@ -79,22 +71,13 @@ mod tests {
         match parse_self(active).unwrap() {
             TokenStatus::Active(id) => {
                 assert_eq!(id.workspace_slug, "acme");
-                assert_eq!(
-                    id.authorized_by_workspace_member_id,
-                    "50cf242c-7fa3-4cad-87d0-75b1af71c57b"
-                );
+                assert_eq!(id.authorized_by_workspace_member_id, "50cf242c-7fa3-4cad-87d0-75b1af71c57b");
                 assert_eq!(id.exp, None);
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(
-            parse_self(br#"{"active":false}"#).unwrap(),
-            TokenStatus::Inactive
-        );
-        assert!(matches!(
-            parse_self(br#"{"active":true}"#),
-            Err(AttioError::Decode(_))
-        ));
+        assert_eq!(parse_self(br#"{"active":false}"#).unwrap(), TokenStatus::Inactive);
+        assert!(matches!(parse_self(br#"{"active":true}"#), Err(AttioError::Decode(_))));
         assert!(matches!(parse_self(b"<html>"), Err(AttioError::Decode(_))));
     }
 }

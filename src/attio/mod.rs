@@ -55,21 +55,11 @@ impl AttioApi {
     /// `{base}/v2/{path}`. `path` is a fixed route of ours (never caller input), so joining
     /// cannot escape the `/v2/` prefix.
     fn url(&self, path: &str) -> String {
-        format!(
-            "{}/v2/{}",
-            self.base.as_str().trim_end_matches('/'),
-            path.trim_start_matches('/')
-        )
+        format!("{}/v2/{}", self.base.as_str().trim_end_matches('/'), path.trim_start_matches('/'))
     }
 
     /// A request with the bearer token and JSON headers.
-    pub fn request(
-        &self,
-        method: Method,
-        path: &str,
-        token: &AttioAccessToken,
-        body: Option<Vec<u8>>,
-    ) -> Request {
+    pub fn request(&self, method: Method, path: &str, token: &AttioAccessToken, body: Option<Vec<u8>>) -> Request {
         let has_body = body.is_some();
         let mut builder = http::Request::builder()
             .method(method)
@@ -85,11 +75,7 @@ impl AttioApi {
     }
 
     /// Sends a request and returns the body of a 2xx answer.
-    pub async fn send(
-        &self,
-        http: &impl HttpClient,
-        request: Request,
-    ) -> Result<Vec<u8>, AttioError> {
+    pub async fn send(&self, http: &impl HttpClient, request: Request) -> Result<Vec<u8>, AttioError> {
         let response = http.send(request).await?;
         check_status(response)
     }
@@ -102,26 +88,18 @@ pub fn check_status(response: Response) -> Result<Vec<u8>, AttioError> {
         return Ok(response.into_body());
     }
     if status == StatusCode::TOO_MANY_REQUESTS {
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_string);
         return Err(AttioError::RateLimited { retry_after });
     }
     if status == StatusCode::UNAUTHORIZED {
         return Err(AttioError::Unauthorized);
     }
-    let body =
-        serde_json::from_slice::<AttioErrorBody>(response.body()).unwrap_or(AttioErrorBody {
-            code: None,
-            kind: None,
-            message: None,
-        });
-    Err(AttioError::Status {
-        status: status.as_u16(),
-        body,
-    })
+    let body = serde_json::from_slice::<AttioErrorBody>(response.body()).unwrap_or(AttioErrorBody {
+        code: None,
+        kind: None,
+        message: None,
+    });
+    Err(AttioError::Status { status: status.as_u16(), body })
 }
 
 #[cfg(test)]
@@ -137,11 +115,9 @@ mod tests {
         assert_eq!(req.headers()[AUTHORIZATION], "Bearer tok");
         assert!(req.headers().get(CONTENT_TYPE).is_none());
 
-        let api =
-            AttioApi::new(crate::config::parse_base_url("http://127.0.0.1:9/prefix/").unwrap());
+        let api = AttioApi::new(crate::config::parse_base_url("http://127.0.0.1:9/prefix/").unwrap());
         assert_eq!(
-            api.request(Method::POST, "/objects", &token, Some(vec![]))
-                .uri(),
+            api.request(Method::POST, "/objects", &token, Some(vec![])).uri(),
             "http://127.0.0.1:9/prefix/v2/objects"
         );
     }
@@ -154,20 +130,12 @@ mod tests {
             r
         };
         assert_eq!(check_status(resp(200, "{}")).unwrap(), b"{}");
-        assert_eq!(
-            check_status(resp(401, "")).unwrap_err(),
-            AttioError::Unauthorized
-        );
+        assert_eq!(check_status(resp(401, "")).unwrap_err(), AttioError::Unauthorized);
         let mut limited = resp(429, "");
-        limited.headers_mut().insert(
-            RETRY_AFTER,
-            "Tue, 23 May 2023 14:42:01 GMT".parse().unwrap(),
-        );
+        limited.headers_mut().insert(RETRY_AFTER, "Tue, 23 May 2023 14:42:01 GMT".parse().unwrap());
         assert_eq!(
             check_status(limited).unwrap_err(),
-            AttioError::RateLimited {
-                retry_after: Some("Tue, 23 May 2023 14:42:01 GMT".into())
-            }
+            AttioError::RateLimited { retry_after: Some("Tue, 23 May 2023 14:42:01 GMT".into()) }
         );
         let not_found = check_status(resp(
             404,
@@ -180,9 +148,6 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(
-            check_status(resp(502, "<html>")).unwrap_err(),
-            AttioError::Status { status: 502, .. }
-        ));
+        assert!(matches!(check_status(resp(502, "<html>")).unwrap_err(), AttioError::Status { status: 502, .. }));
     }
 }

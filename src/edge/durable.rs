@@ -43,9 +43,7 @@ impl DurableObject for Transitions {
                 storage.put(&key, &entry).await?;
                 if latest.is_none_or(|l| l < expires) {
                     storage.put(LATEST_EXPIRY, expires).await?;
-                    storage
-                        .set_alarm(Duration::from_millis(expires.saturating_sub(now)))
-                        .await?;
+                    storage.set_alarm(Duration::from_millis(expires.saturating_sub(now))).await?;
                 }
             }
             Effect::Delete => {

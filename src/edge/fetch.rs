@@ -48,9 +48,7 @@ impl HttpClient for FetchClient {
         let signal = controller.signal();
         let fetch = Fetch::Request(req);
         let send = std::pin::pin!(fetch.send_with_signal(&signal));
-        let timeout = std::pin::pin!(Delay::from(Duration::from_millis(u64::from(
-            self.timeout_ms
-        ))));
+        let timeout = std::pin::pin!(Delay::from(Duration::from_millis(u64::from(self.timeout_ms))));
         let mut resp = match select(send, timeout).await {
             Either::Left((result, _)) => result.map_err(network)?,
             Either::Right(_) => {
@@ -67,8 +65,6 @@ impl HttpClient for FetchClient {
         if bytes.len() > MAX_RESPONSE_BYTES {
             return Err(TransportError::TooLarge(MAX_RESPONSE_BYTES));
         }
-        builder
-            .body(bytes)
-            .map_err(|e| TransportError::Network(e.to_string()))
+        builder.body(bytes).map_err(|e| TransportError::Network(e.to_string()))
     }
 }

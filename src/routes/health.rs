@@ -20,21 +20,11 @@ pub fn report(settings: &impl SettingsSource) -> Response {
         Ok(_) => Vec::new(),
         Err(e) => e.problems.clone(),
     };
-    for b in BINDINGS
-        .iter()
-        .filter(|b| !settings.binding_present(b.name))
-    {
-        problems.push(format!(
-            "the {} binding ({}) is missing: declare it in wrangler.toml",
-            b.name, b.kind
-        ));
+    for b in BINDINGS.iter().filter(|b| !settings.binding_present(b.name)) {
+        problems.push(format!("the {} binding ({}) is missing: declare it in wrangler.toml", b.name, b.kind));
     }
     let test_mode = matches!(&report.config, Ok(c) if c.test_mode.is_some());
-    let status = if configured {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    let status = if configured { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     json(
         status,
         &json!({

@@ -15,17 +15,11 @@ pub fn page() -> Response {
         "<p>Configuration status: <a href=\"/health\">/health</a>.</p>",
         "</body></html>"
     );
-    let mut resp = response(
-        StatusCode::OK,
-        "text/html; charset=utf-8",
-        body.as_bytes().to_vec(),
-    );
+    let mut resp = response(StatusCode::OK, "text/html; charset=utf-8", body.as_bytes().to_vec());
     let headers = resp.headers_mut();
     headers.insert(
         "content-security-policy",
-        http::HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-        ),
+        http::HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
     );
     headers.insert("x-frame-options", http::HeaderValue::from_static("DENY"));
     resp

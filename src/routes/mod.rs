@@ -1,6 +1,7 @@
-//! HTTP handlers, one file per concern. Each takes plain values and [`crate::app::Deps`] and
-//! returns a [`crate::http::Response`] or an [`crate::error::AppError`].
+//! HTTP handlers, one file per concern. Each takes the request and a [`crate::platform::Platform`]
+//! and returns a [`crate::http::Response`] or an [`crate::error::AppError`].
 
+pub mod connect;
 pub mod diagnostics;
 pub mod health;
 pub mod landing;

@@ -11,10 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-pub use mock_attio::client::TestClient;
-pub use mock_attio::seed::{
-    ACME_ADMIN_MEMBER_ID, ACME_WORKSPACE_ID, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET,
-};
+pub use mock_attio::client::{Reply, TestClient};
+pub use mock_attio::seed::{ACME_ADMIN_MEMBER_ID, ACME_WORKSPACE_ID, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET};
 pub use mock_attio::{MockAttio, Settings as MockSettings};
 
 /// How long the worker may take to answer its first request.
@@ -38,19 +36,13 @@ pub fn ensure_built() {
             .status()
             .expect("run scripts/build-worker");
         assert!(status.success(), "scripts/build-worker failed");
-        assert!(
-            repo_root().join("build/index.js").exists(),
-            "no bundle at build/index.js"
-        );
+        assert!(repo_root().join("build/index.js").exists(), "no bundle at build/index.js");
     });
 }
 
 /// A free TCP port on loopback (the listener is closed before the port is handed out).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
 /// A directory that is removed on drop.
@@ -60,8 +52,7 @@ impl TempDir {
     pub fn new(label: &str) -> Self {
         static N: AtomicUsize = AtomicUsize::new(0);
         let n = N.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("attio-gateway-{label}-{}-{n}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("attio-gateway-{label}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create temp dir");
         Self(dir)
@@ -118,11 +109,7 @@ impl Worker {
             .args(["--inspector-port", &inspector.to_string()])
             .arg("--persist-to")
             .arg(state.path().join("state"))
-            .args([
-                "--show-interactive-dev-session=false",
-                "--log-level",
-                "warn",
-            ]);
+            .args(["--show-interactive-dev-session=false", "--log-level", "warn"]);
         for (k, v) in vars {
             cmd.arg("--var").arg(format!("{k}:{v}"));
         }
@@ -137,13 +124,8 @@ impl Worker {
             // Its own process group, so workerd (a grandchild) dies with it.
             .process_group(0);
         let child = cmd.spawn().expect("spawn wrangler dev (run npm ci first)");
-        let mut worker = Worker {
-            child,
-            port,
-            client: TestClient::new(format!("http://127.0.0.1:{port}")),
-            log,
-            _state: state,
-        };
+        let mut worker =
+            Worker { child, port, client: TestClient::new(format!("http://127.0.0.1:{port}")), log, _state: state };
         worker.wait_ready();
         worker
     }
@@ -158,17 +140,21 @@ impl Worker {
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "wrangler dev exited ({status}) before it was ready; log:\n{}",
-                    self.log_text()
-                );
+                panic!("wrangler dev exited ({status}) before it was ready; log:\n{}", self.log_text());
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!(
-            "worker not ready after {READY_DEADLINE:?}; log:\n{}",
-            self.log_text()
-        );
+        panic!("worker not ready after {READY_DEADLINE:?}; log:\n{}", self.log_text());
+    }
+
+    /// Where workerd keeps this worker's local KV and Durable Object state.
+    pub fn state_dir(&self) -> PathBuf {
+        self._state.path().join("state")
+    }
+
+    /// The gateway's callback URL, as Attio must have it registered.
+    pub fn callback_url(&self) -> String {
+        format!("http://127.0.0.1:{}/oauth/attio/callback", self.port)
     }
 
     pub fn log_text(&self) -> String {
@@ -183,10 +169,7 @@ impl Worker {
 
 /// Signals a whole process group (no `unsafe`: the `kill` command does it).
 fn kill_group(pgid: u32, signal: &str) {
-    let _ = Command::new("kill")
-        .args([signal, "--", &format!("-{pgid}")])
-        .stderr(Stdio::null())
-        .status();
+    let _ = Command::new("kill").args([signal, "--", &format!("-{pgid}")]).stderr(Stdio::null()).status();
 }
 
 impl Drop for Worker {
@@ -245,6 +228,124 @@ impl Stack {
             vars.push((k.to_string(), v.to_string()));
         }
         let worker = Worker::start(&vars);
+        let callback = worker.callback_url();
+        mock.with(|w| w.apps[0].redirect_uris = vec![callback]);
         Stack { worker, mock }
     }
+
+    /// Approve every authorization at the mock as Acme's admin (no consent page).
+    pub fn auto_approve(&self) {
+        let admin = ACME_ADMIN_MEMBER_ID.parse().expect("uuid");
+        self.mock.with(|w| w.settings.auto_approve_member = Some(admin));
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(self.worker.client.base.clone())
+    }
+
+    /// Requests the mock received at `path` (optionally only those whose body contains `needle`).
+    pub fn mock_requests(&self, path: &str, needle: &str) -> usize {
+        self.mock.with(|w| w.log.iter().filter(|r| r.path == path && r.body.contains(needle)).count())
+    }
+
+    /// Every access and refresh token the mock has issued.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.mock.with(|w| w.access_tokens.keys().chain(w.refresh_tokens.keys()).cloned().collect())
+    }
+
+    /// Runs the whole connect flow in `browser` (the mock auto-approving); returns the last reply.
+    pub fn connect(&self, browser: &mut Browser) -> Reply {
+        self.auto_approve();
+        let start = browser.get("/connect");
+        assert_eq!(start.status, 302, "GET /connect: {}", start.body);
+        let authorize = start.header("location").expect("redirect to Attio").to_string();
+        assert!(authorize.starts_with(&self.mock.base_url()), "{authorize}");
+        let at_attio = browser.get_absolute(&authorize);
+        assert_eq!(at_attio.status, 302, "mock authorize: {}", at_attio.body);
+        let back = at_attio.header("location").expect("redirect back").to_string();
+        let done = browser.get_absolute(&back);
+        assert_eq!(done.status, 303, "callback: {}", done.body);
+        browser.get("/connect/status")
+    }
+}
+
+/// A browser for the gateway's origin: keeps its cookies, follows nothing by itself.
+pub struct Browser {
+    client: TestClient,
+    base: String,
+    cookies: Vec<(String, String)>,
+    pub accept_json: bool,
+}
+
+impl Browser {
+    pub fn new(base: String) -> Self {
+        Self { client: TestClient::new(""), base, cookies: Vec::new(), accept_json: true }
+    }
+
+    pub fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    pub fn has_cookie(&self, name: &str) -> bool {
+        self.cookies.iter().any(|(k, _)| k == name)
+    }
+
+    /// A request to the gateway, with this browser's cookies; remembers what it sets.
+    pub fn request(&mut self, method: &str, path: &str, body: Option<(&str, &[u8])>) -> Reply {
+        let url = format!("{}{path}", self.base);
+        self.send(method, &url, body)
+    }
+
+    pub fn get(&mut self, path: &str) -> Reply {
+        self.request("GET", path, None)
+    }
+
+    /// A GET to any URL (the mock's, or a full gateway URL); cookies only go to the gateway.
+    pub fn get_absolute(&mut self, url: &str) -> Reply {
+        self.send("GET", url, None)
+    }
+
+    fn send(&mut self, method: &str, url: &str, body: Option<(&str, &[u8])>) -> Reply {
+        let cookie = self.cookie_header();
+        let mut headers: Vec<(&str, &str)> = Vec::new();
+        let ours = url.starts_with(&self.base);
+        if ours && !cookie.is_empty() {
+            headers.push(("cookie", &cookie));
+        }
+        if self.accept_json {
+            headers.push(("accept", "application/json"));
+        }
+        if let Some((content_type, _)) = body {
+            headers.push(("content-type", content_type));
+        }
+        let reply = self.client.request(method, url, &headers, body.map(|(_, b)| b));
+        if ours {
+            for set in reply.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()) {
+                let Some((name, value)) = set.split(';').next().and_then(|kv| kv.split_once('=')) else { continue };
+                self.cookies.retain(|(k, _)| k != name);
+                if !value.is_empty() && !set.contains("Max-Age=0") {
+                    self.cookies.push((name.to_string(), value.to_string()));
+                }
+            }
+        }
+        reply
+    }
+}
+
+/// Every file under `dir`, read as bytes (local KV and Durable Object state).
+pub fn read_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                out.push((path, bytes));
+            }
+        }
+    }
+    out
 }

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod connect;
 mod harness;
 
 use std::process::Command;
@@ -23,10 +24,7 @@ fn configured_worker_boots_reports_health_and_routes() {
     assert_eq!(h["bindings"][1]["present"], true, "Durable Object binding");
     assert_eq!(health.header("cache-control"), Some("no-store"));
     for secret in [DEFAULT_CLIENT_SECRET, TEST_KEY] {
-        assert!(
-            !health.body.contains(secret),
-            "/health leaked a secret value"
-        );
+        assert!(!health.body.contains(secret), "/health leaked a secret value");
     }
 
     let missing = c.get("/no/such/route", None);
@@ -53,16 +51,8 @@ fn unconfigured_worker_says_what_is_missing() {
     let h = health.json();
     assert_eq!(h["status"], "misconfigured");
     let problems = h["problems"].to_string();
-    for name in [
-        "ATTIO_CLIENT_ID",
-        "ATTIO_CLIENT_SECRET",
-        "VAULT_KEYS",
-        "SIGNING_KEY",
-    ] {
-        assert!(
-            problems.contains(&format!("{name} is missing")),
-            "{name} not reported: {problems}"
-        );
+    for name in ["ATTIO_CLIENT_ID", "ATTIO_CLIENT_SECRET", "VAULT_KEYS", "SIGNING_KEY"] {
+        assert!(problems.contains(&format!("{name} is missing")), "{name} not reported: {problems}");
     }
     // The defaults from wrangler.toml are in force and shown (they are not secret).
     assert!(health.body.contains("https://api.attio.com"));
@@ -71,30 +61,19 @@ fn unconfigured_worker_says_what_is_missing() {
     let r = worker.client.get("/__test/attio-self", None);
     assert_eq!(r.status, 503);
     assert_eq!(r.json()["error"], "server_misconfigured");
-    assert!(r.json()["error_description"]
-        .as_str()
-        .unwrap()
-        .contains("VAULT_KEYS is missing"));
+    assert!(r.json()["error_description"].as_str().unwrap().contains("VAULT_KEYS is missing"));
 }
 
 #[test]
 fn malformed_settings_are_named_without_their_values() {
     let mock = Stack::mock();
-    let stack = Stack::with_mock(
-        mock,
-        &[
-            ("SIGNING_KEY", "dG9vLXNob3J0"),
-            ("ATTIO_API_BASE_URL", "http://attio.example"),
-        ],
-    );
+    let stack =
+        Stack::with_mock(mock, &[("SIGNING_KEY", "dG9vLXNob3J0"), ("ATTIO_API_BASE_URL", "http://attio.example")]);
     let health = stack.worker.client.get("/health", None);
     assert_eq!(health.status, 503);
     let problems = health.json()["problems"].to_string();
     assert!(problems.contains("SIGNING_KEY is malformed"), "{problems}");
-    assert!(
-        problems.contains("ATTIO_API_BASE_URL is malformed: must use https"),
-        "{problems}"
-    );
+    assert!(problems.contains("ATTIO_API_BASE_URL is malformed: must use https"), "{problems}");
     assert!(!health.body.contains("dG9vLXNob3J0"), "secret value shown");
 }
 
@@ -102,10 +81,7 @@ fn malformed_settings_are_named_without_their_values() {
 fn worker_reaches_the_mock_attio() {
     let mock = Stack::mock();
     let token = mock.issue_token(ACME_ADMIN_MEMBER_ID).expect("mint token");
-    let stack = Stack::with_mock(
-        mock,
-        &[("INSECURE_TEST_MODE", "1"), ("TEST_ATTIO_TOKEN", &token)],
-    );
+    let stack = Stack::with_mock(mock, &[("INSECURE_TEST_MODE", "1"), ("TEST_ATTIO_TOKEN", &token)]);
     let c = &stack.worker.client;
 
     let r = c.get("/__test/attio-self", None);
@@ -114,38 +90,18 @@ fn worker_reaches_the_mock_attio() {
     assert_eq!(me["active"], true);
     assert_eq!(me["workspace_id"], ACME_WORKSPACE_ID);
     assert_eq!(me["member_id"], ACME_ADMIN_MEMBER_ID);
-    assert!(
-        !r.body.contains(&token),
-        "the Attio token never goes back to the caller"
-    );
+    assert!(!r.body.contains(&token), "the Attio token never goes back to the caller");
 
     let seen = stack.mock.with(|w| w.log.clone());
-    let call = seen
-        .iter()
-        .find(|r| r.path == "/v2/self")
-        .expect("the worker called /v2/self");
-    assert_eq!(
-        call.authorization.as_deref(),
-        Some(format!("Bearer {token}").as_str())
-    );
+    let call = seen.iter().find(|r| r.path == "/v2/self").expect("the worker called /v2/self");
+    assert_eq!(call.authorization.as_deref(), Some(format!("Bearer {token}").as_str()));
 
     // Attio's 429 is passed on with its Retry-After.
     let mock_client = TestClient::new(stack.mock.base_url());
-    mock_client.send_json(
-        "POST",
-        "/__mock/fail-next",
-        None,
-        &json!({"status": 429, "count": 1}),
-    );
+    mock_client.send_json("POST", "/__mock/fail-next", None, &json!({"status": 429, "count": 1}));
     let limited = c.get("/__test/attio-self", None);
     assert_eq!(limited.status, 429);
-    assert!(
-        limited
-            .header("retry-after")
-            .is_some_and(|v| v.ends_with("GMT")),
-        "{:?}",
-        limited.headers
-    );
+    assert!(limited.header("retry-after").is_some_and(|v| v.ends_with("GMT")), "{:?}", limited.headers);
 
     // A revoked token is reported as inactive.
     mock_client.send_json("POST", "/__mock/revoke", None, &json!({"token": token}));
@@ -177,24 +133,14 @@ fn deploy_dry_run_succeeds_offline() {
         .env("NO_COLOR", "1")
         .output()
         .expect("run wrangler deploy --dry-run");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&result.stdout),
-        String::from_utf8_lossy(&result.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&result.stdout), String::from_utf8_lossy(&result.stderr));
     assert!(result.status.success(), "dry run failed:\n{text}");
     for binding in ["GATEWAY_KV", "TRANSITIONS", "ATTIO_API_BASE_URL"] {
-        assert!(
-            text.contains(binding),
-            "dry run does not list {binding}:\n{text}"
-        );
+        assert!(text.contains(binding), "dry run does not list {binding}:\n{text}");
     }
     let files: Vec<String> = std::fs::read_dir(out.path())
         .expect("outdir")
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
         .collect();
-    assert!(
-        files.iter().any(|f| f.ends_with(".wasm")),
-        "no wasm in the bundle: {files:?}"
-    );
+    assert!(files.iter().any(|f| f.ends_with(".wasm")), "no wasm in the bundle: {files:?}");
 }

@@ -1,0 +1,435 @@
+//! Using a user's Attio connection: a usable access token, refreshed when it is about to expire,
+//! and the connection marked revoked once Attio says the grant is gone.
+//!
+//! ## Single-flight refresh
+//!
+//! Attio refresh tokens rotate: spending one twice fails with `invalid_grant`, and a naive
+//! gateway would then revoke a perfectly good connection. So a refresh happens under a lease in
+//! the connection's `Transitions` Durable Object (one object per connection):
+//!
+//! 1. look at the object's `latest` record: if someone already wrote a newer revision than the
+//!    one we read from KV (KV may lag by a minute), use it;
+//! 2. otherwise take the `refresh-lease`; if another request holds it, wait and go to 1;
+//! 3. holding the lease, check `latest` once more, then refresh at Attio, write the new revision
+//!    to the object's `latest` (strongly consistent) and to KV, and release the lease.
+//!
+//! Only `invalid_grant` revokes; 429, 5xx and timeouts are transient and change nothing.
+
+use serde_json::Value;
+
+use crate::attio::identity::TokenStatus;
+use crate::attio::{AttioApi, AttioError};
+use crate::config::Config;
+use crate::crypto::envelope::Vault;
+use crate::platform::{Platform, StoreError};
+use crate::random::RandomError;
+use crate::secret::AttioAccessToken;
+use crate::transitions::{Command, Outcome};
+use crate::upstream::{self, UpstreamError};
+use crate::vault::{self, Connection, ConnectionStatus, SealedConnection, Tokens, UserId, VaultStoreError};
+
+/// Refresh this long before the access token expires.
+pub const REFRESH_MARGIN_MS: u64 = 60_000;
+/// A refresh lease outlives the holder's call to Attio (bounded by the upstream timeout) by
+/// this much; a holder that dies leaves the lease to expire.
+const LEASE_SLACK_MS: u64 = 5_000;
+const WAIT_STEP_MS: u32 = 100;
+
+fn lease_ms(config: &Config) -> u64 {
+    u64::from(config.attio_timeout_ms) + LEASE_SLACK_MS
+}
+/// How long the object keeps the latest revision (KV catches up within about a minute).
+const LATEST_TTL_MS: u64 = 24 * 3600 * 1000;
+
+const LATEST: &str = "latest";
+const LEASE: &str = "refresh-lease";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectionError {
+    #[error("this person has not connected Attio")]
+    NotConnected,
+    #[error("Attio no longer accepts this connection; connect again")]
+    Revoked,
+    #[error("the stored connection cannot be read; connect again")]
+    Unreadable,
+    #[error("a token refresh is in progress; retry shortly")]
+    RefreshBusy,
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+    /// Attio failed in a way worth retrying (429, 5xx, timeout) or answered unexpectedly.
+    #[error(transparent)]
+    Upstream(#[from] AttioError),
+    #[error(transparent)]
+    Random(#[from] RandomError),
+}
+
+impl From<VaultStoreError> for ConnectionError {
+    fn from(e: VaultStoreError) -> Self {
+        match e {
+            VaultStoreError::Unreadable => ConnectionError::Unreadable,
+            VaultStoreError::Storage(s) => ConnectionError::Storage(s),
+            VaultStoreError::Random(r) => ConnectionError::Random(r),
+        }
+    }
+}
+
+/// The `Transitions` object that serialises writes to one connection.
+pub fn object_name(user: &UserId) -> String {
+    format!("connection:{}", user.kv_key())
+}
+
+/// Revisions only grow, and are unique per write (milliseconds, or one more than the last).
+pub fn next_revision(previous: u64, now_ms: u64) -> u64 {
+    (previous + 1).max(now_ms)
+}
+
+fn needs_refresh(c: &Connection, now_ms: u64) -> bool {
+    let refreshable = c.tokens.as_ref().is_some_and(|t| t.refresh.is_some());
+    refreshable && c.access_expires_at_ms.is_some_and(|exp| now_ms + REFRESH_MARGIN_MS >= exp)
+}
+
+/// An active connection whose access token is usable now (refreshed if it was about to expire).
+pub async fn usable<P: Platform>(
+    p: &P,
+    config: &Config,
+    vault: &Vault,
+    user: &UserId,
+) -> Result<Connection, ConnectionError> {
+    let connection = vault::load(p, vault, user).await?.ok_or(ConnectionError::NotConnected)?;
+    if connection.status == ConnectionStatus::Revoked {
+        return Err(ConnectionError::Revoked);
+    }
+    if !needs_refresh(&connection, p.now_ms()) {
+        return Ok(connection);
+    }
+    refresh_single_flight(p, config, vault, connection).await
+}
+
+/// The access token of a usable connection.
+pub fn access_token(connection: &Connection) -> Result<&AttioAccessToken, ConnectionError> {
+    connection.tokens.as_ref().map(|t| &t.access).ok_or(ConnectionError::Revoked)
+}
+
+/// A newer revision than `seen` in the object's `latest`, if there is one.
+async fn newer_than<P: Platform>(
+    p: &P,
+    vault: &Vault,
+    object: &str,
+    seen: u64,
+) -> Result<Option<Connection>, ConnectionError> {
+    let Outcome::Found { value } = p.transition(object, Command::Get { key: LATEST.into() }).await? else {
+        return Ok(None);
+    };
+    let Ok(sealed) = serde_json::from_value::<SealedConnection>(value) else {
+        p.log("connection.latest_unreadable", "ignored a malformed latest record");
+        return Ok(None);
+    };
+    if sealed.revision <= seen {
+        return Ok(None);
+    }
+    Ok(Some(sealed.open(vault)?.connection))
+}
+
+fn active(c: Connection) -> Result<Connection, ConnectionError> {
+    match c.status {
+        ConnectionStatus::Active => Ok(c),
+        ConnectionStatus::Revoked => Err(ConnectionError::Revoked),
+    }
+}
+
+async fn refresh_single_flight<P: Platform>(
+    p: &P,
+    config: &Config,
+    vault: &Vault,
+    current: Connection,
+) -> Result<Connection, ConnectionError> {
+    let object = object_name(&current.user);
+    let holder = p.token()?;
+    // Wait a little longer than a lease can last, so a dead holder's lease expires in time.
+    let steps = (lease_ms(config) + 1_000) / u64::from(WAIT_STEP_MS);
+    for _ in 0..steps {
+        if let Some(newer) = newer_than(p, vault, &object, current.revision).await? {
+            return active(newer);
+        }
+        let lease = Command::Acquire {
+            key: LEASE.into(),
+            holder: holder.clone(),
+            expires_at_ms: p.now_ms() + lease_ms(config),
+        };
+        if p.transition(&object, lease).await? == Outcome::Acquired {
+            let result = refresh_holding_lease(p, config, vault, current, &object).await;
+            let release = Command::Release { key: LEASE.into(), holder };
+            if let Err(e) = p.transition(&object, release).await {
+                p.log("connection.lease_release_failed", &e.to_string());
+            }
+            return result;
+        }
+        p.sleep_ms(WAIT_STEP_MS).await;
+    }
+    Err(ConnectionError::RefreshBusy)
+}
+
+async fn refresh_holding_lease<P: Platform>(
+    p: &P,
+    config: &Config,
+    vault: &Vault,
+    current: Connection,
+    object: &str,
+) -> Result<Connection, ConnectionError> {
+    // Someone may have finished a refresh between our look at `latest` and taking the lease.
+    if let Some(newer) = newer_than(p, vault, object, current.revision).await? {
+        return active(newer);
+    }
+    let Some(refresh_token) = current.tokens.as_ref().and_then(|t| t.refresh.clone()) else {
+        return Ok(current);
+    };
+    match upstream::refresh(p, config, &refresh_token).await {
+        Ok(grant) => {
+            let now = p.now_ms();
+            let next = Connection {
+                tokens: Some(Tokens { access: grant.access, refresh: grant.refresh.or(Some(refresh_token)) }),
+                access_expires_at_ms: grant.expires_in.map(|s| now + s * 1000),
+                revision: next_revision(current.revision, now),
+                updated_at_ms: now,
+                ..current
+            };
+            publish(p, vault, &next, object).await?;
+            p.log("connection.refreshed", &format!("revision {}", next.revision));
+            Ok(next)
+        }
+        Err(e) if e.is_invalid_grant() => {
+            mark_revoked(p, vault, &current, "refresh token rejected").await;
+            Err(ConnectionError::Revoked)
+        }
+        Err(UpstreamError::Transient(e)) => Err(ConnectionError::Upstream(e)),
+        Err(UpstreamError::Rejected { error }) => {
+            p.log("connection.refresh_rejected", &error);
+            Err(ConnectionError::Upstream(AttioError::Decode(format!("Attio refused the refresh: {error}"))))
+        }
+        Err(UpstreamError::Malformed) => {
+            Err(ConnectionError::Upstream(AttioError::Decode("unreadable token response".into())))
+        }
+    }
+}
+
+/// Writes a new revision where racing readers look first (the object), then to KV. After a
+/// successful refresh the old refresh token is spent, so both writes are attempted even if one
+/// fails: either copy keeps the connection alive.
+async fn publish<P: Platform>(
+    p: &P,
+    vault: &Vault,
+    connection: &Connection,
+    object: &str,
+) -> Result<(), ConnectionError> {
+    let sealed = connection.seal(vault, p)?;
+    let value: Value = serde_json::to_value(&sealed).map_err(|_| ConnectionError::Unreadable)?;
+    let put = Command::Put { key: LATEST.into(), value, expires_at_ms: p.now_ms() + LATEST_TTL_MS };
+    let in_object = p.transition(object, put).await;
+    let in_kv = vault::store_sealed(p, &sealed).await;
+    match (in_object, in_kv) {
+        (Err(e), Err(_)) => {
+            p.log("connection.publish_failed", "neither the object nor KV took the new revision");
+            Err(ConnectionError::Storage(e))
+        }
+        (Err(e), Ok(())) => {
+            p.log("connection.publish_partial", &format!("object: {e}"));
+            Ok(())
+        }
+        (Ok(_), Err(e)) => {
+            p.log("connection.publish_partial", &format!("kv: {e}"));
+            Ok(())
+        }
+        (Ok(_), Ok(())) => Ok(()),
+    }
+}
+
+/// Marks a connection revoked (tokens dropped, identity kept so pages can say what happened).
+/// Failures are logged: the next use will find Attio refusing again and retry.
+pub async fn mark_revoked<P: Platform>(p: &P, vault: &Vault, connection: &Connection, reason: &str) {
+    let now = p.now_ms();
+    let revoked = Connection {
+        status: ConnectionStatus::Revoked,
+        tokens: None,
+        access_expires_at_ms: None,
+        revision: next_revision(connection.revision, now),
+        updated_at_ms: now,
+        ..connection.clone()
+    };
+    let object = object_name(&connection.user);
+    match publish(p, vault, &revoked, &object).await {
+        Ok(()) => p.log("connection.revoked", reason),
+        Err(e) => p.log("connection.revoke_failed", &e.to_string()),
+    }
+}
+
+/// Asks Attio whether the connection's token is still good (`/v2/self`), marking the
+/// connection revoked when Attio says it is not. Used after any 401 from Attio, since Attio
+/// has been seen to answer a spurious 401 under load: only a confirmed inactive token revokes.
+pub async fn verify<P: Platform>(
+    p: &P,
+    config: &Config,
+    vault: &Vault,
+    connection: &Connection,
+) -> Result<TokenStatus, ConnectionError> {
+    let token = access_token(connection)?;
+    match AttioApi::new(config.attio_api_base.clone()).identify(p, token).await {
+        Ok(TokenStatus::Inactive) => {
+            mark_revoked(p, vault, connection, "Attio reports the token inactive").await;
+            Err(ConnectionError::Revoked)
+        }
+        Ok(active) => Ok(active),
+        Err(e) => Err(ConnectionError::Upstream(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, ATTIO_APP_BASE_URL};
+    use crate::platform::{Clock, TransitionStore};
+    use crate::secret::AttioRefreshToken;
+    use crate::testing::{block_on, complete_settings, reply, FakePlatform};
+
+    fn setup() -> (FakePlatform, Config, Vault) {
+        let mut m = complete_settings();
+        m.insert(ATTIO_APP_BASE_URL, "http://127.0.0.1:9".into());
+        let p = FakePlatform::with_settings(m);
+        let config = Config::load(&p).unwrap();
+        let vault = Vault::new(&config.vault_keys);
+        (p, config, vault)
+    }
+
+    fn connection(p: &FakePlatform, expires_in_ms: Option<u64>) -> Connection {
+        Connection {
+            user: UserId::new("ws", "m").unwrap(),
+            workspace_slug: "acme".into(),
+            workspace_name: "Acme".into(),
+            scope: "a:read".into(),
+            status: ConnectionStatus::Active,
+            tokens: Some(Tokens {
+                access: AttioAccessToken::new("at-old".into()),
+                refresh: expires_in_ms.map(|_| AttioRefreshToken::new("rt-old".into())),
+            }),
+            access_expires_at_ms: expires_in_ms.map(|ms| p.now_ms() + ms),
+            connected_at_ms: p.now_ms(),
+            updated_at_ms: p.now_ms(),
+            revision: 1,
+        }
+    }
+
+    fn refresh_count(p: &FakePlatform) -> usize {
+        p.http
+            .sent
+            .borrow()
+            .iter()
+            .filter(|r| String::from_utf8_lossy(r.body()).contains("grant_type=refresh_token"))
+            .count()
+    }
+
+    #[test]
+    fn long_lived_tokens_are_used_as_they_are() {
+        let (p, config, vault) = setup();
+        let c = connection(&p, None);
+        block_on(vault::save(&p, &vault, &c)).unwrap();
+        let got = block_on(usable(&p, &config, &vault, &c.user)).unwrap();
+        assert_eq!(got, c);
+        assert!(p.http.sent.borrow().is_empty());
+    }
+
+    #[test]
+    fn expiring_tokens_refresh_and_store_the_rotated_refresh_token() {
+        let (p, config, vault) = setup();
+        let c = connection(&p, Some(30_000));
+        block_on(vault::save(&p, &vault, &c)).unwrap();
+        p.http
+            .push(200, r#"{"access_token":"at-new","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-new"}"#);
+        let got = block_on(usable(&p, &config, &vault, &c.user)).unwrap();
+        assert_eq!(access_token(&got).unwrap().expose_secret(), "at-new");
+        assert!(got.revision > c.revision);
+        let stored = block_on(vault::load(&p, &vault, &c.user)).unwrap().unwrap();
+        assert_eq!(stored.tokens.unwrap().refresh.unwrap().expose_secret(), "rt-new");
+        // Fresh now: no second refresh.
+        block_on(usable(&p, &config, &vault, &c.user)).unwrap();
+        assert_eq!(refresh_count(&p), 1);
+    }
+
+    #[test]
+    fn a_reader_with_a_stale_kv_copy_uses_the_newer_revision_without_refreshing() {
+        let (p, config, vault) = setup();
+        let c = connection(&p, Some(30_000));
+        block_on(vault::save(&p, &vault, &c)).unwrap();
+        p.http
+            .push(200, r#"{"access_token":"at-new","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-new"}"#);
+        block_on(usable(&p, &config, &vault, &c.user)).unwrap();
+        // KV lags: put the old revision back, as another location might still see it.
+        block_on(vault::save(&p, &vault, &c)).unwrap();
+        let got = block_on(usable(&p, &config, &vault, &c.user)).unwrap();
+        assert_eq!(access_token(&got).unwrap().expose_secret(), "at-new");
+        assert_eq!(refresh_count(&p), 1, "the spent refresh token is never sent again");
+    }
+
+    #[test]
+    fn a_held_lease_makes_others_wait_then_use_the_result() {
+        let (p, config, vault) = setup();
+        let c = connection(&p, Some(30_000));
+        block_on(vault::save(&p, &vault, &c)).unwrap();
+        let object = object_name(&c.user);
+        let lease = Command::Acquire {
+            key: LEASE.into(),
+            holder: "other".into(),
+            expires_at_ms: p.now_ms() + lease_ms(&config),
+        };
+        assert_eq!(block_on(p.transition(&object, lease)).unwrap(), Outcome::Acquired);
+        // The other holder never finishes: after the lease expires, this request refreshes.
+        p.http
+            .push(200, r#"{"access_token":"at-new","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-new"}"#);
+        let got = block_on(usable(&p, &config, &vault, &c.user)).unwrap();
+        assert_eq!(access_token(&got).unwrap().expose_secret(), "at-new");
+        assert_eq!(refresh_count(&p), 1);
+    }
+
+    #[test]
+    fn invalid_grant_revokes_but_transient_failures_do_not() {
+        let (p, config, vault) = setup();
+        let c = connection(&p, Some(30_000));
+        block_on(vault::save(&p, &vault, &c)).unwrap();
+        for status in [503, 429] {
+            p.http.replies.borrow_mut().push_back(Ok(reply(status, "")));
+            let err = block_on(usable(&p, &config, &vault, &c.user)).unwrap_err();
+            assert!(matches!(err, ConnectionError::Upstream(_)), "{err:?}");
+            let stored = block_on(vault::load(&p, &vault, &c.user)).unwrap().unwrap();
+            assert_eq!(stored.status, ConnectionStatus::Active, "a {status} must not revoke");
+        }
+        p.http.push(400, r#"{"error":"invalid_grant"}"#);
+        assert_eq!(block_on(usable(&p, &config, &vault, &c.user)).unwrap_err(), ConnectionError::Revoked);
+        let stored = block_on(vault::load(&p, &vault, &c.user)).unwrap().unwrap();
+        assert_eq!(stored.status, ConnectionStatus::Revoked);
+        assert!(stored.tokens.is_none());
+        assert_eq!(block_on(usable(&p, &config, &vault, &c.user)).unwrap_err(), ConnectionError::Revoked);
+    }
+
+    #[test]
+    fn verify_revokes_only_on_a_confirmed_inactive_token() {
+        let (p, config, vault) = setup();
+        let c = connection(&p, None);
+        block_on(vault::save(&p, &vault, &c)).unwrap();
+        p.http.push(503, "");
+        assert!(matches!(block_on(verify(&p, &config, &vault, &c)), Err(ConnectionError::Upstream(_))));
+        assert_eq!(block_on(vault::load(&p, &vault, &c.user)).unwrap().unwrap().status, ConnectionStatus::Active);
+        p.http.push(200, r#"{"active":false}"#);
+        assert_eq!(block_on(verify(&p, &config, &vault, &c)).unwrap_err(), ConnectionError::Revoked);
+        assert_eq!(block_on(vault::load(&p, &vault, &c.user)).unwrap().unwrap().status, ConnectionStatus::Revoked);
+        assert!(p.logged("connection.revoked"));
+    }
+
+    #[test]
+    fn storage_failures_are_transient_never_revocations() {
+        let (p, config, vault) = setup();
+        let c = connection(&p, None);
+        block_on(vault::save(&p, &vault, &c)).unwrap();
+        p.kv_fails.set(true);
+        assert!(matches!(block_on(usable(&p, &config, &vault, &c.user)), Err(ConnectionError::Storage(_))));
+        p.kv_fails.set(false);
+        assert_eq!(block_on(usable(&p, &config, &vault, &c.user)).unwrap().status, ConnectionStatus::Active);
+    }
+}

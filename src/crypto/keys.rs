@@ -1,0 +1,109 @@
+//! Keys derived from `SIGNING_KEY` with HKDF-SHA256, one per purpose, so a value made for one
+//! purpose (a cookie signature) can never be passed off as another (a token hash).
+//!
+//! - token hashes: `HMAC-SHA256(token_hash_key, token)`, hex: the only form in which tokens and
+//!   codes the gateway issues are stored or looked up (security checklist I.47);
+//! - signatures: `HMAC-SHA256(cookie_key, message)`, base64url, verified in constant time.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::secret::KeyMaterial;
+
+type HmacSha256 = Hmac<Sha256>;
+
+const HKDF_SALT: &[u8] = b"attio-gateway/signing";
+
+/// The purpose-bound keys.
+#[derive(Clone)]
+pub struct SigningKeys {
+    token_hash: [u8; 32],
+    cookie: [u8; 32],
+}
+
+impl std::fmt::Debug for SigningKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKeys([redacted])")
+    }
+}
+
+fn expand(hk: &Hkdf<Sha256>, info: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    // 32 bytes is within HKDF-SHA256's limit, so expand cannot fail.
+    let _ = hk.expand(info.as_bytes(), &mut out);
+    out
+}
+
+fn mac(key: &[u8; 32]) -> HmacSha256 {
+    // HMAC accepts keys of any length.
+    <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
+}
+
+impl SigningKeys {
+    pub fn new(material: &KeyMaterial) -> Self {
+        let hk = Hkdf::<Sha256>::new(Some(HKDF_SALT), material.expose_secret());
+        Self { token_hash: expand(&hk, "token-hash/v1"), cookie: expand(&hk, "cookie-signature/v1") }
+    }
+
+    /// The stored form of a token or code we issue: keyed, so a storage dump alone cannot
+    /// confirm a guessed token.
+    pub fn token_hash(&self, token: &str) -> String {
+        let mut m = mac(&self.token_hash);
+        m.update(token.as_bytes());
+        m.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// A signature over `message` (for cookies).
+    pub fn sign(&self, message: &str) -> String {
+        let mut m = mac(&self.cookie);
+        m.update(message.as_bytes());
+        URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
+    }
+
+    /// Whether `signature` is ours for `message`, compared in constant time.
+    pub fn verify(&self, message: &str, signature: &str) -> bool {
+        let Ok(sig) = URL_SAFE_NO_PAD.decode(signature) else { return false };
+        let mut m = mac(&self.cookie);
+        m.update(message.as_bytes());
+        m.verify_slice(&sig).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_sha256_matches_rfc4231_case_2() {
+        // RFC 4231 §4.3: the primitive under token hashes and signatures.
+        let mut m = <HmacSha256 as Mac>::new_from_slice(b"Jefe").unwrap();
+        m.update(b"what do ya want for nothing?");
+        let hex: String = m.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    }
+
+    #[test]
+    fn purposes_are_separated() {
+        let k = SigningKeys::new(&KeyMaterial::new([9; 32]));
+        let hash = k.token_hash("tok");
+        assert_eq!(hash.len(), 64);
+        assert_eq!(hash, k.token_hash("tok"), "deterministic");
+        assert_ne!(hash, k.token_hash("tok2"));
+        assert!(!hash.contains("tok"));
+        let sig = k.sign("tok");
+        assert!(k.verify("tok", &sig));
+        assert!(!k.verify("tok2", &sig));
+        assert!(!k.verify("tok", "not-base64!"));
+        let other = SigningKeys::new(&KeyMaterial::new([8; 32]));
+        assert_ne!(other.token_hash("tok"), hash, "keyed");
+        assert!(!other.verify("tok", &sig));
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        assert_eq!(format!("{:?}", SigningKeys::new(&KeyMaterial::new([1; 32]))), "SigningKeys([redacted])");
+    }
+}

@@ -1,0 +1,59 @@
+//! The effects the core may use, as small traits, and [`Platform`]: everything at once.
+//!
+//! The edge implements them over workers-rs (Env, Fetch, KV, Durable Objects, `Date.now`,
+//! `crypto.getRandomValues`); tests implement them with in-memory fakes (`src/testing.rs`).
+
+use std::future::Future;
+
+use crate::config::SettingsSource;
+use crate::http::HttpClient;
+use crate::random::Random;
+use crate::transitions::{Command, Outcome};
+
+/// Why storage did not answer. Always transient from the caller's point of view: it must never
+/// be turned into "your credential is invalid" (security checklist J.51).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("storage is unavailable: {0}")]
+pub struct StoreError(pub String);
+
+/// One page of a KV listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KvPage {
+    pub keys: Vec<String>,
+    /// Where the next page starts; `None` on the last page.
+    pub cursor: Option<String>,
+}
+
+/// Workers KV: eventually consistent, for read-mostly records.
+pub trait KvStore {
+    fn kv_get(&self, key: &str) -> impl Future<Output = Result<Option<String>, StoreError>>;
+    /// `ttl_secs`, when given, must be at least 60 (KV's floor).
+    fn kv_put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> impl Future<Output = Result<(), StoreError>>;
+    fn kv_delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>>;
+    fn kv_list(&self, prefix: &str, cursor: Option<&str>) -> impl Future<Output = Result<KvPage, StoreError>>;
+}
+
+/// The `Transitions` Durable Object: `object` names the instance (one per value or family).
+pub trait TransitionStore {
+    fn transition(&self, object: &str, command: Command) -> impl Future<Output = Result<Outcome, StoreError>>;
+}
+
+/// Wall-clock time in milliseconds since the Unix epoch.
+pub trait Clock {
+    fn now_ms(&self) -> u64;
+}
+
+/// Waiting without blocking the isolate (used while another request holds a lease).
+pub trait Sleep {
+    fn sleep_ms(&self, ms: u32) -> impl Future<Output = ()>;
+}
+
+/// Logging that never takes secrets: callers pass fixed event names and non-secret details.
+pub trait Log {
+    fn log(&self, event: &str, detail: &str);
+}
+
+/// Every effect the core uses.
+pub trait Platform: SettingsSource + HttpClient + KvStore + TransitionStore + Random + Clock + Sleep + Log {}
+
+impl<T> Platform for T where T: SettingsSource + HttpClient + KvStore + TransitionStore + Random + Clock + Sleep + Log {}

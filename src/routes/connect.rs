@@ -1,0 +1,479 @@
+//! Connecting a person's Attio workspace (RFC 6749 §4.1 as Attio's OAuth client, RFC 9700 §2.1
+//! and §4.7 for `state` and PKCE):
+//!
+//! - `GET /connect`: a fresh single-use `state` (256 bits), bound to this browser by a signed
+//!   `__Host-` cookie and stored as a pending transaction in a `Transitions` object (10 min);
+//!   then a redirect to Attio's authorize URL (with a PKCE S256 challenge when configured).
+//! - `GET /oauth/attio/callback`: checks the browser binding, takes the pending transaction
+//!   (atomically, so a `state` works once), exchanges the code, asks `/v2/self` who it belongs
+//!   to, applies the workspace allowlist, vaults the token, and signs the person in to the
+//!   gateway's pages. Every failure is a page, never a redirect.
+//! - `GET /connect/status`: the signed-in person's connection (HTML, or JSON on
+//!   `Accept: application/json`), checked live against Attio.
+//! - `POST /connect/disconnect`: CSRF-protected; revokes the token at Attio and deletes it.
+
+use http::header::{ACCEPT, LOCATION, ORIGIN, RETRY_AFTER, SET_COOKIE};
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::attio::identity::{Identity, TokenStatus};
+use crate::attio::{AttioApi, AttioError};
+use crate::config::Config;
+use crate::connection::{self, ConnectionError};
+use crate::crypto::envelope::Vault;
+use crate::crypto::keys::SigningKeys;
+use crate::error::AppError;
+use crate::http::{json as json_response, response, set_header, Request, Response};
+use crate::pages::{error_page, escape, page, TRY_AGAIN};
+use crate::platform::Platform;
+use crate::session::{self, Session, CONNECT_COOKIE, CONNECT_TTL_SECS, SESSION_COOKIE, SESSION_TTL_SECS};
+use crate::transitions::{Command, Outcome};
+use crate::upstream::{self, UpstreamError};
+use crate::vault::{self, Connection, ConnectionStatus, Tokens, UserId};
+
+pub const START: &str = "/connect";
+pub const CALLBACK: &str = "/oauth/attio/callback";
+pub const STATUS: &str = "/connect/status";
+pub const DISCONNECT: &str = "/connect/disconnect";
+
+/// What `GET /connect` leaves for the callback.
+#[derive(Debug, Serialize, Deserialize)]
+struct Pending {
+    redirect_uri: String,
+    /// The PKCE verifier, sealed (it is a secret, however short-lived).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pkce_verifier: Option<String>,
+}
+
+/// Everything a handler here needs from the configuration.
+struct Ctx<'a> {
+    config: &'a Config,
+    keys: SigningKeys,
+    vault: Vault,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(config: &'a Config) -> Self {
+        Self { config, keys: SigningKeys::new(&config.signing_key), vault: Vault::new(&config.vault_keys) }
+    }
+}
+
+/// The gateway's public origin: configured, or the request's own.
+pub fn origin(config: &Config, req: &Request) -> String {
+    if let Some(o) = &config.public_origin {
+        return o.as_str().trim_end_matches('/').to_string();
+    }
+    let uri = req.uri();
+    match (uri.scheme_str(), uri.authority()) {
+        (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
+        _ => String::new(),
+    }
+}
+
+/// Where each pending transaction lives: keyed by a hash of `state`, never `state` itself.
+fn pending_object(keys: &SigningKeys, state: &str) -> String {
+    format!("connect-state:{}", keys.token_hash(state))
+}
+
+fn pending_aad(object: &str) -> Vec<u8> {
+    format!("attio-gateway/pending/v1|{object}|pkce_verifier").into_bytes()
+}
+
+fn redirect(status: StatusCode, location: &str) -> Response {
+    let mut resp = response(status, "text/plain; charset=utf-8", Vec::new());
+    set_header(&mut resp, LOCATION, location);
+    resp
+}
+
+fn add_cookie(resp: &mut Response, cookie: &str) {
+    if let Ok(v) = http::HeaderValue::from_str(cookie) {
+        resp.headers_mut().append(SET_COOKIE, v);
+    }
+}
+
+/// `GET /connect`.
+pub async fn start<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+    let ctx = Ctx::new(config);
+    let state = p.token().map_err(|_| AppError::Unavailable("randomness"))?;
+    let verifier =
+        if config.attio_use_pkce { Some(p.token().map_err(|_| AppError::Unavailable("randomness"))?) } else { None };
+    let redirect_uri = format!("{}{CALLBACK}", origin(config, req));
+    let object = pending_object(&ctx.keys, &state);
+    let sealed_verifier = match &verifier {
+        Some(v) => Some(
+            ctx.vault.seal(&pending_aad(&object), v.as_bytes(), p).map_err(|_| AppError::Unavailable("encryption"))?,
+        ),
+        None => None,
+    };
+    let pending = Pending { redirect_uri: redirect_uri.clone(), pkce_verifier: sealed_verifier };
+    let value = serde_json::to_value(&pending).map_err(|_| AppError::Unavailable("encoding"))?;
+    let insert = Command::Insert { key: "pending".into(), value, expires_at_ms: p.now_ms() + CONNECT_TTL_SECS * 1000 };
+    match p.transition(&object, insert).await {
+        Ok(Outcome::Inserted) => {}
+        Ok(_) | Err(_) => return Err(AppError::Unavailable("the state store")),
+    }
+    let url = upstream::authorize_url(config, &redirect_uri, &state, verifier.as_deref())
+        .map_err(|_| AppError::Unavailable("the Attio authorize URL"))?;
+    let mut resp = redirect(StatusCode::FOUND, &url);
+    add_cookie(
+        &mut resp,
+        &session::set_cookie(CONNECT_COOKIE, &session::connect_binding(&ctx.keys, &state), CONNECT_TTL_SECS),
+    );
+    Ok(resp)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CallbackParams {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// `GET /oauth/attio/callback`.
+pub async fn callback<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+    let mut resp = match finish_connect(p, &Ctx::new(config), req).await {
+        Ok(resp) | Err(resp) => resp,
+    };
+    // Whatever happened, this flow's binding is spent.
+    add_cookie(&mut resp, &session::clear_cookie(CONNECT_COOKIE));
+    Ok(resp)
+}
+
+/// An OAuth error code from Attio, kept only if it looks like one (it is shown on a page).
+fn oauth_error_code(raw: &str) -> &str {
+    if !raw.is_empty() && raw.len() <= 64 && raw.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+        raw
+    } else {
+        "unknown_error"
+    }
+}
+
+fn upstream_failure_page(e: &UpstreamError) -> Response {
+    match e {
+        UpstreamError::Rejected { error } => error_page(
+            StatusCode::BAD_REQUEST,
+            "Attio refused the sign-in",
+            &format!("Attio's token endpoint answered \"{}\". Nothing was stored.", oauth_error_code(error)),
+            TRY_AGAIN,
+        ),
+        UpstreamError::Transient(_) | UpstreamError::Malformed => error_page(
+            StatusCode::BAD_GATEWAY,
+            "Attio did not answer properly",
+            "Attio's token endpoint failed or timed out while finishing the sign-in. Nothing was stored; please try again in a moment.",
+            TRY_AGAIN,
+        ),
+    }
+}
+
+async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, Response> {
+    let params: CallbackParams = serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
+    let bad = |title: &str, message: &str| error_page(StatusCode::BAD_REQUEST, title, message, TRY_AGAIN);
+    let Some(state) = params.state.as_deref().filter(|s| !s.is_empty()) else {
+        return Err(bad("Missing state", "This sign-in response has no state parameter, so it cannot be trusted."));
+    };
+    // The browser binding is checked before the state is spent, so a request from another
+    // browser cannot burn the real one.
+    if !session::has_connect_binding(&ctx.keys, req, state) {
+        return Err(error_page(
+            StatusCode::FORBIDDEN,
+            "Sign-in started elsewhere",
+            "This sign-in was started in a different browser, or its cookie has expired. Start again from this browser.",
+            TRY_AGAIN,
+        ));
+    }
+    let object = pending_object(&ctx.keys, state);
+    let pending: Pending = match p.transition(&object, Command::Take { key: "pending".into() }).await {
+        Ok(Outcome::Taken { value }) => {
+            serde_json::from_value(value).map_err(|_| bad("Unknown sign-in", "This sign-in could not be read."))?
+        }
+        Ok(_) => {
+            return Err(bad(
+                "Sign-in expired or already used",
+                "This sign-in link is unknown, has expired (after 10 minutes), or was already used.",
+            ))
+        }
+        Err(_) => {
+            return Err(error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Temporarily unavailable",
+                "The gateway could not check this sign-in. Please try again.",
+                TRY_AGAIN,
+            ))
+        }
+    };
+    if let Some(error) = params.error.as_deref() {
+        return Err(if error == "access_denied" {
+            error_page(
+                StatusCode::BAD_REQUEST,
+                "Access not granted",
+                "You declined access in Attio, so nothing was connected.",
+                TRY_AGAIN,
+            )
+        } else {
+            let _ = params.error_description;
+            bad(
+                "Attio reported an error",
+                &format!("Attio answered \"{}\" instead of a sign-in code.", oauth_error_code(error)),
+            )
+        });
+    }
+    let Some(code) = params.code.as_deref().filter(|c| !c.is_empty()) else {
+        return Err(bad("Missing code", "Attio's response carried no authorization code."));
+    };
+    let verifier = match &pending.pkce_verifier {
+        Some(sealed) => Some(
+            ctx.vault
+                .open(&pending_aad(&object), sealed)
+                .ok()
+                .and_then(|o| String::from_utf8(o.plaintext).ok())
+                .ok_or_else(|| bad("Sign-in could not be completed", "The pending sign-in could not be read."))?,
+        ),
+        None => None,
+    };
+    let grant = upstream::exchange_code(p, ctx.config, &pending.redirect_uri, code, verifier.as_deref())
+        .await
+        .map_err(|e| {
+            p.log("connect.exchange_failed", &e.to_string());
+            upstream_failure_page(&e)
+        })?;
+    let identity = identify(p, ctx.config, &grant.access).await?;
+    let Some(user) = UserId::new(&identity.workspace_id, &identity.authorized_by_workspace_member_id) else {
+        return Err(error_page(
+            StatusCode::BAD_GATEWAY,
+            "Unexpected answer from Attio",
+            "Attio's identity answer was not usable.",
+            TRY_AGAIN,
+        ));
+    };
+    if let Some(allowed) = &ctx.config.allowed_workspaces {
+        if !allowed.iter().any(|w| *w == identity.workspace_id || *w == identity.workspace_slug) {
+            // Do not leave a token we will not use lying around at Attio.
+            let _ = upstream::revoke(p, ctx.config, grant.access.expose_secret()).await;
+            return Err(error_page(
+                StatusCode::FORBIDDEN,
+                "Workspace not allowed",
+                &format!(
+                    "This gateway does not serve the Attio workspace \"{}\". Ask its administrator.",
+                    identity.workspace_name
+                ),
+                "",
+            ));
+        }
+    }
+    let now = p.now_ms();
+    let previous = vault::load_sealed(p, &user).await.ok().flatten().map_or(0, |s| s.revision);
+    let connection = Connection {
+        user: user.clone(),
+        workspace_slug: identity.workspace_slug.clone(),
+        workspace_name: identity.workspace_name.clone(),
+        scope: identity.scope.clone(),
+        status: ConnectionStatus::Active,
+        tokens: Some(Tokens { access: grant.access.clone(), refresh: grant.refresh.clone() }),
+        access_expires_at_ms: grant.expires_in.map(|s| now + s * 1000),
+        connected_at_ms: now,
+        updated_at_ms: now,
+        revision: connection::next_revision(previous, now),
+    };
+    if let Err(e) = vault::save(p, &ctx.vault, &connection).await {
+        p.log("connect.store_failed", &e.to_string());
+        let _ = upstream::revoke(p, ctx.config, grant.access.expose_secret()).await;
+        return Err(error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Could not save the connection",
+            "The gateway could not store your connection. Nothing was kept; please try again.",
+            TRY_AGAIN,
+        ));
+    }
+    p.log("connect.connected", &format!("workspace {} member {}", user.workspace_id, user.member_id));
+    let sid = p.token().map_err(|_| bad("Temporarily unavailable", "Please try again."))?;
+    let session = Session { user, sid, expires_at_ms: now + SESSION_TTL_SECS * 1000 };
+    let mut resp = redirect(StatusCode::SEE_OTHER, STATUS);
+    add_cookie(&mut resp, &session::set_cookie(SESSION_COOKIE, &session.encode(&ctx.keys), SESSION_TTL_SECS));
+    Ok(resp)
+}
+
+async fn identify<P: Platform>(
+    p: &P,
+    config: &Config,
+    token: &crate::secret::AttioAccessToken,
+) -> Result<Identity, Response> {
+    match AttioApi::new(config.attio_api_base.clone()).identify(p, token).await {
+        Ok(TokenStatus::Active(identity)) => Ok(identity),
+        Ok(TokenStatus::Inactive) => Err(error_page(
+            StatusCode::BAD_GATEWAY,
+            "Attio did not confirm the connection",
+            "Attio says the token it just issued is not active. Nothing was stored.",
+            TRY_AGAIN,
+        )),
+        Err(e) => {
+            p.log("connect.identify_failed", &e.to_string());
+            Err(error_page(
+                StatusCode::BAD_GATEWAY,
+                "Attio did not answer properly",
+                "Attio could not confirm who this connection belongs to. Nothing was stored; please try again.",
+                TRY_AGAIN,
+            ))
+        }
+    }
+}
+
+fn wants_json(req: &Request) -> bool {
+    req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"))
+}
+
+/// The answer when the person has no usable connection (JSON or a page).
+fn reconnect(json_wanted: bool, code: &str, message: &str) -> Response {
+    if json_wanted {
+        return json_response(
+            StatusCode::UNAUTHORIZED,
+            &json!({"error": code, "error_description": message, "connect": START}),
+        );
+    }
+    page(
+        StatusCode::OK,
+        "Attio not connected",
+        &format!("<h1>Attio not connected</h1><div class=card><p>{}</p></div>{TRY_AGAIN}", escape(message)),
+    )
+}
+
+fn unavailable(json_wanted: bool, e: &ConnectionError) -> Response {
+    let retry_after = match e {
+        ConnectionError::Upstream(AttioError::RateLimited { retry_after }) => retry_after.clone(),
+        ConnectionError::RefreshBusy => Some("1".into()),
+        _ => None,
+    };
+    let message = format!("{e}. Please try again shortly.");
+    let mut resp = if json_wanted {
+        json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({"error": "temporarily_unavailable", "error_description": message}),
+        )
+    } else {
+        error_page(StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable", &message, "")
+    };
+    if let Some(v) = retry_after {
+        set_header(&mut resp, RETRY_AFTER, &v);
+    }
+    resp
+}
+
+fn connection_error(json_wanted: bool, e: &ConnectionError) -> Response {
+    match e {
+        ConnectionError::NotConnected => {
+            reconnect(json_wanted, "not_connected", "You have not connected an Attio workspace yet.")
+        }
+        ConnectionError::Revoked => reconnect(
+            json_wanted,
+            "reauthorization_required",
+            "Attio no longer accepts this connection (it was revoked or expired). Connect again.",
+        ),
+        ConnectionError::Unreadable => reconnect(
+            json_wanted,
+            "reauthorization_required",
+            "Your stored connection could not be read. Connect again to replace it.",
+        ),
+        other => unavailable(json_wanted, other),
+    }
+}
+
+/// `GET /connect/status`.
+pub async fn status<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+    let ctx = Ctx::new(config);
+    let json_wanted = wants_json(req);
+    let Some(session) = Session::from_request(&ctx.keys, req, p.now_ms()) else {
+        return Ok(reconnect(json_wanted, "not_signed_in", "Connect your Attio workspace to use this gateway."));
+    };
+    let conn = match connection::usable(p, config, &ctx.vault, &session.user).await {
+        Ok(c) => c,
+        Err(e) => return Ok(connection_error(json_wanted, &e)),
+    };
+    let identity = match connection::verify(p, config, &ctx.vault, &conn).await {
+        Ok(TokenStatus::Active(identity)) => identity,
+        Ok(TokenStatus::Inactive) => return Ok(connection_error(json_wanted, &ConnectionError::Revoked)),
+        Err(e) => return Ok(connection_error(json_wanted, &e)),
+    };
+    if json_wanted {
+        return Ok(json_response(
+            StatusCode::OK,
+            &json!({
+                "status": "connected",
+                "workspace": {"id": conn.user.workspace_id, "slug": identity.workspace_slug, "name": identity.workspace_name},
+                "member_id": conn.user.member_id,
+                "scopes": identity.scope.split_whitespace().collect::<Vec<_>>(),
+                "token_expires_at_ms": conn.access_expires_at_ms,
+                "connected_at_ms": conn.connected_at_ms,
+            }),
+        ));
+    }
+    let body = format!(
+        "<h1>Attio connected</h1><div class=card><dl><dt>Workspace</dt><dd>{} ({})</dd>\
+         <dt>Member</dt><dd>{}</dd><dt>Scopes</dt><dd>{}</dd></dl></div>\
+         <form method=post action=\"{DISCONNECT}\"><input type=hidden name=csrf value=\"{}\">\
+         <button type=submit>Disconnect Attio</button></form>",
+        escape(&identity.workspace_name),
+        escape(&identity.workspace_slug),
+        escape(&conn.user.member_id),
+        escape(&identity.scope),
+        escape(&session.csrf_token(&ctx.keys)),
+    );
+    Ok(page(StatusCode::OK, "Attio connected", &body))
+}
+
+#[derive(Debug, Deserialize)]
+struct DisconnectForm {
+    csrf: Option<String>,
+}
+
+/// `POST /connect/disconnect`.
+pub async fn disconnect<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+    let ctx = Ctx::new(config);
+    let forbidden = |message: &str| error_page(StatusCode::FORBIDDEN, "Request refused", message, "");
+    let Some(session) = Session::from_request(&ctx.keys, req, p.now_ms()) else {
+        return Ok(error_page(
+            StatusCode::UNAUTHORIZED,
+            "Not signed in",
+            "Your session has expired. Connect again to manage your connection.",
+            TRY_AGAIN,
+        ));
+    };
+    // A cross-site form post carries a foreign Origin; refuse it even before the CSRF check.
+    if let Some(o) = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
+        if o != origin(config, req) {
+            return Ok(forbidden("This form was submitted from another site."));
+        }
+    }
+    let form: DisconnectForm = serde_urlencoded::from_bytes(req.body()).unwrap_or(DisconnectForm { csrf: None });
+    if !form.csrf.as_deref().is_some_and(|t| session.check_csrf(&ctx.keys, t)) {
+        return Ok(forbidden(
+            "This form has expired or was not issued by this gateway. Reload the page and try again.",
+        ));
+    }
+    let existing = vault::load(p, &ctx.vault, &session.user).await;
+    if let Ok(Some(Connection { tokens: Some(tokens), .. })) = &existing {
+        let mut to_revoke = vec![tokens.access.expose_secret().clone()];
+        to_revoke.extend(tokens.refresh.as_ref().map(|r| r.expose_secret().clone()));
+        for token in to_revoke {
+            if let Err(e) = upstream::revoke(p, config, &token).await {
+                p.log("disconnect.revoke_failed", &e.to_string());
+            }
+        }
+    }
+    if p.kv_delete(&session.user.kv_key()).await.is_err() {
+        return Ok(error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Temporarily unavailable",
+            "The connection could not be removed. Please try again.",
+            "",
+        ));
+    }
+    p.log("disconnect.done", &format!("workspace {} member {}", session.user.workspace_id, session.user.member_id));
+    let mut resp = page(
+        StatusCode::OK,
+        "Attio disconnected",
+        &format!("<h1>Attio disconnected</h1><div class=card><p>The gateway no longer holds a token for your workspace, and asked Attio to revoke it.</p></div>{TRY_AGAIN}"),
+    );
+    add_cookie(&mut resp, &session::clear_cookie(SESSION_COOKIE));
+    Ok(resp)
+}

@@ -1,0 +1,422 @@
+//! The vault: each user's Attio connection, stored in Workers KV with its tokens sealed.
+//!
+//! A "user" is an Attio workspace member ([`UserId`]), as `/v2/self` reported when they
+//! connected. Their record ([`SealedConnection`], the exact KV value) holds the identity in
+//! clear and the Attio access and refresh tokens only as vault envelopes
+//! ([`crate::crypto::envelope`]). Each envelope's associated data names the KV key, the record
+//! revision and the field, so a ciphertext copied to another record, another field, or an older
+//! revision does not decrypt.
+//!
+//! Reading a record sealed under an older vault key re-seals it under the newest one (lazy
+//! rotation); [`reseal_all`] does the same for every record, so an old key can be retired.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::envelope::{Vault, VaultError};
+use crate::platform::{KvStore, Log, StoreError};
+use crate::random::{Random, RandomError};
+use crate::secret::{AttioAccessToken, AttioRefreshToken};
+
+/// Every connection record's key starts with this.
+pub const CONNECTION_PREFIX: &str = "attio-conn:v1:";
+
+/// The schema version of [`SealedConnection`] (part of every envelope's associated data).
+const SCHEMA: u8 = 1;
+
+/// An Attio workspace member: the identity everything downstream is keyed by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UserId {
+    pub workspace_id: String,
+    pub member_id: String,
+}
+
+/// Attio ids are UUIDs; anything else is refused before it becomes part of a storage key.
+fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+impl UserId {
+    pub fn new(workspace_id: &str, member_id: &str) -> Option<Self> {
+        (valid_id(workspace_id) && valid_id(member_id))
+            .then(|| Self { workspace_id: workspace_id.into(), member_id: member_id.into() })
+    }
+
+    pub fn kv_key(&self) -> String {
+        format!("{CONNECTION_PREFIX}{}:{}", self.workspace_id, self.member_id)
+    }
+
+    pub fn from_kv_key(key: &str) -> Option<Self> {
+        let (ws, member) = key.strip_prefix(CONNECTION_PREFIX)?.split_once(':')?;
+        Self::new(ws, member)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectionStatus {
+    Active,
+    /// Attio no longer accepts the token: the person must connect again.
+    Revoked,
+}
+
+/// A connection with its tokens in the clear (in memory only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    pub user: UserId,
+    pub workspace_slug: String,
+    pub workspace_name: String,
+    /// Space-separated scopes Attio granted.
+    pub scope: String,
+    pub status: ConnectionStatus,
+    /// `None` once revoked.
+    pub tokens: Option<Tokens>,
+    /// When the access token expires (expiring-token style only).
+    pub access_expires_at_ms: Option<u64>,
+    pub connected_at_ms: u64,
+    pub updated_at_ms: u64,
+    /// Grows with every write; part of the envelopes' associated data.
+    pub revision: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tokens {
+    pub access: AttioAccessToken,
+    pub refresh: Option<AttioRefreshToken>,
+}
+
+/// The KV value, exactly (see docs/storage-schema.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedConnection {
+    pub schema: u8,
+    pub revision: u64,
+    pub workspace_id: String,
+    pub member_id: String,
+    pub workspace_slug: String,
+    pub workspace_name: String,
+    pub scope: String,
+    pub status: ConnectionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_expires_at_ms: Option<u64>,
+    pub connected_at_ms: u64,
+    pub updated_at_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VaultStoreError {
+    /// The record does not decrypt or parse. Never deleted automatically: the person is asked
+    /// to connect again, which overwrites it.
+    #[error("the stored connection cannot be read")]
+    Unreadable,
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+    #[error(transparent)]
+    Random(#[from] RandomError),
+}
+
+/// Associated data for one sealed field.
+fn aad(user: &UserId, revision: u64, field: &str) -> Vec<u8> {
+    format!("attio-gateway/connection/v{SCHEMA}|{}|{revision}|{field}", user.kv_key()).into_bytes()
+}
+
+impl Connection {
+    /// Seals the tokens for storage.
+    pub fn seal(&self, vault: &Vault, random: &impl Random) -> Result<SealedConnection, VaultStoreError> {
+        let seal = |field: &str, value: &str| -> Result<String, VaultStoreError> {
+            vault.seal(&aad(&self.user, self.revision, field), value.as_bytes(), random).map_err(|e| match e {
+                VaultError::Random(r) => VaultStoreError::Random(r),
+                _ => VaultStoreError::Unreadable,
+            })
+        };
+        let (access_token, refresh_token) = match &self.tokens {
+            Some(t) => (
+                Some(seal("access_token", t.access.expose_secret())?),
+                t.refresh.as_ref().map(|r| seal("refresh_token", r.expose_secret())).transpose()?,
+            ),
+            None => (None, None),
+        };
+        Ok(SealedConnection {
+            schema: SCHEMA,
+            revision: self.revision,
+            workspace_id: self.user.workspace_id.clone(),
+            member_id: self.user.member_id.clone(),
+            workspace_slug: self.workspace_slug.clone(),
+            workspace_name: self.workspace_name.clone(),
+            scope: self.scope.clone(),
+            status: self.status,
+            access_token,
+            refresh_token,
+            access_expires_at_ms: self.access_expires_at_ms,
+            connected_at_ms: self.connected_at_ms,
+            updated_at_ms: self.updated_at_ms,
+        })
+    }
+}
+
+/// A record opened from storage.
+#[derive(Debug)]
+pub struct Opened {
+    pub connection: Connection,
+    /// Some field was sealed under an older vault key.
+    pub stale_key: bool,
+}
+
+impl SealedConnection {
+    pub fn user(&self) -> Option<UserId> {
+        UserId::new(&self.workspace_id, &self.member_id)
+    }
+
+    /// Opens the tokens. Fails as a whole if any field does not decrypt.
+    pub fn open(&self, vault: &Vault) -> Result<Opened, VaultStoreError> {
+        if self.schema != SCHEMA {
+            return Err(VaultStoreError::Unreadable);
+        }
+        let user = self.user().ok_or(VaultStoreError::Unreadable)?;
+        let mut stale = false;
+        let mut open = |field: &str, envelope: &str| -> Result<String, VaultStoreError> {
+            let opened =
+                vault.open(&aad(&user, self.revision, field), envelope).map_err(|_| VaultStoreError::Unreadable)?;
+            stale |= opened.stale_key;
+            String::from_utf8(opened.plaintext).map_err(|_| VaultStoreError::Unreadable)
+        };
+        let tokens = match (&self.access_token, &self.refresh_token) {
+            (Some(a), r) => Some(Tokens {
+                access: AttioAccessToken::new(open("access_token", a)?),
+                refresh: r.as_deref().map(|r| open("refresh_token", r)).transpose()?.map(AttioRefreshToken::new),
+            }),
+            (None, Some(_)) => return Err(VaultStoreError::Unreadable),
+            (None, None) => None,
+        };
+        if self.status == ConnectionStatus::Active && tokens.is_none() {
+            return Err(VaultStoreError::Unreadable);
+        }
+        let connection = Connection {
+            user,
+            workspace_slug: self.workspace_slug.clone(),
+            workspace_name: self.workspace_name.clone(),
+            scope: self.scope.clone(),
+            status: self.status,
+            tokens,
+            access_expires_at_ms: self.access_expires_at_ms,
+            connected_at_ms: self.connected_at_ms,
+            updated_at_ms: self.updated_at_ms,
+            revision: self.revision,
+        };
+        Ok(Opened { connection, stale_key: stale })
+    }
+}
+
+/// Reads the raw record.
+pub async fn load_sealed(kv: &impl KvStore, user: &UserId) -> Result<Option<SealedConnection>, VaultStoreError> {
+    let Some(text) = kv.kv_get(&user.kv_key()).await? else { return Ok(None) };
+    serde_json::from_str(&text).map(Some).map_err(|_| VaultStoreError::Unreadable)
+}
+
+/// Writes a sealed record.
+pub async fn store_sealed(kv: &impl KvStore, sealed: &SealedConnection) -> Result<(), VaultStoreError> {
+    let user = sealed.user().ok_or(VaultStoreError::Unreadable)?;
+    let text = serde_json::to_string(sealed).map_err(|_| VaultStoreError::Unreadable)?;
+    kv.kv_put(&user.kv_key(), &text, None).await?;
+    Ok(())
+}
+
+/// Seals and writes a connection.
+pub async fn save<P: KvStore + Random>(
+    p: &P,
+    vault: &Vault,
+    connection: &Connection,
+) -> Result<SealedConnection, VaultStoreError> {
+    let sealed = connection.seal(vault, p)?;
+    store_sealed(p, &sealed).await?;
+    Ok(sealed)
+}
+
+/// Loads and opens a user's connection; re-seals it under the newest key when it was sealed
+/// under an older one. A failed re-seal is logged and does not fail the read.
+pub async fn load<P: KvStore + Random + Log>(
+    p: &P,
+    vault: &Vault,
+    user: &UserId,
+) -> Result<Option<Connection>, VaultStoreError> {
+    let Some(sealed) = load_sealed(p, user).await? else { return Ok(None) };
+    let opened = sealed.open(vault).inspect_err(|_| p.log("vault.unreadable", "a connection record did not open"))?;
+    if opened.stale_key {
+        if let Err(e) = save(p, vault, &opened.connection).await {
+            p.log("vault.reseal_failed", &e.to_string());
+        }
+    }
+    Ok(Some(opened.connection))
+}
+
+/// What [`reseal_all`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ResealReport {
+    pub scanned: u64,
+    pub resealed: u64,
+    /// Records that did not open (left untouched, never deleted).
+    pub unreadable: u64,
+    /// Records whose read or write failed transiently (try again later).
+    pub failed: u64,
+}
+
+/// Re-seals every connection sealed under an older key with the newest key. Records that do not
+/// open are counted and left in place; nothing is deleted.
+pub async fn reseal_all<P: KvStore + Random + Log>(p: &P, vault: &Vault) -> ResealReport {
+    let mut report = ResealReport::default();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = match p.kv_list(CONNECTION_PREFIX, cursor.as_deref()).await {
+            Ok(page) => page,
+            Err(e) => {
+                p.log("vault.reseal_list_failed", &e.to_string());
+                report.failed += 1;
+                return report;
+            }
+        };
+        for key in &page.keys {
+            report.scanned += 1;
+            let Some(user) = UserId::from_kv_key(key) else {
+                report.unreadable += 1;
+                continue;
+            };
+            match load_sealed(p, &user).await {
+                Ok(Some(sealed)) => match sealed.open(vault) {
+                    Ok(opened) if opened.stale_key => match save(p, vault, &opened.connection).await {
+                        Ok(_) => report.resealed += 1,
+                        Err(_) => report.failed += 1,
+                    },
+                    Ok(_) => {}
+                    Err(_) => report.unreadable += 1,
+                },
+                Ok(None) => {}
+                Err(VaultStoreError::Unreadable) => report.unreadable += 1,
+                Err(_) => report.failed += 1,
+            }
+        }
+        match page.cursor {
+            Some(next) => cursor = Some(next),
+            None => return report,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::VaultKeys;
+    use crate::secret::KeyMaterial;
+    use crate::testing::{block_on, FakePlatform};
+
+    fn vault(keys: &[(&str, u8)]) -> Vault {
+        Vault::new(&VaultKeys::from_entries(
+            keys.iter().map(|(kid, b)| (kid.to_string(), KeyMaterial::new([*b; 32]))).collect(),
+        ))
+    }
+
+    fn connection(member: &str) -> Connection {
+        Connection {
+            user: UserId::new("ws-1", member).unwrap(),
+            workspace_slug: "acme".into(),
+            workspace_name: "Acme".into(),
+            scope: "record_permission:read".into(),
+            status: ConnectionStatus::Active,
+            tokens: Some(Tokens {
+                access: AttioAccessToken::new("access-secret-1".into()),
+                refresh: Some(AttioRefreshToken::new("refresh-secret-1".into())),
+            }),
+            access_expires_at_ms: Some(5_000),
+            connected_at_ms: 1,
+            updated_at_ms: 1,
+            revision: 7,
+        }
+    }
+
+    #[test]
+    fn ids_become_safe_keys() {
+        let u = UserId::new("14beef7a-99f7", "50cf242c").unwrap();
+        assert_eq!(u.kv_key(), "attio-conn:v1:14beef7a-99f7:50cf242c");
+        assert_eq!(UserId::from_kv_key(&u.kv_key()), Some(u));
+        for bad in ["", "a:b", "../x", "a b", &"x".repeat(65)] {
+            assert!(UserId::new(bad, "m").is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sealed_record_holds_no_plaintext_token_and_round_trips() {
+        let p = FakePlatform::default();
+        let v = vault(&[("k1", 1)]);
+        let c = connection("m1");
+        let sealed = block_on(save(&p, &v, &c)).unwrap();
+        let stored = p.kv_value(&c.user.kv_key()).unwrap();
+        for secret in ["access-secret-1", "refresh-secret-1"] {
+            assert!(!stored.contains(secret));
+        }
+        assert_eq!(sealed.open(&v).unwrap().connection, c);
+        assert_eq!(block_on(load(&p, &v, &c.user)).unwrap(), Some(c));
+    }
+
+    #[test]
+    fn swapped_moved_or_replayed_ciphertexts_do_not_open() {
+        let p = FakePlatform::default();
+        let v = vault(&[("k1", 1)]);
+        let a = block_on(save(&p, &v, &connection("m1"))).unwrap();
+        let b = connection("m2").seal(&v, &p).unwrap();
+        // Another record's token moved into this one.
+        let mut moved = a.clone();
+        moved.access_token = b.access_token.clone();
+        assert_eq!(moved.open(&v).unwrap_err(), VaultStoreError::Unreadable);
+        // Access and refresh swapped within the record.
+        let mut swapped = a.clone();
+        std::mem::swap(&mut swapped.access_token, &mut swapped.refresh_token);
+        assert_eq!(swapped.open(&v).unwrap_err(), VaultStoreError::Unreadable);
+        // An older revision's ciphertext replayed under a newer revision number.
+        let mut replayed = a.clone();
+        replayed.revision += 1;
+        assert_eq!(replayed.open(&v).unwrap_err(), VaultStoreError::Unreadable);
+    }
+
+    #[test]
+    fn reading_under_an_old_key_reseals_lazily() {
+        let p = FakePlatform::default();
+        let c = connection("m1");
+        block_on(save(&p, &vault(&[("k1", 1)]), &c)).unwrap();
+        let rotated = vault(&[("k2", 2), ("k1", 1)]);
+        assert_eq!(block_on(load(&p, &rotated, &c.user)).unwrap(), Some(c.clone()));
+        let stored = p.kv_value(&c.user.kv_key()).unwrap();
+        assert!(stored.contains("\"v1.k2.") && !stored.contains("\"v1.k1."), "{stored}");
+        assert_eq!(block_on(load(&p, &vault(&[("k2", 2)]), &c.user)).unwrap(), Some(c));
+    }
+
+    #[test]
+    fn reseal_all_moves_every_record_to_the_newest_key_and_loses_nothing() {
+        let p = FakePlatform::default();
+        let old = vault(&[("k1", 1)]);
+        let people: Vec<Connection> = (0..5).map(|i| connection(&format!("m{i}"))).collect();
+        for c in &people {
+            block_on(save(&p, &old, c)).unwrap();
+        }
+        p.kv_insert_raw(&format!("{CONNECTION_PREFIX}ws-1:garbage"), "not json");
+        let rotated = vault(&[("k2", 2), ("k1", 1)]);
+        let report = block_on(reseal_all(&p, &rotated));
+        assert_eq!(report, ResealReport { scanned: 6, resealed: 5, unreadable: 1, failed: 0 });
+        let retired = vault(&[("k2", 2)]);
+        for c in &people {
+            assert_eq!(block_on(load(&p, &retired, &c.user)).unwrap().as_ref(), Some(c));
+        }
+        assert!(p.kv_value(&format!("{CONNECTION_PREFIX}ws-1:garbage")).is_some(), "unreadable record kept");
+    }
+
+    #[test]
+    fn unreadable_records_are_errors_not_deletions() {
+        let p = FakePlatform::default();
+        let c = connection("m1");
+        block_on(save(&p, &vault(&[("k1", 1)]), &c)).unwrap();
+        let other = vault(&[("k9", 9)]);
+        assert_eq!(block_on(load(&p, &other, &c.user)).unwrap_err(), VaultStoreError::Unreadable);
+        assert!(p.kv_value(&c.user.kv_key()).is_some());
+        assert!(p.logged("vault.unreadable"));
+    }
+}

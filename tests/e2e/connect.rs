@@ -1,0 +1,302 @@
+//! Connecting Attio and vaulting the token, end to end: the real worker in workerd, the mock
+//! Attio on loopback, a cookie-keeping client standing in for the person's browser.
+
+use base64::Engine;
+use serde_json::json;
+
+use crate::harness::*;
+
+/// Every encoding of `secret` a careless implementation might have stored.
+fn encodings(secret: &str) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let bytes = secret.as_bytes();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    vec![
+        secret.to_string(),
+        STANDARD.encode(bytes),
+        STANDARD_NO_PAD.encode(bytes),
+        URL_SAFE.encode(bytes),
+        URL_SAFE_NO_PAD.encode(bytes),
+        hex.clone(),
+        hex.to_uppercase(),
+    ]
+}
+
+/// Fails if any file of the worker's local state holds any encoding of any of `secrets`.
+fn assert_state_holds_none(stack: &Stack, secrets: &[String]) {
+    let files = read_tree(&stack.worker.state_dir());
+    assert!(!files.is_empty(), "no local state found under {:?}", stack.worker.state_dir());
+    for (path, bytes) in &files {
+        let text = String::from_utf8_lossy(bytes);
+        for secret in secrets {
+            for encoded in encodings(secret) {
+                assert!(!text.contains(&encoded), "{path:?} holds a token ({} chars of it)", encoded.len());
+            }
+        }
+    }
+}
+
+fn state_mentions(stack: &Stack, needle: &str) -> bool {
+    read_tree(&stack.worker.state_dir()).iter().any(|(_, b)| String::from_utf8_lossy(b).contains(needle))
+}
+
+fn expiring_mock(ttl_secs: i64) -> MockAttio {
+    let mock = Stack::mock();
+    mock.with(|w| {
+        w.settings.token_style = mock_attio::TokenStyle::Expiring;
+        w.settings.access_token_ttl_secs = ttl_secs;
+    });
+    mock
+}
+
+#[test]
+fn connect_long_lived_binds_identity_and_stores_only_ciphertext() {
+    let stack = Stack::start(&[]);
+    let mut browser = stack.browser();
+    let status = stack.connect(&mut browser);
+    assert_eq!(status.status, 200, "{}", status.body);
+    let s = status.json();
+    assert_eq!(s["status"], "connected");
+    assert_eq!(s["workspace"]["id"], ACME_WORKSPACE_ID);
+    assert_eq!(s["workspace"]["slug"], "acme");
+    assert_eq!(s["member_id"], ACME_ADMIN_MEMBER_ID);
+    assert!(s["scopes"].as_array().unwrap().iter().any(|v| v == "record_permission:read-write"));
+    assert!(s["token_expires_at_ms"].is_null(), "long-lived token");
+    assert!(browser.has_cookie("__Host-agw-session"));
+    assert!(!browser.has_cookie("__Host-agw-connect"), "the state binding is spent");
+
+    // The token exchange was form-encoded client_secret_post, exactly once.
+    assert_eq!(stack.mock_requests("/oauth/token", "grant_type=authorization_code"), 1);
+    assert_eq!(stack.mock_requests("/oauth/token", "client_secret=mock-attio-client-secret"), 1);
+    let tokens = stack.issued_tokens();
+    assert_eq!(tokens.len(), 1);
+    assert!(state_mentions(&stack, "attio-conn:v1:"), "the connection is in local KV");
+    assert_state_holds_none(&stack, &tokens);
+    assert!(!stack.worker.log_text().contains(&tokens[0]), "token in the worker's log");
+}
+
+#[test]
+fn connect_expiring_tokens_refresh_single_flight_and_rotate() {
+    // Tokens live 45 s; the gateway refreshes 60 s before expiry, so each is due at once.
+    let stack = Stack::with_mock(expiring_mock(45), &[]);
+    let mut browser = stack.browser();
+    let status = stack.connect(&mut browser);
+    assert_eq!(status.status, 200, "{}", status.body);
+    assert_eq!(stack.mock_requests("/oauth/token", "grant_type=refresh_token"), 1, "the status check refreshed");
+
+    // Eight requests at once, all needing a refresh: exactly one reaches Attio.
+    let cookie = browser.cookie_header();
+    let base = stack.worker.client.base.clone();
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (cookie, base) = (cookie.clone(), base.clone());
+            std::thread::spawn(move || {
+                let c = TestClient::new(base);
+                c.request("GET", "/connect/status", &[("cookie", &cookie), ("accept", "application/json")], None)
+            })
+        })
+        .collect();
+    for t in threads {
+        let r = t.join().unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    assert_eq!(stack.mock_requests("/oauth/token", "grant_type=refresh_token"), 2, "one refresh for eight requests");
+
+    // The rotated refresh token was stored: the next refresh (with it) succeeds.
+    let again = browser.get("/connect/status");
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(stack.mock_requests("/oauth/token", "grant_type=refresh_token"), 3);
+    let spent = stack.mock.with(|w| w.refresh_tokens.values().filter(|g| g.used).count());
+    assert_eq!(spent, 3, "each refresh token was spent exactly once");
+    assert_state_holds_none(&stack, &stack.issued_tokens());
+}
+
+#[test]
+fn connect_with_pkce_when_attio_enforces_it() {
+    let mock = Stack::mock();
+    mock.with(|w| w.settings.require_pkce = true);
+    let stack = Stack::with_mock(mock, &[("ATTIO_USE_PKCE", "true")]);
+    let mut browser = stack.browser();
+    let status = stack.connect(&mut browser);
+    assert_eq!(status.status, 200, "{}", status.body);
+    assert_eq!(stack.mock_requests("/oauth/token", "code_verifier="), 1);
+}
+
+#[test]
+fn without_pkce_an_enforcing_attio_refuses_with_a_clear_page() {
+    let mock = Stack::mock();
+    mock.with(|w| w.settings.require_pkce = true);
+    let stack = Stack::with_mock(mock, &[]);
+    stack.auto_approve();
+    let mut browser = stack.browser();
+    browser.accept_json = false;
+    let start = browser.get("/connect");
+    let at_attio = browser.get_absolute(start.header("location").unwrap());
+    let back = browser.get_absolute(at_attio.header("location").unwrap());
+    assert_eq!(back.status, 400);
+    assert!(back.body.contains("invalid_request"), "{}", back.body);
+    assert!(back.header("location").is_none());
+}
+
+#[test]
+fn state_is_single_use_fresh_and_bound_to_the_browser() {
+    let stack = Stack::start(&[]);
+    stack.auto_approve();
+    let mut alice = stack.browser();
+    alice.accept_json = false;
+    let start = alice.get("/connect");
+    let back = alice.get_absolute(start.header("location").unwrap()).header("location").unwrap().to_string();
+    let path = back.strip_prefix(&stack.worker.client.base).unwrap().to_string();
+
+    // Another browser (no binding cookie) presenting Alice's valid callback: refused, not spent.
+    let mut mallory = stack.browser();
+    let stolen = mallory.get(&path);
+    assert_eq!(stolen.status, 403, "{}", stolen.body);
+    assert!(stolen.body.contains("different browser"));
+
+    let missing = alice.get("/oauth/attio/callback?code=x");
+    assert_eq!(missing.status, 400);
+    assert!(missing.body.contains("no state"));
+
+    // Alice's binding cookie survives the refusals above? No: each callback answer clears it.
+    // So run a fresh flow for the success and replay checks.
+    let start = alice.get("/connect");
+    let back = alice.get_absolute(start.header("location").unwrap()).header("location").unwrap().to_string();
+    let path = back.strip_prefix(&stack.worker.client.base).unwrap().to_string();
+    let cookie = alice.cookie_header();
+    let ok = alice.get(&path);
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    // Replayed with the same cookie the browser had then: the state is spent.
+    let replay = TestClient::new(stack.worker.client.base.clone()).request("GET", &path, &[("cookie", &cookie)], None);
+    assert_eq!(replay.status, 400);
+    assert!(replay.body.contains("already used"), "{}", replay.body);
+    // An unknown state with a binding made for it is still unknown.
+    let unknown = TestClient::new(stack.worker.client.base.clone()).request(
+        "GET",
+        "/oauth/attio/callback?code=x&state=never-issued",
+        &[("cookie", &cookie)],
+        None,
+    );
+    assert!(unknown.status == 400 || unknown.status == 403, "{}", unknown.status);
+    assert_eq!(stack.mock_requests("/oauth/token", ""), 1, "only the legitimate callback exchanged a code");
+}
+
+#[test]
+fn denied_consent_at_attio_shows_the_error_page() {
+    let stack = Stack::start(&[]);
+    let mut browser = stack.browser();
+    browser.accept_json = false;
+    let start = browser.get("/connect");
+    let authorize = start.header("location").unwrap().to_string();
+    let page = browser.get_absolute(&authorize);
+    assert_eq!(page.status, 200, "the mock's consent page");
+    let query = authorize.split_once('?').unwrap().1;
+    let mut form: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    form.push(("decision".into(), "deny".into()));
+    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+    let denied = TestClient::new(stack.mock.base_url()).request(
+        "POST",
+        "/authorize",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Some(body.as_bytes()),
+    );
+    let back = browser.get_absolute(denied.header("location").unwrap());
+    assert_eq!(back.status, 400);
+    assert!(back.body.contains("You declined access in Attio"), "{}", back.body);
+    assert_eq!(back.header("x-frame-options"), Some("DENY"));
+    assert!(!state_mentions(&stack, "attio-conn:v1:"));
+}
+
+#[test]
+fn revocation_at_attio_and_disconnect_by_the_user() {
+    let stack = Stack::start(&[]);
+    let mut browser = stack.browser();
+    assert_eq!(stack.connect(&mut browser).status, 200);
+
+    // Attio revokes the token: the next use marks the connection revoked, callers are told to
+    // connect again, and Attio is not asked again.
+    TestClient::new(stack.mock.base_url()).send_json(
+        "POST",
+        "/__mock/revoke",
+        None,
+        &json!({"workspace_id": ACME_WORKSPACE_ID}),
+    );
+    let r = browser.get("/connect/status");
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(r.json()["error"], "reauthorization_required");
+    let calls = stack.mock_requests("/v2/self", "");
+    let r = browser.get("/connect/status");
+    assert_eq!(r.json()["error"], "reauthorization_required");
+    assert_eq!(stack.mock_requests("/v2/self", ""), calls, "a revoked connection is not retried");
+
+    // Connect again, then disconnect from the status page's form.
+    assert_eq!(stack.connect(&mut browser).status, 200);
+    let token = stack.mock.with(|w| w.access_tokens.iter().find(|(_, g)| !g.revoked).map(|(t, _)| t.clone())).unwrap();
+    browser.accept_json = false;
+    let page = browser.get("/connect/status");
+    assert!(page.body.contains("Disconnect Attio"));
+    let csrf = page.body.split("name=csrf value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let forged =
+        browser.request("POST", "/connect/disconnect", Some(("application/x-www-form-urlencoded", b"csrf=forged")));
+    assert_eq!(forged.status, 403);
+    let done = browser.request(
+        "POST",
+        "/connect/disconnect",
+        Some(("application/x-www-form-urlencoded", format!("csrf={csrf}").as_bytes())),
+    );
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(stack.mock_requests("/oauth/revoke", &format!("token={token}")), 1, "revoked at Attio");
+    assert!(stack.mock.with(|w| w.access_tokens[&token].revoked));
+    assert!(!browser.has_cookie("__Host-agw-session"));
+}
+
+#[test]
+fn token_endpoint_faults_give_clear_pages_and_store_nothing() {
+    let stack = Stack::start(&[("ATTIO_TIMEOUT_MS", "1000")]);
+    let admin = TestClient::new(stack.mock.base_url());
+    let faults = [
+        json!({"status": 503, "count": 1, "path_prefix": "/oauth/token"}),
+        json!({"status": 200, "count": 1, "path_prefix": "/oauth/token", "body": "<html>not a token</html>"}),
+        json!({"status": 502, "count": 1, "path_prefix": "/oauth/token", "body": "<html>bad gateway</html>"}),
+    ];
+    for fault in faults {
+        admin.send_json("POST", "/__mock/fail-next", None, &fault);
+        let mut browser = stack.browser();
+        browser.accept_json = false;
+        stack.auto_approve();
+        let start = browser.get("/connect");
+        let back = browser.get_absolute(start.header("location").unwrap()).header("location").unwrap().to_string();
+        let r = browser.get_absolute(&back);
+        assert_eq!(r.status, 502, "{fault}: {}", r.body);
+        assert!(r.body.contains("Nothing was stored"), "{}", r.body);
+        assert!(!r.body.contains("not a token"), "upstream body echoed");
+        assert!(!browser.has_cookie("__Host-agw-session"));
+    }
+    // A token endpoint slower than ATTIO_TIMEOUT_MS.
+    admin.send_json("POST", "/__mock/delay", None, &json!({"ms": 2500}));
+    let mut browser = stack.browser();
+    browser.accept_json = false;
+    let start = browser.get("/connect");
+    admin.send_json("POST", "/__mock/delay", None, &json!({"ms": 0}));
+    let back = browser.get_absolute(start.header("location").unwrap()).header("location").unwrap().to_string();
+    admin.send_json("POST", "/__mock/delay", None, &json!({"ms": 2500}));
+    let r = browser.get_absolute(&back);
+    admin.send_json("POST", "/__mock/clear-faults", None, &json!({}));
+    assert_eq!(r.status, 502, "{}", r.body);
+    assert!(!state_mentions(&stack, "attio-conn:v1:"), "no connection stored after any fault");
+}
+
+#[test]
+fn workspace_allowlist_refuses_other_workspaces() {
+    let stack = Stack::start(&[("ATTIO_ALLOWED_WORKSPACES", "globex")]);
+    let mut browser = stack.browser();
+    browser.accept_json = false;
+    stack.auto_approve();
+    let start = browser.get("/connect");
+    let back = browser.get_absolute(start.header("location").unwrap()).header("location").unwrap().to_string();
+    let r = browser.get_absolute(&back);
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("does not serve the Attio workspace"));
+    assert!(!state_mentions(&stack, "attio-conn:v1:"));
+    assert_eq!(stack.mock_requests("/oauth/revoke", ""), 1, "the unused token was revoked");
+}
