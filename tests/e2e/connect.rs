@@ -300,3 +300,57 @@ fn workspace_allowlist_refuses_other_workspaces() {
     assert!(!state_mentions(&stack, "attio-conn:v1:"));
     assert_eq!(stack.mock_requests("/oauth/revoke", ""), 1, "the unused token was revoked");
 }
+
+#[test]
+fn a_refresh_rejected_with_invalid_grant_revokes_the_connection() {
+    let stack = Stack::with_mock(expiring_mock(45), &[]);
+    let mut browser = stack.browser();
+    assert_eq!(stack.connect(&mut browser).status, 200);
+    // Attio drops the grant: access and refresh tokens alike.
+    TestClient::new(stack.mock.base_url()).send_json(
+        "POST",
+        "/__mock/revoke",
+        None,
+        &json!({"workspace_id": ACME_WORKSPACE_ID}),
+    );
+    let r = browser.get("/connect/status");
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(r.json()["error"], "reauthorization_required");
+    let refreshes = stack.mock_requests("/oauth/token", "grant_type=refresh_token");
+    assert_eq!(browser.get("/connect/status").status, 401);
+    assert_eq!(stack.mock_requests("/oauth/token", "grant_type=refresh_token"), refreshes, "no retry storm");
+}
+
+/// A second key (32 bytes of 0xff), for rotation.
+const SECOND_KEY: &str = "__________________________________________8";
+
+#[test]
+fn the_cron_handler_reseals_so_an_old_vault_key_can_be_retired() {
+    let old_only = format!("k1:{TEST_KEY}");
+    let both = format!("k2:{SECOND_KEY},k1:{TEST_KEY}");
+    let new_only = format!("k2:{SECOND_KEY}");
+    let stack = Stack::start(&[("VAULT_KEYS", &old_only)]);
+    let mut browser = stack.browser();
+    assert_eq!(stack.connect(&mut browser).status, 200);
+    assert!(state_mentions(&stack, "\"v1.k1."), "sealed under k1");
+
+    let Stack { worker, mock } = stack;
+    let vars = configured_vars(&mock.base_url());
+    let with_keys = |keys: &str| {
+        let mut v = vars.clone();
+        v.retain(|(k, _)| k != "VAULT_KEYS");
+        v.push(("VAULT_KEYS".into(), keys.into()));
+        v
+    };
+    // New key first, old key still there: the cron handler re-seals everything. No request
+    // reads the connection meanwhile, so lazy rotation cannot be what moves it.
+    let worker = Worker::start_in(&with_keys(&both), worker.stop());
+    let run = worker.client.get("/__scheduled?cron=17+3+*+*+*", None);
+    assert_eq!(run.status, 200, "{}", run.body);
+    // Then the old key is retired, and the connection still works.
+    let worker = Worker::start_in(&with_keys(&new_only), worker.stop());
+    let mut moved = browser.moved_to(worker.client.base.clone());
+    let status = moved.get("/connect/status");
+    assert_eq!(status.status, 200, "the token was lost with the old key: {}", status.body);
+    assert_eq!(status.json()["workspace"]["slug"], "acme");
+}

@@ -90,15 +90,19 @@ pub struct Worker {
     pub port: u16,
     pub client: TestClient,
     log: PathBuf,
-    // Dropped after the process group is gone (field order).
-    _state: TempDir,
+    /// `None` once handed back by [`Worker::stop`].
+    state: Option<TempDir>,
 }
 
 impl Worker {
     /// Starts the worker with these vars (secrets are plain vars in local dev).
     pub fn start(vars: &[(String, String)]) -> Worker {
+        Self::start_in(vars, TempDir::new("worker"))
+    }
+
+    /// Starts the worker on existing local state (e.g. from a stopped worker).
+    pub fn start_in(vars: &[(String, String)], state: TempDir) -> Worker {
         ensure_built();
-        let state = TempDir::new("worker");
         let (port, inspector) = (free_port(), free_port());
         let log = state.path().join("wrangler.log");
         let out = File::create(&log).expect("log file");
@@ -109,6 +113,8 @@ impl Worker {
             .args(["--inspector-port", &inspector.to_string()])
             .arg("--persist-to")
             .arg(state.path().join("state"))
+            // Exposes /__scheduled, to run the cron handler on demand (local dev only).
+            .arg("--test-scheduled")
             .args(["--show-interactive-dev-session=false", "--log-level", "warn"]);
         for (k, v) in vars {
             cmd.arg("--var").arg(format!("{k}:{v}"));
@@ -124,8 +130,13 @@ impl Worker {
             // Its own process group, so workerd (a grandchild) dies with it.
             .process_group(0);
         let child = cmd.spawn().expect("spawn wrangler dev (run npm ci first)");
-        let mut worker =
-            Worker { child, port, client: TestClient::new(format!("http://127.0.0.1:{port}")), log, _state: state };
+        let mut worker = Worker {
+            child,
+            port,
+            client: TestClient::new(format!("http://127.0.0.1:{port}")),
+            log,
+            state: Some(state),
+        };
         worker.wait_ready();
         worker
     }
@@ -149,7 +160,13 @@ impl Worker {
 
     /// Where workerd keeps this worker's local KV and Durable Object state.
     pub fn state_dir(&self) -> PathBuf {
-        self._state.path().join("state")
+        self.state.as_ref().map(|s| s.path().join("state")).unwrap_or_default()
+    }
+
+    /// Stops the worker and hands back its state, for a restart with other settings.
+    pub fn stop(mut self) -> TempDir {
+        self.kill();
+        self.state.take().expect("state present until stopped")
     }
 
     /// The gateway's callback URL, as Attio must have it registered.
@@ -174,6 +191,13 @@ fn kill_group(pgid: u32, signal: &str) {
 
 impl Drop for Worker {
     fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+impl Worker {
+    /// Ends the whole process group and waits until it is gone. Safe to call twice.
+    fn kill(&mut self) {
         let pgid = self.child.id();
         kill_group(pgid, "-TERM");
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -280,6 +304,12 @@ pub struct Browser {
 impl Browser {
     pub fn new(base: String) -> Self {
         Self { client: TestClient::new(""), base, cookies: Vec::new(), accept_json: true }
+    }
+
+    /// The same browser (cookies and all) pointed at another gateway origin, e.g. a restarted
+    /// worker on a new port (cookies are per host, not per port).
+    pub fn moved_to(&self, base: String) -> Browser {
+        Browser { client: TestClient::new(""), base, cookies: self.cookies.clone(), accept_json: self.accept_json }
     }
 
     pub fn cookie_header(&self) -> String {
