@@ -41,7 +41,8 @@ fn lease_ms(config: &Config) -> u64 {
 /// How long the object keeps the latest revision (KV catches up within about a minute).
 const LATEST_TTL_MS: u64 = 24 * 3600 * 1000;
 
-const LATEST: &str = "latest";
+/// The key of the newest revision in a connection's object (see the module docs).
+pub const LATEST: &str = "latest";
 const LEASE: &str = "refresh-lease";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -11,7 +11,9 @@ use crate::config::{
     KV_BINDING, TEST_ATTIO_TOKEN,
 };
 use crate::http::{is_no_store, Request, Response};
+use crate::platform::TransitionStore;
 use crate::testing::{block_on, complete_settings, get, reply, FakePlatform};
+use crate::transitions::{Command, Outcome};
 
 fn run(p: &FakePlatform, req: Request) -> Response {
     block_on(handle(req, p))
@@ -303,10 +305,16 @@ fn disconnect_needs_a_session_and_a_valid_csrf_token() {
     let page = text(&run(&p, with_cookies("/connect/status", &session)));
     let csrf = page.split("name=csrf value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
     assert_eq!(post(&session, &format!("csrf={csrf}"), Some("https://evil.test")).status(), 403, "cross-site");
+    // As after a recent refresh: a sealed copy in the connection's object.
+    let seed =
+        Command::Put { key: "latest".into(), value: serde_json::json!({"sealed": "copy"}), expires_at_ms: u64::MAX };
+    block_on(p.transition("connection:attio-conn:v1:ws-1:mem-1", seed)).unwrap();
     p.http.push(204, "");
     let r = post(&session, &format!("csrf={csrf}"), Some("https://gateway.test"));
     assert_eq!(r.status(), 200, "{}", text(&r));
     assert!(p.kv_keys().is_empty(), "token deleted");
+    let copy = block_on(p.transition("connection:attio-conn:v1:ws-1:mem-1", Command::Get { key: "latest".into() }));
+    assert_eq!(copy.unwrap(), Outcome::Missing, "no copy left in the connection's object");
     let revoke = p.http.sent.borrow().iter().find(|r| r.uri().path() == "/oauth/revoke").map(|r| text_of(r.body()));
     assert_eq!(revoke.as_deref(), Some("token=attio-at-1"));
 }

@@ -460,6 +460,11 @@ pub async fn disconnect<P: Platform>(p: &P, config: &Config, req: &Request) -> R
             }
         }
     }
+    // The connection's object may hold a sealed copy from a recent refresh: drop it too.
+    let object = connection::object_name(&session.user);
+    if let Err(e) = p.transition(&object, Command::Take { key: connection::LATEST.into() }).await {
+        p.log("disconnect.object_cleanup_failed", &e.to_string());
+    }
     if p.kv_delete(&session.user.kv_key()).await.is_err() {
         return Ok(error_page(
             StatusCode::SERVICE_UNAVAILABLE,
