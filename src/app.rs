@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::http::{Request, Response};
 use crate::platform::Platform;
+use crate::routes::oauth_server::{self, AS_METADATA, PRM_API, PRM_MCP, PRM_ROOT, REGISTER};
 use crate::routes::{connect, diagnostics, health, landing};
 
 /// Most bytes a request body may have; larger ones get 413 before any handler runs.
@@ -31,7 +32,13 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
     }
     let get = matches!(*req.method(), Method::GET | Method::HEAD);
     let post = *req.method() == Method::POST;
+    let options = *req.method() == Method::OPTIONS;
     match req.uri().path() {
+        AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API if get => oauth_server::discovery(p, req),
+        AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API | REGISTER if options => Ok(oauth_server::preflight()),
+        REGISTER if post => oauth_server::register(p, req).await,
+        AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API => Err(AppError::MethodNotAllowed { allow: "GET, HEAD, OPTIONS" }),
+        REGISTER => Err(AppError::MethodNotAllowed { allow: "POST, OPTIONS" }),
         "/" if get => Ok(landing::page()),
         "/health" if get => Ok(health::report(p)),
         connect::START if get => connect::start(p, &Config::load(p)?, req).await,

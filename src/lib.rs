@@ -26,6 +26,7 @@
 //!   revoke), over the `oauth2` crate.
 //! - [`vault`]: each user's connection in KV, tokens sealed; lazy and bulk key rotation.
 //! - [`connection`]: using a connection: single-flight refresh, revocation.
+//! - [`oauth`]: the gateway as an OAuth 2.1 authorization server for MCP clients (one file per RFC).
 //! - [`session`]: `__Host-` cookies (state binding, page session, CSRF); [`pages`]: HTML pages.
 //! - [`config`]: every setting and binding the worker reads, validated.
 //! - [`http`]: request/response types, the outbound client trait, response builders.
@@ -47,6 +48,7 @@ pub mod connection;
 pub mod crypto;
 pub mod error;
 pub mod http;
+pub mod oauth;
 pub mod pages;
 pub mod platform;
 pub mod random;

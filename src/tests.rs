@@ -333,3 +333,69 @@ fn status_without_a_session_asks_to_connect() {
     assert_eq!(body(&r)["connect"], "/connect");
     let _ = reply(200, "");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Authorization server: discovery and registration
+
+fn post_json(path: &str, body: &str) -> Request {
+    http::Request::post(format!("https://gateway.test{path}"))
+        .header("content-type", "application/json")
+        .body(body.as_bytes().to_vec())
+        .unwrap()
+}
+
+#[test]
+fn discovery_documents_name_our_origin_exactly() {
+    let p = FakePlatform::default();
+    let r = run(&p, get("/.well-known/oauth-authorization-server"));
+    assert_eq!(r.status(), 200);
+    assert_eq!(body(&r)["issuer"], "https://gateway.test", "no trailing slash");
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    for (path, resource) in [
+        ("/.well-known/oauth-protected-resource", "https://gateway.test/mcp"),
+        ("/.well-known/oauth-protected-resource/mcp", "https://gateway.test/mcp"),
+        ("/.well-known/oauth-protected-resource/v2", "https://gateway.test/v2"),
+    ] {
+        let r = run(&p, get(path));
+        assert_eq!(body(&r)["resource"], resource, "{path}");
+        assert_eq!(body(&r)["authorization_servers"][0], "https://gateway.test");
+    }
+    let preflight =
+        http::Request::builder().method("OPTIONS").uri("https://gateway.test/register").body(Vec::new()).unwrap();
+    assert_eq!(run(&p, preflight).status(), 204);
+}
+
+#[test]
+fn registration_issues_ids_and_stores_only_a_secret_hash() {
+    let p = FakePlatform::default();
+    let r = run(
+        &p,
+        post_json(
+            "/register",
+            r#"{"client_name":"Claude","redirect_uris":["https://claude.ai/api/mcp/auth_callback"],"token_endpoint_auth_method":"none","grant_types":["authorization_code","refresh_token"]}"#,
+        ),
+    );
+    assert_eq!(r.status(), 201, "{}", text(&r));
+    assert!(is_no_store(&r));
+    let public = body(&r);
+    assert!(public["client_id"].as_str().unwrap().starts_with("mcp_"));
+    assert!(public.get("client_secret").is_none(), "public clients get no secret");
+
+    let r = run(
+        &p,
+        post_json(
+            "/register",
+            r#"{"redirect_uris":["http://127.0.0.1:9/cb"],"token_endpoint_auth_method":"client_secret_post"}"#,
+        ),
+    );
+    let confidential = body(&r);
+    let secret = confidential["client_secret"].as_str().unwrap();
+    let stored = p.kv_value(&format!("client:v1:{}", confidential["client_id"].as_str().unwrap())).unwrap();
+    assert!(!stored.contains(secret), "secret stored in the clear");
+    assert!(stored.contains("secret_hash"));
+
+    let bad = run(&p, post_json("/register", r#"{"redirect_uris":["javascript:alert(1)"]}"#));
+    assert_eq!(bad.status(), 400);
+    assert_eq!(body(&bad)["error"], "invalid_redirect_uri");
+    assert_eq!(p.kv_keys().len(), 2, "nothing stored for a refused registration");
+}

@@ -5,3 +5,4 @@ pub mod connect;
 pub mod diagnostics;
 pub mod health;
 pub mod landing;
+pub mod oauth_server;

@@ -1,0 +1,69 @@
+//! OAuth error responses (RFC 6749 §5.2, RFC 7591 §3.2.2): a JSON body with `error` and
+//! `error_description`, `Cache-Control: no-store`, and the right status.
+
+use http::StatusCode;
+use serde_json::json;
+
+use crate::http::{json, Response};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {description}")]
+pub struct OAuthError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub description: String,
+}
+
+impl OAuthError {
+    fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
+        Self { status, code, description: description.into() }
+    }
+
+    pub fn invalid_request(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", d)
+    }
+
+    pub fn invalid_client(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_client", d)
+    }
+
+    pub fn invalid_grant(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", d)
+    }
+
+    pub fn unsupported_grant_type(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", d)
+    }
+
+    pub fn invalid_scope(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_scope", d)
+    }
+
+    pub fn invalid_target(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_target", d)
+    }
+
+    pub fn invalid_redirect_uri(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_redirect_uri", d)
+    }
+
+    pub fn invalid_client_metadata(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_client_metadata", d)
+    }
+
+    pub fn temporarily_unavailable(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", d)
+    }
+
+    pub fn into_response(self) -> Response {
+        let mut resp = json(self.status, &json!({"error": self.code, "error_description": self.description}));
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 6749 §5.2: a 401 names the authentication scheme the client should use.
+            crate::http::set_header(&mut resp, http::header::WWW_AUTHENTICATE, "Basic realm=\"attio-gateway\"");
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            crate::http::set_header(&mut resp, http::header::RETRY_AFTER, "1");
+        }
+        resp
+    }
+}

@@ -1,0 +1,17 @@
+//! The gateway as an OAuth 2.1 authorization server for MCP clients.
+//!
+//! | File | Implements |
+//! |---|---|
+//! | [`error`] | RFC 6749 §5.2 error responses (`{"error","error_description"}`) |
+//! | [`pkce`] | RFC 7636 §4: S256 only, verifier and challenge syntax, constant-time check |
+//! | [`redirect`] | redirect-URI rules: RFC 9700 §2.1 / OAuth 2.1 exact matching, RFC 8252 §7.3 loopback ports, §7.1 private-use schemes |
+//! | [`metadata`] | RFC 8414 authorization-server metadata, RFC 9728 protected-resource metadata |
+//! | [`client`] | RFC 7591 dynamic client registration: validation and the stored record |
+
+pub mod client;
+pub mod error;
+pub mod metadata;
+pub mod pkce;
+pub mod redirect;
+
+pub use error::OAuthError;

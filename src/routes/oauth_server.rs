@@ -1,0 +1,117 @@
+//! The authorization server's HTTP endpoints: discovery (RFC 8414, RFC 9728) and dynamic
+//! client registration (RFC 7591). CORS is allowed here (no credentials) because browser-based
+//! MCP clients (MCP Inspector) call these from their own origin; `/authorize` never gets CORS
+//! (RFC 9700 §2.6).
+
+use http::header::{
+    HeaderValue, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
+};
+use http::StatusCode;
+use serde_json::json;
+
+use crate::config::Config;
+use crate::error::AppError;
+use crate::http::{json as json_response, response, Request, Response};
+use crate::oauth::client::{self, RegisteredClient};
+use crate::oauth::metadata::{self, Audience};
+use crate::oauth::OAuthError;
+use crate::platform::Platform;
+use crate::routes::connect::origin;
+
+pub const AS_METADATA: &str = "/.well-known/oauth-authorization-server";
+pub const PRM_ROOT: &str = "/.well-known/oauth-protected-resource";
+pub const PRM_MCP: &str = "/.well-known/oauth-protected-resource/mcp";
+pub const PRM_API: &str = "/.well-known/oauth-protected-resource/v2";
+pub const REGISTER: &str = "/register";
+
+/// Open CORS without credentials, for endpoints browser-based clients call directly.
+pub fn with_cors(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
+    h.insert(
+        ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("authorization, content-type, mcp-protocol-version, mcp-session-id"),
+    );
+    resp
+}
+
+/// The answer to a CORS preflight.
+pub fn preflight() -> Response {
+    with_cors(response(StatusCode::NO_CONTENT, "text/plain", Vec::new()))
+}
+
+/// Discovery documents. They need no secrets, so they answer even on a half-configured deploy.
+pub fn discovery(p: &impl Platform, req: &Request) -> Result<Response, AppError> {
+    let config = Config::load(p)?;
+    let origin = origin(&config, req);
+    let doc = match req.uri().path() {
+        AS_METADATA => metadata::authorization_server(&origin),
+        PRM_API => metadata::protected_resource(&origin, Audience::Api),
+        // The root document describes the primary resource, the MCP endpoint.
+        _ => metadata::protected_resource(&origin, Audience::Mcp),
+    };
+    let mut resp = json_response(StatusCode::OK, &doc);
+    // Public, identical for everyone: let clients cache it briefly.
+    resp.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    Ok(with_cors(resp))
+}
+
+/// `POST /register`.
+pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppError> {
+    let config = Config::load(p)?;
+    let reg = match client::validate(req.body()) {
+        Ok(r) => r,
+        Err(e) => return Ok(with_cors(e.into_response())),
+    };
+    let keys = crate::crypto::keys::SigningKeys::new(&config.signing_key);
+    let random = || p.token().map_err(|_| AppError::Unavailable("randomness"));
+    let client_id = format!("mcp_{}", random()?);
+    let secret = match reg.auth_method {
+        client::AuthMethod::None => None,
+        _ => Some(format!("agws.{}", random()?)),
+    };
+    let now = p.now_ms();
+    let record = RegisteredClient {
+        client_id: client_id.clone(),
+        client_name: reg.client_name.clone(),
+        redirect_uris: reg.redirect_uris.clone(),
+        grant_types: reg.grant_types.clone(),
+        auth_method: reg.auth_method,
+        secret_hash: secret.as_deref().map(|s| keys.token_hash(s)),
+        created_at_ms: now,
+    };
+    let text = serde_json::to_string(&record).map_err(|_| AppError::Unavailable("encoding"))?;
+    if p.kv_put(&RegisteredClient::kv_key(&client_id), &text, Some(client::TTL_SECS)).await.is_err() {
+        return Ok(with_cors(
+            OAuthError::temporarily_unavailable("registration storage is unavailable").into_response(),
+        ));
+    }
+    let mut body = json!({
+        "client_id": client_id,
+        "client_id_issued_at": now / 1000,
+        "redirect_uris": reg.redirect_uris,
+        "grant_types": reg.grant_types,
+        "response_types": ["code"],
+        "token_endpoint_auth_method": reg.auth_method.as_str(),
+    });
+    if let Some(name) = &reg.client_name {
+        body["client_name"] = json!(name);
+    }
+    if let Some(s) = secret {
+        body["client_secret"] = json!(s);
+        body["client_secret_expires_at"] = json!(0);
+    }
+    Ok(with_cors(json_response(StatusCode::CREATED, &body)))
+}
+
+/// Loads a registered client.
+pub async fn load_client(
+    p: &impl Platform,
+    client_id: &str,
+) -> Result<Option<RegisteredClient>, crate::platform::StoreError> {
+    if client_id.is_empty() || client_id.len() > 200 {
+        return Ok(None);
+    }
+    Ok(p.kv_get(&RegisteredClient::kv_key(client_id)).await?.and_then(|t| serde_json::from_str(&t).ok()))
+}
