@@ -30,6 +30,9 @@ pub enum Command {
     Acquire { key: String, holder: String, expires_at_ms: u64 },
     /// End `holder`'s lease on `key` (no effect on another holder's lease).
     Release { key: String, holder: String },
+    /// Replace the entry only if its live value is still `expected` (`None`: no live entry):
+    /// optimistic concurrency for records several requests update.
+    Cas { key: String, expected: Option<Value>, value: Value, expires_at_ms: u64 },
 }
 
 impl Command {
@@ -40,7 +43,8 @@ impl Command {
             | Command::Get { key }
             | Command::Put { key, .. }
             | Command::Acquire { key, .. }
-            | Command::Release { key, .. } => key,
+            | Command::Release { key, .. }
+            | Command::Cas { key, .. } => key,
         }
     }
 }
@@ -75,6 +79,10 @@ pub enum Outcome {
     /// Another holder has a live lease.
     Busy,
     Released,
+    /// A [`Command::Cas`] found another value (or none) than expected.
+    Conflict {
+        current: Option<Value>,
+    },
     /// Never stored, already taken, or expired: indistinguishable on purpose.
     Missing,
 }
@@ -115,6 +123,14 @@ pub fn apply(command: Command, current: Option<Entry>, now_ms: u64) -> (Outcome,
             (Outcome::Released, Effect::Delete)
         }
         (Command::Release { .. }, _) => (Outcome::Missing, Effect::None),
+        (Command::Cas { expected, value, expires_at_ms, .. }, live) => {
+            let current = live.map(|e| e.value);
+            if current == expected {
+                (Outcome::Stored, Effect::Put(Entry { value, expires_at_ms }))
+            } else {
+                (Outcome::Conflict { current }, Effect::None)
+            }
+        }
     }
 }
 
@@ -188,6 +204,24 @@ mod tests {
         assert_eq!(apply(get, live.clone(), 10).0, Outcome::Missing, "expired");
         let put = Command::Put { key: "k".into(), value: json!(8), expires_at_ms: 20 };
         assert_eq!(apply(put, live, 5), (Outcome::Stored, Effect::Put(Entry { value: json!(8), expires_at_ms: 20 })));
+    }
+
+    #[test]
+    fn compare_and_swap() {
+        let cas = |expected: Option<Value>, v: i32| Command::Cas {
+            key: "k".into(),
+            expected,
+            value: json!(v),
+            expires_at_ms: 100,
+        };
+        assert_eq!(apply(cas(None, 1), None, 0).0, Outcome::Stored);
+        let live = Some(Entry { value: json!(1), expires_at_ms: 100 });
+        assert_eq!(apply(cas(Some(json!(1)), 2), live.clone(), 0).0, Outcome::Stored);
+        assert_eq!(
+            apply(cas(Some(json!(9)), 2), live.clone(), 0),
+            (Outcome::Conflict { current: Some(json!(1)) }, Effect::None)
+        );
+        assert_eq!(apply(cas(None, 2), live, 0).0, Outcome::Conflict { current: Some(json!(1)) });
     }
 
     #[test]

@@ -22,6 +22,7 @@ const HKDF_SALT: &[u8] = b"attio-gateway/signing";
 pub struct SigningKeys {
     token_hash: [u8; 32],
     cookie: [u8; 32],
+    derivation: [u8; 32],
 }
 
 impl std::fmt::Debug for SigningKeys {
@@ -45,7 +46,11 @@ fn mac(key: &[u8; 32]) -> HmacSha256 {
 impl SigningKeys {
     pub fn new(material: &KeyMaterial) -> Self {
         let hk = Hkdf::<Sha256>::new(Some(HKDF_SALT), material.expose_secret());
-        Self { token_hash: expand(&hk, "token-hash/v1"), cookie: expand(&hk, "cookie-signature/v1") }
+        Self {
+            token_hash: expand(&hk, "token-hash/v1"),
+            cookie: expand(&hk, "cookie-signature/v1"),
+            derivation: expand(&hk, "token-derivation/v1"),
+        }
     }
 
     /// The stored form of a token or code we issue: keyed, so a storage dump alone cannot
@@ -54,6 +59,16 @@ impl SigningKeys {
         let mut m = mac(&self.token_hash);
         m.update(token.as_bytes());
         m.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// A secret derived from `input` for `label`: 256 bits, base64url. Unpredictable without
+    /// both `input` and the server key; the same inputs always give the same secret.
+    pub fn derive_secret(&self, label: &str, input: &str) -> String {
+        let mut m = mac(&self.derivation);
+        m.update(label.as_bytes());
+        m.update(b"|");
+        m.update(input.as_bytes());
+        URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
     }
 
     /// A signature over `message` (for cookies).
@@ -100,6 +115,12 @@ mod tests {
         let other = SigningKeys::new(&KeyMaterial::new([8; 32]));
         assert_ne!(other.token_hash("tok"), hash, "keyed");
         assert!(!other.verify("tok", &sig));
+        let d = k.derive_secret("refresh", "tok");
+        assert_eq!(d, k.derive_secret("refresh", "tok"));
+        assert_ne!(d, k.derive_secret("access", "tok"));
+        assert_ne!(d, other.derive_secret("refresh", "tok"));
+        assert_ne!(d, k.token_hash("tok"));
+        assert_eq!(d.len(), 43);
     }
 
     #[test]

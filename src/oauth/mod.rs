@@ -2,14 +2,18 @@
 //!
 //! | File | Implements |
 //! |---|---|
+//! | [`bearer`] | RFC 6750 §2.1 bearer header, RFC 9728 §5.1 `WWW-Authenticate` challenge |
 //! | [`error`] | RFC 6749 §5.2 error responses (`{"error","error_description"}`) |
 //! | [`pkce`] | RFC 7636 §4: S256 only, verifier and challenge syntax, constant-time check |
 //! | [`redirect`] | redirect-URI rules: RFC 9700 §2.1 / OAuth 2.1 exact matching, RFC 8252 §7.3 loopback ports, §7.1 private-use schemes |
 //! | [`metadata`] | RFC 8414 authorization-server metadata, RFC 9728 protected-resource metadata |
 //! | [`client`] | RFC 7591 dynamic client registration: validation and the stored record |
+//! | [`grant`] | codes, grants, access and refresh tokens (OAuth 2.1 §4.1.3, §4.3; RFC 9700 §4.14 rotation) |
 
+pub mod bearer;
 pub mod client;
 pub mod error;
+pub mod grant;
 pub mod metadata;
 pub mod pkce;
 pub mod redirect;
