@@ -7,8 +7,9 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::http::{Request, Response};
 use crate::platform::Platform;
+use crate::routes::oauth_flow::{self, AUTHORIZE, REVOKE, TOKEN};
 use crate::routes::oauth_server::{self, AS_METADATA, PRM_API, PRM_MCP, PRM_ROOT, REGISTER};
-use crate::routes::{connect, diagnostics, health, landing};
+use crate::routes::{connect, diagnostics, health, landing, proxy};
 
 /// Most bytes a request body may have; larger ones get 413 before any handler runs.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -37,6 +38,14 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
         AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API if get => oauth_server::discovery(p, req),
         AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API | REGISTER if options => Ok(oauth_server::preflight()),
         REGISTER if post => oauth_server::register(p, req).await,
+        TOKEN | REVOKE if options => Ok(oauth_server::preflight()),
+        AUTHORIZE if get => oauth_flow::authorize(p, &Config::load(p)?, req).await,
+        AUTHORIZE if post => oauth_flow::decide(p, &Config::load(p)?, req).await,
+        TOKEN if post => oauth_flow::token(p, &Config::load(p)?, req).await,
+        REVOKE if post => oauth_flow::revoke(p, &Config::load(p)?, req).await,
+        proxy::SELF if get => proxy::attio_self(p, &Config::load(p)?, req).await,
+        AUTHORIZE => Err(AppError::MethodNotAllowed { allow: "GET, HEAD, POST" }),
+        TOKEN | REVOKE => Err(AppError::MethodNotAllowed { allow: "POST, OPTIONS" }),
         AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API => Err(AppError::MethodNotAllowed { allow: "GET, HEAD, OPTIONS" }),
         REGISTER => Err(AppError::MethodNotAllowed { allow: "POST, OPTIONS" }),
         "/" if get => Ok(landing::page()),
@@ -46,7 +55,7 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
         connect::STATUS if get => connect::status(p, &Config::load(p)?, req).await,
         connect::DISCONNECT if post => connect::disconnect(p, &Config::load(p)?, req).await,
         diagnostics::ATTIO_SELF if get => diagnostics::attio_self(p).await,
-        "/" | "/health" | connect::START | connect::CALLBACK | connect::STATUS => {
+        "/" | "/health" | connect::START | connect::CALLBACK | connect::STATUS | proxy::SELF => {
             Err(AppError::MethodNotAllowed { allow: "GET, HEAD" })
         }
         connect::DISCONNECT => Err(AppError::MethodNotAllowed { allow: "POST" }),

@@ -399,3 +399,345 @@ fn registration_issues_ids_and_stores_only_a_secret_hash() {
     assert_eq!(body(&bad)["error"], "invalid_redirect_uri");
     assert_eq!(p.kv_keys().len(), 2, "nothing stored for a refused registration");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Authorization server: the whole flow
+
+mod as_flow {
+    use super::*;
+
+    pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    pub const CLIENT_REDIRECT: &str = "http://127.0.0.1:7777/callback";
+
+    pub fn register(p: &FakePlatform) -> String {
+        let r = run(
+            p,
+            post_json(
+                "/register",
+                &format!(
+                    r#"{{"client_name":"Test <Client>","redirect_uris":["{CLIENT_REDIRECT}"],"token_endpoint_auth_method":"none","grant_types":["authorization_code","refresh_token"]}}"#
+                ),
+            ),
+        );
+        body(&r)["client_id"].as_str().unwrap().to_string()
+    }
+
+    pub fn form(path: &str, pairs: &[(&str, &str)], jar: &[String]) -> Request {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        http::Request::post(format!("https://gateway.test{path}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(COOKIE, jar.join("; "))
+            .body(body.into_bytes())
+            .unwrap()
+    }
+
+    pub fn hidden(page: &str, name: &str) -> String {
+        page.split(&format!("name={name} value=\"")).nth(1).unwrap().split('"').next().unwrap().to_string()
+    }
+
+    pub fn query(location: &str, name: &str) -> Option<String> {
+        url::Url::parse(location).unwrap().query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    }
+
+    pub fn authorize_query(client_id: &str, resource: &str) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("response_type", "code"),
+                ("client_id", client_id),
+                ("redirect_uri", CLIENT_REDIRECT),
+                ("state", "client-state&x"),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+                ("resource", resource),
+            ])
+            .finish()
+    }
+
+    /// Register → authorize → consent → Attio sign-in (scripted) → code. Returns (client, code, session jar).
+    pub fn obtain_code(p: &FakePlatform, resource: &str, access: &str) -> (String, String, Vec<String>) {
+        let client_id = register(p);
+        let consent = run(p, get(&format!("/authorize?{}", authorize_query(&client_id, resource))));
+        assert_eq!(consent.status(), 200, "{}", text(&consent));
+        assert_eq!(consent.headers()["x-frame-options"], "DENY");
+        assert!(consent.headers().get("access-control-allow-origin").is_none(), "no CORS on /authorize");
+        let page = text(&consent);
+        assert!(page.contains("Test &lt;Client&gt;"), "client name escaped");
+        assert!(page.contains("127.0.0.1"), "redirect host shown");
+        let jar = cookies(&consent);
+        let decision = run(
+            p,
+            form(
+                "/authorize",
+                &[
+                    ("request", &hidden(&page, "request")),
+                    ("csrf", &hidden(&page, "csrf")),
+                    ("decision", "approve"),
+                    ("access", access),
+                ],
+                &jar,
+            ),
+        );
+        assert_eq!(decision.status(), 303, "{}", text(&decision));
+        let to_attio = decision.headers()[LOCATION].to_str().unwrap().to_string();
+        assert!(to_attio.starts_with("http://127.0.0.1:9/authorize"), "{to_attio}");
+        let state = query(&to_attio, "state").unwrap();
+        let connect_jar = cookies(&decision);
+        script_successful_exchange(p);
+        let back = callback(p, &format!("code=attio-code&state={state}"), &connect_jar);
+        assert_eq!(back.status(), 303, "{}", text(&back));
+        let to_client = back.headers()[LOCATION].to_str().unwrap().to_string();
+        assert!(to_client.starts_with(CLIENT_REDIRECT), "{to_client}");
+        assert_eq!(query(&to_client, "state").as_deref(), Some("client-state&x"), "state byte-exact");
+        assert_eq!(query(&to_client, "iss").as_deref(), Some("https://gateway.test"));
+        (client_id, query(&to_client, "code").unwrap(), cookies(&back))
+    }
+
+    pub fn redeem(p: &FakePlatform, client_id: &str, code: &str, verifier: &str) -> Response {
+        run(
+            p,
+            form(
+                "/token",
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("client_id", client_id),
+                    ("code", code),
+                    ("code_verifier", verifier),
+                    ("redirect_uri", CLIENT_REDIRECT),
+                ],
+                &[],
+            ),
+        )
+    }
+
+    pub fn bearer_get(p: &FakePlatform, path: &str, token: &str) -> Response {
+        let req = http::Request::get(format!("https://gateway.test{path}"))
+            .header("authorization", format!("Bearer {token}"))
+            .body(Vec::new())
+            .unwrap();
+        run(p, req)
+    }
+
+    #[test]
+    fn full_flow_code_token_protected_call_refresh_revoke() {
+        let p = FakePlatform::with_settings(loopback_settings());
+        let (client_id, code, _) = obtain_code(&p, "https://gateway.test/v2", "read");
+        let r = redeem(&p, &client_id, &code, VERIFIER);
+        assert_eq!(r.status(), 200, "{}", text(&r));
+        assert!(is_no_store(&r));
+        let t = body(&r);
+        assert_eq!(t["token_type"], "Bearer");
+        assert_eq!(t["scope"], "attio:read");
+        let at = t["access_token"].as_str().unwrap().to_string();
+        let rt = t["refresh_token"].as_str().unwrap().to_string();
+        assert!(!at.contains("attio-at-1"), "our token, not Attio's");
+
+        // A protected call: our token in, Attio's token out.
+        p.http.push(200, SELF_ACTIVE);
+        let r = bearer_get(&p, "/v2/self", &at);
+        assert_eq!(r.status(), 200, "{}", text(&r));
+        assert_eq!(body(&r)["workspace_slug"], "acme");
+        let upstream = p.http.sent.borrow().last().unwrap().headers()["authorization"].clone();
+        assert_eq!(upstream, "Bearer attio-at-1", "the vaulted Attio token, never ours");
+
+        // Code replay: refused, and the tokens it issued die.
+        let replay = redeem(&p, &client_id, &code, VERIFIER);
+        assert_eq!(body(&replay)["error"], "invalid_grant");
+        assert_eq!(bearer_get(&p, "/v2/self", &at).status(), 401, "replay revoked the grant");
+        let refresh = run(
+            &p,
+            form("/token", &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", &rt)], &[]),
+        );
+        assert_eq!(body(&refresh)["error"], "invalid_grant");
+    }
+
+    #[test]
+    fn refresh_rotates_retries_get_the_same_pair_and_reuse_revokes() {
+        let p = FakePlatform::with_settings(loopback_settings());
+        let (client_id, code, _) = obtain_code(&p, "https://gateway.test/mcp", "write");
+        let t = body(&redeem(&p, &client_id, &code, VERIFIER));
+        assert_eq!(t["scope"], "attio:read attio:write");
+        let rt0 = t["refresh_token"].as_str().unwrap().to_string();
+        let refresh = |rt: &str| {
+            body(&run(
+                &p,
+                form(
+                    "/token",
+                    &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", rt)],
+                    &[],
+                ),
+            ))
+        };
+        let first = refresh(&rt0);
+        let rt1 = first["refresh_token"].as_str().unwrap().to_string();
+        assert_ne!(rt1, rt0);
+        assert_eq!(refresh(&rt0), first, "a retry within the grace period gets the same pair");
+        p.advance_ms(31_000);
+        let second = refresh(&rt1);
+        assert!(second["access_token"].is_string(), "{second}");
+        assert_eq!(refresh(&rt0)["error"], "invalid_grant", "reuse after the grace period");
+        assert_eq!(
+            refresh(second["refresh_token"].as_str().unwrap())["error"],
+            "invalid_grant",
+            "the family is revoked"
+        );
+    }
+
+    #[test]
+    fn pkce_and_binding_failures() {
+        let p = FakePlatform::with_settings(loopback_settings());
+        let (client_id, code, _) = obtain_code(&p, "https://gateway.test/mcp", "read");
+        // Another client, a wrong redirect_uri or resource: refused without burning the code.
+        let other = register(&p);
+        assert_eq!(body(&redeem(&p, &other, &code, VERIFIER))["error"], "invalid_grant");
+        let wrong_redirect = run(
+            &p,
+            form(
+                "/token",
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("client_id", &client_id),
+                    ("code", &code),
+                    ("code_verifier", VERIFIER),
+                    ("redirect_uri", "http://127.0.0.1:7777/other"),
+                ],
+                &[],
+            ),
+        );
+        assert_eq!(body(&wrong_redirect)["error"], "invalid_grant");
+        let wrong_resource = run(
+            &p,
+            form(
+                "/token",
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("client_id", &client_id),
+                    ("code", &code),
+                    ("code_verifier", VERIFIER),
+                    ("resource", "https://gateway.test/v2"),
+                ],
+                &[],
+            ),
+        );
+        assert_eq!(body(&wrong_resource)["error"], "invalid_target");
+        // A wrong verifier burns the code: the right one afterwards fails too.
+        let wrong = "x".repeat(43);
+        assert_eq!(body(&redeem(&p, &client_id, &code, &wrong))["error"], "invalid_grant");
+        assert_eq!(body(&redeem(&p, &client_id, &code, VERIFIER))["error"], "invalid_grant");
+    }
+
+    #[test]
+    fn authorize_never_redirects_to_an_unregistered_uri_and_requires_s256() {
+        let p = FakePlatform::with_settings(loopback_settings());
+        let client_id = register(&p);
+        for bad in ["https://evil.test/cb", "http://127.0.0.1:7777/callback/x", "http://127.0.0.1:7777/callback#f"] {
+            let q = authorize_query(&client_id, "https://gateway.test/mcp").replace(
+                &url::form_urlencoded::byte_serialize(CLIENT_REDIRECT.as_bytes()).collect::<String>(),
+                &url::form_urlencoded::byte_serialize(bad.as_bytes()).collect::<String>(),
+            );
+            let r = run(&p, get(&format!("/authorize?{q}")));
+            assert_eq!(r.status(), 400, "{bad}");
+            assert!(r.headers().get(LOCATION).is_none(), "{bad}: redirected");
+        }
+        assert_eq!(run(&p, get("/authorize?client_id=nope&response_type=code")).status(), 400);
+        // A registered loopback URI with another port is fine.
+        let q = authorize_query(&client_id, "https://gateway.test/mcp").replace("7777", "40404");
+        assert_eq!(run(&p, get(&format!("/authorize?{q}"))).status(), 200);
+        // PKCE: plain, missing method, missing challenge → error back to the client with iss.
+        for (from, to) in [
+            ("code_challenge_method=S256", "code_challenge_method=plain"),
+            ("&code_challenge_method=S256", ""),
+            (&format!("code_challenge={CHALLENGE}"), "code_challenge="),
+        ] {
+            let q = authorize_query(&client_id, "https://gateway.test/mcp").replace(from, to);
+            let r = run(&p, get(&format!("/authorize?{q}")));
+            assert_eq!(r.status(), 302, "{to}");
+            let loc = r.headers()[LOCATION].to_str().unwrap();
+            assert_eq!(query(loc, "error").as_deref(), Some("invalid_request"));
+            assert_eq!(query(loc, "iss").as_deref(), Some("https://gateway.test"));
+        }
+        let q = authorize_query(&client_id, "https://evil.test/mcp");
+        let r = run(&p, get(&format!("/authorize?{q}")));
+        assert_eq!(query(r.headers()[LOCATION].to_str().unwrap(), "error").as_deref(), Some("invalid_target"));
+        let q = authorize_query(&client_id, "https://gateway.test/mcp")
+            .replace("response_type=code", "response_type=token");
+        let r = run(&p, get(&format!("/authorize?{q}")));
+        assert_eq!(
+            query(r.headers()[LOCATION].to_str().unwrap(), "error").as_deref(),
+            Some("unsupported_response_type")
+        );
+    }
+
+    #[test]
+    fn consent_needs_this_browsers_cookie_and_csrf_token() {
+        let p = FakePlatform::with_settings(loopback_settings());
+        let client_id = register(&p);
+        let consent = run(&p, get(&format!("/authorize?{}", authorize_query(&client_id, "https://gateway.test/mcp"))));
+        let page = text(&consent);
+        let (request, csrf) = (hidden(&page, "request"), hidden(&page, "csrf"));
+        let jar = cookies(&consent);
+        // Another browser (no cookie), a forged token, or a cross-site post: refused.
+        assert_eq!(
+            run(&p, form("/authorize", &[("request", &request), ("csrf", &csrf), ("decision", "approve")], &[]))
+                .status(),
+            403
+        );
+        assert_eq!(
+            run(&p, form("/authorize", &[("request", &request), ("csrf", "forged"), ("decision", "approve")], &jar))
+                .status(),
+            403
+        );
+        let mut cross = form("/authorize", &[("request", &request), ("csrf", &csrf), ("decision", "approve")], &jar);
+        cross.headers_mut().insert("origin", "https://evil.test".parse().unwrap());
+        assert_eq!(run(&p, cross).status(), 403);
+        // Denial goes back to the client with access_denied, state and iss.
+        let denied = run(&p, form("/authorize", &[("request", &request), ("csrf", &csrf), ("decision", "deny")], &jar));
+        assert_eq!(denied.status(), 303);
+        let loc = denied.headers()[LOCATION].to_str().unwrap();
+        assert_eq!(query(loc, "error").as_deref(), Some("access_denied"));
+        assert_eq!(query(loc, "state").as_deref(), Some("client-state&x"));
+        // The request is answered: a second decision finds nothing.
+        assert_eq!(
+            run(&p, form("/authorize", &[("request", &request), ("csrf", &csrf), ("decision", "approve")], &jar))
+                .status(),
+            400
+        );
+    }
+
+    #[test]
+    fn bearer_validation_answers_with_challenges() {
+        let p = FakePlatform::with_settings(loopback_settings());
+        let r = run(&p, get("/v2/self"));
+        assert_eq!(r.status(), 401);
+        assert_eq!(
+            r.headers()["www-authenticate"],
+            "Bearer resource_metadata=\"https://gateway.test/.well-known/oauth-protected-resource/v2\""
+        );
+        let r = bearer_get(&p, "/v2/self", "attio-at-1");
+        assert_eq!(r.status(), 401, "an Attio token is not ours");
+        assert!(r.headers()["www-authenticate"].to_str().unwrap().contains("error=\"invalid_token\""));
+        // An MCP-audience token at the REST proxy: wrong audience.
+        let (client_id, code, _) = obtain_code(&p, "https://gateway.test/mcp", "read");
+        let at = body(&redeem(&p, &client_id, &code, VERIFIER))["access_token"].as_str().unwrap().to_string();
+        let r = bearer_get(&p, "/v2/self", &at);
+        assert_eq!(r.status(), 401);
+        assert!(text(&r).contains("another resource"));
+        let mut q = get(&format!("/v2/self?access_token={at}"));
+        q.headers_mut().remove("authorization");
+        assert_eq!(run(&p, q).status(), 401, "tokens in the query string are ignored");
+    }
+
+    #[test]
+    fn a_client_can_revoke_only_its_own_tokens() {
+        let p = FakePlatform::with_settings(loopback_settings());
+        let (client_id, code, _) = obtain_code(&p, "https://gateway.test/v2", "read");
+        let at = body(&redeem(&p, &client_id, &code, VERIFIER))["access_token"].as_str().unwrap().to_string();
+        let other = register(&p);
+        let r = run(&p, form("/revoke", &[("client_id", &other), ("token", &at)], &[]));
+        assert_eq!(r.status(), 200, "RFC 7009: 200 regardless");
+        p.http.push(200, SELF_ACTIVE);
+        assert_eq!(bearer_get(&p, "/v2/self", &at).status(), 200, "another client cannot revoke it");
+        assert_eq!(run(&p, form("/revoke", &[("client_id", &client_id), ("token", &at)], &[])).status(), 200);
+        assert_eq!(bearer_get(&p, "/v2/self", &at).status(), 401, "its own client can");
+    }
+}

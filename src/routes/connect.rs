@@ -27,6 +27,7 @@ use crate::error::AppError;
 use crate::http::{json as json_response, response, set_header, Request, Response};
 use crate::pages::{error_page, escape, page, TRY_AGAIN};
 use crate::platform::Platform;
+use crate::routes::oauth_flow::{self, Approved};
 use crate::session::{self, Session, CONNECT_COOKIE, CONNECT_TTL_SECS, SESSION_COOKIE, SESSION_TTL_SECS};
 use crate::transitions::{Command, Outcome};
 use crate::upstream::{self, UpstreamError};
@@ -44,6 +45,10 @@ struct Pending {
     /// The PKCE verifier, sealed (it is a secret, however short-lived).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pkce_verifier: Option<String>,
+    /// An MCP client's authorization the person approved, to finish once Attio says who they
+    /// are. Kept here, server-side, never in a URL or cookie.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    continuation: Option<Approved>,
 }
 
 /// Everything a handler here needs from the configuration.
@@ -80,13 +85,13 @@ fn pending_aad(object: &str) -> Vec<u8> {
     format!("attio-gateway/pending/v1|{object}|pkce_verifier").into_bytes()
 }
 
-fn redirect(status: StatusCode, location: &str) -> Response {
+pub fn redirect(status: StatusCode, location: &str) -> Response {
     let mut resp = response(status, "text/plain; charset=utf-8", Vec::new());
     set_header(&mut resp, LOCATION, location);
     resp
 }
 
-fn add_cookie(resp: &mut Response, cookie: &str) {
+pub fn add_cookie(resp: &mut Response, cookie: &str) {
     if let Ok(v) = http::HeaderValue::from_str(cookie) {
         resp.headers_mut().append(SET_COOKIE, v);
     }
@@ -94,6 +99,18 @@ fn add_cookie(resp: &mut Response, cookie: &str) {
 
 /// `GET /connect`.
 pub async fn start<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+    begin(p, config, req, None, StatusCode::FOUND).await
+}
+
+/// Starts the Attio sign-in: a pending transaction for a fresh `state`, the browser binding, and
+/// a redirect to Attio (`status`: 302 after a GET, 303 after a form POST).
+pub async fn begin<P: Platform>(
+    p: &P,
+    config: &Config,
+    req: &Request,
+    continuation: Option<Approved>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let ctx = Ctx::new(config);
     let state = p.token().map_err(|_| AppError::Unavailable("randomness"))?;
     let verifier =
@@ -106,7 +123,7 @@ pub async fn start<P: Platform>(p: &P, config: &Config, req: &Request) -> Result
         ),
         None => None,
     };
-    let pending = Pending { redirect_uri: redirect_uri.clone(), pkce_verifier: sealed_verifier };
+    let pending = Pending { redirect_uri: redirect_uri.clone(), pkce_verifier: sealed_verifier, continuation };
     let value = serde_json::to_value(&pending).map_err(|_| AppError::Unavailable("encoding"))?;
     let insert = Command::Insert { key: "pending".into(), value, expires_at_ms: p.now_ms() + CONNECT_TTL_SECS * 1000 };
     match p.transition(&object, insert).await {
@@ -115,7 +132,7 @@ pub async fn start<P: Platform>(p: &P, config: &Config, req: &Request) -> Result
     }
     let url = upstream::authorize_url(config, &redirect_uri, &state, verifier.as_deref())
         .map_err(|_| AppError::Unavailable("the Attio authorize URL"))?;
-    let mut resp = redirect(StatusCode::FOUND, &url);
+    let mut resp = redirect(status, &url);
     add_cookie(
         &mut resp,
         &session::set_cookie(CONNECT_COOKIE, &session::connect_binding(&ctx.keys, &state), CONNECT_TTL_SECS),
@@ -288,8 +305,13 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     }
     p.log("connect.connected", &format!("workspace {} member {}", user.workspace_id, user.member_id));
     let sid = p.token().map_err(|_| bad("Temporarily unavailable", "Please try again."))?;
-    let session = Session { user, sid, expires_at_ms: now + SESSION_TTL_SECS * 1000 };
-    let mut resp = redirect(StatusCode::SEE_OTHER, STATUS);
+    let session = Session { user: user.clone(), sid, expires_at_ms: now + SESSION_TTL_SECS * 1000 };
+    // Back to the MCP client that asked, or to the status page.
+    let location = match &pending.continuation {
+        Some(approved) => oauth_flow::complete(p, ctx.config, req, approved, &user).await?,
+        None => STATUS.to_string(),
+    };
+    let mut resp = redirect(StatusCode::SEE_OTHER, &location);
     add_cookie(&mut resp, &session::set_cookie(SESSION_COOKIE, &session.encode(&ctx.keys), SESSION_TTL_SECS));
     Ok(resp)
 }

@@ -5,4 +5,6 @@ pub mod connect;
 pub mod diagnostics;
 pub mod health;
 pub mod landing;
+pub mod oauth_flow;
 pub mod oauth_server;
+pub mod proxy;

@@ -1,0 +1,758 @@
+//! The authorization-code flow for MCP clients (OAuth 2.1 §4.1, RFC 7636, RFC 8707, RFC 9207,
+//! RFC 7009), chained to the Attio connection:
+//!
+//! 1. `GET /authorize`: the client and redirect URI are checked first (a bad one gets a page,
+//!    never a redirect); then PKCE (S256 only), scope and resource (errors go back to the
+//!    client). The request is kept server-side and our consent page is shown, bound to this
+//!    browser by a `__Host-` cookie and carrying a CSRF token.
+//! 2. `POST /authorize`: the person's decision. Approval with a live Attio connection in this
+//!    browser's session issues a code at once; otherwise the Attio sign-in runs first and the
+//!    code is issued when it returns (`routes::connect`). Every redirect back carries `state`
+//!    and `iss`.
+//! 3. `POST /token`: code redemption (single use, bound to client, redirect URI, PKCE and
+//!    resource; a replayed code revokes what it issued) and refresh rotation
+//!    ([`crate::oauth::grant`]), all through `Transitions` objects, so they hold under
+//!    concurrency.
+//! 4. `POST /revoke`: RFC 7009, a client revokes only its own tokens.
+//! 5. [`authenticate`]: bearer validation for protected routes.
+
+use base64::Engine;
+use http::header::{AUTHORIZATION, ORIGIN, WWW_AUTHENTICATE};
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::config::Config;
+use crate::connection;
+use crate::crypto::envelope::Vault;
+use crate::crypto::keys::SigningKeys;
+use crate::error::AppError;
+use crate::http::{json as json_response, set_header, Request, Response};
+use crate::oauth::client::{AuthMethod, RegisteredClient};
+use crate::oauth::grant::{self, CodeGrant, Grant, Issued, RefreshOutcome, TokenKind};
+use crate::oauth::metadata::{Audience, SCOPE_WRITE};
+use crate::oauth::{bearer, pkce, redirect, OAuthError};
+use crate::pages::{error_page, escape, page};
+use crate::platform::Platform;
+use crate::routes::connect::{self, add_cookie, origin};
+use crate::routes::oauth_server::{load_client, with_cors};
+use crate::session::{self, Session};
+use crate::transitions::{Command, Outcome};
+use crate::vault::UserId;
+
+pub const AUTHORIZE: &str = "/authorize";
+pub const TOKEN: &str = "/token";
+pub const REVOKE: &str = "/revoke";
+
+const AUTHZ_COOKIE: &str = "__Host-agw-authz";
+const AUTHZ_TTL_SECS: u64 = 600;
+
+/// An authorization request the person approved (or is asked about), kept server-side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approved {
+    pub client_id: String,
+    pub redirect_uri: String,
+    #[serde(default)]
+    pub state: Option<String>,
+    pub code_challenge: String,
+    pub audience: Audience,
+    /// What the client asked for (at consent) or what was granted (once approved).
+    pub scope: Vec<String>,
+}
+
+/// Query or form parameters, refusing any repeated name (RFC 6749 §3.1).
+fn params(raw: &str) -> Result<Vec<(String, String)>, &'static str> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect();
+    for (i, (k, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(other, _)| other == k) {
+            return Err("a parameter was given more than once");
+        }
+    }
+    Ok(pairs)
+}
+
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+}
+
+/// `redirect_uri` plus parameters, whatever query it already has.
+fn redirect_url(redirect_uri: &str, extra: &[(&str, &str)]) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(extra).finish();
+    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+    format!("{redirect_uri}{sep}{query}")
+}
+
+/// An error sent back to the client's (validated) redirect URI, with `state` and `iss`.
+fn error_redirect(status: StatusCode, origin: &str, approved: &Approved, error: &str, description: &str) -> Response {
+    let mut extra = vec![("error", error), ("error_description", description), ("iss", origin)];
+    if let Some(s) = &approved.state {
+        extra.push(("state", s));
+    }
+    connect::redirect(status, &redirect_url(&approved.redirect_uri, &extra))
+}
+
+fn bad_request_page(title: &str, message: &str) -> Response {
+    error_page(StatusCode::BAD_REQUEST, title, message, "<p>Return to the application and try connecting again.</p>")
+}
+
+fn host_of(uri: &str) -> String {
+    match url::Url::parse(uri) {
+        Ok(u) if u.scheme() == "https" || u.scheme() == "http" => u.host_str().unwrap_or("").to_string(),
+        Ok(u) => format!("{}:// (an app on this device)", u.scheme()),
+        Err(_) => String::new(),
+    }
+}
+
+fn authz_object(keys: &SigningKeys, request_id: &str) -> String {
+    format!("authz:{}", keys.token_hash(request_id))
+}
+
+/// `GET /authorize`.
+pub async fn authorize<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+    let origin = origin(config, req);
+    let keys = SigningKeys::new(&config.signing_key);
+    let q = match params(req.uri().query().unwrap_or("")) {
+        Ok(q) => q,
+        Err(why) => return Ok(bad_request_page("Invalid request", why)),
+    };
+    // 1. Client and redirect URI: until both are known good, nothing is redirected anywhere.
+    let Some(client_id) = param(&q, "client_id") else {
+        return Ok(bad_request_page("Invalid request", "The request names no client."));
+    };
+    let client = match load_client(p, client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return Ok(bad_request_page("Unknown application", "This application is not registered with this gateway."))
+        }
+        Err(_) => return Err(AppError::Unavailable("client storage")),
+    };
+    let redirect_uri = match param(&q, "redirect_uri") {
+        Some(r) if redirect::matches(&client.redirect_uris, r) => r.to_string(),
+        Some(_) => {
+            return Ok(bad_request_page(
+                "Redirect address not allowed",
+                "The application asked to be sent back to an address it did not register. Nothing was sent there.",
+            ))
+        }
+        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
+        None => return Ok(bad_request_page("Invalid request", "The request names no redirect_uri.")),
+    };
+    let mut approved = Approved {
+        client_id: client.client_id.clone(),
+        redirect_uri,
+        state: param(&q, "state").map(str::to_string),
+        code_challenge: String::new(),
+        audience: Audience::Mcp,
+        scope: Vec::new(),
+    };
+    // 2. Everything else: errors go back to the client.
+    let back =
+        |error: &str, description: &str| Ok(error_redirect(StatusCode::FOUND, &origin, &approved, error, description));
+    if param(&q, "response_type") != Some("code") {
+        return back("unsupported_response_type", "response_type must be code");
+    }
+    let challenge = param(&q, "code_challenge").unwrap_or("");
+    if let Err(why) = pkce::valid_challenge(challenge, param(&q, "code_challenge_method")) {
+        return back("invalid_request", why);
+    }
+    let requested = match grant::parse_scope(param(&q, "scope").unwrap_or("")) {
+        Ok(s) if s.is_empty() => grant::scopes_for(true),
+        Ok(s) => s,
+        Err(why) => return back("invalid_scope", &why),
+    };
+    let audience = match param(&q, "resource") {
+        None => Audience::Mcp,
+        Some(r) => match Audience::from_resource(&origin, r) {
+            Some(a) => a,
+            None => return back("invalid_target", "resource is not one of this server's resources"),
+        },
+    };
+    approved.code_challenge = challenge.to_string();
+    approved.audience = audience;
+    approved.scope = requested;
+
+    // 3. Keep the request here; show the consent page.
+    let request_id = p.token().map_err(|_| AppError::Unavailable("randomness"))?;
+    let value = serde_json::to_value(&approved).map_err(|_| AppError::Unavailable("encoding"))?;
+    let insert = Command::Insert { key: "request".into(), value, expires_at_ms: p.now_ms() + AUTHZ_TTL_SECS * 1000 };
+    match p.transition(&authz_object(&keys, &request_id), insert).await {
+        Ok(Outcome::Inserted) => {}
+        _ => return Err(AppError::Unavailable("the authorization store")),
+    }
+    let workspace = match Session::from_request(&keys, req, p.now_ms()) {
+        Some(s) => crate::vault::load_sealed(p, &s.user).await.ok().flatten().map(|c| c.workspace_name),
+        None => None,
+    };
+    let mut resp = consent_page(&client, &approved, &request_id, &keys, workspace.as_deref());
+    add_cookie(
+        &mut resp,
+        &session::set_cookie(AUTHZ_COOKIE, &keys.sign(&format!("authz|{request_id}")), AUTHZ_TTL_SECS),
+    );
+    Ok(resp)
+}
+
+fn consent_page(
+    client: &RegisteredClient,
+    approved: &Approved,
+    request_id: &str,
+    keys: &SigningKeys,
+    workspace: Option<&str>,
+) -> Response {
+    let can_write = approved.scope.iter().any(|s| s == SCOPE_WRITE);
+    let kind = redirect::validate(&approved.redirect_uri).ok();
+    let warning = if kind == Some(redirect::RedirectKind::PrivateUse) {
+        "<p role=note><strong>Note:</strong> this application returns to an app on your device. Only continue if you \
+         just started connecting it yourself.</p>"
+    } else {
+        ""
+    };
+    let workspace = workspace.map_or(String::from("your Attio workspace (you will sign in to Attio next)"), |w| {
+        format!("the Attio workspace <strong>{}</strong>", escape(w))
+    });
+    let write_option = if can_write {
+        "<label><input type=radio name=access value=write checked> Read and change your Attio data \
+         (create, update and delete records, notes, tasks and list entries)</label><br>\
+         <label><input type=radio name=access value=read> Only read your Attio data</label>"
+    } else {
+        "<label><input type=radio name=access value=read checked> Only read your Attio data</label>"
+    };
+    let body = format!(
+        "<h1>Allow access to Attio?</h1>\
+         <div class=card><p><strong>{name}</strong> wants to use {workspace} through this gateway.</p>\
+         <dl><dt>It will be sent back to</dt><dd>{host}</dd></dl>{warning}</div>\
+         <form method=post action=\"{AUTHORIZE}\">\
+         <input type=hidden name=request value=\"{request}\"><input type=hidden name=csrf value=\"{csrf}\">\
+         <fieldset><legend>What may it do?</legend>{write_option}</fieldset>\
+         <p><button type=submit name=decision value=approve>Allow</button> \
+         <button type=submit name=decision value=deny>Deny</button></p></form>",
+        name = escape(client.display_name()),
+        host = escape(&host_of(&approved.redirect_uri)),
+        request = escape(request_id),
+        csrf = escape(&keys.sign(&format!("authz-csrf|{request_id}"))),
+    );
+    page(StatusCode::OK, "Allow access to Attio?", &body)
+}
+
+/// `POST /authorize`: the consent decision.
+pub async fn decide<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+    let origin = origin(config, req);
+    let keys = SigningKeys::new(&config.signing_key);
+    let forbidden = |m: &str| Ok(error_page(StatusCode::FORBIDDEN, "Request refused", m, ""));
+    if req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()).is_some_and(|o| o != origin) {
+        return forbidden("This form was submitted from another site.");
+    }
+    let form = match params(std::str::from_utf8(req.body()).unwrap_or("")) {
+        Ok(f) => f,
+        Err(why) => return Ok(bad_request_page("Invalid request", why)),
+    };
+    let Some(request_id) = param(&form, "request") else {
+        return Ok(bad_request_page("Invalid request", "The form is incomplete."));
+    };
+    let bound = session::cookie(req, AUTHZ_COOKIE).is_some_and(|c| keys.verify(&format!("authz|{request_id}"), c));
+    let csrf_ok = param(&form, "csrf").is_some_and(|t| keys.verify(&format!("authz-csrf|{request_id}"), t));
+    if !bound || !csrf_ok {
+        return forbidden(
+            "This consent form was not issued to this browser, or it has expired. Start again from the application.",
+        );
+    }
+    let mut approved: Approved = match p
+        .transition(&authz_object(&keys, request_id), Command::Take { key: "request".into() })
+        .await
+    {
+        Ok(Outcome::Taken { value }) => {
+            serde_json::from_value(value).map_err(|_| AppError::Unavailable("the authorization store"))?
+        }
+        Ok(_) => {
+            return Ok(bad_request_page("Request expired", "This consent request has expired or was already answered."))
+        }
+        Err(_) => return Err(AppError::Unavailable("the authorization store")),
+    };
+    // Rebuilt from storage: check the client and redirect URI again before redirecting.
+    match load_client(p, &approved.client_id).await {
+        Ok(Some(c)) if redirect::matches(&c.redirect_uris, &approved.redirect_uri) => {}
+        Ok(_) => return Ok(bad_request_page("Unknown application", "This application is no longer registered.")),
+        Err(_) => return Err(AppError::Unavailable("client storage")),
+    }
+    let mut resp = if param(&form, "decision") != Some("approve") {
+        error_redirect(StatusCode::SEE_OTHER, &origin, &approved, "access_denied", "the person denied access")
+    } else {
+        let write = param(&form, "access") == Some("write") && approved.scope.iter().any(|s| s == SCOPE_WRITE);
+        approved.scope = grant::scopes_for(write);
+        match signed_in_user(p, config, &keys, req).await {
+            Some(user) => match complete(p, config, req, &approved, &user).await {
+                Ok(location) => connect::redirect(StatusCode::SEE_OTHER, &location),
+                Err(page) => page,
+            },
+            // Not signed in, or no usable connection: Attio first, then back here.
+            None => connect::begin(p, config, req, Some(approved), StatusCode::SEE_OTHER).await?,
+        }
+    };
+    add_cookie(&mut resp, &session::clear_cookie(AUTHZ_COOKIE));
+    Ok(resp)
+}
+
+/// The user signed in to this browser, if their Attio connection is active.
+async fn signed_in_user<P: Platform>(p: &P, config: &Config, keys: &SigningKeys, req: &Request) -> Option<UserId> {
+    let session = Session::from_request(keys, req, p.now_ms())?;
+    let vault = Vault::new(&config.vault_keys);
+    connection::usable(p, config, &vault, &session.user).await.ok().map(|c| c.user)
+}
+
+/// Issues the code for an approved request and returns where to send the browser.
+pub async fn complete<P: Platform>(
+    p: &P,
+    config: &Config,
+    req: &Request,
+    approved: &Approved,
+    user: &UserId,
+) -> Result<String, Response> {
+    let origin = origin(config, req);
+    let keys = SigningKeys::new(&config.signing_key);
+    let unavailable = || {
+        error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Temporarily unavailable",
+            "The gateway could not finish the authorization. Please try again.",
+            "",
+        )
+    };
+    let code = p.token().map(|t| format!("agwc.{t}")).map_err(|_| unavailable())?;
+    let record = CodeGrant {
+        client_id: approved.client_id.clone(),
+        redirect_uri: approved.redirect_uri.clone(),
+        code_challenge: approved.code_challenge.clone(),
+        audience: approved.audience,
+        scope: approved.scope.clone(),
+        user: user.clone(),
+    };
+    let value = serde_json::to_value(&record).map_err(|_| unavailable())?;
+    let insert = Command::Insert { key: "code".into(), value, expires_at_ms: p.now_ms() + grant::CODE_TTL_MS };
+    match p.transition(&code_object(&keys, &code), insert).await {
+        Ok(Outcome::Inserted) => {}
+        _ => return Err(unavailable()),
+    }
+    p.log("authorize.code_issued", &format!("client {}", approved.client_id));
+    let mut extra = vec![("code", code.as_str()), ("iss", origin.as_str())];
+    if let Some(s) = &approved.state {
+        extra.push(("state", s));
+    }
+    Ok(redirect_url(&approved.redirect_uri, &extra))
+}
+
+fn code_object(keys: &SigningKeys, code: &str) -> String {
+    format!("code:{}", keys.token_hash(code))
+}
+
+fn grant_object(grant_id: &str) -> String {
+    format!("grant:{grant_id}")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token endpoint
+
+/// The authenticated client of a token or revocation request (RFC 6749 §2.3).
+async fn authenticate_client<P: Platform>(
+    p: &P,
+    keys: &SigningKeys,
+    req: &Request,
+    form: &[(String, String)],
+) -> Result<RegisteredClient, OAuthError> {
+    let basic = match req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        Some(v) => Some(parse_basic(v).ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?),
+        None => None,
+    };
+    let form_id = param(form, "client_id");
+    let form_secret = param(form, "client_secret");
+    let (client_id, secret, method) = match (&basic, form_secret) {
+        (Some(_), Some(_)) => return Err(OAuthError::invalid_request("use one client authentication method")),
+        (Some((id, secret)), None) => {
+            if form_id.is_some_and(|f| f != id) {
+                return Err(OAuthError::invalid_client("client_id does not match the credentials"));
+            }
+            (id.as_str(), Some(secret.as_str()), AuthMethod::ClientSecretBasic)
+        }
+        (None, Some(secret)) => (form_id.unwrap_or(""), Some(secret), AuthMethod::ClientSecretPost),
+        (None, None) => (form_id.unwrap_or(""), None, AuthMethod::None),
+    };
+    let client = load_client(p, client_id)
+        .await
+        .map_err(|_| OAuthError::temporarily_unavailable("client storage is unavailable"))?
+        .ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
+    if client.auth_method != method {
+        return Err(OAuthError::invalid_client(format!(
+            "this client must authenticate with {}",
+            client.auth_method.as_str()
+        )));
+    }
+    if let (Some(secret), Some(hash)) = (secret, &client.secret_hash) {
+        if !crate::secret::constant_time_eq(keys.token_hash(secret).as_bytes(), hash.as_bytes()) {
+            return Err(OAuthError::invalid_client("client authentication failed"));
+        }
+    }
+    Ok(client)
+}
+
+/// `Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1).
+fn parse_basic(header: &str) -> Option<(String, String)> {
+    let (scheme, rest) = header.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let decode = |s: &str| -> Option<String> {
+        let plus_as_space = s.replace('+', " ");
+        url::form_urlencoded::parse(format!("x={plus_as_space}").as_bytes()).next().map(|(_, v)| v.into_owned())
+    };
+    Some((decode(id)?, decode(secret)?)).filter(|(i, s)| !i.is_empty() && !s.is_empty())
+}
+
+fn token_response(issued: &Issued) -> Response {
+    let mut body = json!({
+        "access_token": issued.access_token,
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in_secs,
+        "scope": issued.scope.join(" "),
+    });
+    if let Some(r) = &issued.refresh_token {
+        body["refresh_token"] = json!(r);
+    }
+    let mut resp = json_response(StatusCode::OK, &body);
+    set_header(&mut resp, http::header::PRAGMA, "no-cache");
+    resp
+}
+
+/// `POST /token`.
+pub async fn token<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+    let resp = match token_inner(p, config, req).await {
+        Ok(resp) => resp,
+        Err(e) => e.into_response(),
+    };
+    Ok(with_cors(resp))
+}
+
+async fn token_inner<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, OAuthError> {
+    let keys = SigningKeys::new(&config.signing_key);
+    let form = params(std::str::from_utf8(req.body()).unwrap_or("")).map_err(OAuthError::invalid_request)?;
+    let client = authenticate_client(p, &keys, req, &form).await?;
+    match param(&form, "grant_type") {
+        Some("authorization_code") => redeem_code(p, config, &keys, req, &client, &form).await,
+        Some("refresh_token") => refresh(p, config, &keys, req, &client, &form).await,
+        Some(_) => Err(OAuthError::unsupported_grant_type("supported: authorization_code, refresh_token")),
+        None => Err(OAuthError::invalid_request("grant_type is required")),
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Redeemed {
+    grant_id: String,
+    client_id: String,
+}
+
+async fn redeem_code<P: Platform>(
+    p: &P,
+    config: &Config,
+    keys: &SigningKeys,
+    req: &Request,
+    client: &RegisteredClient,
+    form: &[(String, String)],
+) -> Result<Response, OAuthError> {
+    let unavailable = |_| OAuthError::temporarily_unavailable("grant storage is unavailable");
+    let code = param(form, "code").ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+    let verifier =
+        param(form, "code_verifier").ok_or_else(|| OAuthError::invalid_request("code_verifier is required (PKCE)"))?;
+    let object = code_object(keys, code);
+    let record: CodeGrant =
+        match p.transition(&object, Command::Get { key: "code".into() }).await.map_err(unavailable)? {
+            Outcome::Found { value } => {
+                serde_json::from_value(value).map_err(|_| OAuthError::invalid_grant("unreadable code"))?
+            }
+            _ => return Err(replayed_code(p, &object, client).await),
+        };
+    // Checks that must not burn the code: another client, redirect URI or resource.
+    if record.client_id != client.client_id {
+        return Err(OAuthError::invalid_grant("the code was issued to another client"));
+    }
+    if param(form, "redirect_uri").is_some_and(|r| r != record.redirect_uri) {
+        return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+    }
+    let origin = origin(config, req);
+    if param(form, "resource").is_some_and(|r| Audience::from_resource(&origin, r) != Some(record.audience)) {
+        return Err(OAuthError::invalid_target("resource does not match the authorization request"));
+    }
+    // Now spend it: exactly one request gets past this line.
+    match p.transition(&object, Command::Take { key: "code".into() }).await.map_err(unavailable)? {
+        Outcome::Taken { .. } => {}
+        _ => return Err(replayed_code(p, &object, client).await),
+    }
+    if !pkce::verify(verifier, &record.code_challenge) {
+        return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
+    }
+    let mut gid = [0u8; 16];
+    p.fill(&mut gid).map_err(|_| OAuthError::temporarily_unavailable("randomness"))?;
+    let grant_id = grant::new_grant_id(gid);
+    let access_secret = p.token().map_err(|_| OAuthError::temporarily_unavailable("randomness"))?;
+    let refresh_secret = if client.allows_refresh() {
+        Some(p.token().map_err(|_| OAuthError::temporarily_unavailable("randomness"))?)
+    } else {
+        None
+    };
+    let now = p.now_ms();
+    let (grant, issued) = Grant::issue(keys, grant_id.clone(), &record, &access_secret, refresh_secret.as_deref(), now);
+    let value = serde_json::to_value(&grant).map_err(|_| OAuthError::temporarily_unavailable("encoding"))?;
+    let insert = Command::Insert { key: "grant".into(), value, expires_at_ms: grant.expires_at_ms };
+    if p.transition(&grant_object(&grant_id), insert).await.map_err(unavailable)? != Outcome::Inserted {
+        return Err(OAuthError::temporarily_unavailable("could not create the grant"));
+    }
+    let marker = serde_json::to_value(Redeemed { grant_id, client_id: client.client_id.clone() }).unwrap_or_default();
+    let _ = p
+        .transition(&object, Command::Put { key: "redeemed".into(), value: marker, expires_at_ms: now + 600_000 })
+        .await;
+    p.log("token.code_redeemed", &format!("client {}", client.client_id));
+    Ok(token_response(&issued))
+}
+
+/// A code that is gone: if it was redeemed and the same client presents it again, that is a
+/// replay, and what it issued is revoked (OAuth 2.1 §4.1.3). Checked only after the client
+/// authenticated, so a forged request cannot revoke anyone's grant.
+async fn replayed_code<P: Platform>(p: &P, object: &str, client: &RegisteredClient) -> OAuthError {
+    if let Ok(Outcome::Found { value }) = p.transition(object, Command::Get { key: "redeemed".into() }).await {
+        if let Ok(r) = serde_json::from_value::<Redeemed>(value) {
+            if r.client_id == client.client_id {
+                revoke_grant(p, &r.grant_id).await;
+                p.log("token.code_replayed", &format!("client {}: grant revoked", client.client_id));
+            }
+        }
+    }
+    OAuthError::invalid_grant("the code is invalid, expired or already used")
+}
+
+/// Marks a grant revoked (compare-and-swap, retried on conflict).
+async fn revoke_grant<P: Platform>(p: &P, grant_id: &str) {
+    let object = grant_object(grant_id);
+    for _ in 0..5 {
+        let Ok(Outcome::Found { value }) = p.transition(&object, Command::Get { key: "grant".into() }).await else {
+            return;
+        };
+        let Ok(grant) = serde_json::from_value::<Grant>(value.clone()) else { return };
+        let Ok(next) = serde_json::to_value(grant.revoked()) else { return };
+        let cas = Command::Cas {
+            key: "grant".into(),
+            expected: Some(value),
+            value: next,
+            expires_at_ms: grant.expires_at_ms,
+        };
+        if matches!(p.transition(&object, cas).await, Ok(Outcome::Stored)) {
+            return;
+        }
+    }
+    p.log("grant.revoke_failed", grant_id);
+}
+
+async fn refresh<P: Platform>(
+    p: &P,
+    config: &Config,
+    keys: &SigningKeys,
+    req: &Request,
+    client: &RegisteredClient,
+    form: &[(String, String)],
+) -> Result<Response, OAuthError> {
+    let unavailable = |_| OAuthError::temporarily_unavailable("grant storage is unavailable");
+    let presented =
+        param(form, "refresh_token").ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+    let Some((TokenKind::Refresh, grant_id)) = grant::parse_token(presented) else {
+        return Err(OAuthError::invalid_grant("unknown refresh token"));
+    };
+    let scope = match param(form, "scope") {
+        Some(s) => Some(grant::parse_scope(s).map_err(OAuthError::invalid_scope)?),
+        None => None,
+    };
+    let object = grant_object(grant_id);
+    for _ in 0..5 {
+        let value = match p.transition(&object, Command::Get { key: "grant".into() }).await.map_err(unavailable)? {
+            Outcome::Found { value } => value,
+            _ => return Err(OAuthError::invalid_grant("unknown refresh token")),
+        };
+        let grant: Grant =
+            serde_json::from_value(value.clone()).map_err(|_| OAuthError::invalid_grant("unreadable grant"))?;
+        if grant.client_id != client.client_id {
+            return Err(OAuthError::invalid_grant("the token was issued to another client"));
+        }
+        let origin = origin(config, req);
+        if param(form, "resource").is_some_and(|r| Audience::from_resource(&origin, r) != Some(grant.audience)) {
+            return Err(OAuthError::invalid_target("resource does not match the grant"));
+        }
+        // A grant lives only as long as the Attio connection behind it.
+        if !attio_connection_active(p, config, &grant.user).await? {
+            revoke_grant(p, grant_id).await;
+            return Err(OAuthError::invalid_grant(
+                "the Attio connection behind this grant was revoked; authorize again",
+            ));
+        }
+        let (next, answer) = match grant.refresh(keys, presented, scope.clone(), p.now_ms()) {
+            RefreshOutcome::Rotated(next, issued) => (next, Ok(issued)),
+            RefreshOutcome::Replayed(issued) => return Ok(token_response(&issued)),
+            RefreshOutcome::Reused(dead) => {
+                p.log("token.refresh_reused", &format!("client {}: grant revoked", client.client_id));
+                (dead, Err(OAuthError::invalid_grant("refresh token reuse detected; the grant was revoked")))
+            }
+            RefreshOutcome::InvalidScope => return Err(OAuthError::invalid_scope("a refresh cannot widen the scope")),
+            RefreshOutcome::Invalid(why) => return Err(OAuthError::invalid_grant(why)),
+        };
+        let next_value = serde_json::to_value(&next).map_err(|_| OAuthError::temporarily_unavailable("encoding"))?;
+        let cas = Command::Cas {
+            key: "grant".into(),
+            expected: Some(value),
+            value: next_value,
+            expires_at_ms: next.expires_at_ms,
+        };
+        match p.transition(&object, cas).await.map_err(unavailable)? {
+            Outcome::Stored => return answer.map(|issued| token_response(&issued)),
+            // Someone else rotated first: decide again against the new state.
+            _ => continue,
+        }
+    }
+    Err(OAuthError::temporarily_unavailable("the grant is busy; retry"))
+}
+
+/// Whether the user's Attio connection is active (storage trouble is "try again", never "no").
+async fn attio_connection_active<P: Platform>(p: &P, config: &Config, user: &UserId) -> Result<bool, OAuthError> {
+    let vault = Vault::new(&config.vault_keys);
+    match crate::vault::load(p, &vault, user).await {
+        Ok(Some(c)) => Ok(c.status == crate::vault::ConnectionStatus::Active),
+        Ok(None) | Err(crate::vault::VaultStoreError::Unreadable) => Ok(false),
+        Err(_) => Err(OAuthError::temporarily_unavailable("connection storage is unavailable")),
+    }
+}
+
+/// `POST /revoke` (RFC 7009): always 200 for a well-formed request from an authenticated
+/// client; only that client's own tokens are affected.
+pub async fn revoke<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+    let keys = SigningKeys::new(&config.signing_key);
+    let result = async {
+        let form = params(std::str::from_utf8(req.body()).unwrap_or("")).map_err(OAuthError::invalid_request)?;
+        let client = authenticate_client(p, &keys, req, &form).await?;
+        let token = param(&form, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+        if let Some((_, grant_id)) = grant::parse_token(token) {
+            if let Ok(Outcome::Found { value }) =
+                p.transition(&grant_object(grant_id), Command::Get { key: "grant".into() }).await
+            {
+                if let Ok(grant) = serde_json::from_value::<Grant>(value) {
+                    if grant.client_id == client.client_id && grant.owns(&keys, token) {
+                        revoke_grant(p, grant_id).await;
+                        p.log("revoke.done", &format!("client {}", client.client_id));
+                    }
+                }
+            }
+        }
+        Ok::<_, OAuthError>(json_response(StatusCode::OK, &json!({})))
+    }
+    .await;
+    Ok(with_cors(result.unwrap_or_else(OAuthError::into_response)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protected routes
+
+/// Who a valid access token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user: UserId,
+    pub client_id: String,
+    pub scope: Vec<String>,
+    pub grant_id: String,
+}
+
+impl Principal {
+    pub fn can_write(&self) -> bool {
+        self.scope.iter().any(|s| s == SCOPE_WRITE)
+    }
+}
+
+/// Validates the bearer token for `audience` and `scope`; the error is the 401/403 to send.
+pub async fn authenticate<P: Platform>(
+    p: &P,
+    config: &Config,
+    req: &Request,
+    audience: Audience,
+    scope: &str,
+) -> Result<Principal, Response> {
+    let origin = origin(config, req);
+    let keys = SigningKeys::new(&config.signing_key);
+    let deny = |status: StatusCode, error: Option<&str>, description: &str, needed: Option<&str>| {
+        let mut resp =
+            json_response(status, &json!({"error": error.unwrap_or("unauthorized"), "error_description": description}));
+        set_header(&mut resp, WWW_AUTHENTICATE, &bearer::challenge(&origin, audience, error, needed));
+        resp
+    };
+    let token = match bearer::token(req) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Err(deny(StatusCode::UNAUTHORIZED, None, "an access token is required", None)),
+        Err(_) => {
+            return Err(deny(StatusCode::UNAUTHORIZED, Some("invalid_token"), "malformed Authorization header", None))
+        }
+    };
+    let invalid = || {
+        deny(StatusCode::UNAUTHORIZED, Some("invalid_token"), "the access token is invalid, expired or revoked", None)
+    };
+    let Some((TokenKind::Access, grant_id)) = grant::parse_token(token) else { return Err(invalid()) };
+    let grant: Grant = match p.transition(&grant_object(grant_id), Command::Get { key: "grant".into() }).await {
+        Ok(Outcome::Found { value }) => serde_json::from_value(value).map_err(|_| invalid())?,
+        Ok(_) => return Err(invalid()),
+        Err(_) => return Err(OAuthError::temporarily_unavailable("token storage is unavailable").into_response()),
+    };
+    let scopes = match grant.check_access(&keys, token, audience, p.now_ms()) {
+        Ok(s) => s,
+        Err(grant::AccessDenied::WrongAudience) => {
+            return Err(deny(
+                StatusCode::UNAUTHORIZED,
+                Some("invalid_token"),
+                "the access token is for another resource",
+                None,
+            ))
+        }
+        Err(grant::AccessDenied::Invalid) => return Err(invalid()),
+    };
+    if !scopes.iter().any(|s| s == scope) {
+        return Err(deny(
+            StatusCode::FORBIDDEN,
+            Some("insufficient_scope"),
+            "the access token lacks a needed scope",
+            Some(scope),
+        ));
+    }
+    Ok(Principal { user: grant.user, client_id: grant.client_id, scope: scopes, grant_id: grant.grant_id })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let enc = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        assert_eq!(parse_basic(&format!("Basic {}", enc("id:se%3Acret"))), Some(("id".into(), "se:cret".into())));
+        assert_eq!(parse_basic(&format!("Basic {}", enc("a%20b:c+d"))), Some(("a b".into(), "c d".into())));
+        for bad in [
+            "Bearer x".to_string(),
+            "Basic !!!".into(),
+            format!("Basic {}", enc("nocolon")),
+            format!("Basic {}", enc(":secret")),
+        ] {
+            assert_eq!(parse_basic(&bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn repeated_parameters_are_refused() {
+        assert!(params("a=1&b=2").is_ok());
+        assert!(params("state=1&state=2").is_err());
+    }
+
+    #[test]
+    fn redirects_keep_an_existing_query() {
+        assert_eq!(redirect_url("https://a.test/cb", &[("code", "x y")]), "https://a.test/cb?code=x+y");
+        assert_eq!(redirect_url("https://a.test/cb?k=v", &[("code", "c")]), "https://a.test/cb?k=v&code=c");
+    }
+}
