@@ -5,6 +5,7 @@
 
 mod connect;
 mod harness;
+mod oauth;
 
 use std::process::Command;
 

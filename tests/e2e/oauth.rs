@@ -1,0 +1,192 @@
+//! The gateway as an OAuth 2.1 authorization server, end to end in workerd: discovery,
+//! registration, consent chained to the Attio sign-in at the mock, tokens, a protected call,
+//! refresh, revocation, and the one-time rules under concurrency.
+
+use serde_json::{json, Value};
+
+use crate::harness::*;
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const CLIENT_REDIRECT: &str = "http://127.0.0.1:7777/callback";
+
+fn form_body(pairs: &[(&str, &str)]) -> Vec<u8> {
+    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish().into_bytes()
+}
+
+fn post_form(c: &TestClient, path: &str, pairs: &[(&str, &str)]) -> Reply {
+    c.request("POST", path, &[("content-type", "application/x-www-form-urlencoded")], Some(&form_body(pairs)))
+}
+
+fn hidden(page: &str, name: &str) -> String {
+    page.split(&format!("name={name} value=\"")).nth(1).expect(name).split('"').next().unwrap().to_string()
+}
+
+fn query(location: &str, name: &str) -> Option<String> {
+    url::Url::parse(location).unwrap().query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+fn register(c: &TestClient) -> String {
+    let r = c.send_json(
+        "POST",
+        "/register",
+        None,
+        &json!({"client_name": "E2E client", "redirect_uris": [CLIENT_REDIRECT], "token_endpoint_auth_method": "none",
+                "grant_types": ["authorization_code", "refresh_token"]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()["client_id"].as_str().unwrap().to_string()
+}
+
+/// A person approves the client at our consent page and signs in at the mock Attio.
+fn authorize(stack: &Stack, client_id: &str, resource: &str) -> String {
+    stack.auto_approve();
+    let mut browser = stack.browser();
+    browser.accept_json = false;
+    let q = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", CLIENT_REDIRECT),
+            ("state", "e2e-state"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("scope", "attio:read attio:write"),
+            ("resource", resource),
+        ])
+        .finish();
+    let consent = browser.get(&format!("/authorize?{q}"));
+    assert_eq!(consent.status, 200, "{}", consent.body);
+    assert_eq!(consent.header("x-frame-options"), Some("DENY"));
+    assert!(consent.header("content-security-policy").unwrap().contains("frame-ancestors 'none'"));
+    let form = form_body(&[
+        ("request", &hidden(&consent.body, "request")),
+        ("csrf", &hidden(&consent.body, "csrf")),
+        ("decision", "approve"),
+        ("access", "write"),
+    ]);
+    let decision = browser.request("POST", "/authorize", Some(("application/x-www-form-urlencoded", &form)));
+    assert_eq!(decision.status, 303, "{}", decision.body);
+    let at_attio = browser.get_absolute(decision.header("location").unwrap());
+    let back = browser.get_absolute(at_attio.header("location").expect("mock redirects back"));
+    assert_eq!(back.status, 303, "{}", back.body);
+    let to_client = back.header("location").unwrap().to_string();
+    assert!(to_client.starts_with(CLIENT_REDIRECT), "{to_client}");
+    assert_eq!(query(&to_client, "state").as_deref(), Some("e2e-state"));
+    assert_eq!(query(&to_client, "iss").as_deref(), Some(stack.worker.client.base.as_str()));
+    query(&to_client, "code").expect("code")
+}
+
+fn redeem(c: &TestClient, client_id: &str, code: &str) -> Reply {
+    post_form(
+        c,
+        "/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("code", code),
+            ("code_verifier", VERIFIER),
+            ("redirect_uri", CLIENT_REDIRECT),
+        ],
+    )
+}
+
+fn refresh(c: &TestClient, client_id: &str, rt: &str) -> Reply {
+    post_form(c, "/token", &[("grant_type", "refresh_token"), ("client_id", client_id), ("refresh_token", rt)])
+}
+
+#[test]
+fn an_mcp_client_discovers_registers_authorizes_calls_refreshes_and_revokes() {
+    let stack = Stack::start(&[]);
+    let base = stack.worker.client.base.clone();
+    let c = TestClient::new(base.clone());
+
+    // Discovery, starting from a 401.
+    let unauthorized = c.get("/v2/self", None);
+    assert_eq!(unauthorized.status, 401);
+    let challenge = unauthorized.header("www-authenticate").unwrap().to_string();
+    let prm_url = challenge.split("resource_metadata=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    assert_eq!(prm_url, format!("{base}/.well-known/oauth-protected-resource/v2"), "absolute");
+    let prm = c.get(prm_url.strip_prefix(&base).unwrap(), None).json();
+    assert_eq!(prm["resource"], format!("{base}/v2"));
+    let issuer = prm["authorization_servers"][0].as_str().unwrap().to_string();
+    let asm = c.get("/.well-known/oauth-authorization-server", None).json();
+    assert_eq!(asm["issuer"], issuer, "issuer identical to the one the resource names");
+    assert_eq!(asm["code_challenge_methods_supported"], json!(["S256"]));
+
+    let client_id = register(&c);
+    let code = authorize(&stack, &client_id, &format!("{base}/v2"));
+    let tokens = redeem(&c, &client_id, &code);
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    assert_eq!(tokens.header("cache-control"), Some("no-store"));
+    let t = tokens.json();
+    assert_eq!(t["scope"], "attio:read attio:write");
+    let at = t["access_token"].as_str().unwrap().to_string();
+    let rt = t["refresh_token"].as_str().unwrap().to_string();
+
+    // The protected call reaches Attio with the vaulted token, never ours.
+    let me = c.get("/v2/self", Some(&at));
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.json()["workspace_id"], ACME_WORKSPACE_ID);
+    let upstream: Vec<String> = stack.mock.with(|w| w.log.iter().filter_map(|r| r.authorization.clone()).collect());
+    assert!(upstream.iter().all(|a| !a.contains(&at) && !a.contains(&rt)), "our token went upstream");
+
+    // Refresh, then revoke: the family dies at once.
+    let refreshed = refresh(&c, &client_id, &rt);
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    let at2 = refreshed.json()["access_token"].as_str().unwrap().to_string();
+    assert_eq!(c.get("/v2/self", Some(&at2)).status, 200);
+    assert_eq!(post_form(&c, "/revoke", &[("client_id", &client_id), ("token", &at2)]).status, 200);
+    assert_eq!(c.get("/v2/self", Some(&at2)).status, 401);
+    assert_eq!(
+        refresh(&c, &client_id, refreshed.json()["refresh_token"].as_str().unwrap()).json()["error"],
+        "invalid_grant"
+    );
+
+    // None of our tokens, codes or Attio's tokens is stored in any recoverable form.
+    let mut secrets = vec![at, rt, at2, code];
+    secrets.extend(stack.issued_tokens());
+    for (path, bytes) in read_tree(&stack.worker.state_dir()) {
+        let text = String::from_utf8_lossy(&bytes);
+        for s in &secrets {
+            assert!(!text.contains(s.as_str()), "{path:?} holds a token");
+        }
+    }
+}
+
+#[test]
+fn ten_parallel_redemptions_of_one_code_give_exactly_one_token() {
+    let stack = Stack::start(&[]);
+    let c = TestClient::new(stack.worker.client.base.clone());
+    let client_id = register(&c);
+    let code = authorize(&stack, &client_id, &format!("{}/mcp", c.base));
+    let replies: Vec<Reply> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..10).map(|_| s.spawn(|| redeem(&c, &client_id, &code))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let ok = replies.iter().filter(|r| r.status == 200).count();
+    assert_eq!(ok, 1, "{:?}", replies.iter().map(|r| (r.status, r.body.clone())).collect::<Vec<_>>());
+    assert!(replies.iter().filter(|r| r.status != 200).all(|r| r.json()["error"] == "invalid_grant"));
+}
+
+#[test]
+fn ten_parallel_refreshes_with_one_token_keep_one_family() {
+    let stack = Stack::start(&[]);
+    let c = TestClient::new(stack.worker.client.base.clone());
+    let client_id = register(&c);
+    let code = authorize(&stack, &client_id, &format!("{}/v2", c.base));
+    let rt = redeem(&c, &client_id, &code).json()["refresh_token"].as_str().unwrap().to_string();
+    let replies: Vec<Reply> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..10).map(|_| s.spawn(|| refresh(&c, &client_id, &rt))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let pairs: Vec<Value> = replies.iter().filter(|r| r.status == 200).map(Reply::json).collect();
+    assert!(!pairs.is_empty());
+    assert!(replies.iter().all(|r| r.status == 200 || r.status == 503), "no request may revoke the family");
+    let first = &pairs[0];
+    assert!(pairs.iter().all(|p| p["refresh_token"] == first["refresh_token"]), "one consistent pair, no fork");
+    // The family lives on: the surviving token refreshes, and its access token works.
+    let next = refresh(&c, &client_id, first["refresh_token"].as_str().unwrap());
+    assert_eq!(next.status, 200, "{}", next.body);
+    assert_eq!(c.get("/v2/self", Some(next.json()["access_token"].as_str().unwrap())).status, 200);
+}
