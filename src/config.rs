@@ -51,6 +51,7 @@ pub const ATTIO_TIMEOUT_MS: &str = "ATTIO_TIMEOUT_MS";
 pub const PUBLIC_ORIGIN: &str = "PUBLIC_ORIGIN";
 pub const INSECURE_TEST_MODE: &str = "INSECURE_TEST_MODE";
 pub const TEST_ATTIO_TOKEN: &str = "TEST_ATTIO_TOKEN";
+pub const TEST_AUTO_APPROVE: &str = "TEST_AUTO_APPROVE";
 
 /// Every setting the worker reads, in the order `/health` lists them.
 pub const SETTINGS: &[SettingSpec] = &[
@@ -129,6 +130,13 @@ pub const SETTINGS: &[SettingSpec] = &[
         required: Requirement::Optional,
         description: "Tests only: an Attio token the test-only diagnostics route uses.",
     },
+    SettingSpec {
+        name: TEST_AUTO_APPROVE,
+        kind: SettingKind::Var,
+        required: Requirement::Optional,
+        description: "Tests only (needs test mode): `/authorize` approves at once as the owner of \
+                      TEST_ATTIO_TOKEN, without consent or Attio sign-in (for the MCP conformance suite).",
+    },
 ];
 
 /// A binding the worker needs (declared in `wrangler.toml`).
@@ -189,6 +197,8 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct TestMode {
     pub attio_token: Option<AttioAccessToken>,
+    /// Approve authorization requests without a person (needs `attio_token`).
+    pub auto_approve: bool,
 }
 
 /// Versioned encryption keys, newest first: the first encrypts, all decrypt.
@@ -330,10 +340,11 @@ impl ConfigReport {
         let public_origin = r.read(PUBLIC_ORIGIN, parse_origin);
         let test_mode_asked = r.read(INSECURE_TEST_MODE, parse_bool);
         let test_token = r.read(TEST_ATTIO_TOKEN, |v| Ok(AttioAccessToken::new(v.to_string())));
+        let auto_approve = r.read(TEST_AUTO_APPROVE, parse_bool).unwrap_or(false);
 
         let on_loopback = matches!((&app, &api), (Some(a), Some(b)) if is_loopback(a) && is_loopback(b));
         let test_mode = match test_mode_asked {
-            Some(true) if on_loopback => Some(TestMode { attio_token: test_token }),
+            Some(true) if on_loopback => Some(TestMode { attio_token: test_token, auto_approve }),
             Some(true) => {
                 if let Some(s) = r.status_mut(INSECURE_TEST_MODE) {
                     s.state = SettingState::Ignored;

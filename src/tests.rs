@@ -741,3 +741,29 @@ mod as_flow {
         assert_eq!(bearer_get(&p, "/v2/self", &at).status(), 401, "its own client can");
     }
 }
+
+#[test]
+fn auto_approve_cannot_be_switched_on_outside_test_mode() {
+    // Asked for, but without test mode (or with a real Attio): the consent page still shows.
+    for extra in [
+        vec![("TEST_AUTO_APPROVE", "1")],
+        vec![("TEST_AUTO_APPROVE", "1"), ("INSECURE_TEST_MODE", "1"), ("ATTIO_API_BASE_URL", "https://api.attio.com")],
+    ] {
+        let mut m = loopback_settings();
+        m.insert(TEST_ATTIO_TOKEN, "attio-test-token".into());
+        for (k, v) in &extra {
+            let key: &'static str = match *k {
+                "TEST_AUTO_APPROVE" => crate::config::TEST_AUTO_APPROVE,
+                "INSECURE_TEST_MODE" => INSECURE_TEST_MODE,
+                _ => ATTIO_API_BASE_URL,
+            };
+            m.insert(key, v.to_string());
+        }
+        let p = FakePlatform::with_settings(m);
+        let client_id = as_flow::register(&p);
+        let r =
+            run(&p, get(&format!("/authorize?{}", as_flow::authorize_query(&client_id, "https://gateway.test/mcp"))));
+        assert_eq!(r.status(), 200, "{extra:?}: consent page expected");
+        assert!(p.http.sent.borrow().is_empty(), "no Attio call");
+    }
+}

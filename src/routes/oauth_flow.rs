@@ -171,6 +171,10 @@ pub async fn authorize<P: Platform>(p: &P, config: &Config, req: &Request) -> Re
     approved.audience = audience;
     approved.scope = requested;
 
+    if let Some(test) = config.test_mode.as_ref().filter(|t| t.auto_approve) {
+        return auto_approve(p, config, req, test, &approved).await;
+    }
+
     // 3. Keep the request here; show the consent page.
     let request_id = p.token().map_err(|_| AppError::Unavailable("randomness"))?;
     let value = serde_json::to_value(&approved).map_err(|_| AppError::Unavailable("encoding"))?;
@@ -189,6 +193,47 @@ pub async fn authorize<P: Platform>(p: &P, config: &Config, req: &Request) -> Re
         &session::set_cookie(AUTHZ_COOKIE, &keys.sign(&format!("authz|{request_id}")), AUTHZ_TTL_SECS),
     );
     Ok(resp)
+}
+
+/// Test mode only (loopback Attio, `TEST_AUTO_APPROVE=1`): approve as the owner of
+/// `TEST_ATTIO_TOKEN`, vaulting that token as their connection, with no consent page and no
+/// Attio sign-in — what the MCP conformance suite needs to drive `/authorize` unattended.
+async fn auto_approve<P: Platform>(
+    p: &P,
+    config: &Config,
+    req: &Request,
+    test: &crate::config::TestMode,
+    approved: &Approved,
+) -> Result<Response, AppError> {
+    let token = test.attio_token.clone().ok_or_else(|| crate::config::ConfigError {
+        problems: vec!["TEST_AUTO_APPROVE needs TEST_ATTIO_TOKEN".into()],
+    })?;
+    let identity = match crate::attio::AttioApi::new(config.attio_api_base.clone()).identify(p, &token).await? {
+        crate::attio::identity::TokenStatus::Active(identity) => identity,
+        crate::attio::identity::TokenStatus::Inactive => return Err(AppError::Unavailable("the test Attio token")),
+    };
+    let user = UserId::new(&identity.workspace_id, &identity.authorized_by_workspace_member_id)
+        .ok_or(AppError::Unavailable("the test Attio identity"))?;
+    let now = p.now_ms();
+    let connection = crate::vault::Connection {
+        user: user.clone(),
+        workspace_slug: identity.workspace_slug,
+        workspace_name: identity.workspace_name,
+        scope: identity.scope,
+        status: crate::vault::ConnectionStatus::Active,
+        tokens: Some(crate::vault::Tokens { access: token, refresh: None }),
+        access_expires_at_ms: None,
+        connected_at_ms: now,
+        updated_at_ms: now,
+        revision: now,
+    };
+    crate::vault::save(p, &Vault::new(&config.vault_keys), &connection)
+        .await
+        .map_err(|_| AppError::Unavailable("connection storage"))?;
+    match complete(p, config, req, approved, &user).await {
+        Ok(location) => Ok(connect::redirect(StatusCode::FOUND, &location)),
+        Err(page) => Ok(page),
+    }
 }
 
 fn consent_page(

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod conformance;
 mod connect;
 mod harness;
 mod oauth;
