@@ -52,6 +52,7 @@ pub const PUBLIC_ORIGIN: &str = "PUBLIC_ORIGIN";
 pub const INSECURE_TEST_MODE: &str = "INSECURE_TEST_MODE";
 pub const TEST_ATTIO_TOKEN: &str = "TEST_ATTIO_TOKEN";
 pub const TEST_AUTO_APPROVE: &str = "TEST_AUTO_APPROVE";
+pub const TEST_CIMD_ALLOW_LOOPBACK: &str = "TEST_CIMD_ALLOW_LOOPBACK";
 
 /// Every setting the worker reads, in the order `/health` lists them.
 pub const SETTINGS: &[SettingSpec] = &[
@@ -137,6 +138,13 @@ pub const SETTINGS: &[SettingSpec] = &[
         description: "Tests only (needs test mode): `/authorize` approves at once as the owner of \
                       TEST_ATTIO_TOKEN, without consent or Attio sign-in (for the MCP conformance suite).",
     },
+    SettingSpec {
+        name: TEST_CIMD_ALLOW_LOOPBACK,
+        kind: SettingKind::Var,
+        required: Requirement::Optional,
+        description: "Tests only (needs test mode): client metadata documents may be fetched from \
+                      http://127.0.0.1 (normally only public https URLs are fetched).",
+    },
 ];
 
 /// A binding the worker needs (declared in `wrangler.toml`).
@@ -199,6 +207,8 @@ pub struct TestMode {
     pub attio_token: Option<AttioAccessToken>,
     /// Approve authorization requests without a person (needs `attio_token`).
     pub auto_approve: bool,
+    /// Fetch client metadata documents from loopback too.
+    pub cimd_allow_loopback: bool,
 }
 
 /// Versioned encryption keys, newest first: the first encrypts, all decrypt.
@@ -341,10 +351,11 @@ impl ConfigReport {
         let test_mode_asked = r.read(INSECURE_TEST_MODE, parse_bool);
         let test_token = r.read(TEST_ATTIO_TOKEN, |v| Ok(AttioAccessToken::new(v.to_string())));
         let auto_approve = r.read(TEST_AUTO_APPROVE, parse_bool).unwrap_or(false);
+        let cimd_allow_loopback = r.read(TEST_CIMD_ALLOW_LOOPBACK, parse_bool).unwrap_or(false);
 
         let on_loopback = matches!((&app, &api), (Some(a), Some(b)) if is_loopback(a) && is_loopback(b));
         let test_mode = match test_mode_asked {
-            Some(true) if on_loopback => Some(TestMode { attio_token: test_token, auto_approve }),
+            Some(true) if on_loopback => Some(TestMode { attio_token: test_token, auto_approve, cimd_allow_loopback }),
             Some(true) => {
                 if let Some(s) = r.status_mut(INSECURE_TEST_MODE) {
                     s.state = SettingState::Ignored;

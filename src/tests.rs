@@ -767,3 +767,27 @@ fn auto_approve_cannot_be_switched_on_outside_test_mode() {
         assert!(p.http.sent.borrow().is_empty(), "no Attio call");
     }
 }
+
+#[test]
+fn metadata_document_clients_are_fetched_validated_and_cached() {
+    let id = "https://app.example.com/oauth/client.json";
+    let doc =
+        serde_json::json!({"client_id": id, "client_name": "Doc Client", "redirect_uris": [as_flow::CLIENT_REDIRECT]});
+    let p = FakePlatform::with_settings(loopback_settings());
+    p.http.push(200, &doc.to_string());
+    let q = as_flow::authorize_query(id, "https://gateway.test/mcp");
+    let r = run(&p, get(&format!("/authorize?{q}")));
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert!(text(&r).contains("Doc Client"));
+    assert_eq!(p.http.sent.borrow()[0].uri(), id);
+    // Cached: a second authorize does not fetch again.
+    assert_eq!(run(&p, get(&format!("/authorize?{q}"))).status(), 200);
+    assert_eq!(p.http.sent.borrow().len(), 1);
+    // A document that names another client_id, or a private address: unknown client, no fetch.
+    let p = FakePlatform::with_settings(loopback_settings());
+    p.http.push(200, &serde_json::json!({"client_id": "https://evil.test/c.json", "client_name": "x", "redirect_uris": [as_flow::CLIENT_REDIRECT]}).to_string());
+    assert_eq!(run(&p, get(&format!("/authorize?{q}"))).status(), 400);
+    let private = as_flow::authorize_query("https://169.254.169.254/latest/meta-data", "https://gateway.test/mcp");
+    assert_eq!(run(&p, get(&format!("/authorize?{private}"))).status(), 400);
+    assert_eq!(p.http.sent.borrow().len(), 1, "the private address was never fetched");
+}

@@ -62,7 +62,7 @@ pub fn authorization_server(origin: &str) -> Value {
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": SCOPES,
         "authorization_response_iss_parameter_supported": true,
-        "client_id_metadata_document_supported": false,
+        "client_id_metadata_document_supported": true,
     })
 }
 

@@ -119,7 +119,7 @@ pub async fn authorize<P: Platform>(p: &P, config: &Config, req: &Request) -> Re
     let Some(client_id) = param(&q, "client_id") else {
         return Ok(bad_request_page("Invalid request", "The request names no client."));
     };
-    let client = match load_client(p, client_id).await {
+    let client = match load_client(p, config, client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => {
             return Ok(bad_request_page("Unknown application", "This application is not registered with this gateway."))
@@ -313,7 +313,7 @@ pub async fn decide<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
         Err(_) => return Err(AppError::Unavailable("the authorization store")),
     };
     // Rebuilt from storage: check the client and redirect URI again before redirecting.
-    match load_client(p, &approved.client_id).await {
+    match load_client(p, config, &approved.client_id).await {
         Ok(Some(c)) if redirect::matches(&c.redirect_uris, &approved.redirect_uri) => {}
         Ok(_) => return Ok(bad_request_page("Unknown application", "This application is no longer registered.")),
         Err(_) => return Err(AppError::Unavailable("client storage")),
@@ -398,6 +398,7 @@ fn grant_object(grant_id: &str) -> String {
 /// The authenticated client of a token or revocation request (RFC 6749 §2.3).
 async fn authenticate_client<P: Platform>(
     p: &P,
+    config: &Config,
     keys: &SigningKeys,
     req: &Request,
     form: &[(String, String)],
@@ -419,7 +420,7 @@ async fn authenticate_client<P: Platform>(
         (None, Some(secret)) => (form_id.unwrap_or(""), Some(secret), AuthMethod::ClientSecretPost),
         (None, None) => (form_id.unwrap_or(""), None, AuthMethod::None),
     };
-    let client = load_client(p, client_id)
+    let client = load_client(p, config, client_id)
         .await
         .map_err(|_| OAuthError::temporarily_unavailable("client storage is unavailable"))?
         .ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
@@ -480,7 +481,7 @@ pub async fn token<P: Platform>(p: &P, config: &Config, req: &Request) -> Result
 async fn token_inner<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, OAuthError> {
     let keys = SigningKeys::new(&config.signing_key);
     let form = params(std::str::from_utf8(req.body()).unwrap_or("")).map_err(OAuthError::invalid_request)?;
-    let client = authenticate_client(p, &keys, req, &form).await?;
+    let client = authenticate_client(p, config, &keys, req, &form).await?;
     match param(&form, "grant_type") {
         Some("authorization_code") => redeem_code(p, config, &keys, req, &client, &form).await,
         Some("refresh_token") => refresh(p, config, &keys, req, &client, &form).await,
@@ -677,7 +678,7 @@ pub async fn revoke<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
     let keys = SigningKeys::new(&config.signing_key);
     let result = async {
         let form = params(std::str::from_utf8(req.body()).unwrap_or("")).map_err(OAuthError::invalid_request)?;
-        let client = authenticate_client(p, &keys, req, &form).await?;
+        let client = authenticate_client(p, config, &keys, req, &form).await?;
         let token = param(&form, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         if let Some((_, grant_id)) = grant::parse_token(token) {
             if let Ok(Outcome::Found { value }) =

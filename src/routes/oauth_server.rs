@@ -12,6 +12,7 @@ use serde_json::json;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::http::{json as json_response, response, Request, Response};
+use crate::oauth::cimd;
 use crate::oauth::client::{self, RegisteredClient};
 use crate::oauth::metadata::{self, Audience};
 use crate::oauth::OAuthError;
@@ -105,13 +106,75 @@ pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppE
     Ok(with_cors(json_response(StatusCode::CREATED, &body)))
 }
 
-/// Loads a registered client.
+/// A client by id: a registered one from KV, or, for an `https` id, its metadata document
+/// (fetched under the SSRF policy of [`cimd::check_url`], validated, cached in KV for an hour).
 pub async fn load_client(
     p: &impl Platform,
+    config: &Config,
     client_id: &str,
 ) -> Result<Option<RegisteredClient>, crate::platform::StoreError> {
-    if client_id.is_empty() || client_id.len() > 200 {
+    if client_id.is_empty() || client_id.len() > 2000 {
         return Ok(None);
     }
+    if cimd::is_url(client_id) {
+        return metadata_document_client(p, config, client_id).await;
+    }
     Ok(p.kv_get(&RegisteredClient::kv_key(client_id)).await?.and_then(|t| serde_json::from_str(&t).ok()))
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedDocument {
+    client: RegisteredClient,
+    expires_at_ms: u64,
+}
+
+async fn metadata_document_client(
+    p: &impl Platform,
+    config: &Config,
+    client_id: &str,
+) -> Result<Option<RegisteredClient>, crate::platform::StoreError> {
+    let allow_loopback = config.test_mode.as_ref().is_some_and(|t| t.cimd_allow_loopback);
+    let url = match cimd::check_url(client_id, allow_loopback) {
+        Ok(url) => url,
+        Err(why) => {
+            p.log("cimd.refused", why);
+            return Ok(None);
+        }
+    };
+    let keys = crate::crypto::keys::SigningKeys::new(&config.signing_key);
+    let cache_key = format!("cimd:v1:{}", keys.token_hash(client_id));
+    let now = p.now_ms();
+    if let Some(cached) = p.kv_get(&cache_key).await?.and_then(|t| serde_json::from_str::<CachedDocument>(&t).ok()) {
+        if cached.expires_at_ms > now {
+            return Ok(Some(cached.client));
+        }
+    }
+    let Ok(request) =
+        http::Request::get(url.as_str()).header(http::header::ACCEPT, "application/json").body(Vec::new())
+    else {
+        return Ok(None);
+    };
+    let response = match p.send(request).await {
+        Ok(r) if r.status() == StatusCode::OK => r,
+        Ok(r) => {
+            p.log("cimd.fetch_status", &r.status().as_u16().to_string());
+            return Ok(None);
+        }
+        Err(e) => {
+            p.log("cimd.fetch_failed", &e.to_string());
+            return Ok(None);
+        }
+    };
+    let client = match cimd::parse_document(client_id, response.body(), now) {
+        Ok(c) => c,
+        Err(why) => {
+            p.log("cimd.invalid", why);
+            return Ok(None);
+        }
+    };
+    let cached = CachedDocument { client: client.clone(), expires_at_ms: now + cimd::CACHE_SECS * 1000 };
+    if let Ok(text) = serde_json::to_string(&cached) {
+        let _ = p.kv_put(&cache_key, &text, Some(cimd::CACHE_SECS)).await;
+    }
+    Ok(Some(client))
 }

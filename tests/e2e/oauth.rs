@@ -190,3 +190,39 @@ fn ten_parallel_refreshes_with_one_token_keep_one_family() {
     assert_eq!(next.status, 200, "{}", next.body);
     assert_eq!(c.get("/v2/self", Some(next.json()["access_token"].as_str().unwrap())).status, 200);
 }
+
+#[test]
+fn a_metadata_document_client_authorizes_without_registering() {
+    let doc = DocumentServer::start(|url| {
+        json!({"client_id": url, "client_name": "CIMD client", "redirect_uris": [CLIENT_REDIRECT],
+               "grant_types": ["authorization_code", "refresh_token"], "token_endpoint_auth_method": "none"})
+        .to_string()
+    });
+    let stack = Stack::start(&[("INSECURE_TEST_MODE", "1"), ("TEST_CIMD_ALLOW_LOOPBACK", "1")]);
+    let c = TestClient::new(stack.worker.client.base.clone());
+    assert_eq!(
+        c.get("/.well-known/oauth-authorization-server", None).json()["client_id_metadata_document_supported"],
+        true
+    );
+    let code = authorize(&stack, &doc.url, &format!("{}/v2", c.base));
+    let tokens = redeem(&c, &doc.url, &code);
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    let at = tokens.json()["access_token"].as_str().unwrap().to_string();
+    assert_eq!(c.get("/v2/self", Some(&at)).status, 200);
+    assert_eq!(doc.fetches.load(std::sync::atomic::Ordering::Relaxed), 1, "fetched once, then cached");
+}
+
+#[test]
+fn metadata_documents_on_loopback_are_refused_without_the_test_setting() {
+    let doc = DocumentServer::start(|url| {
+        json!({"client_id": url, "client_name": "x", "redirect_uris": [CLIENT_REDIRECT]}).to_string()
+    });
+    let stack = Stack::start(&[]);
+    let q = format!(
+        "/authorize?response_type=code&client_id={}&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        url::form_urlencoded::byte_serialize(doc.url.as_bytes()).collect::<String>()
+    );
+    let r = stack.worker.client.get(&q, None);
+    assert_eq!(r.status, 400);
+    assert_eq!(doc.fetches.load(std::sync::atomic::Ordering::Relaxed), 0, "the SSRF policy stopped the fetch");
+}
