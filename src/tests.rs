@@ -727,6 +727,45 @@ mod as_flow {
         assert_eq!(run(&p, q).status(), 401, "tokens in the query string are ignored");
     }
 
+    fn authorize_again(p: &FakePlatform, client_id: &str, jar: &[String], fetch_site: Option<&str>) -> Response {
+        let mut req =
+            with_cookies(&format!("/authorize?{}", authorize_query(client_id, "https://gateway.test/mcp")), jar);
+        if let Some(site) = fetch_site {
+            req.headers_mut().insert("sec-fetch-site", site.parse().unwrap());
+        }
+        run(p, req)
+    }
+
+    #[test]
+    fn remembered_consent_applies_only_to_direct_navigations_for_the_same_client() {
+        let p = FakePlatform::with_settings(loopback_settings());
+        let (client_id, _, jar) = obtain_code(&p, "https://gateway.test/mcp", "write");
+        assert!(jar.iter().any(|c| c.starts_with("__Host-agw-approved=")));
+        let again = authorize_again(&p, &client_id, &jar, Some("none"));
+        assert_eq!(again.status(), 302, "{}", text(&again));
+        let loc = again.headers()[LOCATION].to_str().unwrap();
+        assert!(loc.starts_with(CLIENT_REDIRECT) && query(loc, "code").is_some(), "{loc}");
+        // A cross-site navigation, or one without Sec-Fetch-Site, sees the consent page again.
+        assert_eq!(authorize_again(&p, &client_id, &jar, Some("cross-site")).status(), 200);
+        assert_eq!(authorize_again(&p, &client_id, &jar, None).status(), 200);
+        // Another client, or a tampered cookie: consent again.
+        let other = register(&p);
+        assert_eq!(authorize_again(&p, &other, &jar, Some("none")).status(), 200);
+        let tampered: Vec<String> = jar
+            .iter()
+            .map(|c| if c.starts_with("__Host-agw-approved=") { c.replacen("-w", "-r", 1) } else { c.clone() })
+            .collect();
+        assert_eq!(authorize_again(&p, &client_id, &tampered, Some("none")).status(), 200);
+    }
+
+    #[test]
+    fn a_read_only_approval_is_not_reused_for_write_access() {
+        let p = FakePlatform::with_settings(loopback_settings());
+        let (client_id, _, jar) = obtain_code(&p, "https://gateway.test/mcp", "read");
+        // The client asks for read and write again: the person must be asked.
+        assert_eq!(authorize_again(&p, &client_id, &jar, Some("none")).status(), 200);
+    }
+
     #[test]
     fn a_client_can_revoke_only_its_own_tokens() {
         let p = FakePlatform::with_settings(loopback_settings());

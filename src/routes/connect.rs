@@ -313,6 +313,9 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     };
     let mut resp = redirect(StatusCode::SEE_OTHER, &location);
     add_cookie(&mut resp, &session::set_cookie(SESSION_COOKIE, &session.encode(&ctx.keys), SESSION_TTL_SECS));
+    if let Some(approved) = &pending.continuation {
+        add_cookie(&mut resp, &oauth_flow::remember_cookie(ctx.config, req, approved, &user));
+    }
     Ok(resp)
 }
 

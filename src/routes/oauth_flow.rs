@@ -46,6 +46,10 @@ pub const REVOKE: &str = "/revoke";
 
 const AUTHZ_COOKIE: &str = "__Host-agw-authz";
 const AUTHZ_TTL_SECS: u64 = 600;
+/// Clients this browser's person approved before (see [`remembered`]).
+const APPROVED_COOKIE: &str = "__Host-agw-approved";
+const APPROVED_TTL_SECS: u64 = 30 * 24 * 3600;
+const APPROVED_MAX: usize = 20;
 
 /// An authorization request the person approved (or is asked about), kept server-side.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +105,60 @@ fn host_of(uri: &str) -> String {
         Ok(u) => format!("{}:// (an app on this device)", u.scheme()),
         Err(_) => String::new(),
     }
+}
+
+/// One remembered approval: a keyed hash of (client, redirect URI, person), and whether write
+/// access was granted. Entries are opaque, so the cookie reveals nothing about the clients.
+fn approval_key(keys: &SigningKeys, approved: &Approved, user: &UserId) -> String {
+    let h = keys.token_hash(&format!("approved|{}|{}|{}", approved.client_id, approved.redirect_uri, user.kv_key()));
+    h[..32].to_string()
+}
+
+/// The remembered approvals in this request's cookie, if its signature is ours.
+fn approvals(keys: &SigningKeys, req: &Request) -> Vec<(String, bool)> {
+    let Some((payload, sig)) = session::cookie(req, APPROVED_COOKIE).and_then(|c| c.split_once('.')) else {
+        return Vec::new();
+    };
+    if !keys.verify(&format!("approved|{payload}"), sig) {
+        return Vec::new();
+    }
+    payload
+        .split('~')
+        .filter_map(|e| {
+            let (key, write) = e.split_once('-')?;
+            (key.len() == 32).then(|| (key.to_string(), write == "w"))
+        })
+        .collect()
+}
+
+/// A `Set-Cookie` remembering this approval (newest first, at most [`APPROVED_MAX`]).
+fn remember(keys: &SigningKeys, req: &Request, approved: &Approved, user: &UserId) -> String {
+    let key = approval_key(keys, approved, user);
+    let write = approved.scope.iter().any(|s| s == SCOPE_WRITE);
+    let mut entries = vec![(key.clone(), write)];
+    entries.extend(approvals(keys, req).into_iter().filter(|(k, _)| *k != key).take(APPROVED_MAX - 1));
+    let payload: Vec<String> = entries.iter().map(|(k, w)| format!("{k}-{}", if *w { "w" } else { "r" })).collect();
+    let payload = payload.join("~");
+    let value = format!("{payload}.{}", keys.sign(&format!("approved|{payload}")));
+    session::set_cookie(APPROVED_COOKIE, &value, APPROVED_TTL_SECS)
+}
+
+/// Whether this request may skip the consent page: the person approved this client (same
+/// redirect URI) before in this browser, with at least the access it asks for now, and the
+/// navigation did not come from another site (`Sec-Fetch-Site` must be `none` or
+/// `same-origin`; a missing header fails closed — security checklist F.36).
+fn remembered(keys: &SigningKeys, req: &Request, approved: &Approved, user: &UserId) -> bool {
+    let direct = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "none" || v == "same-origin");
+    if !direct {
+        return false;
+    }
+    let key = approval_key(keys, approved, user);
+    let wants_write = approved.scope.iter().any(|s| s == SCOPE_WRITE);
+    approvals(keys, req).iter().any(|(k, write)| *k == key && (*write || !wants_write))
 }
 
 fn authz_object(keys: &SigningKeys, request_id: &str) -> String {
@@ -173,6 +231,14 @@ pub async fn authorize<P: Platform>(p: &P, config: &Config, req: &Request) -> Re
 
     if let Some(test) = config.test_mode.as_ref().filter(|t| t.auto_approve) {
         return auto_approve(p, config, req, test, &approved).await;
+    }
+    if let Some(user) = signed_in_user(p, config, &keys, req).await {
+        if remembered(&keys, req, &approved, &user) {
+            return Ok(match complete(p, config, req, &approved, &user).await {
+                Ok(location) => connect::redirect(StatusCode::FOUND, &location),
+                Err(page) => page,
+            });
+        }
     }
 
     // 3. Keep the request here; show the consent page.
@@ -325,7 +391,11 @@ pub async fn decide<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
         approved.scope = grant::scopes_for(write);
         match signed_in_user(p, config, &keys, req).await {
             Some(user) => match complete(p, config, req, &approved, &user).await {
-                Ok(location) => connect::redirect(StatusCode::SEE_OTHER, &location),
+                Ok(location) => {
+                    let mut resp = connect::redirect(StatusCode::SEE_OTHER, &location);
+                    add_cookie(&mut resp, &remember(&keys, req, &approved, &user));
+                    resp
+                }
                 Err(page) => page,
             },
             // Not signed in, or no usable connection: Attio first, then back here.
@@ -344,6 +414,12 @@ async fn signed_in_user<P: Platform>(p: &P, config: &Config, keys: &SigningKeys,
 }
 
 /// Issues the code for an approved request and returns where to send the browser.
+/// The `Set-Cookie` remembering an approval, for the Attio callback to add once the person is
+/// known.
+pub fn remember_cookie(config: &Config, req: &Request, approved: &Approved, user: &UserId) -> String {
+    remember(&SigningKeys::new(&config.signing_key), req, approved, user)
+}
+
 pub async fn complete<P: Platform>(
     p: &P,
     config: &Config,
