@@ -49,6 +49,7 @@ pub const ATTIO_USE_PKCE: &str = "ATTIO_USE_PKCE";
 pub const ATTIO_ALLOWED_WORKSPACES: &str = "ATTIO_ALLOWED_WORKSPACES";
 pub const ATTIO_TIMEOUT_MS: &str = "ATTIO_TIMEOUT_MS";
 pub const PUBLIC_ORIGIN: &str = "PUBLIC_ORIGIN";
+pub const TOKEN_EXCHANGE_CLIENTS: &str = "TOKEN_EXCHANGE_CLIENTS";
 pub const INSECURE_TEST_MODE: &str = "INSECURE_TEST_MODE";
 pub const TEST_ATTIO_TOKEN: &str = "TEST_ATTIO_TOKEN";
 pub const TEST_AUTO_APPROVE: &str = "TEST_AUTO_APPROVE";
@@ -117,6 +118,13 @@ pub const SETTINGS: &[SettingSpec] = &[
         kind: SettingKind::Var,
         required: Requirement::Optional,
         description: "The gateway's public origin (https://host). Unset: taken from each request.",
+    },
+    SettingSpec {
+        name: TOKEN_EXCHANGE_CLIENTS,
+        kind: SettingKind::Secret,
+        required: Requirement::Optional,
+        description: "Backends allowed to use RFC 8693 token exchange: `id:secret`, comma-separated \
+                      (secrets of at least 32 characters). Unset: token exchange is off.",
     },
     SettingSpec {
         name: INSECURE_TEST_MODE,
@@ -198,8 +206,17 @@ pub struct Config {
     pub attio_timeout_ms: u32,
     /// The configured public origin, if any (otherwise each request's own).
     pub public_origin: Option<Url>,
+    /// Backends that may exchange a person's token for a REST-proxy token (RFC 8693).
+    pub exchange_clients: Vec<ExchangeClient>,
     /// Present only when test mode is asked for *and* Attio is on loopback.
     pub test_mode: Option<TestMode>,
+}
+
+/// A backend allowed to use token exchange.
+#[derive(Debug, Clone)]
+pub struct ExchangeClient {
+    pub id: String,
+    pub secret: ClientSecret,
 }
 
 #[derive(Debug, Clone)]
@@ -348,6 +365,7 @@ impl ConfigReport {
         let allowed = r.read(ATTIO_ALLOWED_WORKSPACES, parse_list);
         let timeout = r.read(ATTIO_TIMEOUT_MS, parse_timeout);
         let public_origin = r.read(PUBLIC_ORIGIN, parse_origin);
+        let exchange = r.read(TOKEN_EXCHANGE_CLIENTS, parse_exchange_clients);
         let test_mode_asked = r.read(INSECURE_TEST_MODE, parse_bool);
         let test_token = r.read(TEST_ATTIO_TOKEN, |v| Ok(AttioAccessToken::new(v.to_string())));
         let auto_approve = r.read(TEST_AUTO_APPROVE, parse_bool).unwrap_or(false);
@@ -388,6 +406,7 @@ impl ConfigReport {
                     allowed_workspaces: allowed,
                     attio_timeout_ms: timeout,
                     public_origin,
+                    exchange_clients: exchange.unwrap_or_default(),
                     test_mode,
                 })
             }
@@ -468,6 +487,25 @@ fn parse_origin(raw: &str) -> Result<Url, String> {
 /// is loaded (a malformed value falls back to the default and is reported by `/health`).
 pub fn attio_timeout_ms(src: &impl SettingsSource) -> u32 {
     src.get(ATTIO_TIMEOUT_MS).and_then(|v| parse_timeout(v.trim()).ok()).unwrap_or(15_000)
+}
+
+fn parse_exchange_clients(raw: &str) -> Result<Vec<ExchangeClient>, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .enumerate()
+        .map(|(i, entry)| {
+            let (id, secret) =
+                entry.split_once(':').ok_or_else(|| format!("entry {} must look like `id:secret`", i + 1))?;
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                return Err(format!("entry {}: the id must be [A-Za-z0-9_-]", i + 1));
+            }
+            if secret.len() < 32 {
+                return Err(format!("entry {}: the secret must be at least 32 characters", i + 1));
+            }
+            Ok(ExchangeClient { id: id.to_string(), secret: ClientSecret::new(secret.to_string()) })
+        })
+        .collect()
 }
 
 fn parse_client_id(raw: &str) -> Result<String, String> {

@@ -767,6 +767,58 @@ mod as_flow {
     }
 
     #[test]
+    fn token_exchange_gives_configured_backends_a_short_lived_proxy_token() {
+        const BACKEND_SECRET: &str = "backend-secret-that-is-long-enough-000";
+        let exchange_form = |subject: &str, secret: &str, extra: &[(&str, &str)]| {
+            let mut pairs = vec![
+                ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+                ("client_id", "backend-1"),
+                ("client_secret", secret),
+                ("subject_token", subject),
+                ("subject_token_type", "urn:ietf:params:oauth:token-type:access_token"),
+            ];
+            pairs.extend_from_slice(extra);
+            form("/token", &pairs, &[])
+        };
+        // Off unless configured.
+        let p = FakePlatform::with_settings(loopback_settings());
+        let (client_id, code, _) = obtain_code(&p, "https://gateway.test/mcp", "write");
+        let subject = body(&redeem(&p, &client_id, &code, VERIFIER))["access_token"].as_str().unwrap().to_string();
+        assert_eq!(body(&run(&p, exchange_form(&subject, BACKEND_SECRET, &[])))["error"], "unsupported_grant_type");
+
+        let mut m = loopback_settings();
+        m.insert(crate::config::TOKEN_EXCHANGE_CLIENTS, format!("backend-1:{BACKEND_SECRET}"));
+        let p = FakePlatform::with_settings(m);
+        assert!(body(&run(&p, get("/.well-known/oauth-authorization-server")))["grant_types_supported"]
+            .to_string()
+            .contains("token-exchange"));
+        let (client_id, code, _) = obtain_code(&p, "https://gateway.test/mcp", "read");
+        let subject = body(&redeem(&p, &client_id, &code, VERIFIER))["access_token"].as_str().unwrap().to_string();
+        assert_eq!(run(&p, exchange_form(&subject, "wrong-secret-wrong-secret-wrong-secret", &[])).status(), 401);
+        assert_eq!(
+            body(&run(&p, exchange_form(&subject, BACKEND_SECRET, &[("scope", "attio:write")])))["error"],
+            "invalid_scope"
+        );
+        assert_eq!(
+            body(&run(&p, exchange_form(&subject, BACKEND_SECRET, &[("resource", "https://gateway.test/mcp")])))
+                ["error"],
+            "invalid_target"
+        );
+        assert_eq!(body(&run(&p, exchange_form("agwa.not-a-token", BACKEND_SECRET, &[])))["error"], "invalid_grant");
+        let r = run(&p, exchange_form(&subject, BACKEND_SECRET, &[]));
+        assert_eq!(r.status(), 200, "{}", text(&r));
+        let t = body(&r);
+        assert_eq!(t["issued_token_type"], "urn:ietf:params:oauth:token-type:access_token");
+        assert_eq!(t["expires_in"], 900);
+        assert_eq!(t["scope"], "attio:read");
+        assert!(t.get("refresh_token").is_none());
+        // The MCP-audience subject does not work at the proxy; the exchanged token does.
+        assert_eq!(bearer_get(&p, "/v2/self", &subject).status(), 401);
+        p.http.push(200, SELF_ACTIVE);
+        assert_eq!(bearer_get(&p, "/v2/self", t["access_token"].as_str().unwrap()).status(), 200);
+    }
+
+    #[test]
     fn a_client_can_revoke_only_its_own_tokens() {
         let p = FakePlatform::with_settings(loopback_settings());
         let (client_id, code, _) = obtain_code(&p, "https://gateway.test/v2", "read");

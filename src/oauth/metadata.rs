@@ -47,7 +47,15 @@ impl Audience {
     }
 }
 
-pub fn authorization_server(origin: &str) -> Value {
+/// RFC 8693 token exchange.
+pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
+/// `token_exchange`: whether any backend may use it (then it is advertised).
+pub fn authorization_server(origin: &str, token_exchange: bool) -> Value {
+    let mut grants = vec!["authorization_code", "refresh_token"];
+    if token_exchange {
+        grants.push(TOKEN_EXCHANGE);
+    }
     json!({
         "issuer": origin,
         "authorization_endpoint": format!("{origin}/authorize"),
@@ -56,7 +64,7 @@ pub fn authorization_server(origin: &str) -> Value {
         "revocation_endpoint": format!("{origin}/revoke"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": grants,
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
@@ -86,7 +94,7 @@ mod tests {
 
     #[test]
     fn issuer_and_endpoints_are_absolute_on_our_origin() {
-        let m = authorization_server("https://gw.example.com");
+        let m = authorization_server("https://gw.example.com", false);
         assert_eq!(m["issuer"], "https://gw.example.com");
         assert_eq!(m["code_challenge_methods_supported"], json!(["S256"]));
         assert_eq!(m["authorization_response_iss_parameter_supported"], true);

@@ -30,7 +30,7 @@ use crate::error::AppError;
 use crate::http::{json as json_response, set_header, Request, Response};
 use crate::oauth::client::{AuthMethod, RegisteredClient};
 use crate::oauth::grant::{self, CodeGrant, Grant, Issued, RefreshOutcome, TokenKind};
-use crate::oauth::metadata::{Audience, SCOPE_WRITE};
+use crate::oauth::metadata::{Audience, SCOPE_WRITE, TOKEN_EXCHANGE};
 use crate::oauth::{bearer, pkce, redirect, OAuthError};
 use crate::pages::{error_page, escape, page};
 use crate::platform::Platform;
@@ -557,6 +557,9 @@ pub async fn token<P: Platform>(p: &P, config: &Config, req: &Request) -> Result
 async fn token_inner<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, OAuthError> {
     let keys = SigningKeys::new(&config.signing_key);
     let form = params(std::str::from_utf8(req.body()).unwrap_or("")).map_err(OAuthError::invalid_request)?;
+    if param(&form, "grant_type") == Some(TOKEN_EXCHANGE) {
+        return exchange(p, config, &keys, req, &form).await;
+    }
     let client = authenticate_client(p, config, &keys, req, &form).await?;
     match param(&form, "grant_type") {
         Some("authorization_code") => redeem_code(p, config, &keys, req, &client, &form).await,
@@ -736,6 +739,106 @@ async fn refresh<P: Platform>(
         }
     }
     Err(OAuthError::temporarily_unavailable("the grant is busy; retry"))
+}
+
+const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+/// Exchanged tokens are short-lived and cannot be refreshed.
+const EXCHANGED_TTL_MS: u64 = 15 * 60 * 1000;
+
+/// RFC 8693 token exchange, for backends named in `TOKEN_EXCHANGE_CLIENTS`: a person's access
+/// token of ours (the subject) becomes a short-lived token for the REST proxy, with at most the
+/// subject's scope. The backend reaches Attio through the gateway without ever holding the
+/// Attio app's secret or anyone's Attio token.
+async fn exchange<P: Platform>(
+    p: &P,
+    config: &Config,
+    keys: &SigningKeys,
+    req: &Request,
+    form: &[(String, String)],
+) -> Result<Response, OAuthError> {
+    if config.exchange_clients.is_empty() {
+        return Err(OAuthError::unsupported_grant_type("token exchange is not enabled on this gateway"));
+    }
+    let (id, secret) = match req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        Some(v) => parse_basic(v).ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?,
+        None => (
+            param(form, "client_id").unwrap_or_default().to_string(),
+            param(form, "client_secret").unwrap_or_default().to_string(),
+        ),
+    };
+    let backend = config.exchange_clients.iter().find(|c| {
+        c.id == id && crate::secret::constant_time_eq(c.secret.expose_secret().as_bytes(), secret.as_bytes())
+    });
+    let Some(backend) = backend else { return Err(OAuthError::invalid_client("client authentication failed")) };
+    if param(form, "subject_token_type") != Some(ACCESS_TOKEN_TYPE) {
+        return Err(OAuthError::invalid_request("subject_token_type must be an access token"));
+    }
+    if param(form, "requested_token_type").is_some_and(|t| t != ACCESS_TOKEN_TYPE) {
+        return Err(OAuthError::invalid_request("only access tokens can be requested"));
+    }
+    let origin = origin(config, req);
+    let target = param(form, "resource").or_else(|| param(form, "audience"));
+    if target.is_some_and(|r| Audience::from_resource(&origin, r) != Some(Audience::Api)) {
+        return Err(OAuthError::invalid_target("exchanged tokens are for the REST proxy only"));
+    }
+    let subject =
+        param(form, "subject_token").ok_or_else(|| OAuthError::invalid_request("subject_token is required"))?;
+    let Some((TokenKind::Access, grant_id)) = grant::parse_token(subject) else {
+        return Err(OAuthError::invalid_grant("the subject token is not valid"));
+    };
+    let unavailable = |_| OAuthError::temporarily_unavailable("grant storage is unavailable");
+    let subject_grant: Grant =
+        match p.transition(&grant_object(grant_id), Command::Get { key: "grant".into() }).await.map_err(unavailable)? {
+            Outcome::Found { value } => serde_json::from_value(value)
+                .map_err(|_| OAuthError::invalid_grant("the subject token is not valid"))?,
+            _ => return Err(OAuthError::invalid_grant("the subject token is not valid")),
+        };
+    let now = p.now_ms();
+    let subject_scope = subject_grant
+        .check_access(keys, subject, subject_grant.audience, now)
+        .map_err(|_| OAuthError::invalid_grant("the subject token is not valid"))?;
+    let scope = match param(form, "scope") {
+        Some(s) => {
+            let wanted = grant::parse_scope(s).map_err(OAuthError::invalid_scope)?;
+            if wanted.iter().any(|w| !subject_scope.contains(w)) {
+                return Err(OAuthError::invalid_scope("cannot exceed the subject token's scope"));
+            }
+            wanted
+        }
+        None => subject_scope,
+    };
+    if !attio_connection_active(p, config, &subject_grant.user).await? {
+        return Err(OAuthError::invalid_grant("the Attio connection behind the subject token was revoked"));
+    }
+    let mut gid = [0u8; 16];
+    p.fill(&mut gid).map_err(|_| OAuthError::temporarily_unavailable("randomness"))?;
+    let access_secret = p.token().map_err(|_| OAuthError::temporarily_unavailable("randomness"))?;
+    let record = CodeGrant {
+        client_id: format!("exchange:{}", backend.id),
+        redirect_uri: String::new(),
+        code_challenge: String::new(),
+        audience: Audience::Api,
+        scope: scope.clone(),
+        user: subject_grant.user.clone(),
+    };
+    let (mut grant, mut issued) = Grant::issue(keys, grant::new_grant_id(gid), &record, &access_secret, None, now);
+    grant.expires_at_ms = now + EXCHANGED_TTL_MS;
+    for a in &mut grant.access {
+        a.expires_at_ms = now + EXCHANGED_TTL_MS;
+    }
+    issued.expires_in_secs = EXCHANGED_TTL_MS / 1000;
+    let value = serde_json::to_value(&grant).map_err(|_| OAuthError::temporarily_unavailable("encoding"))?;
+    let insert = Command::Insert { key: "grant".into(), value, expires_at_ms: grant.expires_at_ms };
+    if p.transition(&grant_object(&grant.grant_id), insert).await.map_err(unavailable)? != Outcome::Inserted {
+        return Err(OAuthError::temporarily_unavailable("could not create the grant"));
+    }
+    p.log("token.exchanged", &format!("backend {}", backend.id));
+    let mut resp = token_response(&issued);
+    if let Ok(mut body) = serde_json::from_slice::<serde_json::Value>(resp.body()) {
+        body["issued_token_type"] = json!(ACCESS_TOKEN_TYPE);
+        resp = json_response(StatusCode::OK, &body);
+    }
+    Ok(resp)
 }
 
 /// Whether the user's Attio connection is active (storage trouble is "try again", never "no").

@@ -47,7 +47,7 @@ pub fn discovery(p: &impl Platform, req: &Request) -> Result<Response, AppError>
     let config = Config::load(p)?;
     let origin = origin(&config, req);
     let doc = match req.uri().path() {
-        AS_METADATA => metadata::authorization_server(&origin),
+        AS_METADATA => metadata::authorization_server(&origin, !config.exchange_clients.is_empty()),
         PRM_API => metadata::protected_resource(&origin, Audience::Api),
         // The root document describes the primary resource, the MCP endpoint.
         _ => metadata::protected_resource(&origin, Audience::Mcp),
