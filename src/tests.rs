@@ -933,6 +933,40 @@ mod as_flow {
     }
 
     #[test]
+    fn a_read_only_token_gets_403_insufficient_scope_for_writes() {
+        let p = FakePlatform::with_settings(loopback_settings());
+        let (client_id, code, _) = obtain_code(&p, "https://gateway.test/v2", "read");
+        let at = body(&redeem(&p, &client_id, &code, VERIFIER))["access_token"].as_str().unwrap().to_string();
+        let config = crate::config::Config::load(&p).unwrap();
+        let req = http::Request::get("https://gateway.test/v2/objects")
+            .header("authorization", format!("Bearer {at}"))
+            .body(Vec::new())
+            .unwrap();
+        // The status and challenge of a refusal (the whole response is large for a closure's Err).
+        let check = |scope: &str| {
+            block_on(crate::routes::oauth_flow::authenticate(
+                &p,
+                &config,
+                &req,
+                crate::oauth::metadata::Audience::Api,
+                scope,
+            ))
+            .map(|_| ())
+            .map_err(|r| (r.status().as_u16(), r.headers()["www-authenticate"].to_str().unwrap_or("").to_string()))
+        };
+        assert!(check("attio:read").is_ok());
+        let (status, challenge) = check("attio:write").unwrap_err();
+        assert_eq!(status, 403);
+        assert!(
+            challenge.contains("error=\"insufficient_scope\"") && challenge.contains("scope=\"attio:write\""),
+            "{challenge}"
+        );
+        assert!(
+            challenge.contains("resource_metadata=\"https://gateway.test/.well-known/oauth-protected-resource/v2\"")
+        );
+    }
+
+    #[test]
     fn a_client_can_revoke_only_its_own_tokens() {
         let p = FakePlatform::with_settings(loopback_settings());
         let (client_id, code, _) = obtain_code(&p, "https://gateway.test/v2", "read");

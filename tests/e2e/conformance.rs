@@ -100,7 +100,13 @@ fn mcp_conformance_authorization_scenarios_pass() {
     let _ = std::fs::create_dir_all(&artifacts);
     let _ = std::fs::write(artifacts.join("conformance-authorization.txt"), &text);
     assert!(status.is_some_and(|s| s.success()), "the suite failed:\n{text}");
-    assert!(text.contains("Total: 2 passed, 0 failed"), "{text}");
+    // "Total: N passed, 0 failed": both scenarios ran (each has at least one check), none failed.
+    let total = text.lines().find(|l| l.starts_with("Total: ")).unwrap_or_default();
+    let passed: usize = total.trim_start_matches("Total: ").split(' ').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(total.ends_with(", 0 failed") && passed >= 2, "{text}");
+    for scenario in ["authorization-server-metadata-endpoint", "authorization-code-grant"] {
+        assert!(text.contains(&format!("✓ {scenario}")), "{scenario} did not pass:\n{text}");
+    }
 }
 
 /// `Child::wait` with a deadline.
