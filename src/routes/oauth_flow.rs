@@ -614,28 +614,48 @@ async fn redeem_code<P: Platform>(
     if !pkce::verify(verifier, &record.code_challenge) {
         return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
     }
-    let mut gid = [0u8; 16];
-    p.fill(&mut gid).map_err(|_| OAuthError::temporarily_unavailable("randomness"))?;
-    let grant_id = grant::new_grant_id(gid);
-    let access_secret = p.token().map_err(|_| OAuthError::temporarily_unavailable("randomness"))?;
-    let refresh_secret = if client.allows_refresh() {
-        Some(p.token().map_err(|_| OAuthError::temporarily_unavailable("randomness"))?)
-    } else {
-        None
-    };
     let now = p.now_ms();
-    let (grant, issued) = Grant::issue(keys, grant_id.clone(), &record, &access_secret, refresh_secret.as_deref(), now);
-    let value = serde_json::to_value(&grant).map_err(|_| OAuthError::temporarily_unavailable("encoding"))?;
-    let insert = Command::Insert { key: "grant".into(), value, expires_at_ms: grant.expires_at_ms };
-    if p.transition(&grant_object(&grant_id), insert).await.map_err(unavailable)? != Outcome::Inserted {
-        return Err(OAuthError::temporarily_unavailable("could not create the grant"));
-    }
+    let (grant, issued) = create_grant(p, keys, &record, client.allows_refresh(), None).await?;
+    let grant_id = grant.grant_id;
     let marker = serde_json::to_value(Redeemed { grant_id, client_id: client.client_id.clone() }).unwrap_or_default();
     let _ = p
         .transition(&object, Command::Put { key: "redeemed".into(), value: marker, expires_at_ms: now + 600_000 })
         .await;
     p.log("token.code_redeemed", &format!("client {}", client.client_id));
     Ok(token_response(&issued))
+}
+
+/// Creates a grant with its first tokens, in its own object. `lifetime_ms` shortens both the
+/// grant and its access token (exchanged tokens); `None` keeps the defaults.
+async fn create_grant<P: Platform>(
+    p: &P,
+    keys: &SigningKeys,
+    record: &CodeGrant,
+    with_refresh: bool,
+    lifetime_ms: Option<u64>,
+) -> Result<(Grant, Issued), OAuthError> {
+    let random = || p.token().map_err(|_| OAuthError::temporarily_unavailable("randomness"));
+    let mut gid = [0u8; 16];
+    p.fill(&mut gid).map_err(|_| OAuthError::temporarily_unavailable("randomness"))?;
+    let access_secret = random()?;
+    let refresh_secret = if with_refresh { Some(random()?) } else { None };
+    let now = p.now_ms();
+    let (mut grant, mut issued) =
+        Grant::issue(keys, grant::new_grant_id(gid), record, &access_secret, refresh_secret.as_deref(), now);
+    if let Some(lifetime) = lifetime_ms {
+        grant.expires_at_ms = now + lifetime;
+        for a in &mut grant.access {
+            a.expires_at_ms = now + lifetime;
+        }
+        issued.expires_in_secs = lifetime / 1000;
+    }
+    let value = serde_json::to_value(&grant).map_err(|_| OAuthError::temporarily_unavailable("encoding"))?;
+    let insert = Command::Insert { key: "grant".into(), value, expires_at_ms: grant.expires_at_ms };
+    let stored = p.transition(&grant_object(&grant.grant_id), insert).await;
+    if stored != Ok(Outcome::Inserted) {
+        return Err(OAuthError::temporarily_unavailable("could not create the grant"));
+    }
+    Ok((grant, issued))
 }
 
 /// A code that is gone: if it was redeemed and the same client presents it again, that is a
@@ -810,9 +830,6 @@ async fn exchange<P: Platform>(
     if !attio_connection_active(p, config, &subject_grant.user).await? {
         return Err(OAuthError::invalid_grant("the Attio connection behind the subject token was revoked"));
     }
-    let mut gid = [0u8; 16];
-    p.fill(&mut gid).map_err(|_| OAuthError::temporarily_unavailable("randomness"))?;
-    let access_secret = p.token().map_err(|_| OAuthError::temporarily_unavailable("randomness"))?;
     let record = CodeGrant {
         client_id: format!("exchange:{}", backend.id),
         redirect_uri: String::new(),
@@ -821,17 +838,7 @@ async fn exchange<P: Platform>(
         scope: scope.clone(),
         user: subject_grant.user.clone(),
     };
-    let (mut grant, mut issued) = Grant::issue(keys, grant::new_grant_id(gid), &record, &access_secret, None, now);
-    grant.expires_at_ms = now + EXCHANGED_TTL_MS;
-    for a in &mut grant.access {
-        a.expires_at_ms = now + EXCHANGED_TTL_MS;
-    }
-    issued.expires_in_secs = EXCHANGED_TTL_MS / 1000;
-    let value = serde_json::to_value(&grant).map_err(|_| OAuthError::temporarily_unavailable("encoding"))?;
-    let insert = Command::Insert { key: "grant".into(), value, expires_at_ms: grant.expires_at_ms };
-    if p.transition(&grant_object(&grant.grant_id), insert).await.map_err(unavailable)? != Outcome::Inserted {
-        return Err(OAuthError::temporarily_unavailable("could not create the grant"));
-    }
+    let (_, issued) = create_grant(p, keys, &record, false, Some(EXCHANGED_TTL_MS)).await?;
     p.log("token.exchanged", &format!("backend {}", backend.id));
     let mut resp = token_response(&issued);
     if let Ok(mut body) = serde_json::from_slice::<serde_json::Value>(resp.body()) {
