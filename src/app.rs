@@ -43,7 +43,6 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
         AUTHORIZE if post => oauth_flow::decide(p, &Config::load(p)?, req).await,
         TOKEN if post => oauth_flow::token(p, &Config::load(p)?, req).await,
         REVOKE if post => oauth_flow::revoke(p, &Config::load(p)?, req).await,
-        proxy::SELF if get => proxy::attio_self(p, &Config::load(p)?, req).await,
         AUTHORIZE => Err(AppError::MethodNotAllowed { allow: "GET, HEAD, POST" }),
         TOKEN | REVOKE => Err(AppError::MethodNotAllowed { allow: "POST, OPTIONS" }),
         AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API => Err(AppError::MethodNotAllowed { allow: "GET, HEAD, OPTIONS" }),
@@ -55,7 +54,8 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
         connect::STATUS if get => connect::status(p, &Config::load(p)?, req).await,
         connect::DISCONNECT if post => connect::disconnect(p, &Config::load(p)?, req).await,
         diagnostics::ATTIO_SELF if get => diagnostics::attio_self(p).await,
-        "/" | "/health" | connect::START | connect::CALLBACK | connect::STATUS | proxy::SELF => {
+        path if path.starts_with(proxy::PREFIX) => proxy::forward(p, &Config::load(p)?, req).await,
+        "/" | "/health" | connect::START | connect::CALLBACK | connect::STATUS => {
             Err(AppError::MethodNotAllowed { allow: "GET, HEAD" })
         }
         connect::DISCONNECT => Err(AppError::MethodNotAllowed { allow: "POST" }),

@@ -24,6 +24,7 @@
 //! - [`routes`]: one file per route family (connect, health, landing page, test-only diagnostics).
 //! - [`upstream`]: the gateway as Attio's OAuth client (authorize URL, code exchange, refresh,
 //!   revoke), over the `oauth2` crate.
+//! - [`proxy_policy`]: what the REST proxy may forward (path, query, headers).
 //! - [`vault`]: each user's connection in KV, tokens sealed; lazy and bulk key rotation.
 //! - [`connection`]: using a connection: single-flight refresh, revocation.
 //! - [`oauth`]: the gateway as an OAuth 2.1 authorization server for MCP clients (one file per RFC).
@@ -51,6 +52,7 @@ pub mod http;
 pub mod oauth;
 pub mod pages;
 pub mod platform;
+pub mod proxy_policy;
 pub mod random;
 pub mod routes;
 pub mod secret;

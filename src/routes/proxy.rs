@@ -1,25 +1,30 @@
-//! The REST proxy (`/v2/*`) toward Attio's API, for tokens with the REST audience. So far it
-//! serves `GET /v2/self`: who the caller's vaulted Attio token belongs to, in Attio's own shape.
-//! The caller's token (ours) never goes upstream; the vaulted Attio token does.
+//! The REST proxy: `/v2/*` toward Attio's API, for tokens with the REST audience.
+//!
+//! Method, path, query and body are forwarded (after [`crate::proxy_policy`] checks them) to the
+//! configured Attio API base with the caller's vaulted Attio token; our token never goes
+//! upstream. Attio's status, body, `Content-Type` and `Retry-After` come back unchanged. When
+//! Attio rejects the token (401, or `/v2/self` saying `active:false`) and `/v2/self` confirms
+//! it, the connection is marked revoked and the caller gets our 401 with `resource_metadata`.
 
 use http::header::WWW_AUTHENTICATE;
-use http::{Method, StatusCode};
+use http::StatusCode;
 use serde_json::json;
 
-use crate::attio::identity::TokenStatus;
-use crate::attio::{AttioApi, AttioError};
+use crate::attio::identity::{parse_self, TokenStatus};
+use crate::attio::AttioError;
 use crate::config::Config;
 use crate::connection::{self, ConnectionError};
 use crate::crypto::envelope::Vault;
 use crate::error::AppError;
-use crate::http::{json, set_header, Request, Response};
+use crate::http::{json, set_header, Request, Response, TransportError};
 use crate::oauth::bearer;
-use crate::oauth::metadata::{Audience, SCOPE_READ};
+use crate::oauth::metadata::{Audience, SCOPE_READ, SCOPE_WRITE};
 use crate::platform::Platform;
+use crate::proxy_policy::{self, PathError};
 use crate::routes::connect::origin;
 use crate::routes::oauth_flow::authenticate;
 
-pub const SELF: &str = "/v2/self";
+pub const PREFIX: &str = "/v2/";
 
 /// Attio's error envelope, for errors the proxy itself produces.
 fn attio_error(status: StatusCode, kind: &str, code: &str, message: &str) -> Response {
@@ -33,11 +38,20 @@ fn reauthorize(config: &Config, req: &Request, message: &str) -> Response {
     resp
 }
 
-/// `GET /v2/self`.
-pub async fn attio_self<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
-    let principal = match authenticate(p, config, req, Audience::Api, SCOPE_READ).await {
-        Ok(principal) => principal,
-        Err(resp) => return Ok(resp),
+/// Any method on `/v2/...`.
+pub async fn forward<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+    let path = req.uri().path();
+    let write = proxy_policy::is_write(req.method(), path);
+    let principal =
+        match authenticate(p, config, req, Audience::Api, if write { SCOPE_WRITE } else { SCOPE_READ }).await {
+            Ok(principal) => principal,
+            Err(resp) => return Ok(resp),
+        };
+    let target = match proxy_policy::upstream_path(path, req.uri().query()) {
+        Ok(t) => t,
+        Err(e @ (PathError::Disallowed | PathError::BadQuery | PathError::NotV2)) => {
+            return Ok(attio_error(StatusCode::BAD_REQUEST, "invalid_request_error", "validation_type", &e.to_string()))
+        }
     };
     let vault = Vault::new(&config.vault_keys);
     let conn = match connection::usable(p, config, &vault, &principal.user).await {
@@ -49,19 +63,49 @@ pub async fn attio_self<P: Platform>(p: &P, config: &Config, req: &Request) -> R
         Err(_) => return Err(AppError::Unavailable("the Attio connection")),
     };
     let token = connection::access_token(&conn).map_err(|_| AppError::Unavailable("the Attio connection"))?;
-    let api = AttioApi::new(config.attio_api_base.clone());
-    let body = api.send(p, api.request(Method::GET, "self", token, None)).await;
-    let body = match body {
-        Ok(b) => b,
-        Err(AttioError::Unauthorized) => {
-            let _ = connection::verify(p, config, &vault, &conn).await;
-            return Ok(reauthorize(config, req, "Attio no longer accepts this connection; authorize again."));
-        }
-        Err(e) => return Err(AppError::Upstream(e)),
-    };
-    if matches!(crate::attio::identity::parse_self(&body), Ok(TokenStatus::Inactive)) {
-        connection::mark_revoked(p, &vault, &conn, "Attio reports the token inactive").await;
-        return Ok(reauthorize(config, req, "Attio no longer accepts this connection; authorize again."));
+
+    let mut upstream = http::Request::builder()
+        .method(req.method().clone())
+        .uri(format!("{}{target}", config.attio_api_base.as_str().trim_end_matches('/')))
+        .body(req.body().clone())
+        .map_err(|_| AppError::BadRequest("the request could not be forwarded"))?;
+    *upstream.headers_mut() = proxy_policy::request_headers(req.headers());
+    let bearer = http::HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+        .map_err(|_| AppError::Unavailable("the Attio connection"))?;
+    upstream.headers_mut().insert(http::header::AUTHORIZATION, bearer);
+    let response = p.send(upstream).await.map_err(|e: TransportError| AppError::Upstream(AttioError::Transport(e)))?;
+    let status = response.status();
+    let rejected = status == StatusCode::UNAUTHORIZED
+        || (target == "/v2/self" && matches!(parse_self(response.body()), Ok(TokenStatus::Inactive)));
+    if rejected {
+        // Only a confirmed dead token revokes (Attio has been seen to answer spurious 401s).
+        return Ok(match connection::verify(p, config, &vault, &conn).await {
+            Err(ConnectionError::Revoked) => {
+                reauthorize(config, req, "Attio no longer accepts this connection; authorize again.")
+            }
+            _ => attio_error(
+                StatusCode::BAD_GATEWAY,
+                "api_error",
+                "upstream_unauthorized",
+                "Attio rejected the request; retry shortly.",
+            ),
+        });
     }
-    Ok(crate::http::response(StatusCode::OK, "application/json", body))
+    let (parts, body) = response.into_parts();
+    let mut resp = crate::http::response(parts.status, "application/json", body);
+    for (name, value) in proxy_policy::response_headers(&parts.headers).iter() {
+        resp.headers_mut().insert(name.clone(), value.clone());
+    }
+    p.log(
+        "proxy.request",
+        &format!(
+            "{} {} -> {} (client {}, {})",
+            req.method(),
+            path,
+            status.as_u16(),
+            principal.client_id,
+            if write { "write" } else { "read" }
+        ),
+    );
+    Ok(resp)
 }

@@ -226,3 +226,70 @@ fn metadata_documents_on_loopback_are_refused_without_the_test_setting() {
     assert_eq!(r.status, 400);
     assert_eq!(doc.fetches.load(std::sync::atomic::Ordering::Relaxed), 0, "the SSRF policy stopped the fetch");
 }
+
+#[test]
+fn the_rest_proxy_reaches_attio_with_the_vaulted_token_only() {
+    let stack = Stack::start(&[]);
+    let c = TestClient::new(stack.worker.client.base.clone());
+    let client_id = register(&c);
+    let code = authorize(&stack, &client_id, &format!("{}/v2", c.base));
+    let at = redeem(&c, &client_id, &code).json()["access_token"].as_str().unwrap().to_string();
+    let auth = format!("Bearer {at}");
+    let call = |method: &str, path: &str, body: Option<&Value>| {
+        let text = body.map(Value::to_string);
+        c.request(
+            method,
+            path,
+            &[("authorization", &auth), ("content-type", "application/json")],
+            text.as_deref().map(str::as_bytes),
+        )
+    };
+
+    // A write through the proxy is visible in Attio's data; a query finds it.
+    let created = call(
+        "POST",
+        "/v2/objects/companies/records",
+        Some(&json!({"data": {"values": {"name": "Proxy Corp", "domains": ["proxy.example"]}}})),
+    );
+    assert_eq!(created.status, 200, "{}", created.body);
+    let found =
+        call("POST", "/v2/objects/companies/records/query", Some(&json!({"filter": {"name": {"$eq": "Proxy Corp"}}})));
+    assert_eq!(found.json()["data"].as_array().unwrap().len(), 1);
+    let notes = call("GET", "/v2/notes?limit=1", None);
+    assert_eq!(notes.json()["data"].as_array().unwrap().len(), 1, "query string forwarded");
+
+    // Attio's 429 and its Retry-After come back unchanged.
+    TestClient::new(stack.mock.base_url()).send_json(
+        "POST",
+        "/__mock/fail-next",
+        None,
+        &json!({"status": 429, "count": 1, "path_prefix": "/v2/objects"}),
+    );
+    let limited = call("GET", "/v2/objects", None);
+    assert_eq!(limited.status, 429);
+    assert!(limited.header("retry-after").is_some_and(|v| v.ends_with("GMT")));
+    assert_eq!(limited.json()["code"], "rate_limit_exceeded");
+
+    // Traversal never reaches Attio; an MCP-audience token is refused here.
+    let seen = stack.mock.with(|w| w.log.len());
+    for path in ["/v2/%2e%2e/admin", "/v2/objects%2f..%2f..%2fadmin", "/v2/objects/%5c..%5cadmin"] {
+        // Refused either by the proxy's path policy (400) or before it: workerd's URL parser
+        // already resolves `%2e%2e`, so that request arrives as `/admin` (404).
+        let status = call("GET", path, None).status;
+        assert!(status == 400 || status == 404, "{path}: {status}");
+    }
+    assert_eq!(stack.mock.with(|w| w.log.len()), seen, "nothing forwarded");
+    let mcp_code = authorize(&stack, &client_id, &format!("{}/mcp", c.base));
+    let mcp_at = redeem(&c, &client_id, &mcp_code).json()["access_token"].as_str().unwrap().to_string();
+    assert_eq!(c.get("/v2/objects", Some(&mcp_at)).status, 401);
+
+    // Every request Attio saw carried an Attio-issued token (the vaulted one), never ours.
+    let attio_tokens: Vec<String> =
+        stack.mock.with(|w| w.access_tokens.keys().map(|t| format!("Bearer {t}")).collect());
+    let auths: Vec<String> = stack.mock.with(|w| {
+        w.log.iter().filter(|r| r.path.starts_with("/v2/")).filter_map(|r| r.authorization.clone()).collect()
+    });
+    assert!(!auths.is_empty());
+    assert!(auths.iter().all(|a| attio_tokens.contains(a)), "{auths:?}");
+    assert!(auths.iter().all(|a| !a.contains(&at) && !a.contains(&mcp_at)));
+}
