@@ -9,7 +9,7 @@ use crate::http::{Request, Response};
 use crate::platform::Platform;
 use crate::routes::oauth_flow::{self, AUTHORIZE, REVOKE, TOKEN};
 use crate::routes::oauth_server::{self, AS_METADATA, PRM_API, PRM_MCP, PRM_ROOT, REGISTER};
-use crate::routes::{connect, diagnostics, health, landing, proxy};
+use crate::routes::{connect, diagnostics, health, landing, mcp, proxy};
 
 /// Most bytes a request body may have; larger ones get 413 before any handler runs.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -55,6 +55,8 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
         connect::DISCONNECT if post => connect::disconnect(p, &Config::load(p)?, req).await,
         diagnostics::ATTIO_SELF if get => diagnostics::attio_self(p).await,
         path if path.starts_with(proxy::PREFIX) => proxy::forward(p, &Config::load(p)?, req).await,
+        mcp::PATH if options => Ok(oauth_server::preflight()),
+        mcp::PATH => mcp::handle(p, &Config::load(p)?, req).await,
         "/" | "/health" | connect::START | connect::CALLBACK | connect::STATUS => {
             Err(AppError::MethodNotAllowed { allow: "GET, HEAD" })
         }

@@ -27,6 +27,7 @@
 //! - [`proxy_policy`]: what the REST proxy may forward (path, query, headers).
 //! - [`vault`]: each user's connection in KV, tokens sealed; lazy and bulk key rotation.
 //! - [`connection`]: using a connection: single-flight refresh, revocation.
+//! - [`mcp`]: the MCP server: JSON-RPC, the Attio tools, method dispatch.
 //! - [`oauth`]: the gateway as an OAuth 2.1 authorization server for MCP clients (one file per RFC).
 //! - [`session`]: `__Host-` cookies (state binding, page session, CSRF); [`pages`]: HTML pages.
 //! - [`config`]: every setting and binding the worker reads, validated.
@@ -49,6 +50,7 @@ pub mod connection;
 pub mod crypto;
 pub mod error;
 pub mod http;
+pub mod mcp;
 pub mod oauth;
 pub mod pages;
 pub mod platform;

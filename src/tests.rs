@@ -1064,6 +1064,183 @@ mod as_flow {
         assert_eq!(proxied(&p, "GET", "/v2/objects", &at, "").status(), 401, "revoked stays revoked");
     }
 
+    fn mcp_token(p: &FakePlatform, access: &str) -> String {
+        let (client_id, code, _) = obtain_code(p, "https://gateway.test/mcp", access);
+        body(&redeem(p, &client_id, &code, VERIFIER))["access_token"].as_str().unwrap().to_string()
+    }
+
+    fn mcp(p: &FakePlatform, token: &str, message: &str, headers: &[(&str, &str)]) -> Response {
+        let mut b = http::Request::post("https://gateway.test/mcp")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        run(p, b.body(message.as_bytes().to_vec()).unwrap())
+    }
+
+    #[test]
+    fn mcp_transport_edge_cases() {
+        let p = FakePlatform::with_settings(loopback_settings());
+        let at = mcp_token(&p, "read");
+        let init = mcp(
+            &p,
+            &at,
+            r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
+            &[],
+        );
+        assert_eq!(init.status(), 200);
+        assert_eq!(body(&init)["result"]["protocolVersion"], "2025-06-18");
+        assert!(init.headers().get("mcp-session-id").is_none(), "stateless: no session ids");
+        assert_eq!(mcp(&p, &at, r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, &[]).status(), 202);
+        assert_eq!(
+            body(&mcp(&p, &at, r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#, &[]))["result"],
+            serde_json::json!({})
+        );
+        let foreign = mcp(&p, &at, r#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#, &[("origin", "https://evil.test")]);
+        assert_eq!(foreign.status(), 403);
+        assert_eq!(
+            mcp(&p, &at, r#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#, &[("origin", "https://gateway.test")]).status(),
+            200
+        );
+        assert_eq!(
+            mcp(&p, &at, r#"{"jsonrpc":"2.0","id":4,"method":"ping"}"#, &[("mcp-protocol-version", "1999-01-01")])
+                .status(),
+            400
+        );
+        let batch = mcp(&p, &at, r#"[{"jsonrpc":"2.0","id":5,"method":"ping"}]"#, &[]);
+        assert_eq!(
+            (batch.status(), body(&batch)["error"]["code"].as_i64()),
+            (http::StatusCode::BAD_REQUEST, Some(-32600))
+        );
+        let garbage = mcp(&p, &at, "{oops", &[]);
+        assert_eq!(body(&garbage)["error"]["code"], -32700);
+        assert_eq!(
+            body(&mcp(&p, &at, r#"{"jsonrpc":"2.0","id":6,"method":"resources/list"}"#, &[]))["error"]["code"],
+            -32601
+        );
+        let get = run(
+            &p,
+            http::Request::get("https://gateway.test/mcp")
+                .header("authorization", format!("Bearer {at}"))
+                .body(Vec::new())
+                .unwrap(),
+        );
+        assert_eq!(get.status(), 405);
+        let wrong_type = http::Request::post("https://gateway.test/mcp")
+            .header("authorization", format!("Bearer {at}"))
+            .header("content-type", "text/plain")
+            .body(b"{}".to_vec())
+            .unwrap();
+        assert_eq!(run(&p, wrong_type).status(), 415);
+        // No token: 401 pointing at the MCP resource's metadata.
+        let anon = run(
+            &p,
+            http::Request::post("https://gateway.test/mcp")
+                .header("content-type", "application/json")
+                .body(b"{}".to_vec())
+                .unwrap(),
+        );
+        assert_eq!(anon.status(), 401);
+        assert!(anon.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("/.well-known/oauth-protected-resource/mcp"));
+        // A REST-proxy token is not accepted here.
+        let api_at = proxy_token(&p, "read");
+        assert_eq!(mcp(&p, &api_at, r#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#, &[]).status(), 401);
+    }
+
+    #[test]
+    fn mcp_tools_enforce_the_grant_and_explain_attio_errors() {
+        let p = FakePlatform::with_settings(loopback_settings());
+        let read = mcp_token(&p, "read");
+        let list = body(&mcp(&p, &read, r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#, &[]));
+        let names: Vec<String> = list["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect();
+        assert!(names.contains(&"query_records".to_string()) && !names.contains(&"create_record".to_string()));
+        // A write tool called anyway: 403 insufficient_scope, nothing sent to Attio.
+        let before = p.http.sent.borrow().len();
+        let denied = mcp(
+            &p,
+            &read,
+            r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"create_record","arguments":{"object":"companies","values":{"name":"X"}}}}"#,
+            &[],
+        );
+        assert_eq!(denied.status(), 403);
+        assert!(denied.headers()["www-authenticate"].to_str().unwrap().contains("insufficient_scope"));
+        assert_eq!(p.http.sent.borrow().len(), before);
+        // A read: Attio's answer as structured content and text.
+        p.http.push(200, r#"{"data":[{"api_slug":"companies"}]}"#);
+        let r = body(&mcp(
+            &p,
+            &read,
+            r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"list_objects","arguments":{}}}"#,
+            &[],
+        ));
+        assert_eq!(r["result"]["isError"], false);
+        assert_eq!(r["result"]["structuredContent"]["data"][0]["api_slug"], "companies");
+        assert_eq!(p.http.sent.borrow().last().unwrap().headers()["authorization"], "Bearer attio-at-1");
+        // Attio errors become tool errors with a hint; 429 says when to retry.
+        p.http.push(
+            400,
+            r#"{"status_code":400,"type":"invalid_request_error","code":"filter_error","message":"Error in filter."}"#,
+        );
+        let r = body(&mcp(
+            &p,
+            &read,
+            r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"query_records","arguments":{"object":"people","filter":{"nope":1}}}}"#,
+            &[],
+        ));
+        assert_eq!(r["result"]["isError"], true);
+        let text = r["result"]["content"][0]["text"].as_str().unwrap();
+        assert!(text.contains("Error in filter.") && text.contains("list_attributes"), "{text}");
+        let mut limited = reply(429, "{}");
+        limited.headers_mut().insert("retry-after", "Tue, 23 May 2023 14:42:01 GMT".parse().unwrap());
+        p.http.replies.borrow_mut().push_back(Ok(limited));
+        let r = body(&mcp(
+            &p,
+            &read,
+            r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"list_lists"}}"#,
+            &[],
+        ));
+        assert!(r["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Retry after Tue, 23 May 2023 14:42:01 GMT"));
+        // Bad arguments and unknown tools.
+        let r = body(&mcp(
+            &p,
+            &read,
+            r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"get_record","arguments":{"object":"people"}}}"#,
+            &[],
+        ));
+        assert_eq!(r["result"]["isError"], true);
+        assert_eq!(
+            body(&mcp(&p, &read, r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"nope"}}"#, &[]))
+                ["error"]["code"],
+            -32602
+        );
+        // A write grant may write.
+        let write = mcp_token(&p, "write");
+        p.http.push(200, r#"{"data":{"id":{"record_id":"r9"}}}"#);
+        let r = body(&mcp(
+            &p,
+            &write,
+            r#"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"create_record","arguments":{"object":"companies","values":{"name":"X"}}}}"#,
+            &[],
+        ));
+        assert_eq!(r["result"]["structuredContent"]["data"]["id"]["record_id"], "r9");
+        let sent = p.http.sent.borrow();
+        let last = sent.last().unwrap();
+        assert_eq!((last.method().as_str(), last.uri().path()), ("POST", "/v2/objects/companies/records"));
+    }
+
     #[test]
     fn a_client_can_revoke_only_its_own_tokens() {
         let p = FakePlatform::with_settings(loopback_settings());

@@ -5,6 +5,7 @@ pub mod connect;
 pub mod diagnostics;
 pub mod health;
 pub mod landing;
+pub mod mcp;
 pub mod oauth_flow;
 pub mod oauth_server;
 pub mod proxy;

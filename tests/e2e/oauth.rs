@@ -293,3 +293,115 @@ fn the_rest_proxy_reaches_attio_with_the_vaulted_token_only() {
     assert!(auths.iter().all(|a| attio_tokens.contains(a)), "{auths:?}");
     assert!(auths.iter().all(|a| !a.contains(&at) && !a.contains(&mcp_at)));
 }
+
+/// One JSON-RPC request to `/mcp`.
+fn mcp(c: &TestClient, token: &str, id: u64, method: &str, params: Value) -> Reply {
+    let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string();
+    c.request(
+        "POST",
+        "/mcp",
+        &[
+            ("authorization", &format!("Bearer {token}")),
+            ("content-type", "application/json"),
+            ("accept", "application/json, text/event-stream"),
+            ("mcp-protocol-version", "2025-11-25"),
+        ],
+        Some(body.as_bytes()),
+    )
+}
+
+fn call_tool(c: &TestClient, token: &str, name: &str, arguments: Value) -> Value {
+    let r = mcp(c, token, 9, "tools/call", json!({"name": name, "arguments": arguments}));
+    assert_eq!(r.status, 200, "{name}: {}", r.body);
+    r.json()["result"].clone()
+}
+
+#[test]
+fn an_agent_works_on_attio_through_mcp() {
+    let stack = Stack::start(&[]);
+    let c = TestClient::new(stack.worker.client.base.clone());
+    let client_id = register(&c);
+    let code = authorize(&stack, &client_id, &format!("{}/mcp", c.base));
+    let at = redeem(&c, &client_id, &code).json()["access_token"].as_str().unwrap().to_string();
+
+    let init = mcp(
+        &c,
+        &at,
+        1,
+        "initialize",
+        json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "e2e", "version": "1"}}),
+    );
+    assert_eq!(init.json()["result"]["protocolVersion"], "2025-11-25");
+    let tools = mcp(&c, &at, 2, "tools/list", json!({})).json();
+    assert!(tools["result"]["tools"].as_array().unwrap().len() >= 20);
+
+    // Reads: whoami, a custom object, paging.
+    let me = call_tool(&c, &at, "whoami", json!({}));
+    assert_eq!(me["structuredContent"]["workspace_slug"], "acme");
+    let projects =
+        call_tool(&c, &at, "query_records", json!({"object": "projects", "filter": {"phase": {"$eq": "Build"}}}));
+    assert_eq!(projects["structuredContent"]["data"].as_array().unwrap().len(), 1, "custom object");
+    let page1 = call_tool(&c, &at, "query_records", json!({"object": "people", "limit": 2}));
+    let page2 = call_tool(&c, &at, "query_records", json!({"object": "people", "limit": 2, "offset": 2}));
+    assert_eq!(page1["structuredContent"]["data"].as_array().unwrap().len(), 2);
+    assert_eq!(page2["structuredContent"]["data"].as_array().unwrap().len(), 1);
+
+    // A write, visible in Attio's (the mock's) data.
+    let hooli = call_tool(&c, &at, "search_records", json!({"query": "hooli", "objects": ["companies"]}));
+    let hooli_id = hooli["structuredContent"]["data"][0]["id"]["record_id"].as_str().unwrap().to_string();
+    let note = call_tool(
+        &c,
+        &at,
+        "create_note",
+        json!({"parent_object": "companies", "parent_record_id": hooli_id, "title": "From the agent", "content": "Hello"}),
+    );
+    assert_eq!(note["isError"], false, "{note}");
+    assert!(stack.mock.with(|w| w.workspaces[0].notes.iter().any(|n| n.title == "From the agent")));
+
+    // An Attio validation error, and a 429, come back as tool errors the agent can act on.
+    let bad = call_tool(&c, &at, "query_records", json!({"object": "people", "filter": {"no_such_slug": 1}}));
+    assert_eq!(bad["isError"], true);
+    assert!(bad["content"][0]["text"].as_str().unwrap().contains("list_attributes"));
+    TestClient::new(stack.mock.base_url()).send_json(
+        "POST",
+        "/__mock/fail-next",
+        None,
+        &json!({"status": 429, "count": 1}),
+    );
+    let limited = call_tool(&c, &at, "list_lists", json!({}));
+    assert!(limited["content"][0]["text"].as_str().unwrap().contains("Retry after"), "{limited}");
+
+    // A read-only grant: the write tool is hidden and refused.
+    let read_code = {
+        // Same flow, choosing read-only at consent.
+        let mut browser = stack.browser();
+        browser.accept_json = false;
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("response_type", "code"),
+                ("client_id", client_id.as_str()),
+                ("redirect_uri", CLIENT_REDIRECT),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+                ("resource", &format!("{}/mcp", c.base)),
+            ])
+            .finish();
+        let consent = browser.get(&format!("/authorize?{q}"));
+        let form = form_body(&[
+            ("request", &hidden(&consent.body, "request")),
+            ("csrf", &hidden(&consent.body, "csrf")),
+            ("decision", "approve"),
+            ("access", "read"),
+        ]);
+        let decision = browser.request("POST", "/authorize", Some(("application/x-www-form-urlencoded", &form)));
+        let at_attio = browser.get_absolute(decision.header("location").unwrap());
+        let back = browser.get_absolute(at_attio.header("location").unwrap());
+        query(back.header("location").unwrap(), "code").unwrap()
+    };
+    let ro = redeem(&c, &client_id, &read_code).json()["access_token"].as_str().unwrap().to_string();
+    let ro_tools = mcp(&c, &ro, 3, "tools/list", json!({})).json();
+    assert!(ro_tools["result"]["tools"].as_array().unwrap().iter().all(|t| t["annotations"]["readOnlyHint"] == true));
+    let denied = mcp(&c, &ro, 4, "tools/call", json!({"name": "delete_note", "arguments": {"note_id": "x"}}));
+    assert_eq!(denied.status, 403);
+    assert!(denied.header("www-authenticate").unwrap().contains("insufficient_scope"));
+}

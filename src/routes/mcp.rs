@@ -1,0 +1,227 @@
+//! `/mcp`: the streamable-HTTP MCP endpoint, stateless and JSON-only (SSE is optional in the
+//! spec; GET answers 405). Every POST is authenticated with our bearer token for the MCP
+//! audience; no session id is issued, so nothing but the token ever identifies a caller.
+//!
+//! Checks, in order: `Origin` (403 if foreign: DNS-rebinding protection), the bearer token
+//! (401/403 with `WWW-Authenticate`), `MCP-Protocol-Version` (400 if unsupported),
+//! `Content-Type` (415), `Accept` (406), then the JSON-RPC message itself (parse error, invalid
+//! request, batch, unknown method, invalid params — each with its JSON-RPC code).
+
+use http::header::{ACCEPT, ALLOW, CONTENT_TYPE, ORIGIN, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::attio::{check_status, AttioError};
+use crate::config::Config;
+use crate::connection::{self, ConnectionError};
+use crate::crypto::envelope::Vault;
+use crate::error::AppError;
+use crate::http::{json as json_response, response, set_header, Request, Response};
+use crate::mcp::jsonrpc::{self, Message, RpcError};
+use crate::mcp::{self, tools};
+use crate::oauth::bearer;
+use crate::oauth::metadata::{Audience, SCOPE_READ, SCOPE_WRITE};
+use crate::platform::Platform;
+use crate::routes::connect::origin;
+use crate::routes::oauth_flow::{authenticate, Principal};
+
+pub const PATH: &str = "/mcp";
+
+/// Most characters of a tool result's text rendering (the structured result is complete).
+const MAX_TEXT: usize = 50_000;
+
+fn rpc_error(status: StatusCode, error: RpcError) -> Response {
+    json_response(status, &error.to_json())
+}
+
+/// `/mcp`, any method.
+pub async fn handle<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+    if *req.method() != http::Method::POST {
+        let mut resp = rpc_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            RpcError::new(Value::Null, jsonrpc::INVALID_REQUEST, "this server answers POST only (no SSE stream)"),
+        );
+        set_header(&mut resp, ALLOW, "POST");
+        return Ok(resp);
+    }
+    let ours = origin(config, req);
+    if let Some(o) = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
+        if o != ours {
+            return Ok(rpc_error(
+                StatusCode::FORBIDDEN,
+                RpcError::new(Value::Null, jsonrpc::INVALID_REQUEST, "Origin not allowed"),
+            ));
+        }
+    }
+    let principal = match authenticate(p, config, req, Audience::Mcp, SCOPE_READ).await {
+        Ok(principal) => principal,
+        Err(resp) => return Ok(resp),
+    };
+    if let Some(v) = req.headers().get("mcp-protocol-version").and_then(|v| v.to_str().ok()) {
+        if !mcp::supported(v) {
+            return Ok(rpc_error(
+                StatusCode::BAD_REQUEST,
+                RpcError::new(
+                    Value::Null,
+                    jsonrpc::INVALID_REQUEST,
+                    format!("unsupported MCP-Protocol-Version; supported: {}", mcp::VERSIONS.join(", ")),
+                ),
+            ));
+        }
+    }
+    let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.starts_with("application/json") {
+        return Ok(rpc_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            RpcError::new(Value::Null, jsonrpc::INVALID_REQUEST, "Content-Type must be application/json"),
+        ));
+    }
+    if let Some(accept) = req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()) {
+        if !(accept.contains("application/json") || accept.contains("*/*")) {
+            return Ok(rpc_error(
+                StatusCode::NOT_ACCEPTABLE,
+                RpcError::new(Value::Null, jsonrpc::INVALID_REQUEST, "Accept must allow application/json"),
+            ));
+        }
+    }
+    let (id, method, params) = match jsonrpc::parse(req.body()) {
+        Ok(Message::Request { id, method, params }) => (id, method, params),
+        Ok(Message::Notification { .. } | Message::Response) => {
+            return Ok(response(StatusCode::ACCEPTED, "application/json", Vec::new()))
+        }
+        Err(e) => return Ok(rpc_error(StatusCode::BAD_REQUEST, e)),
+    };
+    let result = match method.as_str() {
+        "initialize" | "server/discover" => {
+            mcp::initialize_result(params.get("protocolVersion").and_then(Value::as_str))
+        }
+        "ping" => json!({}),
+        "tools/list" => mcp::list_tools(principal.can_write()),
+        "tools/call" => return call_tool(p, config, req, &principal, id, &params).await,
+        _ => {
+            return Ok(rpc_error(
+                StatusCode::OK,
+                RpcError::new(id, jsonrpc::METHOD_NOT_FOUND, format!("method not found: {method}")),
+            ))
+        }
+    };
+    Ok(json_response(StatusCode::OK, &jsonrpc::result(&id, result)))
+}
+
+/// A tool result with a text rendering and, for JSON, the structured value.
+fn tool_result(id: &Value, structured: Option<Value>, text: String, is_error: bool) -> Response {
+    let mut text = text;
+    if text.len() > MAX_TEXT {
+        let mut cut = MAX_TEXT;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str("\n… (truncated; the structured result is complete)");
+    }
+    let mut result = json!({"content": [{"type": "text", "text": text}], "isError": is_error});
+    if let Some(s) = structured {
+        result["structuredContent"] = s;
+    }
+    json_response(StatusCode::OK, &jsonrpc::result(id, result))
+}
+
+fn tool_error(id: &Value, message: String) -> Response {
+    tool_result(id, None, message, true)
+}
+
+async fn call_tool<P: Platform>(
+    p: &P,
+    config: &Config,
+    req: &Request,
+    principal: &Principal,
+    id: Value,
+    params: &Value,
+) -> Result<Response, AppError> {
+    let Some(name) = params.get("name").and_then(Value::as_str) else {
+        return Ok(rpc_error(
+            StatusCode::OK,
+            RpcError::new(id, jsonrpc::INVALID_PARAMS, "tools/call needs a tool name"),
+        ));
+    };
+    let Some(tool) = tools::find(name) else {
+        return Ok(rpc_error(
+            StatusCode::OK,
+            RpcError::new(id, jsonrpc::INVALID_PARAMS, format!("unknown tool: {name}")),
+        ));
+    };
+    // Enforced here, not only by hiding the tool from a read-only grant's list.
+    if tool.write && !principal.can_write() {
+        let mut resp = rpc_error(
+            StatusCode::FORBIDDEN,
+            RpcError::new(id, jsonrpc::INVALID_REQUEST, format!("{name} changes data; this grant is read-only")),
+        );
+        let challenge =
+            bearer::challenge(&origin(config, req), Audience::Mcp, Some("insufficient_scope"), Some(SCOPE_WRITE));
+        set_header(&mut resp, WWW_AUTHENTICATE, &challenge);
+        return Ok(resp);
+    }
+    let call = match tool.build(params.get("arguments").unwrap_or(&Value::Null)) {
+        Ok(call) => call,
+        Err(why) => return Ok(tool_error(&id, format!("Invalid arguments for {name}: {why}"))),
+    };
+    let vault = Vault::new(&config.vault_keys);
+    let conn = match connection::usable(p, config, &vault, &principal.user).await {
+        Ok(c) => c,
+        Err(ConnectionError::NotConnected | ConnectionError::Revoked | ConnectionError::Unreadable) => {
+            return Ok(tool_error(&id, format!("The Attio connection is gone. The person must connect again at {}/connect, then re-authorize this app.", origin(config, req))))
+        }
+        Err(e) => return Ok(tool_error(&id, format!("Attio is temporarily unavailable ({e}); try again shortly."))),
+    };
+    let token = connection::access_token(&conn).map_err(|_| AppError::Unavailable("the Attio connection"))?;
+    let api = crate::attio::AttioApi::new(config.attio_api_base.clone());
+    let body = call.body.as_ref().map(|b| b.to_string().into_bytes());
+    let request = api.request(call.method.clone(), call.path.trim_start_matches("/v2/"), token, body);
+    p.log(
+        "mcp.tool_call",
+        &format!("{name} by client {} ({})", principal.client_id, if tool.write { "write" } else { "read" }),
+    );
+    let response = match p.send(request).await {
+        Ok(r) => r,
+        Err(e) => return Ok(tool_error(&id, format!("Attio could not be reached ({e}); try again shortly."))),
+    };
+    let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_string);
+    match check_status(response) {
+        Ok(bytes) => {
+            let value: Value =
+                if bytes.is_empty() { json!({}) } else { serde_json::from_slice(&bytes).unwrap_or(json!({})) };
+            let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+            let structured = if value.is_object() { value } else { json!({"result": value}) };
+            Ok(tool_result(&id, Some(structured), text, false))
+        }
+        Err(AttioError::RateLimited { .. }) => Ok(tool_error(
+            &id,
+            format!("Attio's rate limit was reached. Retry after {}.", retry_after.as_deref().unwrap_or("a second")),
+        )),
+        Err(AttioError::Unauthorized) => Ok(match connection::verify(p, config, &vault, &conn).await {
+            Err(ConnectionError::Revoked) => tool_error(
+                &id,
+                format!(
+                    "Attio revoked this connection. The person must connect again at {}/connect.",
+                    origin(config, req)
+                ),
+            ),
+            _ => tool_error(&id, "Attio rejected the request momentarily; try again.".into()),
+        }),
+        Err(AttioError::Status { status, body }) => {
+            let message = body.message.unwrap_or_else(|| format!("Attio answered {status}"));
+            let hint = match body.code.as_deref() {
+                Some("filter_error" | "value_not_found" | "validation_type" | "missing_value") => {
+                    " Hint: call list_attributes for this object to see its attribute slugs, types and options."
+                }
+                Some("not_found") => " Hint: check the object slug (list_objects) and the id.",
+                Some("uniqueness_conflict") => {
+                    " Hint: a record with that unique value exists; use upsert_record instead."
+                }
+                _ => "",
+            };
+            Ok(tool_error(&id, format!("Attio error ({status}): {message}{hint}")))
+        }
+        Err(e) => Ok(tool_error(&id, format!("Attio failed: {e}. Try again shortly."))),
+    }
+}
