@@ -50,6 +50,7 @@ pub const ATTIO_ALLOWED_WORKSPACES: &str = "ATTIO_ALLOWED_WORKSPACES";
 pub const ATTIO_TIMEOUT_MS: &str = "ATTIO_TIMEOUT_MS";
 pub const PUBLIC_ORIGIN: &str = "PUBLIC_ORIGIN";
 pub const TOKEN_EXCHANGE_CLIENTS: &str = "TOKEN_EXCHANGE_CLIENTS";
+pub const MCP_ALLOWED_ORIGINS: &str = "MCP_ALLOWED_ORIGINS";
 pub const INSECURE_TEST_MODE: &str = "INSECURE_TEST_MODE";
 pub const TEST_ATTIO_TOKEN: &str = "TEST_ATTIO_TOKEN";
 pub const TEST_AUTO_APPROVE: &str = "TEST_AUTO_APPROVE";
@@ -118,6 +119,13 @@ pub const SETTINGS: &[SettingSpec] = &[
         kind: SettingKind::Var,
         required: Requirement::Optional,
         description: "The gateway's public origin (https://host). Unset: taken from each request.",
+    },
+    SettingSpec {
+        name: MCP_ALLOWED_ORIGINS,
+        kind: SettingKind::Var,
+        required: Requirement::Optional,
+        description: "Browser origins, besides the gateway's own, that may call /mcp (e.g. MCP Inspector's \
+                      http://localhost:6274), comma-separated. Requests without an Origin are unaffected.",
     },
     SettingSpec {
         name: TOKEN_EXCHANGE_CLIENTS,
@@ -208,6 +216,8 @@ pub struct Config {
     pub public_origin: Option<Url>,
     /// Backends that may exchange a person's token for a REST-proxy token (RFC 8693).
     pub exchange_clients: Vec<ExchangeClient>,
+    /// Extra browser origins allowed at `/mcp`.
+    pub mcp_allowed_origins: Vec<String>,
     /// Present only when test mode is asked for *and* Attio is on loopback.
     pub test_mode: Option<TestMode>,
 }
@@ -366,6 +376,7 @@ impl ConfigReport {
         let timeout = r.read(ATTIO_TIMEOUT_MS, parse_timeout);
         let public_origin = r.read(PUBLIC_ORIGIN, parse_origin);
         let exchange = r.read(TOKEN_EXCHANGE_CLIENTS, parse_exchange_clients);
+        let mcp_origins = r.read(MCP_ALLOWED_ORIGINS, parse_origins);
         let test_mode_asked = r.read(INSECURE_TEST_MODE, parse_bool);
         let test_token = r.read(TEST_ATTIO_TOKEN, |v| Ok(AttioAccessToken::new(v.to_string())));
         let auto_approve = r.read(TEST_AUTO_APPROVE, parse_bool).unwrap_or(false);
@@ -407,6 +418,7 @@ impl ConfigReport {
                     attio_timeout_ms: timeout,
                     public_origin,
                     exchange_clients: exchange.unwrap_or_default(),
+                    mcp_allowed_origins: mcp_origins.unwrap_or_default(),
                     test_mode,
                 })
             }
@@ -487,6 +499,22 @@ fn parse_origin(raw: &str) -> Result<Url, String> {
 /// is loaded (a malformed value falls back to the default and is reported by `/health`).
 pub fn attio_timeout_ms(src: &impl SettingsSource) -> u32 {
     src.get(ATTIO_TIMEOUT_MS).and_then(|v| parse_timeout(v.trim()).ok()).unwrap_or(15_000)
+}
+
+/// Origins as browsers send them: `scheme://host[:port]`, no path.
+fn parse_origins(raw: &str) -> Result<Vec<String>, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            let url = Url::parse(o).map_err(|_| format!("{o:?} is not an origin"))?;
+            let canonical = url.origin().ascii_serialization();
+            if canonical != o || !matches!(url.scheme(), "http" | "https") {
+                return Err(format!("{o:?} must be written as an origin, e.g. http://localhost:6274"));
+            }
+            Ok(canonical)
+        })
+        .collect()
 }
 
 fn parse_exchange_clients(raw: &str) -> Result<Vec<ExchangeClient>, String> {

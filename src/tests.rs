@@ -1153,6 +1153,24 @@ mod as_flow {
     }
 
     #[test]
+    fn mcp_checks_2026_headers_and_allowed_origins() {
+        let mut m = loopback_settings();
+        m.insert(crate::config::MCP_ALLOWED_ORIGINS, "http://localhost:6274".into());
+        let p = FakePlatform::with_settings(m);
+        let at = mcp_token(&p, "read");
+        let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+        assert_eq!(mcp(&p, &at, ping, &[("origin", "http://localhost:6274")]).status(), 200, "allowlisted origin");
+        assert_eq!(mcp(&p, &at, ping, &[("origin", "http://localhost:9999")]).status(), 403);
+        assert_eq!(mcp(&p, &at, ping, &[("mcp-method", "ping")]).status(), 200);
+        let r = mcp(&p, &at, ping, &[("mcp-method", "tools/call")]);
+        assert_eq!((r.status(), body(&r)["error"]["code"].as_i64()), (http::StatusCode::BAD_REQUEST, Some(-32020)));
+        p.http.push(200, r#"{"data":[]}"#);
+        let call = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_lists"}}"#;
+        assert_eq!(mcp(&p, &at, call, &[("mcp-method", "tools/call"), ("mcp-name", "list_lists")]).status(), 200);
+        assert_eq!(body(&mcp(&p, &at, call, &[("mcp-name", "delete_task")]))["error"]["code"], -32020);
+    }
+
+    #[test]
     fn mcp_tools_enforce_the_grant_and_explain_attio_errors() {
         let p = FakePlatform::with_settings(loopback_settings());
         let read = mcp_token(&p, "read");

@@ -46,7 +46,7 @@ pub async fn handle<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
     }
     let ours = origin(config, req);
     if let Some(o) = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
-        if o != ours {
+        if o != ours && !config.mcp_allowed_origins.iter().any(|a| a == o) {
             return Ok(rpc_error(
                 StatusCode::FORBIDDEN,
                 RpcError::new(Value::Null, jsonrpc::INVALID_REQUEST, "Origin not allowed"),
@@ -91,6 +91,9 @@ pub async fn handle<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
         }
         Err(e) => return Ok(rpc_error(StatusCode::BAD_REQUEST, e)),
     };
+    if let Some(mismatch) = header_mismatch(req, &method, &params) {
+        return Ok(rpc_error(StatusCode::BAD_REQUEST, RpcError::new(id, HEADER_MISMATCH, mismatch)));
+    }
     let result = match method.as_str() {
         "initialize" | "server/discover" => {
             mcp::initialize_result(params.get("protocolVersion").and_then(Value::as_str))
@@ -106,6 +109,28 @@ pub async fn handle<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
         }
     };
     Ok(json_response(StatusCode::OK, &jsonrpc::result(&id, result)))
+}
+
+/// JSON-RPC error code for `Mcp-Method`/`Mcp-Name` headers that disagree with the body
+/// (MCP 2026-07-28).
+const HEADER_MISMATCH: i64 = -32020;
+
+/// 2026-07-28 clients name the method (and, for `tools/call`, the tool) in headers too, so
+/// intermediaries can route without parsing; a server must check they match the body.
+fn header_mismatch(req: &Request, method: &str, params: &Value) -> Option<String> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let Some(h) = header("mcp-method") {
+        if h != method {
+            return Some(format!("Mcp-Method header {h:?} does not match the body's method {method:?}"));
+        }
+    }
+    if let Some(h) = header("mcp-name") {
+        let name = params.get("name").and_then(Value::as_str).unwrap_or("");
+        if h != name {
+            return Some(format!("Mcp-Name header {h:?} does not match the body's name {name:?}"));
+        }
+    }
+    None
 }
 
 /// A tool result with a text rendering and, for JSON, the structured value.
