@@ -53,11 +53,12 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
         connect::CALLBACK if get => connect::callback(p, &Config::load(p)?, req).await,
         connect::STATUS if get => connect::status(p, &Config::load(p)?, req).await,
         connect::DISCONNECT if post => connect::disconnect(p, &Config::load(p)?, req).await,
+        connect::AUDIT if get => connect::audit_log(p, &Config::load(p)?, req).await,
         diagnostics::ATTIO_SELF if get => diagnostics::attio_self(p).await,
         path if path.starts_with(proxy::PREFIX) => proxy::forward(p, &Config::load(p)?, req).await,
         mcp::PATH if options => Ok(oauth_server::preflight()),
         mcp::PATH => mcp::handle(p, &Config::load(p)?, req).await,
-        "/" | "/health" | connect::START | connect::CALLBACK | connect::STATUS => {
+        "/" | "/health" | connect::START | connect::CALLBACK | connect::STATUS | connect::AUDIT => {
             Err(AppError::MethodNotAllowed { allow: "GET, HEAD" })
         }
         connect::DISCONNECT => Err(AppError::MethodNotAllowed { allow: "POST" }),

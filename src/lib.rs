@@ -21,6 +21,7 @@
 //! import `worker` would not compile there.
 //!
 //! - [`app`]: the router.
+//! - [`audit`]: who did what through the gateway (never tokens or record contents).
 //! - [`routes`]: one file per route family (connect, health, landing page, test-only diagnostics).
 //! - [`upstream`]: the gateway as Attio's OAuth client (authorize URL, code exchange, refresh,
 //!   revoke), over the `oauth2` crate.
@@ -45,6 +46,7 @@
 
 pub mod app;
 pub mod attio;
+pub mod audit;
 pub mod config;
 pub mod connection;
 pub mod crypto;

@@ -1260,6 +1260,53 @@ mod as_flow {
     }
 
     #[test]
+    fn the_audit_log_records_who_did_what_without_secrets() {
+        let p = FakePlatform::with_settings(loopback_settings());
+        let (client_id, code, jar) = obtain_code(&p, "https://gateway.test/mcp", "write");
+        let at = body(&redeem(&p, &client_id, &code, VERIFIER))["access_token"].as_str().unwrap().to_string();
+        p.http.push(200, SELF_ACTIVE);
+        mcp(&p, &at, r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami"}}"#, &[]);
+        p.advance_ms(10);
+        p.http.push(
+            400,
+            r#"{"status_code":400,"type":"invalid_request_error","code":"filter_error","message":"Error in filter."}"#,
+        );
+        mcp(
+            &p,
+            &at,
+            r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"query_records","arguments":{"object":"people","filter":{"email":"secret@x.test"}}}}"#,
+            &[],
+        );
+        p.advance_ms(10);
+        let api = proxy_token(&p, "read");
+        p.http.push(200, r#"{"data":[]}"#);
+        proxied(&p, "GET", "/v2/notes?parent_record_id=secret-record", &api, "");
+
+        let r = run(&p, with_cookies("/connect/audit", &jar));
+        assert_eq!(r.status(), 200, "{}", text(&r));
+        let entries = body(&r)["entries"].as_array().unwrap().clone();
+        let actions: Vec<(&str, &str, bool)> = entries
+            .iter()
+            .map(|e| (e["action"].as_str().unwrap(), e["outcome"].as_str().unwrap(), e["write"].as_bool().unwrap()))
+            .collect();
+        assert_eq!(
+            actions,
+            [("GET /v2/notes", "ok", false), ("query_records", "error", false), ("whoami", "ok", false)]
+        );
+        // The tool calls came from the MCP client; the proxied read from the second (REST) client.
+        assert!(entries[1..].iter().all(|e| e["client_id"] == client_id.as_str()));
+        assert!(
+            entries[0]["client_id"].as_str().unwrap().starts_with("mcp_")
+                && entries[0]["client_id"] != client_id.as_str()
+        );
+        let all = text(&r);
+        for secret in [at.as_str(), api.as_str(), "attio-at-1", "secret-record", "secret@x.test"] {
+            assert!(!all.contains(secret), "audit log holds {secret}");
+        }
+        assert_eq!(run(&p, get("/connect/audit")).status(), 401, "only the person themselves");
+    }
+
+    #[test]
     fn a_client_can_revoke_only_its_own_tokens() {
         let p = FakePlatform::with_settings(loopback_settings());
         let (client_id, code, _) = obtain_code(&p, "https://gateway.test/v2", "read");

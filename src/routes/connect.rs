@@ -37,6 +37,7 @@ pub const START: &str = "/connect";
 pub const CALLBACK: &str = "/oauth/attio/callback";
 pub const STATUS: &str = "/connect/status";
 pub const DISCONNECT: &str = "/connect/disconnect";
+pub const AUDIT: &str = "/connect/audit";
 
 /// What `GET /connect` leaves for the callback.
 #[derive(Debug, Serialize, Deserialize)]
@@ -506,4 +507,18 @@ pub async fn disconnect<P: Platform>(p: &P, config: &Config, req: &Request) -> R
     );
     add_cookie(&mut resp, &session::clear_cookie(SESSION_COOKIE));
     Ok(resp)
+}
+
+/// `GET /connect/audit`: the signed-in person's most recent audit entries (JSON).
+pub async fn audit_log<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+    let keys = SigningKeys::new(&config.signing_key);
+    let Some(session) = Session::from_request(&keys, req, p.now_ms()) else {
+        return Ok(reconnect(true, "not_signed_in", "Connect your Attio workspace to see its activity."));
+    };
+    let entries =
+        crate::audit::recent(p, &session.user, 100).await.map_err(|_| AppError::Unavailable("the audit log"))?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"entries": entries, "retention_days": crate::audit::RETENTION_SECS / 86_400}),
+    ))
 }

@@ -12,6 +12,7 @@ use http::StatusCode;
 use serde_json::{json, Value};
 
 use crate::attio::{check_status, AttioError};
+use crate::audit;
 use crate::config::Config;
 use crate::connection::{self, ConnectionError};
 use crate::crypto::envelope::Vault;
@@ -186,6 +187,33 @@ async fn call_tool<P: Platform>(
         set_header(&mut resp, WWW_AUTHENTICATE, &challenge);
         return Ok(resp);
     }
+    let resp = run_tool(p, config, req, principal, &id, tool, params).await?;
+    let outcome = match serde_json::from_slice::<Value>(resp.body()) {
+        Ok(v) if v["result"]["isError"] == false => "ok".to_string(),
+        _ => "error".to_string(),
+    };
+    let entry = audit::Entry {
+        at_ms: 0,
+        client_id: principal.client_id.clone(),
+        kind: "tool".into(),
+        action: name.into(),
+        write: tool.write,
+        outcome,
+    };
+    audit::record(p, &principal.user, entry).await;
+    Ok(resp)
+}
+
+async fn run_tool<P: Platform>(
+    p: &P,
+    config: &Config,
+    req: &Request,
+    principal: &Principal,
+    id: &Value,
+    tool: &tools::Tool,
+    params: &Value,
+) -> Result<Response, AppError> {
+    let (id, name) = (id.clone(), tool.name);
     let call = match tool.build(params.get("arguments").unwrap_or(&Value::Null)) {
         Ok(call) => call,
         Err(why) => return Ok(tool_error(&id, format!("Invalid arguments for {name}: {why}"))),

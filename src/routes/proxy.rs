@@ -96,6 +96,15 @@ pub async fn forward<P: Platform>(p: &P, config: &Config, req: &Request) -> Resu
     for (name, value) in proxy_policy::response_headers(&parts.headers).iter() {
         resp.headers_mut().insert(name.clone(), value.clone());
     }
+    let entry = crate::audit::Entry {
+        at_ms: 0,
+        client_id: principal.client_id.clone(),
+        kind: "proxy".into(),
+        action: format!("{} {path}", req.method()),
+        write,
+        outcome: if status.is_success() { "ok".into() } else { format!("error {}", status.as_u16()) },
+    };
+    crate::audit::record(p, &principal.user, entry).await;
     p.log(
         "proxy.request",
         &format!(

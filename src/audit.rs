@@ -1,0 +1,103 @@
+//! The audit log: one entry per MCP tool call and per proxied REST request, saying who (the
+//! person, by workspace and member), which client, what (tool name, or method and path without
+//! the query string), read or write, the outcome, and when. Never tokens, query strings or
+//! record contents.
+//!
+//! Entries live in KV under `audit:v1:<workspace>:<member>:<newest-first timestamp>:<random>`
+//! for 30 days, so a prefix listing returns a person's entries newest first.
+
+use serde::{Deserialize, Serialize};
+
+use crate::platform::{Clock, KvStore, Log};
+use crate::random::Random;
+use crate::vault::UserId;
+
+pub const PREFIX: &str = "audit:v1:";
+pub const RETENTION_SECS: u64 = 30 * 24 * 3600;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub at_ms: u64,
+    pub client_id: String,
+    /// `tool` or `proxy`.
+    pub kind: String,
+    /// The tool name, or `METHOD /v2/path` (no query string).
+    pub action: String,
+    pub write: bool,
+    /// `ok`, or `error` with a short reason (an HTTP status or error kind, never a body).
+    pub outcome: String,
+}
+
+fn user_prefix(user: &UserId) -> String {
+    format!("{PREFIX}{}:{}:", user.workspace_id, user.member_id)
+}
+
+/// Records an entry. Best effort: a failed write is logged, never fails the request it audits.
+pub async fn record<P: KvStore + Random + Clock + Log>(p: &P, user: &UserId, mut entry: Entry) {
+    entry.at_ms = p.now_ms();
+    let mut suffix = [0u8; 4];
+    let _ = p.fill(&mut suffix);
+    let random: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+    // Newest first: keys sort by the time left until u64::MAX.
+    let key = format!("{}{:020}:{random}", user_prefix(user), u64::MAX - entry.at_ms);
+    let Ok(value) = serde_json::to_string(&entry) else { return };
+    if let Err(e) = p.kv_put(&key, &value, Some(RETENTION_SECS)).await {
+        p.log("audit.write_failed", &e.to_string());
+    }
+}
+
+/// A person's most recent entries, newest first.
+pub async fn recent<P: KvStore>(p: &P, user: &UserId, limit: usize) -> Result<Vec<Entry>, crate::platform::StoreError> {
+    let prefix = user_prefix(user);
+    let mut keys = Vec::new();
+    let mut cursor: Option<String> = None;
+    while keys.len() < limit {
+        let page = p.kv_list(&prefix, cursor.as_deref()).await?;
+        keys.extend(page.keys);
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    keys.truncate(limit);
+    let mut entries = Vec::with_capacity(keys.len());
+    for key in keys {
+        if let Some(e) = p.kv_get(&key).await?.and_then(|t| serde_json::from_str(&t).ok()) {
+            entries.push(e);
+        }
+    }
+    Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{block_on, FakePlatform};
+
+    fn entry(action: &str) -> Entry {
+        Entry {
+            at_ms: 0,
+            client_id: "mcp_c".into(),
+            kind: "tool".into(),
+            action: action.into(),
+            write: false,
+            outcome: "ok".into(),
+        }
+    }
+
+    #[test]
+    fn entries_come_back_newest_first_and_per_person() {
+        let p = FakePlatform::default();
+        let ada = UserId::new("ws", "ada").unwrap();
+        let bob = UserId::new("ws", "bob").unwrap();
+        for (i, action) in ["first", "second", "third"].iter().enumerate() {
+            block_on(record(&p, &ada, entry(action)));
+            p.advance_ms(1000 + i as u64);
+        }
+        block_on(record(&p, &bob, entry("bob's")));
+        let got: Vec<String> = block_on(recent(&p, &ada, 10)).unwrap().into_iter().map(|e| e.action).collect();
+        assert_eq!(got, ["third", "second", "first"]);
+        assert_eq!(block_on(recent(&p, &ada, 2)).unwrap().len(), 2);
+        assert_eq!(block_on(recent(&p, &bob, 10)).unwrap()[0].action, "bob's");
+    }
+}
