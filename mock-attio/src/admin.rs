@@ -5,7 +5,7 @@
 //! | Route | Body | Effect |
 //! |---|---|---|
 //! | `GET/POST /__mock/settings` | [`Settings`] (partial allowed) | read / change switches |
-//! | `POST /__mock/fail-next` | `{"status":429,"count":N,"retry_after":"http-date"\|"seconds","path_prefix"?,"body"?}` | next N requests fail (with `body`: that body, any status) |
+//! | `POST /__mock/fail-next` | `{"status":429,"count":N,"retry_after":"http-date"\|"seconds","path_prefix"?,"body"?,"location"?}` | next N requests fail (with `body` or `location`: any status) |
 //! | `POST /__mock/delay` | `{"ms":N}` | every request waits N ms |
 //! | `POST /__mock/clear-faults` | – | no failures, no delay |
 //! | `POST /__mock/revoke` | `{"token":…}` or `{"workspace_id":…}` | revoke one token / every token of a workspace |
@@ -66,7 +66,8 @@ async fn set_settings(State(s): State<Shared>, Json(patch): Json<Value>) -> Resp
 }
 
 async fn fail_next(State(s): State<Shared>, Json(f): Json<FailNext>) -> Response {
-    let valid = (400..=599).contains(&f.status) || (f.body.is_some() && (200..=599).contains(&f.status));
+    let valid = (400..=599).contains(&f.status)
+        || ((f.body.is_some() || f.location.is_some()) && (200..=599).contains(&f.status));
     if !valid {
         return bad("status must be 4xx or 5xx (or any, with a body)");
     }

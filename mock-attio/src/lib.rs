@@ -149,31 +149,34 @@ async fn faults_and_log(State(shared): State<Shared>, req: Request, next: Next) 
         let failure = match &mut world.faults.fail_next {
             Some(f) if f.count > 0 && f.path_prefix.as_deref().is_none_or(|p| path.starts_with(p)) => {
                 f.count -= 1;
-                Some((f.status, f.retry_after, f.body.clone()))
+                Some((f.status, f.retry_after, f.body.clone(), f.location.clone()))
             }
             _ => None,
         };
         if world.faults.fail_next.as_ref().is_some_and(|f| f.count == 0) {
             world.faults.fail_next = None;
         }
-        let retry_at = failure.map(|(status, style, body)| {
+        let retry_at = failure.map(|(status, style, body, location)| {
             let value = match style {
                 model::RetryAfterStyle::HttpDate => world.clock.http_date_in(1),
                 model::RetryAfterStyle::Seconds => "1".to_string(),
             };
-            (status, value, body)
+            (status, value, body, location)
         });
         (world.faults.delay_ms, retry_at)
     };
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
-    if let Some((status, retry_after, body)) = failure {
+    if let Some((status, retry_after, body, location)) = failure {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut resp = match body {
             Some(b) => (status, [(header::CONTENT_TYPE, "text/html")], b).into_response(),
             None => rest::status_error(status).into_response(),
         };
+        if let Some(l) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            resp.headers_mut().insert(header::LOCATION, l);
+        }
         if status == StatusCode::TOO_MANY_REQUESTS {
             if let Ok(v) = HeaderValue::from_str(&retry_after) {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);

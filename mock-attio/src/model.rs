@@ -235,6 +235,9 @@ pub struct FailNext {
     /// error page, or a 200 that is not JSON.
     #[serde(default)]
     pub body: Option<String>,
+    /// A `Location` header for the failure (e.g. a 302 toward another host).
+    #[serde(default)]
+    pub location: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, serde::Deserialize, serde::Serialize)]

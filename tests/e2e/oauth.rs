@@ -38,9 +38,14 @@ fn register(c: &TestClient) -> String {
     r.json()["client_id"].as_str().unwrap().to_string()
 }
 
-/// A person approves the client at our consent page and signs in at the mock Attio.
+/// A person (Acme's admin) approves the client at our consent page and signs in at the mock.
 fn authorize(stack: &Stack, client_id: &str, resource: &str) -> String {
     stack.auto_approve();
+    authorize_as_approved(stack, client_id, resource)
+}
+
+/// The same, for whichever member the mock is set to approve as.
+fn authorize_as_approved(stack: &Stack, client_id: &str, resource: &str) -> String {
     let mut browser = stack.browser();
     browser.accept_json = false;
     let q = url::form_urlencoded::Serializer::new(String::new())
@@ -404,4 +409,59 @@ fn an_agent_works_on_attio_through_mcp() {
     let denied = mcp(&c, &ro, 4, "tools/call", json!({"name": "delete_note", "arguments": {"note_id": "x"}}));
     assert_eq!(denied.status, 403);
     assert!(denied.header("www-authenticate").unwrap().contains("insufficient_scope"));
+}
+
+#[test]
+fn two_peoples_interleaved_calls_never_cross() {
+    let stack = Stack::start(&[]);
+    let c = TestClient::new(stack.worker.client.base.clone());
+    let client_id = register(&c);
+    let resource = format!("{}/mcp", c.base);
+    let acme_code = authorize(&stack, &client_id, &resource);
+    let globex_member = stack.mock.with(|w| w.workspaces[1].members[0].id);
+    stack.mock.with(|w| w.settings.auto_approve_member = Some(globex_member));
+    let globex_code = authorize_as_approved(&stack, &client_id, &resource);
+    let acme = redeem(&c, &client_id, &acme_code).json()["access_token"].as_str().unwrap().to_string();
+    let globex = redeem(&c, &client_id, &globex_code).json()["access_token"].as_str().unwrap().to_string();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..20)
+            .map(|i| {
+                let (token, expected) = if i % 2 == 0 { (&acme, "acme") } else { (&globex, "globex") };
+                let c = &c;
+                s.spawn(move || {
+                    let me = call_tool(c, token, "whoami", json!({}));
+                    assert_eq!(me["structuredContent"]["workspace_slug"], expected, "call {i} crossed users");
+                    let companies = call_tool(c, token, "query_records", json!({"object": "companies"}));
+                    let names = companies["structuredContent"]["data"].to_string();
+                    assert_eq!(names.contains("Globex Corporation"), expected == "globex", "call {i}: {names}");
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn a_redirect_from_attio_is_never_followed_with_the_token() {
+    let evil = DocumentServer::start(|_| "{}".to_string());
+    let stack = Stack::start(&[]);
+    let c = TestClient::new(stack.worker.client.base.clone());
+    let client_id = register(&c);
+    let api_code = authorize(&stack, &client_id, &format!("{}/v2", c.base));
+    let api = redeem(&c, &client_id, &api_code).json()["access_token"].as_str().unwrap().to_string();
+    let mcp_code = authorize(&stack, &client_id, &format!("{}/mcp", c.base));
+    let mcp_at = redeem(&c, &client_id, &mcp_code).json()["access_token"].as_str().unwrap().to_string();
+    let admin = TestClient::new(stack.mock.base_url());
+    let redirect = json!({"status": 302, "count": 1, "path_prefix": "/v2/objects", "location": evil.url});
+
+    admin.send_json("POST", "/__mock/fail-next", None, &redirect);
+    let proxied = c.get("/v2/objects", Some(&api));
+    assert_eq!(proxied.status, 302, "Attio's status comes back");
+    assert!(proxied.header("location").is_none(), "the Location is not passed on");
+    admin.send_json("POST", "/__mock/fail-next", None, &redirect);
+    let tool = call_tool(&c, &mcp_at, "list_objects", json!({}));
+    assert_eq!(tool["isError"], true);
+    assert_eq!(evil.fetches.load(std::sync::atomic::Ordering::Relaxed), 0, "the redirect was followed");
 }
