@@ -7,8 +7,13 @@
 //! [`SETTINGS`] is the single list of what the worker reads; `.dev.vars.example`, `wrangler.toml`
 //! and the README document the same names.
 
+use std::cell::OnceCell;
+
 use base64::Engine;
 use url::Url;
+
+use crate::crypto::envelope::Vault;
+use crate::crypto::keys::SigningKeys;
 
 use crate::secret::{AttioAccessToken, ClientSecret, KeyMaterial};
 
@@ -220,6 +225,22 @@ pub struct Config {
     pub mcp_allowed_origins: Vec<String>,
     /// Present only when test mode is asked for *and* Attio is on loopback.
     pub test_mode: Option<TestMode>,
+    /// Keys derived from `signing_key` / `vault_keys`, on first use (HKDF once per request at
+    /// most, and never on routes that need no key).
+    derived_keys: OnceCell<SigningKeys>,
+    derived_vault: OnceCell<Vault>,
+}
+
+impl Config {
+    /// The purpose-bound keys derived from `SIGNING_KEY`.
+    pub fn keys(&self) -> &SigningKeys {
+        self.derived_keys.get_or_init(|| SigningKeys::new(&self.signing_key))
+    }
+
+    /// The vault, with every `VAULT_KEYS` entry expanded.
+    pub fn vault(&self) -> &Vault {
+        self.derived_vault.get_or_init(|| Vault::new(&self.vault_keys))
+    }
 }
 
 /// A backend allowed to use token exchange.
@@ -420,6 +441,8 @@ impl ConfigReport {
                     exchange_clients: exchange.unwrap_or_default(),
                     mcp_allowed_origins: mcp_origins.unwrap_or_default(),
                     test_mode,
+                    derived_keys: OnceCell::new(),
+                    derived_vault: OnceCell::new(),
                 })
             }
             _ => Err(ConfigError { problems }),

@@ -46,6 +46,7 @@ pub enum VaultError {
 }
 
 /// The configured keys, expanded once (HKDF) and ready to seal and open.
+#[derive(Clone)]
 pub struct Vault {
     /// Newest first.
     keys: Vec<(String, XChaCha20Poly1305)>,

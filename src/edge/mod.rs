@@ -11,7 +11,6 @@ use worker::{event, Context, Env, ScheduleContext, ScheduledEvent};
 
 use crate::app::{self, MAX_BODY_BYTES};
 use crate::config::{attio_timeout_ms, Config};
-use crate::crypto::envelope::Vault;
 use crate::error::AppError;
 use crate::platform::Log;
 
@@ -37,7 +36,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let p = platform(&env);
     match Config::load(&p) {
         Ok(config) => {
-            let report = crate::vault::reseal_all(&p, &Vault::new(&config.vault_keys)).await;
+            let report = crate::vault::reseal_all(&p, config.vault()).await;
             p.log("vault.reseal_all", &serde_json::to_string(&report).unwrap_or_default());
         }
         Err(e) => p.log("vault.reseal_all_skipped", &e.to_string()),

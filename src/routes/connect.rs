@@ -55,13 +55,13 @@ struct Pending {
 /// Everything a handler here needs from the configuration.
 struct Ctx<'a> {
     config: &'a Config,
-    keys: SigningKeys,
-    vault: Vault,
+    keys: &'a SigningKeys,
+    vault: &'a Vault,
 }
 
 impl<'a> Ctx<'a> {
     fn new(config: &'a Config) -> Self {
-        Self { config, keys: SigningKeys::new(&config.signing_key), vault: Vault::new(&config.vault_keys) }
+        Self { config, keys: config.keys(), vault: config.vault() }
     }
 }
 
@@ -117,7 +117,7 @@ pub async fn begin<P: Platform>(
     let verifier =
         if config.attio_use_pkce { Some(p.token().map_err(|_| AppError::Unavailable("randomness"))?) } else { None };
     let redirect_uri = format!("{}{CALLBACK}", origin(config, req));
-    let object = pending_object(&ctx.keys, &state);
+    let object = pending_object(ctx.keys, &state);
     let sealed_verifier = match &verifier {
         Some(v) => Some(
             ctx.vault.seal(&pending_aad(&object), v.as_bytes(), p).map_err(|_| AppError::Unavailable("encryption"))?,
@@ -136,7 +136,7 @@ pub async fn begin<P: Platform>(
     let mut resp = redirect(status, &url);
     add_cookie(
         &mut resp,
-        &session::set_cookie(CONNECT_COOKIE, &session::connect_binding(&ctx.keys, &state), CONNECT_TTL_SECS),
+        &session::set_cookie(CONNECT_COOKIE, &session::connect_binding(ctx.keys, &state), CONNECT_TTL_SECS),
     );
     Ok(resp)
 }
@@ -193,7 +193,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     };
     // The browser binding is checked before the state is spent, so a request from another
     // browser cannot burn the real one.
-    if !session::has_connect_binding(&ctx.keys, req, state) {
+    if !session::has_connect_binding(ctx.keys, req, state) {
         return Err(error_page(
             StatusCode::FORBIDDEN,
             "Sign-in started elsewhere",
@@ -201,7 +201,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
             TRY_AGAIN,
         ));
     }
-    let object = pending_object(&ctx.keys, state);
+    let object = pending_object(ctx.keys, state);
     let pending: Pending = match p.transition(&object, Command::Take { key: "pending".into() }).await {
         Ok(Outcome::Taken { value }) => {
             serde_json::from_value(value).map_err(|_| bad("Unknown sign-in", "This sign-in could not be read."))?
@@ -294,7 +294,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
         updated_at_ms: now,
         revision: connection::next_revision(previous, now),
     };
-    if let Err(e) = vault::save(p, &ctx.vault, &connection).await {
+    if let Err(e) = vault::save(p, ctx.vault, &connection).await {
         p.log("connect.store_failed", &e.to_string());
         let _ = upstream::revoke(p, ctx.config, grant.access.expose_secret()).await;
         return Err(error_page(
@@ -313,7 +313,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
         None => STATUS.to_string(),
     };
     let mut resp = redirect(StatusCode::SEE_OTHER, &location);
-    add_cookie(&mut resp, &session::set_cookie(SESSION_COOKIE, &session.encode(&ctx.keys), SESSION_TTL_SECS));
+    add_cookie(&mut resp, &session::set_cookie(SESSION_COOKIE, &session.encode(ctx.keys), SESSION_TTL_SECS));
     if let Some(approved) = &pending.continuation {
         add_cookie(&mut resp, &oauth_flow::remember_cookie(ctx.config, req, approved, &user));
     }
@@ -408,14 +408,14 @@ fn connection_error(json_wanted: bool, e: &ConnectionError) -> Response {
 pub async fn status<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
     let ctx = Ctx::new(config);
     let json_wanted = wants_json(req);
-    let Some(session) = Session::from_request(&ctx.keys, req, p.now_ms()) else {
+    let Some(session) = Session::from_request(ctx.keys, req, p.now_ms()) else {
         return Ok(reconnect(json_wanted, "not_signed_in", "Connect your Attio workspace to use this gateway."));
     };
-    let conn = match connection::usable(p, config, &ctx.vault, &session.user).await {
+    let conn = match connection::usable(p, config, ctx.vault, &session.user).await {
         Ok(c) => c,
         Err(e) => return Ok(connection_error(json_wanted, &e)),
     };
-    let identity = match connection::verify(p, config, &ctx.vault, &conn).await {
+    let identity = match connection::verify(p, config, ctx.vault, &conn).await {
         Ok(TokenStatus::Active(identity)) => identity,
         Ok(TokenStatus::Inactive) => return Ok(connection_error(json_wanted, &ConnectionError::Revoked)),
         Err(e) => return Ok(connection_error(json_wanted, &e)),
@@ -442,7 +442,7 @@ pub async fn status<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
         escape(&identity.workspace_slug),
         escape(&conn.user.member_id),
         escape(&identity.scope),
-        escape(&session.csrf_token(&ctx.keys)),
+        escape(&session.csrf_token(ctx.keys)),
     );
     Ok(page(StatusCode::OK, "Attio connected", &body))
 }
@@ -456,7 +456,7 @@ struct DisconnectForm {
 pub async fn disconnect<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
     let ctx = Ctx::new(config);
     let forbidden = |message: &str| error_page(StatusCode::FORBIDDEN, "Request refused", message, "");
-    let Some(session) = Session::from_request(&ctx.keys, req, p.now_ms()) else {
+    let Some(session) = Session::from_request(ctx.keys, req, p.now_ms()) else {
         return Ok(error_page(
             StatusCode::UNAUTHORIZED,
             "Not signed in",
@@ -471,12 +471,12 @@ pub async fn disconnect<P: Platform>(p: &P, config: &Config, req: &Request) -> R
         }
     }
     let form: DisconnectForm = serde_urlencoded::from_bytes(req.body()).unwrap_or(DisconnectForm { csrf: None });
-    if !form.csrf.as_deref().is_some_and(|t| session.check_csrf(&ctx.keys, t)) {
+    if !form.csrf.as_deref().is_some_and(|t| session.check_csrf(ctx.keys, t)) {
         return Ok(forbidden(
             "This form has expired or was not issued by this gateway. Reload the page and try again.",
         ));
     }
-    let existing = vault::load(p, &ctx.vault, &session.user).await;
+    let existing = vault::load(p, ctx.vault, &session.user).await;
     if let Ok(Some(Connection { tokens: Some(tokens), .. })) = &existing {
         let mut to_revoke = vec![tokens.access.expose_secret().clone()];
         to_revoke.extend(tokens.refresh.as_ref().map(|r| r.expose_secret().clone()));
@@ -511,8 +511,8 @@ pub async fn disconnect<P: Platform>(p: &P, config: &Config, req: &Request) -> R
 
 /// `GET /connect/audit`: the signed-in person's most recent audit entries (JSON).
 pub async fn audit_log<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
-    let keys = SigningKeys::new(&config.signing_key);
-    let Some(session) = Session::from_request(&keys, req, p.now_ms()) else {
+    let keys = config.keys();
+    let Some(session) = Session::from_request(keys, req, p.now_ms()) else {
         return Ok(reconnect(true, "not_signed_in", "Connect your Attio workspace to see its activity."));
     };
     let entries =

@@ -15,7 +15,6 @@ use crate::attio::{check_status, AttioError};
 use crate::audit;
 use crate::config::Config;
 use crate::connection::{self, ConnectionError};
-use crate::crypto::envelope::Vault;
 use crate::error::AppError;
 use crate::http::{json as json_response, response, set_header, Request, Response};
 use crate::mcp::jsonrpc::{self, Message, RpcError};
@@ -149,8 +148,15 @@ fn tool_result(id: &Value, structured: Option<Value>, text: String, is_error: bo
     if let Some(s) = structured {
         result["structuredContent"] = s;
     }
-    json_response(StatusCode::OK, &jsonrpc::result(id, result))
+    let mut resp = json_response(StatusCode::OK, &jsonrpc::result(id, result));
+    resp.extensions_mut().insert(ToolFailed(is_error));
+    resp
 }
+
+/// Whether a tool call's response reports a failure, for the audit log (set where the
+/// response is built, so nobody has to parse it back).
+#[derive(Debug, Clone, Copy)]
+struct ToolFailed(bool);
 
 fn tool_error(id: &Value, message: String) -> Response {
     tool_result(id, None, message, true)
@@ -188,10 +194,8 @@ async fn call_tool<P: Platform>(
         return Ok(resp);
     }
     let resp = run_tool(p, config, req, principal, &id, tool, params).await?;
-    let outcome = match serde_json::from_slice::<Value>(resp.body()) {
-        Ok(v) if v["result"]["isError"] == false => "ok".to_string(),
-        _ => "error".to_string(),
-    };
+    let failed = resp.extensions().get::<ToolFailed>().is_some_and(|f| f.0);
+    let outcome = if failed { "error" } else { "ok" }.to_string();
     let entry = audit::Entry {
         at_ms: 0,
         client_id: principal.client_id.clone(),
@@ -218,8 +222,8 @@ async fn run_tool<P: Platform>(
         Ok(call) => call,
         Err(why) => return Ok(tool_error(&id, format!("Invalid arguments for {name}: {why}"))),
     };
-    let vault = Vault::new(&config.vault_keys);
-    let conn = match connection::usable(p, config, &vault, &principal.user).await {
+    let vault = config.vault();
+    let conn = match connection::usable(p, config, vault, &principal.user).await {
         Ok(c) => c,
         Err(ConnectionError::NotConnected | ConnectionError::Revoked | ConnectionError::Unreadable) => {
             return Ok(tool_error(&id, format!("The Attio connection is gone. The person must connect again at {}/connect, then re-authorize this app.", origin(config, req))))
@@ -251,7 +255,7 @@ async fn run_tool<P: Platform>(
             &id,
             format!("Attio's rate limit was reached. Retry after {}.", retry_after.as_deref().unwrap_or("a second")),
         )),
-        Err(AttioError::Unauthorized) => Ok(match connection::verify(p, config, &vault, &conn).await {
+        Err(AttioError::Unauthorized) => Ok(match connection::verify(p, config, vault, &conn).await {
             Err(ConnectionError::Revoked) => tool_error(
                 &id,
                 format!(

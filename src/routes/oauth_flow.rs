@@ -24,7 +24,6 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::connection;
-use crate::crypto::envelope::Vault;
 use crate::crypto::keys::SigningKeys;
 use crate::error::AppError;
 use crate::http::{json as json_response, set_header, Request, Response};
@@ -168,7 +167,7 @@ fn authz_object(keys: &SigningKeys, request_id: &str) -> String {
 /// `GET /authorize`.
 pub async fn authorize<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
     let origin = origin(config, req);
-    let keys = SigningKeys::new(&config.signing_key);
+    let keys = config.keys();
     let q = match params(req.uri().query().unwrap_or("")) {
         Ok(q) => q,
         Err(why) => return Ok(bad_request_page("Invalid request", why)),
@@ -232,8 +231,8 @@ pub async fn authorize<P: Platform>(p: &P, config: &Config, req: &Request) -> Re
     if let Some(test) = config.test_mode.as_ref().filter(|t| t.auto_approve) {
         return auto_approve(p, config, req, test, &approved).await;
     }
-    if let Some(user) = signed_in_user(p, config, &keys, req).await {
-        if remembered(&keys, req, &approved, &user) {
+    if let Some(user) = signed_in_user(p, config, keys, req).await {
+        if remembered(keys, req, &approved, &user) {
             return Ok(match complete(p, config, req, &approved, &user).await {
                 Ok(location) => connect::redirect(StatusCode::FOUND, &location),
                 Err(page) => page,
@@ -245,15 +244,15 @@ pub async fn authorize<P: Platform>(p: &P, config: &Config, req: &Request) -> Re
     let request_id = p.token().map_err(|_| AppError::Unavailable("randomness"))?;
     let value = serde_json::to_value(&approved).map_err(|_| AppError::Unavailable("encoding"))?;
     let insert = Command::Insert { key: "request".into(), value, expires_at_ms: p.now_ms() + AUTHZ_TTL_SECS * 1000 };
-    match p.transition(&authz_object(&keys, &request_id), insert).await {
+    match p.transition(&authz_object(keys, &request_id), insert).await {
         Ok(Outcome::Inserted) => {}
         _ => return Err(AppError::Unavailable("the authorization store")),
     }
-    let workspace = match Session::from_request(&keys, req, p.now_ms()) {
+    let workspace = match Session::from_request(keys, req, p.now_ms()) {
         Some(s) => crate::vault::load_sealed(p, &s.user).await.ok().flatten().map(|c| c.workspace_name),
         None => None,
     };
-    let mut resp = consent_page(&client, &approved, &request_id, &keys, workspace.as_deref());
+    let mut resp = consent_page(&client, &approved, &request_id, keys, workspace.as_deref());
     add_cookie(
         &mut resp,
         &session::set_cookie(AUTHZ_COOKIE, &keys.sign(&format!("authz|{request_id}")), AUTHZ_TTL_SECS),
@@ -293,7 +292,7 @@ async fn auto_approve<P: Platform>(
         updated_at_ms: now,
         revision: now,
     };
-    crate::vault::save(p, &Vault::new(&config.vault_keys), &connection)
+    crate::vault::save(p, config.vault(), &connection)
         .await
         .map_err(|_| AppError::Unavailable("connection storage"))?;
     match complete(p, config, req, approved, &user).await {
@@ -347,7 +346,7 @@ fn consent_page(
 /// `POST /authorize`: the consent decision.
 pub async fn decide<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
     let origin = origin(config, req);
-    let keys = SigningKeys::new(&config.signing_key);
+    let keys = config.keys();
     let forbidden = |m: &str| Ok(error_page(StatusCode::FORBIDDEN, "Request refused", m, ""));
     if req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()).is_some_and(|o| o != origin) {
         return forbidden("This form was submitted from another site.");
@@ -367,7 +366,7 @@ pub async fn decide<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
         );
     }
     let mut approved: Approved = match p
-        .transition(&authz_object(&keys, request_id), Command::Take { key: "request".into() })
+        .transition(&authz_object(keys, request_id), Command::Take { key: "request".into() })
         .await
     {
         Ok(Outcome::Taken { value }) => {
@@ -389,11 +388,11 @@ pub async fn decide<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
     } else {
         let write = param(&form, "access") == Some("write") && approved.scope.iter().any(|s| s == SCOPE_WRITE);
         approved.scope = grant::scopes_for(write);
-        match signed_in_user(p, config, &keys, req).await {
+        match signed_in_user(p, config, keys, req).await {
             Some(user) => match complete(p, config, req, &approved, &user).await {
                 Ok(location) => {
                     let mut resp = connect::redirect(StatusCode::SEE_OTHER, &location);
-                    add_cookie(&mut resp, &remember(&keys, req, &approved, &user));
+                    add_cookie(&mut resp, &remember(keys, req, &approved, &user));
                     resp
                 }
                 Err(page) => page,
@@ -409,15 +408,15 @@ pub async fn decide<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
 /// The user signed in to this browser, if their Attio connection is active.
 async fn signed_in_user<P: Platform>(p: &P, config: &Config, keys: &SigningKeys, req: &Request) -> Option<UserId> {
     let session = Session::from_request(keys, req, p.now_ms())?;
-    let vault = Vault::new(&config.vault_keys);
-    connection::usable(p, config, &vault, &session.user).await.ok().map(|c| c.user)
+    let vault = config.vault();
+    connection::usable(p, config, vault, &session.user).await.ok().map(|c| c.user)
 }
 
 /// Issues the code for an approved request and returns where to send the browser.
 /// The `Set-Cookie` remembering an approval, for the Attio callback to add once the person is
 /// known.
 pub fn remember_cookie(config: &Config, req: &Request, approved: &Approved, user: &UserId) -> String {
-    remember(&SigningKeys::new(&config.signing_key), req, approved, user)
+    remember(config.keys(), req, approved, user)
 }
 
 pub async fn complete<P: Platform>(
@@ -428,7 +427,7 @@ pub async fn complete<P: Platform>(
     user: &UserId,
 ) -> Result<String, Response> {
     let origin = origin(config, req);
-    let keys = SigningKeys::new(&config.signing_key);
+    let keys = config.keys();
     let unavailable = || {
         error_page(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -448,7 +447,7 @@ pub async fn complete<P: Platform>(
     };
     let value = serde_json::to_value(&record).map_err(|_| unavailable())?;
     let insert = Command::Insert { key: "code".into(), value, expires_at_ms: p.now_ms() + grant::CODE_TTL_MS };
-    match p.transition(&code_object(&keys, &code), insert).await {
+    match p.transition(&code_object(keys, &code), insert).await {
         Ok(Outcome::Inserted) => {}
         _ => return Err(unavailable()),
     }
@@ -555,15 +554,15 @@ pub async fn token<P: Platform>(p: &P, config: &Config, req: &Request) -> Result
 }
 
 async fn token_inner<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, OAuthError> {
-    let keys = SigningKeys::new(&config.signing_key);
+    let keys = config.keys();
     let form = params(std::str::from_utf8(req.body()).unwrap_or("")).map_err(OAuthError::invalid_request)?;
     if param(&form, "grant_type") == Some(TOKEN_EXCHANGE) {
-        return exchange(p, config, &keys, req, &form).await;
+        return exchange(p, config, keys, req, &form).await;
     }
-    let client = authenticate_client(p, config, &keys, req, &form).await?;
+    let client = authenticate_client(p, config, keys, req, &form).await?;
     match param(&form, "grant_type") {
-        Some("authorization_code") => redeem_code(p, config, &keys, req, &client, &form).await,
-        Some("refresh_token") => refresh(p, config, &keys, req, &client, &form).await,
+        Some("authorization_code") => redeem_code(p, config, keys, req, &client, &form).await,
+        Some("refresh_token") => refresh(p, config, keys, req, &client, &form).await,
         Some(_) => Err(OAuthError::unsupported_grant_type("supported: authorization_code, refresh_token")),
         None => Err(OAuthError::invalid_request("grant_type is required")),
     }
@@ -850,8 +849,8 @@ async fn exchange<P: Platform>(
 
 /// Whether the user's Attio connection is active (storage trouble is "try again", never "no").
 async fn attio_connection_active<P: Platform>(p: &P, config: &Config, user: &UserId) -> Result<bool, OAuthError> {
-    let vault = Vault::new(&config.vault_keys);
-    match crate::vault::load(p, &vault, user).await {
+    let vault = config.vault();
+    match crate::vault::load(p, vault, user).await {
         Ok(Some(c)) => Ok(c.status == crate::vault::ConnectionStatus::Active),
         Ok(None) | Err(crate::vault::VaultStoreError::Unreadable) => Ok(false),
         Err(_) => Err(OAuthError::temporarily_unavailable("connection storage is unavailable")),
@@ -861,17 +860,17 @@ async fn attio_connection_active<P: Platform>(p: &P, config: &Config, user: &Use
 /// `POST /revoke` (RFC 7009): always 200 for a well-formed request from an authenticated
 /// client; only that client's own tokens are affected.
 pub async fn revoke<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
-    let keys = SigningKeys::new(&config.signing_key);
+    let keys = config.keys();
     let result = async {
         let form = params(std::str::from_utf8(req.body()).unwrap_or("")).map_err(OAuthError::invalid_request)?;
-        let client = authenticate_client(p, config, &keys, req, &form).await?;
+        let client = authenticate_client(p, config, keys, req, &form).await?;
         let token = param(&form, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         if let Some((_, grant_id)) = grant::parse_token(token) {
             if let Ok(Outcome::Found { value }) =
                 p.transition(&grant_object(grant_id), Command::Get { key: "grant".into() }).await
             {
                 if let Ok(grant) = serde_json::from_value::<Grant>(value) {
-                    if grant.client_id == client.client_id && grant.owns(&keys, token) {
+                    if grant.client_id == client.client_id && grant.owns(keys, token) {
                         revoke_grant(p, grant_id).await;
                         p.log("revoke.done", &format!("client {}", client.client_id));
                     }
@@ -911,7 +910,7 @@ pub async fn authenticate<P: Platform>(
     scope: &str,
 ) -> Result<Principal, Response> {
     let origin = origin(config, req);
-    let keys = SigningKeys::new(&config.signing_key);
+    let keys = config.keys();
     let deny = |status: StatusCode, error: Option<&str>, description: &str, needed: Option<&str>| {
         let mut resp =
             json_response(status, &json!({"error": error.unwrap_or("unauthorized"), "error_description": description}));
@@ -934,7 +933,7 @@ pub async fn authenticate<P: Platform>(
         Ok(_) => return Err(invalid()),
         Err(_) => return Err(OAuthError::temporarily_unavailable("token storage is unavailable").into_response()),
     };
-    let scopes = match grant.check_access(&keys, token, audience, p.now_ms()) {
+    let scopes = match grant.check_access(keys, token, audience, p.now_ms()) {
         Ok(s) => s,
         Err(grant::AccessDenied::WrongAudience) => {
             return Err(deny(

@@ -65,7 +65,7 @@ pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppE
         Ok(r) => r,
         Err(e) => return Ok(with_cors(e.into_response())),
     };
-    let keys = crate::crypto::keys::SigningKeys::new(&config.signing_key);
+    let keys = config.keys();
     let random = || p.token().map_err(|_| AppError::Unavailable("randomness"));
     let client_id = format!("mcp_{}", random()?);
     let secret = match reg.auth_method {
@@ -141,7 +141,7 @@ async fn metadata_document_client(
             return Ok(None);
         }
     };
-    let keys = crate::crypto::keys::SigningKeys::new(&config.signing_key);
+    let keys = config.keys();
     let cache_key = format!("cimd:v1:{}", keys.token_hash(client_id));
     let now = p.now_ms();
     if let Some(cached) = p.kv_get(&cache_key).await?.and_then(|t| serde_json::from_str::<CachedDocument>(&t).ok()) {

@@ -14,13 +14,12 @@ use crate::attio::identity::{parse_self, TokenStatus};
 use crate::attio::AttioError;
 use crate::config::Config;
 use crate::connection::{self, ConnectionError};
-use crate::crypto::envelope::Vault;
 use crate::error::AppError;
 use crate::http::{json, set_header, Request, Response, TransportError};
 use crate::oauth::bearer;
 use crate::oauth::metadata::{Audience, SCOPE_READ, SCOPE_WRITE};
 use crate::platform::Platform;
-use crate::proxy_policy::{self, PathError};
+use crate::proxy_policy;
 use crate::routes::connect::origin;
 use crate::routes::oauth_flow::authenticate;
 
@@ -49,12 +48,12 @@ pub async fn forward<P: Platform>(p: &P, config: &Config, req: &Request) -> Resu
         };
     let target = match proxy_policy::upstream_path(path, req.uri().query()) {
         Ok(t) => t,
-        Err(e @ (PathError::Disallowed | PathError::BadQuery | PathError::NotV2)) => {
+        Err(e) => {
             return Ok(attio_error(StatusCode::BAD_REQUEST, "invalid_request_error", "validation_type", &e.to_string()))
         }
     };
-    let vault = Vault::new(&config.vault_keys);
-    let conn = match connection::usable(p, config, &vault, &principal.user).await {
+    let vault = config.vault();
+    let conn = match connection::usable(p, config, vault, &principal.user).await {
         Ok(c) => c,
         Err(ConnectionError::NotConnected | ConnectionError::Revoked | ConnectionError::Unreadable) => {
             return Ok(reauthorize(config, req, "The Attio connection behind this token is gone; authorize again."))
@@ -79,7 +78,7 @@ pub async fn forward<P: Platform>(p: &P, config: &Config, req: &Request) -> Resu
         || (target == "/v2/self" && matches!(parse_self(response.body()), Ok(TokenStatus::Inactive)));
     if rejected {
         // Only a confirmed dead token revokes (Attio has been seen to answer spurious 401s).
-        return Ok(match connection::verify(p, config, &vault, &conn).await {
+        return Ok(match connection::verify(p, config, vault, &conn).await {
             Err(ConnectionError::Revoked) => {
                 reauthorize(config, req, "Attio no longer accepts this connection; authorize again.")
             }
