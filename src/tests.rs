@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::app::{handle, MAX_BODY_BYTES};
 use crate::config::{
     ATTIO_ALLOWED_WORKSPACES, ATTIO_API_BASE_URL, ATTIO_APP_BASE_URL, ATTIO_CLIENT_SECRET, INSECURE_TEST_MODE,
-    KV_BINDING, TEST_ATTIO_TOKEN,
+    KV_BINDING, PUBLIC_ORIGIN, TEST_ATTIO_TOKEN,
 };
 use crate::http::{is_no_store, Request, Response};
 use crate::platform::TransitionStore;
@@ -1070,7 +1070,11 @@ mod as_flow {
     }
 
     fn mcp(p: &FakePlatform, token: &str, message: &str, headers: &[(&str, &str)]) -> Response {
-        let mut b = http::Request::post("https://gateway.test/mcp")
+        mcp_at(p, "https://gateway.test/mcp", token, message, headers)
+    }
+
+    fn mcp_at(p: &FakePlatform, url: &str, token: &str, message: &str, headers: &[(&str, &str)]) -> Response {
+        let mut b = http::Request::post(url)
             .header("authorization", format!("Bearer {token}"))
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream");
@@ -1078,6 +1082,27 @@ mod as_flow {
             b = b.header(*k, *v);
         }
         run(p, b.body(message.as_bytes().to_vec()).unwrap())
+    }
+
+    #[test]
+    fn a_rebound_host_is_refused_once_the_public_origin_is_known() {
+        let mut settings = loopback_settings();
+        settings.insert(PUBLIC_ORIGIN, "https://gateway.test".into());
+        let p = FakePlatform::with_settings(settings);
+        let at = mcp_token(&p, "read");
+        let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+        // A page on evil.test rebound to the gateway's address: its own host in Host and Origin.
+        let rebound = mcp_at(&p, "https://evil.test/mcp", &at, ping, &[("origin", "https://evil.test")]);
+        assert_eq!(rebound.status(), 403);
+        assert_eq!(body(&rebound)["error"]["code"], -32600);
+        assert_eq!(mcp_at(&p, "https://evil.test/mcp", &at, ping, &[]).status(), 403, "no Origin either");
+        let ours = mcp_at(&p, "https://gateway.test/mcp", &at, ping, &[("origin", "https://gateway.test")]);
+        assert_eq!(ours.status(), 200);
+        // Without PUBLIC_ORIGIN the request's own host is the only reference: Origin is checked
+        // against it (see mcp_transport_edge_cases).
+        let open = FakePlatform::with_settings(loopback_settings());
+        let at = mcp_token(&open, "read");
+        assert_eq!(mcp_at(&open, "https://gateway.test/mcp", &at, ping, &[]).status(), 200);
     }
 
     #[test]

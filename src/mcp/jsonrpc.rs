@@ -8,6 +8,10 @@ pub const INVALID_REQUEST: i64 = -32600;
 pub const METHOD_NOT_FOUND: i64 = -32601;
 pub const INVALID_PARAMS: i64 = -32602;
 pub const INTERNAL_ERROR: i64 = -32603;
+/// MCP 2026-07-28: an `Mcp-*` or `MCP-Protocol-Version` header missing or disagreeing with the body.
+pub const HEADER_MISMATCH: i64 = -32020;
+/// MCP 2026-07-28: the requested protocol revision is not one the server speaks.
+pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
 
 /// A parsed message.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,15 +34,26 @@ pub struct RpcError {
     pub id: Value,
     pub code: i64,
     pub message: String,
+    /// Structured detail (`error.data`), when the code defines one.
+    pub data: Option<Value>,
 }
 
 impl RpcError {
     pub fn new(id: Value, code: i64, message: impl Into<String>) -> Self {
-        Self { id, code, message: message.into() }
+        Self { id, code, message: message.into(), data: None }
+    }
+
+    pub fn with_data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
     }
 
     pub fn to_json(&self) -> Value {
-        json!({"jsonrpc": "2.0", "id": self.id, "error": {"code": self.code, "message": self.message}})
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(data) = &self.data {
+            error["data"] = data.clone();
+        }
+        json!({"jsonrpc": "2.0", "id": self.id, "error": error})
     }
 }
 

@@ -53,6 +53,17 @@ impl Tool {
         })
     }
 
+    /// `(parameter, header suffix)` for each parameter a 2026-07-28 client mirrors into an
+    /// `Mcp-Param-<suffix>` header.
+    pub fn mirrored(&self) -> Vec<(String, String)> {
+        let schema = (self.schema)();
+        let Some(props) = schema.get("properties").and_then(Value::as_object) else { return Vec::new() };
+        props
+            .iter()
+            .filter_map(|(k, v)| v.get("x-mcp-header").and_then(Value::as_str).map(|h| (k.clone(), h.to_string())))
+            .collect()
+    }
+
     pub fn build(&self, args: &Value) -> Result<Call, String> {
         let empty = Map::new();
         let args = match args {
@@ -159,7 +170,17 @@ fn paging(args: &Map<String, Value>, max: u64) -> Result<Vec<(&'static str, Stri
 // ---------------------------------------------------------------------------------------------
 // Schemas
 
-fn schema(properties: Value, required: &[&str]) -> Value {
+/// Parameters mirrored into `Mcp-Param-<Name>` request headers (MCP 2026-07-28, SEP-2243), so
+/// a load balancer or WAF in front of the gateway can route or limit by object without parsing
+/// bodies. Only the object slug: it names no person and no record.
+const MIRRORED: &[(&str, &str)] = &[("object", "Object")];
+
+fn schema(mut properties: Value, required: &[&str]) -> Value {
+    for (param, header) in MIRRORED {
+        if let Some(p) = properties.get_mut(*param) {
+            p["x-mcp-header"] = json!(header);
+        }
+    }
     json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
 }
 

