@@ -540,6 +540,11 @@ impl Stack {
     /// An access token for `/mcp`, through the whole flow: registration, consent with `access`,
     /// the Attio sign-in at the mock, and the code exchange.
     pub fn mcp_access_token(&self, access: &str) -> String {
+        self.access_token("/mcp", access)
+    }
+
+    /// The same for the resource at `path` (`/mcp` or `/v2`).
+    pub fn access_token(&self, path: &str, access: &str) -> String {
         let c = &self.worker.client;
         let redirect = "http://127.0.0.1:7777/callback";
         let registered = c.send_json(
@@ -551,7 +556,7 @@ impl Stack {
         );
         assert_eq!(registered.status, 201, "{}", registered.body);
         let client_id = registered.json()["client_id"].as_str().expect("client_id").to_string();
-        let resource = format!("{}/mcp", c.base);
+        let resource = format!("{}{path}", c.base);
         let query = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs([
                 ("response_type", "code"),

@@ -457,3 +457,108 @@ fn a_redirect_from_attio_is_never_followed_with_the_token() {
     assert_eq!(tool["isError"], true);
     assert_eq!(evil.fetches.load(std::sync::atomic::Ordering::Relaxed), 0, "the redirect was followed");
 }
+
+/// A raw POST to `/mcp` with `token` and extra headers.
+fn mcp_raw(c: &TestClient, token: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let auth = format!("Bearer {token}");
+    let mut all = vec![
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+        ("accept", "application/json, text/event-stream"),
+    ];
+    all.extend_from_slice(headers);
+    c.request("POST", "/mcp", &all, Some(body))
+}
+
+#[test]
+fn mcp_transport_edge_cases_in_workerd() {
+    let stack = Stack::start(&[]);
+    let c = TestClient::new(stack.worker.client.base.clone());
+    let at = stack.mcp_access_token("write");
+    let ping = br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+
+    let foreign = mcp_raw(&c, &at, &[("origin", "https://evil.example")], ping);
+    assert_eq!(foreign.status, 403, "{}", foreign.body);
+    let own_origin = c.base.clone();
+    assert_eq!(mcp_raw(&c, &at, &[("origin", &own_origin)], ping).status, 200);
+    let bad_version = mcp_raw(&c, &at, &[("mcp-protocol-version", "1999-01-01")], ping);
+    assert_eq!(bad_version.status, 400);
+    assert_eq!(bad_version.json()["error"]["data"]["requested"], "1999-01-01");
+    let batch = mcp_raw(&c, &at, &[], format!("[{}]", String::from_utf8_lossy(ping)).as_bytes());
+    assert_eq!((batch.status, batch.json()["error"]["code"].as_i64()), (400, Some(-32600)));
+    let malformed = mcp_raw(&c, &at, &[], b"{\"jsonrpc\":\"2.0\",");
+    assert_eq!((malformed.status, malformed.json()["error"]["code"].as_i64()), (400, Some(-32700)));
+    let oversized = mcp_raw(&c, &at, &[], &vec![b' '; 1024 * 1024 + 1]);
+    assert_eq!(oversized.status, 413);
+    let unknown = mcp_raw(&c, &at, &[], br#"{"jsonrpc":"2.0","id":2,"method":"no/such"}"#);
+    assert_eq!((unknown.status, unknown.json()["error"]["code"].as_i64()), (200, Some(-32601)));
+    let bad_params = mcp_raw(&c, &at, &[], br#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{}}"#);
+    assert_eq!(bad_params.json()["error"]["code"].as_i64(), Some(-32602));
+    let notification = mcp_raw(&c, &at, &[], br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+    assert_eq!((notification.status, notification.body.as_str()), (202, ""));
+    let get = c.request("GET", "/mcp", &[("authorization", &format!("Bearer {at}"))], None);
+    assert_eq!(get.status, 405);
+    assert_eq!(get.header("allow"), Some("POST"));
+    // No token: 401 pointing at the resource metadata.
+    let anonymous = c.request("POST", "/mcp", &[("content-type", "application/json")], Some(ping));
+    assert_eq!(anonymous.status, 401);
+    assert!(anonymous.header("www-authenticate").unwrap().contains("resource_metadata="));
+
+    // 2026-07-28: server/discover with _meta, results marked complete, removed methods 404.
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                      "io.modelcontextprotocol/clientCapabilities": {}});
+    let discover = json!({"jsonrpc": "2.0", "id": 4, "method": "server/discover", "params": {"_meta": meta}});
+    let modern = [("mcp-protocol-version", "2026-07-28"), ("mcp-method", "server/discover")];
+    let found = mcp_raw(&c, &at, &modern, discover.to_string().as_bytes());
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_eq!(found.json()["result"]["resultType"], "complete");
+    assert!(found.json()["result"]["supportedVersions"].as_array().unwrap().contains(&json!("2026-07-28")));
+    let old_ping = json!({"jsonrpc": "2.0", "id": 5, "method": "ping", "params": {"_meta": meta}});
+    let removed = mcp_raw(&c, &at, &[modern[0], ("mcp-method", "ping")], old_ping.to_string().as_bytes());
+    assert_eq!((removed.status, removed.json()["error"]["code"].as_i64()), (404, Some(-32601)));
+}
+
+#[test]
+fn the_audit_log_records_tool_calls_and_proxied_requests_without_secrets() {
+    let stack = Stack::start(&[]);
+    let c = TestClient::new(stack.worker.client.base.clone());
+    let at = stack.mcp_access_token("write");
+    call_tool(&c, &at, "whoami", json!({}));
+    call_tool(&c, &at, "query_records", json!({"object": "people", "filter": {"no_such_slug": 1}}));
+    let hooli = call_tool(&c, &at, "search_records", json!({"query": "hooli", "objects": ["companies"]}));
+    let hooli_id = hooli["structuredContent"]["data"][0]["id"]["record_id"].as_str().unwrap().to_string();
+    call_tool(
+        &c,
+        &at,
+        "create_note",
+        json!({"parent_object": "companies", "parent_record_id": hooli_id, "title": "Secret plans", "content": "x"}),
+    );
+
+    let rest = stack.access_token("/v2", "read");
+    let proxied = c.request("GET", "/v2/objects?limit=1", &[("authorization", &format!("Bearer {rest}"))], None);
+    assert_eq!(proxied.status, 200, "{}", proxied.body);
+
+    let mut browser = stack.browser();
+    assert_eq!(stack.connect(&mut browser).status, 200);
+    let log = browser.get("/connect/audit");
+    assert_eq!(log.status, 200, "{}", log.body);
+    assert_eq!(log.header("cache-control"), Some("no-store"));
+    let entries = log.json()["entries"].as_array().unwrap().clone();
+    let find = |action: &str| entries.iter().find(|e| e["action"] == action).cloned();
+    let whoami = find("whoami").expect("whoami audited");
+    assert_eq!((whoami["kind"].as_str(), whoami["write"].as_bool()), (Some("tool"), Some(false)));
+    assert_eq!(whoami["outcome"], "ok");
+    assert_eq!(find("query_records").unwrap()["outcome"], "error", "an Attio error is audited as such");
+    let note = find("create_note").expect("write audited");
+    assert_eq!(note["write"], true);
+    let rest_entry = find("GET /v2/objects").expect("proxied request audited (without its query)");
+    assert_eq!((rest_entry["kind"].as_str(), rest_entry["outcome"].as_str()), (Some("proxy"), Some("ok")));
+    // Who (the client) is recorded; contents and tokens never are.
+    assert!(note["client_id"].as_str().is_some_and(|id| !id.is_empty()));
+    assert!(!log.body.contains("Secret plans") && !log.body.contains(&at) && !log.body.contains(&rest));
+    for token in stack.issued_tokens() {
+        assert!(!log.body.contains(&token), "an Attio token is in the audit log");
+    }
+    // Without a session there is nothing to read.
+    assert_eq!(stack.browser().get("/connect/audit").status, 401);
+}
