@@ -9,7 +9,7 @@ use crate::http::{Request, Response};
 use crate::platform::Platform;
 use crate::routes::oauth_flow::{self, AUTHORIZE, REVOKE, TOKEN};
 use crate::routes::oauth_server::{self, AS_METADATA, PRM_API, PRM_MCP, PRM_ROOT, REGISTER};
-use crate::routes::{connect, diagnostics, health, landing, mcp, proxy};
+use crate::routes::{account, connect, diagnostics, health, landing, mcp, proxy, setup};
 
 /// Most bytes a request body may have; larger ones get 413 before any handler runs.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -54,6 +54,9 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
         connect::STATUS if get => connect::status(p, &Config::load(p)?, req).await,
         connect::DISCONNECT if post => connect::disconnect(p, &Config::load(p)?, req).await,
         connect::AUDIT if get => connect::audit_log(p, &Config::load(p)?, req).await,
+        account::PATH if get => account::show(p, &Config::load(p)?, req).await,
+        account::REVOKE if post => account::revoke(p, &Config::load(p)?, req).await,
+        setup::PATH if get => setup::page(p, req).await,
         diagnostics::ATTIO_SELF if get => diagnostics::attio_self(p).await,
         path if path.starts_with(proxy::PREFIX) => proxy::forward(p, &Config::load(p)?, req).await,
         mcp::PATH if options => Ok(oauth_server::preflight()),

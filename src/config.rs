@@ -56,6 +56,7 @@ pub const ATTIO_TIMEOUT_MS: &str = "ATTIO_TIMEOUT_MS";
 pub const PUBLIC_ORIGIN: &str = "PUBLIC_ORIGIN";
 pub const TOKEN_EXCHANGE_CLIENTS: &str = "TOKEN_EXCHANGE_CLIENTS";
 pub const MCP_ALLOWED_ORIGINS: &str = "MCP_ALLOWED_ORIGINS";
+pub const SETUP_PAGE: &str = "SETUP_PAGE";
 pub const INSECURE_TEST_MODE: &str = "INSECURE_TEST_MODE";
 pub const TEST_ATTIO_TOKEN: &str = "TEST_ATTIO_TOKEN";
 pub const TEST_AUTO_APPROVE: &str = "TEST_AUTO_APPROVE";
@@ -138,6 +139,13 @@ pub const SETTINGS: &[SettingSpec] = &[
         required: Requirement::Optional,
         description: "Backends allowed to use RFC 8693 token exchange: `id:secret`, comma-separated \
                       (secrets of at least 32 characters). Unset: token exchange is off.",
+    },
+    SettingSpec {
+        name: SETUP_PAGE,
+        kind: SettingKind::Var,
+        required: Requirement::Default("true"),
+        description: "Serve /setup, the deployer's checklist (redirect URI, scopes, which settings are \
+                      present, whether Attio answers; never a value or user data). `false` turns it off.",
     },
     SettingSpec {
         name: INSECURE_TEST_MODE,
@@ -398,6 +406,9 @@ impl ConfigReport {
         let public_origin = r.read(PUBLIC_ORIGIN, parse_origin);
         let exchange = r.read(TOKEN_EXCHANGE_CLIENTS, parse_exchange_clients);
         let mcp_origins = r.read(MCP_ALLOWED_ORIGINS, parse_origins);
+        // Read for the report only; /setup decides with `setup_page_enabled`, which also works
+        // when the rest of the configuration does not.
+        let _ = r.read(SETUP_PAGE, parse_bool);
         let test_mode_asked = r.read(INSECURE_TEST_MODE, parse_bool);
         let test_token = r.read(TEST_ATTIO_TOKEN, |v| Ok(AttioAccessToken::new(v.to_string())));
         let auto_approve = r.read(TEST_AUTO_APPROVE, parse_bool).unwrap_or(false);
@@ -484,6 +495,11 @@ pub fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         None => false,
     }
+}
+
+/// Whether `/setup` is served: on unless `SETUP_PAGE` says `false`; off if it is malformed.
+pub fn setup_page_enabled(src: &impl SettingsSource) -> bool {
+    src.get(SETUP_PAGE).is_none_or(|v| parse_bool(v.trim()).unwrap_or(false))
 }
 
 fn parse_bool(raw: &str) -> Result<bool, String> {

@@ -10,12 +10,34 @@ use crate::http::{response, Response};
 const CSP: &str =
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-const STYLE: &str =
-    "body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1d1d1f}\
-h1{font-size:1.5rem}.card{border:1px solid #ddd;border-radius:8px;padding:1rem 1.25rem;margin:1rem 0}\
-.error{border-color:#d33;background:#fff5f5}button,.button{font:inherit;padding:.5rem 1rem;border-radius:6px;\
-border:1px solid #444;background:#fff;cursor:pointer;text-decoration:none;color:inherit;display:inline-block}\
-dt{font-weight:600}dd{margin:0 0 .5rem}";
+/// One small design for every page: system fonts, cards, tables that scroll on narrow screens,
+/// visible focus, dark mode. Inline, because the worker may run where CDNs are blocked.
+const STYLE: &str = "\
+:root{color-scheme:light dark;--fg:#1d1d1f;--muted:#5f6368;--bg:#fff;--card:#fafafa;--line:#dcdfe3;\
+--accent:#2b59c3;--danger:#b3261e;--ok:#1e7d32}\
+@media(prefers-color-scheme:dark){:root{--fg:#e8eaed;--muted:#a8adb3;--bg:#17181a;--card:#202124;\
+--line:#3c4043;--accent:#8ab4f8;--danger:#f28b82;--ok:#81c995}}\
+*{box-sizing:border-box}body{font:16px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;\
+color:var(--fg);background:var(--bg)}\
+header{border-bottom:1px solid var(--line);padding:.75rem 1rem}header a{color:inherit;font-weight:600;\
+text-decoration:none}main{max-width:46rem;margin:2rem auto;padding:0 1rem}\
+h1{font-size:1.6rem;margin:.2rem 0 1rem}h2{font-size:1.15rem;margin:2rem 0 .5rem}\
+.card{border:1px solid var(--line);border-radius:10px;padding:1rem 1.25rem;margin:1rem 0;background:var(--card)}\
+.error{border-color:var(--danger)}.muted{color:var(--muted);font-size:.9rem}\
+a{color:var(--accent)}code{font-size:.9em;word-break:break-all}\
+button,.button{font:inherit;padding:.5rem 1rem;border-radius:8px;border:1px solid var(--line);\
+background:var(--bg);color:inherit;cursor:pointer;text-decoration:none;display:inline-block}\
+button.primary{background:var(--accent);border-color:var(--accent);color:var(--bg)}\
+button.danger{border-color:var(--danger);color:var(--danger)}\
+button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid var(--accent);outline-offset:2px}\
+dt{font-weight:600}dd{margin:0 0 .5rem}\
+.table{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:.95rem}\
+th,td{text-align:left;padding:.45rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}\
+.badge{display:inline-block;padding:0 .5rem;border-radius:999px;border:1px solid var(--line);font-size:.8rem}\
+.yes{color:var(--ok)}.no{color:var(--danger)}\
+.avatar{display:inline-grid;place-items:center;width:2rem;height:2rem;border-radius:50%;\
+background:var(--accent);color:var(--bg);font-weight:700;margin-right:.5rem}\
+form.inline{display:inline}";
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -38,7 +60,8 @@ pub fn page(status: StatusCode, title: &str, body_html: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=en><meta charset=utf-8>\
          <meta name=viewport content=\"width=device-width, initial-scale=1\">\
-         <title>{} · Attio gateway</title><style>{STYLE}</style><body><main>{body_html}</main></body></html>",
+         <title>{} · Attio gateway</title><style>{STYLE}</style><body>\
+         <header><a href=\"/\">Attio gateway</a></header><main>{body_html}</main></body></html>",
         escape(title)
     );
     let mut resp = response(status, "text/html; charset=utf-8", html.into_bytes());
@@ -61,6 +84,30 @@ pub fn error_page(status: StatusCode, title: &str, message: &str, next_step_html
     )
 }
 
+/// A UTC time for people: `2026-11-23 05:24 UTC`. (Days to civil date: the proleptic
+/// Gregorian calendar, counted in 400-year eras.)
+pub fn format_time(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+}
+
+/// A letter in a circle standing in for an app's logo: remote logos are never loaded (the CSP
+/// forbids it, and fetching one would tell the app's owner who looked at the page).
+pub fn avatar(name: &str) -> String {
+    let letter = name.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().to_string());
+    format!("<span class=avatar aria-hidden=true>{}</span>", escape(&letter.unwrap_or_else(|| "?".into())))
+}
+
 /// A link back to the start of the connect flow.
 pub const TRY_AGAIN: &str = "<p><a class=button href=\"/connect\">Connect Attio again</a></p>";
 
@@ -71,6 +118,15 @@ mod tests {
     #[test]
     fn escapes_markup() {
         assert_eq!(escape("<img src=x onerror='a'>&\""), "&lt;img src=x onerror=&#39;a&#39;&gt;&amp;&quot;");
+    }
+
+    #[test]
+    fn times_and_avatars() {
+        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_time(951_782_400_000), "2000-02-29 00:00 UTC");
+        assert_eq!(format_time(1_795_410_787_000), "2026-11-23 05:13 UTC");
+        assert_eq!(avatar("<script>"), "<span class=avatar aria-hidden=true>S</span>");
+        assert_eq!(avatar("  "), "<span class=avatar aria-hidden=true>?</span>");
     }
 
     #[test]

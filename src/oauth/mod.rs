@@ -10,12 +10,14 @@
 //! | [`cimd`] | Client ID Metadata Documents: SSRF-safe URL policy, document validation |
 //! | [`client`] | RFC 7591 dynamic client registration: validation and the stored record |
 //! | [`grant`] | codes, grants, access and refresh tokens (OAuth 2.1 §4.1.3, §4.3; RFC 9700 §4.14 rotation) |
+//! | [`grant_index`] | each person's approved apps, for the account page |
 
 pub mod bearer;
 pub mod cimd;
 pub mod client;
 pub mod error;
 pub mod grant;
+pub mod grant_index;
 pub mod metadata;
 pub mod pkce;
 pub mod redirect;

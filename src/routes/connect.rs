@@ -12,7 +12,7 @@
 //!   `Accept: application/json`), checked live against Attio.
 //! - `POST /connect/disconnect`: CSRF-protected; revokes the token at Attio and deletes it.
 
-use http::header::{ACCEPT, LOCATION, ORIGIN, RETRY_AFTER, SET_COOKIE};
+use http::header::{ACCEPT, LOCATION, RETRY_AFTER, SET_COOKIE};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -25,6 +25,7 @@ use crate::crypto::envelope::Vault;
 use crate::crypto::keys::SigningKeys;
 use crate::error::AppError;
 use crate::http::{json as json_response, response, set_header, Request, Response};
+use crate::oauth::grant_index;
 use crate::pages::{error_page, escape, page, TRY_AGAIN};
 use crate::platform::Platform;
 use crate::routes::oauth_flow::{self, Approved};
@@ -70,6 +71,11 @@ pub fn origin(config: &Config, req: &Request) -> String {
     if let Some(o) = &config.public_origin {
         return o.as_str().trim_end_matches('/').to_string();
     }
+    origin_of_request(req)
+}
+
+/// The origin the request was addressed to.
+pub fn origin_of_request(req: &Request) -> String {
     let uri = req.uri();
     match (uri.scheme_str(), uri.authority()) {
         (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
@@ -307,10 +313,10 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     p.log("connect.connected", &format!("workspace {} member {}", user.workspace_id, user.member_id));
     let sid = p.token().map_err(|_| bad("Temporarily unavailable", "Please try again."))?;
     let session = Session { user: user.clone(), sid, expires_at_ms: now + SESSION_TTL_SECS * 1000 };
-    // Back to the MCP client that asked, or to the status page.
+    // Back to the MCP client that asked, or to the connected-apps page.
     let location = match &pending.continuation {
         Some(approved) => oauth_flow::complete(p, ctx.config, req, approved, &user).await?,
-        None => STATUS.to_string(),
+        None => crate::routes::account::PATH.to_string(),
     };
     let mut resp = redirect(StatusCode::SEE_OTHER, &location);
     add_cookie(&mut resp, &session::set_cookie(SESSION_COOKIE, &session.encode(ctx.keys), SESSION_TTL_SECS));
@@ -464,17 +470,9 @@ pub async fn disconnect<P: Platform>(p: &P, config: &Config, req: &Request) -> R
             TRY_AGAIN,
         ));
     };
-    // A cross-site form post carries a foreign Origin; refuse it even before the CSRF check.
-    if let Some(o) = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
-        if o != origin(config, req) {
-            return Ok(forbidden("This form was submitted from another site."));
-        }
-    }
     let form: DisconnectForm = serde_urlencoded::from_bytes(req.body()).unwrap_or(DisconnectForm { csrf: None });
-    if !form.csrf.as_deref().is_some_and(|t| session.check_csrf(ctx.keys, t)) {
-        return Ok(forbidden(
-            "This form has expired or was not issued by this gateway. Reload the page and try again.",
-        ));
+    if let Some(why) = crate::routes::account::form_refusal(ctx.config, req, &session, form.csrf.as_deref()) {
+        return Ok(forbidden(why));
     }
     let existing = vault::load(p, ctx.vault, &session.user).await;
     if let Ok(Some(Connection { tokens: Some(tokens), .. })) = &existing {
@@ -485,6 +483,15 @@ pub async fn disconnect<P: Platform>(p: &P, config: &Config, req: &Request) -> R
                 p.log("disconnect.revoke_failed", &e.to_string());
             }
         }
+    }
+    // Every app the person approved loses its access with the connection.
+    match grant_index::list(p, &session.user, p.now_ms()).await {
+        Ok(grants) => {
+            for g in grants {
+                oauth_flow::revoke_grant(p, &g.grant_id).await;
+            }
+        }
+        Err(e) => p.log("disconnect.grants_unlisted", &e.0),
     }
     // The connection's object may hold a sealed copy from a recent refresh: drop it too.
     let object = connection::object_name(&session.user);
@@ -503,7 +510,7 @@ pub async fn disconnect<P: Platform>(p: &P, config: &Config, req: &Request) -> R
     let mut resp = page(
         StatusCode::OK,
         "Attio disconnected",
-        &format!("<h1>Attio disconnected</h1><div class=card><p>The gateway no longer holds a token for your workspace, and asked Attio to revoke it.</p></div>{TRY_AGAIN}"),
+        &format!("<h1>Attio disconnected</h1><div class=card><p>The gateway no longer holds a token for your workspace, asked Attio to revoke it, and revoked every app you had approved.</p></div>{TRY_AGAIN}"),
     );
     add_cookie(&mut resp, &session::clear_cookie(SESSION_COOKIE));
     Ok(resp)

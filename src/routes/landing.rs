@@ -1,26 +1,21 @@
-//! `GET /`: a short page saying what this deployment is, with a link to its health report.
+//! `GET /`: what this deployment is, and where each kind of visitor goes next.
 
 use http::StatusCode;
 
-use crate::http::{response, Response};
+use crate::http::Response;
+use crate::pages::page as html_page;
 
 pub fn page() -> Response {
-    let body = concat!(
-        "<!doctype html><html lang=en><meta charset=utf-8>",
-        "<meta name=viewport content=\"width=device-width, initial-scale=1\">",
-        "<title>Attio gateway</title>",
-        "<body style=\"font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem\">",
-        "<h1>Attio gateway</h1>",
-        "<p>This is a self-hosted gateway between AI agents (MCP) and the Attio CRM.</p>",
-        "<p>Configuration status: <a href=\"/health\">/health</a>.</p>",
-        "</body></html>"
-    );
-    let mut resp = response(StatusCode::OK, "text/html; charset=utf-8", body.as_bytes().to_vec());
-    let headers = resp.headers_mut();
-    headers.insert(
-        "content-security-policy",
-        http::HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
-    );
-    headers.insert("x-frame-options", http::HeaderValue::from_static("DENY"));
-    resp
+    html_page(
+        StatusCode::OK,
+        "Welcome",
+        "<h1>Attio gateway</h1><p>A self-hosted gateway between AI agents (MCP) and the Attio CRM: your \
+         AI tools work on your Attio data through it, and never see your Attio token.</p>\
+         <div class=card><dl>\
+         <dt>Using Claude, ChatGPT or Cursor?</dt><dd>Add this site's <code>/mcp</code> URL as a custom \
+         connector; it will ask you to approve it and sign in with Attio.</dd>\
+         <dt>Manage the apps you approved</dt><dd><a href=\"/account\">Your connected apps</a></dd>\
+         <dt>Deploying this gateway?</dt><dd><a href=\"/setup\">Setup checklist</a> · \
+         <a href=\"/health\">health report</a></dd></dl></div>",
+    )
 }

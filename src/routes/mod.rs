@@ -1,6 +1,7 @@
 //! HTTP handlers, one file per concern. Each takes the request and a [`crate::platform::Platform`]
 //! and returns a [`crate::http::Response`] or an [`crate::error::AppError`].
 
+pub mod account;
 pub mod connect;
 pub mod diagnostics;
 pub mod health;
@@ -9,3 +10,4 @@ pub mod mcp;
 pub mod oauth_flow;
 pub mod oauth_server;
 pub mod proxy;
+pub mod setup;

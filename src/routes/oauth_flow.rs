@@ -30,7 +30,7 @@ use crate::http::{json as json_response, set_header, Request, Response};
 use crate::oauth::client::{AuthMethod, RegisteredClient};
 use crate::oauth::grant::{self, CodeGrant, Grant, Issued, RefreshOutcome, TokenKind};
 use crate::oauth::metadata::{Audience, SCOPE_WRITE, TOKEN_EXCHANGE};
-use crate::oauth::{bearer, pkce, redirect, OAuthError};
+use crate::oauth::{bearer, grant_index, pkce, redirect, OAuthError};
 use crate::pages::{error_page, escape, page};
 use crate::platform::Platform;
 use crate::routes::connect::{self, add_cookie, origin};
@@ -614,7 +614,7 @@ async fn redeem_code<P: Platform>(
         return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
     }
     let now = p.now_ms();
-    let (grant, issued) = create_grant(p, keys, &record, client.allows_refresh(), None).await?;
+    let (grant, issued) = create_grant(p, keys, &record, client.display_name(), client.allows_refresh(), None).await?;
     let grant_id = grant.grant_id;
     let marker = serde_json::to_value(Redeemed { grant_id, client_id: client.client_id.clone() }).unwrap_or_default();
     let _ = p
@@ -630,6 +630,7 @@ async fn create_grant<P: Platform>(
     p: &P,
     keys: &SigningKeys,
     record: &CodeGrant,
+    client_name: &str,
     with_refresh: bool,
     lifetime_ms: Option<u64>,
 ) -> Result<(Grant, Issued), OAuthError> {
@@ -654,6 +655,23 @@ async fn create_grant<P: Platform>(
     if stored != Ok(Outcome::Inserted) {
         return Err(OAuthError::temporarily_unavailable("could not create the grant"));
     }
+    let entry = grant_index::Entry {
+        grant_id: grant.grant_id.clone(),
+        client_id: record.client_id.clone(),
+        client_name: client_name.to_string(),
+        redirect_host: host_of(&record.redirect_uri),
+        write: grant.scope.iter().any(|s| s == SCOPE_WRITE),
+        audience: match grant.audience {
+            Audience::Mcp => "mcp".into(),
+            Audience::Api => "rest".into(),
+        },
+        created_at_ms: now,
+        expires_at_ms: grant.expires_at_ms,
+    };
+    // Only the account page reads the index: a failure here costs a row there, not the grant.
+    if let Err(e) = grant_index::record(p, &grant.user, &entry, now).await {
+        p.log("grant.index_failed", &e.0);
+    }
     Ok((grant, issued))
 }
 
@@ -672,8 +690,9 @@ async fn replayed_code<P: Platform>(p: &P, object: &str, client: &RegisteredClie
     OAuthError::invalid_grant("the code is invalid, expired or already used")
 }
 
-/// Marks a grant revoked (compare-and-swap, retried on conflict).
-async fn revoke_grant<P: Platform>(p: &P, grant_id: &str) {
+/// Marks a grant revoked (compare-and-swap, retried on conflict) and drops it from its
+/// person's list of apps. Its access and refresh tokens fail from the next request on.
+pub async fn revoke_grant<P: Platform>(p: &P, grant_id: &str) {
     let object = grant_object(grant_id);
     for _ in 0..5 {
         let Ok(Outcome::Found { value }) = p.transition(&object, Command::Get { key: "grant".into() }).await else {
@@ -688,6 +707,7 @@ async fn revoke_grant<P: Platform>(p: &P, grant_id: &str) {
             expires_at_ms: grant.expires_at_ms,
         };
         if matches!(p.transition(&object, cas).await, Ok(Outcome::Stored)) {
+            let _ = grant_index::remove(p, &grant.user, grant_id).await;
             return;
         }
     }
@@ -837,7 +857,8 @@ async fn exchange<P: Platform>(
         scope: scope.clone(),
         user: subject_grant.user.clone(),
     };
-    let (_, issued) = create_grant(p, keys, &record, false, Some(EXCHANGED_TTL_MS)).await?;
+    let name = format!("Backend {}", backend.id);
+    let (_, issued) = create_grant(p, keys, &record, &name, false, Some(EXCHANGED_TTL_MS)).await?;
     p.log("token.exchanged", &format!("backend {}", backend.id));
     let mut resp = token_response(&issued);
     if let Ok(mut body) = serde_json::from_slice::<serde_json::Value>(resp.body()) {

@@ -1,0 +1,198 @@
+//! `/account`: the connected-apps page. A person signed in through the Attio connection flow
+//! (the `__Host-agw-session` cookie, an hour long and accepted by no API route) sees their
+//! workspace, every app they approved with its access and when it was last used, and their
+//! recent activity; they can revoke one app (its tokens and refresh family die at once) or
+//! disconnect Attio (which revokes every app too).
+//!
+//! Forms are protected twice against cross-site requests: a foreign `Origin` is refused, and
+//! each form carries a CSRF token bound to the session (HMAC of the session id).
+
+use std::collections::HashMap;
+
+use http::header::ORIGIN;
+use http::StatusCode;
+use serde::Deserialize;
+
+use crate::audit;
+use crate::config::Config;
+use crate::error::AppError;
+use crate::http::{Request, Response};
+use crate::oauth::grant_index::{self, Entry};
+use crate::pages::{avatar, error_page, escape, format_time, page, TRY_AGAIN};
+use crate::platform::Platform;
+use crate::routes::connect::{origin, redirect, DISCONNECT, START};
+use crate::routes::oauth_flow::revoke_grant;
+use crate::session::Session;
+use crate::vault::{self, ConnectionStatus, SealedConnection};
+
+pub const PATH: &str = "/account";
+pub const REVOKE: &str = "/account/revoke";
+
+/// How many audit entries the page shows.
+const ACTIVITY_ROWS: usize = 25;
+
+fn signed_out() -> Response {
+    page(
+        StatusCode::UNAUTHORIZED,
+        "Sign in",
+        &format!(
+            "<h1>Your connected apps</h1><div class=card><p>Sign in with Attio to see and manage the apps \
+             that work on your Attio data through this gateway.</p>\
+             <p><a class=button href=\"{START}\">Sign in with Attio</a></p></div>"
+        ),
+    )
+}
+
+/// `GET /account`.
+pub async fn show<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+    let keys = config.keys();
+    let now = p.now_ms();
+    let Some(session) = Session::from_request(keys, req, now) else { return Ok(signed_out()) };
+    let unavailable = |_| AppError::Unavailable("storage");
+    let connection = vault::load_sealed(p, &session.user).await.map_err(|_| AppError::Unavailable("storage"))?;
+    let grants = grant_index::list(p, &session.user, now).await.map_err(unavailable)?;
+    let activity = audit::recent(p, &session.user, ACTIVITY_ROWS).await.map_err(unavailable)?;
+    let csrf = session.csrf_token(keys);
+    let body = format!(
+        "<h1>Your connected apps</h1>{}{}{}",
+        workspace_card(connection.as_ref(), &csrf),
+        apps_section(&grants, &activity, &csrf),
+        activity_section(&activity, &grants),
+    );
+    Ok(page(StatusCode::OK, "Connected apps", &body))
+}
+
+fn workspace_card(connection: Option<&SealedConnection>, csrf: &str) -> String {
+    let Some(c) = connection.filter(|c| c.status == ConnectionStatus::Active) else {
+        return format!(
+            "<div class=\"card error\" role=alert><p>Attio is not connected: the apps below cannot reach your \
+             workspace until you connect again.</p><p><a class=button href=\"{START}\">Connect Attio</a></p></div>"
+        );
+    };
+    format!(
+        "<div class=card><dl><dt>Attio workspace</dt><dd>{} <span class=muted>({})</span></dd>\
+         <dt>Connected</dt><dd>{}</dd><dt>Scopes Attio granted</dt><dd><code>{}</code></dd></dl>\
+         <form method=post action=\"{DISCONNECT}\"><input type=hidden name=csrf value=\"{}\">\
+         <button class=danger type=submit>Disconnect Attio and revoke every app</button></form></div>",
+        escape(&c.workspace_name),
+        escape(&c.workspace_slug),
+        format_time(c.connected_at_ms),
+        escape(&c.scope),
+        escape(csrf),
+    )
+}
+
+fn apps_section(grants: &[Entry], activity: &[audit::Entry], csrf: &str) -> String {
+    if grants.is_empty() {
+        return "<h2>Apps</h2><p class=muted>No app is authorized. Add this gateway's <code>/mcp</code> URL to \
+                Claude, ChatGPT or Cursor to authorize one.</p>"
+            .into();
+    }
+    let mut last_used: HashMap<&str, u64> = HashMap::new();
+    for e in activity {
+        let t = last_used.entry(e.client_id.as_str()).or_default();
+        *t = (*t).max(e.at_ms);
+    }
+    let rows: String = grants
+        .iter()
+        .map(|g| {
+            let used = last_used.get(g.client_id.as_str()).map_or_else(|| "—".to_string(), |t| format_time(*t));
+            format!(
+                "<tr><td>{}{}<div class=muted>{}</div></td><td>{}</td><td><span class=badge>{}</span></td>\
+                 <td>{}</td><td>{}</td><td><form class=inline method=post action=\"{REVOKE}\">\
+                 <input type=hidden name=csrf value=\"{}\"><input type=hidden name=grant_id value=\"{}\">\
+                 <button class=danger type=submit aria-label=\"Revoke {}\">Revoke</button></form></td></tr>",
+                avatar(&g.client_name),
+                escape(&g.client_name),
+                if g.audience == "rest" { "REST proxy" } else { "MCP" },
+                escape(&g.redirect_host),
+                if g.write { "read-write" } else { "read-only" },
+                format_time(g.created_at_ms),
+                used,
+                escape(csrf),
+                escape(&g.grant_id),
+                escape(&g.client_name),
+            )
+        })
+        .collect();
+    format!(
+        "<h2>Apps</h2><div class=table><table><thead><tr><th>App</th><th>Sends you back to</th><th>Access</th>\
+         <th>Approved</th><th>Last used</th><th></th></tr></thead><tbody>{rows}</tbody></table></div>"
+    )
+}
+
+fn activity_section(activity: &[audit::Entry], grants: &[Entry]) -> String {
+    if activity.is_empty() {
+        return "<h2>Recent activity</h2><p class=muted>Nothing yet.</p>".into();
+    }
+    let name_of = |client_id: &str| {
+        grants.iter().find(|g| g.client_id == client_id).map_or(client_id.to_string(), |g| g.client_name.clone())
+    };
+    let rows: String = activity
+        .iter()
+        .map(|e| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td class={}>{}</td></tr>",
+                format_time(e.at_ms),
+                escape(&name_of(&e.client_id)),
+                escape(&e.action),
+                if e.write { "write" } else { "read" },
+                if e.outcome == "ok" { "yes" } else { "no" },
+                escape(&e.outcome),
+            )
+        })
+        .collect();
+    format!(
+        "<h2>Recent activity</h2><p class=muted>Kept {} days. Records what was called, never what was read or \
+         written.</p><div class=table><table><thead><tr><th>When</th><th>App</th><th>Action</th><th>Kind</th>\
+         <th>Outcome</th></tr></thead><tbody>{rows}</tbody></table></div>",
+        audit::RETENTION_SECS / 86_400
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct RevokeForm {
+    csrf: Option<String>,
+    grant_id: Option<String>,
+}
+
+/// Why a form is refused: posted from another site, or without this session's CSRF token.
+pub fn form_refusal(config: &Config, req: &Request, session: &Session, csrf: Option<&str>) -> Option<&'static str> {
+    if let Some(o) = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
+        if o != origin(config, req) {
+            return Some("This form was submitted from another site.");
+        }
+    }
+    if !csrf.is_some_and(|t| session.check_csrf(config.keys(), t)) {
+        return Some("This form has expired or was not issued by this gateway. Reload the page and try again.");
+    }
+    None
+}
+
+/// `POST /account/revoke`.
+pub async fn revoke<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+    let Some(session) = Session::from_request(config.keys(), req, p.now_ms()) else {
+        return Ok(error_page(StatusCode::UNAUTHORIZED, "Not signed in", "Your session has expired.", TRY_AGAIN));
+    };
+    let form: RevokeForm =
+        serde_urlencoded::from_bytes(req.body()).unwrap_or(RevokeForm { csrf: None, grant_id: None });
+    if let Some(why) = form_refusal(config, req, &session, form.csrf.as_deref()) {
+        return Ok(error_page(StatusCode::FORBIDDEN, "Request refused", why, ""));
+    }
+    let grant_id = form.grant_id.unwrap_or_default();
+    // Only a grant listed under this person can be revoked from here.
+    let found = grant_index::find(p, &session.user, &grant_id).await.map_err(|_| AppError::Unavailable("storage"))?;
+    let Some(entry) = found else {
+        return Ok(error_page(
+            StatusCode::NOT_FOUND,
+            "No such app",
+            "That app is not among yours, or it was already revoked.",
+            "<p><a class=button href=\"/account\">Back to your apps</a></p>",
+        ));
+    };
+    revoke_grant(p, &entry.grant_id).await;
+    // The DO revoked it; drop the row even if the grant had already expired.
+    let _ = grant_index::remove(p, &session.user, &entry.grant_id).await;
+    p.log("account.revoked", &format!("client {}", entry.client_id));
+    Ok(redirect(StatusCode::SEE_OTHER, PATH))
+}

@@ -1,0 +1,134 @@
+//! `/setup`: the deployer's checklist. Shows the exact redirect URI to register on the Attio
+//! app, the scopes the tools need, which settings and bindings are present (never a value),
+//! whether the configured Attio hosts answer, and the URLs to give to MCP clients. It holds no
+//! secret and no user data, so it is safe to leave on; `SETUP_PAGE=false` turns it off.
+
+use http::{Method, StatusCode};
+
+use crate::config::{setup_page_enabled, ConfigReport, SettingKind, SettingState, BINDINGS, SETTINGS};
+use crate::error::AppError;
+use crate::http::{Request, Response};
+use crate::pages::{escape, page as html_page};
+use crate::platform::Platform;
+use crate::routes::connect::{origin_of_request, CALLBACK};
+
+pub const PATH: &str = "/setup";
+
+/// The Attio scopes the tools use (configure them on the Attio app; Attio grants exactly the
+/// app's configured set). Read-only deployments can use the `:read` variants.
+pub const ATTIO_SCOPES: &[(&str, &str)] = &[
+    ("user_management:read", "whoami, list_workspace_members"),
+    ("object_configuration:read", "list_objects, list_attributes"),
+    ("record_permission:read-write", "search, query, get, create, upsert, update and delete records"),
+    ("list_configuration:read", "list_lists"),
+    ("list_entry:read-write", "query, add, update and remove list entries"),
+    ("note:read-write", "list, create and delete notes"),
+    ("task:read-write", "list, create, update and delete tasks"),
+];
+
+fn state_label(state: SettingState) -> (&'static str, &'static str) {
+    match state {
+        SettingState::Present => ("set", "yes"),
+        SettingState::Default => ("default", "yes"),
+        SettingState::Unset => ("not set (optional)", "muted"),
+        SettingState::Missing => ("missing", "no"),
+        SettingState::Malformed => ("malformed", "no"),
+        SettingState::Ignored => ("ignored", "muted"),
+    }
+}
+
+/// Whether something answers at `url` at all (any HTTP status counts: a 401 from the API
+/// without a token is the expected answer).
+async fn answers<P: Platform>(p: &P, url: &str) -> String {
+    let Ok(request) = http::Request::builder().method(Method::GET).uri(url).body(Vec::new()) else {
+        return "<span class=no>not a valid URL</span>".into();
+    };
+    match p.send(request).await {
+        Ok(r) => format!("<span class=yes>answers</span> <span class=muted>(HTTP {})</span>", r.status().as_u16()),
+        Err(e) => {
+            format!("<span class=no>does not answer</span> <span class=muted>({})</span>", escape(&e.to_string()))
+        }
+    }
+}
+
+/// `GET /setup`.
+pub async fn page<P: Platform>(p: &P, req: &Request) -> Result<Response, AppError> {
+    if !setup_page_enabled(p) {
+        return Err(AppError::NotFound);
+    }
+    let report = ConfigReport::inspect(p);
+    let origin = match &report.config {
+        Ok(config) => crate::routes::connect::origin(config, req),
+        Err(_) => origin_of_request(req),
+    };
+    let redirect_uri = format!("{origin}{CALLBACK}");
+
+    let scopes: String = ATTIO_SCOPES
+        .iter()
+        .map(|(scope, used_by)| format!("<tr><td><code>{scope}</code></td><td>{used_by}</td></tr>"))
+        .collect();
+    let settings: String = report
+        .settings
+        .iter()
+        .filter(|s| !s.name.starts_with("TEST_") && s.name != "INSECURE_TEST_MODE")
+        .map(|s| {
+            let spec = SETTINGS.iter().find(|spec| spec.name == s.name);
+            let (label, class) = state_label(s.state);
+            let kind = if s.kind == SettingKind::Secret { "secret" } else { "var" };
+            format!(
+                "<tr><td><code>{}</code></td><td>{kind}</td><td class={class}>{label}</td><td>{}</td></tr>",
+                s.name,
+                escape(spec.map_or("", |spec| spec.description)),
+            )
+        })
+        .collect();
+    let bindings: String = BINDINGS
+        .iter()
+        .map(|b| {
+            let (label, class) = if p.binding_present(b.name) { ("present", "yes") } else { ("missing", "no") };
+            format!("<tr><td><code>{}</code></td><td>{}</td><td class={class}>{label}</td></tr>", b.name, b.kind)
+        })
+        .collect();
+    let reachability = match &report.config {
+        Ok(config) => {
+            let app = format!("{}/authorize", config.attio_app_base.as_str().trim_end_matches('/'));
+            let api = format!("{}/v2/self", config.attio_api_base.as_str().trim_end_matches('/'));
+            format!(
+                "<tr><td>Attio app (sign-in), <code>ATTIO_APP_BASE_URL</code></td><td>{}</td></tr>\
+                 <tr><td>Attio API, <code>ATTIO_API_BASE_URL</code></td><td>{}</td></tr>",
+                answers(p, &app).await,
+                answers(p, &api).await
+            )
+        }
+        Err(_) => "<tr><td colspan=2 class=muted>Checked once the settings above are complete.</td></tr>".into(),
+    };
+    let ready = report.config.is_ok() && BINDINGS.iter().all(|b| p.binding_present(b.name));
+    let verdict = if ready {
+        "<div class=card><p class=yes><strong>Ready.</strong> Give the MCP URL below to Claude, ChatGPT or Cursor.</p></div>"
+    } else {
+        "<div class=\"card error\" role=alert><p><strong>Not ready yet.</strong> Fix what is marked missing or \
+         malformed below, then reload.</p></div>"
+    };
+    let body = format!(
+        "<h1>Set up this gateway</h1>{verdict}\
+         <h2>1. Register the Attio app</h2><div class=card><p>At <strong>build.attio.com</strong>, create an app, \
+         enable OAuth and add this redirect URI exactly:</p><p><code>{redirect}</code></p>\
+         <p>Then copy its client id and secret into the <code>ATTIO_CLIENT_ID</code> and \
+         <code>ATTIO_CLIENT_SECRET</code> secrets.</p><p>Give the app these scopes (Attio grants the app's \
+         configured set; the tools need):</p><div class=table><table><thead><tr><th>Scope</th><th>Used by</th>\
+         </tr></thead><tbody>{scopes}</tbody></table></div></div>\
+         <h2>2. Settings</h2><p class=muted>Values are never shown here.</p><div class=table><table><thead><tr>\
+         <th>Name</th><th>Kind</th><th>State</th><th>What it is</th></tr></thead><tbody>{settings}</tbody></table></div>\
+         <h2>3. Bindings</h2><div class=table><table><thead><tr><th>Name</th><th>Kind</th><th>State</th></tr></thead>\
+         <tbody>{bindings}</tbody></table></div>\
+         <h2>4. Attio</h2><div class=table><table><tbody>{reachability}</tbody></table></div>\
+         <h2>5. Connect your AI tools</h2><div class=card><dl>\
+         <dt>MCP URL (Claude custom connector, ChatGPT, Cursor, MCP Inspector)</dt><dd><code>{origin}/mcp</code></dd>\
+         <dt>REST proxy base (backends)</dt><dd><code>{origin}/v2</code></dd>\
+         <dt>Where people manage their approved apps</dt><dd><code>{origin}/account</code></dd></dl></div>\
+         <p class=muted>Turn this page off with <code>SETUP_PAGE=false</code>.</p>",
+        redirect = escape(&redirect_uri),
+        origin = escape(&origin),
+    );
+    Ok(html_page(StatusCode::OK, "Setup", &body))
+}
