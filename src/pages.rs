@@ -1,6 +1,6 @@
 //! The HTML pages a person sees (connect results, errors, status), in one small, accessible
 //! layout with no external assets, and the headers every page carries: no framing, no
-//! referrer, no caching, a CSP that allows nothing but inline styles and same-origin forms.
+//! referrer to other sites, no caching, a CSP that allows nothing but inline styles and same-origin forms.
 
 use http::header::{HeaderValue, CONTENT_SECURITY_POLICY};
 use http::StatusCode;
@@ -37,7 +37,8 @@ th,td{text-align:left;padding:.45rem .5rem;border-bottom:1px solid var(--line);v
 .yes{color:var(--ok)}.no{color:var(--danger)}\
 .avatar{display:inline-grid;place-items:center;width:2rem;height:2rem;border-radius:50%;\
 background:var(--accent);color:var(--bg);font-weight:700;margin-right:.5rem}\
-form.inline{display:inline}";
+form.inline{display:inline}fieldset{border:1px solid var(--line);border-radius:10px;padding:.75rem 1rem;\
+margin:1rem 0}legend{padding:0 .25rem;font-weight:600}label{display:inline-block;margin:.2rem 0}";
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -68,7 +69,46 @@ pub fn page(status: StatusCode, title: &str, body_html: &str) -> Response {
     let headers = resp.headers_mut();
     headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    // Not `no-referrer` (the default for every other response): under it, browsers send
+    // `Origin: null` even on same-origin form posts, and the forms' Origin check needs the real
+    // one. `same-origin` still sends nothing to any other site.
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     resp
+}
+
+/// A page whose form may end somewhere else: browsers apply CSP `form-action` to the redirects
+/// that follow a form post too, so the consent page must name where its decision can send the
+/// browser (the Attio sign-in, the app's redirect URI). Each target becomes a CSP source:
+/// `scheme://host[:port]`, or `scheme:` for an app's private-use scheme; anything that does
+/// not parse as a plain URL is left out (so it cannot inject into the policy).
+pub fn page_with_form_targets(status: StatusCode, title: &str, body_html: &str, targets: &[&str]) -> Response {
+    let mut resp = page(status, title, body_html);
+    let mut sources = String::from("'self'");
+    for target in targets {
+        if let Some(source) = csp_source(target) {
+            sources.push(' ');
+            sources.push_str(&source);
+        }
+    }
+    let csp = CSP.replace("form-action 'self'", &format!("form-action {sources}"));
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        resp.headers_mut().insert(CONTENT_SECURITY_POLICY, value);
+    }
+    resp
+}
+
+fn csp_source(target: &str) -> Option<String> {
+    let url = url::Url::parse(target).ok()?;
+    let plain = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.+:[]".contains(&b));
+    let source = match (url.scheme(), url.host_str()) {
+        ("http" | "https", Some(host)) => match url.port() {
+            Some(port) => format!("{}://{host}:{port}", url.scheme()),
+            None => format!("{}://{host}", url.scheme()),
+        },
+        ("http" | "https", None) => return None,
+        (scheme, _) => format!("{scheme}:"),
+    };
+    plain(source.trim_start_matches("https://").trim_start_matches("http://")).then_some(source)
 }
 
 /// An error page: what happened, and what the person can do about it.
@@ -121,6 +161,25 @@ mod tests {
     }
 
     #[test]
+    fn form_targets_become_csp_sources_and_nothing_else() {
+        let r = page_with_form_targets(
+            StatusCode::OK,
+            "t",
+            "",
+            &[
+                "https://app.attio.com/authorize",
+                "http://127.0.0.1:7777/cb?x=1",
+                "cursor://anysphere/cb",
+                "x y; script-src *",
+            ],
+        );
+        let csp = r.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
+        assert!(csp.contains("form-action 'self' https://app.attio.com http://127.0.0.1:7777 cursor:;"), "{csp}");
+        assert!(!csp.contains("script-src"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"));
+    }
+
+    #[test]
     fn times_and_avatars() {
         assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
         assert_eq!(format_time(951_782_400_000), "2000-02-29 00:00 UTC");
@@ -135,7 +194,7 @@ mod tests {
         assert_eq!(r.headers()["x-frame-options"], "DENY");
         assert!(r.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().contains("frame-ancestors 'none'"));
         assert_eq!(r.headers()["cache-control"], "no-store");
-        assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+        assert_eq!(r.headers()["referrer-policy"], "same-origin", "no URL leaks to other sites");
         let body = String::from_utf8(r.body().clone()).unwrap();
         assert!(!body.contains("<script>") && !body.contains("<b>"));
     }

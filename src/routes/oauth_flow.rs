@@ -31,7 +31,7 @@ use crate::oauth::client::{AuthMethod, RegisteredClient};
 use crate::oauth::grant::{self, CodeGrant, Grant, Issued, RefreshOutcome, TokenKind};
 use crate::oauth::metadata::{Audience, SCOPE_WRITE, TOKEN_EXCHANGE};
 use crate::oauth::{bearer, grant_index, pkce, redirect, OAuthError};
-use crate::pages::{error_page, escape, page};
+use crate::pages::{avatar, error_page, escape, page_with_form_targets};
 use crate::platform::Platform;
 use crate::routes::connect::{self, add_cookie, origin};
 use crate::routes::oauth_server::{load_client, with_cors};
@@ -252,7 +252,7 @@ pub async fn authorize<P: Platform>(p: &P, config: &Config, req: &Request) -> Re
         Some(s) => crate::vault::load_sealed(p, &s.user).await.ok().flatten().map(|c| c.workspace_name),
         None => None,
     };
-    let mut resp = consent_page(&client, &approved, &request_id, keys, workspace.as_deref());
+    let mut resp = consent_page(config, &client, &approved, &request_id, workspace.as_deref());
     add_cookie(
         &mut resp,
         &session::set_cookie(AUTHZ_COOKIE, &keys.sign(&format!("authz|{request_id}")), AUTHZ_TTL_SECS),
@@ -302,12 +302,13 @@ async fn auto_approve<P: Platform>(
 }
 
 fn consent_page(
+    config: &Config,
     client: &RegisteredClient,
     approved: &Approved,
     request_id: &str,
-    keys: &SigningKeys,
     workspace: Option<&str>,
 ) -> Response {
+    let keys = config.keys();
     let can_write = approved.scope.iter().any(|s| s == SCOPE_WRITE);
     let kind = redirect::validate(&approved.redirect_uri).ok();
     let warning = if kind == Some(redirect::RedirectKind::PrivateUse) {
@@ -328,19 +329,22 @@ fn consent_page(
     };
     let body = format!(
         "<h1>Allow access to Attio?</h1>\
-         <div class=card><p><strong>{name}</strong> wants to use {workspace} through this gateway.</p>\
+         <div class=card><p>{avatar}<strong>{name}</strong> wants to use {workspace} through this gateway.</p>\
          <dl><dt>It will be sent back to</dt><dd>{host}</dd></dl>{warning}</div>\
          <form method=post action=\"{AUTHORIZE}\">\
          <input type=hidden name=request value=\"{request}\"><input type=hidden name=csrf value=\"{csrf}\">\
          <fieldset><legend>What may it do?</legend>{write_option}</fieldset>\
-         <p><button type=submit name=decision value=approve>Allow</button> \
+         <p><button class=primary type=submit name=decision value=approve>Allow</button> \
          <button type=submit name=decision value=deny>Deny</button></p></form>",
+        avatar = avatar(client.display_name()),
         name = escape(client.display_name()),
         host = escape(&host_of(&approved.redirect_uri)),
         request = escape(request_id),
         csrf = escape(&keys.sign(&format!("authz-csrf|{request_id}"))),
     );
-    page(StatusCode::OK, "Allow access to Attio?", &body)
+    // The decision redirects to Attio's sign-in or back to the app: both are form targets.
+    let targets = [config.attio_app_base.as_str(), approved.redirect_uri.as_str()];
+    page_with_form_targets(StatusCode::OK, "Allow access to Attio?", &body, &targets)
 }
 
 /// `POST /authorize`: the consent decision.

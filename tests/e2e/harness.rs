@@ -465,8 +465,13 @@ impl NodeProgram {
     }
 
     pub fn start(args: &[&std::ffi::OsStr]) -> NodeProgram {
+        Self::start_with_env(args, &[])
+    }
+
+    pub fn start_with_env(args: &[&std::ffi::OsStr], env: &[(&str, PathBuf)]) -> NodeProgram {
         use std::io::{BufRead, BufReader, Read};
         let mut child = Command::new(Self::node())
+            .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
             .args(args)
             .current_dir(repo_root())
             .env("NO_COLOR", "1")

@@ -1,0 +1,92 @@
+//! The pages a person sees, in headless Chromium (Debian's `chromium` driven by playwright-core,
+//! `tests/browser/walk.mjs`): /setup, our consent page, the mock Attio's sign-in, /account with
+//! a revocation that kills the token, CSRF and framing refused. Screenshots are kept in
+//! `test-artifacts/screenshots/`.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::harness::*;
+
+fn chromium() -> Option<std::path::PathBuf> {
+    let path: std::path::PathBuf =
+        std::env::var_os("CHROMIUM_PATH").map_or_else(|| "/usr/bin/chromium".into(), Into::into);
+    path.exists().then_some(path)
+}
+
+#[test]
+fn a_person_walks_setup_consent_attio_sign_in_and_account_in_chromium() {
+    let browser = chromium().expect("Chromium is missing: scripts/bootstrap installs Debian's chromium package");
+    let stack = Stack::start(&[]);
+    let c = &stack.worker.client;
+    // The app's loopback callback: it only has to answer (the walk reads the code from the URL).
+    let app = DocumentServer::start(|_| "<p>Back in the app.</p>".to_string());
+    let redirect_uri = format!("{}/callback", app.url.trim_end_matches('/'));
+    let redirect = redirect_uri.as_str();
+    let registered = c.send_json(
+        "POST",
+        "/register",
+        None,
+        &json!({"client_name": "Browser test app", "redirect_uris": [redirect], "token_endpoint_auth_method": "none"}),
+    );
+    let client_id = registered.json()["client_id"].as_str().unwrap().to_string();
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("response_type", "code"),
+            ("client_id", &client_id),
+            ("redirect_uri", redirect),
+            ("code_challenge", PKCE_CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("scope", "attio:read attio:write"),
+            ("resource", &format!("{}/mcp", c.base)),
+        ])
+        .finish();
+    let screenshots = artifacts_dir().join("screenshots");
+    let _ = std::fs::remove_dir_all(&screenshots);
+    std::fs::create_dir_all(&screenshots).unwrap();
+    let input = json!({
+        "base": c.base, "clientId": client_id, "redirectUri": redirect, "verifier": PKCE_VERIFIER,
+        "authorizeUrl": format!("{}/authorize?{query}", c.base), "screenshots": screenshots,
+    })
+    .to_string();
+    let walk = repo_root().join("tests/browser/walk.mjs");
+    let mut program = NodeProgram::start_with_env(&[walk.as_os_str(), input.as_ref()], &[("CHROMIUM_PATH", browser)]);
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let mut result = None;
+    while let Some(line) = program.next_line(deadline) {
+        if let Some(json) = line.strip_prefix("RESULT ") {
+            result = Some(serde_json::from_str::<Value>(json).expect("RESULT is JSON"));
+        }
+    }
+    let status = program.wait(Duration::from_secs(10));
+    let r = result.unwrap_or_else(|| panic!("the walk printed no RESULT:\n{}", program.text()));
+    assert!(status.is_some_and(|s| s.success()), "the walk failed: {r:#}\n{}", program.text());
+
+    assert_eq!((r["setupStatus"].as_u64(), r["setupReady"].as_bool()), (Some(200), Some(true)), "{r:#}");
+    assert_eq!(r["consentTitle"], "Allow access to Attio?");
+    assert!(r["attioUrl"].as_str().unwrap().starts_with(&stack.mock.base_url()), "{r:#}");
+    assert_eq!(r["pingBefore"], 200);
+    assert_eq!((r["accountStatus"].as_u64(), r["accountListsApp"].as_bool()), (Some(200), Some(true)), "{r:#}");
+    // Clickjacking: every page says so in two headers, and Chromium obeys.
+    for page in ["setup", "consent", "account"] {
+        assert_eq!(r["headers"][page]["xfo"], "DENY", "{page}");
+        assert!(r["headers"][page]["csp"].as_str().unwrap().contains("frame-ancestors 'none'"), "{page}");
+    }
+    assert_eq!(r["framedRendered"], false, "the account page rendered inside a frame");
+    // CSRF: both attempts refused, and the token still worked afterwards.
+    assert_eq!(r["forgedStatus"], 403);
+    let cross_site = r["crossSiteStatus"].as_u64().unwrap();
+    assert!(cross_site == 401 || cross_site == 403, "cross-site revoke answered {cross_site}");
+    assert_eq!(r["pingAfterAttacks"], 200);
+    // The real button revokes, and the token is dead at once.
+    assert!(r["afterRevokeUrl"].as_str().unwrap().ends_with("/account"));
+    assert_eq!(r["appGone"], true);
+    assert_eq!(r["pingAfterRevoke"], 401);
+    for shot in ["setup", "consent", "consent-phone", "attio-sign-in", "account", "account-after-revoke", "error-page"]
+    {
+        let file = screenshots.join(format!("{shot}.png"));
+        let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        assert!(size > 5_000, "screenshot {} missing or empty", file.display());
+    }
+}
