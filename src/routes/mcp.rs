@@ -287,8 +287,21 @@ async fn run_tool<P: Platform>(
     let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_string);
     match check_status(response) {
         Ok(bytes) => {
-            let value: Value =
-                if bytes.is_empty() { json!({}) } else { serde_json::from_slice(&bytes).unwrap_or(json!({})) };
+            let value: Value = if bytes.is_empty() {
+                json!({})
+            } else {
+                match serde_json::from_slice(&bytes) {
+                    Ok(v) => v,
+                    Err(_) => {
+                        return Ok(tool_error(
+                            &id,
+                            revision,
+                            "Attio's answer was cut off or is not JSON; nothing is known about its effect. Check                              with a read before retrying a write."
+                                .into(),
+                        ))
+                    }
+                }
+            };
             let text = serde_json::to_string_pretty(&value).unwrap_or_default();
             let structured = if value.is_object() { value } else { json!({"result": value}) };
             Ok(tool_result(&id, revision, Some(structured), text, false))

@@ -430,6 +430,11 @@ impl Stack {
     /// the browser is finally sent: the client's redirect URI with the code.
     pub fn approve_in_browser(&self, authorize_url: &str, access: &str) -> String {
         self.auto_approve();
+        self.approve_in_browser_as_approved(authorize_url, access)
+    }
+
+    /// The same, signing in at the mock as whichever member it is set to approve as.
+    pub fn approve_in_browser_as_approved(&self, authorize_url: &str, access: &str) -> String {
         let mut browser = self.browser();
         browser.accept_json = false;
         let consent = browser.get_absolute(authorize_url);
@@ -545,11 +550,22 @@ impl Stack {
     /// An access token for `/mcp`, through the whole flow: registration, consent with `access`,
     /// the Attio sign-in at the mock, and the code exchange.
     pub fn mcp_access_token(&self, access: &str) -> String {
-        self.access_token("/mcp", access)
+        self.auto_approve();
+        self.access_token_as_approved("/mcp", access)
     }
 
-    /// The same for the resource at `path` (`/mcp` or `/v2`).
+    /// An `/mcp` token for whichever member the mock is set to approve as.
+    pub fn mcp_access_token_as_approved(&self, access: &str) -> String {
+        self.access_token_as_approved("/mcp", access)
+    }
+
     pub fn access_token(&self, path: &str, access: &str) -> String {
+        self.auto_approve();
+        self.access_token_as_approved(path, access)
+    }
+
+    /// The same for the resource at `path` (`/mcp` or `/v2`), as the mock's approving member.
+    pub fn access_token_as_approved(&self, path: &str, access: &str) -> String {
         let c = &self.worker.client;
         let redirect = "http://127.0.0.1:7777/callback";
         let registered = c.send_json(
@@ -572,7 +588,7 @@ impl Stack {
                 ("resource", &resource),
             ])
             .finish();
-        let to_client = self.approve_in_browser(&format!("{}/authorize?{query}", c.base), access);
+        let to_client = self.approve_in_browser_as_approved(&format!("{}/authorize?{query}", c.base), access);
         let code = url::Url::parse(&to_client)
             .expect("redirect")
             .query_pairs()

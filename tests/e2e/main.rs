@@ -6,6 +6,7 @@
 mod browser;
 mod conformance;
 mod connect;
+mod faults;
 mod harness;
 mod oauth;
 mod sdk;

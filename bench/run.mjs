@@ -1,0 +1,345 @@
+// The benchmark (run by scripts/bench, which builds everything first). Prints, in one run on
+// one machine: bundle size, cold start, CPU per request inside workerd, latency through the
+// gateway vs straight to the mock Attio, throughput at saturation (wrk), and workerd's memory.
+//
+// The worker runs through Miniflare's API (workerd with Miniflare's KV and Durable Object
+// services, no `wrangler dev` proxy in front). CPU is read from the workerd process itself
+// (/proc/<pid>/task/*/schedstat, nanoseconds on CPU), so client work never counts; Miniflare's
+// small entry worker inside workerd does, which is why a trivial JS worker is measured the same
+// way as a reference.
+//
+// Env: MOCK_URL (a running mock Attio, release build), BENCH_QUICK=1 for a shorter run.
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { Miniflare } from 'miniflare';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const MOCK = process.env.MOCK_URL;
+const QUICK = process.env.BENCH_QUICK === '1';
+const KEY = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8';
+const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+const ADMIN = '50cf242c-7fa3-4cad-87d0-75b1af71c57b';
+
+const out = (s = '') => console.log(s);
+const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+const us = (ns) => `${(ns / 1000).toFixed(0)} µs`;
+const ms = (x) => `${x.toFixed(2)} ms`;
+
+// ---------------------------------------------------------------------------------------------
+// Machine and versions
+
+function version(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return (r.stdout || r.stderr || '').trim().split('\n')[0];
+}
+
+function header() {
+  const cpu = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? os.arch();
+  const pkg = (name) => JSON.parse(fs.readFileSync(path.join(root, 'node_modules', name, 'package.json'))).version;
+  out('# attio-gateway benchmark');
+  out(`machine   ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`);
+  out(`versions  ${version('rustc', ['--version'])}; node ${process.version}; workerd ${pkg('workerd')}; miniflare ${pkg('miniflare')}; wrangler ${pkg('wrangler')}`);
+  out(`date      ${new Date().toISOString()}`);
+  out();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bundle
+
+function bundle() {
+  const wasm = fs.readFileSync(path.join(root, 'build/index_bg.wasm'));
+  const js = fs.readFileSync(path.join(root, 'build/index.js'));
+  const gz = (b) => zlib.gzipSync(b, { level: 9 }).length;
+  const total = gz(wasm) + gz(js);
+  out('## Bundle (release: worker-build, wasm-opt, names stripped)');
+  out(`wasm      ${wasm.length} B raw, ${gz(wasm)} B gzip (${kib(gz(wasm))})`);
+  out(`js shim   ${js.length} B raw, ${gz(js)} B gzip`);
+  out(`total     ${total} B gzip = ${kib(total)}   target ≤ 300 KiB: ${total <= 300 * 1024 ? 'MET' : 'NOT MET'}`);
+  out();
+}
+
+// ---------------------------------------------------------------------------------------------
+// workerd through Miniflare
+
+function workerdPid() {
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const [, comm, rest] = stat.match(/^\d+ \((.*?)\) (.*)$/);
+      const ppid = Number(rest.split(' ')[1]);
+      if (comm.startsWith('workerd') && ppid === process.pid) return Number(pid);
+    } catch {
+      // gone
+    }
+  }
+  throw new Error('workerd process not found');
+}
+
+/** Nanoseconds the process has spent on CPU, all threads. */
+function cpuNs(pid) {
+  let total = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // thread exited
+    }
+  }
+  return total;
+}
+
+function rssKiB(pid) {
+  return Number(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s*(\d+)/)[1]);
+}
+
+async function startGateway(extraBindings = {}) {
+  const t0 = performance.now();
+  const mf = new Miniflare({
+    scriptPath: path.join(root, 'build/index.js'),
+    modules: true,
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    compatibilityDate: '2026-05-01',
+    kvNamespaces: ['GATEWAY_KV'],
+    durableObjects: { TRANSITIONS: { className: 'Transitions', useSQLite: true } },
+    bindings: {
+      ATTIO_APP_BASE_URL: MOCK, ATTIO_API_BASE_URL: MOCK,
+      ATTIO_CLIENT_ID: '3c90c3cc-0d44-4b50-8888-8dd25736052a', ATTIO_CLIENT_SECRET: 'mock-attio-client-secret',
+      VAULT_KEYS: `k1:${KEY}`, SIGNING_KEY: KEY, ...extraBindings,
+    },
+    host: '127.0.0.1',
+    port: 0,
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, '');
+  let first;
+  for (;;) {
+    const r = await fetch(`${url}/health`).catch(() => null);
+    if (r?.status === 200) {
+      first = performance.now();
+      break;
+    }
+    await new Promise((res) => setTimeout(res, 5));
+  }
+  return { mf, url, coldMs: first - t0, pid: workerdPid() };
+}
+
+async function startReference() {
+  const mf = new Miniflare({
+    modules: true,
+    script: 'export default { fetch() { return new Response("ok"); } }',
+    compatibilityDate: '2026-05-01',
+    host: '127.0.0.1',
+    port: 0,
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, '');
+  return { mf, url, pid: workerdPid() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens, through the real flow (test mode auto-approves as the mock token's owner)
+
+async function tokens(url) {
+  const register = await fetch(`${url}/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_name: 'bench', redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none' }),
+  }).then((r) => r.json());
+  const get = async (resource) => {
+    const q = new URLSearchParams({
+      response_type: 'code', client_id: register.client_id, redirect_uri: 'http://127.0.0.1:9/cb',
+      code_challenge: CHALLENGE, code_challenge_method: 'S256', scope: 'attio:read attio:write', resource: `${url}${resource}`,
+    });
+    const r = await fetch(`${url}/authorize?${q}`, { redirect: 'manual' });
+    const code = new URL(r.headers.get('location')).searchParams.get('code');
+    return fetch(`${url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: register.client_id, code, code_verifier: VERIFIER, redirect_uri: 'http://127.0.0.1:9/cb' }),
+    }).then((r) => r.json());
+  };
+  return { clientId: register.client_id, mcp: await get('/mcp'), rest: await get('/v2') };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+const mcpBody = (id, method, params) => JSON.stringify({ jsonrpc: '2.0', id, method, params });
+function mcpHeaders(token) {
+  return { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' };
+}
+
+async function timed(fn) {
+  const t = performance.now();
+  const r = await fn();
+  await r.arrayBuffer();
+  if (r.status >= 500) throw new Error(`HTTP ${r.status}`);
+  return performance.now() - t;
+}
+
+/** CPU per request: interleaved rounds, each route `n` sequential requests per round. */
+async function cpuPerRequest(pid, routes, rounds, n) {
+  const samples = Object.fromEntries(routes.map((r) => [r.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const route of routes) {
+      const before = cpuNs(pid);
+      for (let i = 0; i < n; i++) {
+        const r = await route.send();
+        await r.arrayBuffer();
+      }
+      samples[route.name].push((cpuNs(pid) - before) / n);
+    }
+  }
+  return samples;
+}
+
+function wrk(url, headers = {}, luaBody = null) {
+  const args = ['-t2', '-c16', `-d${QUICK ? 3 : 8}s`, '--latency'];
+  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
+  let script = null;
+  if (luaBody) {
+    script = path.join(os.tmpdir(), `bench-${process.pid}.lua`);
+    fs.writeFileSync(script, `wrk.method = "POST"\nwrk.body = [[${luaBody}]]\n`);
+    args.push('-s', script);
+  }
+  args.push(url);
+  const r = spawnSync('wrk', args, { encoding: 'utf8' });
+  if (script) fs.unlinkSync(script);
+  if (r.error) return null;
+  const rps = Number(r.stdout.match(/Requests\/sec:\s*([\d.]+)/)?.[1]);
+  const non2xx = Number(r.stdout.match(/Non-2xx or 3xx responses:\s*(\d+)/)?.[1] ?? 0);
+  return { rps, non2xx };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  header();
+  bundle();
+
+  const mint = await fetch(`${MOCK}/__mock/tokens`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ member_id: ADMIN }),
+  }).then((r) => r.json());
+  const attio = mint.access_token;
+  const testMode = { INSECURE_TEST_MODE: '1', TEST_AUTO_APPROVE: '1', TEST_ATTIO_TOKEN: attio };
+
+  // Cold start: a fresh workerd, process start to the first 200, three times.
+  const colds = [];
+  for (let i = 0; i < (QUICK ? 1 : 3); i++) {
+    const g = await startGateway(testMode);
+    const firstMeta = await timed(() => fetch(`${g.url}/.well-known/oauth-authorization-server`));
+    const warm = [];
+    for (let j = 0; j < 20; j++) warm.push(await timed(() => fetch(`${g.url}/.well-known/oauth-authorization-server`)));
+    colds.push({ cold: g.coldMs, first: firstMeta, warm: median(warm) });
+    await g.mf.dispose();
+  }
+
+  const g = await startGateway(testMode);
+  const t = await tokens(g.url);
+  const mcpToken = t.mcp.access_token;
+  const restToken = t.rest.access_token;
+  const routes = [
+    { name: 'metadata GET /.well-known/oauth-authorization-server', send: () => fetch(`${g.url}/.well-known/oauth-authorization-server`) },
+    { name: 'unauthenticated POST /mcp (401)', send: () => fetch(`${g.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: mcpBody(1, 'ping', {}) }) },
+    { name: 'MCP tools/call whoami (read)', send: () => fetch(`${g.url}/mcp`, { method: 'POST', headers: mcpHeaders(mcpToken), body: mcpBody(1, 'tools/call', { name: 'whoami', arguments: {} }) }) },
+    { name: 'proxied REST read GET /v2/objects', send: () => fetch(`${g.url}/v2/objects`, { headers: { authorization: `Bearer ${restToken}` } }) },
+  ];
+  // Warm up every path (JIT, caches) before measuring.
+  for (const r of routes) for (let i = 0; i < 50; i++) await (await r.send()).arrayBuffer();
+
+  const rounds = QUICK ? 3 : 7;
+  const perRound = QUICK ? 100 : 300;
+  const cpu = await cpuPerRequest(g.pid, routes, rounds, perRound);
+  const ref = await startReference();
+  for (let i = 0; i < 50; i++) await (await fetch(ref.url)).arrayBuffer();
+  const refCpu = await cpuPerRequest(ref.pid, [{ name: 'ref', send: () => fetch(ref.url) }], rounds, perRound);
+  await ref.mf.dispose();
+
+  out('## Cold start (fresh workerd via Miniflare; process start → first 200 on /health)');
+  for (const c of colds) out(`start→200 ${ms(c.cold)}   first metadata request ${ms(c.first)}   warm median ${ms(c.warm)}`);
+  out();
+  out(`## CPU per request inside workerd, concurrency 1 (${rounds} interleaved rounds × ${perRound} requests)`);
+  out('route                                                    min        median    target');
+  for (const r of routes) {
+    const xs = cpu[r.name];
+    const target = r.name.startsWith('metadata') || r.name.startsWith('unauth') ? '≤ 250 µs' : '';
+    out(`${r.name.padEnd(56)} ${us(Math.min(...xs)).padStart(8)}   ${us(median(xs)).padStart(8)}   ${target}`);
+  }
+  out(`${'reference: trivial JS worker ("ok"), same harness'.padEnd(56)} ${us(Math.min(...refCpu.ref)).padStart(8)}   ${us(median(refCpu.ref)).padStart(8)}`);
+  out();
+
+  // Latency, gateway vs direct (same payloads, sequential).
+  const n = QUICK ? 100 : 400;
+  const pairs = [
+    {
+      name: 'proxied REST read (GET /v2/objects)',
+      gw: () => fetch(`${g.url}/v2/objects`, { headers: { authorization: `Bearer ${restToken}` } }),
+      direct: () => fetch(`${MOCK}/v2/objects`, { headers: { authorization: `Bearer ${attio}` } }),
+    },
+    {
+      name: 'proxied write (POST /v2/objects/people/records/query)',
+      gw: () => fetch(`${g.url}/v2/objects/people/records/query`, { method: 'POST', headers: { authorization: `Bearer ${restToken}`, 'content-type': 'application/json' }, body: '{"limit":2}' }),
+      direct: () => fetch(`${MOCK}/v2/objects/people/records/query`, { method: 'POST', headers: { authorization: `Bearer ${attio}`, 'content-type': 'application/json' }, body: '{"limit":2}' }),
+    },
+    {
+      name: 'MCP tools/call whoami vs GET /v2/self',
+      gw: () => fetch(`${g.url}/mcp`, { method: 'POST', headers: mcpHeaders(mcpToken), body: mcpBody(1, 'tools/call', { name: 'whoami', arguments: {} }) }),
+      direct: () => fetch(`${MOCK}/v2/self`, { headers: { authorization: `Bearer ${attio}` } }),
+    },
+  ];
+  // Refresh: our /token rotates our own tokens (no call to Attio); compared with one form POST to
+  // the mock's OAuth endpoint (introspection), the nearest direct equivalent.
+  let refresh = t.mcp.refresh_token;
+  pairs.push({
+    name: 'token refresh (POST /token) vs POST /oauth/introspect',
+    gw: async () => {
+      const r = await fetch(`${g.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', client_id: t.clientId, refresh_token: refresh }) });
+      const j = await r.clone().json();
+      refresh = j.refresh_token ?? refresh;
+      return r;
+    },
+    direct: () => fetch(`${MOCK}/oauth/introspect`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: attio, client_id: '3c90c3cc-0d44-4b50-8888-8dd25736052a', client_secret: 'mock-attio-client-secret' }) }),
+  });
+  out(`## Latency through the gateway vs straight to the mock Attio (loopback, ${n} sequential requests each, interleaved)`);
+  out('request                                                   gateway med/p95      direct med/p95     ratio (median)');
+  for (const p of pairs) {
+    const gw = [];
+    const direct = [];
+    for (let i = 0; i < n; i++) {
+      gw.push(await timed(p.gw));
+      direct.push(await timed(p.direct));
+    }
+    const ratio = median(gw) / median(direct);
+    out(`${p.name.padEnd(57)} ${ms(median(gw))}/${ms(pct(gw, 0.95))}   ${ms(median(direct))}/${ms(pct(direct, 0.95))}   ${ratio.toFixed(2)}`);
+  }
+  out();
+
+  out('## Throughput at saturation (wrk -t2 -c16, loopback; client and servers share the machine)');
+  const viaGw = wrk(`${g.url}/v2/objects`, { authorization: `Bearer ${restToken}` });
+  const direct = wrk(`${MOCK}/v2/objects`, { authorization: `Bearer ${attio}` });
+  const meta = wrk(`${g.url}/.well-known/oauth-authorization-server`);
+  const tool = wrk(`${g.url}/mcp`, mcpHeaders(mcpToken), mcpBody(1, 'tools/call', { name: 'whoami', arguments: {} }));
+  if (!viaGw || !direct) {
+    out('wrk not found: install it (Debian package wrk); scripts/bench does.');
+  } else {
+    out(`proxied REST read through the gateway  ${viaGw.rps.toFixed(0)} req/s (non-2xx: ${viaGw.non2xx})`);
+    out(`same request straight to the mock      ${direct.rps.toFixed(0)} req/s`);
+    out(`ratio gateway/direct                   ${(viaGw.rps / direct.rps).toFixed(2)}`);
+    out(`metadata route                         ${meta.rps.toFixed(0)} req/s`);
+    out(`MCP tools/call whoami                  ${tool.rps.toFixed(0)} req/s (non-2xx: ${tool.non2xx})`);
+  }
+  out();
+  out('## Memory');
+  out(`workerd RSS after the run: ${(rssKiB(g.pid) / 1024).toFixed(1)} MiB`);
+  await g.mf.dispose();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
