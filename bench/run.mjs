@@ -68,18 +68,24 @@ function bundle() {
 // ---------------------------------------------------------------------------------------------
 // workerd through Miniflare
 
+const seenPids = new Set();
+
+/** The workerd this process started most recently (Miniflare runs one per instance). */
 function workerdPid() {
+  const found = [];
   for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const [, comm, rest] = stat.match(/^\d+ \((.*?)\) (.*)$/);
+      const [, comm, rest] = stat.match(/^\d+ \((.*?)\) (.*)$/s);
       const ppid = Number(rest.split(' ')[1]);
-      if (comm.startsWith('workerd') && ppid === process.pid) return Number(pid);
+      if (comm.startsWith('workerd') && ppid === process.pid && !seenPids.has(Number(pid))) found.push(Number(pid));
     } catch {
       // gone
     }
   }
-  throw new Error('workerd process not found');
+  if (found.length !== 1) throw new Error(`expected one new workerd process, found ${found.length}`);
+  seenPids.add(found[0]);
+  return found[0];
 }
 
 /** Nanoseconds the process has spent on CPU, all threads. */
@@ -211,6 +217,8 @@ function wrk(url, headers = {}, luaBody = null) {
   const r = spawnSync('wrk', args, { encoding: 'utf8' });
   if (script) fs.unlinkSync(script);
   if (r.error) return null;
+  const errors = r.stdout.match(/Socket errors:.*/)?.[0];
+  if (errors) out(`  (wrk ${url.replace(/^https?:\/\/[^/]+/, '')}: ${errors})`);
   const rps = Number(r.stdout.match(/Requests\/sec:\s*([\d.]+)/)?.[1]);
   const non2xx = Number(r.stdout.match(/Non-2xx or 3xx responses:\s*(\d+)/)?.[1] ?? 0);
   return { rps, non2xx };

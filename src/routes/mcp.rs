@@ -274,10 +274,7 @@ async fn run_tool<P: Platform>(
     let api = crate::attio::AttioApi::new(config.attio_api_base.clone());
     let body = call.body.as_ref().map(|b| b.to_string().into_bytes());
     let request = api.request(call.method.clone(), call.path.trim_start_matches("/v2/"), token, body);
-    p.log(
-        "mcp.tool_call",
-        &format!("{name} by client {} ({})", principal.client_id, if tool.write { "write" } else { "read" }),
-    );
+    // No log line here: the audit record is the trace of every call (hot path).
     let response = match p.send(request).await {
         Ok(r) => r,
         Err(e) => {

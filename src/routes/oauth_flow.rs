@@ -64,7 +64,7 @@ pub struct Approved {
 }
 
 /// Query or form parameters, refusing any repeated name (RFC 6749 §3.1).
-fn params(raw: &str) -> Result<Vec<(String, String)>, &'static str> {
+pub fn params(raw: &str) -> Result<Vec<(String, String)>, &'static str> {
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect();
     for (i, (k, _)) in pairs.iter().enumerate() {
         if pairs[..i].iter().any(|(other, _)| other == k) {
@@ -455,7 +455,6 @@ pub async fn complete<P: Platform>(
         Ok(Outcome::Inserted) => {}
         _ => return Err(unavailable()),
     }
-    p.log("authorize.code_issued", &format!("client {}", approved.client_id));
     let mut extra = vec![("code", code.as_str()), ("iss", origin.as_str())];
     if let Some(s) = &approved.state {
         extra.push(("state", s));
@@ -518,7 +517,7 @@ async fn authenticate_client<P: Platform>(
 }
 
 /// `Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1).
-fn parse_basic(header: &str) -> Option<(String, String)> {
+pub fn parse_basic(header: &str) -> Option<(String, String)> {
     let (scheme, rest) = header.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
@@ -624,7 +623,6 @@ async fn redeem_code<P: Platform>(
     let _ = p
         .transition(&object, Command::Put { key: "redeemed".into(), value: marker, expires_at_ms: now + 600_000 })
         .await;
-    p.log("token.code_redeemed", &format!("client {}", client.client_id));
     Ok(token_response(&issued))
 }
 

@@ -104,16 +104,5 @@ pub async fn forward<P: Platform>(p: &P, config: &Config, req: &Request) -> Resu
         outcome: if status.is_success() { "ok".into() } else { format!("error {}", status.as_u16()) },
     };
     crate::audit::record(p, &principal.user, entry).await;
-    p.log(
-        "proxy.request",
-        &format!(
-            "{} {} -> {} (client {}, {})",
-            req.method(),
-            path,
-            status.as_u16(),
-            principal.client_id,
-            if write { "write" } else { "read" }
-        ),
-    );
     Ok(resp)
 }

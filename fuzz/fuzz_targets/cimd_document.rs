@@ -1,0 +1,20 @@
+//! Client ID Metadata Documents: the document must name itself, and only valid redirect URIs
+//! survive.
+#![no_main]
+
+use attio_gateway::oauth::{cimd, redirect};
+use libfuzzer_sys::fuzz_target;
+
+const CLIENT_ID: &str = "https://app.example.com/oauth/client.json";
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(client) = cimd::parse_document(CLIENT_ID, data, 1_700_000_000_000) {
+        assert_eq!(client.client_id, CLIENT_ID);
+        for uri in &client.redirect_uris {
+            assert!(redirect::validate(uri).is_ok(), "accepted an invalid redirect URI {uri:?}");
+        }
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = cimd::check_url(text, false);
+    }
+});
