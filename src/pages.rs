@@ -7,8 +7,14 @@ use http::StatusCode;
 
 use crate::http::{response, Response};
 
-const CSP: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// The policy every page carries; `form_action` lists where its forms (and the redirects that
+/// follow them) may go.
+fn csp(form_action: &str) -> String {
+    format!(
+        "default-src 'none'; style-src 'unsafe-inline'; form-action {form_action}; frame-ancestors 'none'; \
+         base-uri 'none'"
+    )
+}
 
 /// One small design for every page: system fonts, cards, tables that scroll on narrow screens,
 /// visible focus, dark mode. Inline, because the worker may run where CDNs are blocked.
@@ -58,22 +64,7 @@ pub fn escape(s: &str) -> String {
 
 /// A page. `body_html` must already be escaped where it holds outside text.
 pub fn page(status: StatusCode, title: &str, body_html: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=en><meta charset=utf-8>\
-         <meta name=viewport content=\"width=device-width, initial-scale=1\">\
-         <title>{} · Attio gateway</title><style>{STYLE}</style><body>\
-         <header><a href=\"/\">Attio gateway</a></header><main>{body_html}</main></body></html>",
-        escape(title)
-    );
-    let mut resp = response(status, "text/html; charset=utf-8", html.into_bytes());
-    let headers = resp.headers_mut();
-    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    // Not `no-referrer` (the default for every other response): under it, browsers send
-    // `Origin: null` even on same-origin form posts, and the forms' Origin check needs the real
-    // one. `same-origin` still sends nothing to any other site.
-    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    resp
+    page_with_form_targets(status, title, body_html, &[])
 }
 
 /// A page whose form may end somewhere else: browsers apply CSP `form-action` to the redirects
@@ -82,18 +73,29 @@ pub fn page(status: StatusCode, title: &str, body_html: &str) -> Response {
 /// `scheme://host[:port]`, or `scheme:` for an app's private-use scheme; anything that does
 /// not parse as a plain URL is left out (so it cannot inject into the policy).
 pub fn page_with_form_targets(status: StatusCode, title: &str, body_html: &str, targets: &[&str]) -> Response {
-    let mut resp = page(status, title, body_html);
+    let html = format!(
+        "<!doctype html><html lang=en><meta charset=utf-8>\
+         <meta name=viewport content=\"width=device-width, initial-scale=1\">\
+         <title>{} · Attio gateway</title><style>{STYLE}</style><body>\
+         <header><a href=\"/\">Attio gateway</a></header><main>{body_html}</main></body></html>",
+        escape(title)
+    );
     let mut sources = String::from("'self'");
-    for target in targets {
-        if let Some(source) = csp_source(target) {
-            sources.push(' ');
-            sources.push_str(&source);
-        }
+    for source in targets.iter().filter_map(|t| csp_source(t)) {
+        sources.push(' ');
+        sources.push_str(&source);
     }
-    let csp = CSP.replace("form-action 'self'", &format!("form-action {sources}"));
-    if let Ok(value) = HeaderValue::from_str(&csp) {
-        resp.headers_mut().insert(CONTENT_SECURITY_POLICY, value);
-    }
+    let mut resp = response(status, "text/html; charset=utf-8", html.into_bytes());
+    let headers = resp.headers_mut();
+    // `csp_source` admits only header-safe characters; should that ever change, fail closed.
+    let policy = HeaderValue::from_str(&csp(&sources))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+    headers.insert(CONTENT_SECURITY_POLICY, policy);
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    // Not `no-referrer` (the default for every other response): under it, browsers send
+    // `Origin: null` even on same-origin form posts, and the forms' Origin check needs the real
+    // one. `same-origin` still sends nothing to any other site.
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     resp
 }
 

@@ -24,30 +24,14 @@ fn a_person_walks_setup_consent_attio_sign_in_and_account_in_chromium() {
     let app = DocumentServer::start(|_| "<p>Back in the app.</p>".to_string());
     let redirect_uri = format!("{}/callback", app.url.trim_end_matches('/'));
     let redirect = redirect_uri.as_str();
-    let registered = c.send_json(
-        "POST",
-        "/register",
-        None,
-        &json!({"client_name": "Browser test app", "redirect_uris": [redirect], "token_endpoint_auth_method": "none"}),
-    );
-    let client_id = registered.json()["client_id"].as_str().unwrap().to_string();
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([
-            ("response_type", "code"),
-            ("client_id", &client_id),
-            ("redirect_uri", redirect),
-            ("code_challenge", PKCE_CHALLENGE),
-            ("code_challenge_method", "S256"),
-            ("scope", "attio:read attio:write"),
-            ("resource", &format!("{}/mcp", c.base)),
-        ])
-        .finish();
+    let client_id = stack.register_client("Browser test app", redirect);
+    let authorize_url = stack.authorize_url(&client_id, redirect, "/mcp", Some("attio:read attio:write"));
     let screenshots = artifacts_dir().join("screenshots");
     let _ = std::fs::remove_dir_all(&screenshots);
     std::fs::create_dir_all(&screenshots).unwrap();
     let input = json!({
         "base": c.base, "clientId": client_id, "redirectUri": redirect, "verifier": PKCE_VERIFIER,
-        "authorizeUrl": format!("{}/authorize?{query}", c.base), "screenshots": screenshots,
+        "authorizeUrl": authorize_url, "screenshots": screenshots,
     })
     .to_string();
     let walk = repo_root().join("tests/browser/walk.mjs");

@@ -209,16 +209,7 @@ fn serve(
     let mut chunk = [0u8; 8192];
     loop {
         // One request head...
-        let head_end = loop {
-            if let Some(i) = buffered.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i;
-            }
-            let n = client.read(&mut chunk)?;
-            if n == 0 {
-                return Ok(());
-            }
-            buffered.extend_from_slice(&chunk[..n]);
-        };
+        let Some(head_end) = read_head(&mut client, &mut buffered)? else { return Ok(()) };
         let head = String::from_utf8_lossy(&buffered[..head_end]).into_owned();
         let mut lines = head.split("\r\n");
         let mut out = format!("{}\r\n", lines.next().unwrap_or_default());
@@ -259,21 +250,28 @@ fn serve(
     }
 }
 
+/// Reads into `buffered` until it holds a whole HTTP head; its end (the blank line's offset), or
+/// `None` if the stream closed first.
+fn read_head(stream: &mut TcpStream, buffered: &mut Vec<u8>) -> std::io::Result<Option<usize>> {
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(i) = buffered.windows(4).position(|w| w == b"\r\n\r\n") {
+            return Ok(Some(i));
+        }
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buffered.extend_from_slice(&chunk[..n]);
+    }
+}
+
 /// Copies one response: to the end of its `Content-Length` body when it has one (the upstream
 /// may keep its side open for a while), else until the upstream closes.
 fn relay_response(upstream: &mut TcpStream, client: &mut TcpStream) -> std::io::Result<()> {
     let mut buffered = Vec::new();
     let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        if let Some(i) = buffered.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        let n = upstream.read(&mut chunk)?;
-        if n == 0 {
-            return client.write_all(&buffered);
-        }
-        buffered.extend_from_slice(&chunk[..n]);
-    };
+    let Some(head_end) = read_head(upstream, &mut buffered)? else { return client.write_all(&buffered) };
     let head = String::from_utf8_lossy(&buffered[..head_end]).to_ascii_lowercase();
     let length =
         head.split("\r\n").find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok());

@@ -15,16 +15,7 @@ use crate::harness::*;
 fn mcp_call(c: &TestClient, token: &str, name: &str, arguments: Value) -> Reply {
     let body =
         json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": arguments}});
-    c.request(
-        "POST",
-        "/mcp",
-        &[
-            ("authorization", &format!("Bearer {token}")),
-            ("content-type", "application/json"),
-            ("accept", "application/json, text/event-stream"),
-        ],
-        Some(body.to_string().as_bytes()),
-    )
+    mcp_post(c, token, &[], body.to_string().as_bytes())
 }
 
 fn tool_text(reply: &Reply) -> (bool, String) {

@@ -564,31 +564,43 @@ impl Stack {
         self.access_token_as_approved(path, access)
     }
 
+    /// Registers a public client (RFC 7591) with one redirect URI; returns its `client_id`.
+    pub fn register_client(&self, name: &str, redirect: &str) -> String {
+        let registered = self.worker.client.send_json(
+            "POST",
+            "/register",
+            None,
+            &serde_json::json!({"client_name": name, "redirect_uris": [redirect], "token_endpoint_auth_method": "none"}),
+        );
+        assert_eq!(registered.status, 201, "{}", registered.body);
+        registered.json()["client_id"].as_str().expect("client_id").to_string()
+    }
+
+    /// Our `/authorize` URL for that client, with the RFC 7636 S256 challenge, for the resource
+    /// at `path` (`/mcp` or `/v2`).
+    pub fn authorize_url(&self, client_id: &str, redirect: &str, path: &str, scope: Option<&str>) -> String {
+        let base = &self.worker.client.base;
+        let resource = format!("{base}{path}");
+        let mut pairs = vec![
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect),
+            ("code_challenge", PKCE_CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ];
+        pairs.extend(scope.map(|s| ("scope", s)));
+        pairs.push(("resource", &resource));
+        let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        format!("{base}/authorize?{query}")
+    }
+
     /// The same for the resource at `path` (`/mcp` or `/v2`), as the mock's approving member.
     pub fn access_token_as_approved(&self, path: &str, access: &str) -> String {
         let c = &self.worker.client;
         let redirect = "http://127.0.0.1:7777/callback";
-        let registered = c.send_json(
-            "POST",
-            "/register",
-            None,
-            &serde_json::json!({"client_name": "Test agent", "redirect_uris": [redirect],
-                                "token_endpoint_auth_method": "none"}),
-        );
-        assert_eq!(registered.status, 201, "{}", registered.body);
-        let client_id = registered.json()["client_id"].as_str().expect("client_id").to_string();
-        let resource = format!("{}{path}", c.base);
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs([
-                ("response_type", "code"),
-                ("client_id", &client_id),
-                ("redirect_uri", redirect),
-                ("code_challenge", PKCE_CHALLENGE),
-                ("code_challenge_method", "S256"),
-                ("resource", &resource),
-            ])
-            .finish();
-        let to_client = self.approve_in_browser_as_approved(&format!("{}/authorize?{query}", c.base), access);
+        let client_id = self.register_client("Test agent", redirect);
+        let authorize = self.authorize_url(&client_id, redirect, path, None);
+        let to_client = self.approve_in_browser_as_approved(&authorize, access);
         let code = url::Url::parse(&to_client)
             .expect("redirect")
             .query_pairs()
@@ -611,4 +623,16 @@ impl Stack {
 /// The port a base URL like `http://127.0.0.1:8787` names.
 pub fn port_of(base: &str) -> u16 {
     url::Url::parse(base).ok().and_then(|u| u.port()).expect("base URL with a port")
+}
+
+/// A POST to `/mcp` with `token` and the transport headers every client sends, plus `headers`.
+pub fn mcp_post(c: &TestClient, token: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let auth = format!("Bearer {token}");
+    let mut all = vec![
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+        ("accept", "application/json, text/event-stream"),
+    ];
+    all.extend_from_slice(headers);
+    c.request("POST", "/mcp", &all, Some(body))
 }

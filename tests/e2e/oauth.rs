@@ -294,17 +294,7 @@ fn the_rest_proxy_reaches_attio_with_the_vaulted_token_only() {
 /// One JSON-RPC request to `/mcp`.
 fn mcp(c: &TestClient, token: &str, id: u64, method: &str, params: Value) -> Reply {
     let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string();
-    c.request(
-        "POST",
-        "/mcp",
-        &[
-            ("authorization", &format!("Bearer {token}")),
-            ("content-type", "application/json"),
-            ("accept", "application/json, text/event-stream"),
-            ("mcp-protocol-version", "2025-11-25"),
-        ],
-        Some(body.as_bytes()),
-    )
+    mcp_post(c, token, &[("mcp-protocol-version", "2025-11-25")], body.as_bytes())
 }
 
 fn call_tool(c: &TestClient, token: &str, name: &str, arguments: Value) -> Value {
@@ -458,18 +448,6 @@ fn a_redirect_from_attio_is_never_followed_with_the_token() {
     assert_eq!(evil.fetches.load(std::sync::atomic::Ordering::Relaxed), 0, "the redirect was followed");
 }
 
-/// A raw POST to `/mcp` with `token` and extra headers.
-fn mcp_raw(c: &TestClient, token: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-    let auth = format!("Bearer {token}");
-    let mut all = vec![
-        ("authorization", auth.as_str()),
-        ("content-type", "application/json"),
-        ("accept", "application/json, text/event-stream"),
-    ];
-    all.extend_from_slice(headers);
-    c.request("POST", "/mcp", &all, Some(body))
-}
-
 #[test]
 fn mcp_transport_edge_cases_in_workerd() {
     let stack = Stack::start(&[]);
@@ -477,24 +455,24 @@ fn mcp_transport_edge_cases_in_workerd() {
     let at = stack.mcp_access_token("write");
     let ping = br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
 
-    let foreign = mcp_raw(&c, &at, &[("origin", "https://evil.example")], ping);
+    let foreign = mcp_post(&c, &at, &[("origin", "https://evil.example")], ping);
     assert_eq!(foreign.status, 403, "{}", foreign.body);
     let own_origin = c.base.clone();
-    assert_eq!(mcp_raw(&c, &at, &[("origin", &own_origin)], ping).status, 200);
-    let bad_version = mcp_raw(&c, &at, &[("mcp-protocol-version", "1999-01-01")], ping);
+    assert_eq!(mcp_post(&c, &at, &[("origin", &own_origin)], ping).status, 200);
+    let bad_version = mcp_post(&c, &at, &[("mcp-protocol-version", "1999-01-01")], ping);
     assert_eq!(bad_version.status, 400);
     assert_eq!(bad_version.json()["error"]["data"]["requested"], "1999-01-01");
-    let batch = mcp_raw(&c, &at, &[], format!("[{}]", String::from_utf8_lossy(ping)).as_bytes());
+    let batch = mcp_post(&c, &at, &[], format!("[{}]", String::from_utf8_lossy(ping)).as_bytes());
     assert_eq!((batch.status, batch.json()["error"]["code"].as_i64()), (400, Some(-32600)));
-    let malformed = mcp_raw(&c, &at, &[], b"{\"jsonrpc\":\"2.0\",");
+    let malformed = mcp_post(&c, &at, &[], b"{\"jsonrpc\":\"2.0\",");
     assert_eq!((malformed.status, malformed.json()["error"]["code"].as_i64()), (400, Some(-32700)));
-    let oversized = mcp_raw(&c, &at, &[], &vec![b' '; 1024 * 1024 + 1]);
+    let oversized = mcp_post(&c, &at, &[], &vec![b' '; 1024 * 1024 + 1]);
     assert_eq!(oversized.status, 413);
-    let unknown = mcp_raw(&c, &at, &[], br#"{"jsonrpc":"2.0","id":2,"method":"no/such"}"#);
+    let unknown = mcp_post(&c, &at, &[], br#"{"jsonrpc":"2.0","id":2,"method":"no/such"}"#);
     assert_eq!((unknown.status, unknown.json()["error"]["code"].as_i64()), (200, Some(-32601)));
-    let bad_params = mcp_raw(&c, &at, &[], br#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{}}"#);
+    let bad_params = mcp_post(&c, &at, &[], br#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{}}"#);
     assert_eq!(bad_params.json()["error"]["code"].as_i64(), Some(-32602));
-    let notification = mcp_raw(&c, &at, &[], br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+    let notification = mcp_post(&c, &at, &[], br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
     assert_eq!((notification.status, notification.body.as_str()), (202, ""));
     let get = c.request("GET", "/mcp", &[("authorization", &format!("Bearer {at}"))], None);
     assert_eq!(get.status, 405);
@@ -509,12 +487,12 @@ fn mcp_transport_edge_cases_in_workerd() {
                       "io.modelcontextprotocol/clientCapabilities": {}});
     let discover = json!({"jsonrpc": "2.0", "id": 4, "method": "server/discover", "params": {"_meta": meta}});
     let modern = [("mcp-protocol-version", "2026-07-28"), ("mcp-method", "server/discover")];
-    let found = mcp_raw(&c, &at, &modern, discover.to_string().as_bytes());
+    let found = mcp_post(&c, &at, &modern, discover.to_string().as_bytes());
     assert_eq!(found.status, 200, "{}", found.body);
     assert_eq!(found.json()["result"]["resultType"], "complete");
     assert!(found.json()["result"]["supportedVersions"].as_array().unwrap().contains(&json!("2026-07-28")));
     let old_ping = json!({"jsonrpc": "2.0", "id": 5, "method": "ping", "params": {"_meta": meta}});
-    let removed = mcp_raw(&c, &at, &[modern[0], ("mcp-method", "ping")], old_ping.to_string().as_bytes());
+    let removed = mcp_post(&c, &at, &[modern[0], ("mcp-method", "ping")], old_ping.to_string().as_bytes());
     assert_eq!((removed.status, removed.json()["error"]["code"].as_i64()), (404, Some(-32601)));
 }
 
