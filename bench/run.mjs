@@ -2,10 +2,10 @@
 // one machine: bundle size, cold start, CPU per request inside workerd, latency through the
 // gateway vs straight to the mock Attio, throughput at saturation (wrk), and workerd's memory.
 //
-// The worker runs through Miniflare's API (workerd with Miniflare's KV and Durable Object
-// services, no `wrangler dev` proxy in front). CPU is read from the workerd process itself
-// (/proc/<pid>/task/*/schedstat, nanoseconds on CPU), so client work never counts; Miniflare's
-// small entry worker inside workerd does, which is why a trivial JS worker is measured the same
+// The worker runs in a bare `workerd serve` (bench/workerd.mjs: generated capnp config, in-memory
+// KV service and Durable Objects; no Miniflare or wrangler proxy in front). CPU is read from the
+// workerd process itself (/proc/<pid>/task/*/schedstat, nanoseconds on CPU), so client work never
+// counts; workerd's own HTTP handling does, which is why a trivial JS worker is measured the same
 // way as a reference.
 //
 // Env: MOCK_URL (a running mock Attio, release build), BENCH_QUICK=1 for a shorter run.
@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { Miniflare } from 'miniflare';
+import { startWorkerd } from './workerd.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const MOCK = process.env.MOCK_URL;
@@ -66,27 +66,7 @@ function bundle() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// workerd through Miniflare
-
-const seenPids = new Set();
-
-/** The workerd this process started most recently (Miniflare runs one per instance). */
-function workerdPid() {
-  const found = [];
-  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const [, comm, rest] = stat.match(/^\d+ \((.*?)\) (.*)$/s);
-      const ppid = Number(rest.split(' ')[1]);
-      if (comm.startsWith('workerd') && ppid === process.pid && !seenPids.has(Number(pid))) found.push(Number(pid));
-    } catch {
-      // gone
-    }
-  }
-  if (found.length !== 1) throw new Error(`expected one new workerd process, found ${found.length}`);
-  seenPids.add(found[0]);
-  return found[0];
-}
+// The gateway and the reference worker in bare workerd
 
 /** Nanoseconds the process has spent on CPU, all threads. */
 function cpuNs(pid) {
@@ -105,46 +85,29 @@ function rssKiB(pid) {
   return Number(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s*(\d+)/)[1]);
 }
 
-async function startGateway(extraBindings = {}) {
-  const t0 = performance.now();
-  const mf = new Miniflare({
-    scriptPath: path.join(root, 'build/index.js'),
-    modules: true,
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: '2026-05-01',
-    kvNamespaces: ['GATEWAY_KV'],
-    durableObjects: { TRANSITIONS: { className: 'Transitions', useSQLite: true } },
+const GATEWAY_MODULES = [
+  { name: 'index.js', file: path.join(root, 'build/index.js'), type: 'esModule' },
+  { name: 'index_bg.wasm', file: path.join(root, 'build/index_bg.wasm'), type: 'wasm' },
+];
+
+function startGateway(extraBindings = {}, inspector = undefined) {
+  return startWorkerd({
+    modules: GATEWAY_MODULES,
+    kv: ['GATEWAY_KV'],
+    durableObjects: { TRANSITIONS: 'Transitions' },
     bindings: {
       ATTIO_APP_BASE_URL: MOCK, ATTIO_API_BASE_URL: MOCK,
       ATTIO_CLIENT_ID: '3c90c3cc-0d44-4b50-8888-8dd25736052a', ATTIO_CLIENT_SECRET: 'mock-attio-client-secret',
       VAULT_KEYS: `k1:${KEY}`, SIGNING_KEY: KEY, ...extraBindings,
     },
-    host: '127.0.0.1',
-    port: 0,
+    inspector,
   });
-  const url = (await mf.ready).toString().replace(/\/$/, '');
-  let first;
-  for (;;) {
-    const r = await fetch(`${url}/health`).catch(() => null);
-    if (r?.status === 200) {
-      first = performance.now();
-      break;
-    }
-    await new Promise((res) => setTimeout(res, 5));
-  }
-  return { mf, url, coldMs: first - t0, pid: workerdPid() };
 }
 
-async function startReference() {
-  const mf = new Miniflare({
-    modules: true,
-    script: 'export default { fetch() { return new Response("ok"); } }',
-    compatibilityDate: '2026-05-01',
-    host: '127.0.0.1',
-    port: 0,
+function startReference() {
+  return startWorkerd({
+    modules: [{ name: 'ok.js', type: 'esModule', source: 'export default { fetch() { return new Response("ok"); } }' }],
   });
-  const url = (await mf.ready).toString().replace(/\/$/, '');
-  return { mf, url, pid: workerdPid() };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -244,7 +207,7 @@ async function main() {
     const warm = [];
     for (let j = 0; j < 20; j++) warm.push(await timed(() => fetch(`${g.url}/.well-known/oauth-authorization-server`)));
     colds.push({ cold: g.coldMs, first: firstMeta, warm: median(warm) });
-    await g.mf.dispose();
+    await g.stop();
   }
 
   const g = await startGateway(testMode);
@@ -266,9 +229,9 @@ async function main() {
   const ref = await startReference();
   for (let i = 0; i < 50; i++) await (await fetch(ref.url)).arrayBuffer();
   const refCpu = await cpuPerRequest(ref.pid, [{ name: 'ref', send: () => fetch(ref.url) }], rounds, perRound);
-  await ref.mf.dispose();
+  await ref.stop();
 
-  out('## Cold start (fresh workerd via Miniflare; process start → first 200 on /health)');
+  out('## Cold start (fresh `workerd serve`; process start → first 200 on /health)');
   for (const c of colds) out(`start→200 ${ms(c.cold)}   first metadata request ${ms(c.first)}   warm median ${ms(c.warm)}`);
   out();
   out(`## CPU per request inside workerd, concurrency 1 (${rounds} interleaved rounds × ${perRound} requests)`);
@@ -344,7 +307,7 @@ async function main() {
   out();
   out('## Memory');
   out(`workerd RSS after the run: ${(rssKiB(g.pid) / 1024).toFixed(1)} MiB`);
-  await g.mf.dispose();
+  await g.stop();
 }
 
 main().catch((e) => {

@@ -3,7 +3,6 @@
 
 use http::Method;
 
-use crate::config::Config;
 use crate::error::AppError;
 use crate::http::{Request, Response};
 use crate::platform::Platform;
@@ -39,28 +38,28 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
         AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API | REGISTER if options => Ok(oauth_server::preflight()),
         REGISTER if post => oauth_server::register(p, req).await,
         TOKEN | REVOKE if options => Ok(oauth_server::preflight()),
-        AUTHORIZE if get => oauth_flow::authorize(p, &Config::load(p)?, req).await,
-        AUTHORIZE if post => oauth_flow::decide(p, &Config::load(p)?, req).await,
-        TOKEN if post => oauth_flow::token(p, &Config::load(p)?, req).await,
-        REVOKE if post => oauth_flow::revoke(p, &Config::load(p)?, req).await,
+        AUTHORIZE if get => oauth_flow::authorize(p, &*p.config()?, req).await,
+        AUTHORIZE if post => oauth_flow::decide(p, &*p.config()?, req).await,
+        TOKEN if post => oauth_flow::token(p, &*p.config()?, req).await,
+        REVOKE if post => oauth_flow::revoke(p, &*p.config()?, req).await,
         AUTHORIZE => Err(AppError::MethodNotAllowed { allow: "GET, HEAD, POST" }),
         TOKEN | REVOKE => Err(AppError::MethodNotAllowed { allow: "POST, OPTIONS" }),
         AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API => Err(AppError::MethodNotAllowed { allow: "GET, HEAD, OPTIONS" }),
         REGISTER => Err(AppError::MethodNotAllowed { allow: "POST, OPTIONS" }),
         "/" if get => Ok(landing::page()),
         "/health" if get => Ok(health::report(p)),
-        connect::START if get => connect::start(p, &Config::load(p)?, req).await,
-        connect::CALLBACK if get => connect::callback(p, &Config::load(p)?, req).await,
-        connect::STATUS if get => connect::status(p, &Config::load(p)?, req).await,
-        connect::DISCONNECT if post => connect::disconnect(p, &Config::load(p)?, req).await,
-        connect::AUDIT if get => connect::audit_log(p, &Config::load(p)?, req).await,
-        account::PATH if get => account::show(p, &Config::load(p)?, req).await,
-        account::REVOKE if post => account::revoke(p, &Config::load(p)?, req).await,
+        connect::START if get => connect::start(p, &*p.config()?, req).await,
+        connect::CALLBACK if get => connect::callback(p, &*p.config()?, req).await,
+        connect::STATUS if get => connect::status(p, &*p.config()?, req).await,
+        connect::DISCONNECT if post => connect::disconnect(p, &*p.config()?, req).await,
+        connect::AUDIT if get => connect::audit_log(p, &*p.config()?, req).await,
+        account::PATH if get => account::show(p, &*p.config()?, req).await,
+        account::REVOKE if post => account::revoke(p, &*p.config()?, req).await,
         setup::PATH if get => setup::page(p, req).await,
         diagnostics::ATTIO_SELF if get => diagnostics::attio_self(p).await,
-        path if path.starts_with(proxy::PREFIX) => proxy::forward(p, &Config::load(p)?, req).await,
+        path if path.starts_with(proxy::PREFIX) => proxy::forward(p, &*p.config()?, req).await,
         mcp::PATH if options => Ok(oauth_server::preflight()),
-        mcp::PATH => mcp::handle(p, &Config::load(p)?, req).await,
+        mcp::PATH => mcp::handle(p, &*p.config()?, req).await,
         "/" | "/health" | connect::START | connect::CALLBACK | connect::STATUS | connect::AUDIT => {
             Err(AppError::MethodNotAllowed { allow: "GET, HEAD" })
         }

@@ -8,6 +8,7 @@
 //! and the README document the same names.
 
 use std::cell::OnceCell;
+use std::rc::Rc;
 
 use base64::Engine;
 use url::Url;
@@ -209,6 +210,17 @@ pub trait SettingsSource {
 
     /// Whether a binding from [`BINDINGS`] exists in this deployment.
     fn binding_present(&self, name: &str) -> bool;
+
+    /// The validated configuration. This default reads and checks every setting on each call;
+    /// the edge overrides it with a per-isolate cache, which is safe because a Worker's vars and
+    /// secrets cannot change while an isolate lives (changing one deploys a new version), and
+    /// it keeps the derived keys (HKDF) from being recomputed on every request.
+    fn config(&self) -> Result<Rc<Config>, ConfigError>
+    where
+        Self: Sized,
+    {
+        Config::load(self).map(Rc::new)
+    }
 }
 
 /// The validated configuration.

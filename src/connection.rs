@@ -409,6 +409,127 @@ mod tests {
         assert_eq!(block_on(usable(&p, &config, &vault, &c.user)).unwrap_err(), ConnectionError::Revoked);
     }
 
+    /// The connection as a state machine: random clock jumps and uses, each refresh answered
+    /// by Attio with a new pair, 429, 503, no connection at all, or `invalid_grant`. Only
+    /// `invalid_grant` may revoke; nothing else may lose or change the stored tokens; a refresh
+    /// is sent exactly when the token is about to expire; revisions only grow.
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::http::TransportError;
+
+        #[derive(Debug, Clone, Copy)]
+        enum Attio {
+            NewPair { expires_in_secs: u64, rotates: bool },
+            RateLimited,
+            Unavailable,
+            Unreachable,
+            InvalidGrant,
+        }
+
+        #[derive(Debug, Clone, Copy)]
+        enum Step {
+            Advance(u64),
+            Use(Attio),
+        }
+
+        fn attio() -> impl Strategy<Value = Attio> {
+            prop_oneof![
+                6 => (prop_oneof![Just(30u64), Just(3_600u64)], any::<bool>())
+                    .prop_map(|(expires_in_secs, rotates)| Attio::NewPair { expires_in_secs, rotates }),
+                1 => Just(Attio::RateLimited),
+                1 => Just(Attio::Unavailable),
+                1 => Just(Attio::Unreachable),
+                1 => Just(Attio::InvalidGrant),
+            ]
+        }
+
+        fn step() -> impl Strategy<Value = Step> {
+            prop_oneof![
+                1 => prop_oneof![0..10_000u64, 3_000_000..4_000_000u64].prop_map(Step::Advance),
+                2 => attio().prop_map(Step::Use),
+            ]
+        }
+
+        fn stored(p: &FakePlatform, vault: &Vault, user: &UserId) -> Connection {
+            block_on(vault::load(p, vault, user)).unwrap().unwrap()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+
+            #[test]
+            fn only_invalid_grant_revokes_and_nothing_is_lost(steps in prop::collection::vec(step(), 1..40)) {
+                let (p, config, vault) = setup();
+                let c = connection(&p, Some(3_600_000));
+                block_on(vault::save(&p, &vault, &c)).unwrap();
+                let mut revoked = false;
+                let mut serial = 0;
+                for s in steps {
+                    let Step::Use(answer) = s else {
+                        if let Step::Advance(ms) = s { p.advance_ms(ms); }
+                        continue;
+                    };
+                    let before = stored(&p, &vault, &c.user);
+                    let due = needs_refresh(&before, p.now_ms());
+                    let sent_before = refresh_count(&p);
+                    if due {
+                        serial += 1;
+                        let reply = match answer {
+                            Attio::NewPair { expires_in_secs, rotates } => {
+                                let refresh = if rotates { format!(r#","refresh_token":"rt-{serial}""#) } else { String::new() };
+                                Ok(reply(200, &format!(
+                                    r#"{{"access_token":"at-{serial}","token_type":"Bearer","expires_in":{expires_in_secs}{refresh}}}"#
+                                )))
+                            }
+                            Attio::RateLimited => Ok(reply(429, "")),
+                            Attio::Unavailable => Ok(reply(503, "")),
+                            Attio::Unreachable => Err(TransportError::Network("refused".into())),
+                            Attio::InvalidGrant => Ok(reply(400, r#"{"error":"invalid_grant"}"#)),
+                        };
+                        p.http.replies.borrow_mut().push_back(reply);
+                    }
+                    let result = block_on(usable(&p, &config, &vault, &c.user));
+                    let after = stored(&p, &vault, &c.user);
+                    let refreshes = refresh_count(&p) - sent_before;
+                    if revoked {
+                        prop_assert_eq!(result, Err(ConnectionError::Revoked));
+                        prop_assert_eq!(refreshes, 0, "a revoked connection never calls Attio");
+                        continue;
+                    }
+                    prop_assert_eq!(refreshes, usize::from(due), "a refresh exactly when due");
+                    match (due, answer) {
+                        (false, _) => {
+                            prop_assert_eq!(result, Ok(before.clone()));
+                            prop_assert_eq!(&after, &before);
+                        }
+                        (true, Attio::NewPair { rotates, .. }) => {
+                            let got = result.expect("a successful refresh gives a usable connection");
+                            prop_assert_eq!(access_token(&got).unwrap().expose_secret(), &format!("at-{serial}"));
+                            prop_assert!(after.revision > before.revision, "revisions grow");
+                            prop_assert_eq!(&after, &got);
+                            let kept = before.tokens.as_ref().and_then(|t| t.refresh.as_ref()).map(|r| r.expose_secret().clone());
+                            let expected = if rotates { Some(format!("rt-{serial}")) } else { kept };
+                            let now_refresh = after.tokens.as_ref().and_then(|t| t.refresh.as_ref()).map(|r| r.expose_secret().clone());
+                            prop_assert_eq!(now_refresh, expected, "the refresh token Attio expects next is kept");
+                        }
+                        (true, Attio::InvalidGrant) => {
+                            prop_assert_eq!(result, Err(ConnectionError::Revoked));
+                            prop_assert_eq!(after.status, ConnectionStatus::Revoked);
+                            prop_assert!(after.tokens.is_none());
+                            revoked = true;
+                        }
+                        (true, _) => {
+                            prop_assert!(matches!(result, Err(ConnectionError::Upstream(_))), "{:?}", result);
+                            prop_assert_eq!(&after, &before, "a transient failure changes nothing");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn verify_revokes_only_on_a_confirmed_inactive_token() {
         let (p, config, vault) = setup();

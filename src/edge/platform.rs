@@ -2,12 +2,14 @@
 //! outbound `fetch`, Workers KV, the `Transitions` Durable Object, `Date.now`, `Delay`, and
 //! `console.log` (which only ever receives fixed event names and non-secret details).
 
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::time::Duration;
 
 use worker::{Date, Delay, Env, RequestInit};
 
 use super::fetch::FetchClient;
-use crate::config::{SettingsSource, KV_BINDING, TRANSITIONS_BINDING};
+use crate::config::{attio_timeout_ms, Config, ConfigError, SettingsSource, KV_BINDING, TRANSITIONS_BINDING};
 use crate::http::{HttpClient, Request, Response, TransportError};
 use crate::platform::{Clock, KvPage, KvStore, Log, Sleep, StoreError, TransitionStore};
 use crate::random::{OsRandom, Random, RandomError};
@@ -15,16 +17,32 @@ use crate::transitions::{Command, Outcome};
 
 pub struct EdgePlatform<'a> {
     env: &'a Env,
-    http: FetchClient,
+}
+
+// Per isolate (wasm is single-threaded): settings cannot change while an isolate lives, so the
+// validated configuration (with its derived keys) and the upstream timeout are read once.
+thread_local! {
+    static CONFIG: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
+    static TIMEOUT_MS: Cell<Option<u32>> = const { Cell::new(None) };
 }
 
 impl<'a> EdgePlatform<'a> {
-    pub fn new(env: &'a Env, http: FetchClient) -> Self {
-        Self { env, http }
+    pub fn new(env: &'a Env) -> Self {
+        Self { env }
     }
 
     fn kv(&self) -> Result<worker::KvStore, StoreError> {
         self.env.kv(KV_BINDING).map_err(|e| StoreError(format!("KV binding: {e}")))
+    }
+
+    fn timeout_ms(&self) -> u32 {
+        TIMEOUT_MS.with(|t| {
+            t.get().unwrap_or_else(|| {
+                let ms = attio_timeout_ms(self);
+                t.set(Some(ms));
+                ms
+            })
+        })
     }
 }
 
@@ -45,11 +63,22 @@ impl SettingsSource for EdgePlatform<'_> {
             _ => false,
         }
     }
+
+    /// Cached once valid; a misconfigured deploy is re-read on every request, so fixing a
+    /// setting needs no restart and the error stays accurate.
+    fn config(&self) -> Result<Rc<Config>, ConfigError> {
+        if let Some(config) = CONFIG.with(|c| c.borrow().clone()) {
+            return Ok(config);
+        }
+        let config = Rc::new(Config::load(self)?);
+        CONFIG.with(|c| *c.borrow_mut() = Some(config.clone()));
+        Ok(config)
+    }
 }
 
 impl HttpClient for EdgePlatform<'_> {
     async fn send(&self, request: Request) -> Result<Response, TransportError> {
-        self.http.send(request).await
+        FetchClient::new(self.timeout_ms()).send(request).await
     }
 }
 

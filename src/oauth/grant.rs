@@ -438,6 +438,114 @@ mod tests {
         assert!(matches!(grant.refresh(&k, &rt, None, 1_000 + GRANT_LIFETIME_MS), RefreshOutcome::Invalid(_)));
     }
 
+    /// The refresh family as a state machine, driven by random sequences of refreshes (with any
+    /// token the client was ever given), access checks and clock jumps, against a model of what
+    /// RFC 9700 §4.14.2 and our grace period promise.
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        #[derive(Debug, Clone)]
+        enum Step {
+            Advance(u64),
+            /// Present the refresh token at this index (modulo how many were issued; `usize::MAX`:
+            /// the current one).
+            Refresh(usize),
+            /// Present the access token at this index.
+            Check(usize),
+        }
+
+        fn step() -> impl Strategy<Value = Step> {
+            prop_oneof![
+                3 => prop_oneof![0..5_000u64, 25_000..40_000u64, 3_000_000..4_000_000u64, Just(10 * 24 * 3_600_000u64)]
+                    .prop_map(Step::Advance),
+                // Mostly the current token (a well-behaved client), sometimes any older one.
+                4 => Just(Step::Refresh(usize::MAX)),
+                2 => any::<usize>().prop_map(Step::Refresh),
+                3 => any::<usize>().prop_map(Step::Check),
+            ]
+        }
+
+        /// What the client holds, and what the model expects.
+        struct Model {
+            /// Refresh tokens in issue order; the last is current.
+            refresh: Vec<String>,
+            /// Access tokens in issue order, with when each was issued.
+            access: Vec<(String, u64)>,
+            /// For each spent refresh token: the pair its rotation answered, and the grace end.
+            answered: Vec<(Issued, u64)>,
+            revoked: bool,
+            expires_at: u64,
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn the_refresh_family_follows_the_model(steps in prop::collection::vec(step(), 1..60)) {
+                let k = keys();
+                let mut now = 1_000u64;
+                let (mut grant, first) = issue();
+                let mut m = Model {
+                    refresh: vec![first.refresh_token.clone().unwrap_or_default()],
+                    access: vec![(first.access_token.clone(), now)],
+                    answered: Vec::new(),
+                    revoked: false,
+                    expires_at: now + GRANT_LIFETIME_MS,
+                };
+                for s in steps {
+                    match s {
+                        Step::Advance(ms) => now += ms,
+                        Step::Refresh(i) => {
+                            let i = if i == usize::MAX { m.refresh.len() - 1 } else { i % m.refresh.len() };
+                            let generations_back = m.refresh.len() - 1 - i;
+                            let outcome = grant.refresh(&k, &m.refresh[i], None, now);
+                            let dead = m.revoked || now >= m.expires_at;
+                            match outcome {
+                                RefreshOutcome::Rotated(next, issued) => {
+                                    prop_assert!(!dead && generations_back == 0, "rotated a spent or dead token");
+                                    prop_assert!(!m.refresh.contains(issued.refresh_token.as_ref().unwrap()), "a token came back");
+                                    m.answered.push((issued.clone(), now + REFRESH_GRACE_MS));
+                                    m.refresh.push(issued.refresh_token.clone().unwrap_or_default());
+                                    m.access.push((issued.access_token.clone(), now));
+                                    grant = next;
+                                }
+                                RefreshOutcome::Replayed(issued) => {
+                                    prop_assert!(!dead && generations_back == 1, "replayed for generation {}", generations_back);
+                                    let (pair, grace_end) = &m.answered[i];
+                                    prop_assert!(now < *grace_end, "replayed after the grace period");
+                                    prop_assert_eq!(&issued, pair, "a replay answers the same pair");
+                                }
+                                RefreshOutcome::Reused(next) => {
+                                    prop_assert!(!dead && (1..=MAX_ANCESTORS + 1).contains(&generations_back));
+                                    if generations_back == 1 {
+                                        prop_assert!(now >= m.answered[i].1, "reuse inside the grace period");
+                                    }
+                                    prop_assert!(next.revoked && next.refresh.is_none() && next.access.is_empty());
+                                    m.revoked = true;
+                                    grant = next;
+                                }
+                                RefreshOutcome::Invalid(_) => {
+                                    prop_assert!(dead || generations_back > MAX_ANCESTORS + 1, "refused a good token");
+                                }
+                                RefreshOutcome::InvalidScope => prop_assert!(false, "no scope was asked for"),
+                            }
+                        }
+                        Step::Check(j) => {
+                            let j = j % m.access.len();
+                            let (token, issued_at) = &m.access[j];
+                            let recent = m.access.len() - j <= MAX_ACCESS;
+                            let expected = !m.revoked && now < m.expires_at && recent && now < issued_at + ACCESS_TTL_MS;
+                            let got = grant.check_access(&k, token, Audience::Mcp, now);
+                            prop_assert_eq!(got.is_ok(), expected, "access token {} of {} at +{} ms", j, m.access.len(), now - issued_at);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn scopes_parse_strictly() {
         assert_eq!(parse_scope("attio:read  attio:write attio:read"), Ok(scopes_for(true)));

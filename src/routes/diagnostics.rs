@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::attio::identity::TokenStatus;
 use crate::attio::AttioApi;
-use crate::config::{Config, ConfigError, TEST_ATTIO_TOKEN};
+use crate::config::{ConfigError, TEST_ATTIO_TOKEN};
 use crate::error::AppError;
 use crate::http::{json, Response};
 use crate::platform::Platform;
@@ -18,12 +18,12 @@ use crate::platform::Platform;
 pub const ATTIO_SELF: &str = "/__test/attio-self";
 
 pub async fn attio_self(p: &impl Platform) -> Result<Response, AppError> {
-    let config = Config::load(p)?;
-    let test = config.test_mode.ok_or(AppError::NotFound)?;
-    let token = test.attio_token.ok_or_else(|| ConfigError {
+    let config = p.config()?;
+    let test = config.test_mode.as_ref().ok_or(AppError::NotFound)?;
+    let token = test.attio_token.as_ref().ok_or_else(|| ConfigError {
         problems: vec![format!("{TEST_ATTIO_TOKEN} is missing: the diagnostics route needs it")],
     })?;
-    let status = AttioApi::new(config.attio_api_base).identify(p, &token).await?;
+    let status = AttioApi::new(config.attio_api_base.clone()).identify(p, token).await?;
     let body = match status {
         TokenStatus::Active(id) => json!({
             "reachable": true,

@@ -44,7 +44,7 @@ pub fn preflight() -> Response {
 
 /// Discovery documents. They need no secrets, so they answer even on a half-configured deploy.
 pub fn discovery(p: &impl Platform, req: &Request) -> Result<Response, AppError> {
-    let config = Config::load(p)?;
+    let config = p.config()?;
     let origin = origin(&config, req);
     let doc = match req.uri().path() {
         AS_METADATA => metadata::authorization_server(&origin, !config.exchange_clients.is_empty()),
@@ -60,7 +60,7 @@ pub fn discovery(p: &impl Platform, req: &Request) -> Result<Response, AppError>
 
 /// `POST /register`.
 pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppError> {
-    let config = Config::load(p)?;
+    let config = p.config()?;
     let reg = match client::validate(req.body()) {
         Ok(r) => r,
         Err(e) => return Ok(with_cors(e.into_response())),
