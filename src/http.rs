@@ -2,7 +2,7 @@
 //! the [`HttpClient`] trait outbound calls go through, and response builders that apply the
 //! headers every response carries.
 //!
-//! The edge converts `worker::Request`/`Response` to and from these, so all routing and
+//! The edge converts the runtime's `Request`/`Response` to and from these, so all routing and
 //! protocol logic runs (and is tested) on the host.
 
 use std::future::Future;
@@ -29,6 +29,11 @@ pub enum TransportError {
 pub trait HttpClient {
     fn send(&self, request: Request) -> impl Future<Output = Result<Response, TransportError>>;
 }
+
+/// The only headers the core reads from an upstream (Attio) response: the proxy returns a
+/// subset of them, the Attio client reads `retry-after`, and `oauth2` checks the content type.
+/// The edge copies just these out of the runtime's response instead of walking every header.
+pub const UPSTREAM_RESPONSE_HEADERS: [HeaderName; 2] = [CONTENT_TYPE, http::header::RETRY_AFTER];
 
 /// Headers on every response: no sniffing, no referrer leaks, nothing cached by default
 /// (responses may carry tokens, and none of them is meant to be cached).

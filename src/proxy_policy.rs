@@ -175,6 +175,13 @@ mod tests {
     }
 
     #[test]
+    fn every_returned_header_is_one_the_edge_copies_from_attio() {
+        for name in RETURNED_RESPONSE_HEADERS {
+            assert!(crate::http::UPSTREAM_RESPONSE_HEADERS.contains(name), "{name} would never arrive");
+        }
+    }
+
+    #[test]
     fn only_safe_headers_cross() {
         let mut h = HeaderMap::new();
         for (k, v) in [

@@ -4,10 +4,15 @@
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use worker::js_sys::Uint8Array;
-use worker::{AbortController, Delay, Fetch, RequestInit, RequestRedirect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use worker::js_sys::{self, Uint8Array, JSON};
+use worker::worker_sys::web_sys::{
+    AbortController, Request as WebRequest, RequestInit, RequestRedirect, Response as WebResponse, WorkerGlobalScope,
+};
+use worker::Delay;
 
-use crate::http::{HttpClient, Request, Response, TransportError};
+use crate::http::{HttpClient, Request, Response, TransportError, UPSTREAM_RESPONSE_HEADERS};
 
 /// Largest upstream body we read (Attio list responses are well below this).
 const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
@@ -22,46 +27,64 @@ impl FetchClient {
     }
 }
 
-fn network(e: worker::Error) -> TransportError {
-    TransportError::Network(e.to_string())
+fn network(e: JsValue) -> TransportError {
+    // A JS error's message names the failure (DNS, refused, aborted); never a header or body.
+    let message =
+        e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "fetch failed".into());
+    TransportError::Network(message)
+}
+
+/// Headers as one JSON array of pairs, parsed once on the JS side.
+fn js_headers(headers: &http::HeaderMap) -> Result<JsValue, TransportError> {
+    let pairs: Vec<(&str, &str)> =
+        headers.iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))).collect();
+    let json = serde_json::to_string(&pairs).map_err(|e| TransportError::Network(e.to_string()))?;
+    JSON::parse(&json).map_err(network)
+}
+
+/// Reads a whole JS response body with one `arrayBuffer()` (workers-rs reads it chunk by chunk
+/// through a stream reader, one microtask per chunk).
+pub async fn body_bytes(response: &WebResponse) -> Result<Vec<u8>, JsValue> {
+    let buffer = JsFuture::from(response.array_buffer()?).await?;
+    Ok(Uint8Array::new(&buffer).to_vec())
 }
 
 impl HttpClient for FetchClient {
     async fn send(&self, request: Request) -> Result<Response, TransportError> {
         let (parts, body) = request.into_parts();
-        let headers = worker::Headers::new();
-        for (name, value) in parts.headers.iter() {
-            if let Ok(v) = value.to_str() {
-                headers.append(name.as_str(), v).map_err(network)?;
-            }
-        }
-        let mut init = RequestInit::new();
-        init.with_method(worker::Method::from(parts.method.to_string()))
-            .with_headers(headers)
-            .with_redirect(RequestRedirect::Manual);
+        let controller = AbortController::new().map_err(network)?;
+        let init = RequestInit::new();
+        init.set_method(parts.method.as_str());
+        init.set_headers(&js_headers(&parts.headers)?);
+        init.set_redirect(RequestRedirect::Manual);
+        init.set_signal(Some(&controller.signal()));
         if !body.is_empty() {
-            init.with_body(Some(Uint8Array::from(body.as_slice()).into()));
+            // Copied into JS-owned memory: a view into wasm memory could be detached by growth.
+            init.set_body(&Uint8Array::from(body.as_slice()).into());
         }
-        let req = worker::Request::new_with_init(&parts.uri.to_string(), &init).map_err(network)?;
+        let global: WorkerGlobalScope = js_sys::global().unchecked_into();
+        // Built first so a URL the runtime rejects is an error here, not a thrown exception.
+        let request = WebRequest::new_with_str_and_init(&parts.uri.to_string(), &init).map_err(network)?;
+        let promise = global.fetch_with_request(&request);
 
-        let controller = AbortController::default();
-        let signal = controller.signal();
-        let fetch = Fetch::Request(req);
-        let send = std::pin::pin!(fetch.send_with_signal(&signal));
+        let send = std::pin::pin!(JsFuture::from(promise));
         let timeout = std::pin::pin!(Delay::from(Duration::from_millis(u64::from(self.timeout_ms))));
-        let mut resp = match select(send, timeout).await {
-            Either::Left((result, _)) => result.map_err(network)?,
+        let response: WebResponse = match select(send, timeout).await {
+            Either::Left((result, _)) => result.map_err(network)?.unchecked_into(),
             Either::Right(_) => {
                 controller.abort();
                 return Err(TransportError::Timeout(self.timeout_ms));
             }
         };
 
-        let mut builder = http::Response::builder().status(resp.status_code());
-        for (name, value) in resp.headers().entries() {
-            builder = builder.header(name, value);
+        let mut builder = http::Response::builder().status(response.status());
+        let headers = response.headers();
+        for name in UPSTREAM_RESPONSE_HEADERS {
+            if let Some(value) = headers.get(name.as_str()).map_err(network)? {
+                builder = builder.header(name, value);
+            }
         }
-        let bytes = resp.bytes().await.map_err(network)?;
+        let bytes = body_bytes(&response).await.map_err(network)?;
         if bytes.len() > MAX_RESPONSE_BYTES {
             return Err(TransportError::TooLarge(MAX_RESPONSE_BYTES));
         }

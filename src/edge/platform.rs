@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use worker::{Date, Delay, Env, RequestInit};
 
-use super::fetch::FetchClient;
+use super::fetch::{body_bytes, FetchClient};
 use crate::config::{attio_timeout_ms, Config, ConfigError, SettingsSource, KV_BINDING, TRANSITIONS_BINDING};
 use crate::http::{HttpClient, Request, Response, TransportError};
 use crate::platform::{Clock, KvPage, KvStore, Log, Sleep, StoreError, TransitionStore};
 use crate::random::{OsRandom, Random, RandomError};
 use crate::transitions::{Command, Outcome};
+use worker::worker_sys::web_sys;
 
 pub struct EdgePlatform<'a> {
     env: &'a Env,
@@ -119,11 +120,12 @@ impl TransitionStore for EdgePlatform<'_> {
         let mut init = RequestInit::new();
         init.with_method(worker::Method::Post).with_body(Some(body.into()));
         let request = worker::Request::new_with_init("https://transitions.internal/", &init).map_err(store_error)?;
-        let mut response = stub.fetch_with_request(request).await.map_err(store_error)?;
-        if response.status_code() != 200 {
-            return Err(StoreError(format!("Transitions answered {}", response.status_code())));
+        let response: web_sys::Response = stub.fetch_with_request(request).await.map_err(store_error)?.into();
+        if response.status() != 200 {
+            return Err(StoreError(format!("Transitions answered {}", response.status())));
         }
-        response.json::<Outcome>().await.map_err(store_error)
+        let body = body_bytes(&response).await.map_err(|_| StoreError("Transitions answer unreadable".into()))?;
+        serde_json::from_slice(&body).map_err(store_error)
     }
 }
 
