@@ -189,6 +189,15 @@ mod tests {
     }
 
     #[test]
+    fn unicode_hosts_are_refused_and_punycode_is_accepted() {
+        // idna_adapter is pinned to its stub back end (Cargo.toml): no Unicode host parses, so
+        // a look-alike host can never be registered; its punycode form is plain ASCII.
+        assert!(validate("https://exämple.com/cb").is_err());
+        assert!(validate("https://раураl.com/cb").is_err());
+        assert_eq!(validate("https://xn--exmple-cua.com/cb"), Ok(RedirectKind::Https));
+    }
+
+    #[test]
     fn matching_is_exact_except_the_loopback_port() {
         let reg = vec!["https://app.test/cb".to_string(), "http://127.0.0.1:3000/callback".to_string()];
         assert!(matches(&reg, "https://app.test/cb"));
