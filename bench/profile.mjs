@@ -7,34 +7,14 @@
 // PROFILE_REQUESTS (default 2000). Needs Node 22 (global WebSocket).
 
 import path from 'node:path';
-import { freePort, startWorkerd } from './workerd.mjs';
+import { mcpBody, mcpHeaders, mintAttioToken, registerClient, startGateway, tokenResponse } from './gateway.mjs';
+import { freePort } from './workerd.mjs';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const MOCK = process.env.MOCK_URL;
-const KEY = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8';
-const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
-const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
-const ADMIN = '50cf242c-7fa3-4cad-87d0-75b1af71c57b';
 const N = Number(process.env.PROFILE_REQUESTS ?? 2000);
 
 async function token(url, resource) {
-  const reg = await fetch(`${url}/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ client_name: 'profile', redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none' }),
-  }).then((r) => r.json());
-  const q = new URLSearchParams({
-    response_type: 'code', client_id: reg.client_id, redirect_uri: 'http://127.0.0.1:9/cb', code_challenge: CHALLENGE,
-    code_challenge_method: 'S256', scope: 'attio:read attio:write', resource: `${url}${resource}`,
-  });
-  const r = await fetch(`${url}/authorize?${q}`, { redirect: 'manual' });
-  const code = new URL(r.headers.get('location')).searchParams.get('code');
-  const t = await fetch(`${url}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', client_id: reg.client_id, code, code_verifier: VERIFIER, redirect_uri: 'http://127.0.0.1:9/cb' }),
-  }).then((r) => r.json());
-  return t.access_token;
+  return (await tokenResponse(url, await registerClient(url), resource)).access_token;
 }
 
 function cdp(wsUrl) {
@@ -64,33 +44,15 @@ function cdp(wsUrl) {
 }
 
 async function main() {
-  const mint = await fetch(`${MOCK}/__mock/tokens`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ member_id: ADMIN }),
-  }).then((r) => r.json());
   const inspector = await freePort();
-  const g = await startWorkerd({
-    modules: [
-      { name: 'index.js', file: path.join(root, 'build/index.js'), type: 'esModule' },
-      { name: 'index_bg.wasm', file: process.env.BENCH_WASM ?? path.join(root, 'build/index_bg.wasm'), type: 'wasm' },
-    ],
-    kv: ['GATEWAY_KV'],
-    durableObjects: { TRANSITIONS: 'Transitions' },
-    bindings: {
-      ATTIO_APP_BASE_URL: MOCK, ATTIO_API_BASE_URL: MOCK,
-      ATTIO_CLIENT_ID: '3c90c3cc-0d44-4b50-8888-8dd25736052a', ATTIO_CLIENT_SECRET: 'mock-attio-client-secret',
-      VAULT_KEYS: `k1:${KEY}`, SIGNING_KEY: KEY, INSECURE_TEST_MODE: '1', TEST_AUTO_APPROVE: '1', TEST_ATTIO_TOKEN: mint.access_token,
-    },
-    inspector,
-  });
-  const mcpHeaders = (t) => ({ authorization: `Bearer ${t}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' });
-  const body = (method, params) => JSON.stringify({ jsonrpc: '2.0', id: 1, method, params });
+  const g = await startGateway(MOCK, await mintAttioToken(MOCK), { wasm: process.env.BENCH_WASM, inspector });
   const route = process.env.PROFILE_ROUTE ?? 'metadata';
   let send;
   if (route === 'metadata') send = () => fetch(`${g.url}/.well-known/oauth-authorization-server`);
-  else if (route === '401') send = () => fetch(`${g.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body('ping', {}) });
+  else if (route === '401') send = () => fetch(`${g.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: mcpBody(1, 'ping', {}) });
   else if (route === 'tool') {
     const t = await token(g.url, '/mcp');
-    send = () => fetch(`${g.url}/mcp`, { method: 'POST', headers: mcpHeaders(t), body: body('tools/call', { name: 'whoami', arguments: {} }) });
+    send = () => fetch(`${g.url}/mcp`, { method: 'POST', headers: mcpHeaders(t), body: mcpBody(1, 'tools/call', { name: 'whoami', arguments: {} }) });
   } else if (route === 'proxy') {
     const t = await token(g.url, '/v2');
     send = () => fetch(`${g.url}/v2/objects`, { headers: { authorization: `Bearer ${t}` } });

@@ -15,15 +15,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import {
+  ATTIO_CLIENT_ID, ATTIO_CLIENT_SECRET, mcpBody, mcpHeaders, mintAttioToken, registerClient, startGateway, tokenResponse,
+} from './gateway.mjs';
 import { startWorkerd } from './workerd.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const MOCK = process.env.MOCK_URL;
 const QUICK = process.env.BENCH_QUICK === '1';
-const KEY = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8';
-const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
-const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
-const ADMIN = '50cf242c-7fa3-4cad-87d0-75b1af71c57b';
 
 const out = (s = '') => console.log(s);
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
@@ -85,25 +84,6 @@ function rssKiB(pid) {
   return Number(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s*(\d+)/)[1]);
 }
 
-const GATEWAY_MODULES = [
-  { name: 'index.js', file: path.join(root, 'build/index.js'), type: 'esModule' },
-  { name: 'index_bg.wasm', file: path.join(root, 'build/index_bg.wasm'), type: 'wasm' },
-];
-
-function startGateway(extraBindings = {}, inspector = undefined) {
-  return startWorkerd({
-    modules: GATEWAY_MODULES,
-    kv: ['GATEWAY_KV'],
-    durableObjects: { TRANSITIONS: 'Transitions' },
-    bindings: {
-      ATTIO_APP_BASE_URL: MOCK, ATTIO_API_BASE_URL: MOCK,
-      ATTIO_CLIENT_ID: '3c90c3cc-0d44-4b50-8888-8dd25736052a', ATTIO_CLIENT_SECRET: 'mock-attio-client-secret',
-      VAULT_KEYS: `k1:${KEY}`, SIGNING_KEY: KEY, ...extraBindings,
-    },
-    inspector,
-  });
-}
-
 function startReference() {
   return startWorkerd({
     modules: [{ name: 'ok.js', type: 'esModule', source: 'export default { fetch() { return new Response("ok"); } }' }],
@@ -111,37 +91,7 @@ function startReference() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Tokens, through the real flow (test mode auto-approves as the mock token's owner)
-
-async function tokens(url) {
-  const register = await fetch(`${url}/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ client_name: 'bench', redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none' }),
-  }).then((r) => r.json());
-  const get = async (resource) => {
-    const q = new URLSearchParams({
-      response_type: 'code', client_id: register.client_id, redirect_uri: 'http://127.0.0.1:9/cb',
-      code_challenge: CHALLENGE, code_challenge_method: 'S256', scope: 'attio:read attio:write', resource: `${url}${resource}`,
-    });
-    const r = await fetch(`${url}/authorize?${q}`, { redirect: 'manual' });
-    const code = new URL(r.headers.get('location')).searchParams.get('code');
-    return fetch(`${url}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: register.client_id, code, code_verifier: VERIFIER, redirect_uri: 'http://127.0.0.1:9/cb' }),
-    }).then((r) => r.json());
-  };
-  return { clientId: register.client_id, mcp: await get('/mcp'), rest: await get('/v2') };
-}
-
-// ---------------------------------------------------------------------------------------------
 // Requests
-
-const mcpBody = (id, method, params) => JSON.stringify({ jsonrpc: '2.0', id, method, params });
-function mcpHeaders(token) {
-  return { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' };
-}
 
 async function timed(fn) {
   const t = performance.now();
@@ -193,16 +143,12 @@ async function main() {
   header();
   bundle();
 
-  const mint = await fetch(`${MOCK}/__mock/tokens`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ member_id: ADMIN }),
-  }).then((r) => r.json());
-  const attio = mint.access_token;
-  const testMode = { INSECURE_TEST_MODE: '1', TEST_AUTO_APPROVE: '1', TEST_ATTIO_TOKEN: attio };
+  const attio = await mintAttioToken(MOCK);
 
   // Cold start: a fresh workerd, process start to the first 200, three times.
   const colds = [];
   for (let i = 0; i < (QUICK ? 1 : 3); i++) {
-    const g = await startGateway(testMode);
+    const g = await startGateway(MOCK, attio);
     const firstMeta = await timed(() => fetch(`${g.url}/.well-known/oauth-authorization-server`));
     const warm = [];
     for (let j = 0; j < 20; j++) warm.push(await timed(() => fetch(`${g.url}/.well-known/oauth-authorization-server`)));
@@ -210,8 +156,9 @@ async function main() {
     await g.stop();
   }
 
-  const g = await startGateway(testMode);
-  const t = await tokens(g.url);
+  const g = await startGateway(MOCK, attio);
+  const clientId = await registerClient(g.url);
+  const t = { clientId, mcp: await tokenResponse(g.url, clientId, '/mcp'), rest: await tokenResponse(g.url, clientId, '/v2') };
   const mcpToken = t.mcp.access_token;
   const restToken = t.rest.access_token;
   const routes = [
@@ -274,7 +221,7 @@ async function main() {
       refresh = j.refresh_token ?? refresh;
       return r;
     },
-    direct: () => fetch(`${MOCK}/oauth/introspect`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: attio, client_id: '3c90c3cc-0d44-4b50-8888-8dd25736052a', client_secret: 'mock-attio-client-secret' }) }),
+    direct: () => fetch(`${MOCK}/oauth/introspect`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: attio, client_id: ATTIO_CLIENT_ID, client_secret: ATTIO_CLIENT_SECRET }) }),
   });
   out(`## Latency through the gateway vs straight to the mock Attio (loopback, ${n} sequential requests each, interleaved)`);
   out('request                                                   gateway med/p95      direct med/p95     ratio (median)');

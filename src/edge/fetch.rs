@@ -6,12 +6,13 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::js_sys::{self, Uint8Array, JSON};
+use worker::js_sys::{self, Uint8Array};
 use worker::worker_sys::web_sys::{
     AbortController, Request as WebRequest, RequestInit, RequestRedirect, Response as WebResponse, WorkerGlobalScope,
 };
 use worker::Delay;
 
+use super::js::{self, headers_to_js};
 use crate::http::{HttpClient, Request, Response, TransportError, UPSTREAM_RESPONSE_HEADERS};
 
 /// Largest upstream body we read (Attio list responses are well below this).
@@ -34,28 +35,13 @@ fn network(e: JsValue) -> TransportError {
     TransportError::Network(message)
 }
 
-/// Headers as one JSON array of pairs, parsed once on the JS side.
-fn js_headers(headers: &http::HeaderMap) -> Result<JsValue, TransportError> {
-    let pairs: Vec<(&str, &str)> =
-        headers.iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))).collect();
-    let json = serde_json::to_string(&pairs).map_err(|e| TransportError::Network(e.to_string()))?;
-    JSON::parse(&json).map_err(network)
-}
-
-/// Reads a whole JS response body with one `arrayBuffer()` (workers-rs reads it chunk by chunk
-/// through a stream reader, one microtask per chunk).
-pub async fn body_bytes(response: &WebResponse) -> Result<Vec<u8>, JsValue> {
-    let buffer = JsFuture::from(response.array_buffer()?).await?;
-    Ok(Uint8Array::new(&buffer).to_vec())
-}
-
 impl HttpClient for FetchClient {
     async fn send(&self, request: Request) -> Result<Response, TransportError> {
         let (parts, body) = request.into_parts();
         let controller = AbortController::new().map_err(network)?;
         let init = RequestInit::new();
         init.set_method(parts.method.as_str());
-        init.set_headers(&js_headers(&parts.headers)?);
+        init.set_headers(&headers_to_js(&parts.headers).map_err(network)?);
         init.set_redirect(RequestRedirect::Manual);
         init.set_signal(Some(&controller.signal()));
         if !body.is_empty() {
@@ -84,7 +70,7 @@ impl HttpClient for FetchClient {
                 builder = builder.header(name, value);
             }
         }
-        let bytes = body_bytes(&response).await.map_err(network)?;
+        let bytes = js::body(response.array_buffer()).await.map_err(network)?;
         if bytes.len() > MAX_RESPONSE_BYTES {
             return Err(TransportError::TooLarge(MAX_RESPONSE_BYTES));
         }

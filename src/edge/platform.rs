@@ -2,13 +2,14 @@
 //! outbound `fetch`, Workers KV, the `Transitions` Durable Object, `Date.now`, `Delay`, and
 //! `console.log` (which only ever receives fixed event names and non-secret details).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use worker::{Date, Delay, Env, RequestInit};
 
-use super::fetch::{body_bytes, FetchClient};
+use super::fetch::FetchClient;
+use super::js;
 use crate::config::{attio_timeout_ms, Config, ConfigError, SettingsSource, KV_BINDING, TRANSITIONS_BINDING};
 use crate::http::{HttpClient, Request, Response, TransportError};
 use crate::platform::{Clock, KvPage, KvStore, Log, Sleep, StoreError, TransitionStore};
@@ -21,10 +22,9 @@ pub struct EdgePlatform<'a> {
 }
 
 // Per isolate (wasm is single-threaded): settings cannot change while an isolate lives, so the
-// validated configuration (with its derived keys) and the upstream timeout are read once.
+// validated configuration (with its derived keys) is read once.
 thread_local! {
     static CONFIG: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
-    static TIMEOUT_MS: Cell<Option<u32>> = const { Cell::new(None) };
 }
 
 impl<'a> EdgePlatform<'a> {
@@ -36,14 +36,10 @@ impl<'a> EdgePlatform<'a> {
         self.env.kv(KV_BINDING).map_err(|e| StoreError(format!("KV binding: {e}")))
     }
 
+    /// From the cached configuration; a misconfigured deploy (whose `/setup` page still probes
+    /// Attio) reads just this one setting.
     fn timeout_ms(&self) -> u32 {
-        TIMEOUT_MS.with(|t| {
-            t.get().unwrap_or_else(|| {
-                let ms = attio_timeout_ms(self);
-                t.set(Some(ms));
-                ms
-            })
-        })
+        self.config().map_or_else(|_| attio_timeout_ms(self), |c| c.attio_timeout_ms)
     }
 }
 
@@ -124,7 +120,8 @@ impl TransitionStore for EdgePlatform<'_> {
         if response.status() != 200 {
             return Err(StoreError(format!("Transitions answered {}", response.status())));
         }
-        let body = body_bytes(&response).await.map_err(|_| StoreError("Transitions answer unreadable".into()))?;
+        let body =
+            js::body(response.array_buffer()).await.map_err(|_| StoreError("Transitions answer unreadable".into()))?;
         serde_json::from_slice(&body).map_err(store_error)
     }
 }
