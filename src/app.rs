@@ -26,6 +26,19 @@ pub async fn handle(req: Request, p: &impl Platform) -> Response {
     resp
 }
 
+/// The answer to a request whose head alone decides it, if there is one: the edge sends it
+/// without reading the body. Only refusals are answered here (a missing bearer token on `/mcp`
+/// or `/v2/*`, a foreign `Origin`, ...), each by the same function the route itself runs first,
+/// so reading the body could not have changed the answer. Anything else is `None`.
+pub fn answer_from_head(req: &Request, p: &impl Platform) -> Option<Response> {
+    let config = p.config().ok()?;
+    match req.uri().path() {
+        path if path.starts_with(proxy::PREFIX) => proxy::refuse_by_head(&config, req),
+        mcp::PATH if *req.method() != Method::OPTIONS => mcp::refuse_by_head(&config, req),
+        _ => None,
+    }
+}
+
 async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
     if req.body().len() > MAX_BODY_BYTES {
         return Err(AppError::PayloadTooLarge { limit: MAX_BODY_BYTES });

@@ -7,9 +7,14 @@ mod fetch;
 mod js;
 mod platform;
 
+use std::future::Future;
+use std::task::Poll;
+
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::future_to_promise;
 use worker::worker_sys::web_sys;
-use worker::{event, Context, Env, ScheduleContext, ScheduledEvent};
+use worker::{event, Env, ScheduleContext, ScheduledEvent};
 
 use self::platform::EdgePlatform;
 use crate::app::{self, MAX_BODY_BYTES};
@@ -17,21 +22,43 @@ use crate::config::SettingsSource;
 use crate::error::AppError;
 use crate::platform::Log;
 
-/// The fetch handler works on the raw `web_sys` request and response rather than
+/// The fetch handler, exported to the runtime directly rather than through `#[event(fetch)]`.
+///
+/// It works on the raw `web_sys` request and response rather than
 /// `worker::Request`/`worker::Response`: the latter materialise `request.cf`, parse the URL a
-/// second time and cross the JS boundary once per header (see [`js`]).
-#[event(fetch)]
-async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> worker::Result<web_sys::Response> {
-    let response = match into_core_request(&req).await {
-        Ok(request) => app::handle(request, &EdgePlatform::new(&env)).await,
+/// second time and cross the JS boundary once per header (see [`js`]). And it polls the
+/// handler once before building any promise: a route that needs no I/O (metadata, refusals,
+/// pages) is answered synchronously, with no `Promise`, task queue or microtask; only a route
+/// that is still waiting on I/O after that first poll goes to `wasm-bindgen-futures`. The
+/// runtime accepts either a `Response` or a promise of one from `fetch`.
+#[wasm_bindgen]
+pub fn fetch(req: web_sys::Request, env: Env, _ctx: worker::worker_sys::Context) -> JsValue {
+    let mut answer = Box::pin(async move { respond(&req, &env).await });
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match answer.as_mut().poll(&mut cx) {
+        Poll::Ready(response) => response.into(),
+        // Polling again under the executor's waker is allowed: a future re-registers the waker
+        // of its latest poll, and one whose I/O finished in between simply completes.
+        Poll::Pending => future_to_promise(async move { Ok(answer.await.into()) }).into(),
+    }
+}
+
+/// The whole request: read, route, and always a well-formed response.
+async fn respond(req: &web_sys::Request, env: &Env) -> web_sys::Response {
+    let p = EdgePlatform::new(env);
+    let response = match into_core_request(req, &p).await {
+        Ok(request) => app::handle(request, &p).await,
         Err(response) => response,
     };
     // A conversion failure must still answer something well-formed, never a runtime error.
-    into_web_response(response).or_else(|_| {
-        let init = web_sys::ResponseInit::new();
-        init.set_status(500);
-        Ok(web_sys::Response::new_with_opt_str_and_init(Some("internal error"), &init)?)
-    })
+    into_web_response(response).unwrap_or_else(|_| internal_error())
+}
+
+fn internal_error() -> web_sys::Response {
+    let init = web_sys::ResponseInit::new();
+    init.set_status(500);
+    web_sys::Response::new_with_opt_str_and_init(Some("internal error"), &init)
+        .unwrap_or_else(|_| web_sys::Response::error())
 }
 
 /// The cron trigger: re-seals every vaulted token sealed under an older `VAULT_KEYS` key, so
@@ -49,8 +76,12 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 }
 
 /// Reads the request into the core's type; a request without a body (GET, HEAD) never awaits
-/// one. Oversized or unreadable bodies are answered here, before the body is buffered.
-async fn into_core_request(req: &web_sys::Request) -> Result<crate::http::Request, crate::http::Response> {
+/// one. Oversized or unreadable bodies are answered here, before the body is buffered, and so
+/// is a request the core can refuse from its head alone ([`app::answer_from_head`]).
+async fn into_core_request(
+    req: &web_sys::Request,
+    p: &EdgePlatform<'_>,
+) -> Result<crate::http::Request, crate::http::Response> {
     let bad_request = || AppError::BadRequest("the request could not be read").into_response();
     let headers = req.headers();
     let declared = headers.get("content-length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
@@ -62,12 +93,16 @@ async fn into_core_request(req: &web_sys::Request) -> Result<crate::http::Reques
     for (name, value) in &js::headers_from_js(&headers).ok_or_else(bad_request)? {
         builder = builder.header(name.as_str(), value.as_str());
     }
-    let body = if matches!(method, http::Method::GET | http::Method::HEAD) || req.body().is_none() {
-        Vec::new()
-    } else {
-        js::body(req.array_buffer()).await.map_err(|_| bad_request())?
-    };
-    builder.body(body).map_err(|_| bad_request())
+    let head = builder.body(Vec::new()).map_err(|_| bad_request())?;
+    if matches!(method, http::Method::GET | http::Method::HEAD) || req.body().is_none() {
+        return Ok(head);
+    }
+    if let Some(refusal) = app::answer_from_head(&head, p) {
+        return Err(refusal);
+    }
+    let (parts, _) = head.into_parts();
+    let body = js::body(req.array_buffer()).await.map_err(|_| bad_request())?;
+    Ok(crate::http::Request::from_parts(parts, body))
 }
 
 /// Builds the JS response; the body is copied once.

@@ -24,7 +24,7 @@ use crate::oauth::bearer;
 use crate::oauth::metadata::{Audience, SCOPE_READ, SCOPE_WRITE};
 use crate::platform::Platform;
 use crate::routes::connect::origin;
-use crate::routes::oauth_flow::{authenticate, Principal};
+use crate::routes::oauth_flow::{authenticate, presented_token, Principal};
 
 pub const PATH: &str = "/mcp";
 
@@ -35,18 +35,22 @@ fn rpc_error(status: StatusCode, error: RpcError) -> Response {
     json_response(status, &error.to_json())
 }
 
-/// `/mcp`, any method.
-pub async fn handle<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+/// The refusals that need only the request head, in the order the spec's checks run: method,
+/// `Host`, `Origin`, then a present, well-formed bearer token. [`handle`] runs them first, and
+/// the edge runs them before it reads a body ([`crate::app::answer_from_head`]), so a refused
+/// request (an MCP client's first, unauthenticated call, say) is answered without waiting for
+/// its body.
+pub fn refuse_by_head(config: &Config, req: &Request) -> Option<Response> {
     if *req.method() != http::Method::POST {
         let mut resp = rpc_error(
             StatusCode::METHOD_NOT_ALLOWED,
             RpcError::new(Value::Null, jsonrpc::INVALID_REQUEST, "this server answers POST only (no SSE stream)"),
         );
         set_header(&mut resp, ALLOW, "POST");
-        return Ok(resp);
+        return Some(resp);
     }
     if !host_allowed(config, req) {
-        return Ok(rpc_error(
+        return Some(rpc_error(
             StatusCode::FORBIDDEN,
             RpcError::new(
                 Value::Null,
@@ -58,11 +62,19 @@ pub async fn handle<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
     let ours = origin(config, req);
     if let Some(o) = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
         if o != ours && !config.mcp_allowed_origins.iter().any(|a| a == o) {
-            return Ok(rpc_error(
+            return Some(rpc_error(
                 StatusCode::FORBIDDEN,
                 RpcError::new(Value::Null, jsonrpc::INVALID_REQUEST, "Origin not allowed"),
             ));
         }
+    }
+    presented_token(config, req, Audience::Mcp).err()
+}
+
+/// `/mcp`, any method.
+pub async fn handle<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+    if let Some(refusal) = refuse_by_head(config, req) {
+        return Ok(refusal);
     }
     let principal = match authenticate(p, config, req, Audience::Mcp, SCOPE_READ).await {
         Ok(principal) => principal,

@@ -924,6 +924,47 @@ impl Principal {
     }
 }
 
+/// A 401/403 for `audience` with its `WWW-Authenticate` challenge (RFC 6750 §3).
+fn deny(
+    origin: &str,
+    audience: Audience,
+    status: StatusCode,
+    error: Option<&str>,
+    description: &str,
+    needed: Option<&str>,
+) -> Response {
+    let mut resp =
+        json_response(status, &json!({"error": error.unwrap_or("unauthorized"), "error_description": description}));
+    set_header(&mut resp, WWW_AUTHENTICATE, &bearer::challenge(origin, audience, error, needed));
+    resp
+}
+
+/// The bearer token of the request, or the 401 for a missing or malformed `Authorization`
+/// header. Needs only the request head, so it also runs before a body is read
+/// ([`crate::app::answer_from_head`]).
+#[allow(clippy::result_large_err)] // the error is the response itself, built only on refusal, like `authenticate`'s
+pub fn presented_token<'r>(config: &Config, req: &'r Request, audience: Audience) -> Result<&'r str, Response> {
+    match bearer::token(req) {
+        Ok(Some(t)) => Ok(t),
+        Ok(None) => Err(deny(
+            &origin(config, req),
+            audience,
+            StatusCode::UNAUTHORIZED,
+            None,
+            "an access token is required",
+            None,
+        )),
+        Err(_) => Err(deny(
+            &origin(config, req),
+            audience,
+            StatusCode::UNAUTHORIZED,
+            Some("invalid_token"),
+            "malformed Authorization header",
+            None,
+        )),
+    }
+}
+
 /// Validates the bearer token for `audience` and `scope`; the error is the 401/403 to send.
 pub async fn authenticate<P: Platform>(
     p: &P,
@@ -932,20 +973,11 @@ pub async fn authenticate<P: Platform>(
     audience: Audience,
     scope: &str,
 ) -> Result<Principal, Response> {
+    let token = presented_token(config, req, audience)?;
     let origin = origin(config, req);
     let keys = config.keys();
     let deny = |status: StatusCode, error: Option<&str>, description: &str, needed: Option<&str>| {
-        let mut resp =
-            json_response(status, &json!({"error": error.unwrap_or("unauthorized"), "error_description": description}));
-        set_header(&mut resp, WWW_AUTHENTICATE, &bearer::challenge(&origin, audience, error, needed));
-        resp
-    };
-    let token = match bearer::token(req) {
-        Ok(Some(t)) => t,
-        Ok(None) => return Err(deny(StatusCode::UNAUTHORIZED, None, "an access token is required", None)),
-        Err(_) => {
-            return Err(deny(StatusCode::UNAUTHORIZED, Some("invalid_token"), "malformed Authorization header", None))
-        }
+        deny(&origin, audience, status, error, description, needed)
     };
     let invalid = || {
         deny(StatusCode::UNAUTHORIZED, Some("invalid_token"), "the access token is invalid, expired or revoked", None)

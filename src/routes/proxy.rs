@@ -21,7 +21,7 @@ use crate::oauth::metadata::{Audience, SCOPE_READ, SCOPE_WRITE};
 use crate::platform::Platform;
 use crate::proxy_policy;
 use crate::routes::connect::origin;
-use crate::routes::oauth_flow::authenticate;
+use crate::routes::oauth_flow::{authenticate, presented_token};
 
 pub const PREFIX: &str = "/v2/";
 
@@ -35,6 +35,12 @@ fn reauthorize(config: &Config, req: &Request, message: &str) -> Response {
     let challenge = bearer::challenge(&origin(config, req), Audience::Api, Some("invalid_token"), None);
     set_header(&mut resp, WWW_AUTHENTICATE, &challenge);
     resp
+}
+
+/// The refusal that needs only the request head: no well-formed bearer token. The edge runs it
+/// before it reads a body ([`crate::app::answer_from_head`]); [`forward`] would answer the same.
+pub fn refuse_by_head(config: &Config, req: &Request) -> Option<Response> {
+    presented_token(config, req, Audience::Api).err()
 }
 
 /// Any method on `/v2/...`.
