@@ -101,17 +101,18 @@ async function timed(fn) {
   return performance.now() - t;
 }
 
-/** CPU per request: interleaved rounds, each route `n` sequential requests per round. */
-async function cpuPerRequest(pid, routes, rounds, n) {
+/** CPU per request: interleaved rounds, each route `n` sequential requests per round, read from
+ *  the workerd process serving it (`route.pid`). */
+async function cpuPerRequest(routes, rounds, n) {
   const samples = Object.fromEntries(routes.map((r) => [r.name, []]));
   for (let round = 0; round < rounds; round++) {
     for (const route of routes) {
-      const before = cpuNs(pid);
+      const before = cpuNs(route.pid);
       for (let i = 0; i < n; i++) {
         const r = await route.send();
         await r.arrayBuffer();
       }
-      samples[route.name].push((cpuNs(pid) - before) / n);
+      samples[route.name].push((cpuNs(route.pid) - before) / n);
     }
   }
   return samples;
@@ -170,12 +171,14 @@ async function main() {
   // Warm up every path (JIT, caches) before measuring.
   for (const r of routes) for (let i = 0; i < 50; i++) await (await r.send()).arrayBuffer();
 
-  const rounds = QUICK ? 3 : 7;
-  const perRound = QUICK ? 100 : 300;
-  const cpu = await cpuPerRequest(g.pid, routes, rounds, perRound);
+  // The reference worker runs in its own workerd, measured in the same interleaved rounds, so
+  // a noisy neighbour on the machine shifts both alike.
   const ref = await startReference();
-  for (let i = 0; i < 50; i++) await (await fetch(ref.url)).arrayBuffer();
-  const refCpu = await cpuPerRequest(ref.pid, [{ name: 'ref', send: () => fetch(ref.url) }], rounds, perRound);
+  const refRoute = { name: 'ref', pid: ref.pid, send: () => fetch(ref.url) };
+  for (let i = 0; i < 50; i++) await (await refRoute.send()).arrayBuffer();
+  const rounds = QUICK ? 5 : 9;
+  const perRound = QUICK ? 100 : 300;
+  const cpu = await cpuPerRequest([...routes.map((r) => ({ ...r, pid: g.pid })), refRoute], rounds, perRound);
   await ref.stop();
 
   out('## Cold start (fresh `workerd serve`; process start → first 200 on /health)');
@@ -188,7 +191,7 @@ async function main() {
     const target = r.name.startsWith('metadata') || r.name.startsWith('unauth') ? '≤ 250 µs' : '';
     out(`${r.name.padEnd(56)} ${us(Math.min(...xs)).padStart(8)}   ${us(median(xs)).padStart(8)}   ${target}`);
   }
-  out(`${'reference: trivial JS worker ("ok"), same harness'.padEnd(56)} ${us(Math.min(...refCpu.ref)).padStart(8)}   ${us(median(refCpu.ref)).padStart(8)}`);
+  out(`${'reference: trivial JS worker ("ok"), same harness'.padEnd(56)} ${us(Math.min(...cpu.ref)).padStart(8)}   ${us(median(cpu.ref)).padStart(8)}`);
   out();
 
   // Latency, gateway vs direct (same payloads, sequential).

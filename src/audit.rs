@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::platform::{Clock, KvStore, Log};
+use crate::platform::{Clock, KvStore};
 use crate::random::Random;
 use crate::vault::UserId;
 
@@ -32,8 +32,9 @@ fn user_prefix(user: &UserId) -> String {
     format!("{PREFIX}{}:{}:", user.workspace_id, user.member_id)
 }
 
-/// Records an entry. Best effort: a failed write is logged, never fails the request it audits.
-pub async fn record<P: KvStore + Random + Clock + Log>(p: &P, user: &UserId, mut entry: Entry) {
+/// Records an entry. Best effort and off the response path: the write finishes after the
+/// response is sent, and a failed write is logged, never fails the request it audits.
+pub fn record<P: KvStore + Random + Clock>(p: &P, user: &UserId, mut entry: Entry) {
     entry.at_ms = p.now_ms();
     let mut suffix = [0u8; 4];
     let _ = p.fill(&mut suffix);
@@ -41,9 +42,7 @@ pub async fn record<P: KvStore + Random + Clock + Log>(p: &P, user: &UserId, mut
     // Newest first: keys sort by the time left until u64::MAX.
     let key = format!("{}{:020}:{random}", user_prefix(user), u64::MAX - entry.at_ms);
     let Ok(value) = serde_json::to_string(&entry) else { return };
-    if let Err(e) = p.kv_put(&key, &value, Some(RETENTION_SECS)).await {
-        p.log("audit.write_failed", &e.to_string());
-    }
+    p.kv_put_detached(&key, &value, Some(RETENTION_SECS));
 }
 
 /// A person's most recent entries, newest first.
@@ -91,13 +90,21 @@ mod tests {
         let ada = UserId::new("ws", "ada").unwrap();
         let bob = UserId::new("ws", "bob").unwrap();
         for (i, action) in ["first", "second", "third"].iter().enumerate() {
-            block_on(record(&p, &ada, entry(action)));
+            record(&p, &ada, entry(action));
             p.advance_ms(1000 + i as u64);
         }
-        block_on(record(&p, &bob, entry("bob's")));
+        record(&p, &bob, entry("bob's"));
         let got: Vec<String> = block_on(recent(&p, &ada, 10)).unwrap().into_iter().map(|e| e.action).collect();
         assert_eq!(got, ["third", "second", "first"]);
         assert_eq!(block_on(recent(&p, &ada, 2)).unwrap().len(), 2);
         assert_eq!(block_on(recent(&p, &bob, 10)).unwrap()[0].action, "bob's");
+    }
+
+    #[test]
+    fn a_failed_write_is_logged_and_never_reaches_the_caller() {
+        let p = FakePlatform::default();
+        p.kv_fails.set(true);
+        record(&p, &UserId::new("ws", "ada").unwrap(), entry("whoami"));
+        assert!(p.logged("kv.detached_write_failed"));
     }
 }

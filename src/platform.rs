@@ -30,6 +30,10 @@ pub trait KvStore {
     /// `ttl_secs`, when given, must be at least 60 (KV's floor).
     fn kv_put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> impl Future<Output = Result<(), StoreError>>;
     fn kv_delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>>;
+    /// Starts a write the response does not wait for: the runtime keeps it running after the
+    /// response is sent (`ctx.waitUntil`). Only for records nothing in the same request reads
+    /// back (the audit log); a failure is logged, never reported to the caller.
+    fn kv_put_detached(&self, key: &str, value: &str, ttl_secs: Option<u64>);
     fn kv_list(&self, prefix: &str, cursor: Option<&str>) -> impl Future<Output = Result<KvPage, StoreError>>;
 }
 

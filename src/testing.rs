@@ -175,6 +175,13 @@ impl KvStore for FakePlatform {
         Ok(())
     }
 
+    fn kv_put_detached(&self, key: &str, value: &str, ttl_secs: Option<u64>) {
+        // Done at once: a test reading it back sees what production sees a moment later.
+        if let Err(e) = block_on(self.kv_put(key, value, ttl_secs)) {
+            self.log("kv.detached_write_failed", &e.to_string());
+        }
+    }
+
     async fn kv_delete(&self, key: &str) -> Result<(), StoreError> {
         self.kv_check()?;
         self.kv.borrow_mut().remove(key);

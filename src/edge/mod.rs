@@ -32,8 +32,8 @@ use crate::platform::Log;
 /// that is still waiting on I/O after that first poll goes to `wasm-bindgen-futures`. The
 /// runtime accepts either a `Response` or a promise of one from `fetch`.
 #[wasm_bindgen]
-pub fn fetch(req: web_sys::Request, env: Env, _ctx: worker::worker_sys::Context) -> JsValue {
-    let mut answer = Box::pin(async move { respond(&req, &env).await });
+pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) -> JsValue {
+    let mut answer = Box::pin(async move { respond(&req, &env, &ctx).await });
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     match answer.as_mut().poll(&mut cx) {
         Poll::Ready(response) => response.into(),
@@ -44,8 +44,8 @@ pub fn fetch(req: web_sys::Request, env: Env, _ctx: worker::worker_sys::Context)
 }
 
 /// The whole request: read, route, and always a well-formed response.
-async fn respond(req: &web_sys::Request, env: &Env) -> web_sys::Response {
-    let p = EdgePlatform::new(env);
+async fn respond(req: &web_sys::Request, env: &Env, ctx: &worker::worker_sys::Context) -> web_sys::Response {
+    let p = EdgePlatform::new(env, Some(ctx));
     let response = match into_core_request(req, &p).await {
         Ok(request) => app::handle(request, &p).await,
         Err(response) => response,
@@ -65,7 +65,7 @@ fn internal_error() -> web_sys::Response {
 /// an old key can be removed once a run reports nothing left under it.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let p = EdgePlatform::new(&env);
+    let p = EdgePlatform::new(&env, None);
     match p.config() {
         Ok(config) => {
             let report = crate::vault::reseal_all(&p, config.vault()).await;

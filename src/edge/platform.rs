@@ -15,10 +15,15 @@ use crate::http::{HttpClient, Request, Response, TransportError};
 use crate::platform::{Clock, KvPage, KvStore, Log, Sleep, StoreError, TransitionStore};
 use crate::random::{OsRandom, Random, RandomError};
 use crate::transitions::{Command, Outcome};
-use worker::worker_sys::web_sys;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::future_to_promise;
+use worker::worker_sys::{self, web_sys};
 
 pub struct EdgePlatform<'a> {
     env: &'a Env,
+    /// The request's context, for `waitUntil`; `None` on the cron trigger, which awaits all
+    /// its work anyway.
+    ctx: Option<&'a worker_sys::Context>,
 }
 
 // Per isolate (wasm is single-threaded): settings cannot change while an isolate lives, so the
@@ -28,8 +33,8 @@ thread_local! {
 }
 
 impl<'a> EdgePlatform<'a> {
-    pub fn new(env: &'a Env) -> Self {
-        Self { env }
+    pub fn new(env: &'a Env, ctx: Option<&'a worker_sys::Context>) -> Self {
+        Self { env, ctx }
     }
 
     fn kv(&self) -> Result<worker::KvStore, StoreError> {
@@ -91,6 +96,24 @@ impl KvStore for EdgePlatform<'_> {
             put = put.expiration_ttl(ttl.max(60));
         }
         put.execute().await.map_err(store_error)
+    }
+
+    fn kv_put_detached(&self, key: &str, value: &str, ttl_secs: Option<u64>) {
+        let put = self.kv().and_then(|kv| kv.put(key, value).map_err(store_error)).map(|put| match ttl_secs {
+            Some(ttl) => put.expiration_ttl(ttl.max(60)),
+            None => put,
+        });
+        let write = async move {
+            if let Err(e) = async { put?.execute().await.map_err(store_error) }.await {
+                worker::console_log!("kv.detached_write_failed {e}");
+            }
+            Ok(JsValue::UNDEFINED)
+        };
+        let promise = future_to_promise(write);
+        if let Some(ctx) = self.ctx {
+            // Without waitUntil the runtime may cancel the write once the response is sent.
+            let _ = ctx.wait_until(&promise);
+        }
     }
 
     async fn kv_delete(&self, key: &str) -> Result<(), StoreError> {

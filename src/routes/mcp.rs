@@ -250,7 +250,7 @@ async fn call_tool<P: Platform>(
         write: tool.write,
         outcome,
     };
-    audit::record(p, &principal.user, entry).await;
+    audit::record(p, &principal.user, entry);
     Ok(resp)
 }
 

@@ -109,6 +109,6 @@ pub async fn forward<P: Platform>(p: &P, config: &Config, req: &Request) -> Resu
         write,
         outcome: if status.is_success() { "ok".into() } else { format!("error {}", status.as_u16()) },
     };
-    crate::audit::record(p, &principal.user, entry).await;
+    crate::audit::record(p, &principal.user, entry);
     Ok(resp)
 }
