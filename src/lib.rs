@@ -32,6 +32,7 @@
 //! - [`oauth`]: the gateway as an OAuth 2.1 authorization server for MCP clients (one file per RFC).
 //! - [`session`]: `__Host-` cookies (state binding, page session, CSRF); [`pages`]: HTML pages.
 //! - [`config`]: every setting and binding the worker reads, validated.
+//! - [`uri`]: parsing URLs from outside input (ASCII only).
 //! - [`http`]: request/response types, the outbound client trait, response builders.
 //! - [`error`]: the application error and its mapping to responses (the one place).
 //! - [`attio`]: Attio's REST API: requests, responses, errors.
@@ -63,6 +64,7 @@ pub mod secret;
 pub mod session;
 pub mod transitions;
 pub mod upstream;
+pub mod uri;
 pub mod vault;
 
 #[cfg(target_arch = "wasm32")]

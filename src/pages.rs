@@ -100,7 +100,7 @@ pub fn page_with_form_targets(status: StatusCode, title: &str, body_html: &str, 
 }
 
 fn csp_source(target: &str) -> Option<String> {
-    let url = url::Url::parse(target).ok()?;
+    let url = crate::uri::parse(target)?;
     let plain = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.+:[]".contains(&b));
     let source = match (url.scheme(), url.host_str()) {
         ("http" | "https", Some(host)) => match url.port() {

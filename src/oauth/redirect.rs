@@ -79,7 +79,7 @@ pub fn validate(raw: &str) -> Result<RedirectKind, &'static str> {
     if BLOCKED_SCHEMES.contains(&scheme_lower.as_str()) {
         return Err("this scheme is not allowed");
     }
-    let url = url::Url::parse(raw).map_err(|_| "is not a valid URI")?;
+    let url = crate::uri::parse(raw).ok_or("is not a valid URI")?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err("must not contain credentials");
     }

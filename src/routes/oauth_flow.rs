@@ -99,10 +99,10 @@ fn bad_request_page(title: &str, message: &str) -> Response {
 }
 
 fn host_of(uri: &str) -> String {
-    match url::Url::parse(uri) {
-        Ok(u) if u.scheme() == "https" || u.scheme() == "http" => u.host_str().unwrap_or("").to_string(),
-        Ok(u) => format!("{}:// (an app on this device)", u.scheme()),
-        Err(_) => String::new(),
+    match crate::uri::parse(uri) {
+        Some(u) if u.scheme() == "https" || u.scheme() == "http" => u.host_str().unwrap_or("").to_string(),
+        Some(u) => format!("{}:// (an app on this device)", u.scheme()),
+        None => String::new(),
     }
 }
 
