@@ -13,6 +13,11 @@ pub fn parse(raw: &str) -> Option<Url> {
     if !raw.is_ascii() {
         return None;
     }
+    // Percent-escapes can still spell a non-ASCII host (`ws://M%e0`). Parsing the lower-cased
+    // text first refuses those without upper-case ASCII ever reaching the stub (only that
+    // trips it), and case never decides whether a URL parses, so the original parses exactly
+    // when this one does.
+    Url::parse(&raw.to_ascii_lowercase()).ok()?;
     Url::parse(raw).ok()
 }
 
