@@ -1,24 +1,28 @@
 //! Parsing URLs that come from outside (redirect URIs, CIMD client ids, settings, page links).
 //!
-//! A URI is ASCII (RFC 3986 §2); an IRI is not a URI. Anything else is refused before the `url`
-//! parser sees it. With idna's stub back end (pinned in Cargo.toml) a non-ASCII host would be
-//! refused anyway, but a label mixing upper-case ASCII with non-ASCII reaches a path the stub
-//! does not expect (a debug assertion, found by the `cimd_document` fuzz target); refusing up
-//! front keeps that path unreachable, whatever the build.
+//! A URI is ASCII (RFC 3986 §2); an IRI is not a URI. Refused before the `url` parser sees
+//! them: any non-ASCII character, and any percent-escape of a non-ASCII byte (`%80`–`%FF`),
+//! which could spell a non-ASCII host (`ws://M%e0`). With idna's stub back end (pinned in
+//! Cargo.toml) such a host would be refused anyway, but a label that mixes ASCII letters with
+//! non-ASCII reaches a path the stub does not expect (a debug assertion the `cimd_document` and
+//! `redirect_uri` fuzz targets found); refusing up front keeps that path unreachable in every
+//! build. No client we know registers a redirect URI or client id outside plain ASCII.
 
 use url::Url;
 
-/// The URL, when `raw` is ASCII and parses.
+/// The URL, when `raw` is ASCII, escapes no non-ASCII byte, and parses.
 pub fn parse(raw: &str) -> Option<Url> {
-    if !raw.is_ascii() {
+    if !raw.is_ascii() || escapes_non_ascii(raw) {
         return None;
     }
-    // Percent-escapes can still spell a non-ASCII host (`ws://M%e0`). Parsing the lower-cased
-    // text first refuses those without upper-case ASCII ever reaching the stub (only that
-    // trips it), and case never decides whether a URL parses, so the original parses exactly
-    // when this one does.
-    Url::parse(&raw.to_ascii_lowercase()).ok()?;
     Url::parse(raw).ok()
+}
+
+/// Whether `raw` has a `%XX` escape of a byte at or above 0x80.
+fn escapes_non_ascii(raw: &str) -> bool {
+    raw.as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && matches!(w[1], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F') && w[2].is_ascii_hexdigit())
 }
 
 #[cfg(test)]
