@@ -8,7 +8,7 @@
 //!
 //! ```text
 //!   workerd ──► edge (wasm32 only: the one module that names `worker`)
-//!                 │  converts worker::Request ⇄ http::Request<Vec<u8>>, reads Env,
+//!                 │  converts web_sys::Request ⇄ http::Request<Vec<u8>>, reads Env,
 //!                 │  implements the core's traits over Fetch / KV / Durable Objects
 //!                 ▼
 //!               app::handle(request, &platform) ──► routes::* ──► connection, vault, upstream,
@@ -40,7 +40,7 @@
 //! - [`crypto`]: the vault envelope (XChaCha20-Poly1305) and keys derived from `SIGNING_KEY`.
 //! - [`random`]: randomness behind a trait; [`secret`]: secret newtypes (redacted `Debug`,
 //!   constant-time equality).
-//! - `edge` (wasm32 only): the `#[event(fetch)]` entry point and trait implementations.
+//! - `edge` (wasm32 only): the `fetch` and cron entry points and the trait implementations.
 //!
 //! `docs/architecture.md` follows a request from edge to core; `docs/storage-schema.md` lists
 //! every stored record.

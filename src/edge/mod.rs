@@ -8,7 +8,8 @@ mod js;
 mod platform;
 
 use std::future::Future;
-use std::task::Poll;
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Wake, Waker};
 
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -34,12 +35,39 @@ use crate::platform::Log;
 #[wasm_bindgen]
 pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) -> JsValue {
     let mut answer = Box::pin(async move { respond(&req, &env, &ctx).await });
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match answer.as_mut().poll(&mut cx) {
+    let relay = Arc::new(Relay(Mutex::new(None)));
+    let waker = Waker::from(relay.clone());
+    match answer.as_mut().poll(&mut std::task::Context::from_waker(&waker)) {
         Poll::Ready(response) => response.into(),
-        // Polling again under the executor's waker is allowed: a future re-registers the waker
-        // of its latest poll, and one whose I/O finished in between simply completes.
-        Poll::Pending => future_to_promise(async move { Ok(answer.await.into()) }).into(),
+        Poll::Pending => future_to_promise(async move {
+            let response = std::future::poll_fn(|cx| {
+                if let Ok(mut slot) = relay.0.lock() {
+                    *slot = Some(cx.waker().clone());
+                }
+                answer.as_mut().poll(cx)
+            })
+            .await;
+            Ok(response.into())
+        })
+        .into(),
+    }
+}
+
+/// The waker of the first, synchronous poll. Whatever the handler registered it with during
+/// that poll (`worker::Delay` keeps the first waker it is given, for one) reaches the
+/// executor's current waker once the future has been handed to `wasm-bindgen-futures`, which
+/// also polls it once straight away, so no wake-up is lost.
+struct Relay(Mutex<Option<Waker>>);
+
+impl Wake for Relay {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Some(waker) = self.0.lock().ok().and_then(|slot| slot.clone()) {
+            waker.wake();
+        }
     }
 }
 

@@ -86,7 +86,10 @@ fn malformed_settings_are_named_without_their_values() {
 fn worker_reaches_the_mock_attio() {
     let mock = Stack::mock();
     let token = mock.issue_token(ACME_ADMIN_MEMBER_ID).expect("mint token");
-    let stack = Stack::with_mock(mock, &[("INSECURE_TEST_MODE", "1"), ("TEST_ATTIO_TOKEN", &token)]);
+    let stack = Stack::with_mock(
+        mock,
+        &[("INSECURE_TEST_MODE", "1"), ("TEST_ATTIO_TOKEN", &token), ("ATTIO_TIMEOUT_MS", "1500")],
+    );
     let c = &stack.worker.client;
 
     let r = c.get("/__test/attio-self", None);
@@ -107,6 +110,13 @@ fn worker_reaches_the_mock_attio() {
     let limited = c.get("/__test/attio-self", None);
     assert_eq!(limited.status, 429);
     assert!(limited.header("retry-after").is_some_and(|v| v.ends_with("GMT")), "{:?}", limited.headers);
+
+    // This route's first I/O is the call to Attio, so its timeout is armed during the edge's
+    // synchronous first poll (src/edge/mod.rs); it must still end the request.
+    mock_client.send_json("POST", "/__mock/delay", None, &json!({"ms": 3000}));
+    let slow = c.get("/__test/attio-self", None);
+    assert_eq!(slow.status, 504, "{}", slow.body);
+    mock_client.send_json("POST", "/__mock/clear-faults", None, &json!({}));
 
     // A revoked token is reported as inactive.
     mock_client.send_json("POST", "/__mock/revoke", None, &json!({"token": token}));
