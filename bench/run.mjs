@@ -121,18 +121,21 @@ async function cpuPerRequest(routes, rounds, n) {
 function wrk(url, headers = {}, luaBody = null) {
   const args = ['-t2', '-c16', `-d${QUICK ? 3 : 8}s`, '--latency'];
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
-  let script = null;
-  if (luaBody) {
-    script = path.join(os.tmpdir(), `bench-${process.pid}.lua`);
-    fs.writeFileSync(script, `wrk.method = "POST"\nwrk.body = [[${luaBody}]]\n`);
-    args.push('-s', script);
-  }
-  args.push(url);
+  // The first non-2xx answer is printed, so a failure under load says what it was.
+  let lua = 'local shown = false\nresponse = function(status, headers, body)\n'
+    + '  if status >= 300 and not shown then shown = true; io.write("FIRST-NON-2XX " .. status .. " " .. string.sub(body, 1, 200) .. "\\n") end\nend\n';
+  if (luaBody) lua = `wrk.method = "POST"\nwrk.body = [[${luaBody}]]\n${lua}`;
+  const script = path.join(os.tmpdir(), `bench-${process.pid}.lua`);
+  fs.writeFileSync(script, lua);
+  args.push('-s', script, url);
   const r = spawnSync('wrk', args, { encoding: 'utf8' });
-  if (script) fs.unlinkSync(script);
+  fs.unlinkSync(script);
   if (r.error) return null;
+  const route = url.replace(/^https?:\/\/[^/]+/, '');
   const errors = r.stdout.match(/Socket errors:.*/)?.[0];
-  if (errors) out(`  (wrk ${url.replace(/^https?:\/\/[^/]+/, '')}: ${errors})`);
+  if (errors) out(`  (wrk ${route}: ${errors})`);
+  const first = r.stdout.match(/FIRST-NON-2XX (.*)/)?.[1];
+  if (first) out(`  (wrk ${route}: first non-2xx answer: ${first})`);
   const rps = Number(r.stdout.match(/Requests\/sec:\s*([\d.]+)/)?.[1]);
   const non2xx = Number(r.stdout.match(/Non-2xx or 3xx responses:\s*(\d+)/)?.[1] ?? 0);
   return { rps, non2xx };
