@@ -218,7 +218,9 @@ async function main() {
   ];
   // Refresh: our /token rotates our own tokens (no call to Attio); compared with one form POST to
   // the mock's OAuth endpoint (introspection), the nearest direct equivalent.
-  let refresh = t.mcp.refresh_token;
+  // Its own grant: every refresh rotates the family, and only the newest access tokens stay
+  // valid, so refreshing the MCP grant would revoke the token the load runs below use.
+  let refresh = (await tokenResponse(g.url, clientId, '/mcp')).refresh_token;
   pairs.push({
     name: 'token refresh (POST /token) vs POST /oauth/introspect',
     gw: async () => {
