@@ -218,13 +218,15 @@ async function main() {
   ];
   // Refresh: our /token rotates our own tokens (no call to Attio); compared with one form POST to
   // the mock's OAuth endpoint (introspection), the nearest direct equivalent.
-  // Its own grant: every refresh rotates the family, and only the newest access tokens stay
-  // valid, so refreshing the MCP grant would revoke the token the load runs below use.
-  let refresh = (await tokenResponse(g.url, clientId, '/mcp')).refresh_token;
+  // A client and grant of its own: every refresh rotates the family, and only the newest
+  // access tokens stay valid, so refreshing the MCP grant would revoke the token the load runs
+  // below still use.
+  const refreshClient = await registerClient(g.url);
+  let refresh = (await tokenResponse(g.url, refreshClient, '/mcp')).refresh_token;
   pairs.push({
     name: 'token refresh (POST /token) vs POST /oauth/introspect',
     gw: async () => {
-      const r = await fetch(`${g.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', client_id: t.clientId, refresh_token: refresh }) });
+      const r = await fetch(`${g.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', client_id: refreshClient, refresh_token: refresh }) });
       const j = await r.clone().json();
       refresh = j.refresh_token ?? refresh;
       return r;
