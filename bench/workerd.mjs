@@ -92,6 +92,9 @@ export async function startWorkerd({ modules, bindings = {}, kv = [], durableObj
     ...Object.entries(durableObjects).map(([k, cls]) => `(name = ${capnpString(k)}, durableObjectNamespace = (className = ${capnpString(cls)}))`),
   ];
   const doLines = Object.values(durableObjects).map((cls) => `(className = ${capnpString(cls)}, uniqueKey = ${capnpString(`bench-${cls}`)}, enableSql = true)`);
+  // On disk, as Durable Object storage is in production: an in-memory object loses its
+  // storage when workerd evicts it after a few idle seconds (a grant would vanish mid-run).
+  fs.mkdirSync(path.join(dir, 'do'));
   const port = await freePort();
   const config = `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
@@ -99,6 +102,7 @@ const config :Workerd.Config = (
     (name = "main", worker = .main),
     (name = "kv", worker = (modules = [(name = "kv.js", esModule = embed "kv.js")], compatibilityDate = "2026-05-01")),
     (name = "net", network = (allow = ["public", "private", "local"])),
+    (name = "do-disk", disk = (path = ${capnpString(path.join(dir, 'do'))}, writable = true)),
   ],
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
 );
@@ -106,7 +110,7 @@ const main :Workerd.Worker = (
   modules = [${moduleLines.join(', ')}],
   compatibilityDate = "2026-05-01",
   bindings = [${bindingLines.join(', ')}],
-  ${doLines.length ? `durableObjectNamespaces = [${doLines.join(', ')}],\n  durableObjectStorage = (inMemory = void),` : ''}
+  ${doLines.length ? `durableObjectNamespaces = [${doLines.join(', ')}],\n  durableObjectStorage = (localDisk = "do-disk"),` : ''}
   globalOutbound = "net",
 );
 `;
