@@ -111,14 +111,14 @@ async fn into_core_request(
     p: &EdgePlatform<'_>,
 ) -> Result<crate::http::Request, crate::http::Response> {
     let bad_request = || AppError::BadRequest("the request could not be read").into_response();
-    let headers = req.headers();
-    let declared = headers.get("content-length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
+    let headers = js::headers_from_js(&req.headers()).ok_or_else(bad_request)?;
+    let declared = headers.get("content-length").and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
         return Err(AppError::PayloadTooLarge { limit: MAX_BODY_BYTES }.into_response());
     }
     let method = http::Method::from_bytes(req.method().as_bytes()).map_err(|_| bad_request())?;
     let mut builder = http::Request::builder().method(method.clone()).uri(req.url());
-    for (name, value) in &js::headers_from_js(&headers).ok_or_else(bad_request)? {
+    for (name, value) in &headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
     let head = builder.body(Vec::new()).map_err(|_| bad_request())?;

@@ -41,6 +41,15 @@ impl<'a> EdgePlatform<'a> {
         self.env.kv(KV_BINDING).map_err(|e| StoreError(format!("KV binding: {e}")))
     }
 
+    /// A KV write, ready to execute. KV rejects TTLs under 60 s.
+    fn put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> Result<worker::kv::PutOptionsBuilder, StoreError> {
+        let put = self.kv()?.put(key, value).map_err(store_error)?;
+        Ok(match ttl_secs {
+            Some(ttl) => put.expiration_ttl(ttl.max(60)),
+            None => put,
+        })
+    }
+
     /// From the cached configuration; a misconfigured deploy (whose `/setup` page still probes
     /// Attio) reads just this one setting.
     fn timeout_ms(&self) -> u32 {
@@ -90,19 +99,11 @@ impl KvStore for EdgePlatform<'_> {
     }
 
     async fn kv_put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> Result<(), StoreError> {
-        let mut put = self.kv()?.put(key, value).map_err(store_error)?;
-        if let Some(ttl) = ttl_secs {
-            // KV rejects TTLs under 60 s.
-            put = put.expiration_ttl(ttl.max(60));
-        }
-        put.execute().await.map_err(store_error)
+        self.put(key, value, ttl_secs)?.execute().await.map_err(store_error)
     }
 
     fn kv_put_detached(&self, key: &str, value: &str, ttl_secs: Option<u64>) {
-        let put = self.kv().and_then(|kv| kv.put(key, value).map_err(store_error)).map(|put| match ttl_secs {
-            Some(ttl) => put.expiration_ttl(ttl.max(60)),
-            None => put,
-        });
+        let put = self.put(key, value, ttl_secs);
         let write = async move {
             if let Err(e) = async { put?.execute().await.map_err(store_error) }.await {
                 worker::console_log!("kv.detached_write_failed {e}");
