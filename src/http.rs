@@ -24,8 +24,37 @@ pub enum TransportError {
     TooLarge(usize),
 }
 
+/// How much of an upstream answer may be read, and for how long. Set on an outbound request as
+/// an extension ([`with_limits`]); a request without one gets [`ReadLimits::ATTIO`] and the
+/// client's configured timeout. One deadline covers the response head *and* the whole body, so
+/// an upstream that drips its body a byte at a time is cut off like one that never answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// Largest body read; a declared `Content-Length` above it is refused before reading.
+    pub max_bytes: usize,
+    /// Deadline for the whole exchange; `None`: the client's configured timeout.
+    pub timeout_ms: Option<u32>,
+}
+
+impl ReadLimits {
+    /// Attio's answers (list responses stay well below this).
+    pub const ATTIO: ReadLimits = ReadLimits { max_bytes: 8 * 1024 * 1024, timeout_ms: None };
+}
+
+/// `request` with `limits` attached for the [`HttpClient`].
+pub fn with_limits(mut request: Request, limits: ReadLimits) -> Request {
+    request.extensions_mut().insert(limits);
+    request
+}
+
+/// The limits an outbound request carries.
+pub fn limits_of(request: &Request) -> ReadLimits {
+    request.extensions().get::<ReadLimits>().copied().unwrap_or(ReadLimits::ATTIO)
+}
+
 /// Sends outbound requests (to Attio). Implementations must not follow redirects, so a
-/// bearer token can never be replayed to another origin (security checklist G.42).
+/// bearer token can never be replayed to another origin (security checklist G.42), and must
+/// honour the request's [`ReadLimits`] (size and one deadline for head and body).
 pub trait HttpClient {
     fn send(&self, request: Request) -> impl Future<Output = Result<Response, TransportError>>;
 }

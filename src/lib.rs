@@ -23,6 +23,8 @@
 //! - [`app`]: the router.
 //! - [`audit`]: who did what through the gateway (never tokens or record contents).
 //! - [`routes`]: one file per route family (connect, health, landing page, test-only diagnostics).
+//! - [`clients`]: finding a client (registered, or its metadata document) and its public keys;
+//!   [`client_auth`]: authenticating it at the token and revocation endpoints.
 //! - [`upstream`]: the gateway as Attio's OAuth client (authorize URL, code exchange, refresh,
 //!   revoke), over the `oauth2` crate.
 //! - [`proxy_policy`]: what the REST proxy may forward (path, query, headers).
@@ -48,6 +50,8 @@
 pub mod app;
 pub mod attio;
 pub mod audit;
+pub mod client_auth;
+pub mod clients;
 pub mod config;
 pub mod connection;
 pub mod crypto;

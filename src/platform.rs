@@ -7,6 +7,7 @@ use std::future::Future;
 
 use crate::config::SettingsSource;
 use crate::http::HttpClient;
+use crate::oauth::jwk::PublicJwk;
 use crate::random::Random;
 use crate::transitions::{Command, Outcome};
 
@@ -57,7 +58,21 @@ pub trait Log {
     fn log(&self, event: &str, detail: &str);
 }
 
-/// Every effect the core uses.
-pub trait Platform: SettingsSource + HttpClient + KvStore + TransitionStore + Random + Clock + Sleep + Log {}
+/// Checks a JWS signature (RFC 7515 §5.2) with a client's public key, under the one algorithm
+/// that key is accepted for ([`PublicJwk::alg`]). The edge uses the runtime's WebCrypto (native
+/// code, nothing added to the bundle); host tests use RustCrypto.
+pub trait VerifySignature {
+    /// `false` for a wrong signature and for a key the runtime refuses to import.
+    fn verify_signature(&self, key: &PublicJwk, message: &[u8], signature: &[u8]) -> impl Future<Output = bool>;
+}
 
-impl<T> Platform for T where T: SettingsSource + HttpClient + KvStore + TransitionStore + Random + Clock + Sleep + Log {}
+/// Every effect the core uses.
+pub trait Platform:
+    SettingsSource + HttpClient + KvStore + TransitionStore + Random + Clock + Sleep + Log + VerifySignature
+{
+}
+
+impl<T> Platform for T where
+    T: SettingsSource + HttpClient + KvStore + TransitionStore + Random + Clock + Sleep + Log + VerifySignature
+{
+}

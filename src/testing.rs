@@ -15,6 +15,9 @@ use crate::platform::{Clock, KvPage, KvStore, Log, Sleep, StoreError, Transition
 use crate::random::{OsRandom, Random, RandomError};
 use crate::transitions::{apply, Command, Effect, Entry, Outcome};
 
+#[path = "../tests/support/jwt_signer.rs"]
+pub mod jwt_signer;
+
 /// 32 bytes (0..=31), base64url.
 pub const KEY_A: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 
@@ -74,7 +77,13 @@ impl FakeHttp {
 impl HttpClient for FakeHttp {
     async fn send(&self, request: Request) -> Result<Response, TransportError> {
         let scripted = self.replies.borrow_mut().pop_front();
-        let result = scripted.unwrap_or_else(|| Err(TransportError::Network("no scripted reply".into())));
+        let limit = crate::http::limits_of(&request).max_bytes;
+        // Like the edge: a body over the request's cap is refused, never handed on.
+        let result = match scripted {
+            Some(Ok(r)) if r.body().len() > limit => Err(TransportError::TooLarge(limit)),
+            Some(r) => r,
+            None => Err(TransportError::Network("no scripted reply".into())),
+        };
         self.sent.borrow_mut().push(request);
         result
     }
@@ -260,4 +269,39 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// A GET request for `path`.
 pub fn get(path: &str) -> Request {
     http::Request::builder().uri(format!("https://gateway.test{path}")).body(Vec::new()).unwrap_or_default()
+}
+
+/// Signatures checked with RustCrypto, as the edge checks them with WebCrypto: the key's own
+/// algorithm, RS256 (PKCS#1 v1.5, SHA-256) or ES256 (`r || s`).
+impl crate::platform::VerifySignature for FakePlatform {
+    async fn verify_signature(&self, key: &crate::oauth::jwk::PublicJwk, message: &[u8], signature: &[u8]) -> bool {
+        verify_with_rustcrypto(key, message, signature)
+    }
+}
+
+pub fn verify_with_rustcrypto(key: &crate::oauth::jwk::PublicJwk, message: &[u8], signature: &[u8]) -> bool {
+    use crate::oauth::jwk::PublicJwk;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let b64 = |s: &str| URL_SAFE_NO_PAD.decode(s).unwrap_or_default();
+    match key {
+        PublicJwk::Rsa { n, e } => {
+            use rsa::signature::Verifier;
+            let (n, e) = (rsa::BigUint::from_bytes_be(&b64(n)), rsa::BigUint::from_bytes_be(&b64(e)));
+            let Ok(public) = rsa::RsaPublicKey::new(n, e) else { return false };
+            let Ok(sig) = rsa::pkcs1v15::Signature::try_from(signature) else { return false };
+            rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(public).verify(message, &sig).is_ok()
+        }
+        PublicJwk::P256 { x, y } => {
+            use p256::ecdsa::signature::Verifier;
+            let (x, y) = (b64(x), b64(y));
+            if x.len() != 32 || y.len() != 32 {
+                return false;
+            }
+            let point = p256::EncodedPoint::from_affine_coordinates(x.as_slice().into(), y.as_slice().into(), false);
+            let Ok(key) = p256::ecdsa::VerifyingKey::from_encoded_point(&point) else { return false };
+            let Ok(sig) = p256::ecdsa::Signature::from_slice(signature) else { return false };
+            key.verify(message, &sig).is_ok()
+        }
+    }
 }

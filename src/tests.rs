@@ -458,12 +458,22 @@ mod as_flow {
     /// Register → authorize → consent → Attio sign-in (scripted) → code. Returns (client, code, session jar).
     pub fn obtain_code(p: &FakePlatform, resource: &str, access: &str) -> (String, String, Vec<String>) {
         let client_id = register(p);
+        obtain_code_for(p, client_id, resource, access)
+    }
+
+    /// The same for a client already registered.
+    pub fn obtain_code_for(
+        p: &FakePlatform,
+        client_id: String,
+        resource: &str,
+        access: &str,
+    ) -> (String, String, Vec<String>) {
         let consent = run(p, get(&format!("/authorize?{}", authorize_query(&client_id, resource))));
         assert_eq!(consent.status(), 200, "{}", text(&consent));
         assert_eq!(consent.headers()["x-frame-options"], "DENY");
         assert!(consent.headers().get("access-control-allow-origin").is_none(), "no CORS on /authorize");
         let page = text(&consent);
-        assert!(page.contains("Test &lt;Client&gt;"), "client name escaped");
+        assert!(page.contains("&lt;Client&gt;"), "client name escaped");
         assert!(page.contains("127.0.0.1"), "redirect host shown");
         let jar = cookies(&consent);
         let decision = run(
@@ -1410,6 +1420,81 @@ mod as_flow {
             assert!(!all.contains(secret), "audit log holds {secret}");
         }
         assert_eq!(run(&p, get("/connect/audit")).status(), 401, "only the person themselves");
+    }
+
+    #[test]
+    fn a_private_key_jwt_client_spends_nothing_until_its_assertion_verifies() {
+        use crate::oauth::assertion::ASSERTION_TYPE;
+        use crate::testing::jwt_signer::{claims, TestKey, CLIENT_RSA_PEM, OTHER_RSA_PEM};
+        let key = TestKey::rsa(CLIENT_RSA_PEM);
+        let p = FakePlatform::with_settings(loopback_settings());
+        let registration = serde_json::json!({
+            "client_name": "Signed <Client>", "redirect_uris": [CLIENT_REDIRECT],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [key.public_jwk("k1")]}
+        });
+        let r = run(&p, post_json("/register", &registration.to_string()));
+        assert_eq!(r.status(), 201, "{}", text(&r));
+        assert!(body(&r).get("client_secret").is_none(), "no secret for a key-authenticated client");
+        assert_eq!(body(&r)["jwks"]["keys"][0]["kid"], "k1");
+        let client_id = body(&r)["client_id"].as_str().unwrap().to_string();
+        let (client_id, code, _) = obtain_code_for(&p, client_id, "https://gateway.test/mcp", "write");
+        let now = crate::platform::Clock::now_ms(&p) / 1000;
+        let redeem_with = |jwt: &str| {
+            let pairs = [
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("code_verifier", VERIFIER),
+                ("redirect_uri", CLIENT_REDIRECT),
+                ("client_assertion_type", ASSERTION_TYPE),
+                ("client_assertion", jwt),
+            ];
+            run(&p, form("/token", &pairs, &[]))
+        };
+        let forged =
+            TestKey::rsa(OTHER_RSA_PEM).sign(Some("k1"), &claims(&client_id, "https://gateway.test/token", now, "a"));
+        let refused = redeem_with(&forged);
+        assert_eq!(refused.status(), 401, "{}", text(&refused));
+        assert_eq!(body(&refused)["error"], "invalid_client");
+        assert!(is_no_store(&refused));
+        // Without any assertion: the public method is not this client's.
+        assert_eq!(redeem(&p, &client_id, &code, VERIFIER).status(), 401);
+        // The code survived both refusals.
+        let good = key.sign(Some("k1"), &claims(&client_id, "https://gateway.test/token", now, "b"));
+        let tokens = redeem_with(&good);
+        assert_eq!(tokens.status(), 200, "{}", text(&tokens));
+        assert!(is_no_store(&tokens));
+        // Refresh and revoke authenticate the same way.
+        let rt = body(&tokens)["refresh_token"].as_str().unwrap().to_string();
+        let next = key.sign(Some("k1"), &claims(&client_id, "https://gateway.test/token", now, "c"));
+        let refreshed = run(
+            &p,
+            form(
+                "/token",
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", &rt),
+                    ("client_assertion_type", ASSERTION_TYPE),
+                    ("client_assertion", &next),
+                ],
+                &[],
+            ),
+        );
+        assert_eq!(refreshed.status(), 200, "{}", text(&refreshed));
+        let at = body(&refreshed)["access_token"].as_str().unwrap().to_string();
+        let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+        assert_eq!(mcp(&p, &at, list, &[]).status(), 200, "the refreshed token works");
+        let revoke_jwt = key.sign(Some("k1"), &claims(&client_id, "https://gateway.test/revoke", now, "d"));
+        let revoked = run(
+            &p,
+            form(
+                "/revoke",
+                &[("token", &at), ("client_assertion_type", ASSERTION_TYPE), ("client_assertion", &revoke_jwt)],
+                &[],
+            ),
+        );
+        assert_eq!(revoked.status(), 200, "{}", text(&revoked));
+        assert_eq!(mcp(&p, &at, list, &[]).status(), 401, "revoked");
     }
 
     #[test]

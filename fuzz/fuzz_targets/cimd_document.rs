@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 const CLIENT_ID: &str = "https://app.example.com/oauth/client.json";
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(client) = cimd::parse_document(CLIENT_ID, data, 1_700_000_000_000) {
+    if let Ok(client) = cimd::parse_document(CLIENT_ID, data, 1_700_000_000_000, false) {
         assert_eq!(client.client_id, CLIENT_ID);
         for uri in &client.redirect_uris {
             assert!(redirect::validate(uri).is_ok(), "accepted an invalid redirect URI {uri:?}");

@@ -5,7 +5,7 @@ use attio_gateway::oauth::{client, redirect};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(valid) = client::validate(data) {
+    if let Ok(valid) = client::validate(data, false) {
         assert!(!valid.redirect_uris.is_empty());
         for uri in &valid.redirect_uris {
             assert!(redirect::validate(uri).is_ok(), "accepted an invalid redirect URI {uri:?}");

@@ -7,7 +7,8 @@
 //! | `GET/POST /__mock/settings` | [`Settings`] (partial allowed) | read / change switches |
 //! | `POST /__mock/fail-next` | `{"status":429,"count":N,"retry_after":"http-date"\|"seconds","path_prefix"?,"body"?,"location"?}` | next N requests fail (with `body` or `location`: any status) |
 //! | `POST /__mock/delay` | `{"ms":N}` | every request waits N ms |
-//! | `POST /__mock/clear-faults` | – | no failures, no delay |
+//! | `POST /__mock/drip` | `{"ms_per_byte":N}` | every response body is sent one byte each N ms |
+//! | `POST /__mock/clear-faults` | – | no failures, no delay, no drip |
 //! | `POST /__mock/revoke` | `{"token":…}` or `{"workspace_id":…}` | revoke one token / every token of a workspace |
 //! | `POST /__mock/clock` | `{"advance_secs":N}` | move the mock's clock forward |
 //! | `GET/DELETE /__mock/requests` | – | read / clear the request log |
@@ -32,6 +33,7 @@ pub fn routes() -> Router<Shared> {
         .route("/__mock/settings", get(get_settings).post(set_settings))
         .route("/__mock/fail-next", post(fail_next))
         .route("/__mock/delay", post(delay))
+        .route("/__mock/drip", post(drip))
         .route("/__mock/clear-faults", post(clear_faults))
         .route("/__mock/revoke", post(revoke))
         .route("/__mock/clock", post(clock))
@@ -82,6 +84,16 @@ struct Delay {
 
 async fn delay(State(s): State<Shared>, Json(d): Json<Delay>) -> Response {
     lock(&s).faults.delay_ms = d.ms;
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+struct Drip {
+    ms_per_byte: u64,
+}
+
+async fn drip(State(s): State<Shared>, Json(d): Json<Drip>) -> Response {
+    lock(&s).faults.drip_ms_per_byte = d.ms_per_byte;
     StatusCode::NO_CONTENT.into_response()
 }
 

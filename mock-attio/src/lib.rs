@@ -165,6 +165,7 @@ async fn faults_and_log(State(shared): State<Shared>, req: Request, next: Next) 
         });
         (world.faults.delay_ms, retry_at)
     };
+    let drip = lock(&shared).faults.drip_ms_per_byte;
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
@@ -184,7 +185,27 @@ async fn faults_and_log(State(shared): State<Shared>, req: Request, next: Next) 
         }
         return resp;
     }
-    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+    let resp = next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await;
+    if drip > 0 {
+        return dripping(resp, drip).await;
+    }
+    resp
+}
+
+/// The same response with its body sent one byte every `ms` (chunked: no length declared).
+async fn dripping(resp: Response, ms: u64) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, 10 * 1024 * 1024).await.unwrap_or_default();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let stream = futures_util::stream::unfold((bytes, 0usize), move |(bytes, at)| async move {
+        if at >= bytes.len() {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        let byte = bytes.slice(at..at + 1);
+        Some((Ok::<_, std::convert::Infallible>(byte), (bytes, at + 1)))
+    });
+    Response::from_parts(parts, axum::body::Body::from_stream(stream))
 }
 
 /// A mock Attio running in-process on a free loopback port, for tests. Dropping it stops it.

@@ -219,6 +219,8 @@ pub struct Faults {
     pub fail_next: Option<FailNext>,
     /// Every request (outside `/__mock`) waits this long before being handled.
     pub delay_ms: u64,
+    /// Every response body (outside `/__mock`) is sent one byte each this many ms.
+    pub drip_ms_per_byte: u64,
 }
 
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]

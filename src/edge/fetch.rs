@@ -1,22 +1,27 @@
 //! [`HttpClient`] over the Workers `fetch`: redirects are never followed (a bearer token must
-//! not be replayed to another origin), every call has a timeout, and response bodies are capped.
+//! not be replayed to another origin), and every call honours its [`ReadLimits`]: one deadline
+//! for the response head and the whole body, and a byte cap checked against a declared
+//! `Content-Length` before reading and against the bytes as they arrive.
+//!
+//! A body whose length is declared (and not compressed, which the runtime would inflate) is
+//! read with one `arrayBuffer()`: HTTP framing bounds it. Any other body (chunked, or
+//! content-encoded) is read chunk by chunk and abandoned the moment it passes the cap, so an
+//! endless body costs at most the cap in memory; the deadline ends one that drips.
 
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::js_sys::{self, Uint8Array};
+use worker::js_sys::{self, Reflect, Uint8Array};
 use worker::worker_sys::web_sys::{
-    AbortController, Request as WebRequest, RequestInit, RequestRedirect, Response as WebResponse, WorkerGlobalScope,
+    AbortController, ReadableStreamDefaultReader, Request as WebRequest, RequestInit, RequestRedirect,
+    Response as WebResponse, WorkerGlobalScope,
 };
 use worker::Delay;
 
 use super::js::{self, headers_to_js};
-use crate::http::{HttpClient, Request, Response, TransportError, UPSTREAM_RESPONSE_HEADERS};
-
-/// Largest upstream body we read (Attio list responses are well below this).
-const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+use crate::http::{limits_of, HttpClient, Request, Response, TransportError, UPSTREAM_RESPONSE_HEADERS};
 
 pub struct FetchClient {
     timeout_ms: u32,
@@ -37,6 +42,8 @@ fn network(e: JsValue) -> TransportError {
 
 impl HttpClient for FetchClient {
     async fn send(&self, request: Request) -> Result<Response, TransportError> {
+        let limits = limits_of(&request);
+        let timeout_ms = limits.timeout_ms.unwrap_or(self.timeout_ms);
         let (parts, body) = request.into_parts();
         let controller = AbortController::new().map_err(network)?;
         let init = RequestInit::new();
@@ -53,27 +60,66 @@ impl HttpClient for FetchClient {
         let request = WebRequest::new_with_str_and_init(&parts.uri.to_string(), &init).map_err(network)?;
         let promise = global.fetch_with_request(&request);
 
-        let send = std::pin::pin!(JsFuture::from(promise));
-        let timeout = std::pin::pin!(Delay::from(Duration::from_millis(u64::from(self.timeout_ms))));
-        let response: WebResponse = match select(send, timeout).await {
-            Either::Left((result, _)) => result.map_err(network)?.unchecked_into(),
-            Either::Right(_) => {
-                controller.abort();
-                return Err(TransportError::Timeout(self.timeout_ms));
-            }
+        let exchange = std::pin::pin!(async {
+            let response: WebResponse = JsFuture::from(promise).await.map_err(network)?.unchecked_into();
+            read_response(&response, limits.max_bytes).await
+        });
+        let timeout = std::pin::pin!(Delay::from(Duration::from_millis(u64::from(timeout_ms))));
+        let result = match select(exchange, timeout).await {
+            Either::Left((result, _)) => result,
+            Either::Right(_) => Err(TransportError::Timeout(timeout_ms)),
         };
+        if result.is_err() {
+            // Stops the connection: a refused or late body is not read any further.
+            controller.abort();
+        }
+        result
+    }
+}
 
-        let mut builder = http::Response::builder().status(response.status());
-        let headers = response.headers();
-        for name in UPSTREAM_RESPONSE_HEADERS {
-            if let Some(value) = headers.get(name.as_str()).map_err(network)? {
-                builder = builder.header(name, value);
-            }
+/// Status, the headers the core reads, and the body within `max_bytes`.
+async fn read_response(response: &WebResponse, max_bytes: usize) -> Result<Response, TransportError> {
+    let mut builder = http::Response::builder().status(response.status());
+    let headers = response.headers();
+    for name in UPSTREAM_RESPONSE_HEADERS {
+        if let Some(value) = headers.get(name.as_str()).map_err(network)? {
+            builder = builder.header(name, value);
         }
-        let bytes = js::body(response.array_buffer()).await.map_err(network)?;
-        if bytes.len() > MAX_RESPONSE_BYTES {
-            return Err(TransportError::TooLarge(MAX_RESPONSE_BYTES));
+    }
+    let declared = headers.get("content-length").ok().flatten().and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max_bytes as u64) {
+        return Err(TransportError::TooLarge(max_bytes));
+    }
+    let encoded = headers.get("content-encoding").ok().flatten().is_some_and(|e| !e.eq_ignore_ascii_case("identity"));
+    let bytes = if declared.is_some() && !encoded {
+        js::body(response.array_buffer()).await.map_err(network)?
+    } else {
+        read_capped(response, max_bytes).await?
+    };
+    if bytes.len() > max_bytes {
+        return Err(TransportError::TooLarge(max_bytes));
+    }
+    builder.body(bytes).map_err(|e| TransportError::Network(e.to_string()))
+}
+
+/// Reads a body chunk by chunk, giving up (and cancelling the stream) past `max_bytes`.
+async fn read_capped(response: &WebResponse, max_bytes: usize) -> Result<Vec<u8>, TransportError> {
+    let Some(stream) = response.body() else { return Ok(Vec::new()) };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut out = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(network)?;
+        if Reflect::get(&chunk, &JsValue::from_str("done")).map_err(network)?.is_truthy() {
+            return Ok(out);
         }
-        builder.body(bytes).map_err(|e| TransportError::Network(e.to_string()))
+        let value = Reflect::get(&chunk, &JsValue::from_str("value")).map_err(network)?;
+        let bytes = Uint8Array::new(&value);
+        if out.len() + bytes.length() as usize > max_bytes {
+            let _ = reader.cancel();
+            return Err(TransportError::TooLarge(max_bytes));
+        }
+        let start = out.len();
+        out.resize(start + bytes.length() as usize, 0);
+        bytes.copy_to(&mut out[start..]);
     }
 }

@@ -6,6 +6,7 @@ mod durable;
 mod fetch;
 mod js;
 mod platform;
+mod webcrypto;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};

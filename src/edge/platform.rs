@@ -12,7 +12,8 @@ use super::fetch::FetchClient;
 use super::js;
 use crate::config::{attio_timeout_ms, Config, ConfigError, SettingsSource, KV_BINDING, TRANSITIONS_BINDING};
 use crate::http::{HttpClient, Request, Response, TransportError};
-use crate::platform::{Clock, KvPage, KvStore, Log, Sleep, StoreError, TransitionStore};
+use crate::oauth::jwk::PublicJwk;
+use crate::platform::{Clock, KvPage, KvStore, Log, Sleep, StoreError, TransitionStore, VerifySignature};
 use crate::random::{OsRandom, Random, RandomError};
 use crate::transitions::{Command, Outcome};
 use wasm_bindgen::JsValue;
@@ -165,6 +166,19 @@ impl Clock for EdgePlatform<'_> {
 impl Sleep for EdgePlatform<'_> {
     async fn sleep_ms(&self, ms: u32) {
         Delay::from(Duration::from_millis(u64::from(ms))).await;
+    }
+}
+
+impl VerifySignature for EdgePlatform<'_> {
+    async fn verify_signature(&self, key: &PublicJwk, message: &[u8], signature: &[u8]) -> bool {
+        match super::webcrypto::verify(key, message, signature).await {
+            Ok(valid) => valid,
+            Err(_) => {
+                // A key or signature WebCrypto cannot use (e.g. an off-curve point): not valid.
+                worker::console_log!("client_auth.verify_error");
+                false
+            }
+        }
     }
 }
 

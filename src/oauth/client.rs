@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::OAuthError;
+use super::jwk::{ClientKey, JwsAlg};
 use super::redirect::{self, RedirectKind};
 
 pub const KEY_PREFIX: &str = "client:v1:";
@@ -24,14 +25,17 @@ pub enum AuthMethod {
     None,
     ClientSecretBasic,
     ClientSecretPost,
+    /// A JWT signed with a key the client publishes (RFC 7523 §2.2): ChatGPT's method.
+    PrivateKeyJwt,
 }
 
 impl AuthMethod {
-    fn parse(s: &str) -> Option<Self> {
+    pub fn parse(s: &str) -> Option<Self> {
         match s {
             "none" => Some(AuthMethod::None),
             "client_secret_basic" => Some(AuthMethod::ClientSecretBasic),
             "client_secret_post" => Some(AuthMethod::ClientSecretPost),
+            "private_key_jwt" => Some(AuthMethod::PrivateKeyJwt),
             _ => None,
         }
     }
@@ -41,6 +45,7 @@ impl AuthMethod {
             AuthMethod::None => "none",
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
     }
 }
@@ -54,6 +59,9 @@ pub struct RegistrationRequest {
     pub grant_types: Option<Vec<String>>,
     pub response_types: Option<Vec<String>>,
     pub token_endpoint_auth_method: Option<String>,
+    pub token_endpoint_auth_signing_alg: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub jwks: Option<serde_json::Value>,
 }
 
 /// A registered client, as stored.
@@ -68,6 +76,31 @@ pub struct RegisteredClient {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_hash: Option<String>,
     pub created_at_ms: u64,
+    /// Methods the client may use besides `auth_method`: only a metadata document that lists
+    /// several (`token_endpoint_auth_methods_supported`) without declaring one has any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_auth_methods: Vec<AuthMethod>,
+    /// Where a `private_key_jwt` client's keys are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assertion_keys: Option<AssertionKeys>,
+}
+
+/// A `private_key_jwt` client's public keys (RFC 7591 §2 `jwks_uri` / `jwks`) and the
+/// algorithm it declared (`token_endpoint_auth_signing_alg`), if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssertionKeys {
+    pub source: KeySource,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<JwsAlg>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeySource {
+    /// Fetched (under the metadata-document SSRF policy) and cached briefly.
+    JwksUri(String),
+    /// Given in the metadata itself.
+    Jwks(Vec<ClientKey>),
 }
 
 impl RegisteredClient {
@@ -80,9 +113,41 @@ impl RegisteredClient {
         self.client_name.as_deref().unwrap_or("An unnamed application")
     }
 
+    /// Whether the client may authenticate with `method`.
+    pub fn allows(&self, method: AuthMethod) -> bool {
+        self.auth_method == method || self.other_auth_methods.contains(&method)
+    }
+
     pub fn allows_refresh(&self) -> bool {
         self.grant_types.iter().any(|g| g == "refresh_token")
     }
+}
+
+/// The keys of a `private_key_jwt` client, from its metadata: `jwks_uri` (which must pass the
+/// metadata-document SSRF policy, [`super::cimd::check_url`]) or inline `jwks`, not both
+/// (RFC 7591 §2), and the declared signing algorithm, which must be one this server accepts.
+/// `None` when the metadata names no keys.
+pub fn assertion_keys(
+    jwks_uri: Option<&str>,
+    jwks: Option<&serde_json::Value>,
+    alg: Option<&str>,
+    allow_loopback: bool,
+) -> Result<Option<AssertionKeys>, &'static str> {
+    let alg = match alg {
+        None => None,
+        Some(a) => Some(JwsAlg::parse(a).ok_or("token_endpoint_auth_signing_alg must be RS256 or ES256")?),
+    };
+    let source = match (jwks_uri, jwks) {
+        (Some(_), Some(_)) => return Err("give jwks_uri or jwks, not both"),
+        (Some(uri), None) => {
+            super::cimd::check_url(uri, allow_loopback)
+                .map_err(|_| "jwks_uri must be a public https URL with a path")?;
+            KeySource::JwksUri(uri.to_string())
+        }
+        (None, Some(set)) => KeySource::Jwks(super::jwk::parse_set(set)?),
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(AssertionKeys { source, alg }))
 }
 
 /// A validated registration, before ids and secrets are assigned.
@@ -93,10 +158,13 @@ pub struct ValidRegistration {
     pub redirect_kinds: Vec<RedirectKind>,
     pub grant_types: Vec<String>,
     pub auth_method: AuthMethod,
+    /// For `private_key_jwt`.
+    pub assertion_keys: Option<AssertionKeys>,
 }
 
-/// Checks a registration request (RFC 7591 §2; security checklist E.30).
-pub fn validate(body: &[u8]) -> Result<ValidRegistration, OAuthError> {
+/// Checks a registration request (RFC 7591 §2; security checklist E.30). `allow_loopback`: the
+/// test-only exception for a loopback `jwks_uri`.
+pub fn validate(body: &[u8], allow_loopback: bool) -> Result<ValidRegistration, OAuthError> {
     if body.len() > MAX_BODY {
         return Err(OAuthError::invalid_client_metadata("the registration request is too large"));
     }
@@ -134,16 +202,33 @@ pub fn validate(body: &[u8]) -> Result<ValidRegistration, OAuthError> {
         None => AuthMethod::ClientSecretBasic,
         Some(m) => AuthMethod::parse(m).ok_or_else(|| {
             OAuthError::invalid_client_metadata(
-                "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post",
+                "token_endpoint_auth_method must be none, client_secret_basic, client_secret_post or private_key_jwt",
             )
         })?,
     };
+    let keys = assertion_keys(
+        req.jwks_uri.as_deref(),
+        req.jwks.as_ref(),
+        req.token_endpoint_auth_signing_alg.as_deref(),
+        allow_loopback,
+    )
+    .map_err(OAuthError::invalid_client_metadata)?;
+    match (auth_method, &keys) {
+        (AuthMethod::PrivateKeyJwt, None) => {
+            return Err(OAuthError::invalid_client_metadata("private_key_jwt needs jwks_uri or jwks"))
+        }
+        (AuthMethod::PrivateKeyJwt, Some(_)) | (_, None) => {}
+        (_, Some(_)) => {
+            return Err(OAuthError::invalid_client_metadata("jwks_uri and jwks are only for private_key_jwt"))
+        }
+    }
     Ok(ValidRegistration {
         client_name: req.client_name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
         redirect_uris: req.redirect_uris,
         redirect_kinds: kinds,
         grant_types,
         auth_method,
+        assertion_keys: keys,
     })
 }
 
@@ -152,7 +237,7 @@ mod tests {
     use super::*;
 
     fn reg(v: serde_json::Value) -> Result<ValidRegistration, OAuthError> {
-        validate(v.to_string().as_bytes())
+        validate(v.to_string().as_bytes(), false)
     }
 
     #[test]
@@ -168,6 +253,19 @@ mod tests {
         let confidential = reg(serde_json::json!({"redirect_uris": ["http://127.0.0.1:9/cb"]})).unwrap();
         assert_eq!(confidential.auth_method, AuthMethod::ClientSecretBasic, "RFC 7591 default");
         assert_eq!(confidential.grant_types, ["authorization_code"]);
+        let signed = reg(serde_json::json!({
+            "redirect_uris": ["https://a.test/cb"], "token_endpoint_auth_method": "private_key_jwt",
+            "jwks_uri": "https://a.test/jwks.json", "token_endpoint_auth_signing_alg": "RS256"
+        }))
+        .unwrap();
+        assert_eq!(signed.auth_method, AuthMethod::PrivateKeyJwt);
+        assert_eq!(
+            signed.assertion_keys,
+            Some(AssertionKeys {
+                source: KeySource::JwksUri("https://a.test/jwks.json".into()),
+                alg: Some(JwsAlg::RS256)
+            })
+        );
     }
 
     #[test]
@@ -195,6 +293,21 @@ mod tests {
                 "invalid_client_metadata",
             ),
             (
+                serde_json::json!({"redirect_uris": ["https://a.test/cb"], "token_endpoint_auth_method": "private_key_jwt",
+                                   "jwks_uri": "https://169.254.169.254/keys"}),
+                "invalid_client_metadata",
+            ),
+            (
+                serde_json::json!({"redirect_uris": ["https://a.test/cb"], "token_endpoint_auth_method": "none",
+                                   "jwks_uri": "https://a.test/jwks.json"}),
+                "invalid_client_metadata",
+            ),
+            (
+                serde_json::json!({"redirect_uris": ["https://a.test/cb"], "token_endpoint_auth_method": "private_key_jwt",
+                                   "jwks_uri": "https://a.test/jwks.json", "token_endpoint_auth_signing_alg": "HS256"}),
+                "invalid_client_metadata",
+            ),
+            (
                 serde_json::json!({"redirect_uris": ["https://a.test/cb"], "client_name": "x".repeat(101)}),
                 "invalid_client_metadata",
             ),
@@ -203,6 +316,6 @@ mod tests {
         for (body, code) in cases {
             assert_eq!(reg(body.clone()).unwrap_err().code, code, "{body}");
         }
-        assert_eq!(validate(&vec![b' '; MAX_BODY + 1]).unwrap_err().code, "invalid_client_metadata");
+        assert_eq!(validate(&vec![b' '; MAX_BODY + 1], false).unwrap_err().code, "invalid_client_metadata");
     }
 }

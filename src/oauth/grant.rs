@@ -127,10 +127,15 @@ pub fn scopes_for(write: bool) -> Vec<String> {
     }
 }
 
+/// The OpenID Connect scope for refresh tokens (OIDC Core §11), tolerated, never granted.
+pub const OFFLINE_ACCESS: &str = "offline_access";
+
 /// Parses a space-separated `scope` parameter against what we support (RFC 6749 §3.3).
 pub fn parse_scope(raw: &str) -> Result<Vec<String>, String> {
     let mut out: Vec<String> = Vec::new();
-    for s in raw.split(' ').filter(|s| !s.is_empty()) {
+    // `offline_access` asks for a refresh token, which every client allowed the refresh grant
+    // gets anyway; clients add it on their own (Claude Code), so it is accepted and dropped.
+    for s in raw.split(' ').filter(|s| !s.is_empty() && *s != OFFLINE_ACCESS) {
         if s != SCOPE_READ && s != SCOPE_WRITE {
             return Err(format!("unknown scope {s}"));
         }
@@ -552,5 +557,6 @@ mod tests {
         assert_eq!(parse_scope(""), Ok(vec![]));
         assert!(parse_scope("attio:admin").is_err());
         assert!(parse_scope("openid").is_err());
+        assert_eq!(parse_scope("attio:read offline_access"), Ok(vec![SCOPE_READ.to_string()]));
     }
 }

@@ -7,6 +7,8 @@
 
 use serde_json::{json, Value};
 
+use super::jwk::JwsAlg;
+
 /// Read-only access to the person's Attio data.
 pub const SCOPE_READ: &str = "attio:read";
 /// Read and write access.
@@ -47,6 +49,9 @@ impl Audience {
     }
 }
 
+/// How clients may authenticate at the token and revocation endpoints.
+const AUTH_METHODS: [&str; 4] = ["none", "client_secret_basic", "client_secret_post", "private_key_jwt"];
+
 /// RFC 8693 token exchange.
 pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
@@ -65,8 +70,10 @@ pub fn authorization_server(origin: &str, token_exchange: bool) -> Value {
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": grants,
-        "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
-        "revocation_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": JwsAlg::names(),
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_signing_alg_values_supported": JwsAlg::names(),
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": SCOPES,
         "authorization_response_iss_parameter_supported": true,

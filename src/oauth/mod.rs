@@ -2,6 +2,8 @@
 //!
 //! | File | Implements |
 //! |---|---|
+//! | [`assertion`] | RFC 7523 §2.2/§3 `private_key_jwt` client assertions: algorithm rules, claims, key choice |
+//! | [`jwk`] | RFC 7517 public key sets (RS256 and ES256 signing keys only) |
 //! | [`bearer`] | RFC 6750 §2.1 bearer header, RFC 9728 §5.1 `WWW-Authenticate` challenge |
 //! | [`error`] | RFC 6749 §5.2 error responses (`{"error","error_description"}`) |
 //! | [`pkce`] | RFC 7636 §4: S256 only, verifier and challenge syntax, constant-time check |
@@ -12,12 +14,14 @@
 //! | [`grant`] | codes, grants, access and refresh tokens (OAuth 2.1 §4.1.3, §4.3; RFC 9700 §4.14 rotation) |
 //! | [`grant_index`] | each person's approved apps, for the account page |
 
+pub mod assertion;
 pub mod bearer;
 pub mod cimd;
 pub mod client;
 pub mod error;
 pub mod grant;
 pub mod grant_index;
+pub mod jwk;
 pub mod metadata;
 pub mod pkce;
 pub mod redirect;

@@ -16,25 +16,26 @@
 //! 4. `POST /revoke`: RFC 7009, a client revokes only its own tokens.
 //! 5. [`authenticate`]: bearer validation for protected routes.
 
-use base64::Engine;
 use http::header::{AUTHORIZATION, ORIGIN, WWW_AUTHENTICATE};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::client_auth::{self, parse_basic};
+use crate::clients;
 use crate::config::Config;
 use crate::connection;
 use crate::crypto::keys::SigningKeys;
 use crate::error::AppError;
 use crate::http::{json as json_response, set_header, Request, Response};
-use crate::oauth::client::{AuthMethod, RegisteredClient};
+use crate::oauth::client::RegisteredClient;
 use crate::oauth::grant::{self, CodeGrant, Grant, Issued, RefreshOutcome, TokenKind};
 use crate::oauth::metadata::{Audience, SCOPE_WRITE, TOKEN_EXCHANGE};
 use crate::oauth::{bearer, grant_index, pkce, redirect, OAuthError};
 use crate::pages::{avatar, error_page, escape, page_with_form_targets};
 use crate::platform::Platform;
 use crate::routes::connect::{self, add_cookie, origin};
-use crate::routes::oauth_server::{load_client, with_cors};
+use crate::routes::oauth_server::with_cors;
 use crate::session::{self, Session};
 use crate::transitions::{Command, Outcome};
 use crate::vault::UserId;
@@ -176,7 +177,7 @@ pub async fn authorize<P: Platform>(p: &P, config: &Config, req: &Request) -> Re
     let Some(client_id) = param(&q, "client_id") else {
         return Ok(bad_request_page("Invalid request", "The request names no client."));
     };
-    let client = match load_client(p, config, client_id).await {
+    let client = match clients::load(p, config, client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => {
             return Ok(bad_request_page("Unknown application", "This application is not registered with this gateway."))
@@ -382,7 +383,7 @@ pub async fn decide<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
         Err(_) => return Err(AppError::Unavailable("the authorization store")),
     };
     // Rebuilt from storage: check the client and redirect URI again before redirecting.
-    match load_client(p, config, &approved.client_id).await {
+    match clients::load(p, config, &approved.client_id).await {
         Ok(Some(c)) if redirect::matches(&c.redirect_uris, &approved.redirect_uri) => {}
         Ok(_) => return Ok(bad_request_page("Unknown application", "This application is no longer registered.")),
         Err(_) => return Err(AppError::Unavailable("client storage")),
@@ -473,65 +474,6 @@ fn grant_object(grant_id: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Token endpoint
 
-/// The authenticated client of a token or revocation request (RFC 6749 §2.3).
-async fn authenticate_client<P: Platform>(
-    p: &P,
-    config: &Config,
-    keys: &SigningKeys,
-    req: &Request,
-    form: &[(String, String)],
-) -> Result<RegisteredClient, OAuthError> {
-    let basic = match req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        Some(v) => Some(parse_basic(v).ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?),
-        None => None,
-    };
-    let form_id = param(form, "client_id");
-    let form_secret = param(form, "client_secret");
-    let (client_id, secret, method) = match (&basic, form_secret) {
-        (Some(_), Some(_)) => return Err(OAuthError::invalid_request("use one client authentication method")),
-        (Some((id, secret)), None) => {
-            if form_id.is_some_and(|f| f != id) {
-                return Err(OAuthError::invalid_client("client_id does not match the credentials"));
-            }
-            (id.as_str(), Some(secret.as_str()), AuthMethod::ClientSecretBasic)
-        }
-        (None, Some(secret)) => (form_id.unwrap_or(""), Some(secret), AuthMethod::ClientSecretPost),
-        (None, None) => (form_id.unwrap_or(""), None, AuthMethod::None),
-    };
-    let client = load_client(p, config, client_id)
-        .await
-        .map_err(|_| OAuthError::temporarily_unavailable("client storage is unavailable"))?
-        .ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
-    if client.auth_method != method {
-        return Err(OAuthError::invalid_client(format!(
-            "this client must authenticate with {}",
-            client.auth_method.as_str()
-        )));
-    }
-    if let (Some(secret), Some(hash)) = (secret, &client.secret_hash) {
-        if !crate::secret::constant_time_eq(keys.token_hash(secret).as_bytes(), hash.as_bytes()) {
-            return Err(OAuthError::invalid_client("client authentication failed"));
-        }
-    }
-    Ok(client)
-}
-
-/// `Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1).
-pub fn parse_basic(header: &str) -> Option<(String, String)> {
-    let (scheme, rest) = header.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (id, secret) = text.split_once(':')?;
-    let decode = |s: &str| -> Option<String> {
-        let plus_as_space = s.replace('+', " ");
-        url::form_urlencoded::parse(format!("x={plus_as_space}").as_bytes()).next().map(|(_, v)| v.into_owned())
-    };
-    Some((decode(id)?, decode(secret)?)).filter(|(i, s)| !i.is_empty() && !s.is_empty())
-}
-
 fn token_response(issued: &Issued) -> Response {
     let mut body = json!({
         "access_token": issued.access_token,
@@ -562,7 +504,8 @@ async fn token_inner<P: Platform>(p: &P, config: &Config, req: &Request) -> Resu
     if param(&form, "grant_type") == Some(TOKEN_EXCHANGE) {
         return exchange(p, config, keys, req, &form).await;
     }
-    let client = authenticate_client(p, config, keys, req, &form).await?;
+    let origin = origin(config, req);
+    let client = client_auth::authenticate(p, config, &origin, &format!("{origin}{TOKEN}"), req, &form).await?;
     match param(&form, "grant_type") {
         Some("authorization_code") => redeem_code(p, config, keys, req, &client, &form).await,
         Some("refresh_token") => refresh(p, config, keys, req, &client, &form).await,
@@ -886,7 +829,8 @@ pub async fn revoke<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
     let keys = config.keys();
     let result = async {
         let form = params(std::str::from_utf8(req.body()).unwrap_or("")).map_err(OAuthError::invalid_request)?;
-        let client = authenticate_client(p, config, keys, req, &form).await?;
+        let origin = origin(config, req);
+        let client = client_auth::authenticate(p, config, &origin, &format!("{origin}{REVOKE}"), req, &form).await?;
         let token = param(&form, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         if let Some((_, grant_id)) = grant::parse_token(token) {
             if let Ok(Outcome::Found { value }) =
@@ -1014,21 +958,6 @@ pub async fn authenticate<P: Platform>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn basic_credentials_are_form_decoded() {
-        let enc = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-        assert_eq!(parse_basic(&format!("Basic {}", enc("id:se%3Acret"))), Some(("id".into(), "se:cret".into())));
-        assert_eq!(parse_basic(&format!("Basic {}", enc("a%20b:c+d"))), Some(("a b".into(), "c d".into())));
-        for bad in [
-            "Bearer x".to_string(),
-            "Basic !!!".into(),
-            format!("Basic {}", enc("nocolon")),
-            format!("Basic {}", enc(":secret")),
-        ] {
-            assert_eq!(parse_basic(&bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn repeated_parameters_are_refused() {

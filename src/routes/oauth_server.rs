@@ -9,11 +9,9 @@ use http::header::{
 use http::StatusCode;
 use serde_json::json;
 
-use crate::config::Config;
 use crate::error::AppError;
 use crate::http::{json as json_response, response, Request, Response};
-use crate::oauth::cimd;
-use crate::oauth::client::{self, RegisteredClient};
+use crate::oauth::client::{self, KeySource, RegisteredClient};
 use crate::oauth::metadata::{self, Audience};
 use crate::oauth::OAuthError;
 use crate::platform::Platform;
@@ -61,7 +59,8 @@ pub fn discovery(p: &impl Platform, req: &Request) -> Result<Response, AppError>
 /// `POST /register`.
 pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppError> {
     let config = p.config()?;
-    let reg = match client::validate(req.body()) {
+    let allow_loopback = config.test_mode.as_ref().is_some_and(|t| t.cimd_allow_loopback);
+    let reg = match client::validate(req.body(), allow_loopback) {
         Ok(r) => r,
         Err(e) => return Ok(with_cors(e.into_response())),
     };
@@ -69,8 +68,10 @@ pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppE
     let random = || p.token().map_err(|_| AppError::Unavailable("randomness"));
     let client_id = format!("mcp_{}", random()?);
     let secret = match reg.auth_method {
-        client::AuthMethod::None => None,
-        _ => Some(format!("agws.{}", random()?)),
+        client::AuthMethod::None | client::AuthMethod::PrivateKeyJwt => None,
+        client::AuthMethod::ClientSecretBasic | client::AuthMethod::ClientSecretPost => {
+            Some(format!("agws.{}", random()?))
+        }
     };
     let now = p.now_ms();
     let record = RegisteredClient {
@@ -81,6 +82,8 @@ pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppE
         auth_method: reg.auth_method,
         secret_hash: secret.as_deref().map(|s| keys.token_hash(s)),
         created_at_ms: now,
+        other_auth_methods: Vec::new(),
+        assertion_keys: reg.assertion_keys.clone(),
     };
     let text = serde_json::to_string(&record).map_err(|_| AppError::Unavailable("encoding"))?;
     if p.kv_put(&RegisteredClient::kv_key(&client_id), &text, Some(client::TTL_SECS)).await.is_err() {
@@ -99,82 +102,24 @@ pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppE
     if let Some(name) = &reg.client_name {
         body["client_name"] = json!(name);
     }
+    if let Some(keys) = &reg.assertion_keys {
+        match &keys.source {
+            KeySource::JwksUri(uri) => body["jwks_uri"] = json!(uri),
+            KeySource::Jwks(set) => {
+                body["jwks"] = json!({"keys": set.iter().map(|k| {
+                let mut jwk = k.key.to_jwk();
+                if let Some(kid) = &k.kid { jwk["kid"] = json!(kid); }
+                jwk
+            }).collect::<Vec<_>>()})
+            }
+        }
+        if let Some(alg) = keys.alg {
+            body["token_endpoint_auth_signing_alg"] = json!(alg.as_str());
+        }
+    }
     if let Some(s) = secret {
         body["client_secret"] = json!(s);
         body["client_secret_expires_at"] = json!(0);
     }
     Ok(with_cors(json_response(StatusCode::CREATED, &body)))
-}
-
-/// A client by id: a registered one from KV, or, for an `https` id, its metadata document
-/// (fetched under the SSRF policy of [`cimd::check_url`], validated, cached in KV for an hour).
-pub async fn load_client(
-    p: &impl Platform,
-    config: &Config,
-    client_id: &str,
-) -> Result<Option<RegisteredClient>, crate::platform::StoreError> {
-    if client_id.is_empty() || client_id.len() > 2000 {
-        return Ok(None);
-    }
-    if cimd::is_url(client_id) {
-        return metadata_document_client(p, config, client_id).await;
-    }
-    Ok(p.kv_get(&RegisteredClient::kv_key(client_id)).await?.and_then(|t| serde_json::from_str(&t).ok()))
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct CachedDocument {
-    client: RegisteredClient,
-    expires_at_ms: u64,
-}
-
-async fn metadata_document_client(
-    p: &impl Platform,
-    config: &Config,
-    client_id: &str,
-) -> Result<Option<RegisteredClient>, crate::platform::StoreError> {
-    let allow_loopback = config.test_mode.as_ref().is_some_and(|t| t.cimd_allow_loopback);
-    let url = match cimd::check_url(client_id, allow_loopback) {
-        Ok(url) => url,
-        Err(why) => {
-            p.log("cimd.refused", why);
-            return Ok(None);
-        }
-    };
-    let keys = config.keys();
-    let cache_key = format!("cimd:v1:{}", keys.token_hash(client_id));
-    let now = p.now_ms();
-    if let Some(cached) = p.kv_get(&cache_key).await?.and_then(|t| serde_json::from_str::<CachedDocument>(&t).ok()) {
-        if cached.expires_at_ms > now {
-            return Ok(Some(cached.client));
-        }
-    }
-    let Ok(request) =
-        http::Request::get(url.as_str()).header(http::header::ACCEPT, "application/json").body(Vec::new())
-    else {
-        return Ok(None);
-    };
-    let response = match p.send(request).await {
-        Ok(r) if r.status() == StatusCode::OK => r,
-        Ok(r) => {
-            p.log("cimd.fetch_status", &r.status().as_u16().to_string());
-            return Ok(None);
-        }
-        Err(e) => {
-            p.log("cimd.fetch_failed", &e.to_string());
-            return Ok(None);
-        }
-    };
-    let client = match cimd::parse_document(client_id, response.body(), now) {
-        Ok(c) => c,
-        Err(why) => {
-            p.log("cimd.invalid", why);
-            return Ok(None);
-        }
-    };
-    let cached = CachedDocument { client: client.clone(), expires_at_ms: now + cimd::CACHE_SECS * 1000 };
-    if let Ok(text) = serde_json::to_string(&cached) {
-        let _ = p.kv_put(&cache_key, &text, Some(cimd::CACHE_SECS)).await;
-    }
-    Ok(Some(client))
 }

@@ -76,6 +76,16 @@ fn attio_faults_give_documented_errors_and_lose_nothing() {
     knobs.send_json("POST", "/__mock/clear-faults", None, &json!({}));
     healthy("a timeout");
 
+    // A prompt head, then a body dripping a byte every 100 ms: the one deadline covers the body
+    // too, so the call ends at ATTIO_TIMEOUT_MS instead of lasting as long as Attio drips.
+    knobs.send_json("POST", "/__mock/drip", None, &json!({"ms_per_byte": 100}));
+    let started = std::time::Instant::now();
+    let dripped = proxied(&c, &rest, "/v2/objects");
+    assert_eq!(dripped.status, 504, "{}", dripped.body);
+    assert!(started.elapsed() < std::time::Duration::from_secs(4), "took {:?}", started.elapsed());
+    knobs.send_json("POST", "/__mock/clear-faults", None, &json!({}));
+    healthy("a dripping body");
+
     // Truncated JSON with a 200: the proxy passes the bytes on untouched; the tool reports it.
     fail(json!({"status": 200, "count": 1, "body": "{\"data\": [{\"id\":"}));
     let truncated = proxied(&c, &rest, "/v2/objects");

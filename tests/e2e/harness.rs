@@ -414,6 +414,90 @@ impl DocumentServer {
     }
 }
 
+/// What a [`Site`] answers at a path.
+pub enum Served {
+    /// `200` with this JSON body and its `Content-Length`.
+    Json(String),
+    /// A chunked body that never ends (until the reader hangs up).
+    Endless,
+    /// A declared 1000-byte body sent one byte a second.
+    Drip,
+    /// A `Content-Length` far above any cap, and then nothing.
+    Huge,
+}
+
+/// A loopback web site for a client's documents (metadata document, key set) and for bodies
+/// that misbehave; each connection in its own thread, every path requested recorded.
+pub struct Site {
+    pub base: String,
+    hits: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Site {
+    /// `route(base, path)` decides the answer; `None` is a 404.
+    pub fn start(route: impl Fn(&str, &str) -> Option<Served> + Send + Sync + 'static) -> Site {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+        let hits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (route, seen, site_base) = (std::sync::Arc::new(route), hits.clone(), base.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (route, seen, base) = (route.clone(), seen.clone(), site_base.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(&stream);
+                    let mut line = String::new();
+                    let _ = reader.read_line(&mut line);
+                    let path = line.split(' ').nth(1).unwrap_or("/").to_string();
+                    while reader.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
+                        line.clear();
+                    }
+                    seen.lock().expect("hits").push(path.clone());
+                    let mut out = &stream;
+                    let _ = match route(&base, &path) {
+                        None => out.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"),
+                        Some(Served::Json(body)) => out.write_all(
+                            format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
+                                .as_bytes(),
+                        ),
+                        Some(Served::Huge) => out.write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1073741824\r\nconnection: close\r\n\r\n",
+                        ),
+                        Some(Served::Endless) => {
+                            let _ = out.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n");
+                            let chunk = format!("4000\r\n{}\r\n", " ".repeat(0x4000));
+                            // Until the gateway hangs up (bounded, so a broken test cannot spin forever).
+                            let started = Instant::now();
+                            while started.elapsed() < Duration::from_secs(60) && out.write_all(chunk.as_bytes()).is_ok() {}
+                            Ok(())
+                        }
+                        Some(Served::Drip) => {
+                            let _ = out.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n");
+                            for _ in 0..60 {
+                                if out.write_all(b" ").and_then(|_| out.flush()).is_err() {
+                                    break;
+                                }
+                                std::thread::sleep(Duration::from_secs(1));
+                            }
+                            Ok(())
+                        }
+                    };
+                });
+            }
+        });
+        Site { base, hits }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// How often `path` was requested.
+    pub fn hits(&self, path: &str) -> usize {
+        self.hits.lock().expect("hits").iter().filter(|p| *p == path).count()
+    }
+}
+
 /// `application/x-www-form-urlencoded` body.
 pub fn form_body(pairs: &[(&str, &str)]) -> Vec<u8> {
     url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish().into_bytes()

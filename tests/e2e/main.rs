@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod browser;
+mod clients;
 mod conformance;
 mod connect;
 mod faults;

@@ -1,0 +1,167 @@
+//! Finding a client and its keys: a registered client from KV (`client:v1:`), or, for an
+//! `https` client id, its Client ID Metadata Document (fetched under the SSRF policy of
+//! [`cimd::check_url`], at most [`cimd::MAX_DOCUMENT`] bytes within [`FETCH_TIMEOUT_MS`],
+//! validated, cached in KV for an hour); and a `private_key_jwt` client's public keys (RFC 7517),
+//! inline or fetched from its `jwks_uri` under the same policy and cached briefly.
+//!
+//! Key sets are fetched at most once a minute per client, enforced in a `Transitions` object
+//! (strongly consistent), so a stream of assertions with random `kid`s cannot turn the gateway
+//! into a fetch amplifier: an unknown `kid` refetches the set only if the minute allows.
+
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::http::{with_limits, ReadLimits};
+use crate::oauth::client::{KeySource, RegisteredClient};
+use crate::oauth::{cimd, jwk};
+use crate::platform::{Platform, StoreError};
+use crate::transitions::{Command, Outcome};
+
+/// Deadline for fetching a metadata document or key set, head and body together.
+pub const FETCH_TIMEOUT_MS: u32 = 5_000;
+/// How long a fetched key set is used before it is fetched again.
+pub const KEYS_CACHE_SECS: u64 = 300;
+/// At most one key-set fetch per client in this many seconds.
+pub const KEYS_REFETCH_SECS: u64 = 60;
+
+fn allow_loopback(config: &Config) -> bool {
+    config.test_mode.as_ref().is_some_and(|t| t.cimd_allow_loopback)
+}
+
+/// A client by id, or `None` when there is no such client (or its document is unusable).
+pub async fn load<P: Platform>(
+    p: &P,
+    config: &Config,
+    client_id: &str,
+) -> Result<Option<RegisteredClient>, StoreError> {
+    if client_id.is_empty() || client_id.len() > 2000 {
+        return Ok(None);
+    }
+    if cimd::is_url(client_id) {
+        return metadata_document_client(p, config, client_id).await;
+    }
+    Ok(p.kv_get(&RegisteredClient::kv_key(client_id)).await?.and_then(|t| serde_json::from_str(&t).ok()))
+}
+
+#[derive(Serialize, Deserialize)]
+struct CachedDocument {
+    client: RegisteredClient,
+    expires_at_ms: u64,
+}
+
+/// GETs a small JSON document (a metadata document or key set) with the fetch limits; the
+/// body of a 200, or `None` (logged under `what`).
+async fn fetch_small<P: Platform>(p: &P, url: &str, max_bytes: usize, what: &str) -> Option<Vec<u8>> {
+    let request = http::Request::get(url).header(http::header::ACCEPT, "application/json").body(Vec::new()).ok()?;
+    let limits = ReadLimits { max_bytes, timeout_ms: Some(FETCH_TIMEOUT_MS) };
+    match p.send(with_limits(request, limits)).await {
+        Ok(r) if r.status() == StatusCode::OK => Some(r.into_body()),
+        Ok(r) => {
+            p.log(&format!("{what}.fetch_status"), &r.status().as_u16().to_string());
+            None
+        }
+        Err(e) => {
+            p.log(&format!("{what}.fetch_failed"), &e.to_string());
+            None
+        }
+    }
+}
+
+async fn metadata_document_client<P: Platform>(
+    p: &P,
+    config: &Config,
+    client_id: &str,
+) -> Result<Option<RegisteredClient>, StoreError> {
+    if let Err(why) = cimd::check_url(client_id, allow_loopback(config)) {
+        p.log("cimd.refused", why);
+        return Ok(None);
+    }
+    let cache_key = format!("cimd:v1:{}", config.keys().token_hash(client_id));
+    let now = p.now_ms();
+    if let Some(cached) = p.kv_get(&cache_key).await?.and_then(|t| serde_json::from_str::<CachedDocument>(&t).ok()) {
+        if cached.expires_at_ms > now {
+            return Ok(Some(cached.client));
+        }
+    }
+    let Some(body) = fetch_small(p, client_id, cimd::MAX_DOCUMENT, "cimd").await else {
+        return Ok(None);
+    };
+    let client = match cimd::parse_document(client_id, &body, now, allow_loopback(config)) {
+        Ok(c) => c,
+        Err(why) => {
+            p.log("cimd.invalid", why);
+            return Ok(None);
+        }
+    };
+    let cached = CachedDocument { client: client.clone(), expires_at_ms: now + cimd::CACHE_SECS * 1000 };
+    if let Ok(text) = serde_json::to_string(&cached) {
+        let _ = p.kv_put(&cache_key, &text, Some(cimd::CACHE_SECS)).await;
+    }
+    Ok(Some(client))
+}
+
+#[derive(Serialize, Deserialize)]
+struct CachedKeys {
+    keys: Vec<jwk::ClientKey>,
+    fetched_at_ms: u64,
+}
+
+/// Why a client's keys could not be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeysError {
+    #[error("the client's key set could not be fetched or is not usable")]
+    Unusable,
+    #[error("the client's key set was fetched less than a minute ago")]
+    Throttled,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A client's public keys. `refresh`: the cached set lacked the key asked for, so fetch it again
+/// (if the per-client minute allows).
+pub async fn keys<P: Platform>(
+    p: &P,
+    config: &Config,
+    client: &RegisteredClient,
+    refresh: bool,
+) -> Result<Vec<jwk::ClientKey>, KeysError> {
+    let Some(source) = client.assertion_keys.as_ref().map(|k| &k.source) else {
+        return Err(KeysError::Unusable);
+    };
+    let uri = match source {
+        KeySource::Jwks(keys) => return Ok(keys.clone()),
+        KeySource::JwksUri(uri) => uri,
+    };
+    let hash = config.keys().token_hash(&client.client_id);
+    let cache_key = format!("jwks:v1:{hash}");
+    let now = p.now_ms();
+    if !refresh {
+        if let Some(cached) = p.kv_get(&cache_key).await?.and_then(|t| serde_json::from_str::<CachedKeys>(&t).ok()) {
+            if now < cached.fetched_at_ms + KEYS_CACHE_SECS * 1000 {
+                return Ok(cached.keys);
+            }
+        }
+    }
+    let slot = Command::Insert {
+        key: "fetch".into(),
+        value: serde_json::Value::Null,
+        expires_at_ms: now + KEYS_REFETCH_SECS * 1000,
+    };
+    match p.transition(&format!("jwks-fetch:{hash}"), slot).await? {
+        Outcome::Inserted => {}
+        _ => return Err(KeysError::Throttled),
+    }
+    // The URI passed the SSRF policy when the client was accepted; checked again, as the
+    // cached record could predate a policy change.
+    cimd::check_url(uri, allow_loopback(config)).map_err(|_| KeysError::Unusable)?;
+    let body = fetch_small(p, uri, jwk::MAX_SET_BYTES, "jwks").await.ok_or(KeysError::Unusable)?;
+    let keys = jwk::parse_set_bytes(&body).map_err(|why| {
+        p.log("jwks.invalid", why);
+        KeysError::Unusable
+    })?;
+    if let Ok(text) = serde_json::to_string(&CachedKeys { keys: keys.clone(), fetched_at_ms: now }) {
+        let _ = p.kv_put(&cache_key, &text, Some(KEYS_CACHE_SECS)).await;
+    }
+    Ok(keys)
+}
