@@ -404,6 +404,60 @@ fn mcp_remote_registers_with_the_scope_from_our_metadata() {
     assert!(r.redirect_to.starts_with(&format!("http://localhost:{port}/oauth/callback?")));
 }
 
+/// mcp-remote itself (npm, 0.15.1), driven over stdio as a desktop client runs it: it discovers
+/// the gateway, registers, prints the consent URL (no browser can open here), and once this
+/// test has approved as the person and delivered the code to its loopback callback, it
+/// exchanges the code and proxies `initialize` and a tool call.
+#[test]
+fn mcp_remote_is_driven_for_real_over_stdio() {
+    let stack = stack();
+    let config = TempDir::new("mcp-remote");
+    let callback_port = free_port();
+    let server = format!("{}/mcp", stack.worker.client.base);
+    let bridge = repo_root().join("node_modules/mcp-remote/dist/proxy.js");
+    let port_arg = callback_port.to_string();
+    let mut program = NodeProgram::start_interactive(
+        &[bridge.as_os_str(), server.as_ref(), port_arg.as_ref()],
+        // BROWSER=true: the opener "succeeds" without starting anything.
+        &[("MCP_REMOTE_CONFIG_DIR", config.path().to_path_buf()), ("BROWSER", "true".into())],
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let authorize = loop {
+        let line = program.next_line(deadline).unwrap_or_else(|| panic!("no consent URL:\n{}", program.text()));
+        if line.starts_with(&format!("{}/authorize?", stack.worker.client.base)) {
+            break line;
+        }
+    };
+    assert_eq!(query(&authorize, "code_challenge_method").as_deref(), Some("S256"));
+    assert_eq!(query(&authorize, "resource").as_deref(), Some(server.as_str()));
+    let to_client = stack.approve_in_browser(&authorize, "write");
+    let callback = format!("http://localhost:{callback_port}/oauth/callback?");
+    assert!(to_client.starts_with(&callback), "{to_client}");
+    // The browser's last step: the code arrives at mcp-remote's callback listener.
+    let delivered = to_client.replacen("http://localhost:", "http://127.0.0.1:", 1);
+    let mut browser = Browser::new(format!("http://127.0.0.1:{callback_port}"));
+    assert_eq!(browser.get_absolute(&delivered).status, 200, "{}", program.text());
+
+    let answer = |program: &mut NodeProgram, id: u64| loop {
+        let line = program.next_line(deadline).unwrap_or_else(|| panic!("no answer {id}:\n{}", program.text()));
+        if let Ok(v) = serde_json::from_str::<Value>(&line) {
+            if v["id"] == id {
+                break v;
+            }
+        }
+    };
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "e2e", "version": "1"}}});
+    program.send_line(&init.to_string());
+    let initialized = answer(&mut program, 1);
+    assert_eq!(initialized["result"]["protocolVersion"], "2025-11-25", "{initialized}");
+    program.send_line(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+    program.send_line(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"whoami","arguments":{}}}"#);
+    let whoami = answer(&mut program, 2);
+    assert!(whoami["result"].to_string().contains(ACME_WORKSPACE_ID), "{whoami}");
+    assert_ne!(whoami["result"]["isError"], true, "{whoami}");
+}
+
 /// Outbound reads are bounded: a metadata document that never ends, drips, or declares a size
 /// far over the cap is refused within the fetch deadline, and the gateway keeps serving.
 #[test]

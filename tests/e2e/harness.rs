@@ -544,6 +544,8 @@ pub struct NodeProgram {
     child: Child,
     lines: std::sync::mpsc::Receiver<String>,
     pub output: Vec<String>,
+    /// Open only for programs started with [`NodeProgram::start_interactive`].
+    stdin: Option<std::process::ChildStdin>,
 }
 
 impl NodeProgram {
@@ -558,13 +560,29 @@ impl NodeProgram {
     }
 
     pub fn start_with_env(args: &[&std::ffi::OsStr], env: &[(&str, PathBuf)]) -> NodeProgram {
+        Self::spawn(args, env, false)
+    }
+
+    /// The same with its stdin open for [`NodeProgram::send_line`] (a stdio MCP bridge).
+    pub fn start_interactive(args: &[&std::ffi::OsStr], env: &[(&str, PathBuf)]) -> NodeProgram {
+        Self::spawn(args, env, true)
+    }
+
+    /// Writes one line to the program's stdin.
+    pub fn send_line(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("started with start_interactive");
+        stdin.write_all(format!("{line}\n").as_bytes()).and_then(|_| stdin.flush()).expect("write to stdin");
+    }
+
+    fn spawn(args: &[&std::ffi::OsStr], env: &[(&str, PathBuf)], interactive: bool) -> NodeProgram {
         use std::io::{BufRead, BufReader, Read};
         let mut child = Command::new(Self::node())
             .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
             .args(args)
             .current_dir(repo_root())
             .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
+            .stdin(if interactive { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
@@ -583,7 +601,8 @@ impl NodeProgram {
                 }
             });
         }
-        NodeProgram { child, lines, output: Vec::new() }
+        let stdin = child.stdin.take();
+        NodeProgram { child, lines, output: Vec::new(), stdin }
     }
 
     /// The next line of output (also kept in `output`), or `None` once the program has closed
