@@ -107,8 +107,9 @@ impl Worker {
         let log = state.path().join("wrangler.log");
         let out = File::create(&log).expect("log file");
         let err = out.try_clone().expect("log file");
-        let mut cmd = Command::new("node");
-        cmd.arg(repo_root().join("node_modules/wrangler/bin/wrangler.js"))
+        // Through scripts/wrangler: wrangler needs Node 22, which may not be the `node` on PATH.
+        let mut cmd = Command::new("sh");
+        cmd.arg(repo_root().join("scripts/wrangler"))
             .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", &inspector.to_string()])
             .arg("--persist-to")

@@ -138,8 +138,8 @@ fn stopping_the_worker_leaves_no_process_behind() {
 fn deploy_dry_run_succeeds_offline() {
     ensure_built();
     let out = TempDir::new("dry-run");
-    let result = Command::new("node")
-        .arg(repo_root().join("node_modules/wrangler/bin/wrangler.js"))
+    let result = Command::new("sh")
+        .arg(repo_root().join("scripts/wrangler"))
         .args(["deploy", "--dry-run", "--outdir"])
         .arg(out.path())
         .current_dir(repo_root())
