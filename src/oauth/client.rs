@@ -269,6 +269,29 @@ mod tests {
     }
 
     #[test]
+    fn records_stored_before_private_key_jwt_still_read() {
+        // `client:v1:` and cached-document records as the previous release wrote them.
+        let old = r#"{"client_id":"mcp_x","client_name":"Claude","redirect_uris":["https://claude.ai/api/mcp/auth_callback"],
+                      "grant_types":["authorization_code","refresh_token"],"auth_method":"client_secret_basic",
+                      "secret_hash":"ab","created_at_ms":1}"#;
+        let c: RegisteredClient = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            (c.auth_method, c.other_auth_methods.len(), c.assertion_keys.clone()),
+            (AuthMethod::ClientSecretBasic, 0, None)
+        );
+        assert!(c.allows(AuthMethod::ClientSecretBasic) && !c.allows(AuthMethod::None));
+        // And a record with keys round-trips.
+        let signed = RegisteredClient {
+            auth_method: AuthMethod::PrivateKeyJwt,
+            assertion_keys: Some(AssertionKeys { source: KeySource::JwksUri("https://a.test/j".into()), alg: None }),
+            ..c
+        };
+        let text = serde_json::to_string(&signed).unwrap();
+        assert!(text.contains(r#""auth_method":"private_key_jwt""#), "{text}");
+        assert_eq!(serde_json::from_str::<RegisteredClient>(&text).unwrap(), signed);
+    }
+
+    #[test]
     fn bad_metadata_is_refused_with_the_rfc_error_codes() {
         let cases = [
             (serde_json::json!({}), "invalid_redirect_uri"),

@@ -53,12 +53,9 @@ impl JwsAlg {
 
 /// A public key's material, base64url as in the JWK (already checked to decode and have the
 /// right sizes).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kty")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublicJwk {
-    #[serde(rename = "RSA")]
     Rsa { n: String, e: String },
-    #[serde(rename = "EC")]
     P256 { x: String, y: String },
 }
 
@@ -80,12 +77,37 @@ impl PublicJwk {
     }
 }
 
-/// One usable key of a client's set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One usable key of a client's set. Stored as the JWK itself (`kid` and the public members),
+/// and read back through the same checks as a fetched key ([`usable`]), which also keeps a
+/// derived deserializer for the key types out of the bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientKey {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kid: Option<String>,
     pub key: PublicJwk,
+}
+
+impl ClientKey {
+    /// The JWK: the public members and `kid`.
+    pub fn to_jwk(&self) -> Value {
+        let mut jwk = self.key.to_jwk();
+        if let Some(kid) = &self.kid {
+            jwk["kid"] = Value::String(kid.clone());
+        }
+        jwk
+    }
+}
+
+impl Serialize for ClientKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_jwk().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let jwk = Value::deserialize(deserializer)?;
+        usable(&jwk).ok_or_else(|| serde::de::Error::custom("not a usable RS256 or ES256 public key"))
+    }
 }
 
 fn b64_len(value: Option<&Value>) -> Option<(String, Vec<u8>)> {
@@ -176,6 +198,11 @@ pub(crate) mod tests {
         assert_eq!(keys[0].key.alg(), JwsAlg::RS256);
         assert_eq!(keys[1].key.alg(), JwsAlg::ES256);
         assert_eq!(keys[0].key.to_jwk(), serde_json::json!({"kty": "RSA", "n": rsa_n(), "e": "AQAB"}));
+        // Stored as the JWK and read back through the same checks.
+        let stored = serde_json::to_string(&keys).unwrap();
+        assert!(stored.contains(r#""kid":"cimd-20260428030119""#) && !stored.contains("\"use\""), "{stored}");
+        assert_eq!(serde_json::from_str::<Vec<ClientKey>>(&stored).unwrap(), keys);
+        assert!(serde_json::from_str::<ClientKey>(r#"{"kty":"oct","k":"c2VjcmV0"}"#).is_err());
     }
 
     #[test]

@@ -105,13 +105,7 @@ pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppE
     if let Some(keys) = &reg.assertion_keys {
         match &keys.source {
             KeySource::JwksUri(uri) => body["jwks_uri"] = json!(uri),
-            KeySource::Jwks(set) => {
-                body["jwks"] = json!({"keys": set.iter().map(|k| {
-                let mut jwk = k.key.to_jwk();
-                if let Some(kid) = &k.kid { jwk["kid"] = json!(kid); }
-                jwk
-            }).collect::<Vec<_>>()})
-            }
+            KeySource::Jwks(set) => body["jwks"] = json!({"keys": set}),
         }
         if let Some(alg) = keys.alg {
             body["token_endpoint_auth_signing_alg"] = json!(alg.as_str());
