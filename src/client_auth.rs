@@ -23,6 +23,9 @@ use crate::platform::Platform;
 use crate::secret::constant_time_eq;
 use crate::transitions::{Command, Outcome};
 
+/// How much longer than its acceptance window a spent `jti` is remembered.
+const JTI_MARGIN_SECS: u64 = 300;
+
 /// The value of a form parameter.
 fn param<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
     form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
@@ -128,7 +131,11 @@ pub async fn authenticate<P: Platform>(
             }
         }
         Presented::Assertion { assertion, .. } => {
-            let audiences = [origin.to_string(), format!("{origin}/token"), endpoint.to_string()];
+            // Only absolute URLs: without a known origin nothing is an acceptable audience.
+            let audiences: Vec<String> = [origin.to_string(), format!("{origin}/token"), endpoint.to_string()]
+                .into_iter()
+                .filter(|a| a.starts_with("https://") || a.starts_with("http://"))
+                .collect();
             verify_assertion(p, config, &client, &assertion, &audiences).await?;
         }
         Presented::Public { .. } => {}
@@ -158,13 +165,18 @@ async fn verify_assertion<P: Platform>(
         KeysError::Store(_) => OAuthError::temporarily_unavailable("key storage is unavailable"),
         KeysError::Unusable => refused("the client's key set could not be fetched or has no usable key"),
         KeysError::Throttled => {
-            refused("no key of the client's key set matches the assertion (its set is fetched at most once a minute)")
+            refused("the client's key set was fetched less than a minute ago and could not be used")
         }
     };
     let mut keys = clients::keys(p, config, client, false).await.map_err(keys_error)?;
     if assertion::candidate_keys(assertion, &keys).is_empty() {
         // Perhaps the client rotated its keys since we cached them: look once more.
         keys = clients::keys(p, config, client, true).await.map_err(keys_error)?;
+    }
+    if assertion::candidate_keys(assertion, &keys).is_empty() {
+        return Err(refused(
+            "no key of the client's key set matches the assertion (its set is fetched at most once a minute)",
+        ));
     }
     let mut valid = false;
     for key in assertion::candidate_keys(assertion, &keys) {
@@ -177,7 +189,9 @@ async fn verify_assertion<P: Platform>(
         return Err(refused("the client assertion's signature does not verify with the client's keys"));
     }
     let object = format!("jti:{}", config.keys().token_hash(&format!("{}\n{}", client.client_id, checked.jti)));
-    let expires_at_ms = (checked.exp_secs + assertion::SKEW_SECS) * 1000;
+    // Kept well past the last moment the assertion could still be accepted (by any clock the
+    // checks ran on), so the entry can never be already expired when it is written.
+    let expires_at_ms = (checked.exp_secs.max(p.now_ms() / 1000) + assertion::SKEW_SECS + JTI_MARGIN_SECS) * 1000;
     let spend = Command::Insert { key: "jti".into(), value: serde_json::Value::Null, expires_at_ms };
     match p.transition(&object, spend).await {
         Ok(Outcome::Inserted) => Ok(()),
@@ -265,7 +279,7 @@ mod tests {
             (replay.code, replay.description.as_str()),
             ("invalid_client", "the client assertion was already used (jti)")
         );
-        // aud may also be the issuer, or a list naming it.
+        // aud may also be the issuer (one string).
         let claims = jwt_signer::claims(CLIENT, ORIGIN, now(&p), "j-3");
         assert!(auth(&p, &form_with(&key.sign(Some(KID), &claims))).is_ok());
     }
@@ -342,6 +356,24 @@ mod tests {
             assert!(auth(&p, &form_with(&jwt)).is_err());
         }
         assert_eq!(p.http.sent.borrow().len(), 3, "no fetch amplification");
+    }
+
+    #[test]
+    fn a_set_that_cannot_be_fetched_again_is_used_for_an_hour() {
+        let key = TestKey::rsa(CLIENT_RSA_PEM);
+        let p = chatgpt(&[(&key, KID)]);
+        assert!(auth(&p, &form_with(&assertion(&p, &key, "j-1"))).is_ok());
+        // Six minutes on, the set is due for a fetch, which fails: the fetched set still serves.
+        p.advance_ms(6 * 60_000);
+        p.http.push(503, "");
+        assert!(auth(&p, &form_with(&assertion(&p, &key, "j-2"))).is_ok());
+        assert_eq!(p.http.sent.borrow().len(), 3, "it did try to fetch");
+        // Past the hour, and the key set's host still down: refused.
+        p.advance_ms(60 * 60_000);
+        p.http.push(200, &document(json!({})));
+        p.http.push(503, "");
+        let e = auth(&p, &form_with(&assertion(&p, &key, "j-3"))).unwrap_err();
+        assert!(e.description.contains("could not be fetched"), "{}", e.description);
     }
 
     #[test]

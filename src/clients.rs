@@ -22,6 +22,8 @@ use crate::transitions::{Command, Outcome};
 pub const FETCH_TIMEOUT_MS: u32 = 5_000;
 /// How long a fetched key set is used before it is fetched again.
 pub const KEYS_CACHE_SECS: u64 = 300;
+/// How long a fetched key set may still be used when it cannot be fetched again.
+pub const KEYS_STALE_SECS: u64 = 3600;
 /// At most one key-set fetch per client in this many seconds.
 pub const KEYS_REFETCH_SECS: u64 = 60;
 
@@ -54,7 +56,7 @@ struct CachedDocument {
 /// body of a 200, or `None` (logged under `what`).
 async fn fetch_small<P: Platform>(p: &P, url: &str, max_bytes: usize, what: &str) -> Option<Vec<u8>> {
     let request = http::Request::get(url).header(http::header::ACCEPT, "application/json").body(Vec::new()).ok()?;
-    let limits = ReadLimits { max_bytes, timeout_ms: Some(FETCH_TIMEOUT_MS) };
+    let limits = ReadLimits { max_bytes, timeout_ms: Some(FETCH_TIMEOUT_MS), trusted_upstream: false };
     match p.send(with_limits(request, limits)).await {
         Ok(r) if r.status() == StatusCode::OK => Some(r.into_body()),
         Ok(r) => {
@@ -119,7 +121,8 @@ pub enum KeysError {
 }
 
 /// A client's public keys. `refresh`: the cached set lacked the key asked for, so fetch it again
-/// (if the per-client minute allows).
+/// if the per-client minute allows. When a fetch is not allowed or fails, a set fetched within
+/// [`KEYS_STALE_SECS`] is used rather than refusing a client whose keys still verify.
 pub async fn keys<P: Platform>(
     p: &P,
     config: &Config,
@@ -133,35 +136,43 @@ pub async fn keys<P: Platform>(
         KeySource::Jwks(keys) => return Ok(keys.clone()),
         KeySource::JwksUri(uri) => uri,
     };
-    let hash = config.keys().token_hash(&client.client_id);
-    let cache_key = format!("jwks:v1:{hash}");
+    // Keyed by the URI too: a document that moves its keys elsewhere starts afresh.
+    let keys_hash = config.keys().token_hash(&format!("{}\n{uri}", client.client_id));
+    let cache_key = format!("jwks:v1:{keys_hash}");
     let now = p.now_ms();
-    if !refresh {
-        if let Some(cached) = p.kv_get(&cache_key).await?.and_then(|t| serde_json::from_str::<CachedKeys>(&t).ok()) {
-            if now < cached.fetched_at_ms + KEYS_CACHE_SECS * 1000 {
-                return Ok(cached.keys);
-            }
-        }
+    let cached = p
+        .kv_get(&cache_key)
+        .await?
+        .and_then(|t| serde_json::from_str::<CachedKeys>(&t).ok())
+        .filter(|c| now < c.fetched_at_ms + KEYS_STALE_SECS * 1000);
+    if let Some(c) = cached.as_ref().filter(|c| !refresh && now < c.fetched_at_ms + KEYS_CACHE_SECS * 1000) {
+        return Ok(c.keys.clone());
     }
+    let stale_or = |e: KeysError| cached.as_ref().map(|c| c.keys.clone()).ok_or(e);
     let slot = Command::Insert {
         key: "fetch".into(),
         value: serde_json::Value::Null,
         expires_at_ms: now + KEYS_REFETCH_SECS * 1000,
     };
-    match p.transition(&format!("jwks-fetch:{hash}"), slot).await? {
-        Outcome::Inserted => {}
-        _ => return Err(KeysError::Throttled),
+    let hash = config.keys().token_hash(&client.client_id);
+    if p.transition(&format!("jwks-fetch:{hash}"), slot).await? != Outcome::Inserted {
+        return stale_or(KeysError::Throttled);
     }
     // The URI passed the SSRF policy when the client was accepted; checked again, as the
     // cached record could predate a policy change.
     cimd::check_url(uri, allow_loopback(config)).map_err(|_| KeysError::Unusable)?;
-    let body = fetch_small(p, uri, jwk::MAX_SET_BYTES, "jwks").await.ok_or(KeysError::Unusable)?;
-    let keys = jwk::parse_set_bytes(&body).map_err(|why| {
-        p.log("jwks.invalid", why);
-        KeysError::Unusable
-    })?;
+    let Some(body) = fetch_small(p, uri, jwk::MAX_SET_BYTES, "jwks").await else {
+        return stale_or(KeysError::Unusable);
+    };
+    let keys = match jwk::parse_set_bytes(&body) {
+        Ok(keys) => keys,
+        Err(why) => {
+            p.log("jwks.invalid", why);
+            return stale_or(KeysError::Unusable);
+        }
+    };
     if let Ok(text) = serde_json::to_string(&CachedKeys { keys: keys.clone(), fetched_at_ms: now }) {
-        let _ = p.kv_put(&cache_key, &text, Some(KEYS_CACHE_SECS)).await;
+        let _ = p.kv_put(&cache_key, &text, Some(KEYS_STALE_SECS)).await;
     }
     Ok(keys)
 }

@@ -34,11 +34,16 @@ pub struct ReadLimits {
     pub max_bytes: usize,
     /// Deadline for the whole exchange; `None`: the client's configured timeout.
     pub timeout_ms: Option<u32>,
+    /// Whether the upstream is one we configured (Attio), whose declared `Content-Length` may
+    /// be taken as the body's bound. Anything a client names (metadata documents, key sets) is
+    /// read chunk by chunk and capped whatever its headers say: a server may send a small
+    /// `Content-Length` next to `Transfer-Encoding: chunked`, which then frames the body.
+    pub trusted_upstream: bool,
 }
 
 impl ReadLimits {
     /// Attio's answers (list responses stay well below this).
-    pub const ATTIO: ReadLimits = ReadLimits { max_bytes: 8 * 1024 * 1024, timeout_ms: None };
+    pub const ATTIO: ReadLimits = ReadLimits { max_bytes: 8 * 1024 * 1024, timeout_ms: None, trusted_upstream: true };
 }
 
 /// `request` with `limits` attached for the [`HttpClient`].

@@ -3,10 +3,11 @@
 //! for the response head and the whole body, and a byte cap checked against a declared
 //! `Content-Length` before reading and against the bytes as they arrive.
 //!
-//! A body whose length is declared (and not compressed, which the runtime would inflate) is
-//! read with one `arrayBuffer()`: HTTP framing bounds it. Any other body (chunked, or
-//! content-encoded) is read chunk by chunk and abandoned the moment it passes the cap, so an
-//! endless body costs at most the cap in memory; the deadline ends one that drips.
+//! From the configured upstream (Attio), a body whose length is declared (and not compressed,
+//! which the runtime would inflate) is read with one `arrayBuffer()`: HTTP framing bounds it.
+//! Any other body (chunked, content-encoded, or from a server a client named) is read chunk by
+//! chunk and abandoned the moment it passes the cap, so an endless body costs at most the cap
+//! in memory; the deadline ends one that drips.
 
 use std::time::Duration;
 
@@ -62,7 +63,7 @@ impl HttpClient for FetchClient {
 
         let exchange = std::pin::pin!(async {
             let response: WebResponse = JsFuture::from(promise).await.map_err(network)?.unchecked_into();
-            read_response(&response, limits.max_bytes).await
+            read_response(&response, limits.max_bytes, limits.trusted_upstream).await
         });
         let timeout = std::pin::pin!(Delay::from(Duration::from_millis(u64::from(timeout_ms))));
         let result = match select(exchange, timeout).await {
@@ -78,7 +79,7 @@ impl HttpClient for FetchClient {
 }
 
 /// Status, the headers the core reads, and the body within `max_bytes`.
-async fn read_response(response: &WebResponse, max_bytes: usize) -> Result<Response, TransportError> {
+async fn read_response(response: &WebResponse, max_bytes: usize, trusted: bool) -> Result<Response, TransportError> {
     let mut builder = http::Response::builder().status(response.status());
     let headers = response.headers();
     for name in UPSTREAM_RESPONSE_HEADERS {
@@ -91,7 +92,7 @@ async fn read_response(response: &WebResponse, max_bytes: usize) -> Result<Respo
         return Err(TransportError::TooLarge(max_bytes));
     }
     let encoded = headers.get("content-encoding").ok().flatten().is_some_and(|e| !e.eq_ignore_ascii_case("identity"));
-    let bytes = if declared.is_some() && !encoded {
+    let bytes = if trusted && declared.is_some() && !encoded {
         js::body(response.array_buffer()).await.map_err(network)?
     } else {
         read_capped(response, max_bytes).await?
@@ -115,7 +116,11 @@ async fn read_capped(response: &WebResponse, max_bytes: usize) -> Result<Vec<u8>
         let value = Reflect::get(&chunk, &JsValue::from_str("value")).map_err(network)?;
         let bytes = Uint8Array::new(&value);
         if out.len() + bytes.length() as usize > max_bytes {
-            let _ = reader.cancel();
+            // Awaited in the background: a rejected cancel must not surface as unhandled.
+            let cancel = JsFuture::from(reader.cancel());
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = cancel.await;
+            });
             return Err(TransportError::TooLarge(max_bytes));
         }
         let start = out.len();

@@ -7,8 +7,8 @@
 //! - the algorithm is the server's choice: `RS256` or `ES256`, equal to the client's declared
 //!   `token_endpoint_auth_signing_alg` when it has one, and matching the type of the key that
 //!   verifies it — the header's `alg` is only compared, never obeyed (RFC 8725 §3.1);
-//! - `iss` = `sub` = the client id; `aud` names our token endpoint, the endpoint called or our
-//!   issuer; `exp` is present, not past and at most [`MAX_LIFETIME_SECS`] ahead; `iat`/`nbf`
+//! - `iss` = `sub` = the client id; `aud` is one string naming our token endpoint, the endpoint
+//!   called or our issuer; `exp` is present, not past and at most [`MAX_LIFETIME_SECS`] ahead; `iat`/`nbf`
 //!   are not in the future; all with [`SKEW_SECS`] of clock skew;
 //! - `jti` is present (its single use is enforced by the caller);
 //! - `crit` is refused: no extension is understood; keys named in the header (`jwk`, `jku`,
@@ -133,11 +133,10 @@ pub fn check(assertion: &Assertion, expected: &Expected<'_>) -> Result<Checked, 
     if text("iss") != Some(expected.client_id) || text("sub") != Some(expected.client_id) {
         return Err(Refused("the client assertion's iss and sub must both be the client_id"));
     }
+    // One string naming us (draft-ietf-oauth-rfc7523bis): an array could carry another
+    // server's audience too, which is how one assertion gets replayed across servers.
     let aud_ok = match claims.get("aud") {
         Some(Value::String(a)) => expected.audiences.contains(a),
-        Some(Value::Array(list)) => {
-            list.iter().filter_map(Value::as_str).any(|a| expected.audiences.iter().any(|e| e == a))
-        }
         _ => false,
     };
     if !aud_ok {
@@ -163,11 +162,12 @@ pub fn check(assertion: &Assertion, expected: &Expected<'_>) -> Result<Checked, 
 }
 
 /// Which keys may have signed the assertion: those of its algorithm, and with its `kid` when it
-/// names one. Empty when the `kid` is unknown (the caller may refetch the set once).
+/// names one (or with none). Empty when the `kid` is unknown (the caller may refetch the set).
 pub fn candidate_keys<'k>(assertion: &Assertion, keys: &'k [ClientKey]) -> Vec<&'k ClientKey> {
     keys.iter()
         .filter(|k| k.key.alg() == assertion.alg)
-        .filter(|k| assertion.kid.is_none() || k.kid == assertion.kid)
+        // A key published without a kid may have signed any assertion (kid is only a hint).
+        .filter(|k| assertion.kid.is_none() || k.kid.is_none() || k.kid == assertion.kid)
         .collect()
 }
 
@@ -202,12 +202,14 @@ mod tests {
     fn a_well_formed_assertion_passes_and_names_its_client() {
         let a = parse(&jwt(serde_json::json!({"alg": "RS256", "kid": "k1", "typ": "JWT"}), claims())).unwrap();
         assert_eq!((a.alg, a.kid.as_deref(), claimed_client(&a)), (JwsAlg::RS256, Some("k1"), Some(CLIENT)));
-        assert!(a.signing_input.ends_with(a.signing_input.rsplit(|b| *b == b'.').next().unwrap()));
+        let token = jwt(serde_json::json!({"alg": "RS256", "kid": "k1", "typ": "JWT"}), claims());
+        let (signed_part, _) = token.rsplit_once('.').unwrap();
+        assert_eq!(a.signing_input, signed_part.as_bytes(), "the signature covers header.payload only");
         let ok = run(serde_json::json!({"alg": "RS256"}), claims(), Some(JwsAlg::RS256)).unwrap();
         assert_eq!(ok, Checked { jti: "j-1".into(), exp_secs: NOW + 60 });
-        let mut list_aud = claims();
-        list_aud["aud"] = serde_json::json!(["https://other.test", "https://gw.test"]);
-        assert!(run(serde_json::json!({"alg": "ES256"}), list_aud, None).is_ok());
+        let mut issuer_aud = claims();
+        issuer_aud["aud"] = serde_json::json!("https://gw.test");
+        assert!(run(serde_json::json!({"alg": "ES256"}), issuer_aud, None).is_ok());
     }
 
     #[test]
@@ -225,7 +227,13 @@ mod tests {
         let (head, _) = unsigned.rsplit_once('.').unwrap();
         assert!(parse(&format!("{head}.")).is_err());
         assert!(parse(head).is_err());
-        assert!(parse(&"a".repeat(MAX_ASSERTION_BYTES + 1)).is_err());
+        // Over the size cap, even when well formed.
+        let mut big = claims();
+        big["pad"] = serde_json::json!("x".repeat(MAX_ASSERTION_BYTES));
+        assert_eq!(
+            parse(&jwt(serde_json::json!({"alg": "RS256"}), big)),
+            Err(Refused("the client assertion is too large"))
+        );
     }
 
     #[test]
@@ -248,6 +256,7 @@ mod tests {
             without("sub"),
             with("aud", "https://evil.test/token".into()),
             with("aud", serde_json::json!(["https://evil.test"])),
+            with("aud", serde_json::json!(["https://evil.test/token", "https://gw.test/token"])),
             without("aud"),
             without("exp"),
             with("exp", (NOW - SKEW_SECS).into()),

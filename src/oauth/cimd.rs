@@ -128,12 +128,12 @@ fn auth_methods(doc: &Document, has_keys: bool) -> Result<Vec<AuthMethod>, &'sta
     let Some(listed) = &doc.token_endpoint_auth_methods_supported else {
         return Ok(vec![AuthMethod::None]);
     };
-    let mut methods: Vec<AuthMethod> = listed
-        .iter()
-        .filter_map(|m| AuthMethod::parse(m))
-        .filter(|m| allowed(*m) && (*m != AuthMethod::PrivateKeyJwt || has_keys))
-        .collect();
-    methods.dedup();
+    let mut methods: Vec<AuthMethod> = Vec::new();
+    for m in listed.iter().filter_map(|m| AuthMethod::parse(m)) {
+        if allowed(m) && (m != AuthMethod::PrivateKeyJwt || has_keys) && !methods.contains(&m) {
+            methods.push(m);
+        }
+    }
     if methods.is_empty() {
         return Err("the document lists no token endpoint auth method this server supports (none, private_key_jwt)");
     }
@@ -177,6 +177,7 @@ pub fn parse_document(
     // offer (VS Code lists the device grant, Claude the JWT bearer grant): those are ignored.
     let mut grant_types = doc.grant_types.unwrap_or_else(|| vec!["authorization_code".into()]);
     grant_types.retain(|g| g == "authorization_code" || g == "refresh_token");
+    grant_types.sort();
     grant_types.dedup();
     if !grant_types.iter().any(|g| g == "authorization_code") {
         return Err("the document must list the authorization_code grant");

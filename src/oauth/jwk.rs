@@ -133,9 +133,11 @@ fn usable(jwk: &Value) -> Option<ClientKey> {
             let (n, n_bytes) = b64_len(jwk.get("n"))?;
             let (e, e_bytes) = b64_len(jwk.get("e"))?;
             // 2048 to 4096 bits, no leading zero byte; a small odd public exponent.
-            let bits_ok = (256..=512).contains(&n_bytes.len()) && n_bytes[0] != 0;
-            let e_ok =
-                !e_bytes.is_empty() && e_bytes.len() <= 4 && e_bytes[0] != 0 && e_bytes[e_bytes.len() - 1] & 1 == 1;
+            let bits_ok =
+                (256..=512).contains(&n_bytes.len()) && n_bytes[0] != 0 && n_bytes[n_bytes.len() - 1] & 1 == 1;
+            // An odd public exponent of at least 3, at most 32 bits (65537 in practice).
+            let e_value = e_bytes.iter().take(5).fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+            let e_ok = (1..=4).contains(&e_bytes.len()) && e_bytes[0] != 0 && e_value >= 3 && e_value & 1 == 1;
             (bits_ok && e_ok).then_some(PublicJwk::Rsa { n, e })?
         }
         "EC" if member("crv") == Some("P-256") => {
@@ -216,6 +218,8 @@ pub(crate) mod tests {
             serde_json::json!({"kty": "RSA", "n": rsa_n(), "e": "AQAB", "alg": "PS256"}),
             serde_json::json!({"kty": "RSA", "n": rsa_n(), "e": "AQAB", "alg": "HS256"}),
             serde_json::json!({"kty": "RSA", "n": rsa_n(), "e": "AAAC"}),
+            serde_json::json!({"kty": "RSA", "n": rsa_n(), "e": "AQ"}),
+            serde_json::json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode([0xc4u8; 256]), "e": "AQAB"}),
             serde_json::json!({"kty": "RSA", "n": rsa_n(), "e": "AQAB", "key_ops": ["encrypt"]}),
             serde_json::json!({"kty": "EC", "crv": "P-384", "x": p, "y": p}),
             serde_json::json!({"kty": "EC", "crv": "P-256", "x": "AAAA", "y": p}),
@@ -224,8 +228,19 @@ pub(crate) mod tests {
         for key in skipped {
             assert!(parse_set(&serde_json::json!({"keys": [key]})).is_err(), "{key}");
         }
-        assert!(parse_set(&serde_json::json!({"keys": vec![serde_json::json!({}); MAX_KEYS + 1]})).is_err());
+        let good = serde_json::json!({"kty": "RSA", "n": rsa_n(), "e": "AQAB"});
+        assert_eq!(
+            parse_set(&serde_json::json!({"keys": vec![good.clone(); MAX_KEYS]})).map(|k| k.len()),
+            Ok(MAX_KEYS)
+        );
+        assert_eq!(
+            parse_set(&serde_json::json!({"keys": vec![good.clone(); MAX_KEYS + 1]})),
+            Err("the key set has too many keys")
+        );
         assert!(parse_set_bytes(b"not json").is_err());
-        assert!(parse_set_bytes(&vec![b' '; MAX_SET_BYTES + 1]).is_err());
+        let mut padded = serde_json::json!({"keys": [good]}).to_string();
+        assert!(parse_set_bytes(padded.as_bytes()).is_ok());
+        padded.push_str(&" ".repeat(MAX_SET_BYTES));
+        assert_eq!(parse_set_bytes(padded.as_bytes()), Err("the key set is too large"));
     }
 }

@@ -404,6 +404,45 @@ fn mcp_remote_registers_with_the_scope_from_our_metadata() {
     assert!(r.redirect_to.starts_with(&format!("http://localhost:{port}/oauth/callback?")));
 }
 
+/// A registered client with an inline ES256 key (RFC 7591 `jwks`): the positive ES256 path
+/// through the runtime's WebCrypto (`r || s` signatures), and its refusal with another key.
+#[test]
+fn a_registered_client_authenticates_with_an_es256_assertion() {
+    let stack = stack();
+    let c = &stack.worker.client;
+    let key = TestKey::p256(CLIENT_P256_PEM);
+    let redirect = "https://backend.example/callback";
+    let registration = json!({"client_name": "Signed backend", "redirect_uris": [redirect],
+        "token_endpoint_auth_method": "private_key_jwt", "token_endpoint_auth_signing_alg": "ES256",
+        "jwks": {"keys": [key.public_jwk("ec-1")]}});
+    let registered = c.send_json("POST", "/register", None, &registration);
+    assert_eq!(registered.status, 201, "{}", registered.body);
+    let client_id = registered.json()["client_id"].as_str().unwrap().to_string();
+    let code =
+        query(&stack.approve_in_browser(&stack.authorize_url(&client_id, redirect, "/v2", None), "read"), "code")
+            .unwrap();
+    let token_url = format!("{}/token", c.base);
+    let redeem = |jwt: String| {
+        let pairs = [
+            ("grant_type".to_string(), "authorization_code".to_string()),
+            ("code".into(), code.clone()),
+            ("code_verifier".into(), PKCE_VERIFIER.into()),
+            ("redirect_uri".into(), redirect.into()),
+            ("client_assertion_type".into(), ASSERTION_TYPE.into()),
+            ("client_assertion".into(), jwt),
+        ];
+        token_request(c, &pairs)
+    };
+    // Another P-256 key under the same kid: only WebCrypto's verify can tell.
+    let other = TestKey::P256(p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap());
+    let forged = other.sign(Some("ec-1"), &jwt_signer::claims(&client_id, &token_url, now_secs(), "x"));
+    assert_eq!(redeem(forged).status, 401);
+    let tokens = redeem(key.sign(Some("ec-1"), &jwt_signer::claims(&client_id, &token_url, now_secs(), "y")));
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    let at = tokens.json()["access_token"].as_str().unwrap().to_string();
+    assert_eq!(c.get("/v2/self", Some(&at)).status, 200);
+}
+
 /// mcp-remote itself (npm, 0.15.1), driven over stdio as a desktop client runs it: it discovers
 /// the gateway, registers, prints the consent URL (no browser can open here), and once this
 /// test has approved as the person and delivered the code to its loopback callback, it
@@ -467,9 +506,10 @@ fn endless_dripping_and_oversized_documents_are_refused_within_the_deadline() {
         "/endless/client.json" => Some(Served::Endless),
         "/drip/client.json" => Some(Served::Drip),
         "/huge/client.json" => Some(Served::Huge),
+        "/lying/client.json" => Some(Served::LyingLength),
         _ => None,
     });
-    for (path, within) in [("/endless", 4), ("/huge", 4), ("/drip", 9)] {
+    for (path, within) in [("/endless", 4), ("/huge", 4), ("/lying", 4), ("/drip", 9)] {
         let client_id = site.url(&format!("{path}/client.json"));
         let url = stack.authorize_url(&client_id, "https://app.test/cb", "/mcp", None);
         let started = Instant::now();

@@ -425,6 +425,9 @@ pub enum Served {
     Drip,
     /// A `Content-Length` far above any cap, and then nothing.
     Huge,
+    /// A small `Content-Length` beside `Transfer-Encoding: chunked` (which frames the body),
+    /// then chunks without end.
+    LyingLength,
 }
 
 /// A loopback web site for a client's documents (metadata document, key set) and for bodies
@@ -464,8 +467,13 @@ impl Site {
                         Some(Served::Huge) => out.write_all(
                             b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1073741824\r\nconnection: close\r\n\r\n",
                         ),
-                        Some(Served::Endless) => {
-                            let _ = out.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n");
+                        Some(served @ (Served::Endless | Served::LyingLength)) => {
+                            let head: &[u8] = if matches!(served, Served::LyingLength) {
+                                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\ntransfer-encoding: chunked\r\n\r\n"
+                            } else {
+                                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+                            };
+                            let _ = out.write_all(head);
                             let chunk = format!("4000\r\n{}\r\n", " ".repeat(0x4000));
                             // Until the gateway hangs up (bounded, so a broken test cannot spin forever).
                             let started = Instant::now();
