@@ -103,7 +103,14 @@ impl Worker {
     /// Starts the worker on existing local state (e.g. from a stopped worker).
     pub fn start_in(vars: &[(String, String)], state: TempDir) -> Worker {
         ensure_built();
-        let (port, inspector) = (free_port(), free_port());
+        Self::launch(vars, state, None, free_port())
+    }
+
+    /// Starts the bundle that `config` (a `wrangler.toml`; `None`: this repository's) names, on
+    /// `state`, at `port`: how the upgrade test serves an earlier release's bundle and then this
+    /// one on the same state and origin.
+    pub fn launch(vars: &[(String, String)], state: TempDir, config: Option<&Path>, port: u16) -> Worker {
+        let inspector = free_port();
         let log = state.path().join("wrangler.log");
         let out = File::create(&log).expect("log file");
         let err = out.try_clone().expect("log file");
@@ -117,6 +124,9 @@ impl Worker {
             // Exposes /__scheduled, to run the cron handler on demand (local dev only).
             .arg("--test-scheduled")
             .args(["--show-interactive-dev-session=false", "--log-level", "warn"]);
+        if let Some(config) = config {
+            cmd.arg("--config").arg(config);
+        }
         for (k, v) in vars {
             // `PUBLIC_ORIGIN=auto`: the origin this worker will have (its port is chosen here).
             let v = if k == "PUBLIC_ORIGIN" && v == "auto" { format!("http://127.0.0.1:{port}") } else { v.clone() };

@@ -11,6 +11,7 @@ mod faults;
 mod harness;
 mod oauth;
 mod sdk;
+mod upgrade;
 
 use std::process::Command;
 
