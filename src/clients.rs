@@ -1,6 +1,6 @@
 //! Finding a client and its keys: a registered client from KV (`client:v1:`), or, for an
 //! `https` client id, its Client ID Metadata Document (fetched under the SSRF policy of
-//! [`cimd::check_url`], at most [`cimd::MAX_DOCUMENT`] bytes within [`FETCH_TIMEOUT_MS`],
+//! [`public_url::check`], at most [`cimd::MAX_DOCUMENT`] bytes within [`FETCH_TIMEOUT_MS`],
 //! validated, cached in KV for an hour); and a `private_key_jwt` client's public keys (RFC 7517),
 //! inline or fetched from its `jwks_uri` under the same policy and cached briefly.
 //!
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::http::{with_limits, ReadLimits};
 use crate::oauth::client::{KeySource, RegisteredClient};
-use crate::oauth::{cimd, jwk};
+use crate::oauth::{cimd, jwk, public_url};
 use crate::platform::{Platform, StoreError};
 use crate::transitions::{Command, Outcome};
 
@@ -75,7 +75,7 @@ async fn metadata_document_client<P: Platform>(
     config: &Config,
     client_id: &str,
 ) -> Result<Option<RegisteredClient>, StoreError> {
-    if let Err(why) = cimd::check_url(client_id, allow_loopback(config)) {
+    if let Err(why) = public_url::check(client_id, allow_loopback(config)) {
         p.log("cimd.refused", why);
         return Ok(None);
     }
@@ -160,7 +160,7 @@ pub async fn keys<P: Platform>(
     }
     // The URI passed the SSRF policy when the client was accepted; checked again, as the
     // cached record could predate a policy change.
-    cimd::check_url(uri, allow_loopback(config)).map_err(|_| KeysError::Unusable)?;
+    public_url::check(uri, allow_loopback(config)).map_err(|_| KeysError::Unusable)?;
     let Some(body) = fetch_small(p, uri, jwk::MAX_SET_BYTES, "jwks").await else {
         return stale_or(KeysError::Unusable);
     };

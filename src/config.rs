@@ -13,7 +13,7 @@ use std::rc::Rc;
 use base64::Engine;
 use url::Url;
 
-use crate::crypto::envelope::Vault;
+use crate::crypto::envelope::{Vault, VaultKeys};
 use crate::crypto::keys::SigningKeys;
 
 use crate::secret::{AttioAccessToken, ClientSecret, KeyMaterial};
@@ -277,29 +277,6 @@ pub struct TestMode {
     pub auto_approve: bool,
     /// Fetch client metadata documents from loopback too.
     pub cimd_allow_loopback: bool,
-}
-
-/// Versioned encryption keys, newest first: the first encrypts, all decrypt.
-#[derive(Debug, Clone)]
-pub struct VaultKeys {
-    keys: Vec<(String, KeyMaterial)>,
-}
-
-impl VaultKeys {
-    /// Keys as (id, material), newest first. Parsing guarantees at least one.
-    pub fn from_entries(keys: Vec<(String, KeyMaterial)>) -> Self {
-        Self { keys }
-    }
-
-    /// The id of the key new ciphertexts are sealed with.
-    pub fn active_id(&self) -> Option<&str> {
-        self.keys.first().map(|(k, _)| k.as_str())
-    }
-
-    /// Every key, newest first.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &KeyMaterial)> {
-        self.keys.iter().map(|(k, m)| (k.as_str(), m))
-    }
 }
 
 /// How one setting looks, for `/health`. Never carries a secret's value.
@@ -622,7 +599,7 @@ fn parse_vault_keys(raw: &str) -> Result<VaultKeys, String> {
         let key = parse_key(key).map_err(|e| format!("entry {n}: {e}"))?;
         keys.push((kid.to_string(), KeyMaterial::new(key)));
     }
-    Ok(VaultKeys { keys })
+    Ok(VaultKeys::from_entries(keys))
 }
 
 #[cfg(test)]

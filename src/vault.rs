@@ -306,7 +306,7 @@ pub async fn reseal_all<P: KvStore + Random + Log>(p: &P, vault: &Vault) -> Rese
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::VaultKeys;
+    use crate::crypto::envelope::VaultKeys;
     use crate::secret::KeyMaterial;
     use crate::testing::{block_on, FakePlatform};
 

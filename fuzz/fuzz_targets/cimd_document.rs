@@ -2,7 +2,7 @@
 //! survive.
 #![no_main]
 
-use attio_gateway::oauth::{cimd, redirect};
+use attio_gateway::oauth::{cimd, public_url, redirect};
 use libfuzzer_sys::fuzz_target;
 
 const CLIENT_ID: &str = "https://app.example.com/oauth/client.json";
@@ -15,6 +15,6 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = cimd::check_url(text, false);
+        let _ = public_url::check(text, false);
     }
 });

@@ -2,7 +2,7 @@
 //! to itself only with the same associated data.
 #![no_main]
 
-use attio_gateway::config::VaultKeys;
+use attio_gateway::crypto::envelope::VaultKeys;
 use attio_gateway::crypto::envelope::Vault;
 use attio_gateway::random::{Random, RandomError};
 use attio_gateway::secret::KeyMaterial;

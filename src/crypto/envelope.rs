@@ -23,8 +23,8 @@ use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
 use sha2::Sha256;
 
-use crate::config::VaultKeys;
 use crate::random::{Random, RandomError};
+use crate::secret::KeyMaterial;
 
 const VERSION: &str = "v1";
 const NONCE_LEN: usize = 24;
@@ -136,11 +136,33 @@ pub fn key_id(envelope: &str) -> Option<&str> {
     }
 }
 
+/// Versioned encryption keys, newest first: the first encrypts, all decrypt.
+#[derive(Debug, Clone)]
+pub struct VaultKeys {
+    keys: Vec<(String, KeyMaterial)>,
+}
+
+impl VaultKeys {
+    /// Keys as (id, material), newest first. Parsing guarantees at least one.
+    pub fn from_entries(keys: Vec<(String, KeyMaterial)>) -> Self {
+        Self { keys }
+    }
+
+    /// The id of the key new ciphertexts are sealed with.
+    pub fn active_id(&self) -> Option<&str> {
+        self.keys.first().map(|(k, _)| k.as_str())
+    }
+
+    /// Every key, newest first.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &KeyMaterial)> {
+        self.keys.iter().map(|(k, m)| (k.as_str(), m))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::VaultKeys;
-    use crate::random::OsRandom;
+        use crate::random::OsRandom;
     use crate::secret::KeyMaterial;
 
     fn hex(s: &str) -> Vec<u8> {

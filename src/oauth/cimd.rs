@@ -3,7 +3,7 @@
 //! JSON document, published by the client, describing it. No registration step.
 //!
 //! The fetch is the risky part (SSRF, security checklist E.32), so the URL must pass
-//! [`check_url`] before anything is fetched: `https` only, a path, no credentials, query or
+//! [`public_url::check`] before anything is fetched: `https` only, a path, no credentials, query or
 //! fragment, and no IP literal in a private, loopback, link-local or otherwise special range
 //! (nor `localhost`). The fetch itself ([`crate::clients`]) never follows redirects and reads
 //! at most [`MAX_DOCUMENT`] bytes within one deadline for head and body.
@@ -16,11 +16,11 @@
 //! Worker, but Workers cannot reach private networks either.) Loopback documents are allowed only
 //! in test mode with `TEST_CIMD_ALLOW_LOOPBACK`, for the end-to-end tests.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
-
 use serde::Deserialize;
 
 use super::client::{self, AuthMethod, RegisteredClient};
+#[cfg(test)]
+use super::public_url;
 use super::redirect;
 
 pub const MAX_DOCUMENT: usize = 5 * 1024;
@@ -30,64 +30,6 @@ pub const CACHE_SECS: u64 = 3600;
 /// Whether a `client_id` is a metadata-document URL rather than a registered id.
 pub fn is_url(client_id: &str) -> bool {
     client_id.starts_with("https://") || client_id.starts_with("http://")
-}
-
-fn special_v4(ip: Ipv4Addr) -> bool {
-    ip.is_private()
-        || ip.is_loopback()
-        || ip.is_link_local()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_documentation()
-        || ip.octets()[0] == 0
-        || ip.octets()[0] >= 224
-        // 100.64.0.0/10 (carrier-grade NAT) and 198.18.0.0/15 (benchmarking).
-        || (ip.octets()[0] == 100 && (ip.octets()[1] & 0xc0) == 64)
-        || (ip.octets()[0] == 198 && (ip.octets()[1] & 0xfe) == 18)
-}
-
-fn special_v6(ip: Ipv6Addr) -> bool {
-    let seg = ip.segments();
-    ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || (seg[0] & 0xfe00) == 0xfc00 // unique local
-        || (seg[0] & 0xffc0) == 0xfe80 // link local
-        || ip.to_ipv4_mapped().is_some_and(special_v4)
-        // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) embed IPv4 addresses.
-        || (seg[0] == 0x64 && seg[1] == 0xff9b)
-        || seg[0] == 0x2002
-}
-
-/// Checks a document URL before it is fetched. `allow_loopback` is the test-only exception.
-pub fn check_url(raw: &str, allow_loopback: bool) -> Result<url::Url, &'static str> {
-    let url = crate::uri::parse(raw).ok_or("client_id is not a valid URL")?;
-    if url.as_str() != raw {
-        return Err("client_id must be in canonical form");
-    }
-    let loopback_ok =
-        allow_loopback && url.scheme() == "http" && matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback());
-    if url.scheme() != "https" && !loopback_ok {
-        return Err("client_id must be an https URL");
-    }
-    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
-        return Err("client_id must not have credentials, a query or a fragment");
-    }
-    if url.path() == "/" || url.path().is_empty() {
-        return Err("client_id must have a path");
-    }
-    if !loopback_ok {
-        match url.host() {
-            Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost") => {
-                return Err("client_id must not point at this machine")
-            }
-            Some(url::Host::Ipv4(ip)) if special_v4(ip) => return Err("client_id must not point at a private address"),
-            Some(url::Host::Ipv6(ip)) if special_v6(ip) => return Err("client_id must not point at a private address"),
-            Some(_) => {}
-            None => return Err("client_id has no host"),
-        }
-    }
-    Ok(url)
 }
 
 #[derive(Debug, Deserialize)]
@@ -209,45 +151,9 @@ mod tests {
             "https://app.example/\u{e9}.json",
             "ws://M%e0(\n\n&",
         ] {
-            assert!(check_url(raw, false).is_err(), "{raw}");
+            assert!(public_url::check(raw, false).is_err(), "{raw}");
             assert!(redirect::validate(raw).is_err(), "{raw}");
         }
-    }
-
-    #[test]
-    fn only_public_https_urls_with_a_path_are_fetched() {
-        assert!(check_url("https://app.example.com/oauth/client.json", false).is_ok());
-        for bad in [
-            "http://app.example.com/client.json",
-            "https://app.example.com/",
-            "https://app.example.com",
-            "https://user@app.example.com/c.json",
-            "https://app.example.com/c.json?x=1",
-            "https://app.example.com/c.json#f",
-            "https://localhost/c.json",
-            "https://x.localhost/c.json",
-            "https://127.0.0.1/c.json",
-            "https://10.0.0.1/c.json",
-            "https://172.16.5.4/c.json",
-            "https://192.168.1.1/c.json",
-            "https://169.254.169.254/latest/meta-data",
-            "https://100.64.0.1/c.json",
-            "https://0.0.0.0/c.json",
-            "https://[::1]/c.json",
-            "https://[fd00::1]/c.json",
-            "https://[fe80::1]/c.json",
-            "https://[::ffff:127.0.0.1]/c.json",
-            "https://[64:ff9b::a00:1]/c.json",
-            "https://[2002:a00:1::]/c.json",
-            "https://APP.example.com/c.json",
-            "https://app.example.com/a/../c.json",
-        ] {
-            assert!(check_url(bad, false).is_err(), "{bad} would be fetched");
-        }
-        // Loopback only with the test setting, and then only http://127.x.
-        assert!(check_url("http://127.0.0.1:9/c.json", false).is_err());
-        assert!(check_url("http://127.0.0.1:9/c.json", true).is_ok());
-        assert!(check_url("http://10.0.0.1:9/c.json", true).is_err());
     }
 
     #[test]

@@ -124,7 +124,7 @@ impl RegisteredClient {
 }
 
 /// The keys of a `private_key_jwt` client, from its metadata: `jwks_uri` (which must pass the
-/// metadata-document SSRF policy, [`super::cimd::check_url`]) or inline `jwks`, not both
+/// metadata-document SSRF policy, [`super::public_url::check`]) or inline `jwks`, not both
 /// (RFC 7591 §2), and the declared signing algorithm, which must be one this server accepts.
 /// `None` when the metadata names no keys.
 pub fn assertion_keys(
@@ -140,7 +140,7 @@ pub fn assertion_keys(
     let source = match (jwks_uri, jwks) {
         (Some(_), Some(_)) => return Err("give jwks_uri or jwks, not both"),
         (Some(uri), None) => {
-            super::cimd::check_url(uri, allow_loopback)
+            super::public_url::check(uri, allow_loopback)
                 .map_err(|_| "jwks_uri must be a public https URL with a path")?;
             KeySource::JwksUri(uri.to_string())
         }

@@ -9,7 +9,8 @@
 //! | [`pkce`] | RFC 7636 §4: S256 only, verifier and challenge syntax, constant-time check |
 //! | [`redirect`] | redirect-URI rules: RFC 9700 §2.1 / OAuth 2.1 exact matching, RFC 8252 §7.3 loopback ports, §7.1 private-use schemes |
 //! | [`metadata`] | RFC 8414 authorization-server metadata, RFC 9728 protected-resource metadata |
-//! | [`cimd`] | Client ID Metadata Documents: SSRF-safe URL policy, document validation |
+//! | [`cimd`] | Client ID Metadata Documents: document validation, allowed auth methods |
+//! | [`public_url`] | the SSRF policy for URLs from outside input (metadata documents, key sets) |
 //! | [`client`] | RFC 7591 dynamic client registration: validation and the stored record |
 //! | [`grant`] | codes, grants, access and refresh tokens (OAuth 2.1 §4.1.3, §4.3; RFC 9700 §4.14 rotation) |
 //! | [`grant_index`] | each person's approved apps, for the account page |
@@ -24,6 +25,7 @@ pub mod grant_index;
 pub mod jwk;
 pub mod metadata;
 pub mod pkce;
+pub mod public_url;
 pub mod redirect;
 
 pub use error::OAuthError;
