@@ -162,7 +162,7 @@ impl VaultKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
-        use crate::random::OsRandom;
+    use crate::random::OsRandom;
     use crate::secret::KeyMaterial;
 
     fn hex(s: &str) -> Vec<u8> {
