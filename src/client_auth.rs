@@ -21,7 +21,7 @@ use crate::oauth::client::{AuthMethod, RegisteredClient};
 use crate::oauth::OAuthError;
 use crate::platform::Platform;
 use crate::secret::constant_time_eq;
-use crate::transitions::{Command, Outcome};
+use crate::store::one_time;
 
 /// How much longer than its acceptance window a spent `jti` is remembered.
 const JTI_MARGIN_SECS: u64 = 300;
@@ -188,14 +188,12 @@ async fn verify_assertion<P: Platform>(
     if !valid {
         return Err(refused("the client assertion's signature does not verify with the client's keys"));
     }
-    let object = format!("jti:{}", config.keys().token_hash(&format!("{}\n{}", client.client_id, checked.jti)));
     // Kept well past the last moment the assertion could still be accepted (by any clock the
     // checks ran on), so the entry can never be already expired when it is written.
     let expires_at_ms = (checked.exp_secs.max(p.now_ms() / 1000) + assertion::SKEW_SECS + JTI_MARGIN_SECS) * 1000;
-    let spend = Command::Insert { key: "jti".into(), value: serde_json::Value::Null, expires_at_ms };
-    match p.transition(&object, spend).await {
-        Ok(Outcome::Inserted) => Ok(()),
-        Ok(_) => Err(refused("the client assertion was already used (jti)")),
+    match one_time::spend_jti(p, config.keys(), &client.client_id, &checked.jti, expires_at_ms).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(refused("the client assertion was already used (jti)")),
         Err(_) => Err(OAuthError::temporarily_unavailable("assertion storage is unavailable")),
     }
 }

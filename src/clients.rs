@@ -16,7 +16,7 @@ use crate::http::{with_limits, ReadLimits};
 use crate::oauth::client::{KeySource, RegisteredClient};
 use crate::oauth::{cimd, jwk, public_url};
 use crate::platform::{Platform, StoreError};
-use crate::transitions::{Command, Outcome};
+use crate::store::one_time;
 
 /// Deadline for fetching a metadata document or key set, head and body together.
 pub const FETCH_TIMEOUT_MS: u32 = 5_000;
@@ -149,13 +149,7 @@ pub async fn keys<P: Platform>(
         return Ok(c.keys.clone());
     }
     let stale_or = |e: KeysError| cached.as_ref().map(|c| c.keys.clone()).ok_or(e);
-    let slot = Command::Insert {
-        key: "fetch".into(),
-        value: serde_json::Value::Null,
-        expires_at_ms: now + KEYS_REFETCH_SECS * 1000,
-    };
-    let hash = config.keys().token_hash(&client.client_id);
-    if p.transition(&format!("jwks-fetch:{hash}"), slot).await? != Outcome::Inserted {
+    if !one_time::take_fetch_slot(p, config.keys(), &client.client_id, now + KEYS_REFETCH_SECS * 1000).await? {
         return stale_or(KeysError::Throttled);
     }
     // The URI passed the SSRF policy when the client was accepted; checked again, as the

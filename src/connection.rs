@@ -15,8 +15,6 @@
 //!
 //! Only `invalid_grant` revokes; 429, 5xx and timeouts are transient and change nothing.
 
-use serde_json::Value;
-
 use crate::attio::identity::TokenStatus;
 use crate::attio::{AttioApi, AttioError};
 use crate::config::Config;
@@ -24,9 +22,9 @@ use crate::crypto::envelope::Vault;
 use crate::platform::{Platform, StoreError};
 use crate::random::RandomError;
 use crate::secret::AttioAccessToken;
-use crate::transitions::{Command, Outcome};
+use crate::store::connections;
 use crate::upstream::{self, UpstreamError};
-use crate::vault::{self, Connection, ConnectionStatus, SealedConnection, Tokens, UserId, VaultStoreError};
+use crate::vault::{self, Connection, ConnectionStatus, Tokens, UserId, VaultStoreError};
 
 /// Refresh this long before the access token expires.
 pub const REFRESH_MARGIN_MS: u64 = 60_000;
@@ -38,12 +36,6 @@ const WAIT_STEP_MS: u32 = 100;
 fn lease_ms(config: &Config) -> u64 {
     u64::from(config.attio_timeout_ms) + LEASE_SLACK_MS
 }
-/// How long the object keeps the latest revision (KV catches up within about a minute).
-const LATEST_TTL_MS: u64 = 24 * 3600 * 1000;
-
-/// The key of the newest revision in a connection's object (see the module docs).
-pub const LATEST: &str = "latest";
-const LEASE: &str = "refresh-lease";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectionError {
@@ -72,11 +64,6 @@ impl From<VaultStoreError> for ConnectionError {
             VaultStoreError::Random(r) => ConnectionError::Random(r),
         }
     }
-}
-
-/// The `Transitions` object that serialises writes to one connection.
-pub fn object_name(user: &UserId) -> String {
-    format!("connection:{}", user.kv_key())
 }
 
 /// Revisions only grow, and are unique per write (milliseconds, or one more than the last).
@@ -115,14 +102,10 @@ pub fn access_token(connection: &Connection) -> Result<&AttioAccessToken, Connec
 async fn newer_than<P: Platform>(
     p: &P,
     vault: &Vault,
-    object: &str,
+    user: &UserId,
     seen: u64,
 ) -> Result<Option<Connection>, ConnectionError> {
-    let Outcome::Found { value } = p.transition(object, Command::Get { key: LATEST.into() }).await? else {
-        return Ok(None);
-    };
-    let Ok(sealed) = serde_json::from_value::<SealedConnection>(value) else {
-        p.log("connection.latest_unreadable", "ignored a malformed latest record");
+    let Some(sealed) = connections::latest(p, user).await? else {
         return Ok(None);
     };
     if sealed.revision <= seen {
@@ -144,23 +127,17 @@ async fn refresh_single_flight<P: Platform>(
     vault: &Vault,
     current: Connection,
 ) -> Result<Connection, ConnectionError> {
-    let object = object_name(&current.user);
+    let user = current.user.clone();
     let holder = p.token()?;
     // Wait a little longer than a lease can last, so a dead holder's lease expires in time.
     let steps = (lease_ms(config) + 1_000) / u64::from(WAIT_STEP_MS);
     for _ in 0..steps {
-        if let Some(newer) = newer_than(p, vault, &object, current.revision).await? {
+        if let Some(newer) = newer_than(p, vault, &user, current.revision).await? {
             return active(newer);
         }
-        let lease = Command::Acquire {
-            key: LEASE.into(),
-            holder: holder.clone(),
-            expires_at_ms: p.now_ms() + lease_ms(config),
-        };
-        if p.transition(&object, lease).await? == Outcome::Acquired {
-            let result = refresh_holding_lease(p, config, vault, current, &object).await;
-            let release = Command::Release { key: LEASE.into(), holder };
-            if let Err(e) = p.transition(&object, release).await {
+        if connections::acquire_lease(p, &user, &holder, p.now_ms() + lease_ms(config)).await? {
+            let result = refresh_holding_lease(p, config, vault, current).await;
+            if let Err(e) = connections::release_lease(p, &user, &holder).await {
                 p.log("connection.lease_release_failed", &e.to_string());
             }
             return result;
@@ -175,10 +152,9 @@ async fn refresh_holding_lease<P: Platform>(
     config: &Config,
     vault: &Vault,
     current: Connection,
-    object: &str,
 ) -> Result<Connection, ConnectionError> {
     // Someone may have finished a refresh between our look at `latest` and taking the lease.
-    if let Some(newer) = newer_than(p, vault, object, current.revision).await? {
+    if let Some(newer) = newer_than(p, vault, &current.user, current.revision).await? {
         return active(newer);
     }
     let Some(refresh_token) = current.tokens.as_ref().and_then(|t| t.refresh.clone()) else {
@@ -194,7 +170,7 @@ async fn refresh_holding_lease<P: Platform>(
                 updated_at_ms: now,
                 ..current
             };
-            publish(p, vault, &next, object).await?;
+            publish(p, vault, &next).await?;
             p.log("connection.refreshed", &format!("revision {}", next.revision));
             Ok(next)
         }
@@ -216,16 +192,9 @@ async fn refresh_holding_lease<P: Platform>(
 /// Writes a new revision where racing readers look first (the object), then to KV. After a
 /// successful refresh the old refresh token is spent, so both writes are attempted even if one
 /// fails: either copy keeps the connection alive.
-async fn publish<P: Platform>(
-    p: &P,
-    vault: &Vault,
-    connection: &Connection,
-    object: &str,
-) -> Result<(), ConnectionError> {
+async fn publish<P: Platform>(p: &P, vault: &Vault, connection: &Connection) -> Result<(), ConnectionError> {
     let sealed = connection.seal(vault, p)?;
-    let value: Value = serde_json::to_value(&sealed).map_err(|_| ConnectionError::Unreadable)?;
-    let put = Command::Put { key: LATEST.into(), value, expires_at_ms: p.now_ms() + LATEST_TTL_MS };
-    let in_object = p.transition(object, put).await;
+    let in_object = connections::publish_latest(p, &sealed).await;
     let in_kv = vault::store_sealed(p, &sealed).await;
     match (in_object, in_kv) {
         (Err(e), Err(_)) => {
@@ -256,8 +225,7 @@ pub async fn mark_revoked<P: Platform>(p: &P, vault: &Vault, connection: &Connec
         updated_at_ms: now,
         ..connection.clone()
     };
-    let object = object_name(&connection.user);
-    match publish(p, vault, &revoked, &object).await {
+    match publish(p, vault, &revoked).await {
         Ok(()) => p.log("connection.revoked", reason),
         Err(e) => p.log("connection.revoke_failed", &e.to_string()),
     }
@@ -287,7 +255,7 @@ pub async fn verify<P: Platform>(
 mod tests {
     use super::*;
     use crate::config::{Config, ATTIO_APP_BASE_URL};
-    use crate::platform::{Clock, TransitionStore};
+    use crate::platform::Clock;
     use crate::secret::AttioRefreshToken;
     use crate::testing::{block_on, complete_settings, reply, FakePlatform};
 
@@ -374,13 +342,8 @@ mod tests {
         let (p, config, vault) = setup();
         let c = connection(&p, Some(30_000));
         block_on(vault::save(&p, &vault, &c)).unwrap();
-        let object = object_name(&c.user);
-        let lease = Command::Acquire {
-            key: LEASE.into(),
-            holder: "other".into(),
-            expires_at_ms: p.now_ms() + lease_ms(&config),
-        };
-        assert_eq!(block_on(p.transition(&object, lease)).unwrap(), Outcome::Acquired);
+        let taken = connections::acquire_lease(&p, &c.user, "other", p.now_ms() + lease_ms(&config));
+        assert!(block_on(taken).unwrap());
         // The other holder never finishes: after the lease expires, this request refreshes.
         p.http
             .push(200, r#"{"access_token":"at-new","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-new"}"#);

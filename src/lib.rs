@@ -38,6 +38,8 @@
 //! - [`http`]: request/response types, the outbound client trait, response builders.
 //! - [`error`]: the application error and its mapping to responses (the one place).
 //! - [`attio`]: Attio's REST API: requests, responses, errors.
+//! - [`store`]: every stored record, typed; the only modules that name a Durable Object
+//!   command or (de)serialise a stored record.
 //! - [`transitions`]: the protocol of the Durable Object that makes one-time transitions atomic.
 //! - [`crypto`]: the vault envelope (XChaCha20-Poly1305) and keys derived from `SIGNING_KEY`.
 //! - [`random`]: randomness behind a trait; [`secret`]: secret newtypes (redacted `Debug`,
@@ -66,6 +68,7 @@ pub mod random;
 pub mod routes;
 pub mod secret;
 pub mod session;
+pub mod store;
 pub mod transitions;
 pub mod upstream;
 pub mod uri;

@@ -2,6 +2,7 @@
 //!
 //! | File | Implements |
 //! |---|---|
+//! | [`approval`] | an authorization request once checked (RFC 6749 §4.1.1, RFC 7636, RFC 8707), kept until the consent decision |
 //! | [`assertion`] | RFC 7523 §2.2/§3 `private_key_jwt` client assertions: algorithm rules, claims, key choice |
 //! | [`jwk`] | RFC 7517 public key sets (RS256 and ES256 signing keys only) |
 //! | [`bearer`] | RFC 6750 §2.1 bearer header, RFC 9728 §5.1 `WWW-Authenticate` challenge |
@@ -15,6 +16,7 @@
 //! | [`grant`] | codes, grants, access and refresh tokens (OAuth 2.1 §4.1.3, §4.3; RFC 9700 §4.14 rotation) |
 //! | [`grant_index`] | each person's approved apps, for the account page |
 
+pub mod approval;
 pub mod assertion;
 pub mod bearer;
 pub mod cimd;

@@ -21,8 +21,8 @@ use crate::oauth::grant_index::{self, Entry};
 use crate::pages::{avatar, error_page, escape, format_time, page, TRY_AGAIN};
 use crate::platform::Platform;
 use crate::routes::connect::{origin, redirect, DISCONNECT, START};
-use crate::routes::oauth_flow::revoke_grant;
 use crate::session::Session;
+use crate::store::grants;
 use crate::vault::{self, ConnectionStatus, SealedConnection};
 
 pub const PATH: &str = "/account";
@@ -190,7 +190,7 @@ pub async fn revoke<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
             "<p><a class=button href=\"/account\">Back to your apps</a></p>",
         ));
     };
-    revoke_grant(p, &entry.grant_id).await;
+    grants::revoke(p, &entry.grant_id).await;
     // The DO revoked it; drop the row even if the grant had already expired.
     let _ = grant_index::remove(p, &session.user, &entry.grant_id).await;
     p.log("account.revoked", &format!("client {}", entry.client_id));

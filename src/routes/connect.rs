@@ -14,7 +14,7 @@
 
 use http::header::{ACCEPT, LOCATION, RETRY_AFTER, SET_COOKIE};
 use http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::attio::identity::{Identity, TokenStatus};
@@ -25,12 +25,14 @@ use crate::crypto::envelope::Vault;
 use crate::crypto::keys::SigningKeys;
 use crate::error::AppError;
 use crate::http::{json as json_response, response, set_header, Request, Response};
+use crate::oauth::approval::Approved;
 use crate::oauth::grant_index;
 use crate::pages::{error_page, escape, page, TRY_AGAIN};
 use crate::platform::Platform;
-use crate::routes::oauth_flow::{self, Approved};
+use crate::routes::oauth_flow;
 use crate::session::{self, Session, CONNECT_COOKIE, CONNECT_TTL_SECS, SESSION_COOKIE, SESSION_TTL_SECS};
-use crate::transitions::{Command, Outcome};
+use crate::store::one_time::{self, pending_object, Pending};
+use crate::store::{connections, grants};
 use crate::upstream::{self, UpstreamError};
 use crate::vault::{self, Connection, ConnectionStatus, Tokens, UserId};
 
@@ -39,19 +41,6 @@ pub const CALLBACK: &str = "/oauth/attio/callback";
 pub const STATUS: &str = "/connect/status";
 pub const DISCONNECT: &str = "/connect/disconnect";
 pub const AUDIT: &str = "/connect/audit";
-
-/// What `GET /connect` leaves for the callback.
-#[derive(Debug, Serialize, Deserialize)]
-struct Pending {
-    redirect_uri: String,
-    /// The PKCE verifier, sealed (it is a secret, however short-lived).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pkce_verifier: Option<String>,
-    /// An MCP client's authorization the person approved, to finish once Attio says who they
-    /// are. Kept here, server-side, never in a URL or cookie.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    continuation: Option<Approved>,
-}
 
 /// Everything a handler here needs from the configuration.
 struct Ctx<'a> {
@@ -81,11 +70,6 @@ pub fn origin_of_request(req: &Request) -> String {
         (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
         _ => String::new(),
     }
-}
-
-/// Where each pending transaction lives: keyed by a hash of `state`, never `state` itself.
-fn pending_object(keys: &SigningKeys, state: &str) -> String {
-    format!("connect-state:{}", keys.token_hash(state))
 }
 
 fn pending_aad(object: &str) -> Vec<u8> {
@@ -131,11 +115,9 @@ pub async fn begin<P: Platform>(
         None => None,
     };
     let pending = Pending { redirect_uri: redirect_uri.clone(), pkce_verifier: sealed_verifier, continuation };
-    let value = serde_json::to_value(&pending).map_err(|_| AppError::Unavailable("encoding"))?;
-    let insert = Command::Insert { key: "pending".into(), value, expires_at_ms: p.now_ms() + CONNECT_TTL_SECS * 1000 };
-    match p.transition(&object, insert).await {
-        Ok(Outcome::Inserted) => {}
-        Ok(_) | Err(_) => return Err(AppError::Unavailable("the state store")),
+    match one_time::put_pending(p, &object, &pending, p.now_ms() + CONNECT_TTL_SECS * 1000).await {
+        Ok(true) => {}
+        Ok(false) | Err(_) => return Err(AppError::Unavailable("the state store")),
     }
     let url = upstream::authorize_url(config, &redirect_uri, &state, verifier.as_deref())
         .map_err(|_| AppError::Unavailable("the Attio authorize URL"))?;
@@ -208,11 +190,9 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
         ));
     }
     let object = pending_object(ctx.keys, state);
-    let pending: Pending = match p.transition(&object, Command::Take { key: "pending".into() }).await {
-        Ok(Outcome::Taken { value }) => {
-            serde_json::from_value(value).map_err(|_| bad("Unknown sign-in", "This sign-in could not be read."))?
-        }
-        Ok(_) => {
+    let pending: Pending = match one_time::take_pending(p, &object).await {
+        Ok(Some(pending)) => pending,
+        Ok(None) => {
             return Err(bad(
                 "Sign-in expired or already used",
                 "This sign-in link is unknown, has expired (after 10 minutes), or was already used.",
@@ -488,14 +468,13 @@ pub async fn disconnect<P: Platform>(p: &P, config: &Config, req: &Request) -> R
     match grant_index::list(p, &session.user, p.now_ms()).await {
         Ok(grants) => {
             for g in grants {
-                oauth_flow::revoke_grant(p, &g.grant_id).await;
+                grants::revoke(p, &g.grant_id).await;
             }
         }
         Err(e) => p.log("disconnect.grants_unlisted", &e.0),
     }
     // The connection's object may hold a sealed copy from a recent refresh: drop it too.
-    let object = connection::object_name(&session.user);
-    if let Err(e) = p.transition(&object, Command::Take { key: connection::LATEST.into() }).await {
+    if let Err(e) = connections::forget_latest(p, &session.user).await {
         p.log("disconnect.object_cleanup_failed", &e.to_string());
     }
     if p.kv_delete(&session.user.kv_key()).await.is_err() {

@@ -18,7 +18,6 @@
 
 use http::header::{AUTHORIZATION, ORIGIN, WWW_AUTHENTICATE};
 use http::StatusCode;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::client_auth::{self, parse_basic};
@@ -28,6 +27,7 @@ use crate::connection;
 use crate::crypto::keys::SigningKeys;
 use crate::error::AppError;
 use crate::http::{json as json_response, set_header, Request, Response};
+use crate::oauth::approval::Approved;
 use crate::oauth::client::RegisteredClient;
 use crate::oauth::grant::{self, CodeGrant, Grant, Issued, RefreshOutcome, TokenKind};
 use crate::oauth::metadata::{Audience, SCOPE_WRITE, TOKEN_EXCHANGE};
@@ -37,7 +37,8 @@ use crate::platform::Platform;
 use crate::routes::connect::{self, add_cookie, origin};
 use crate::routes::oauth_server::with_cors;
 use crate::session::{self, Session};
-use crate::transitions::{Command, Outcome};
+use crate::store::grants::{self, Replaced};
+use crate::store::one_time::{self, Redeemed};
 use crate::vault::UserId;
 
 pub const AUTHORIZE: &str = "/authorize";
@@ -50,19 +51,6 @@ const AUTHZ_TTL_SECS: u64 = 600;
 const APPROVED_COOKIE: &str = "__Host-agw-approved";
 const APPROVED_TTL_SECS: u64 = 30 * 24 * 3600;
 const APPROVED_MAX: usize = 20;
-
-/// An authorization request the person approved (or is asked about), kept server-side.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Approved {
-    pub client_id: String,
-    pub redirect_uri: String,
-    #[serde(default)]
-    pub state: Option<String>,
-    pub code_challenge: String,
-    pub audience: Audience,
-    /// What the client asked for (at consent) or what was granted (once approved).
-    pub scope: Vec<String>,
-}
 
 /// Query or form parameters, refusing any repeated name (RFC 6749 §3.1).
 pub fn params(raw: &str) -> Result<Vec<(String, String)>, &'static str> {
@@ -161,10 +149,6 @@ fn remembered(keys: &SigningKeys, req: &Request, approved: &Approved, user: &Use
     approvals(keys, req).iter().any(|(k, write)| *k == key && (*write || !wants_write))
 }
 
-fn authz_object(keys: &SigningKeys, request_id: &str) -> String {
-    format!("authz:{}", keys.token_hash(request_id))
-}
-
 /// `GET /authorize`.
 pub async fn authorize<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
     let origin = origin(config, req);
@@ -243,10 +227,9 @@ pub async fn authorize<P: Platform>(p: &P, config: &Config, req: &Request) -> Re
 
     // 3. Keep the request here; show the consent page.
     let request_id = p.token().map_err(|_| AppError::Unavailable("randomness"))?;
-    let value = serde_json::to_value(&approved).map_err(|_| AppError::Unavailable("encoding"))?;
-    let insert = Command::Insert { key: "request".into(), value, expires_at_ms: p.now_ms() + AUTHZ_TTL_SECS * 1000 };
-    match p.transition(&authz_object(keys, &request_id), insert).await {
-        Ok(Outcome::Inserted) => {}
+    let expires_at_ms = p.now_ms() + AUTHZ_TTL_SECS * 1000;
+    match one_time::put_request(p, keys, &request_id, &approved, expires_at_ms).await {
+        Ok(true) => {}
         _ => return Err(AppError::Unavailable("the authorization store")),
     }
     let workspace = match Session::from_request(keys, req, p.now_ms()) {
@@ -370,14 +353,9 @@ pub async fn decide<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
             "This consent form was not issued to this browser, or it has expired. Start again from the application.",
         );
     }
-    let mut approved: Approved = match p
-        .transition(&authz_object(keys, request_id), Command::Take { key: "request".into() })
-        .await
-    {
-        Ok(Outcome::Taken { value }) => {
-            serde_json::from_value(value).map_err(|_| AppError::Unavailable("the authorization store"))?
-        }
-        Ok(_) => {
+    let mut approved: Approved = match one_time::take_request(p, keys, request_id).await {
+        Ok(Some(approved)) => approved,
+        Ok(None) => {
             return Ok(bad_request_page("Request expired", "This consent request has expired or was already answered."))
         }
         Err(_) => return Err(AppError::Unavailable("the authorization store")),
@@ -450,10 +428,8 @@ pub async fn complete<P: Platform>(
         scope: approved.scope.clone(),
         user: user.clone(),
     };
-    let value = serde_json::to_value(&record).map_err(|_| unavailable())?;
-    let insert = Command::Insert { key: "code".into(), value, expires_at_ms: p.now_ms() + grant::CODE_TTL_MS };
-    match p.transition(&code_object(keys, &code), insert).await {
-        Ok(Outcome::Inserted) => {}
+    match one_time::put_code(p, keys, &code, &record, p.now_ms() + grant::CODE_TTL_MS).await {
+        Ok(true) => {}
         _ => return Err(unavailable()),
     }
     let mut extra = vec![("code", code.as_str()), ("iss", origin.as_str())];
@@ -461,14 +437,6 @@ pub async fn complete<P: Platform>(
         extra.push(("state", s));
     }
     Ok(redirect_url(&approved.redirect_uri, &extra))
-}
-
-fn code_object(keys: &SigningKeys, code: &str) -> String {
-    format!("code:{}", keys.token_hash(code))
-}
-
-fn grant_object(grant_id: &str) -> String {
-    format!("grant:{grant_id}")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -514,12 +482,6 @@ async fn token_inner<P: Platform>(p: &P, config: &Config, req: &Request) -> Resu
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Redeemed {
-    grant_id: String,
-    client_id: String,
-}
-
 async fn redeem_code<P: Platform>(
     p: &P,
     config: &Config,
@@ -532,14 +494,9 @@ async fn redeem_code<P: Platform>(
     let code = param(form, "code").ok_or_else(|| OAuthError::invalid_request("code is required"))?;
     let verifier =
         param(form, "code_verifier").ok_or_else(|| OAuthError::invalid_request("code_verifier is required (PKCE)"))?;
-    let object = code_object(keys, code);
-    let record: CodeGrant =
-        match p.transition(&object, Command::Get { key: "code".into() }).await.map_err(unavailable)? {
-            Outcome::Found { value } => {
-                serde_json::from_value(value).map_err(|_| OAuthError::invalid_grant("unreadable code"))?
-            }
-            _ => return Err(replayed_code(p, &object, client).await),
-        };
+    let Some(record) = one_time::peek_code(p, keys, code).await.map_err(unavailable)? else {
+        return Err(replayed_code(p, keys, code, client).await);
+    };
     // Checks that must not burn the code: another client, redirect URI or resource.
     if record.client_id != client.client_id {
         return Err(OAuthError::invalid_grant("the code was issued to another client"));
@@ -552,20 +509,16 @@ async fn redeem_code<P: Platform>(
         return Err(OAuthError::invalid_target("resource does not match the authorization request"));
     }
     // Now spend it: exactly one request gets past this line.
-    match p.transition(&object, Command::Take { key: "code".into() }).await.map_err(unavailable)? {
-        Outcome::Taken { .. } => {}
-        _ => return Err(replayed_code(p, &object, client).await),
+    if one_time::take_code(p, keys, code).await.map_err(unavailable)?.is_none() {
+        return Err(replayed_code(p, keys, code, client).await);
     }
     if !pkce::verify(verifier, &record.code_challenge) {
         return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
     }
     let now = p.now_ms();
     let (grant, issued) = create_grant(p, keys, &record, client.display_name(), client.allows_refresh(), None).await?;
-    let grant_id = grant.grant_id;
-    let marker = serde_json::to_value(Redeemed { grant_id, client_id: client.client_id.clone() }).unwrap_or_default();
-    let _ = p
-        .transition(&object, Command::Put { key: "redeemed".into(), value: marker, expires_at_ms: now + 600_000 })
-        .await;
+    let redeemed = Redeemed { grant_id: grant.grant_id, client_id: client.client_id.clone() };
+    let _ = one_time::mark_redeemed(p, keys, code, &redeemed, now + 600_000).await;
     Ok(token_response(&issued))
 }
 
@@ -594,10 +547,7 @@ async fn create_grant<P: Platform>(
         }
         issued.expires_in_secs = lifetime / 1000;
     }
-    let value = serde_json::to_value(&grant).map_err(|_| OAuthError::temporarily_unavailable("encoding"))?;
-    let insert = Command::Insert { key: "grant".into(), value, expires_at_ms: grant.expires_at_ms };
-    let stored = p.transition(&grant_object(&grant.grant_id), insert).await;
-    if stored != Ok(Outcome::Inserted) {
+    if grants::create(p, &grant).await != Ok(true) {
         return Err(OAuthError::temporarily_unavailable("could not create the grant"));
     }
     let entry = grant_index::Entry {
@@ -623,40 +573,14 @@ async fn create_grant<P: Platform>(
 /// A code that is gone: if it was redeemed and the same client presents it again, that is a
 /// replay, and what it issued is revoked (OAuth 2.1 §4.1.3). Checked only after the client
 /// authenticated, so a forged request cannot revoke anyone's grant.
-async fn replayed_code<P: Platform>(p: &P, object: &str, client: &RegisteredClient) -> OAuthError {
-    if let Ok(Outcome::Found { value }) = p.transition(object, Command::Get { key: "redeemed".into() }).await {
-        if let Ok(r) = serde_json::from_value::<Redeemed>(value) {
-            if r.client_id == client.client_id {
-                revoke_grant(p, &r.grant_id).await;
-                p.log("token.code_replayed", &format!("client {}: grant revoked", client.client_id));
-            }
+async fn replayed_code<P: Platform>(p: &P, keys: &SigningKeys, code: &str, client: &RegisteredClient) -> OAuthError {
+    if let Ok(Some(r)) = one_time::redeemed(p, keys, code).await {
+        if r.client_id == client.client_id {
+            grants::revoke(p, &r.grant_id).await;
+            p.log("token.code_replayed", &format!("client {}: grant revoked", client.client_id));
         }
     }
     OAuthError::invalid_grant("the code is invalid, expired or already used")
-}
-
-/// Marks a grant revoked (compare-and-swap, retried on conflict) and drops it from its
-/// person's list of apps. Its access and refresh tokens fail from the next request on.
-pub async fn revoke_grant<P: Platform>(p: &P, grant_id: &str) {
-    let object = grant_object(grant_id);
-    for _ in 0..5 {
-        let Ok(Outcome::Found { value }) = p.transition(&object, Command::Get { key: "grant".into() }).await else {
-            return;
-        };
-        let Ok(grant) = serde_json::from_value::<Grant>(value.clone()) else { return };
-        let Ok(next) = serde_json::to_value(grant.revoked()) else { return };
-        let cas = Command::Cas {
-            key: "grant".into(),
-            expected: Some(value),
-            value: next,
-            expires_at_ms: grant.expires_at_ms,
-        };
-        if matches!(p.transition(&object, cas).await, Ok(Outcome::Stored)) {
-            let _ = grant_index::remove(p, &grant.user, grant_id).await;
-            return;
-        }
-    }
-    p.log("grant.revoke_failed", grant_id);
 }
 
 async fn refresh<P: Platform>(
@@ -677,14 +601,11 @@ async fn refresh<P: Platform>(
         Some(s) => Some(grant::parse_scope(s).map_err(OAuthError::invalid_scope)?),
         None => None,
     };
-    let object = grant_object(grant_id);
     for _ in 0..5 {
-        let value = match p.transition(&object, Command::Get { key: "grant".into() }).await.map_err(unavailable)? {
-            Outcome::Found { value } => value,
-            _ => return Err(OAuthError::invalid_grant("unknown refresh token")),
+        let Some(current) = grants::load(p, grant_id).await.map_err(unavailable)? else {
+            return Err(OAuthError::invalid_grant("unknown refresh token"));
         };
-        let grant: Grant =
-            serde_json::from_value(value.clone()).map_err(|_| OAuthError::invalid_grant("unreadable grant"))?;
+        let grant = &current.grant;
         if grant.client_id != client.client_id {
             return Err(OAuthError::invalid_grant("the token was issued to another client"));
         }
@@ -694,7 +615,7 @@ async fn refresh<P: Platform>(
         }
         // A grant lives only as long as the Attio connection behind it.
         if !attio_connection_active(p, config, &grant.user).await? {
-            revoke_grant(p, grant_id).await;
+            grants::revoke(p, grant_id).await;
             return Err(OAuthError::invalid_grant(
                 "the Attio connection behind this grant was revoked; authorize again",
             ));
@@ -709,17 +630,10 @@ async fn refresh<P: Platform>(
             RefreshOutcome::InvalidScope => return Err(OAuthError::invalid_scope("a refresh cannot widen the scope")),
             RefreshOutcome::Invalid(why) => return Err(OAuthError::invalid_grant(why)),
         };
-        let next_value = serde_json::to_value(&next).map_err(|_| OAuthError::temporarily_unavailable("encoding"))?;
-        let cas = Command::Cas {
-            key: "grant".into(),
-            expected: Some(value),
-            value: next_value,
-            expires_at_ms: next.expires_at_ms,
-        };
-        match p.transition(&object, cas).await.map_err(unavailable)? {
-            Outcome::Stored => return answer.map(|issued| token_response(&issued)),
+        match grants::replace(p, &current, &next).await.map_err(unavailable)? {
+            Replaced::Stored => return answer.map(|issued| token_response(&issued)),
             // Someone else rotated first: decide again against the new state.
-            _ => continue,
+            Replaced::Conflict => continue,
         }
     }
     Err(OAuthError::temporarily_unavailable("the grant is busy; retry"))
@@ -771,12 +685,9 @@ async fn exchange<P: Platform>(
         return Err(OAuthError::invalid_grant("the subject token is not valid"));
     };
     let unavailable = |_| OAuthError::temporarily_unavailable("grant storage is unavailable");
-    let subject_grant: Grant =
-        match p.transition(&grant_object(grant_id), Command::Get { key: "grant".into() }).await.map_err(unavailable)? {
-            Outcome::Found { value } => serde_json::from_value(value)
-                .map_err(|_| OAuthError::invalid_grant("the subject token is not valid"))?,
-            _ => return Err(OAuthError::invalid_grant("the subject token is not valid")),
-        };
+    let Some(subject_grant) = grants::load(p, grant_id).await.map_err(unavailable)?.map(|v| v.grant) else {
+        return Err(OAuthError::invalid_grant("the subject token is not valid"));
+    };
     let now = p.now_ms();
     let subject_scope = subject_grant
         .check_access(keys, subject, subject_grant.audience, now)
@@ -833,14 +744,10 @@ pub async fn revoke<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
         let client = client_auth::authenticate(p, config, &origin, &format!("{origin}{REVOKE}"), req, &form).await?;
         let token = param(&form, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         if let Some((_, grant_id)) = grant::parse_token(token) {
-            if let Ok(Outcome::Found { value }) =
-                p.transition(&grant_object(grant_id), Command::Get { key: "grant".into() }).await
-            {
-                if let Ok(grant) = serde_json::from_value::<Grant>(value) {
-                    if grant.client_id == client.client_id && grant.owns(keys, token) {
-                        revoke_grant(p, grant_id).await;
-                        p.log("revoke.done", &format!("client {}", client.client_id));
-                    }
+            if let Ok(Some(current)) = grants::load(p, grant_id).await {
+                if current.grant.client_id == client.client_id && current.grant.owns(keys, token) {
+                    grants::revoke(p, grant_id).await;
+                    p.log("revoke.done", &format!("client {}", client.client_id));
                 }
             }
         }
@@ -927,9 +834,9 @@ pub async fn authenticate<P: Platform>(
         deny(StatusCode::UNAUTHORIZED, Some("invalid_token"), "the access token is invalid, expired or revoked", None)
     };
     let Some((TokenKind::Access, grant_id)) = grant::parse_token(token) else { return Err(invalid()) };
-    let grant: Grant = match p.transition(&grant_object(grant_id), Command::Get { key: "grant".into() }).await {
-        Ok(Outcome::Found { value }) => serde_json::from_value(value).map_err(|_| invalid())?,
-        Ok(_) => return Err(invalid()),
+    let grant: Grant = match grants::load(p, grant_id).await {
+        Ok(Some(current)) => current.grant,
+        Ok(None) => return Err(invalid()),
         Err(_) => return Err(OAuthError::temporarily_unavailable("token storage is unavailable").into_response()),
     };
     let scopes = match grant.check_access(keys, token, audience, p.now_ms()) {

@@ -1,0 +1,49 @@
+//! The `connection:<KV key>` object of each person's Attio connection: the newest sealed record
+//! (`latest`, read before refreshing, because KV can serve a stale copy for a minute) and the
+//! refresh lease that makes a refresh single-flight. The record itself lives in KV
+//! ([`crate::vault`]); this object only mirrors its newest revision.
+
+use super::keys;
+use crate::platform::{Platform, StoreError};
+use crate::transitions::{Command, Outcome};
+use crate::vault::{SealedConnection, UserId};
+
+/// How long the mirrored newest revision is kept after its last write.
+const LATEST_TTL_MS: u64 = 24 * 3600 * 1000;
+
+fn object(user: &UserId) -> String {
+    keys::connection(&user.kv_key())
+}
+
+/// The newest sealed revision the object holds, if any (an unreadable one is ignored).
+pub async fn latest<P: Platform>(p: &P, user: &UserId) -> Result<Option<SealedConnection>, StoreError> {
+    super::get(p, &object(user), keys::LATEST).await
+}
+
+/// Records `sealed` as the newest revision.
+pub async fn publish_latest<P: Platform>(p: &P, sealed: &SealedConnection) -> Result<(), StoreError> {
+    let user = UserId { workspace_id: sealed.workspace_id.clone(), member_id: sealed.member_id.clone() };
+    super::put(p, &object(&user), keys::LATEST, sealed, p.now_ms() + LATEST_TTL_MS).await
+}
+
+/// Forgets the newest revision (on disconnect).
+pub async fn forget_latest<P: Platform>(p: &P, user: &UserId) -> Result<(), StoreError> {
+    p.transition(&object(user), Command::Take { key: keys::LATEST.into() }).await.map(|_| ())
+}
+
+/// Takes the refresh lease for `holder` until `expires_at_ms`; `false` if another holds it.
+pub async fn acquire_lease<P: Platform>(
+    p: &P,
+    user: &UserId,
+    holder: &str,
+    expires_at_ms: u64,
+) -> Result<bool, StoreError> {
+    let lease = Command::Acquire { key: keys::REFRESH_LEASE.into(), holder: holder.into(), expires_at_ms };
+    Ok(p.transition(&object(user), lease).await? == Outcome::Acquired)
+}
+
+/// Ends `holder`'s lease.
+pub async fn release_lease<P: Platform>(p: &P, user: &UserId, holder: &str) -> Result<(), StoreError> {
+    let release = Command::Release { key: keys::REFRESH_LEASE.into(), holder: holder.into() };
+    p.transition(&object(user), release).await.map(|_| ())
+}

@@ -1,0 +1,69 @@
+//! Grants (`grant:<id>` objects, record `grant`): one per approval of a client by a person,
+//! holding the hashes of its access and refresh tokens. Every change is a compare-and-swap
+//! against the version read, so concurrent refreshes and revocations decide on one state.
+
+use serde_json::Value;
+
+use super::{decode, encode, keys};
+use crate::oauth::grant::Grant;
+use crate::oauth::grant_index;
+use crate::platform::{Platform, StoreError};
+use crate::transitions::{Command, Outcome};
+
+/// A grant as read, with the stored form a [`replace`] must still find.
+#[derive(Debug, Clone)]
+pub struct Versioned {
+    pub grant: Grant,
+    stored: Value,
+}
+
+/// The grant, if it exists and is readable.
+pub async fn load<P: Platform>(p: &P, grant_id: &str) -> Result<Option<Versioned>, StoreError> {
+    let object = keys::grant(grant_id);
+    match p.transition(&object, Command::Get { key: keys::GRANT.into() }).await? {
+        Outcome::Found { value } => {
+            Ok(decode::<Grant, P>(p, &object, value.clone()).map(|grant| Versioned { grant, stored: value }))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Stores a new grant; `false` if its id is already taken (never in practice: ids are random).
+pub async fn create<P: Platform>(p: &P, grant: &Grant) -> Result<bool, StoreError> {
+    super::insert(p, &keys::grant(&grant.grant_id), keys::GRANT, grant, grant.expires_at_ms).await
+}
+
+/// Whether [`replace`] stored the new version or found the grant changed meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replaced {
+    Stored,
+    /// Another request changed (or removed) the grant first: read it again and decide again.
+    Conflict,
+}
+
+/// Replaces `current` with `next`, only if the stored grant is still `current`.
+pub async fn replace<P: Platform>(p: &P, current: &Versioned, next: &Grant) -> Result<Replaced, StoreError> {
+    let cas = Command::Cas {
+        key: keys::GRANT.into(),
+        expected: Some(current.stored.clone()),
+        value: encode(next)?,
+        expires_at_ms: next.expires_at_ms,
+    };
+    Ok(match p.transition(&keys::grant(&current.grant.grant_id), cas).await? {
+        Outcome::Stored => Replaced::Stored,
+        _ => Replaced::Conflict,
+    })
+}
+
+/// Marks a grant revoked (retried on conflict) and drops it from its person's list of apps.
+/// Its access and refresh tokens fail from the next request on.
+pub async fn revoke<P: Platform>(p: &P, grant_id: &str) {
+    for _ in 0..5 {
+        let Ok(Some(current)) = load(p, grant_id).await else { return };
+        if replace(p, &current, &current.grant.revoked()).await == Ok(Replaced::Stored) {
+            let _ = grant_index::remove(p, &current.grant.user, grant_id).await;
+            return;
+        }
+    }
+    p.log("grant.revoke_failed", grant_id);
+}

@@ -1,0 +1,85 @@
+//! Storage, typed: the only modules that name a Durable Object command
+//! ([`crate::transitions::Command`]) or turn a stored record into JSON and back. Callers ask
+//! for what they need ("this grant", "spend this code", "the person's newest connection") and
+//! never learn where it lives; every key and object name is built in [`keys`], and
+//! `docs/storage-schema.md` describes each record.
+//!
+//! A record that is present but does not parse is treated as absent (and logged): it cannot
+//! be used, and nothing here deletes it.
+//!
+//! | File | Records |
+//! |---|---|
+//! | [`keys`] | every KV key and `Transitions` object name |
+//! | [`grants`] | grants (`grant:<id>`): load, create, replace by compare-and-swap, revoke |
+//! | [`one_time`] | authorization requests, codes, connect state, spent assertion ids, fetch slots |
+//! | [`connections`] | the newest Attio connection and the refresh lease (`connection:<key>`) |
+
+pub mod connections;
+pub mod grants;
+pub mod keys;
+pub mod one_time;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::platform::{Platform, StoreError};
+use crate::transitions::{Command, Outcome};
+
+fn encode<T: Serialize>(record: &T) -> Result<Value, StoreError> {
+    serde_json::to_value(record).map_err(|e| StoreError(format!("encoding: {e}")))
+}
+
+fn decode<T: DeserializeOwned, P: Platform>(p: &P, object: &str, value: Value) -> Option<T> {
+    match serde_json::from_value(value) {
+        Ok(record) => Some(record),
+        Err(_) => {
+            // The object name is a keyed hash or an id, never a secret.
+            p.log("store.unreadable", object);
+            None
+        }
+    }
+}
+
+/// Stores `record` under `key` unless a live entry holds it; `false` when one does.
+async fn insert<T: Serialize, P: Platform>(
+    p: &P,
+    object: &str,
+    key: &str,
+    record: &T,
+    expires_at_ms: u64,
+) -> Result<bool, StoreError> {
+    let command = Command::Insert { key: key.into(), value: encode(record)?, expires_at_ms };
+    Ok(p.transition(object, command).await? == Outcome::Inserted)
+}
+
+/// Stores `record` under `key`, replacing any entry.
+async fn put<T: Serialize, P: Platform>(
+    p: &P,
+    object: &str,
+    key: &str,
+    record: &T,
+    expires_at_ms: u64,
+) -> Result<(), StoreError> {
+    let command = Command::Put { key: key.into(), value: encode(record)?, expires_at_ms };
+    match p.transition(object, command).await? {
+        Outcome::Stored => Ok(()),
+        other => Err(StoreError(format!("unexpected answer to put: {other:?}"))),
+    }
+}
+
+/// The live entry under `key`, left in place.
+async fn get<T: DeserializeOwned, P: Platform>(p: &P, object: &str, key: &str) -> Result<Option<T>, StoreError> {
+    match p.transition(object, Command::Get { key: key.into() }).await? {
+        Outcome::Found { value } => Ok(decode(p, object, value)),
+        _ => Ok(None),
+    }
+}
+
+/// The live entry under `key`, removed: no second caller can have it.
+async fn take<T: DeserializeOwned, P: Platform>(p: &P, object: &str, key: &str) -> Result<Option<T>, StoreError> {
+    match p.transition(object, Command::Take { key: key.into() }).await? {
+        Outcome::Taken { value } => Ok(decode(p, object, value)),
+        _ => Ok(None),
+    }
+}
