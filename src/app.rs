@@ -5,6 +5,7 @@ use http::Method;
 
 use crate::error::AppError;
 use crate::http::{Request, Response};
+use crate::paths;
 use crate::platform::Platform;
 use crate::routes::oauth_flow::{self, AUTHORIZE, REVOKE, TOKEN};
 use crate::routes::oauth_server::{self, AS_METADATA, PRM_API, PRM_MCP, PRM_ROOT, REGISTER};
@@ -48,9 +49,9 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
     let options = *req.method() == Method::OPTIONS;
     match req.uri().path() {
         AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API if get => oauth_server::discovery(p, req),
-        AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API | REGISTER if options => Ok(oauth_server::preflight()),
+        AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API | REGISTER if options => Ok(crate::http::preflight()),
         REGISTER if post => oauth_server::register(p, req).await,
-        TOKEN | REVOKE if options => Ok(oauth_server::preflight()),
+        TOKEN | REVOKE if options => Ok(crate::http::preflight()),
         AUTHORIZE if get => oauth_flow::authorize(p, &*p.config()?, req).await,
         AUTHORIZE if post => oauth_flow::decide(p, &*p.config()?, req).await,
         TOKEN if post => oauth_flow::token(p, &*p.config()?, req).await,
@@ -61,22 +62,22 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
         REGISTER => Err(AppError::MethodNotAllowed { allow: "POST, OPTIONS" }),
         "/" if get => Ok(landing::page()),
         "/health" if get => Ok(health::report(p)),
-        connect::START if get => connect::start(p, &*p.config()?, req).await,
-        connect::CALLBACK if get => connect::callback(p, &*p.config()?, req).await,
-        connect::STATUS if get => connect::status(p, &*p.config()?, req).await,
-        connect::DISCONNECT if post => connect::disconnect(p, &*p.config()?, req).await,
-        connect::AUDIT if get => connect::audit_log(p, &*p.config()?, req).await,
-        account::PATH if get => account::show(p, &*p.config()?, req).await,
-        account::REVOKE if post => account::revoke(p, &*p.config()?, req).await,
+        paths::CONNECT if get => connect::start(p, &*p.config()?, req).await,
+        paths::ATTIO_CALLBACK if get => connect::callback(p, &*p.config()?, req).await,
+        paths::CONNECT_STATUS if get => connect::status(p, &*p.config()?, req).await,
+        paths::DISCONNECT if post => connect::disconnect(p, &*p.config()?, req).await,
+        paths::AUDIT if get => connect::audit_log(p, &*p.config()?, req).await,
+        paths::ACCOUNT if get => account::show(p, &*p.config()?, req).await,
+        paths::ACCOUNT_REVOKE if post => account::revoke(p, &*p.config()?, req).await,
         setup::PATH if get => setup::page(p, req).await,
         diagnostics::ATTIO_SELF if get => diagnostics::attio_self(p).await,
         path if path.starts_with(proxy::PREFIX) => proxy::forward(p, &*p.config()?, req).await,
-        mcp::PATH if options => Ok(oauth_server::preflight()),
+        mcp::PATH if options => Ok(crate::http::preflight()),
         mcp::PATH => mcp::handle(p, &*p.config()?, req).await,
-        "/" | "/health" | connect::START | connect::CALLBACK | connect::STATUS | connect::AUDIT => {
+        "/" | "/health" | paths::CONNECT | paths::ATTIO_CALLBACK | paths::CONNECT_STATUS | paths::AUDIT => {
             Err(AppError::MethodNotAllowed { allow: "GET, HEAD" })
         }
-        connect::DISCONNECT => Err(AppError::MethodNotAllowed { allow: "POST" }),
+        paths::DISCONNECT => Err(AppError::MethodNotAllowed { allow: "POST" }),
         _ => Err(AppError::NotFound),
     }
 }

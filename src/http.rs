@@ -7,7 +7,10 @@
 
 use std::future::Future;
 
-use http::header::{HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use http::header::{
+    HeaderName, HeaderValue, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
+    CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE,
+};
 use http::StatusCode;
 
 pub type Request = http::Request<Vec<u8>>;
@@ -103,6 +106,37 @@ pub fn set_header(resp: &mut Response, name: HeaderName, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
         resp.headers_mut().insert(name, v);
     }
+}
+
+/// A redirect to `location` with `status` (302, 303) and the baseline headers.
+pub fn redirect(status: StatusCode, location: &str) -> Response {
+    let mut resp = response(status, "text/plain; charset=utf-8", Vec::new());
+    set_header(&mut resp, LOCATION, location);
+    resp
+}
+
+/// Appends a `Set-Cookie` header (a response may set several).
+pub fn add_cookie(resp: &mut Response, cookie: &str) {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        resp.headers_mut().append(SET_COOKIE, v);
+    }
+}
+
+/// Open CORS without credentials, for endpoints browser-based clients call directly.
+pub fn with_cors(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
+    h.insert(
+        ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("authorization, content-type, mcp-protocol-version, mcp-session-id"),
+    );
+    resp
+}
+
+/// The answer to a CORS preflight.
+pub fn preflight() -> Response {
+    with_cors(response(StatusCode::NO_CONTENT, "text/plain", Vec::new()))
 }
 
 /// Whether a response may be cached (used by tests: token-bearing responses must not).

@@ -23,6 +23,9 @@
 //! - [`app`]: the router.
 //! - [`audit`]: who did what through the gateway (never tokens or record contents).
 //! - [`routes`]: one file per route family (connect, health, landing page, test-only diagnostics).
+//! - [`context`]: the public origin; [`paths`]: the person-facing page paths; [`access`]: bearer
+//!   authentication for protected routes; [`sign_in`]: starting the Attio sign-in; [`consent`]:
+//!   finishing an approved authorization (code, redirect, remembered approval).
 //! - [`clients`]: finding a client (registered, or its metadata document) and its public keys;
 //!   [`client_auth`]: authenticating it at the token and revocation endpoints.
 //! - [`upstream`]: the gateway as Attio's OAuth client (authorize URL, code exchange, refresh,
@@ -49,6 +52,7 @@
 //! `docs/architecture.md` follows a request from edge to core; `docs/storage-schema.md` lists
 //! every stored record.
 
+pub mod access;
 pub mod app;
 pub mod attio;
 pub mod audit;
@@ -56,18 +60,22 @@ pub mod client_auth;
 pub mod clients;
 pub mod config;
 pub mod connection;
+pub mod consent;
+pub mod context;
 pub mod crypto;
 pub mod error;
 pub mod http;
 pub mod mcp;
 pub mod oauth;
 pub mod pages;
+pub mod paths;
 pub mod platform;
 pub mod proxy_policy;
 pub mod random;
 pub mod routes;
 pub mod secret;
 pub mod session;
+pub mod sign_in;
 pub mod store;
 pub mod transitions;
 pub mod upstream;

@@ -10,9 +10,11 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use http::header::COOKIE;
+use http::header::{COOKIE, ORIGIN};
 use serde::{Deserialize, Serialize};
 
+use crate::config::Config;
+use crate::context::origin;
 use crate::crypto::keys::SigningKeys;
 use crate::http::Request;
 use crate::secret::constant_time_eq;
@@ -92,6 +94,19 @@ impl Session {
     pub fn check_csrf(&self, keys: &SigningKeys, token: &str) -> bool {
         keys.verify(&format!("csrf|{}", self.sid), token)
     }
+}
+
+/// Why a form is refused: posted from another site, or without this session's CSRF token.
+pub fn form_refusal(config: &Config, req: &Request, session: &Session, csrf: Option<&str>) -> Option<&'static str> {
+    if let Some(o) = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
+        if o != origin(config, req) {
+            return Some("This form was submitted from another site.");
+        }
+    }
+    if !csrf.is_some_and(|t| session.check_csrf(config.keys(), t)) {
+        return Some("This form has expired or was not issued by this gateway. Reload the page and try again.");
+    }
+    None
 }
 
 #[cfg(test)]

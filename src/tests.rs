@@ -1035,15 +1035,9 @@ mod as_flow {
             .unwrap();
         // The status and challenge of a refusal (the whole response is large for a closure's Err).
         let check = |scope: &str| {
-            block_on(crate::routes::oauth_flow::authenticate(
-                &p,
-                &config,
-                &req,
-                crate::oauth::metadata::Audience::Api,
-                scope,
-            ))
-            .map(|_| ())
-            .map_err(|r| (r.status().as_u16(), r.headers()["www-authenticate"].to_str().unwrap_or("").to_string()))
+            block_on(crate::access::authenticate(&p, &config, &req, crate::oauth::metadata::Audience::Api, scope))
+                .map(|_| ())
+                .map_err(|r| (r.status().as_u16(), r.headers()["www-authenticate"].to_str().unwrap_or("").to_string()))
         };
         assert!(check("attio:read").is_ok());
         let (status, challenge) = check("attio:write").unwrap_err();

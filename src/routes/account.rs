@@ -9,24 +9,20 @@
 
 use std::collections::HashMap;
 
-use http::header::ORIGIN;
 use http::StatusCode;
 use serde::Deserialize;
 
 use crate::audit;
 use crate::config::Config;
 use crate::error::AppError;
-use crate::http::{Request, Response};
+use crate::http::{redirect, Request, Response};
 use crate::oauth::grant_index::{self, Entry};
 use crate::pages::{avatar, error_page, escape, format_time, page, TRY_AGAIN};
+use crate::paths::{ACCOUNT, ACCOUNT_REVOKE, CONNECT, DISCONNECT};
 use crate::platform::Platform;
-use crate::routes::connect::{origin, redirect, DISCONNECT, START};
-use crate::session::Session;
+use crate::session::{self, Session};
 use crate::store::grants;
 use crate::vault::{self, ConnectionStatus, SealedConnection};
-
-pub const PATH: &str = "/account";
-pub const REVOKE: &str = "/account/revoke";
 
 /// How many audit entries the page shows.
 const ACTIVITY_ROWS: usize = 25;
@@ -38,7 +34,7 @@ fn signed_out() -> Response {
         &format!(
             "<h1>Your connected apps</h1><div class=card><p>Sign in with Attio to see and manage the apps \
              that work on your Attio data through this gateway.</p>\
-             <p><a class=button href=\"{START}\">Sign in with Attio</a></p></div>"
+             <p><a class=button href=\"{CONNECT}\">Sign in with Attio</a></p></div>"
         ),
     )
 }
@@ -66,7 +62,7 @@ fn workspace_card(connection: Option<&SealedConnection>, csrf: &str) -> String {
     let Some(c) = connection.filter(|c| c.status == ConnectionStatus::Active) else {
         return format!(
             "<div class=\"card error\" role=alert><p>Attio is not connected: the apps below cannot reach your \
-             workspace until you connect again.</p><p><a class=button href=\"{START}\">Connect Attio</a></p></div>"
+             workspace until you connect again.</p><p><a class=button href=\"{CONNECT}\">Connect Attio</a></p></div>"
         );
     };
     format!(
@@ -99,7 +95,7 @@ fn apps_section(grants: &[Entry], activity: &[audit::Entry], csrf: &str) -> Stri
             let used = last_used.get(g.client_id.as_str()).map_or_else(|| "—".to_string(), |t| format_time(*t));
             format!(
                 "<tr><td>{}{}<div class=muted>{}</div></td><td>{}</td><td><span class=badge>{}</span></td>\
-                 <td>{}</td><td>{}</td><td><form class=inline method=post action=\"{REVOKE}\">\
+                 <td>{}</td><td>{}</td><td><form class=inline method=post action=\"{ACCOUNT_REVOKE}\">\
                  <input type=hidden name=csrf value=\"{}\"><input type=hidden name=grant_id value=\"{}\">\
                  <button class=danger type=submit aria-label=\"Revoke {}\">Revoke</button></form></td></tr>",
                 avatar(&g.client_name),
@@ -156,19 +152,6 @@ struct RevokeForm {
     grant_id: Option<String>,
 }
 
-/// Why a form is refused: posted from another site, or without this session's CSRF token.
-pub fn form_refusal(config: &Config, req: &Request, session: &Session, csrf: Option<&str>) -> Option<&'static str> {
-    if let Some(o) = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
-        if o != origin(config, req) {
-            return Some("This form was submitted from another site.");
-        }
-    }
-    if !csrf.is_some_and(|t| session.check_csrf(config.keys(), t)) {
-        return Some("This form has expired or was not issued by this gateway. Reload the page and try again.");
-    }
-    None
-}
-
 /// `POST /account/revoke`.
 pub async fn revoke<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
     let Some(session) = Session::from_request(config.keys(), req, p.now_ms()) else {
@@ -176,7 +159,7 @@ pub async fn revoke<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
     };
     let form: RevokeForm =
         serde_urlencoded::from_bytes(req.body()).unwrap_or(RevokeForm { csrf: None, grant_id: None });
-    if let Some(why) = form_refusal(config, req, &session, form.csrf.as_deref()) {
+    if let Some(why) = session::form_refusal(config, req, &session, form.csrf.as_deref()) {
         return Ok(error_page(StatusCode::FORBIDDEN, "Request refused", why, ""));
     }
     let grant_id = form.grant_id.unwrap_or_default();
@@ -194,5 +177,5 @@ pub async fn revoke<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
     // The DO revoked it; drop the row even if the grant had already expired.
     let _ = grant_index::remove(p, &session.user, &entry.grant_id).await;
     p.log("account.revoked", &format!("client {}", entry.client_id));
-    Ok(redirect(StatusCode::SEE_OTHER, PATH))
+    Ok(redirect(StatusCode::SEE_OTHER, ACCOUNT))
 }

@@ -12,7 +12,7 @@
 //!   `Accept: application/json`), checked live against Attio.
 //! - `POST /connect/disconnect`: CSRF-protected; revokes the token at Attio and deletes it.
 
-use http::header::{ACCEPT, LOCATION, RETRY_AFTER, SET_COOKIE};
+use http::header::{ACCEPT, RETRY_AFTER};
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
@@ -21,26 +21,21 @@ use crate::attio::identity::{Identity, TokenStatus};
 use crate::attio::{AttioApi, AttioError};
 use crate::config::Config;
 use crate::connection::{self, ConnectionError};
+use crate::consent;
 use crate::crypto::envelope::Vault;
 use crate::crypto::keys::SigningKeys;
 use crate::error::AppError;
-use crate::http::{json as json_response, response, set_header, Request, Response};
-use crate::oauth::approval::Approved;
+use crate::http::{add_cookie, json as json_response, redirect, set_header, Request, Response};
 use crate::oauth::grant_index;
 use crate::pages::{error_page, escape, page, TRY_AGAIN};
+use crate::paths::{self, DISCONNECT};
 use crate::platform::Platform;
-use crate::routes::oauth_flow;
-use crate::session::{self, Session, CONNECT_COOKIE, CONNECT_TTL_SECS, SESSION_COOKIE, SESSION_TTL_SECS};
+use crate::session::{self, Session, CONNECT_COOKIE, SESSION_COOKIE, SESSION_TTL_SECS};
+use crate::sign_in::{self, pending_aad};
 use crate::store::one_time::{self, pending_object, Pending};
 use crate::store::{connections, grants};
 use crate::upstream::{self, UpstreamError};
 use crate::vault::{self, Connection, ConnectionStatus, Tokens, UserId};
-
-pub const START: &str = "/connect";
-pub const CALLBACK: &str = "/oauth/attio/callback";
-pub const STATUS: &str = "/connect/status";
-pub const DISCONNECT: &str = "/connect/disconnect";
-pub const AUDIT: &str = "/connect/audit";
 
 /// Everything a handler here needs from the configuration.
 struct Ctx<'a> {
@@ -55,78 +50,9 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// The gateway's public origin: configured, or the request's own.
-pub fn origin(config: &Config, req: &Request) -> String {
-    if let Some(o) = &config.public_origin {
-        return o.as_str().trim_end_matches('/').to_string();
-    }
-    origin_of_request(req)
-}
-
-/// The origin the request was addressed to.
-pub fn origin_of_request(req: &Request) -> String {
-    let uri = req.uri();
-    match (uri.scheme_str(), uri.authority()) {
-        (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
-        _ => String::new(),
-    }
-}
-
-fn pending_aad(object: &str) -> Vec<u8> {
-    format!("attio-gateway/pending/v1|{object}|pkce_verifier").into_bytes()
-}
-
-pub fn redirect(status: StatusCode, location: &str) -> Response {
-    let mut resp = response(status, "text/plain; charset=utf-8", Vec::new());
-    set_header(&mut resp, LOCATION, location);
-    resp
-}
-
-pub fn add_cookie(resp: &mut Response, cookie: &str) {
-    if let Ok(v) = http::HeaderValue::from_str(cookie) {
-        resp.headers_mut().append(SET_COOKIE, v);
-    }
-}
-
 /// `GET /connect`.
 pub async fn start<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
-    begin(p, config, req, None, StatusCode::FOUND).await
-}
-
-/// Starts the Attio sign-in: a pending transaction for a fresh `state`, the browser binding, and
-/// a redirect to Attio (`status`: 302 after a GET, 303 after a form POST).
-pub async fn begin<P: Platform>(
-    p: &P,
-    config: &Config,
-    req: &Request,
-    continuation: Option<Approved>,
-    status: StatusCode,
-) -> Result<Response, AppError> {
-    let ctx = Ctx::new(config);
-    let state = p.token().map_err(|_| AppError::Unavailable("randomness"))?;
-    let verifier =
-        if config.attio_use_pkce { Some(p.token().map_err(|_| AppError::Unavailable("randomness"))?) } else { None };
-    let redirect_uri = format!("{}{CALLBACK}", origin(config, req));
-    let object = pending_object(ctx.keys, &state);
-    let sealed_verifier = match &verifier {
-        Some(v) => Some(
-            ctx.vault.seal(&pending_aad(&object), v.as_bytes(), p).map_err(|_| AppError::Unavailable("encryption"))?,
-        ),
-        None => None,
-    };
-    let pending = Pending { redirect_uri: redirect_uri.clone(), pkce_verifier: sealed_verifier, continuation };
-    match one_time::put_pending(p, &object, &pending, p.now_ms() + CONNECT_TTL_SECS * 1000).await {
-        Ok(true) => {}
-        Ok(false) | Err(_) => return Err(AppError::Unavailable("the state store")),
-    }
-    let url = upstream::authorize_url(config, &redirect_uri, &state, verifier.as_deref())
-        .map_err(|_| AppError::Unavailable("the Attio authorize URL"))?;
-    let mut resp = redirect(status, &url);
-    add_cookie(
-        &mut resp,
-        &session::set_cookie(CONNECT_COOKIE, &session::connect_binding(ctx.keys, &state), CONNECT_TTL_SECS),
-    );
-    Ok(resp)
+    sign_in::begin(p, config, req, None, StatusCode::FOUND).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -295,13 +221,13 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     let session = Session { user: user.clone(), sid, expires_at_ms: now + SESSION_TTL_SECS * 1000 };
     // Back to the MCP client that asked, or to the connected-apps page.
     let location = match &pending.continuation {
-        Some(approved) => oauth_flow::complete(p, ctx.config, req, approved, &user).await?,
-        None => crate::routes::account::PATH.to_string(),
+        Some(approved) => consent::complete(p, ctx.config, req, approved, &user).await?,
+        None => paths::ACCOUNT.to_string(),
     };
     let mut resp = redirect(StatusCode::SEE_OTHER, &location);
     add_cookie(&mut resp, &session::set_cookie(SESSION_COOKIE, &session.encode(ctx.keys), SESSION_TTL_SECS));
     if let Some(approved) = &pending.continuation {
-        add_cookie(&mut resp, &oauth_flow::remember_cookie(ctx.config, req, approved, &user));
+        add_cookie(&mut resp, &consent::remember(ctx.keys, req, approved, &user));
     }
     Ok(resp)
 }
@@ -340,7 +266,7 @@ fn reconnect(json_wanted: bool, code: &str, message: &str) -> Response {
     if json_wanted {
         return json_response(
             StatusCode::UNAUTHORIZED,
-            &json!({"error": code, "error_description": message, "connect": START}),
+            &json!({"error": code, "error_description": message, "connect": paths::CONNECT}),
         );
     }
     page(
@@ -451,7 +377,7 @@ pub async fn disconnect<P: Platform>(p: &P, config: &Config, req: &Request) -> R
         ));
     };
     let form: DisconnectForm = serde_urlencoded::from_bytes(req.body()).unwrap_or(DisconnectForm { csrf: None });
-    if let Some(why) = crate::routes::account::form_refusal(ctx.config, req, &session, form.csrf.as_deref()) {
+    if let Some(why) = session::form_refusal(ctx.config, req, &session, form.csrf.as_deref()) {
         return Ok(forbidden(why));
     }
     let existing = vault::load(p, ctx.vault, &session.user).await;

@@ -12,10 +12,12 @@ use http::header::{ACCEPT, ALLOW, CONTENT_TYPE, ORIGIN, RETRY_AFTER, WWW_AUTHENT
 use http::StatusCode;
 use serde_json::{json, Value};
 
+use crate::access::{authenticate, presented_token, Principal};
 use crate::attio::{check_status, AttioError};
 use crate::audit;
 use crate::config::Config;
 use crate::connection::{self, ConnectionError};
+use crate::context::origin;
 use crate::error::AppError;
 use crate::http::{json as json_response, response, set_header, Request, Response};
 use crate::mcp::jsonrpc::{self, Message, RpcError};
@@ -23,8 +25,6 @@ use crate::mcp::{self, tools, Revision};
 use crate::oauth::bearer;
 use crate::oauth::metadata::{Audience, SCOPE_READ, SCOPE_WRITE};
 use crate::platform::Platform;
-use crate::routes::connect::origin;
-use crate::routes::oauth_flow::{authenticate, presented_token, Principal};
 
 pub const PATH: &str = "/mcp";
 

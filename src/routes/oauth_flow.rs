@@ -16,7 +16,7 @@
 //! 4. `POST /revoke`: RFC 7009, a client revokes only its own tokens.
 //! 5. [`authenticate`]: bearer validation for protected routes.
 
-use http::header::{AUTHORIZATION, ORIGIN, WWW_AUTHENTICATE};
+use http::header::{AUTHORIZATION, ORIGIN};
 use http::StatusCode;
 use serde_json::json;
 
@@ -24,19 +24,22 @@ use crate::client_auth::{self, parse_basic};
 use crate::clients;
 use crate::config::Config;
 use crate::connection;
+use crate::consent;
+use crate::context::origin;
 use crate::crypto::keys::SigningKeys;
 use crate::error::AppError;
-use crate::http::{json as json_response, set_header, Request, Response};
+use crate::http::{
+    add_cookie, json as json_response, redirect as redirect_response, set_header, with_cors, Request, Response,
+};
 use crate::oauth::approval::Approved;
 use crate::oauth::client::RegisteredClient;
 use crate::oauth::grant::{self, CodeGrant, Grant, Issued, RefreshOutcome, TokenKind};
 use crate::oauth::metadata::{Audience, SCOPE_WRITE, TOKEN_EXCHANGE};
-use crate::oauth::{bearer, grant_index, pkce, redirect, OAuthError};
+use crate::oauth::{grant_index, pkce, redirect, OAuthError};
 use crate::pages::{avatar, error_page, escape, page_with_form_targets};
 use crate::platform::Platform;
-use crate::routes::connect::{self, add_cookie, origin};
-use crate::routes::oauth_server::with_cors;
 use crate::session::{self, Session};
+use crate::sign_in;
 use crate::store::grants::{self, Replaced};
 use crate::store::one_time::{self, Redeemed};
 use crate::vault::UserId;
@@ -47,11 +50,6 @@ pub const REVOKE: &str = "/revoke";
 
 const AUTHZ_COOKIE: &str = "__Host-agw-authz";
 const AUTHZ_TTL_SECS: u64 = 600;
-/// Clients this browser's person approved before (see [`remembered`]).
-const APPROVED_COOKIE: &str = "__Host-agw-approved";
-const APPROVED_TTL_SECS: u64 = 30 * 24 * 3600;
-const APPROVED_MAX: usize = 20;
-
 /// Query or form parameters, refusing any repeated name (RFC 6749 §3.1).
 pub fn params(raw: &str) -> Result<Vec<(String, String)>, &'static str> {
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect();
@@ -67,20 +65,13 @@ fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
 }
 
-/// `redirect_uri` plus parameters, whatever query it already has.
-fn redirect_url(redirect_uri: &str, extra: &[(&str, &str)]) -> String {
-    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(extra).finish();
-    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
-    format!("{redirect_uri}{sep}{query}")
-}
-
 /// An error sent back to the client's (validated) redirect URI, with `state` and `iss`.
 fn error_redirect(status: StatusCode, origin: &str, approved: &Approved, error: &str, description: &str) -> Response {
     let mut extra = vec![("error", error), ("error_description", description), ("iss", origin)];
     if let Some(s) = &approved.state {
         extra.push(("state", s));
     }
-    connect::redirect(status, &redirect_url(&approved.redirect_uri, &extra))
+    redirect_response(status, &consent::redirect_url(&approved.redirect_uri, &extra))
 }
 
 fn bad_request_page(title: &str, message: &str) -> Response {
@@ -93,60 +84,6 @@ fn host_of(uri: &str) -> String {
         Some(u) => format!("{}:// (an app on this device)", u.scheme()),
         None => String::new(),
     }
-}
-
-/// One remembered approval: a keyed hash of (client, redirect URI, person), and whether write
-/// access was granted. Entries are opaque, so the cookie reveals nothing about the clients.
-fn approval_key(keys: &SigningKeys, approved: &Approved, user: &UserId) -> String {
-    let h = keys.token_hash(&format!("approved|{}|{}|{}", approved.client_id, approved.redirect_uri, user.kv_key()));
-    h[..32].to_string()
-}
-
-/// The remembered approvals in this request's cookie, if its signature is ours.
-fn approvals(keys: &SigningKeys, req: &Request) -> Vec<(String, bool)> {
-    let Some((payload, sig)) = session::cookie(req, APPROVED_COOKIE).and_then(|c| c.split_once('.')) else {
-        return Vec::new();
-    };
-    if !keys.verify(&format!("approved|{payload}"), sig) {
-        return Vec::new();
-    }
-    payload
-        .split('~')
-        .filter_map(|e| {
-            let (key, write) = e.split_once('-')?;
-            (key.len() == 32).then(|| (key.to_string(), write == "w"))
-        })
-        .collect()
-}
-
-/// A `Set-Cookie` remembering this approval (newest first, at most [`APPROVED_MAX`]).
-fn remember(keys: &SigningKeys, req: &Request, approved: &Approved, user: &UserId) -> String {
-    let key = approval_key(keys, approved, user);
-    let write = approved.scope.iter().any(|s| s == SCOPE_WRITE);
-    let mut entries = vec![(key.clone(), write)];
-    entries.extend(approvals(keys, req).into_iter().filter(|(k, _)| *k != key).take(APPROVED_MAX - 1));
-    let payload: Vec<String> = entries.iter().map(|(k, w)| format!("{k}-{}", if *w { "w" } else { "r" })).collect();
-    let payload = payload.join("~");
-    let value = format!("{payload}.{}", keys.sign(&format!("approved|{payload}")));
-    session::set_cookie(APPROVED_COOKIE, &value, APPROVED_TTL_SECS)
-}
-
-/// Whether this request may skip the consent page: the person approved this client (same
-/// redirect URI) before in this browser, with at least the access it asks for now, and the
-/// navigation did not come from another site (`Sec-Fetch-Site` must be `none` or
-/// `same-origin`; a missing header fails closed — security checklist F.36).
-fn remembered(keys: &SigningKeys, req: &Request, approved: &Approved, user: &UserId) -> bool {
-    let direct = req
-        .headers()
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == "none" || v == "same-origin");
-    if !direct {
-        return false;
-    }
-    let key = approval_key(keys, approved, user);
-    let wants_write = approved.scope.iter().any(|s| s == SCOPE_WRITE);
-    approvals(keys, req).iter().any(|(k, write)| *k == key && (*write || !wants_write))
 }
 
 /// `GET /authorize`.
@@ -217,9 +154,9 @@ pub async fn authorize<P: Platform>(p: &P, config: &Config, req: &Request) -> Re
         return auto_approve(p, config, req, test, &approved).await;
     }
     if let Some(user) = signed_in_user(p, config, keys, req).await {
-        if remembered(keys, req, &approved, &user) {
-            return Ok(match complete(p, config, req, &approved, &user).await {
-                Ok(location) => connect::redirect(StatusCode::FOUND, &location),
+        if consent::remembered(keys, req, &approved, &user) {
+            return Ok(match consent::complete(p, config, req, &approved, &user).await {
+                Ok(location) => redirect_response(StatusCode::FOUND, &location),
                 Err(page) => page,
             });
         }
@@ -279,8 +216,8 @@ async fn auto_approve<P: Platform>(
     crate::vault::save(p, config.vault(), &connection)
         .await
         .map_err(|_| AppError::Unavailable("connection storage"))?;
-    match complete(p, config, req, approved, &user).await {
-        Ok(location) => Ok(connect::redirect(StatusCode::FOUND, &location)),
+    match consent::complete(p, config, req, approved, &user).await {
+        Ok(location) => Ok(redirect_response(StatusCode::FOUND, &location)),
         Err(page) => Ok(page),
     }
 }
@@ -372,16 +309,16 @@ pub async fn decide<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
         let write = param(&form, "access") == Some("write") && approved.scope.iter().any(|s| s == SCOPE_WRITE);
         approved.scope = grant::scopes_for(write);
         match signed_in_user(p, config, keys, req).await {
-            Some(user) => match complete(p, config, req, &approved, &user).await {
+            Some(user) => match consent::complete(p, config, req, &approved, &user).await {
                 Ok(location) => {
-                    let mut resp = connect::redirect(StatusCode::SEE_OTHER, &location);
-                    add_cookie(&mut resp, &remember(keys, req, &approved, &user));
+                    let mut resp = redirect_response(StatusCode::SEE_OTHER, &location);
+                    add_cookie(&mut resp, &consent::remember(keys, req, &approved, &user));
                     resp
                 }
                 Err(page) => page,
             },
             // Not signed in, or no usable connection: Attio first, then back here.
-            None => connect::begin(p, config, req, Some(approved), StatusCode::SEE_OTHER).await?,
+            None => sign_in::begin(p, config, req, Some(approved), StatusCode::SEE_OTHER).await?,
         }
     };
     add_cookie(&mut resp, &session::clear_cookie(AUTHZ_COOKIE));
@@ -393,50 +330,6 @@ async fn signed_in_user<P: Platform>(p: &P, config: &Config, keys: &SigningKeys,
     let session = Session::from_request(keys, req, p.now_ms())?;
     let vault = config.vault();
     connection::usable(p, config, vault, &session.user).await.ok().map(|c| c.user)
-}
-
-/// Issues the code for an approved request and returns where to send the browser.
-/// The `Set-Cookie` remembering an approval, for the Attio callback to add once the person is
-/// known.
-pub fn remember_cookie(config: &Config, req: &Request, approved: &Approved, user: &UserId) -> String {
-    remember(config.keys(), req, approved, user)
-}
-
-pub async fn complete<P: Platform>(
-    p: &P,
-    config: &Config,
-    req: &Request,
-    approved: &Approved,
-    user: &UserId,
-) -> Result<String, Response> {
-    let origin = origin(config, req);
-    let keys = config.keys();
-    let unavailable = || {
-        error_page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Temporarily unavailable",
-            "The gateway could not finish the authorization. Please try again.",
-            "",
-        )
-    };
-    let code = p.token().map(|t| format!("agwc.{t}")).map_err(|_| unavailable())?;
-    let record = CodeGrant {
-        client_id: approved.client_id.clone(),
-        redirect_uri: approved.redirect_uri.clone(),
-        code_challenge: approved.code_challenge.clone(),
-        audience: approved.audience,
-        scope: approved.scope.clone(),
-        user: user.clone(),
-    };
-    match one_time::put_code(p, keys, &code, &record, p.now_ms() + grant::CODE_TTL_MS).await {
-        Ok(true) => {}
-        _ => return Err(unavailable()),
-    }
-    let mut extra = vec![("code", code.as_str()), ("iss", origin.as_str())];
-    if let Some(s) = &approved.state {
-        extra.push(("state", s));
-    }
-    Ok(redirect_url(&approved.redirect_uri, &extra))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -757,111 +650,6 @@ pub async fn revoke<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
     Ok(with_cors(result.unwrap_or_else(OAuthError::into_response)))
 }
 
-// ---------------------------------------------------------------------------------------------
-// Protected routes
-
-/// Who a valid access token speaks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    pub user: UserId,
-    pub client_id: String,
-    pub scope: Vec<String>,
-    pub grant_id: String,
-}
-
-impl Principal {
-    pub fn can_write(&self) -> bool {
-        self.scope.iter().any(|s| s == SCOPE_WRITE)
-    }
-}
-
-/// A 401/403 for `audience` with its `WWW-Authenticate` challenge (RFC 6750 §3).
-fn deny(
-    origin: &str,
-    audience: Audience,
-    status: StatusCode,
-    error: Option<&str>,
-    description: &str,
-    needed: Option<&str>,
-) -> Response {
-    let mut resp =
-        json_response(status, &json!({"error": error.unwrap_or("unauthorized"), "error_description": description}));
-    set_header(&mut resp, WWW_AUTHENTICATE, &bearer::challenge(origin, audience, error, needed));
-    resp
-}
-
-/// The bearer token of the request, or the 401 for a missing or malformed `Authorization`
-/// header. Needs only the request head, so it also runs before a body is read
-/// ([`crate::app::answer_from_head`]).
-#[allow(clippy::result_large_err)] // the error is the response itself, built only on refusal, like `authenticate`'s
-pub fn presented_token<'r>(config: &Config, req: &'r Request, audience: Audience) -> Result<&'r str, Response> {
-    match bearer::token(req) {
-        Ok(Some(t)) => Ok(t),
-        Ok(None) => Err(deny(
-            &origin(config, req),
-            audience,
-            StatusCode::UNAUTHORIZED,
-            None,
-            "an access token is required",
-            None,
-        )),
-        Err(_) => Err(deny(
-            &origin(config, req),
-            audience,
-            StatusCode::UNAUTHORIZED,
-            Some("invalid_token"),
-            "malformed Authorization header",
-            None,
-        )),
-    }
-}
-
-/// Validates the bearer token for `audience` and `scope`; the error is the 401/403 to send.
-pub async fn authenticate<P: Platform>(
-    p: &P,
-    config: &Config,
-    req: &Request,
-    audience: Audience,
-    scope: &str,
-) -> Result<Principal, Response> {
-    let token = presented_token(config, req, audience)?;
-    let origin = origin(config, req);
-    let keys = config.keys();
-    let deny = |status: StatusCode, error: Option<&str>, description: &str, needed: Option<&str>| {
-        deny(&origin, audience, status, error, description, needed)
-    };
-    let invalid = || {
-        deny(StatusCode::UNAUTHORIZED, Some("invalid_token"), "the access token is invalid, expired or revoked", None)
-    };
-    let Some((TokenKind::Access, grant_id)) = grant::parse_token(token) else { return Err(invalid()) };
-    let grant: Grant = match grants::load(p, grant_id).await {
-        Ok(Some(current)) => current.grant,
-        Ok(None) => return Err(invalid()),
-        Err(_) => return Err(OAuthError::temporarily_unavailable("token storage is unavailable").into_response()),
-    };
-    let scopes = match grant.check_access(keys, token, audience, p.now_ms()) {
-        Ok(s) => s,
-        Err(grant::AccessDenied::WrongAudience) => {
-            return Err(deny(
-                StatusCode::UNAUTHORIZED,
-                Some("invalid_token"),
-                "the access token is for another resource",
-                None,
-            ))
-        }
-        Err(grant::AccessDenied::Invalid) => return Err(invalid()),
-    };
-    if !scopes.iter().any(|s| s == scope) {
-        return Err(deny(
-            StatusCode::FORBIDDEN,
-            Some("insufficient_scope"),
-            "the access token lacks a needed scope",
-            Some(scope),
-        ));
-    }
-    Ok(Principal { user: grant.user, client_id: grant.client_id, scope: scopes, grant_id: grant.grant_id })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -870,11 +658,5 @@ mod tests {
     fn repeated_parameters_are_refused() {
         assert!(params("a=1&b=2").is_ok());
         assert!(params("state=1&state=2").is_err());
-    }
-
-    #[test]
-    fn redirects_keep_an_existing_query() {
-        assert_eq!(redirect_url("https://a.test/cb", &[("code", "x y")]), "https://a.test/cb?code=x+y");
-        assert_eq!(redirect_url("https://a.test/cb?k=v", &[("code", "c")]), "https://a.test/cb?k=v&code=c");
     }
 }

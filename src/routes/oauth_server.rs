@@ -3,42 +3,23 @@
 //! MCP clients (MCP Inspector) call these from their own origin; `/authorize` never gets CORS
 //! (RFC 9700 §2.6).
 
-use http::header::{
-    HeaderValue, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-};
+use http::header::HeaderValue;
 use http::StatusCode;
 use serde_json::json;
 
+use crate::context::origin;
 use crate::error::AppError;
-use crate::http::{json as json_response, response, Request, Response};
+use crate::http::{json as json_response, with_cors, Request, Response};
 use crate::oauth::client::{self, KeySource, RegisteredClient};
 use crate::oauth::metadata::{self, Audience};
 use crate::oauth::OAuthError;
 use crate::platform::Platform;
-use crate::routes::connect::origin;
 
 pub const AS_METADATA: &str = "/.well-known/oauth-authorization-server";
 pub const PRM_ROOT: &str = "/.well-known/oauth-protected-resource";
 pub const PRM_MCP: &str = "/.well-known/oauth-protected-resource/mcp";
 pub const PRM_API: &str = "/.well-known/oauth-protected-resource/v2";
 pub const REGISTER: &str = "/register";
-
-/// Open CORS without credentials, for endpoints browser-based clients call directly.
-pub fn with_cors(mut resp: Response) -> Response {
-    let h = resp.headers_mut();
-    h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    h.insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
-    h.insert(
-        ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("authorization, content-type, mcp-protocol-version, mcp-session-id"),
-    );
-    resp
-}
-
-/// The answer to a CORS preflight.
-pub fn preflight() -> Response {
-    with_cors(response(StatusCode::NO_CONTENT, "text/plain", Vec::new()))
-}
 
 /// Discovery documents. They need no secrets, so they answer even on a half-configured deploy.
 pub fn discovery(p: &impl Platform, req: &Request) -> Result<Response, AppError> {

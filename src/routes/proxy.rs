@@ -10,18 +10,18 @@ use http::header::WWW_AUTHENTICATE;
 use http::StatusCode;
 use serde_json::json;
 
+use crate::access::{authenticate, presented_token};
 use crate::attio::identity::{parse_self, TokenStatus};
 use crate::attio::AttioError;
 use crate::config::Config;
 use crate::connection::{self, ConnectionError};
+use crate::context::origin;
 use crate::error::AppError;
 use crate::http::{json, set_header, Request, Response, TransportError};
 use crate::oauth::bearer;
 use crate::oauth::metadata::{Audience, SCOPE_READ, SCOPE_WRITE};
 use crate::platform::Platform;
 use crate::proxy_policy;
-use crate::routes::connect::origin;
-use crate::routes::oauth_flow::{authenticate, presented_token};
 
 pub const PREFIX: &str = "/v2/";
 

@@ -6,11 +6,12 @@
 use http::{Method, StatusCode};
 
 use crate::config::{setup_page_enabled, ConfigReport, SettingKind, SettingState, BINDINGS, SETTINGS};
+use crate::context::origin_of_request;
 use crate::error::AppError;
 use crate::http::{Request, Response};
 use crate::pages::{escape, page as html_page};
+use crate::paths::ATTIO_CALLBACK;
 use crate::platform::Platform;
-use crate::routes::connect::{origin_of_request, CALLBACK};
 
 pub const PATH: &str = "/setup";
 
@@ -58,10 +59,10 @@ pub async fn page<P: Platform>(p: &P, req: &Request) -> Result<Response, AppErro
     }
     let report = ConfigReport::inspect(p);
     let origin = match &report.config {
-        Ok(config) => crate::routes::connect::origin(config, req),
+        Ok(config) => crate::context::origin(config, req),
         Err(_) => origin_of_request(req),
     };
-    let redirect_uri = format!("{origin}{CALLBACK}");
+    let redirect_uri = format!("{origin}{ATTIO_CALLBACK}");
 
     let scopes: String = ATTIO_SCOPES
         .iter()

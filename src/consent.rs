@@ -1,0 +1,135 @@
+//! Finishing an authorization the person approved (RFC 6749 §4.1.2): the single-use code and
+//! the redirect back to the client (with `state` and RFC 9207 `iss`), and the signed cookie
+//! that remembers, per browser, which clients the person approved, so a direct navigation from
+//! the same client need not ask again (security checklist F.36).
+
+use http::StatusCode;
+
+use crate::config::Config;
+use crate::context::origin;
+use crate::crypto::keys::SigningKeys;
+use crate::http::{Request, Response};
+use crate::oauth::approval::Approved;
+use crate::oauth::grant::{self, CodeGrant};
+use crate::oauth::metadata::SCOPE_WRITE;
+use crate::pages::error_page;
+use crate::platform::Platform;
+use crate::session;
+use crate::store::one_time;
+use crate::vault::UserId;
+
+/// Clients this browser's person approved before (see [`remembered`]).
+const APPROVED_COOKIE: &str = "__Host-agw-approved";
+const APPROVED_TTL_SECS: u64 = 30 * 24 * 3600;
+const APPROVED_MAX: usize = 20;
+
+/// `redirect_uri` plus parameters, whatever query it already has.
+pub fn redirect_url(redirect_uri: &str, extra: &[(&str, &str)]) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(extra).finish();
+    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+    format!("{redirect_uri}{sep}{query}")
+}
+
+/// One remembered approval: a keyed hash of (client, redirect URI, person), and whether write
+/// access was granted. Entries are opaque, so the cookie reveals nothing about the clients.
+fn approval_key(keys: &SigningKeys, approved: &Approved, user: &UserId) -> String {
+    let h = keys.token_hash(&format!("approved|{}|{}|{}", approved.client_id, approved.redirect_uri, user.kv_key()));
+    h[..32].to_string()
+}
+
+/// The remembered approvals in this request's cookie, if its signature is ours.
+fn approvals(keys: &SigningKeys, req: &Request) -> Vec<(String, bool)> {
+    let Some((payload, sig)) = session::cookie(req, APPROVED_COOKIE).and_then(|c| c.split_once('.')) else {
+        return Vec::new();
+    };
+    if !keys.verify(&format!("approved|{payload}"), sig) {
+        return Vec::new();
+    }
+    payload
+        .split('~')
+        .filter_map(|e| {
+            let (key, write) = e.split_once('-')?;
+            (key.len() == 32).then(|| (key.to_string(), write == "w"))
+        })
+        .collect()
+}
+
+/// A `Set-Cookie` remembering this approval (newest first, at most [`APPROVED_MAX`]).
+pub fn remember(keys: &SigningKeys, req: &Request, approved: &Approved, user: &UserId) -> String {
+    let key = approval_key(keys, approved, user);
+    let write = approved.scope.iter().any(|s| s == SCOPE_WRITE);
+    let mut entries = vec![(key.clone(), write)];
+    entries.extend(approvals(keys, req).into_iter().filter(|(k, _)| *k != key).take(APPROVED_MAX - 1));
+    let payload: Vec<String> = entries.iter().map(|(k, w)| format!("{k}-{}", if *w { "w" } else { "r" })).collect();
+    let payload = payload.join("~");
+    let value = format!("{payload}.{}", keys.sign(&format!("approved|{payload}")));
+    session::set_cookie(APPROVED_COOKIE, &value, APPROVED_TTL_SECS)
+}
+
+/// Whether this request may skip the consent page: the person approved this client (same
+/// redirect URI) before in this browser, with at least the access it asks for now, and the
+/// navigation did not come from another site (`Sec-Fetch-Site` must be `none` or
+/// `same-origin`; a missing header fails closed — security checklist F.36).
+pub fn remembered(keys: &SigningKeys, req: &Request, approved: &Approved, user: &UserId) -> bool {
+    let direct = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "none" || v == "same-origin");
+    if !direct {
+        return false;
+    }
+    let key = approval_key(keys, approved, user);
+    let wants_write = approved.scope.iter().any(|s| s == SCOPE_WRITE);
+    approvals(keys, req).iter().any(|(k, write)| *k == key && (*write || !wants_write))
+}
+
+/// Issues the code for an approved request and returns where to send the browser: the
+/// client's redirect URI with `code`, `state` and `iss` (RFC 9207).
+pub async fn complete<P: Platform>(
+    p: &P,
+    config: &Config,
+    req: &Request,
+    approved: &Approved,
+    user: &UserId,
+) -> Result<String, Response> {
+    let origin = origin(config, req);
+    let keys = config.keys();
+    let unavailable = || {
+        error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Temporarily unavailable",
+            "The gateway could not finish the authorization. Please try again.",
+            "",
+        )
+    };
+    let code = p.token().map(|t| format!("agwc.{t}")).map_err(|_| unavailable())?;
+    let record = CodeGrant {
+        client_id: approved.client_id.clone(),
+        redirect_uri: approved.redirect_uri.clone(),
+        code_challenge: approved.code_challenge.clone(),
+        audience: approved.audience,
+        scope: approved.scope.clone(),
+        user: user.clone(),
+    };
+    match one_time::put_code(p, keys, &code, &record, p.now_ms() + grant::CODE_TTL_MS).await {
+        Ok(true) => {}
+        _ => return Err(unavailable()),
+    }
+    let mut extra = vec![("code", code.as_str()), ("iss", origin.as_str())];
+    if let Some(s) = &approved.state {
+        extra.push(("state", s));
+    }
+    Ok(redirect_url(&approved.redirect_uri, &extra))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirects_keep_an_existing_query() {
+        assert_eq!(redirect_url("https://a.test/cb", &[("code", "x y")]), "https://a.test/cb?code=x+y");
+        assert_eq!(redirect_url("https://a.test/cb?k=v", &[("code", "c")]), "https://a.test/cb?k=v&code=c");
+    }
+}

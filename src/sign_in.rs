@@ -1,0 +1,59 @@
+//! Starting the Attio sign-in (RFC 6749 §4.1.1 as Attio's OAuth client): a fresh `state`, a
+//! pending record for the callback (with the sealed PKCE verifier and, when an MCP client is
+//! waiting, the authorization to finish), the `state` bound to this browser by a cookie, and
+//! the redirect to Attio. `routes::connect` finishes it at the callback; `/connect` and the
+//! consent decision (`routes::oauth_flow`) both start it here.
+
+use http::StatusCode;
+
+use crate::config::Config;
+use crate::context::origin;
+use crate::error::AppError;
+use crate::http::{add_cookie, redirect, Request, Response};
+use crate::oauth::approval::Approved;
+use crate::paths;
+use crate::platform::Platform;
+use crate::session::{self, CONNECT_COOKIE, CONNECT_TTL_SECS};
+use crate::store::one_time::{self, pending_object, Pending};
+use crate::upstream;
+
+/// The associated data sealing a pending sign-in's PKCE verifier: bound to its object.
+pub fn pending_aad(object: &str) -> Vec<u8> {
+    format!("attio-gateway/pending/v1|{object}|pkce_verifier").into_bytes()
+}
+
+/// Starts the Attio sign-in: a pending transaction for a fresh `state`, the browser binding, and
+/// a redirect to Attio (`status`: 302 after a GET, 303 after a form POST).
+pub async fn begin<P: Platform>(
+    p: &P,
+    config: &Config,
+    req: &Request,
+    continuation: Option<Approved>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let (keys, vault) = (config.keys(), config.vault());
+    let state = p.token().map_err(|_| AppError::Unavailable("randomness"))?;
+    let verifier =
+        if config.attio_use_pkce { Some(p.token().map_err(|_| AppError::Unavailable("randomness"))?) } else { None };
+    let redirect_uri = format!("{}{}", origin(config, req), paths::ATTIO_CALLBACK);
+    let object = pending_object(keys, &state);
+    let sealed_verifier = match &verifier {
+        Some(v) => {
+            Some(vault.seal(&pending_aad(&object), v.as_bytes(), p).map_err(|_| AppError::Unavailable("encryption"))?)
+        }
+        None => None,
+    };
+    let pending = Pending { redirect_uri: redirect_uri.clone(), pkce_verifier: sealed_verifier, continuation };
+    match one_time::put_pending(p, &object, &pending, p.now_ms() + CONNECT_TTL_SECS * 1000).await {
+        Ok(true) => {}
+        Ok(false) | Err(_) => return Err(AppError::Unavailable("the state store")),
+    }
+    let url = upstream::authorize_url(config, &redirect_uri, &state, verifier.as_deref())
+        .map_err(|_| AppError::Unavailable("the Attio authorize URL"))?;
+    let mut resp = redirect(status, &url);
+    add_cookie(
+        &mut resp,
+        &session::set_cookie(CONNECT_COOKIE, &session::connect_binding(keys, &state), CONNECT_TTL_SECS),
+    );
+    Ok(resp)
+}
