@@ -54,7 +54,7 @@ fn approvals(keys: &SigningKeys, req: &Request) -> Vec<(String, bool)> {
         .collect()
 }
 
-/// A `Set-Cookie` remembering this approval (newest first, at most [`APPROVED_MAX`]).
+/// A `Set-Cookie` remembering this approval (newest first, at most `APPROVED_MAX` of them).
 pub fn remember(keys: &SigningKeys, req: &Request, approved: &Approved, user: &UserId) -> String {
     let key = approval_key(keys, approved, user);
     let write = approved.scope.iter().any(|s| s == SCOPE_WRITE);

@@ -3,7 +3,7 @@
 //! JSON document, published by the client, describing it. No registration step.
 //!
 //! The fetch is the risky part (SSRF, security checklist E.32), so the URL must pass
-//! [`public_url::check`] before anything is fetched: `https` only, a path, no credentials, query or
+//! [`super::public_url::check`] before anything is fetched: `https` only, a path, no credentials, query or
 //! fragment, and no IP literal in a private, loopback, link-local or otherwise special range
 //! (nor `localhost`). The fetch itself ([`crate::clients`]) never follows redirects and reads
 //! at most [`MAX_DOCUMENT`] bytes within one deadline for head and body.

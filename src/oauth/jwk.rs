@@ -78,7 +78,7 @@ impl PublicJwk {
 }
 
 /// One usable key of a client's set. Stored as the JWK itself (`kid` and the public members),
-/// and read back through the same checks as a fetched key ([`usable`]), which also keeps a
+/// and read back through the same checks as a fetched key (`usable`), which also keeps a
 /// derived deserializer for the key types out of the bundle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientKey {

@@ -7,14 +7,15 @@
 //!    browser by a `__Host-` cookie and carrying a CSRF token.
 //! 2. `POST /authorize`: the person's decision. Approval with a live Attio connection in this
 //!    browser's session issues a code at once; otherwise the Attio sign-in runs first and the
-//!    code is issued when it returns (`routes::connect`). Every redirect back carries `state`
-//!    and `iss`.
+//!    code is issued when it returns ([`crate::sign_in`], then [`crate::consent`] from the
+//!    Attio callback). Every redirect back carries `state` and `iss`.
 //! 3. `POST /token`: code redemption (single use, bound to client, redirect URI, PKCE and
 //!    resource; a replayed code revokes what it issued) and refresh rotation
-//!    ([`crate::oauth::grant`]), all through `Transitions` objects, so they hold under
-//!    concurrency.
+//!    ([`crate::oauth::grant`]), all through [`crate::store`], so they hold under concurrency.
+//!    Clients authenticate first ([`crate::client_auth`]).
 //! 4. `POST /revoke`: RFC 7009, a client revokes only its own tokens.
-//! 5. [`authenticate`]: bearer validation for protected routes.
+//!
+//! Bearer validation for protected routes is [`crate::access`].
 
 use http::header::{AUTHORIZATION, ORIGIN};
 use http::StatusCode;
