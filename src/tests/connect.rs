@@ -1,0 +1,159 @@
+//! Connecting Attio: `/connect`, the callback, status and disconnect.
+
+use super::*;
+
+#[test]
+fn connect_stores_a_sealed_connection_bound_to_the_identity() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (state, jar) = start(&p);
+    assert_eq!(state.len(), 43, "256-bit state");
+    assert!(jar.iter().any(|c| c.starts_with("__Host-agw-connect=")));
+    script_successful_exchange(&p);
+    let r = callback(&p, &format!("code=the-code&state={state}"), &jar);
+    assert_eq!(r.status(), 303, "{}", text(&r));
+    assert_eq!(r.headers()[LOCATION], "/account");
+    let session = cookies(&r);
+    assert!(session.iter().any(|c| c.starts_with("__Host-agw-session=")));
+    let stored = p.kv_value("attio-conn:v1:ws-1:mem-1").expect("stored under workspace + member");
+    assert!(!stored.contains("attio-at-1"), "token sealed");
+    let record: Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(record["workspace_slug"], "acme");
+    assert_eq!(record["scope"], "record_permission:read");
+    assert!(!p.log_text().contains("attio-at-1") && !p.log_text().contains(&state));
+
+    // The status page uses the vaulted token.
+    p.http.push(200, SELF_ACTIVE);
+    let mut req = with_cookies("/connect/status", &session);
+    req.headers_mut().insert("accept", "application/json".parse().unwrap());
+    let r = run(&p, req);
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert_eq!(body(&r)["workspace"]["slug"], "acme");
+    let last = p.http.sent.borrow().last().unwrap().headers()["authorization"].clone();
+    assert_eq!(last, "Bearer attio-at-1");
+}
+
+#[test]
+fn state_must_be_present_known_fresh_unused_and_from_this_browser() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (state, jar) = start(&p);
+    assert_eq!(callback(&p, "code=c", &jar).status(), 400, "missing state");
+    assert_eq!(callback(&p, &format!("code=c&state={state}"), &[]).status(), 403, "no cookie: other browser");
+    let (_, other_jar) = start(&p);
+    assert_eq!(callback(&p, &format!("code=c&state={state}"), &other_jar).status(), 403, "another flow's cookie");
+    assert_eq!(callback(&p, "code=c&state=forged", &jar).status(), 403, "unknown state");
+    script_successful_exchange(&p);
+    assert_eq!(callback(&p, &format!("code=c&state={state}"), &jar).status(), 303);
+    let replay = callback(&p, &format!("code=c&state={state}"), &jar);
+    assert_eq!(replay.status(), 400, "replayed");
+    assert!(text(&replay).contains("already used"));
+    assert!(replay.headers().get(LOCATION).is_none(), "errors never redirect");
+}
+
+#[test]
+fn expired_state_is_rejected() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (state, jar) = start(&p);
+    p.advance_ms(10 * 60 * 1000);
+    let r = callback(&p, &format!("code=c&state={state}"), &jar);
+    assert_eq!(r.status(), 400);
+    assert!(text(&r).contains("expired"));
+    assert!(p.http.sent.borrow().is_empty(), "no exchange attempted");
+}
+
+#[test]
+fn denial_and_attio_errors_show_pages() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (state, jar) = start(&p);
+    let r = callback(&p, &format!("error=access_denied&state={state}"), &jar);
+    assert_eq!(r.status(), 400);
+    assert!(text(&r).contains("You declined access"));
+    let (state, jar) = start(&p);
+    let r = callback(&p, &format!("error=%3Cscript%3E&state={state}"), &jar);
+    assert!(!text(&r).contains("<script>"));
+    assert!(p.kv_keys().is_empty());
+}
+
+#[test]
+fn token_endpoint_failures_store_nothing() {
+    for (status, body_text) in [(503, "down"), (200, "<html>not json</html>"), (400, r#"{"error":"invalid_grant"}"#)] {
+        let p = FakePlatform::with_settings(loopback_settings());
+        let (state, jar) = start(&p);
+        p.http.push(status, body_text);
+        let r = callback(&p, &format!("code=c&state={state}"), &jar);
+        assert!(r.status() == 502 || r.status() == 400, "{status}: {}", r.status());
+        assert!(p.kv_keys().is_empty(), "nothing stored after a {status}");
+        assert!(cookies(&r).iter().all(|c| !c.starts_with("__Host-agw-session")));
+    }
+}
+
+#[test]
+fn inactive_identity_aborts_the_connection() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (state, jar) = start(&p);
+    p.http.push(200, r#"{"access_token":"at","token_type":"Bearer"}"#);
+    p.http.push(200, r#"{"active":false}"#);
+    assert_eq!(callback(&p, &format!("code=c&state={state}"), &jar).status(), 502);
+    assert!(p.kv_keys().is_empty());
+}
+
+#[test]
+fn workspace_allowlist_refuses_others_and_revokes_their_token() {
+    let mut m = loopback_settings();
+    m.insert(ATTIO_ALLOWED_WORKSPACES, "globex".into());
+    let p = FakePlatform::with_settings(m);
+    let (state, jar) = start(&p);
+    script_successful_exchange(&p);
+    p.http.push(204, "");
+    let r = callback(&p, &format!("code=c&state={state}"), &jar);
+    assert_eq!(r.status(), 403);
+    assert!(text(&r).contains("Acme"));
+    assert!(p.kv_keys().is_empty());
+    assert!(p.http.sent.borrow().iter().any(|r| r.uri().path() == "/oauth/revoke"));
+}
+
+#[test]
+fn disconnect_needs_a_session_and_a_valid_csrf_token() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (state, jar) = start(&p);
+    script_successful_exchange(&p);
+    let session = cookies(&callback(&p, &format!("code=c&state={state}"), &jar));
+    let post = |jar: &[String], form: &str, origin: Option<&str>| {
+        let mut b = http::Request::post("https://gateway.test/connect/disconnect")
+            .header(COOKIE, jar.join("; "))
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some(o) = origin {
+            b = b.header("origin", o);
+        }
+        run(&p, b.body(form.as_bytes().to_vec()).unwrap())
+    };
+    assert_eq!(post(&[], "csrf=x", None).status(), 401);
+    assert_eq!(post(&session, "csrf=forged", None).status(), 403);
+    // The real token, from the status page.
+    p.http.push(200, SELF_ACTIVE);
+    let page = text(&run(&p, with_cookies("/connect/status", &session)));
+    let csrf = page.split("name=csrf value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    assert_eq!(post(&session, &format!("csrf={csrf}"), Some("https://evil.test")).status(), 403, "cross-site");
+    // As after a recent refresh: a sealed copy in the connection's object.
+    let seed =
+        Command::Put { key: "latest".into(), value: serde_json::json!({"sealed": "copy"}), expires_at_ms: u64::MAX };
+    block_on(p.transition("connection:attio-conn:v1:ws-1:mem-1", seed)).unwrap();
+    p.http.push(204, "");
+    let r = post(&session, &format!("csrf={csrf}"), Some("https://gateway.test"));
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert!(p.kv_keys().is_empty(), "token deleted");
+    let copy = block_on(p.transition("connection:attio-conn:v1:ws-1:mem-1", Command::Get { key: "latest".into() }));
+    assert_eq!(copy.unwrap(), Outcome::Missing, "no copy left in the connection's object");
+    let revoke = p.http.sent.borrow().iter().find(|r| r.uri().path() == "/oauth/revoke").map(|r| text_of(r.body()));
+    assert_eq!(revoke.as_deref(), Some("token=attio-at-1"));
+}
+
+#[test]
+fn status_without_a_session_asks_to_connect() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let mut req = get("/connect/status");
+    req.headers_mut().insert("accept", "application/json".parse().unwrap());
+    let r = run(&p, req);
+    assert_eq!(r.status(), 401);
+    assert_eq!(body(&r)["connect"], "/connect");
+    let _ = reply(200, "");
+}

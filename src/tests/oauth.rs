@@ -1,0 +1,281 @@
+//! The authorization server: codes, tokens, refresh, PKCE, consent, bearer challenges, token exchange.
+
+use super::flow::*;
+use super::*;
+
+#[test]
+fn full_flow_code_token_protected_call_refresh_revoke() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (client_id, code, _) = obtain_code(&p, "https://gateway.test/v2", "read");
+    let r = redeem(&p, &client_id, &code, VERIFIER);
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert!(is_no_store(&r));
+    let t = body(&r);
+    assert_eq!(t["token_type"], "Bearer");
+    assert_eq!(t["scope"], "attio:read");
+    let at = t["access_token"].as_str().unwrap().to_string();
+    let rt = t["refresh_token"].as_str().unwrap().to_string();
+    assert!(!at.contains("attio-at-1"), "our token, not Attio's");
+
+    // A protected call: our token in, Attio's token out.
+    p.http.push(200, SELF_ACTIVE);
+    let r = bearer_get(&p, "/v2/self", &at);
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert_eq!(body(&r)["workspace_slug"], "acme");
+    let upstream = p.http.sent.borrow().last().unwrap().headers()["authorization"].clone();
+    assert_eq!(upstream, "Bearer attio-at-1", "the vaulted Attio token, never ours");
+
+    // Code replay: refused, and the tokens it issued die.
+    let replay = redeem(&p, &client_id, &code, VERIFIER);
+    assert_eq!(body(&replay)["error"], "invalid_grant");
+    assert_eq!(bearer_get(&p, "/v2/self", &at).status(), 401, "replay revoked the grant");
+    let refresh = run(
+        &p,
+        form("/token", &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", &rt)], &[]),
+    );
+    assert_eq!(body(&refresh)["error"], "invalid_grant");
+}
+
+#[test]
+fn refresh_rotates_retries_get_the_same_pair_and_reuse_revokes() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (client_id, code, _) = obtain_code(&p, "https://gateway.test/mcp", "write");
+    let t = body(&redeem(&p, &client_id, &code, VERIFIER));
+    assert_eq!(t["scope"], "attio:read attio:write");
+    let rt0 = t["refresh_token"].as_str().unwrap().to_string();
+    let refresh = |rt: &str| {
+        body(&run(
+            &p,
+            form("/token", &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", rt)], &[]),
+        ))
+    };
+    let first = refresh(&rt0);
+    let rt1 = first["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(rt1, rt0);
+    assert_eq!(refresh(&rt0), first, "a retry within the grace period gets the same pair");
+    p.advance_ms(31_000);
+    let second = refresh(&rt1);
+    assert!(second["access_token"].is_string(), "{second}");
+    assert_eq!(refresh(&rt0)["error"], "invalid_grant", "reuse after the grace period");
+    assert_eq!(refresh(second["refresh_token"].as_str().unwrap())["error"], "invalid_grant", "the family is revoked");
+}
+
+#[test]
+fn pkce_and_binding_failures() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (client_id, code, _) = obtain_code(&p, "https://gateway.test/mcp", "read");
+    // Another client, a wrong redirect_uri or resource: refused without burning the code.
+    let other = register(&p);
+    assert_eq!(body(&redeem(&p, &other, &code, VERIFIER))["error"], "invalid_grant");
+    let wrong_redirect = run(
+        &p,
+        form(
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", &client_id),
+                ("code", &code),
+                ("code_verifier", VERIFIER),
+                ("redirect_uri", "http://127.0.0.1:7777/other"),
+            ],
+            &[],
+        ),
+    );
+    assert_eq!(body(&wrong_redirect)["error"], "invalid_grant");
+    let wrong_resource = run(
+        &p,
+        form(
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", &client_id),
+                ("code", &code),
+                ("code_verifier", VERIFIER),
+                ("resource", "https://gateway.test/v2"),
+            ],
+            &[],
+        ),
+    );
+    assert_eq!(body(&wrong_resource)["error"], "invalid_target");
+    // A wrong verifier burns the code: the right one afterwards fails too.
+    let wrong = "x".repeat(43);
+    assert_eq!(body(&redeem(&p, &client_id, &code, &wrong))["error"], "invalid_grant");
+    assert_eq!(body(&redeem(&p, &client_id, &code, VERIFIER))["error"], "invalid_grant");
+}
+
+#[test]
+fn authorize_never_redirects_to_an_unregistered_uri_and_requires_s256() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let client_id = register(&p);
+    for bad in ["https://evil.test/cb", "http://127.0.0.1:7777/callback/x", "http://127.0.0.1:7777/callback#f"] {
+        let q = authorize_query(&client_id, "https://gateway.test/mcp").replace(
+            &url::form_urlencoded::byte_serialize(CLIENT_REDIRECT.as_bytes()).collect::<String>(),
+            &url::form_urlencoded::byte_serialize(bad.as_bytes()).collect::<String>(),
+        );
+        let r = run(&p, get(&format!("/authorize?{q}")));
+        assert_eq!(r.status(), 400, "{bad}");
+        assert!(r.headers().get(LOCATION).is_none(), "{bad}: redirected");
+    }
+    assert_eq!(run(&p, get("/authorize?client_id=nope&response_type=code")).status(), 400);
+    // A registered loopback URI with another port is fine.
+    let q = authorize_query(&client_id, "https://gateway.test/mcp").replace("7777", "40404");
+    assert_eq!(run(&p, get(&format!("/authorize?{q}"))).status(), 200);
+    // PKCE: plain, missing method, missing challenge → error back to the client with iss.
+    for (from, to) in [
+        ("code_challenge_method=S256", "code_challenge_method=plain"),
+        ("&code_challenge_method=S256", ""),
+        (&format!("code_challenge={CHALLENGE}"), "code_challenge="),
+    ] {
+        let q = authorize_query(&client_id, "https://gateway.test/mcp").replace(from, to);
+        let r = run(&p, get(&format!("/authorize?{q}")));
+        assert_eq!(r.status(), 302, "{to}");
+        let loc = r.headers()[LOCATION].to_str().unwrap();
+        assert_eq!(query(loc, "error").as_deref(), Some("invalid_request"));
+        assert_eq!(query(loc, "iss").as_deref(), Some("https://gateway.test"));
+    }
+    let q = authorize_query(&client_id, "https://evil.test/mcp");
+    let r = run(&p, get(&format!("/authorize?{q}")));
+    assert_eq!(query(r.headers()[LOCATION].to_str().unwrap(), "error").as_deref(), Some("invalid_target"));
+    let q =
+        authorize_query(&client_id, "https://gateway.test/mcp").replace("response_type=code", "response_type=token");
+    let r = run(&p, get(&format!("/authorize?{q}")));
+    assert_eq!(query(r.headers()[LOCATION].to_str().unwrap(), "error").as_deref(), Some("unsupported_response_type"));
+}
+
+#[test]
+fn consent_needs_this_browsers_cookie_and_csrf_token() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let client_id = register(&p);
+    let consent = run(&p, get(&format!("/authorize?{}", authorize_query(&client_id, "https://gateway.test/mcp"))));
+    let page = text(&consent);
+    let (request, csrf) = (hidden(&page, "request"), hidden(&page, "csrf"));
+    let jar = cookies(&consent);
+    // Another browser (no cookie), a forged token, or a cross-site post: refused.
+    assert_eq!(
+        run(&p, form("/authorize", &[("request", &request), ("csrf", &csrf), ("decision", "approve")], &[])).status(),
+        403
+    );
+    assert_eq!(
+        run(&p, form("/authorize", &[("request", &request), ("csrf", "forged"), ("decision", "approve")], &jar))
+            .status(),
+        403
+    );
+    let mut cross = form("/authorize", &[("request", &request), ("csrf", &csrf), ("decision", "approve")], &jar);
+    cross.headers_mut().insert("origin", "https://evil.test".parse().unwrap());
+    assert_eq!(run(&p, cross).status(), 403);
+    // Denial goes back to the client with access_denied, state and iss.
+    let denied = run(&p, form("/authorize", &[("request", &request), ("csrf", &csrf), ("decision", "deny")], &jar));
+    assert_eq!(denied.status(), 303);
+    let loc = denied.headers()[LOCATION].to_str().unwrap();
+    assert_eq!(query(loc, "error").as_deref(), Some("access_denied"));
+    assert_eq!(query(loc, "state").as_deref(), Some("client-state&x"));
+    // The request is answered: a second decision finds nothing.
+    assert_eq!(
+        run(&p, form("/authorize", &[("request", &request), ("csrf", &csrf), ("decision", "approve")], &jar)).status(),
+        400
+    );
+}
+
+#[test]
+fn bearer_validation_answers_with_challenges() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let r = run(&p, get("/v2/self"));
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        "Bearer resource_metadata=\"https://gateway.test/.well-known/oauth-protected-resource/v2\""
+    );
+    let r = bearer_get(&p, "/v2/self", "attio-at-1");
+    assert_eq!(r.status(), 401, "an Attio token is not ours");
+    assert!(r.headers()["www-authenticate"].to_str().unwrap().contains("error=\"invalid_token\""));
+    // An MCP-audience token at the REST proxy: wrong audience.
+    let (client_id, code, _) = obtain_code(&p, "https://gateway.test/mcp", "read");
+    let at = body(&redeem(&p, &client_id, &code, VERIFIER))["access_token"].as_str().unwrap().to_string();
+    let r = bearer_get(&p, "/v2/self", &at);
+    assert_eq!(r.status(), 401);
+    assert!(text(&r).contains("another resource"));
+    let mut q = get(&format!("/v2/self?access_token={at}"));
+    q.headers_mut().remove("authorization");
+    assert_eq!(run(&p, q).status(), 401, "tokens in the query string are ignored");
+}
+
+#[test]
+fn remembered_consent_applies_only_to_direct_navigations_for_the_same_client() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (client_id, _, jar) = obtain_code(&p, "https://gateway.test/mcp", "write");
+    assert!(jar.iter().any(|c| c.starts_with("__Host-agw-approved=")));
+    let again = authorize_again(&p, &client_id, &jar, Some("none"));
+    assert_eq!(again.status(), 302, "{}", text(&again));
+    let loc = again.headers()[LOCATION].to_str().unwrap();
+    assert!(loc.starts_with(CLIENT_REDIRECT) && query(loc, "code").is_some(), "{loc}");
+    // A cross-site navigation, or one without Sec-Fetch-Site, sees the consent page again.
+    assert_eq!(authorize_again(&p, &client_id, &jar, Some("cross-site")).status(), 200);
+    assert_eq!(authorize_again(&p, &client_id, &jar, None).status(), 200);
+    // Another client, or a tampered cookie: consent again.
+    let other = register(&p);
+    assert_eq!(authorize_again(&p, &other, &jar, Some("none")).status(), 200);
+    let tampered: Vec<String> = jar
+        .iter()
+        .map(|c| if c.starts_with("__Host-agw-approved=") { c.replacen("-w", "-r", 1) } else { c.clone() })
+        .collect();
+    assert_eq!(authorize_again(&p, &client_id, &tampered, Some("none")).status(), 200);
+}
+
+#[test]
+fn a_read_only_approval_is_not_reused_for_write_access() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (client_id, _, jar) = obtain_code(&p, "https://gateway.test/mcp", "read");
+    // The client asks for read and write again: the person must be asked.
+    assert_eq!(authorize_again(&p, &client_id, &jar, Some("none")).status(), 200);
+}
+
+#[test]
+fn token_exchange_gives_configured_backends_a_short_lived_proxy_token() {
+    const BACKEND_SECRET: &str = "backend-secret-that-is-long-enough-000";
+    let exchange_form = |subject: &str, secret: &str, extra: &[(&str, &str)]| {
+        let mut pairs = vec![
+            ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+            ("client_id", "backend-1"),
+            ("client_secret", secret),
+            ("subject_token", subject),
+            ("subject_token_type", "urn:ietf:params:oauth:token-type:access_token"),
+        ];
+        pairs.extend_from_slice(extra);
+        form("/token", &pairs, &[])
+    };
+    // Off unless configured.
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (client_id, code, _) = obtain_code(&p, "https://gateway.test/mcp", "write");
+    let subject = body(&redeem(&p, &client_id, &code, VERIFIER))["access_token"].as_str().unwrap().to_string();
+    assert_eq!(body(&run(&p, exchange_form(&subject, BACKEND_SECRET, &[])))["error"], "unsupported_grant_type");
+
+    let mut m = loopback_settings();
+    m.insert(crate::config::TOKEN_EXCHANGE_CLIENTS, format!("backend-1:{BACKEND_SECRET}"));
+    let p = FakePlatform::with_settings(m);
+    assert!(body(&run(&p, get("/.well-known/oauth-authorization-server")))["grant_types_supported"]
+        .to_string()
+        .contains("token-exchange"));
+    let (client_id, code, _) = obtain_code(&p, "https://gateway.test/mcp", "read");
+    let subject = body(&redeem(&p, &client_id, &code, VERIFIER))["access_token"].as_str().unwrap().to_string();
+    assert_eq!(run(&p, exchange_form(&subject, "wrong-secret-wrong-secret-wrong-secret", &[])).status(), 401);
+    assert_eq!(
+        body(&run(&p, exchange_form(&subject, BACKEND_SECRET, &[("scope", "attio:write")])))["error"],
+        "invalid_scope"
+    );
+    assert_eq!(
+        body(&run(&p, exchange_form(&subject, BACKEND_SECRET, &[("resource", "https://gateway.test/mcp")])))["error"],
+        "invalid_target"
+    );
+    assert_eq!(body(&run(&p, exchange_form("agwa.not-a-token", BACKEND_SECRET, &[])))["error"], "invalid_grant");
+    let r = run(&p, exchange_form(&subject, BACKEND_SECRET, &[]));
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    let t = body(&r);
+    assert_eq!(t["issued_token_type"], "urn:ietf:params:oauth:token-type:access_token");
+    assert_eq!(t["expires_in"], 900);
+    assert_eq!(t["scope"], "attio:read");
+    assert!(t.get("refresh_token").is_none());
+    // The MCP-audience subject does not work at the proxy; the exchanged token does.
+    assert_eq!(bearer_get(&p, "/v2/self", &subject).status(), 401);
+    p.http.push(200, SELF_ACTIVE);
+    assert_eq!(bearer_get(&p, "/v2/self", t["access_token"].as_str().unwrap()).status(), 200);
+}
