@@ -19,7 +19,22 @@ pub async fn handle(req: Request, p: &impl Platform) -> Response {
     let head = req.method() == Method::HEAD;
     let mut resp = match route(&req, p).await {
         Ok(resp) => resp,
-        Err(e) => e.into_response(),
+        Err(e) => {
+            let resp_status = e.status();
+            if e.worth_logging() {
+                // One structured line per failed request, for `wrangler tail`: the path (never
+                // the query, which can hold codes and state), the status, the kind and the cause.
+                let line = serde_json::json!({
+                    "method": req.method().as_str(),
+                    "path": req.uri().path(),
+                    "status": resp_status.as_u16(),
+                    "kind": e.kind(),
+                    "cause": e.to_string(),
+                });
+                p.log("request.error", &line.to_string());
+            }
+            e.into_response()
+        }
     };
     if head {
         resp.body_mut().clear();

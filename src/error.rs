@@ -32,6 +32,36 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A stable name for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AppError::NotFound => "not_found",
+            AppError::MethodNotAllowed { .. } => "method_not_allowed",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::PayloadTooLarge { .. } => "payload_too_large",
+            AppError::Misconfigured(_) => "misconfigured",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Upstream(_) => "upstream",
+        }
+    }
+
+    /// The status [`AppError::into_response`] answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Misconfigured(_) | AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Upstream(e) => upstream_status(e),
+        }
+    }
+
+    /// Whether an operator wants to see it: not the 404s and 405s of every scanner.
+    pub fn worth_logging(&self) -> bool {
+        !matches!(self, AppError::NotFound | AppError::MethodNotAllowed { .. })
+    }
+
     pub fn into_response(self) -> Response {
         match self {
             AppError::NotFound => error(StatusCode::NOT_FOUND, "not_found", "No route matches this request."),
@@ -76,6 +106,14 @@ fn error(status: StatusCode, code: &str, description: &str) -> Response {
     json(status, &json!({"error": code, "error_description": description}))
 }
 
+fn upstream_status(e: &AttioError) -> StatusCode {
+    match e {
+        AttioError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AttioError::Transport(TransportError::Timeout(_)) => StatusCode::GATEWAY_TIMEOUT,
+        _ => StatusCode::BAD_GATEWAY,
+    }
+}
+
 fn upstream(e: AttioError) -> Response {
     match e {
         AttioError::RateLimited { retry_after } => {
@@ -111,6 +149,26 @@ fn upstream(e: AttioError) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_logged_status_is_the_answered_status() {
+        let errors = [
+            AppError::NotFound,
+            AppError::MethodNotAllowed { allow: "GET" },
+            AppError::BadRequest("x"),
+            AppError::PayloadTooLarge { limit: 1 },
+            AppError::Unavailable("storage"),
+            AppError::Upstream(AttioError::RateLimited { retry_after: None }),
+            AppError::Upstream(AttioError::Transport(TransportError::Timeout(1))),
+            AppError::Upstream(AttioError::Transport(TransportError::Network("x".into()))),
+            AppError::Upstream(AttioError::Unauthorized),
+            AppError::Upstream(AttioError::Decode("x".into())),
+        ];
+        for e in errors {
+            let (status, kind) = (e.status(), e.kind());
+            assert_eq!(e.into_response().status(), status, "{kind}");
+        }
+    }
 
     fn body(resp: &Response) -> serde_json::Value {
         serde_json::from_slice(resp.body()).unwrap()

@@ -33,6 +33,7 @@ fn unknown_routes_and_methods() {
     assert_eq!(body(&r)["error"], "not_found");
     let post = http::Request::post("https://gateway.test/health").body(Vec::new()).unwrap();
     assert_eq!(run(&p, post).status(), 405);
+    assert!(!p.logged("request.error"), "scanners' 404s and 405s are not logged");
     assert_eq!(run(&p, get("/connect/disconnect")).status(), 405);
     let head = http::Request::head("https://gateway.test/health").body(Vec::new()).unwrap();
     let r = run(&p, head);
@@ -87,4 +88,18 @@ fn misconfigured_worker_says_which_setting() {
         assert_eq!(body(&r)["error"], "server_misconfigured");
         assert!(body(&r)["error_description"].as_str().unwrap().contains("ATTIO_CLIENT_SECRET is missing"));
     }
+    // Each failure is logged once, as one JSON line an operator can read: path, status, kind,
+    // cause; never the query string.
+    let _ = run(&p, get("/connect?code=secret-code&state=secret-state"));
+    let lines: Vec<serde_json::Value> = p
+        .log_text()
+        .lines()
+        .filter_map(|l| l.strip_prefix("request.error "))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", p.log_text());
+    assert_eq!(lines[2]["path"], "/connect");
+    assert_eq!((lines[2]["status"].as_u64(), lines[2]["kind"].as_str()), (Some(503), Some("misconfigured")));
+    assert!(lines[2]["cause"].as_str().unwrap().contains("ATTIO_CLIENT_SECRET is missing"));
+    assert!(!p.log_text().contains("secret-code") && !p.log_text().contains("secret-state"));
 }
