@@ -91,7 +91,7 @@ fn misconfigured_worker_says_which_setting() {
     // Each failure is logged once, as one JSON line an operator can read: path, status, kind,
     // cause; never the query string.
     let _ = run(&p, get("/connect?code=secret-code&state=secret-state"));
-    let lines: Vec<serde_json::Value> = p
+    let lines: Vec<Value> = p
         .log_text()
         .lines()
         .filter_map(|l| l.strip_prefix("request.error "))
