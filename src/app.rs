@@ -7,8 +7,9 @@ use crate::error::AppError;
 use crate::http::{Request, Response};
 use crate::paths;
 use crate::platform::Platform;
-use crate::routes::oauth_flow::{self, AUTHORIZE, REVOKE, TOKEN};
+use crate::routes::authorize::{self, AUTHORIZE};
 use crate::routes::oauth_server::{self, AS_METADATA, PRM_API, PRM_MCP, PRM_ROOT, REGISTER};
+use crate::routes::token::{self, REVOKE, TOKEN};
 use crate::routes::{account, connect, diagnostics, health, landing, mcp, proxy, setup};
 
 /// Most bytes a request body may have; larger ones get 413 before any handler runs.
@@ -67,10 +68,10 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
         AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API | REGISTER if options => Ok(crate::http::preflight()),
         REGISTER if post => oauth_server::register(p, req).await,
         TOKEN | REVOKE if options => Ok(crate::http::preflight()),
-        AUTHORIZE if get => oauth_flow::authorize(p, &*p.config()?, req).await,
-        AUTHORIZE if post => oauth_flow::decide(p, &*p.config()?, req).await,
-        TOKEN if post => oauth_flow::token(p, &*p.config()?, req).await,
-        REVOKE if post => oauth_flow::revoke(p, &*p.config()?, req).await,
+        AUTHORIZE if get => authorize::authorize(p, &*p.config()?, req).await,
+        AUTHORIZE if post => authorize::decide(p, &*p.config()?, req).await,
+        TOKEN if post => token::token(p, &*p.config()?, req).await,
+        REVOKE if post => token::revoke(p, &*p.config()?, req).await,
         AUTHORIZE => Err(AppError::MethodNotAllowed { allow: "GET, HEAD, POST" }),
         TOKEN | REVOKE => Err(AppError::MethodNotAllowed { allow: "POST, OPTIONS" }),
         AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API => Err(AppError::MethodNotAllowed { allow: "GET, HEAD, OPTIONS" }),

@@ -1,6 +1,6 @@
 //! The paths of the pages a person uses (connecting Attio, the account page): named once here
 //! because pages link to each other's routes, and a route file never imports another.
-//! Protocol endpoints keep their paths beside their handlers (`routes::oauth_flow::TOKEN`, …).
+//! Protocol endpoints keep their paths beside their handlers (`routes::token::TOKEN`, …).
 
 /// Starts the Attio sign-in.
 pub const CONNECT: &str = "/connect";

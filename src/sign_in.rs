@@ -2,7 +2,7 @@
 //! pending record for the callback (with the sealed PKCE verifier and, when an MCP client is
 //! waiting, the authorization to finish), the `state` bound to this browser by a cookie, and
 //! the redirect to Attio. `routes::connect` finishes it at the callback; `/connect` and the
-//! consent decision (`routes::oauth_flow`) both start it here.
+//! consent decision (`routes::authorize`) both start it here.
 
 use http::StatusCode;
 

@@ -1,5 +1,5 @@
 //! Grants: what a person allowed one client, and the tokens issued under it. Pure rules; the
-//! records live in `Transitions` objects (see `routes/oauth_flow.rs` and docs/storage-schema.md).
+//! records live in `Transitions` objects (through `store::grants` and `store::one_time`; see docs/storage-schema.md).
 //!
 //! ## Tokens
 //!

@@ -7,6 +7,7 @@
 //! | [`jwk`] | RFC 7517 public key sets (RS256 and ES256 signing keys only) |
 //! | [`bearer`] | RFC 6750 §2.1 bearer header, RFC 9728 §5.1 `WWW-Authenticate` challenge |
 //! | [`error`] | RFC 6749 §5.2 error responses (`{"error","error_description"}`) |
+//! | [`params`] | RFC 6749 §3.1 request parameters: no repeated names |
 //! | [`pkce`] | RFC 7636 §4: S256 only, verifier and challenge syntax, constant-time check |
 //! | [`redirect`] | redirect-URI rules: RFC 9700 §2.1 / OAuth 2.1 exact matching, RFC 8252 §7.3 loopback ports, §7.1 private-use schemes |
 //! | [`metadata`] | RFC 8414 authorization-server metadata, RFC 9728 protected-resource metadata |
@@ -26,6 +27,7 @@ pub mod grant;
 pub mod grant_index;
 pub mod jwk;
 pub mod metadata;
+pub mod params;
 pub mod pkce;
 pub mod public_url;
 pub mod redirect;

@@ -138,6 +138,16 @@ pub fn matches(registered: &[String], requested: &str) -> bool {
     registered.iter().any(|r| loopback_without_port(r).is_some_and(|(base, tail)| base == req_base && tail == req_tail))
 }
 
+/// How a redirect URI is shown to a person (consent page, account page): its host, or for an
+/// app scheme, that it goes to an app on this device.
+pub fn display_host(uri: &str) -> String {
+    match crate::uri::parse(uri) {
+        Some(u) if u.scheme() == "https" || u.scheme() == "http" => u.host_str().unwrap_or("").to_string(),
+        Some(u) => format!("{}:// (an app on this device)", u.scheme()),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,298 @@
+//! `GET /authorize` and `POST /authorize`: an MCP client's authorization request (OAuth 2.1
+//! §4.1.1, RFC 7636 S256 PKCE, RFC 8707 `resource`, RFC 9207 `iss`), chained to the Attio
+//! connection.
+//!
+//! 1. `GET`: the client and redirect URI are checked first (a bad one gets a page, never a
+//!    redirect); then PKCE, scope and resource (errors go back to the client). The request is
+//!    kept server-side ([`crate::store::one_time`]) and our consent page is shown, bound to
+//!    this browser by a `__Host-` cookie and carrying a CSRF token.
+//! 2. `POST`: the person's decision. Approval with a live Attio connection in this browser's
+//!    session issues a code at once ([`crate::consent`]); otherwise the Attio sign-in runs
+//!    first ([`crate::sign_in`]) and the code is issued when it returns. Every redirect back
+//!    carries `state` and `iss`.
+
+use http::header::ORIGIN;
+use http::StatusCode;
+
+use crate::clients;
+use crate::config::Config;
+use crate::connection;
+use crate::consent;
+use crate::context::origin;
+use crate::crypto::keys::SigningKeys;
+use crate::error::AppError;
+use crate::http::{add_cookie, redirect as redirect_response, Request, Response};
+use crate::oauth::approval::Approved;
+use crate::oauth::client::RegisteredClient;
+use crate::oauth::grant::{self};
+use crate::oauth::metadata::{Audience, SCOPE_WRITE};
+use crate::oauth::{params, pkce, redirect};
+use crate::pages::{avatar, error_page, escape, page_with_form_targets};
+use crate::platform::Platform;
+use crate::session::{self, Session};
+use crate::sign_in;
+use crate::store::one_time::{self};
+use crate::vault::UserId;
+
+pub const AUTHORIZE: &str = "/authorize";
+
+const AUTHZ_COOKIE: &str = "__Host-agw-authz";
+const AUTHZ_TTL_SECS: u64 = 600;
+
+/// An error sent back to the client's (validated) redirect URI, with `state` and `iss`.
+fn error_redirect(status: StatusCode, origin: &str, approved: &Approved, error: &str, description: &str) -> Response {
+    let mut extra = vec![("error", error), ("error_description", description), ("iss", origin)];
+    if let Some(s) = &approved.state {
+        extra.push(("state", s));
+    }
+    redirect_response(status, &consent::redirect_url(&approved.redirect_uri, &extra))
+}
+
+fn bad_request_page(title: &str, message: &str) -> Response {
+    error_page(StatusCode::BAD_REQUEST, title, message, "<p>Return to the application and try connecting again.</p>")
+}
+
+pub async fn authorize<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+    let origin = origin(config, req);
+    let keys = config.keys();
+    let q = match params::parse(req.uri().query().unwrap_or("")) {
+        Ok(q) => q,
+        Err(why) => return Ok(bad_request_page("Invalid request", why)),
+    };
+    // 1. Client and redirect URI: until both are known good, nothing is redirected anywhere.
+    let Some(client_id) = params::get(&q, "client_id") else {
+        return Ok(bad_request_page("Invalid request", "The request names no client."));
+    };
+    let client = match clients::load(p, config, client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return Ok(bad_request_page("Unknown application", "This application is not registered with this gateway."))
+        }
+        Err(_) => return Err(AppError::Unavailable("client storage")),
+    };
+    let redirect_uri = match params::get(&q, "redirect_uri") {
+        Some(r) if redirect::matches(&client.redirect_uris, r) => r.to_string(),
+        Some(_) => {
+            return Ok(bad_request_page(
+                "Redirect address not allowed",
+                "The application asked to be sent back to an address it did not register. Nothing was sent there.",
+            ))
+        }
+        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
+        None => return Ok(bad_request_page("Invalid request", "The request names no redirect_uri.")),
+    };
+    let mut approved = Approved {
+        client_id: client.client_id.clone(),
+        redirect_uri,
+        state: params::get(&q, "state").map(str::to_string),
+        code_challenge: String::new(),
+        audience: Audience::Mcp,
+        scope: Vec::new(),
+    };
+    // 2. Everything else: errors go back to the client.
+    let back =
+        |error: &str, description: &str| Ok(error_redirect(StatusCode::FOUND, &origin, &approved, error, description));
+    if params::get(&q, "response_type") != Some("code") {
+        return back("unsupported_response_type", "response_type must be code");
+    }
+    let challenge = params::get(&q, "code_challenge").unwrap_or("");
+    if let Err(why) = pkce::valid_challenge(challenge, params::get(&q, "code_challenge_method")) {
+        return back("invalid_request", why);
+    }
+    let requested = match grant::parse_scope(params::get(&q, "scope").unwrap_or("")) {
+        Ok(s) if s.is_empty() => grant::scopes_for(true),
+        Ok(s) => s,
+        Err(why) => return back("invalid_scope", &why),
+    };
+    let audience = match params::get(&q, "resource") {
+        None => Audience::Mcp,
+        Some(r) => match Audience::from_resource(&origin, r) {
+            Some(a) => a,
+            None => return back("invalid_target", "resource is not one of this server's resources"),
+        },
+    };
+    approved.code_challenge = challenge.to_string();
+    approved.audience = audience;
+    approved.scope = requested;
+
+    if let Some(test) = config.test_mode.as_ref().filter(|t| t.auto_approve) {
+        return auto_approve(p, config, req, test, &approved).await;
+    }
+    if let Some(user) = signed_in_user(p, config, keys, req).await {
+        if consent::remembered(keys, req, &approved, &user) {
+            return Ok(match consent::complete(p, config, req, &approved, &user).await {
+                Ok(location) => redirect_response(StatusCode::FOUND, &location),
+                Err(page) => page,
+            });
+        }
+    }
+
+    // 3. Keep the request here; show the consent page.
+    let request_id = p.token().map_err(|_| AppError::Unavailable("randomness"))?;
+    let expires_at_ms = p.now_ms() + AUTHZ_TTL_SECS * 1000;
+    match one_time::put_request(p, keys, &request_id, &approved, expires_at_ms).await {
+        Ok(true) => {}
+        _ => return Err(AppError::Unavailable("the authorization store")),
+    }
+    let workspace = match Session::from_request(keys, req, p.now_ms()) {
+        Some(s) => crate::vault::load_sealed(p, &s.user).await.ok().flatten().map(|c| c.workspace_name),
+        None => None,
+    };
+    let mut resp = consent_page(config, &client, &approved, &request_id, workspace.as_deref());
+    add_cookie(
+        &mut resp,
+        &session::set_cookie(AUTHZ_COOKIE, &keys.sign(&format!("authz|{request_id}")), AUTHZ_TTL_SECS),
+    );
+    Ok(resp)
+}
+
+/// Test mode only (loopback Attio, `TEST_AUTO_APPROVE=1`): approve as the owner of
+/// `TEST_ATTIO_TOKEN`, vaulting that token as their connection, with no consent page and no
+/// Attio sign-in — what the MCP conformance suite needs to drive `/authorize` unattended.
+async fn auto_approve<P: Platform>(
+    p: &P,
+    config: &Config,
+    req: &Request,
+    test: &crate::config::TestMode,
+    approved: &Approved,
+) -> Result<Response, AppError> {
+    let token = test.attio_token.clone().ok_or_else(|| crate::config::ConfigError {
+        problems: vec!["TEST_AUTO_APPROVE needs TEST_ATTIO_TOKEN".into()],
+    })?;
+    let identity = match crate::attio::AttioApi::new(config.attio_api_base.clone()).identify(p, &token).await? {
+        crate::attio::identity::TokenStatus::Active(identity) => identity,
+        crate::attio::identity::TokenStatus::Inactive => return Err(AppError::Unavailable("the test Attio token")),
+    };
+    let user = UserId::new(&identity.workspace_id, &identity.authorized_by_workspace_member_id)
+        .ok_or(AppError::Unavailable("the test Attio identity"))?;
+    let now = p.now_ms();
+    let connection = crate::vault::Connection {
+        user: user.clone(),
+        workspace_slug: identity.workspace_slug,
+        workspace_name: identity.workspace_name,
+        scope: identity.scope,
+        status: crate::vault::ConnectionStatus::Active,
+        tokens: Some(crate::vault::Tokens { access: token, refresh: None }),
+        access_expires_at_ms: None,
+        connected_at_ms: now,
+        updated_at_ms: now,
+        revision: now,
+    };
+    crate::vault::save(p, config.vault(), &connection)
+        .await
+        .map_err(|_| AppError::Unavailable("connection storage"))?;
+    match consent::complete(p, config, req, approved, &user).await {
+        Ok(location) => Ok(redirect_response(StatusCode::FOUND, &location)),
+        Err(page) => Ok(page),
+    }
+}
+
+fn consent_page(
+    config: &Config,
+    client: &RegisteredClient,
+    approved: &Approved,
+    request_id: &str,
+    workspace: Option<&str>,
+) -> Response {
+    let keys = config.keys();
+    let can_write = approved.scope.iter().any(|s| s == SCOPE_WRITE);
+    let kind = redirect::validate(&approved.redirect_uri).ok();
+    let warning = if kind == Some(redirect::RedirectKind::PrivateUse) {
+        "<p role=note><strong>Note:</strong> this application returns to an app on your device. Only continue if you \
+         just started connecting it yourself.</p>"
+    } else {
+        ""
+    };
+    let workspace = workspace.map_or(String::from("your Attio workspace (you will sign in to Attio next)"), |w| {
+        format!("the Attio workspace <strong>{}</strong>", escape(w))
+    });
+    let write_option = if can_write {
+        "<label><input type=radio name=access value=write checked> Read and change your Attio data \
+         (create, update and delete records, notes, tasks and list entries)</label><br>\
+         <label><input type=radio name=access value=read> Only read your Attio data</label>"
+    } else {
+        "<label><input type=radio name=access value=read checked> Only read your Attio data</label>"
+    };
+    let body = format!(
+        "<h1>Allow access to Attio?</h1>\
+         <div class=card><p>{avatar}<strong>{name}</strong> wants to use {workspace} through this gateway.</p>\
+         <dl><dt>It will be sent back to</dt><dd>{host}</dd></dl>{warning}</div>\
+         <form method=post action=\"{AUTHORIZE}\">\
+         <input type=hidden name=request value=\"{request}\"><input type=hidden name=csrf value=\"{csrf}\">\
+         <fieldset><legend>What may it do?</legend>{write_option}</fieldset>\
+         <p><button class=primary type=submit name=decision value=approve>Allow</button> \
+         <button type=submit name=decision value=deny>Deny</button></p></form>",
+        avatar = avatar(client.display_name()),
+        name = escape(client.display_name()),
+        host = escape(&redirect::display_host(&approved.redirect_uri)),
+        request = escape(request_id),
+        csrf = escape(&keys.sign(&format!("authz-csrf|{request_id}"))),
+    );
+    // The decision redirects to Attio's sign-in or back to the app: both are form targets.
+    let targets = [config.attio_app_base.as_str(), approved.redirect_uri.as_str()];
+    page_with_form_targets(StatusCode::OK, "Allow access to Attio?", &body, &targets)
+}
+
+/// `POST /authorize`: the consent decision.
+pub async fn decide<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+    let origin = origin(config, req);
+    let keys = config.keys();
+    let forbidden = |m: &str| Ok(error_page(StatusCode::FORBIDDEN, "Request refused", m, ""));
+    if req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()).is_some_and(|o| o != origin) {
+        return forbidden("This form was submitted from another site.");
+    }
+    let form = match params::parse(std::str::from_utf8(req.body()).unwrap_or("")) {
+        Ok(f) => f,
+        Err(why) => return Ok(bad_request_page("Invalid request", why)),
+    };
+    let Some(request_id) = params::get(&form, "request") else {
+        return Ok(bad_request_page("Invalid request", "The form is incomplete."));
+    };
+    let bound = session::cookie(req, AUTHZ_COOKIE).is_some_and(|c| keys.verify(&format!("authz|{request_id}"), c));
+    let csrf_ok = params::get(&form, "csrf").is_some_and(|t| keys.verify(&format!("authz-csrf|{request_id}"), t));
+    if !bound || !csrf_ok {
+        return forbidden(
+            "This consent form was not issued to this browser, or it has expired. Start again from the application.",
+        );
+    }
+    let mut approved: Approved = match one_time::take_request(p, keys, request_id).await {
+        Ok(Some(approved)) => approved,
+        Ok(None) => {
+            return Ok(bad_request_page("Request expired", "This consent request has expired or was already answered."))
+        }
+        Err(_) => return Err(AppError::Unavailable("the authorization store")),
+    };
+    // Rebuilt from storage: check the client and redirect URI again before redirecting.
+    match clients::load(p, config, &approved.client_id).await {
+        Ok(Some(c)) if redirect::matches(&c.redirect_uris, &approved.redirect_uri) => {}
+        Ok(_) => return Ok(bad_request_page("Unknown application", "This application is no longer registered.")),
+        Err(_) => return Err(AppError::Unavailable("client storage")),
+    }
+    let mut resp = if params::get(&form, "decision") != Some("approve") {
+        error_redirect(StatusCode::SEE_OTHER, &origin, &approved, "access_denied", "the person denied access")
+    } else {
+        let write = params::get(&form, "access") == Some("write") && approved.scope.iter().any(|s| s == SCOPE_WRITE);
+        approved.scope = grant::scopes_for(write);
+        match signed_in_user(p, config, keys, req).await {
+            Some(user) => match consent::complete(p, config, req, &approved, &user).await {
+                Ok(location) => {
+                    let mut resp = redirect_response(StatusCode::SEE_OTHER, &location);
+                    add_cookie(&mut resp, &consent::remember(keys, req, &approved, &user));
+                    resp
+                }
+                Err(page) => page,
+            },
+            // Not signed in, or no usable connection: Attio first, then back here.
+            None => sign_in::begin(p, config, req, Some(approved), StatusCode::SEE_OTHER).await?,
+        }
+    };
+    add_cookie(&mut resp, &session::clear_cookie(AUTHZ_COOKIE));
+    Ok(resp)
+}
+
+/// The user signed in to this browser, if their Attio connection is active.
+async fn signed_in_user<P: Platform>(p: &P, config: &Config, keys: &SigningKeys, req: &Request) -> Option<UserId> {
+    let session = Session::from_request(keys, req, p.now_ms())?;
+    let vault = config.vault();
+    connection::usable(p, config, vault, &session.user).await.ok().map(|c| c.user)
+}
