@@ -41,6 +41,9 @@ fn module_name(root: &Path, path: &Path) -> Option<String> {
     if parts.last().is_some_and(|p| p == "mod") {
         parts.pop();
     }
+    if parts.last().is_some_and(|p| p.ends_with("_tests")) {
+        return None; // a module's tests kept in a file of their own (`#[path]`)
+    }
     match parts.first().map(String::as_str) {
         None | Some("lib" | "edge" | "tests" | "testing") => None,
         _ => Some(parts.join("::")),
