@@ -81,13 +81,24 @@ pub struct Grant {
     pub revoked: bool,
 }
 
-/// A token response's contents.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A token response's contents. Its `Debug` shows neither token (security checklist H.46).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Issued {
     pub access_token: String,
     pub refresh_token: Option<String>,
     pub expires_in_secs: u64,
     pub scope: Vec<String>,
+}
+
+impl std::fmt::Debug for Issued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issued")
+            .field("access_token", &"[redacted]")
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .field("expires_in_secs", &self.expires_in_secs)
+            .field("scope", &self.scope)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

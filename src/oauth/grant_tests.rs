@@ -228,3 +228,12 @@ fn scopes_parse_strictly() {
     assert!(parse_scope("openid").is_err());
     assert_eq!(parse_scope("attio:read offline_access"), Ok(vec![SCOPE_READ.to_string()]));
 }
+
+#[test]
+fn issued_tokens_never_show_in_debug() {
+    let k = keys();
+    let (_, issued) = Grant::issue(&k, GID.into(), &code(), "access-secret-1", Some("refresh-secret-1"), 1_000);
+    let shown = format!("{issued:?} {:?}", RefreshOutcome::Replayed(issued.clone()));
+    assert!(!shown.contains("secret") && !shown.contains(&issued.access_token), "{shown}");
+    assert!(shown.contains("[redacted]"));
+}

@@ -305,7 +305,8 @@ async fn run_tool<P: Platform>(
                         return Ok(tool_error(
                             &id,
                             revision,
-                            "Attio's answer was cut off or is not JSON; nothing is known about its effect. Check                              with a read before retrying a write."
+                            "Attio's answer was cut off or is not JSON; nothing is known about its effect. \
+                             Check with a read before retrying a write."
                                 .into(),
                         ))
                     }
