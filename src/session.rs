@@ -60,13 +60,23 @@ pub fn has_connect_binding(keys: &SigningKeys, req: &Request, state: &str) -> bo
     cookie(req, CONNECT_COOKIE).is_some_and(|v| constant_time_eq(v.as_bytes(), connect_binding(keys, state).as_bytes()))
 }
 
-/// Who is signed in to the gateway's pages in this browser.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Who is signed in to the gateway's pages in this browser. `Debug` leaves out the session id.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub user: UserId,
     /// Random; CSRF tokens are bound to it.
     pub sid: String,
     pub expires_at_ms: u64,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("user", &self.user)
+            .field("sid", &"[redacted]")
+            .field("expires_at_ms", &self.expires_at_ms)
+            .finish()
+    }
 }
 
 impl Session {
@@ -112,6 +122,13 @@ pub fn form_refusal(config: &Config, req: &Request, session: &Session, csrf: Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_session_never_shows_its_id() {
+        let user = UserId { workspace_id: "w".into(), member_id: "m".into() };
+        let s = Session { user, sid: "sid-secret-value".into(), expires_at_ms: 1 };
+        assert!(!format!("{s:?}").contains("sid-secret-value"));
+    }
     use crate::secret::KeyMaterial;
 
     fn keys() -> SigningKeys {
