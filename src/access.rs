@@ -6,8 +6,7 @@ use http::header::WWW_AUTHENTICATE;
 use http::StatusCode;
 use serde_json::json;
 
-use crate::config::Config;
-use crate::context::origin;
+use crate::context::Ctx;
 use crate::http::{json as json_response, set_header, Request, Response};
 use crate::oauth::grant::{self, Grant, TokenKind};
 use crate::oauth::metadata::{Audience, SCOPE_WRITE};
@@ -50,19 +49,14 @@ fn deny(
 /// header. Needs only the request head, so it also runs before a body is read
 /// ([`crate::app::answer_from_head`]).
 #[allow(clippy::result_large_err)] // the error is the response itself, built only on refusal, like `authenticate`'s
-pub fn presented_token<'r>(config: &Config, req: &'r Request, audience: Audience) -> Result<&'r str, Response> {
+pub fn presented_token<'r>(ctx: &Ctx<'_>, req: &'r Request, audience: Audience) -> Result<&'r str, Response> {
     match bearer::token(req) {
         Ok(Some(t)) => Ok(t),
-        Ok(None) => Err(deny(
-            &origin(config, req),
-            audience,
-            StatusCode::UNAUTHORIZED,
-            None,
-            "an access token is required",
-            None,
-        )),
+        Ok(None) => {
+            Err(deny(&ctx.origin, audience, StatusCode::UNAUTHORIZED, None, "an access token is required", None))
+        }
         Err(_) => Err(deny(
-            &origin(config, req),
+            &ctx.origin,
             audience,
             StatusCode::UNAUTHORIZED,
             Some("invalid_token"),
@@ -75,13 +69,14 @@ pub fn presented_token<'r>(config: &Config, req: &'r Request, audience: Audience
 /// Validates the bearer token for `audience` and `scope`; the error is the 401/403 to send.
 pub async fn authenticate<P: Platform>(
     p: &P,
-    config: &Config,
+    ctx: &Ctx<'_>,
     req: &Request,
     audience: Audience,
     scope: &str,
 ) -> Result<Principal, Response> {
-    let token = presented_token(config, req, audience)?;
-    let origin = origin(config, req);
+    let config = ctx.config;
+    let token = presented_token(ctx, req, audience)?;
+    let origin = ctx.origin.clone();
     let keys = config.keys();
     let deny = |status: StatusCode, error: Option<&str>, description: &str, needed: Option<&str>| {
         deny(&origin, audience, status, error, description, needed)

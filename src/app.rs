@@ -3,6 +3,7 @@
 
 use http::Method;
 
+use crate::context::Ctx;
 use crate::error::AppError;
 use crate::http::{Request, Response};
 use crate::paths;
@@ -50,8 +51,8 @@ pub async fn handle(req: Request, p: &impl Platform) -> Response {
 pub fn answer_from_head(req: &Request, p: &impl Platform) -> Option<Response> {
     let config = p.config().ok()?;
     match req.uri().path() {
-        path if path.starts_with(proxy::PREFIX) => proxy::refuse_by_head(&config, req),
-        mcp::PATH if *req.method() != Method::OPTIONS => mcp::refuse_by_head(&config, req),
+        path if path.starts_with(proxy::PREFIX) => proxy::refuse_by_head(&Ctx::new(&config, req), req),
+        mcp::PATH if *req.method() != Method::OPTIONS => mcp::refuse_by_head(&Ctx::new(&config, req), req),
         _ => None,
     }
 }
@@ -68,28 +69,28 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
         AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API | REGISTER if options => Ok(crate::http::preflight()),
         REGISTER if post => oauth_server::register(p, req).await,
         TOKEN | REVOKE if options => Ok(crate::http::preflight()),
-        AUTHORIZE if get => authorize::authorize(p, &*p.config()?, req).await,
-        AUTHORIZE if post => authorize::decide(p, &*p.config()?, req).await,
-        TOKEN if post => token::token(p, &*p.config()?, req).await,
-        REVOKE if post => token::revoke(p, &*p.config()?, req).await,
+        AUTHORIZE if get => authorize::authorize(p, &Ctx::new(&*p.config()?, req), req).await,
+        AUTHORIZE if post => authorize::decide(p, &Ctx::new(&*p.config()?, req), req).await,
+        TOKEN if post => token::token(p, &Ctx::new(&*p.config()?, req), req).await,
+        REVOKE if post => token::revoke(p, &Ctx::new(&*p.config()?, req), req).await,
         AUTHORIZE => Err(AppError::MethodNotAllowed { allow: "GET, HEAD, POST" }),
         TOKEN | REVOKE => Err(AppError::MethodNotAllowed { allow: "POST, OPTIONS" }),
         AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API => Err(AppError::MethodNotAllowed { allow: "GET, HEAD, OPTIONS" }),
         REGISTER => Err(AppError::MethodNotAllowed { allow: "POST, OPTIONS" }),
         "/" if get => Ok(landing::page()),
         "/health" if get => Ok(health::report(p)),
-        paths::CONNECT if get => connect::start(p, &*p.config()?, req).await,
-        paths::ATTIO_CALLBACK if get => connect::callback(p, &*p.config()?, req).await,
-        paths::CONNECT_STATUS if get => connect::status(p, &*p.config()?, req).await,
-        paths::DISCONNECT if post => connect::disconnect(p, &*p.config()?, req).await,
-        paths::AUDIT if get => connect::audit_log(p, &*p.config()?, req).await,
-        paths::ACCOUNT if get => account::show(p, &*p.config()?, req).await,
-        paths::ACCOUNT_REVOKE if post => account::revoke(p, &*p.config()?, req).await,
+        paths::CONNECT if get => connect::start(p, &Ctx::new(&*p.config()?, req)).await,
+        paths::ATTIO_CALLBACK if get => connect::callback(p, &Ctx::new(&*p.config()?, req), req).await,
+        paths::CONNECT_STATUS if get => connect::status(p, &Ctx::new(&*p.config()?, req), req).await,
+        paths::DISCONNECT if post => connect::disconnect(p, &Ctx::new(&*p.config()?, req), req).await,
+        paths::AUDIT if get => connect::audit_log(p, &Ctx::new(&*p.config()?, req), req).await,
+        paths::ACCOUNT if get => account::show(p, &Ctx::new(&*p.config()?, req), req).await,
+        paths::ACCOUNT_REVOKE if post => account::revoke(p, &Ctx::new(&*p.config()?, req), req).await,
         setup::PATH if get => setup::page(p, req).await,
         diagnostics::ATTIO_SELF if get => diagnostics::attio_self(p).await,
-        path if path.starts_with(proxy::PREFIX) => proxy::forward(p, &*p.config()?, req).await,
+        path if path.starts_with(proxy::PREFIX) => proxy::forward(p, &Ctx::new(&*p.config()?, req), req).await,
         mcp::PATH if options => Ok(crate::http::preflight()),
-        mcp::PATH => mcp::handle(p, &*p.config()?, req).await,
+        mcp::PATH => mcp::handle(p, &Ctx::new(&*p.config()?, req), req).await,
         "/" | "/health" | paths::CONNECT | paths::ATTIO_CALLBACK | paths::CONNECT_STATUS | paths::AUDIT => {
             Err(AppError::MethodNotAllowed { allow: "GET, HEAD" })
         }

@@ -5,8 +5,7 @@
 
 use http::StatusCode;
 
-use crate::config::Config;
-use crate::context::origin;
+use crate::context::Ctx;
 use crate::crypto::keys::SigningKeys;
 use crate::http::{Request, Response};
 use crate::oauth::approval::Approved;
@@ -88,12 +87,12 @@ pub fn remembered(keys: &SigningKeys, req: &Request, approved: &Approved, user: 
 /// client's redirect URI with `code`, `state` and `iss` (RFC 9207).
 pub async fn complete<P: Platform>(
     p: &P,
-    config: &Config,
-    req: &Request,
+    ctx: &Ctx<'_>,
     approved: &Approved,
     user: &UserId,
 ) -> Result<String, Response> {
-    let origin = origin(config, req);
+    let config = ctx.config;
+    let origin = ctx.origin.clone();
     let keys = config.keys();
     let unavailable = || {
         error_page(

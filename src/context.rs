@@ -1,8 +1,35 @@
-//! Facts about the request being served that several routes need: the gateway's public origin
-//! (the issuer, the resource identifiers, the redirect URI registered at Attio).
+//! The request context: what every handler needs about the request it serves, worked out once
+//! by the router ([`crate::app`]) and handed down, instead of each function re-reading the
+//! configuration and recomputing the origin. Today: the validated configuration and the
+//! gateway's public origin (the issuer, the resource identifiers, the redirect URI registered at
+//! Attio).
+
+use std::ops::Deref;
 
 use crate::config::Config;
 use crate::http::Request;
+
+/// One request's context. Dereferences to the [`Config`].
+#[derive(Debug)]
+pub struct Ctx<'a> {
+    pub config: &'a Config,
+    /// The gateway's public origin for this request (no trailing slash).
+    pub origin: String,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(config: &'a Config, req: &Request) -> Self {
+        Self { config, origin: origin(config, req) }
+    }
+}
+
+impl Deref for Ctx<'_> {
+    type Target = Config;
+
+    fn deref(&self) -> &Config {
+        self.config
+    }
+}
 
 /// The gateway's public origin: configured, or the request's own.
 pub fn origin(config: &Config, req: &Request) -> String {

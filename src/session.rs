@@ -13,8 +13,7 @@ use base64::Engine;
 use http::header::{COOKIE, ORIGIN};
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
-use crate::context::origin;
+use crate::context::Ctx;
 use crate::crypto::keys::SigningKeys;
 use crate::http::Request;
 use crate::secret::constant_time_eq;
@@ -107,9 +106,10 @@ impl Session {
 }
 
 /// Why a form is refused: posted from another site, or without this session's CSRF token.
-pub fn form_refusal(config: &Config, req: &Request, session: &Session, csrf: Option<&str>) -> Option<&'static str> {
+pub fn form_refusal(ctx: &Ctx<'_>, req: &Request, session: &Session, csrf: Option<&str>) -> Option<&'static str> {
+    let config = ctx.config;
     if let Some(o) = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
-        if o != origin(config, req) {
+        if o != ctx.origin.clone() {
             return Some("This form was submitted from another site.");
         }
     }

@@ -6,10 +6,9 @@
 
 use http::StatusCode;
 
-use crate::config::Config;
-use crate::context::origin;
+use crate::context::Ctx;
 use crate::error::AppError;
-use crate::http::{add_cookie, redirect, Request, Response};
+use crate::http::{add_cookie, redirect, Response};
 use crate::oauth::approval::Approved;
 use crate::paths;
 use crate::platform::Platform;
@@ -26,16 +25,16 @@ pub fn pending_aad(object: &str) -> Vec<u8> {
 /// a redirect to Attio (`status`: 302 after a GET, 303 after a form POST).
 pub async fn begin<P: Platform>(
     p: &P,
-    config: &Config,
-    req: &Request,
+    ctx: &Ctx<'_>,
     continuation: Option<Approved>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
+    let config = ctx.config;
     let (keys, vault) = (config.keys(), config.vault());
     let state = p.token().map_err(|_| AppError::Unavailable("randomness"))?;
     let verifier =
         if config.attio_use_pkce { Some(p.token().map_err(|_| AppError::Unavailable("randomness"))?) } else { None };
-    let redirect_uri = format!("{}{}", origin(config, req), paths::ATTIO_CALLBACK);
+    let redirect_uri = format!("{}{}", ctx.origin.clone(), paths::ATTIO_CALLBACK);
     let object = pending_object(keys, &state);
     let sealed_verifier = match &verifier {
         Some(v) => {

@@ -13,7 +13,7 @@ use http::StatusCode;
 use serde::Deserialize;
 
 use crate::audit;
-use crate::config::Config;
+use crate::context::Ctx;
 use crate::error::AppError;
 use crate::http::{redirect, Request, Response};
 use crate::oauth::grant_index::{self, Entry};
@@ -40,7 +40,8 @@ fn signed_out() -> Response {
 }
 
 /// `GET /account`.
-pub async fn show<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    let config = ctx.config;
     let keys = config.keys();
     let now = p.now_ms();
     let Some(session) = Session::from_request(keys, req, now) else { return Ok(signed_out()) };
@@ -153,13 +154,14 @@ struct RevokeForm {
 }
 
 /// `POST /account/revoke`.
-pub async fn revoke<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+pub async fn revoke<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    let config = ctx.config;
     let Some(session) = Session::from_request(config.keys(), req, p.now_ms()) else {
         return Ok(error_page(StatusCode::UNAUTHORIZED, "Not signed in", "Your session has expired.", TRY_AGAIN));
     };
     let form: RevokeForm =
         serde_urlencoded::from_bytes(req.body()).unwrap_or(RevokeForm { csrf: None, grant_id: None });
-    if let Some(why) = session::form_refusal(config, req, &session, form.csrf.as_deref()) {
+    if let Some(why) = session::form_refusal(ctx, req, &session, form.csrf.as_deref()) {
         return Ok(error_page(StatusCode::FORBIDDEN, "Request refused", why, ""));
     }
     let grant_id = form.grant_id.unwrap_or_default();

@@ -15,10 +15,9 @@ use http::header::ORIGIN;
 use http::StatusCode;
 
 use crate::clients;
-use crate::config::Config;
 use crate::connection;
 use crate::consent;
-use crate::context::origin;
+use crate::context::Ctx;
 use crate::crypto::keys::SigningKeys;
 use crate::error::AppError;
 use crate::http::{add_cookie, redirect as redirect_response, Request, Response};
@@ -52,8 +51,9 @@ fn bad_request_page(title: &str, message: &str) -> Response {
     error_page(StatusCode::BAD_REQUEST, title, message, "<p>Return to the application and try connecting again.</p>")
 }
 
-pub async fn authorize<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
-    let origin = origin(config, req);
+pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    let config = ctx.config;
+    let origin = ctx.origin.clone();
     let keys = config.keys();
     let q = match params::parse(req.uri().query().unwrap_or("")) {
         Ok(q) => q,
@@ -116,11 +116,11 @@ pub async fn authorize<P: Platform>(p: &P, config: &Config, req: &Request) -> Re
     approved.scope = requested;
 
     if let Some(test) = config.test_mode.as_ref().filter(|t| t.auto_approve) {
-        return auto_approve(p, config, req, test, &approved).await;
+        return auto_approve(p, ctx, test, &approved).await;
     }
-    if let Some(user) = signed_in_user(p, config, keys, req).await {
+    if let Some(user) = signed_in_user(p, ctx, keys, req).await {
         if consent::remembered(keys, req, &approved, &user) {
-            return Ok(match consent::complete(p, config, req, &approved, &user).await {
+            return Ok(match consent::complete(p, ctx, &approved, &user).await {
                 Ok(location) => redirect_response(StatusCode::FOUND, &location),
                 Err(page) => page,
             });
@@ -138,7 +138,7 @@ pub async fn authorize<P: Platform>(p: &P, config: &Config, req: &Request) -> Re
         Some(s) => crate::vault::load_sealed(p, &s.user).await.ok().flatten().map(|c| c.workspace_name),
         None => None,
     };
-    let mut resp = consent_page(config, &client, &approved, &request_id, workspace.as_deref());
+    let mut resp = consent_page(ctx, &client, &approved, &request_id, workspace.as_deref());
     add_cookie(
         &mut resp,
         &session::set_cookie(AUTHZ_COOKIE, &keys.sign(&format!("authz|{request_id}")), AUTHZ_TTL_SECS),
@@ -151,11 +151,11 @@ pub async fn authorize<P: Platform>(p: &P, config: &Config, req: &Request) -> Re
 /// Attio sign-in — what the MCP conformance suite needs to drive `/authorize` unattended.
 async fn auto_approve<P: Platform>(
     p: &P,
-    config: &Config,
-    req: &Request,
+    ctx: &Ctx<'_>,
     test: &crate::config::TestMode,
     approved: &Approved,
 ) -> Result<Response, AppError> {
+    let config = ctx.config;
     let token = test.attio_token.clone().ok_or_else(|| crate::config::ConfigError {
         problems: vec!["TEST_AUTO_APPROVE needs TEST_ATTIO_TOKEN".into()],
     })?;
@@ -181,19 +181,20 @@ async fn auto_approve<P: Platform>(
     crate::vault::save(p, config.vault(), &connection)
         .await
         .map_err(|_| AppError::Unavailable("connection storage"))?;
-    match consent::complete(p, config, req, approved, &user).await {
+    match consent::complete(p, ctx, approved, &user).await {
         Ok(location) => Ok(redirect_response(StatusCode::FOUND, &location)),
         Err(page) => Ok(page),
     }
 }
 
 fn consent_page(
-    config: &Config,
+    ctx: &Ctx<'_>,
     client: &RegisteredClient,
     approved: &Approved,
     request_id: &str,
     workspace: Option<&str>,
 ) -> Response {
+    let config = ctx.config;
     let keys = config.keys();
     let can_write = approved.scope.iter().any(|s| s == SCOPE_WRITE);
     let kind = redirect::validate(&approved.redirect_uri).ok();
@@ -234,8 +235,9 @@ fn consent_page(
 }
 
 /// `POST /authorize`: the consent decision.
-pub async fn decide<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
-    let origin = origin(config, req);
+pub async fn decide<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    let config = ctx.config;
+    let origin = ctx.origin.clone();
     let keys = config.keys();
     let forbidden = |m: &str| Ok(error_page(StatusCode::FORBIDDEN, "Request refused", m, ""));
     if req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()).is_some_and(|o| o != origin) {
@@ -273,8 +275,8 @@ pub async fn decide<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
     } else {
         let write = params::get(&form, "access") == Some("write") && approved.scope.iter().any(|s| s == SCOPE_WRITE);
         approved.scope = grant::scopes_for(write);
-        match signed_in_user(p, config, keys, req).await {
-            Some(user) => match consent::complete(p, config, req, &approved, &user).await {
+        match signed_in_user(p, ctx, keys, req).await {
+            Some(user) => match consent::complete(p, ctx, &approved, &user).await {
                 Ok(location) => {
                     let mut resp = redirect_response(StatusCode::SEE_OTHER, &location);
                     add_cookie(&mut resp, &consent::remember(keys, req, &approved, &user));
@@ -283,7 +285,7 @@ pub async fn decide<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
                 Err(page) => page,
             },
             // Not signed in, or no usable connection: Attio first, then back here.
-            None => sign_in::begin(p, config, req, Some(approved), StatusCode::SEE_OTHER).await?,
+            None => sign_in::begin(p, ctx, Some(approved), StatusCode::SEE_OTHER).await?,
         }
     };
     add_cookie(&mut resp, &session::clear_cookie(AUTHZ_COOKIE));
@@ -291,7 +293,8 @@ pub async fn decide<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
 }
 
 /// The user signed in to this browser, if their Attio connection is active.
-async fn signed_in_user<P: Platform>(p: &P, config: &Config, keys: &SigningKeys, req: &Request) -> Option<UserId> {
+async fn signed_in_user<P: Platform>(p: &P, ctx: &Ctx<'_>, keys: &SigningKeys, req: &Request) -> Option<UserId> {
+    let config = ctx.config;
     let session = Session::from_request(keys, req, p.now_ms())?;
     let vault = config.vault();
     connection::usable(p, config, vault, &session.user).await.ok().map(|c| c.user)

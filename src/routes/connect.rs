@@ -22,8 +22,7 @@ use crate::attio::{AttioApi, AttioError};
 use crate::config::Config;
 use crate::connection::{self, ConnectionError};
 use crate::consent;
-use crate::crypto::envelope::Vault;
-use crate::crypto::keys::SigningKeys;
+use crate::context::Ctx;
 use crate::error::AppError;
 use crate::http::{add_cookie, json as json_response, redirect, set_header, Request, Response};
 use crate::oauth::grant_index;
@@ -37,22 +36,9 @@ use crate::store::{connections, grants};
 use crate::upstream::{self, UpstreamError};
 use crate::vault::{self, Connection, ConnectionStatus, Tokens, UserId};
 
-/// Everything a handler here needs from the configuration.
-struct Ctx<'a> {
-    config: &'a Config,
-    keys: &'a SigningKeys,
-    vault: &'a Vault,
-}
-
-impl<'a> Ctx<'a> {
-    fn new(config: &'a Config) -> Self {
-        Self { config, keys: config.keys(), vault: config.vault() }
-    }
-}
-
 /// `GET /connect`.
-pub async fn start<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
-    sign_in::begin(p, config, req, None, StatusCode::FOUND).await
+pub async fn start<P: Platform>(p: &P, ctx: &Ctx<'_>) -> Result<Response, AppError> {
+    sign_in::begin(p, ctx, None, StatusCode::FOUND).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -64,8 +50,8 @@ struct CallbackParams {
 }
 
 /// `GET /oauth/attio/callback`.
-pub async fn callback<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
-    let mut resp = match finish_connect(p, &Ctx::new(config), req).await {
+pub async fn callback<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    let mut resp = match finish_connect(p, ctx, req).await {
         Ok(resp) | Err(resp) => resp,
     };
     // Whatever happened, this flow's binding is spent.
@@ -107,7 +93,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     };
     // The browser binding is checked before the state is spent, so a request from another
     // browser cannot burn the real one.
-    if !session::has_connect_binding(ctx.keys, req, state) {
+    if !session::has_connect_binding(ctx.keys(), req, state) {
         return Err(error_page(
             StatusCode::FORBIDDEN,
             "Sign-in started elsewhere",
@@ -115,7 +101,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
             TRY_AGAIN,
         ));
     }
-    let object = pending_object(ctx.keys, state);
+    let object = pending_object(ctx.keys(), state);
     let pending: Pending = match one_time::take_pending(p, &object).await {
         Ok(Some(pending)) => pending,
         Ok(None) => {
@@ -154,7 +140,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     };
     let verifier = match &pending.pkce_verifier {
         Some(sealed) => Some(
-            ctx.vault
+            ctx.vault()
                 .open(&pending_aad(&object), sealed)
                 .ok()
                 .and_then(|o| String::from_utf8(o.plaintext).ok())
@@ -206,7 +192,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
         updated_at_ms: now,
         revision: connection::next_revision(previous, now),
     };
-    if let Err(e) = vault::save(p, ctx.vault, &connection).await {
+    if let Err(e) = vault::save(p, ctx.vault(), &connection).await {
         p.log("connect.store_failed", &e.to_string());
         let _ = upstream::revoke(p, ctx.config, grant.access.expose_secret()).await;
         return Err(error_page(
@@ -221,13 +207,13 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     let session = Session { user: user.clone(), sid, expires_at_ms: now + SESSION_TTL_SECS * 1000 };
     // Back to the MCP client that asked, or to the connected-apps page.
     let location = match &pending.continuation {
-        Some(approved) => consent::complete(p, ctx.config, req, approved, &user).await?,
+        Some(approved) => consent::complete(p, ctx, approved, &user).await?,
         None => paths::ACCOUNT.to_string(),
     };
     let mut resp = redirect(StatusCode::SEE_OTHER, &location);
-    add_cookie(&mut resp, &session::set_cookie(SESSION_COOKIE, &session.encode(ctx.keys), SESSION_TTL_SECS));
+    add_cookie(&mut resp, &session::set_cookie(SESSION_COOKIE, &session.encode(ctx.keys()), SESSION_TTL_SECS));
     if let Some(approved) = &pending.continuation {
-        add_cookie(&mut resp, &consent::remember(ctx.keys, req, approved, &user));
+        add_cookie(&mut resp, &consent::remember(ctx.keys(), req, approved, &user));
     }
     Ok(resp)
 }
@@ -317,17 +303,17 @@ fn connection_error(json_wanted: bool, e: &ConnectionError) -> Response {
 }
 
 /// `GET /connect/status`.
-pub async fn status<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
-    let ctx = Ctx::new(config);
+pub async fn status<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    let config = ctx.config;
     let json_wanted = wants_json(req);
-    let Some(session) = Session::from_request(ctx.keys, req, p.now_ms()) else {
+    let Some(session) = Session::from_request(ctx.keys(), req, p.now_ms()) else {
         return Ok(reconnect(json_wanted, "not_signed_in", "Connect your Attio workspace to use this gateway."));
     };
-    let conn = match connection::usable(p, config, ctx.vault, &session.user).await {
+    let conn = match connection::usable(p, config, ctx.vault(), &session.user).await {
         Ok(c) => c,
         Err(e) => return Ok(connection_error(json_wanted, &e)),
     };
-    let identity = match connection::verify(p, config, ctx.vault, &conn).await {
+    let identity = match connection::verify(p, config, ctx.vault(), &conn).await {
         Ok(TokenStatus::Active(identity)) => identity,
         Ok(TokenStatus::Inactive) => return Ok(connection_error(json_wanted, &ConnectionError::Revoked)),
         Err(e) => return Ok(connection_error(json_wanted, &e)),
@@ -354,7 +340,7 @@ pub async fn status<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
         escape(&identity.workspace_slug),
         escape(&conn.user.member_id),
         escape(&identity.scope),
-        escape(&session.csrf_token(ctx.keys)),
+        escape(&session.csrf_token(ctx.keys())),
     );
     Ok(page(StatusCode::OK, "Attio connected", &body))
 }
@@ -365,10 +351,10 @@ struct DisconnectForm {
 }
 
 /// `POST /connect/disconnect`.
-pub async fn disconnect<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
-    let ctx = Ctx::new(config);
+pub async fn disconnect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    let config = ctx.config;
     let forbidden = |message: &str| error_page(StatusCode::FORBIDDEN, "Request refused", message, "");
-    let Some(session) = Session::from_request(ctx.keys, req, p.now_ms()) else {
+    let Some(session) = Session::from_request(ctx.keys(), req, p.now_ms()) else {
         return Ok(error_page(
             StatusCode::UNAUTHORIZED,
             "Not signed in",
@@ -377,10 +363,10 @@ pub async fn disconnect<P: Platform>(p: &P, config: &Config, req: &Request) -> R
         ));
     };
     let form: DisconnectForm = serde_urlencoded::from_bytes(req.body()).unwrap_or(DisconnectForm { csrf: None });
-    if let Some(why) = session::form_refusal(ctx.config, req, &session, form.csrf.as_deref()) {
+    if let Some(why) = session::form_refusal(ctx, req, &session, form.csrf.as_deref()) {
         return Ok(forbidden(why));
     }
-    let existing = vault::load(p, ctx.vault, &session.user).await;
+    let existing = vault::load(p, ctx.vault(), &session.user).await;
     if let Ok(Some(Connection { tokens: Some(tokens), .. })) = &existing {
         let mut to_revoke = vec![tokens.access.expose_secret().clone()];
         to_revoke.extend(tokens.refresh.as_ref().map(|r| r.expose_secret().clone()));
@@ -422,7 +408,8 @@ pub async fn disconnect<P: Platform>(p: &P, config: &Config, req: &Request) -> R
 }
 
 /// `GET /connect/audit`: the signed-in person's most recent audit entries (JSON).
-pub async fn audit_log<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+pub async fn audit_log<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    let config = ctx.config;
     let keys = config.keys();
     let Some(session) = Session::from_request(keys, req, p.now_ms()) else {
         return Ok(reconnect(true, "not_signed_in", "Connect your Attio workspace to see its activity."));

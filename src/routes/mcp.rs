@@ -15,9 +15,8 @@ use serde_json::{json, Value};
 use crate::access::{authenticate, presented_token, Principal};
 use crate::attio::{check_status, AttioError};
 use crate::audit;
-use crate::config::Config;
 use crate::connection::{self, ConnectionError};
-use crate::context::origin;
+use crate::context::Ctx;
 use crate::error::AppError;
 use crate::http::{json as json_response, response, set_header, Request, Response};
 use crate::mcp::jsonrpc::{self, Message, RpcError};
@@ -40,7 +39,8 @@ fn rpc_error(status: StatusCode, error: RpcError) -> Response {
 /// the edge runs them before it reads a body ([`crate::app::answer_from_head`]), so a refused
 /// request (an MCP client's first, unauthenticated call, say) is answered without waiting for
 /// its body.
-pub fn refuse_by_head(config: &Config, req: &Request) -> Option<Response> {
+pub fn refuse_by_head(ctx: &Ctx<'_>, req: &Request) -> Option<Response> {
+    let config = ctx.config;
     if *req.method() != http::Method::POST {
         let mut resp = rpc_error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -49,7 +49,7 @@ pub fn refuse_by_head(config: &Config, req: &Request) -> Option<Response> {
         set_header(&mut resp, ALLOW, "POST");
         return Some(resp);
     }
-    if !host_allowed(config, req) {
+    if !host_allowed(ctx, req) {
         return Some(rpc_error(
             StatusCode::FORBIDDEN,
             RpcError::new(
@@ -59,7 +59,7 @@ pub fn refuse_by_head(config: &Config, req: &Request) -> Option<Response> {
             ),
         ));
     }
-    let ours = origin(config, req);
+    let ours = ctx.origin.clone();
     if let Some(o) = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
         if o != ours && !config.mcp_allowed_origins.iter().any(|a| a == o) {
             return Some(rpc_error(
@@ -68,15 +68,15 @@ pub fn refuse_by_head(config: &Config, req: &Request) -> Option<Response> {
             ));
         }
     }
-    presented_token(config, req, Audience::Mcp).err()
+    presented_token(ctx, req, Audience::Mcp).err()
 }
 
 /// `/mcp`, any method.
-pub async fn handle<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
-    if let Some(refusal) = refuse_by_head(config, req) {
+pub async fn handle<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    if let Some(refusal) = refuse_by_head(ctx, req) {
         return Ok(refusal);
     }
-    let principal = match authenticate(p, config, req, Audience::Mcp, SCOPE_READ).await {
+    let principal = match authenticate(p, ctx, req, Audience::Mcp, SCOPE_READ).await {
         Ok(principal) => principal,
         Err(resp) => return Ok(resp),
     };
@@ -123,7 +123,7 @@ pub async fn handle<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
         (_, "server/discover") => mcp::discover_result(),
         (Revision::Legacy, "ping") => json!({}),
         (_, "tools/list") => mcp::list_tools(principal.can_write()),
-        (_, "tools/call") => return call_tool(p, config, req, &principal, revision, id, &params).await,
+        (_, "tools/call") => return call_tool(p, ctx, req, &principal, revision, id, &params).await,
         // 2026-07-28 removed `initialize`, `ping` and the rest: 404, like any unknown method.
         (Revision::Stateless, _) => {
             return Ok(rpc_error(
@@ -145,7 +145,8 @@ pub async fn handle<P: Platform>(p: &P, config: &Config, req: &Request) -> Resul
 /// DNS-rebinding protection beyond the `Origin` check: once the gateway knows its public
 /// origin (`PUBLIC_ORIGIN`), a request addressed to any other host is refused. (A rebound page
 /// sends its own host in both `Host` and `Origin`, so only a configured origin can tell.)
-fn host_allowed(config: &Config, req: &Request) -> bool {
+fn host_allowed(ctx: &Ctx<'_>, req: &Request) -> bool {
+    let config = ctx.config;
     let Some(public) = &config.public_origin else { return true };
     let expected = match (public.host_str(), public.port()) {
         (Some(host), Some(port)) => format!("{host}:{port}"),
@@ -197,7 +198,7 @@ fn tool_error(id: &Value, revision: Revision, message: String) -> Response {
 
 async fn call_tool<P: Platform>(
     p: &P,
-    config: &Config,
+    ctx: &Ctx<'_>,
     req: &Request,
     principal: &Principal,
     revision: Revision,
@@ -234,12 +235,11 @@ async fn call_tool<P: Platform>(
             StatusCode::FORBIDDEN,
             RpcError::new(id, jsonrpc::INVALID_REQUEST, format!("{name} changes data; this grant is read-only")),
         );
-        let challenge =
-            bearer::challenge(&origin(config, req), Audience::Mcp, Some("insufficient_scope"), Some(SCOPE_WRITE));
+        let challenge = bearer::challenge(&ctx.origin, Audience::Mcp, Some("insufficient_scope"), Some(SCOPE_WRITE));
         set_header(&mut resp, WWW_AUTHENTICATE, &challenge);
         return Ok(resp);
     }
-    let resp = run_tool(p, config, req, principal, Answering { id: &id, revision }, tool, params).await?;
+    let resp = run_tool(p, ctx, principal, Answering { id: &id, revision }, tool, params).await?;
     let failed = resp.extensions().get::<ToolFailed>().is_some_and(|f| f.0);
     let outcome = if failed { "error" } else { "ok" }.to_string();
     let entry = audit::Entry {
@@ -262,13 +262,13 @@ struct Answering<'a> {
 
 async fn run_tool<P: Platform>(
     p: &P,
-    config: &Config,
-    req: &Request,
+    ctx: &Ctx<'_>,
     principal: &Principal,
     to: Answering<'_>,
     tool: &tools::Tool,
     params: &Value,
 ) -> Result<Response, AppError> {
+    let config = ctx.config;
     let (id, revision, name) = (to.id.clone(), to.revision, tool.name);
     let call = match tool.build(params.get("arguments").unwrap_or(&Value::Null)) {
         Ok(call) => call,
@@ -278,7 +278,7 @@ async fn run_tool<P: Platform>(
     let conn = match connection::usable(p, config, vault, &principal.user).await {
         Ok(c) => c,
         Err(ConnectionError::NotConnected | ConnectionError::Revoked | ConnectionError::Unreadable) => {
-            return Ok(tool_error(&id, revision, format!("The Attio connection is gone. The person must connect again at {}/connect, then re-authorize this app.", origin(config, req))))
+            return Ok(tool_error(&id, revision, format!("The Attio connection is gone. The person must connect again at {}/connect, then re-authorize this app.", ctx.origin.clone())))
         }
         Err(e) => return Ok(tool_error(&id, revision, format!("Attio is temporarily unavailable ({e}); try again shortly."))),
     };
@@ -327,7 +327,7 @@ async fn run_tool<P: Platform>(
                 revision,
                 format!(
                     "Attio revoked this connection. The person must connect again at {}/connect.",
-                    origin(config, req)
+                    ctx.origin.clone()
                 ),
             ),
             _ => tool_error(&id, revision, "Attio rejected the request momentarily; try again.".into()),

@@ -13,9 +13,8 @@ use serde_json::json;
 use crate::access::{authenticate, presented_token};
 use crate::attio::identity::{parse_self, TokenStatus};
 use crate::attio::AttioError;
-use crate::config::Config;
 use crate::connection::{self, ConnectionError};
-use crate::context::origin;
+use crate::context::Ctx;
 use crate::error::AppError;
 use crate::http::{json, set_header, Request, Response, TransportError};
 use crate::oauth::bearer;
@@ -30,28 +29,28 @@ fn attio_error(status: StatusCode, kind: &str, code: &str, message: &str) -> Res
     json(status, &json!({"status_code": status.as_u16(), "type": kind, "code": code, "message": message}))
 }
 
-fn reauthorize(config: &Config, req: &Request, message: &str) -> Response {
+fn reauthorize(ctx: &Ctx<'_>, message: &str) -> Response {
     let mut resp = attio_error(StatusCode::UNAUTHORIZED, "auth_error", "reauthorization_required", message);
-    let challenge = bearer::challenge(&origin(config, req), Audience::Api, Some("invalid_token"), None);
+    let challenge = bearer::challenge(&ctx.origin, Audience::Api, Some("invalid_token"), None);
     set_header(&mut resp, WWW_AUTHENTICATE, &challenge);
     resp
 }
 
 /// The refusal that needs only the request head: no well-formed bearer token. The edge runs it
 /// before it reads a body ([`crate::app::answer_from_head`]); [`forward`] would answer the same.
-pub fn refuse_by_head(config: &Config, req: &Request) -> Option<Response> {
-    presented_token(config, req, Audience::Api).err()
+pub fn refuse_by_head(ctx: &Ctx<'_>, req: &Request) -> Option<Response> {
+    presented_token(ctx, req, Audience::Api).err()
 }
 
 /// Any method on `/v2/...`.
-pub async fn forward<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+pub async fn forward<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    let config = ctx.config;
     let path = req.uri().path();
     let write = proxy_policy::is_write(req.method(), path);
-    let principal =
-        match authenticate(p, config, req, Audience::Api, if write { SCOPE_WRITE } else { SCOPE_READ }).await {
-            Ok(principal) => principal,
-            Err(resp) => return Ok(resp),
-        };
+    let principal = match authenticate(p, ctx, req, Audience::Api, if write { SCOPE_WRITE } else { SCOPE_READ }).await {
+        Ok(principal) => principal,
+        Err(resp) => return Ok(resp),
+    };
     let target = match proxy_policy::upstream_path(path, req.uri().query()) {
         Ok(t) => t,
         Err(e) => {
@@ -62,7 +61,7 @@ pub async fn forward<P: Platform>(p: &P, config: &Config, req: &Request) -> Resu
     let conn = match connection::usable(p, config, vault, &principal.user).await {
         Ok(c) => c,
         Err(ConnectionError::NotConnected | ConnectionError::Revoked | ConnectionError::Unreadable) => {
-            return Ok(reauthorize(config, req, "The Attio connection behind this token is gone; authorize again."))
+            return Ok(reauthorize(ctx, "The Attio connection behind this token is gone; authorize again."))
         }
         Err(ConnectionError::Upstream(e)) => return Err(AppError::Upstream(e)),
         Err(_) => return Err(AppError::Unavailable("the Attio connection")),
@@ -86,7 +85,7 @@ pub async fn forward<P: Platform>(p: &P, config: &Config, req: &Request) -> Resu
         // Only a confirmed dead token revokes (Attio has been seen to answer spurious 401s).
         return Ok(match connection::verify(p, config, vault, &conn).await {
             Err(ConnectionError::Revoked) => {
-                reauthorize(config, req, "Attio no longer accepts this connection; authorize again.")
+                reauthorize(ctx, "Attio no longer accepts this connection; authorize again.")
             }
             _ => attio_error(
                 StatusCode::BAD_GATEWAY,

@@ -11,8 +11,7 @@ use http::StatusCode;
 use serde_json::json;
 
 use crate::client_auth::{self, parse_basic};
-use crate::config::Config;
-use crate::context::origin;
+use crate::context::Ctx;
 use crate::crypto::keys::SigningKeys;
 use crate::error::AppError;
 use crate::http::{json as json_response, set_header, with_cors, Request, Response};
@@ -47,25 +46,26 @@ fn token_response(issued: &Issued) -> Response {
 }
 
 /// `POST /token`.
-pub async fn token<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
-    let resp = match token_inner(p, config, req).await {
+pub async fn token<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    let resp = match token_inner(p, ctx, req).await {
         Ok(resp) => resp,
         Err(e) => e.into_response(),
     };
     Ok(with_cors(resp))
 }
 
-async fn token_inner<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, OAuthError> {
+async fn token_inner<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, OAuthError> {
+    let config = ctx.config;
     let keys = config.keys();
     let form = params::parse(std::str::from_utf8(req.body()).unwrap_or("")).map_err(OAuthError::invalid_request)?;
     if params::get(&form, "grant_type") == Some(TOKEN_EXCHANGE) {
-        return exchange(p, config, keys, req, &form).await;
+        return exchange(p, ctx, keys, req, &form).await;
     }
-    let origin = origin(config, req);
+    let origin = ctx.origin.clone();
     let client = client_auth::authenticate(p, config, &origin, &format!("{origin}{TOKEN}"), req, &form).await?;
     match params::get(&form, "grant_type") {
-        Some("authorization_code") => redeem_code(p, config, keys, req, &client, &form).await,
-        Some("refresh_token") => refresh(p, config, keys, req, &client, &form).await,
+        Some("authorization_code") => redeem_code(p, ctx, keys, &client, &form).await,
+        Some("refresh_token") => refresh(p, ctx, keys, &client, &form).await,
         Some(_) => Err(OAuthError::unsupported_grant_type("supported: authorization_code, refresh_token")),
         None => Err(OAuthError::invalid_request("grant_type is required")),
     }
@@ -73,9 +73,8 @@ async fn token_inner<P: Platform>(p: &P, config: &Config, req: &Request) -> Resu
 
 async fn redeem_code<P: Platform>(
     p: &P,
-    config: &Config,
+    ctx: &Ctx<'_>,
     keys: &SigningKeys,
-    req: &Request,
     client: &RegisteredClient,
     form: &[(String, String)],
 ) -> Result<Response, OAuthError> {
@@ -93,7 +92,7 @@ async fn redeem_code<P: Platform>(
     if params::get(form, "redirect_uri").is_some_and(|r| r != record.redirect_uri) {
         return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
     }
-    let origin = origin(config, req);
+    let origin = ctx.origin.clone();
     if params::get(form, "resource").is_some_and(|r| Audience::from_resource(&origin, r) != Some(record.audience)) {
         return Err(OAuthError::invalid_target("resource does not match the authorization request"));
     }
@@ -174,9 +173,8 @@ async fn replayed_code<P: Platform>(p: &P, keys: &SigningKeys, code: &str, clien
 
 async fn refresh<P: Platform>(
     p: &P,
-    config: &Config,
+    ctx: &Ctx<'_>,
     keys: &SigningKeys,
-    req: &Request,
     client: &RegisteredClient,
     form: &[(String, String)],
 ) -> Result<Response, OAuthError> {
@@ -198,12 +196,12 @@ async fn refresh<P: Platform>(
         if grant.client_id != client.client_id {
             return Err(OAuthError::invalid_grant("the token was issued to another client"));
         }
-        let origin = origin(config, req);
+        let origin = ctx.origin.clone();
         if params::get(form, "resource").is_some_and(|r| Audience::from_resource(&origin, r) != Some(grant.audience)) {
             return Err(OAuthError::invalid_target("resource does not match the grant"));
         }
         // A grant lives only as long as the Attio connection behind it.
-        if !attio_connection_active(p, config, &grant.user).await? {
+        if !attio_connection_active(p, ctx, &grant.user).await? {
             grants::revoke(p, grant_id).await;
             return Err(OAuthError::invalid_grant(
                 "the Attio connection behind this grant was revoked; authorize again",
@@ -238,11 +236,12 @@ const EXCHANGED_TTL_MS: u64 = 15 * 60 * 1000;
 /// Attio app's secret or anyone's Attio token.
 async fn exchange<P: Platform>(
     p: &P,
-    config: &Config,
+    ctx: &Ctx<'_>,
     keys: &SigningKeys,
     req: &Request,
     form: &[(String, String)],
 ) -> Result<Response, OAuthError> {
+    let config = ctx.config;
     if config.exchange_clients.is_empty() {
         return Err(OAuthError::unsupported_grant_type("token exchange is not enabled on this gateway"));
     }
@@ -263,7 +262,7 @@ async fn exchange<P: Platform>(
     if params::get(form, "requested_token_type").is_some_and(|t| t != ACCESS_TOKEN_TYPE) {
         return Err(OAuthError::invalid_request("only access tokens can be requested"));
     }
-    let origin = origin(config, req);
+    let origin = ctx.origin.clone();
     let target = params::get(form, "resource").or_else(|| params::get(form, "audience"));
     if target.is_some_and(|r| Audience::from_resource(&origin, r) != Some(Audience::Api)) {
         return Err(OAuthError::invalid_target("exchanged tokens are for the REST proxy only"));
@@ -291,7 +290,7 @@ async fn exchange<P: Platform>(
         }
         None => subject_scope,
     };
-    if !attio_connection_active(p, config, &subject_grant.user).await? {
+    if !attio_connection_active(p, ctx, &subject_grant.user).await? {
         return Err(OAuthError::invalid_grant("the Attio connection behind the subject token was revoked"));
     }
     let record = CodeGrant {
@@ -314,7 +313,8 @@ async fn exchange<P: Platform>(
 }
 
 /// Whether the user's Attio connection is active (storage trouble is "try again", never "no").
-async fn attio_connection_active<P: Platform>(p: &P, config: &Config, user: &UserId) -> Result<bool, OAuthError> {
+async fn attio_connection_active<P: Platform>(p: &P, ctx: &Ctx<'_>, user: &UserId) -> Result<bool, OAuthError> {
+    let config = ctx.config;
     let vault = config.vault();
     match crate::vault::load(p, vault, user).await {
         Ok(Some(c)) => Ok(c.status == crate::vault::ConnectionStatus::Active),
@@ -325,11 +325,12 @@ async fn attio_connection_active<P: Platform>(p: &P, config: &Config, user: &Use
 
 /// `POST /revoke` (RFC 7009): always 200 for a well-formed request from an authenticated
 /// client; only that client's own tokens are affected.
-pub async fn revoke<P: Platform>(p: &P, config: &Config, req: &Request) -> Result<Response, AppError> {
+pub async fn revoke<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    let config = ctx.config;
     let keys = config.keys();
     let result = async {
         let form = params::parse(std::str::from_utf8(req.body()).unwrap_or("")).map_err(OAuthError::invalid_request)?;
-        let origin = origin(config, req);
+        let origin = ctx.origin.clone();
         let client = client_auth::authenticate(p, config, &origin, &format!("{origin}{REVOKE}"), req, &form).await?;
         let token = params::get(&form, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         if let Some((_, grant_id)) = grant::parse_token(token) {

@@ -15,7 +15,8 @@ fn a_read_only_token_gets_403_insufficient_scope_for_writes() {
         .unwrap();
     // The status and challenge of a refusal (the whole response is large for a closure's Err).
     let check = |scope: &str| {
-        block_on(crate::access::authenticate(&p, &config, &req, crate::oauth::metadata::Audience::Api, scope))
+        let ctx = crate::context::Ctx::new(&config, &req);
+        block_on(crate::access::authenticate(&p, &ctx, &req, crate::oauth::metadata::Audience::Api, scope))
             .map(|_| ())
             .map_err(|r| (r.status().as_u16(), r.headers()["www-authenticate"].to_str().unwrap_or("").to_string()))
     };
