@@ -85,8 +85,11 @@ pub mod vault;
 #[cfg(target_arch = "wasm32")]
 mod edge;
 
+// Test doubles and router tests: `pub` there is for sibling test modules, not an API.
 #[cfg(test)]
+#[allow(unreachable_pub)]
 mod testing;
 
 #[cfg(test)]
+#[allow(unreachable_pub)]
 mod tests;

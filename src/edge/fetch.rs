@@ -24,12 +24,12 @@ use worker::Delay;
 use super::js::{self, headers_to_js};
 use crate::http::{limits_of, HttpClient, Request, Response, TransportError, UPSTREAM_RESPONSE_HEADERS};
 
-pub struct FetchClient {
+pub(crate) struct FetchClient {
     timeout_ms: u32,
 }
 
 impl FetchClient {
-    pub fn new(timeout_ms: u32) -> Self {
+    pub(crate) fn new(timeout_ms: u32) -> Self {
         Self { timeout_ms }
     }
 }

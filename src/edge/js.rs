@@ -12,7 +12,7 @@ use worker::worker_sys::web_sys::Headers;
 
 /// Headers as a JS array of `[name, value]` pairs (repeated names, such as two `Set-Cookie`,
 /// survive), parsed once on the JS side. Values that are not visible ASCII are dropped.
-pub fn headers_to_js(headers: &http::HeaderMap) -> Result<JsValue, JsValue> {
+pub(crate) fn headers_to_js(headers: &http::HeaderMap) -> Result<JsValue, JsValue> {
     let pairs: Vec<(&str, &str)> =
         headers.iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))).collect();
     let json = serde_json::to_string(&pairs).map_err(|_| JsValue::NULL)?;
@@ -20,13 +20,13 @@ pub fn headers_to_js(headers: &http::HeaderMap) -> Result<JsValue, JsValue> {
 }
 
 /// Every header of a JS `Headers`, names lower-cased and repeats already joined by the runtime.
-pub fn headers_from_js(headers: &Headers) -> Option<BTreeMap<String, String>> {
+pub(crate) fn headers_from_js(headers: &Headers) -> Option<BTreeMap<String, String>> {
     let json = Object::from_entries(headers).and_then(|o| JSON::stringify(&o)).ok()?.as_string()?;
     serde_json::from_str(&json).ok()
 }
 
 /// A whole body, from the promise of a request's or response's `arrayBuffer()`.
-pub async fn body(array_buffer: Result<Promise, JsValue>) -> Result<Vec<u8>, JsValue> {
+pub(crate) async fn body(array_buffer: Result<Promise, JsValue>) -> Result<Vec<u8>, JsValue> {
     let buffer = JsFuture::from(array_buffer?).await?;
     Ok(Uint8Array::new(&buffer).to_vec())
 }

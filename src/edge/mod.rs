@@ -34,6 +34,7 @@ use crate::platform::Log;
 /// that is still waiting on I/O after that first poll goes to `wasm-bindgen-futures`. The
 /// runtime accepts either a `Response` or a promise of one from `fetch`.
 #[wasm_bindgen]
+#[allow(unreachable_pub)] // exported to JS: the runtime calls it
 pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) -> JsValue {
     let mut answer = Box::pin(async move { respond(&req, &env, &ctx).await });
     let relay = Arc::new(Relay(Mutex::new(None)));

@@ -20,7 +20,7 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
 use worker::worker_sys::{self, web_sys};
 
-pub struct EdgePlatform<'a> {
+pub(crate) struct EdgePlatform<'a> {
     env: &'a Env,
     /// The request's context, for `waitUntil`; `None` on the cron trigger, which awaits all
     /// its work anyway.
@@ -34,7 +34,7 @@ thread_local! {
 }
 
 impl<'a> EdgePlatform<'a> {
-    pub fn new(env: &'a Env, ctx: Option<&'a worker_sys::Context>) -> Self {
+    pub(crate) fn new(env: &'a Env, ctx: Option<&'a worker_sys::Context>) -> Self {
         Self { env, ctx }
     }
 

@@ -27,7 +27,7 @@ fn json(text: &str) -> Result<JsValue, JsValue> {
     JSON::parse(text)
 }
 
-pub async fn verify(key: &PublicJwk, message: &[u8], signature: &[u8]) -> Result<bool, JsValue> {
+pub(crate) async fn verify(key: &PublicJwk, message: &[u8], signature: &[u8]) -> Result<bool, JsValue> {
     let (import_alg, verify_alg) = match key {
         PublicJwk::Rsa { .. } => {
             (r#"{"name":"RSASSA-PKCS1-v1_5","hash":"SHA-256"}"#, r#"{"name":"RSASSA-PKCS1-v1_5"}"#)

@@ -179,7 +179,7 @@ mod tests {
     const CLIENT: &str = "https://chatgpt.com/oauth/abc/client.json";
     const NOW: u64 = 1_800_000_000;
 
-    pub fn jwt(header: Value, claims: Value) -> String {
+    fn jwt(header: Value, claims: Value) -> String {
         let enc = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
         format!("{}.{}.{}", enc(&header), enc(&claims), URL_SAFE_NO_PAD.encode([1u8; 256]))
     }

@@ -181,7 +181,7 @@ pub(crate) mod tests {
     use super::*;
 
     /// A 2048-bit RSA modulus shape (the value does not matter to parsing).
-    pub fn rsa_n() -> String {
+    pub(crate) fn rsa_n() -> String {
         let mut n = vec![0xc5u8; 256];
         n[255] = 0x01;
         URL_SAFE_NO_PAD.encode(n)

@@ -2,6 +2,8 @@
 //! Black-box: everything goes through HTTP.
 
 #![allow(clippy::unwrap_used)]
+// Test helpers are `pub` for the test modules that share them, not an API.
+#![allow(unreachable_pub)]
 
 mod browser;
 mod clients;
