@@ -139,6 +139,11 @@ pub fn preflight() -> Response {
     with_cors(response(StatusCode::NO_CONTENT, "text/plain", Vec::new()))
 }
 
+/// A header's value without surrounding whitespace (RFC 9110 §5.5), if present and text.
+pub fn header_str<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+}
+
 /// Whether a response may be cached (used by tests: token-bearing responses must not).
 pub fn is_no_store(resp: &Response) -> bool {
     resp.headers().get(CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("no-store"))

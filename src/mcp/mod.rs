@@ -1,8 +1,9 @@
 //! The MCP server (Model Context Protocol, revisions 2025-06-18, 2025-11-25 and 2026-07-28,
 //! streamable HTTP in its stateless JSON-response form): message parsing ([`jsonrpc`]), the
-//! tools ([`tools`]), and the method dispatch below. Pure; the HTTP transport and tool execution
-//! live in `routes/mcp.rs`.
+//! tools ([`tools`]), executing a tool call ([`call`]), and the method checks below. The HTTP
+//! transport lives in `routes/mcp.rs`.
 
+pub mod call;
 pub mod jsonrpc;
 pub mod tools;
 
