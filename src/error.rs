@@ -24,14 +24,25 @@ pub enum AppError {
     PayloadTooLarge { limit: usize },
     #[error(transparent)]
     Misconfigured(#[from] ConfigError),
-    /// A dependency (storage, randomness) failed; nothing was changed. Names the dependency only.
-    #[error("{0} is temporarily unavailable")]
-    Unavailable(&'static str),
+    /// A dependency (storage, randomness) failed; nothing was changed. The answer names the
+    /// dependency only; the cause goes to the log line ([`crate::app::handle`]).
+    #[error("{what} is temporarily unavailable{}", cause.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    Unavailable { what: &'static str, cause: Option<String> },
     #[error(transparent)]
     Upstream(#[from] AttioError),
 }
 
 impl AppError {
+    /// `what` is unavailable, for no reason worth logging beyond that.
+    pub fn unavailable(what: &'static str) -> Self {
+        AppError::Unavailable { what, cause: None }
+    }
+
+    /// `what` is unavailable because of `cause` (kept for the log, never sent to the caller).
+    pub fn unavailable_because(what: &'static str, cause: impl std::fmt::Display) -> Self {
+        AppError::Unavailable { what, cause: Some(cause.to_string()) }
+    }
+
     /// A stable name for logs.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -40,7 +51,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::PayloadTooLarge { .. } => "payload_too_large",
             AppError::Misconfigured(_) => "misconfigured",
-            AppError::Unavailable(_) => "unavailable",
+            AppError::Unavailable { .. } => "unavailable",
             AppError::Upstream(_) => "upstream",
         }
     }
@@ -52,7 +63,7 @@ impl AppError {
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Misconfigured(_) | AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Misconfigured(_) | AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Upstream(e) => upstream_status(e),
         }
     }
@@ -88,7 +99,7 @@ impl AppError {
                     "problems": e.problems,
                 }),
             ),
-            AppError::Unavailable(what) => {
+            AppError::Unavailable { what, .. } => {
                 let mut resp = error(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "temporarily_unavailable",
@@ -151,13 +162,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_cause_is_kept_for_the_log_and_never_answered() {
+        let e = AppError::unavailable_because("storage", "kv: put failed at colo XYZ");
+        assert!(e.to_string().contains("kv: put failed at colo XYZ"), "{e}");
+        let resp = e.into_response();
+        let body = String::from_utf8_lossy(resp.body()).into_owned();
+        assert!(body.contains("storage is temporarily unavailable") && !body.contains("colo XYZ"), "{body}");
+    }
+
+    #[test]
     fn the_logged_status_is_the_answered_status() {
         let errors = [
             AppError::NotFound,
             AppError::MethodNotAllowed { allow: "GET" },
             AppError::BadRequest("x"),
             AppError::PayloadTooLarge { limit: 1 },
-            AppError::Unavailable("storage"),
+            AppError::unavailable_because("storage", "kv: timed out"),
             AppError::Upstream(AttioError::RateLimited { retry_after: None }),
             AppError::Upstream(AttioError::Transport(TransportError::Timeout(1))),
             AppError::Upstream(AttioError::Transport(TransportError::Network("x".into()))),

@@ -31,24 +31,30 @@ pub async fn begin<P: Platform>(
 ) -> Result<Response, AppError> {
     let config = ctx.config;
     let (keys, vault) = (config.keys(), config.vault());
-    let state = p.token().map_err(|_| AppError::Unavailable("randomness"))?;
-    let verifier =
-        if config.attio_use_pkce { Some(p.token().map_err(|_| AppError::Unavailable("randomness"))?) } else { None };
+    let state = p.token().map_err(|e| AppError::unavailable_because("randomness", e))?;
+    let verifier = if config.attio_use_pkce {
+        Some(p.token().map_err(|e| AppError::unavailable_because("randomness", e))?)
+    } else {
+        None
+    };
     let redirect_uri = format!("{}{}", ctx.origin.clone(), paths::ATTIO_CALLBACK);
     let object = pending_object(keys, &state);
     let sealed_verifier = match &verifier {
-        Some(v) => {
-            Some(vault.seal(&pending_aad(&object), v.as_bytes(), p).map_err(|_| AppError::Unavailable("encryption"))?)
-        }
+        Some(v) => Some(
+            vault
+                .seal(&pending_aad(&object), v.as_bytes(), p)
+                .map_err(|e| AppError::unavailable_because("encryption", e))?,
+        ),
         None => None,
     };
     let pending = Pending { redirect_uri: redirect_uri.clone(), pkce_verifier: sealed_verifier, continuation };
     match one_time::put_pending(p, &object, &pending, p.now_ms() + CONNECT_TTL_SECS * 1000).await {
         Ok(true) => {}
-        Ok(false) | Err(_) => return Err(AppError::Unavailable("the state store")),
+        Ok(false) => return Err(AppError::unavailable_because("the state store", "state already taken")),
+        Err(e) => return Err(AppError::unavailable_because("the state store", e)),
     }
     let url = upstream::authorize_url(config, &redirect_uri, &state, verifier.as_deref())
-        .map_err(|_| AppError::Unavailable("the Attio authorize URL"))?;
+        .map_err(|e| AppError::unavailable_because("the Attio authorize URL", e))?;
     let mut resp = redirect(status, &url);
     add_cookie(
         &mut resp,

@@ -145,7 +145,8 @@ async fn run_tool<P: Platform>(
         }
         Err(e) => return Ok(tool_error(&id, revision, format!("Attio is temporarily unavailable ({e}); try again shortly."))),
     };
-    let token = connection::access_token(&conn).map_err(|_| AppError::Unavailable("the Attio connection"))?;
+    let token =
+        connection::access_token(&conn).map_err(|e| AppError::unavailable_because("the Attio connection", e))?;
     let api = crate::attio::AttioApi::new(config.attio_api_base.clone());
     let body = call.body.as_ref().map(|b| b.to_string().into_bytes());
     let request = api.request(call.method.clone(), call.path.trim_start_matches("/v2/"), token, body);

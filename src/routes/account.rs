@@ -45,8 +45,9 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
     let keys = config.keys();
     let now = p.now_ms();
     let Some(session) = Session::from_request(keys, req, now) else { return Ok(signed_out()) };
-    let unavailable = |_| AppError::Unavailable("storage");
-    let connection = vault::load_sealed(p, &session.user).await.map_err(|_| AppError::Unavailable("storage"))?;
+    let unavailable = |e| AppError::unavailable_because("storage", e);
+    let connection =
+        vault::load_sealed(p, &session.user).await.map_err(|e| AppError::unavailable_because("storage", e))?;
     let grants = grant_index::list(p, &session.user, now).await.map_err(unavailable)?;
     let activity = audit::recent(p, &session.user, ACTIVITY_ROWS).await.map_err(unavailable)?;
     let csrf = session.csrf_token(keys);
@@ -166,7 +167,9 @@ pub async fn revoke<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
     }
     let grant_id = form.grant_id.unwrap_or_default();
     // Only a grant listed under this person can be revoked from here.
-    let found = grant_index::find(p, &session.user, &grant_id).await.map_err(|_| AppError::Unavailable("storage"))?;
+    let found = grant_index::find(p, &session.user, &grant_id)
+        .await
+        .map_err(|e| AppError::unavailable_because("storage", e))?;
     let Some(entry) = found else {
         return Ok(error_page(
             StatusCode::NOT_FOUND,

@@ -68,7 +68,7 @@ pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
         Ok(None) => {
             return Ok(bad_request_page("Unknown application", "This application is not registered with this gateway."))
         }
-        Err(_) => return Err(AppError::Unavailable("client storage")),
+        Err(e) => return Err(AppError::unavailable_because("client storage", e)),
     };
     let redirect_uri = match params::get(&q, "redirect_uri") {
         Some(r) if redirect::matches(&client.redirect_uris, r) => r.to_string(),
@@ -128,11 +128,11 @@ pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
     }
 
     // 3. Keep the request here; show the consent page.
-    let request_id = p.token().map_err(|_| AppError::Unavailable("randomness"))?;
+    let request_id = p.token().map_err(|e| AppError::unavailable_because("randomness", e))?;
     let expires_at_ms = p.now_ms() + AUTHZ_TTL_SECS * 1000;
     match one_time::put_request(p, keys, &request_id, &approved, expires_at_ms).await {
         Ok(true) => {}
-        _ => return Err(AppError::Unavailable("the authorization store")),
+        _ => return Err(AppError::unavailable("the authorization store")),
     }
     let workspace = match Session::from_request(keys, req, p.now_ms()) {
         Some(s) => crate::vault::load_sealed(p, &s.user).await.ok().flatten().map(|c| c.workspace_name),
@@ -161,10 +161,10 @@ async fn auto_approve<P: Platform>(
     })?;
     let identity = match crate::attio::AttioApi::new(config.attio_api_base.clone()).identify(p, &token).await? {
         crate::attio::identity::TokenStatus::Active(identity) => identity,
-        crate::attio::identity::TokenStatus::Inactive => return Err(AppError::Unavailable("the test Attio token")),
+        crate::attio::identity::TokenStatus::Inactive => return Err(AppError::unavailable("the test Attio token")),
     };
     let user = UserId::new(&identity.workspace_id, &identity.authorized_by_workspace_member_id)
-        .ok_or(AppError::Unavailable("the test Attio identity"))?;
+        .ok_or(AppError::unavailable("the test Attio identity"))?;
     let now = p.now_ms();
     let connection = crate::vault::Connection {
         user: user.clone(),
@@ -180,7 +180,7 @@ async fn auto_approve<P: Platform>(
     };
     crate::vault::save(p, config.vault(), &connection)
         .await
-        .map_err(|_| AppError::Unavailable("connection storage"))?;
+        .map_err(|e| AppError::unavailable_because("connection storage", e))?;
     match consent::complete(p, ctx, approved, &user).await {
         Ok(location) => Ok(redirect_response(StatusCode::FOUND, &location)),
         Err(page) => Ok(page),
@@ -262,13 +262,13 @@ pub async fn decide<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
         Ok(None) => {
             return Ok(bad_request_page("Request expired", "This consent request has expired or was already answered."))
         }
-        Err(_) => return Err(AppError::Unavailable("the authorization store")),
+        Err(e) => return Err(AppError::unavailable_because("the authorization store", e)),
     };
     // Rebuilt from storage: check the client and redirect URI again before redirecting.
     match clients::load(p, config, &approved.client_id).await {
         Ok(Some(c)) if redirect::matches(&c.redirect_uris, &approved.redirect_uri) => {}
         Ok(_) => return Ok(bad_request_page("Unknown application", "This application is no longer registered.")),
-        Err(_) => return Err(AppError::Unavailable("client storage")),
+        Err(e) => return Err(AppError::unavailable_because("client storage", e)),
     }
     let mut resp = if params::get(&form, "decision") != Some("approve") {
         error_redirect(StatusCode::SEE_OTHER, &origin, &approved, "access_denied", "the person denied access")

@@ -414,8 +414,9 @@ pub async fn audit_log<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
     let Some(session) = Session::from_request(keys, req, p.now_ms()) else {
         return Ok(reconnect(true, "not_signed_in", "Connect your Attio workspace to see its activity."));
     };
-    let entries =
-        crate::audit::recent(p, &session.user, 100).await.map_err(|_| AppError::Unavailable("the audit log"))?;
+    let entries = crate::audit::recent(p, &session.user, 100)
+        .await
+        .map_err(|e| AppError::unavailable_because("the audit log", e))?;
     Ok(json_response(
         StatusCode::OK,
         &json!({"entries": entries, "retention_days": crate::audit::RETENTION_SECS / 86_400}),

@@ -46,7 +46,7 @@ pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppE
         Err(e) => return Ok(with_cors(e.into_response())),
     };
     let keys = config.keys();
-    let random = || p.token().map_err(|_| AppError::Unavailable("randomness"));
+    let random = || p.token().map_err(|e| AppError::unavailable_because("randomness", e));
     let client_id = format!("mcp_{}", random()?);
     let secret = match reg.auth_method {
         client::AuthMethod::None | client::AuthMethod::PrivateKeyJwt => None,
@@ -66,7 +66,7 @@ pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppE
         other_auth_methods: Vec::new(),
         assertion_keys: reg.assertion_keys.clone(),
     };
-    let text = serde_json::to_string(&record).map_err(|_| AppError::Unavailable("encoding"))?;
+    let text = serde_json::to_string(&record).map_err(|e| AppError::unavailable_because("encoding", e))?;
     if p.kv_put(&RegisteredClient::kv_key(&client_id), &text, Some(client::TTL_SECS)).await.is_err() {
         return Ok(with_cors(
             OAuthError::temporarily_unavailable("registration storage is unavailable").into_response(),

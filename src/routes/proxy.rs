@@ -64,9 +64,10 @@ pub async fn forward<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
             return Ok(reauthorize(ctx, "The Attio connection behind this token is gone; authorize again."))
         }
         Err(ConnectionError::Upstream(e)) => return Err(AppError::Upstream(e)),
-        Err(_) => return Err(AppError::Unavailable("the Attio connection")),
+        Err(e) => return Err(AppError::unavailable_because("the Attio connection", e)),
     };
-    let token = connection::access_token(&conn).map_err(|_| AppError::Unavailable("the Attio connection"))?;
+    let token =
+        connection::access_token(&conn).map_err(|e| AppError::unavailable_because("the Attio connection", e))?;
 
     let mut upstream = http::Request::builder()
         .method(req.method().clone())
@@ -75,7 +76,7 @@ pub async fn forward<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
         .map_err(|_| AppError::BadRequest("the request could not be forwarded"))?;
     *upstream.headers_mut() = proxy_policy::request_headers(req.headers());
     let bearer = http::HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-        .map_err(|_| AppError::Unavailable("the Attio connection"))?;
+        .map_err(|e| AppError::unavailable_because("the Attio connection", e))?;
     upstream.headers_mut().insert(http::header::AUTHORIZATION, bearer);
     let response = p.send(upstream).await.map_err(|e: TransportError| AppError::Upstream(AttioError::Transport(e)))?;
     let status = response.status();
