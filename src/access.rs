@@ -30,85 +30,91 @@ impl Principal {
     }
 }
 
-/// A 401/403 for `audience` with its `WWW-Authenticate` challenge (RFC 6750 §3).
-fn deny(
-    origin: &str,
-    audience: Audience,
-    status: StatusCode,
-    error: Option<&str>,
-    description: &str,
-    needed: Option<&str>,
-) -> Response {
-    let mut resp =
-        json_response(status, &json!({"error": error.unwrap_or("unauthorized"), "error_description": description}));
-    set_header(&mut resp, WWW_AUTHENTICATE, &bearer::challenge(origin, audience, error, needed));
-    resp
+/// Why a bearer token was refused. [`Denied::into_response`] is what to send: a 401 or 403
+/// with its `WWW-Authenticate` challenge (RFC 6750 §3, RFC 9728 §5.1), or a 503 when the
+/// grant could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denied {
+    /// No `Authorization` header.
+    Missing,
+    /// An `Authorization` header that is not a bearer token.
+    Malformed,
+    /// Unknown, expired or revoked.
+    Invalid,
+    /// Valid, but for the other resource (`/mcp` vs `/v2`).
+    WrongResource,
+    /// Valid, without this scope.
+    InsufficientScope(String),
+    /// The grant could not be read; nothing is known about the token.
+    Unavailable,
 }
 
-/// The bearer token of the request, or the 401 for a missing or malformed `Authorization`
-/// header. Needs only the request head, so it also runs before a body is read
-/// ([`crate::app::answer_from_head`]).
-#[allow(clippy::result_large_err)] // the error is the response itself, built only on refusal, like `authenticate`'s
-pub fn presented_token<'r>(ctx: &Ctx<'_>, req: &'r Request, audience: Audience) -> Result<&'r str, Response> {
-    match bearer::token(req) {
-        Ok(Some(t)) => Ok(t),
-        Ok(None) => {
-            Err(deny(&ctx.origin, audience, StatusCode::UNAUTHORIZED, None, "an access token is required", None))
-        }
-        Err(_) => Err(deny(
-            &ctx.origin,
-            audience,
-            StatusCode::UNAUTHORIZED,
-            Some("invalid_token"),
-            "malformed Authorization header",
-            None,
-        )),
+impl Denied {
+    /// The response for a request to `audience` at `origin`.
+    pub fn into_response(self, origin: &str, audience: Audience) -> Response {
+        let (status, error, description, needed) = match &self {
+            Denied::Missing => (StatusCode::UNAUTHORIZED, None, "an access token is required", None),
+            Denied::Malformed => {
+                (StatusCode::UNAUTHORIZED, Some("invalid_token"), "malformed Authorization header", None)
+            }
+            Denied::Invalid => (
+                StatusCode::UNAUTHORIZED,
+                Some("invalid_token"),
+                "the access token is invalid, expired or revoked",
+                None,
+            ),
+            Denied::WrongResource => {
+                (StatusCode::UNAUTHORIZED, Some("invalid_token"), "the access token is for another resource", None)
+            }
+            Denied::InsufficientScope(scope) => (
+                StatusCode::FORBIDDEN,
+                Some("insufficient_scope"),
+                "the access token lacks a needed scope",
+                Some(scope.as_str()),
+            ),
+            Denied::Unavailable => {
+                return OAuthError::temporarily_unavailable("token storage is unavailable").into_response()
+            }
+        };
+        let mut resp =
+            json_response(status, &json!({"error": error.unwrap_or("unauthorized"), "error_description": description}));
+        set_header(&mut resp, WWW_AUTHENTICATE, &bearer::challenge(origin, audience, error, needed));
+        resp
     }
 }
 
-/// Validates the bearer token for `audience` and `scope`; the error is the 401/403 to send.
+/// The bearer token of the request, if it has a well-formed one. Needs only the request head,
+/// so it also runs before a body is read ([`crate::app::answer_from_head`]).
+pub fn presented_token(req: &Request) -> Result<&str, Denied> {
+    match bearer::token(req) {
+        Ok(Some(t)) => Ok(t),
+        Ok(None) => Err(Denied::Missing),
+        Err(_) => Err(Denied::Malformed),
+    }
+}
+
+/// Validates the bearer token for `audience` and `scope`.
 pub async fn authenticate<P: Platform>(
     p: &P,
     ctx: &Ctx<'_>,
     req: &Request,
     audience: Audience,
     scope: &str,
-) -> Result<Principal, Response> {
-    let config = ctx.config;
-    let token = presented_token(ctx, req, audience)?;
-    let origin = ctx.origin.clone();
-    let keys = config.keys();
-    let deny = |status: StatusCode, error: Option<&str>, description: &str, needed: Option<&str>| {
-        deny(&origin, audience, status, error, description, needed)
-    };
-    let invalid = || {
-        deny(StatusCode::UNAUTHORIZED, Some("invalid_token"), "the access token is invalid, expired or revoked", None)
-    };
-    let Some((TokenKind::Access, grant_id)) = grant::parse_token(token) else { return Err(invalid()) };
+) -> Result<Principal, Denied> {
+    let token = presented_token(req)?;
+    let Some((TokenKind::Access, grant_id)) = grant::parse_token(token) else { return Err(Denied::Invalid) };
     let grant: Grant = match grants::load(p, grant_id).await {
         Ok(Some(current)) => current.grant,
-        Ok(None) => return Err(invalid()),
-        Err(_) => return Err(OAuthError::temporarily_unavailable("token storage is unavailable").into_response()),
+        Ok(None) => return Err(Denied::Invalid),
+        Err(_) => return Err(Denied::Unavailable),
     };
-    let scopes = match grant.check_access(keys, token, audience, p.now_ms()) {
+    let scopes = match grant.check_access(ctx.keys(), token, audience, p.now_ms()) {
         Ok(s) => s,
-        Err(grant::AccessDenied::WrongAudience) => {
-            return Err(deny(
-                StatusCode::UNAUTHORIZED,
-                Some("invalid_token"),
-                "the access token is for another resource",
-                None,
-            ))
-        }
-        Err(grant::AccessDenied::Invalid) => return Err(invalid()),
+        Err(grant::AccessDenied::WrongAudience) => return Err(Denied::WrongResource),
+        Err(grant::AccessDenied::Invalid) => return Err(Denied::Invalid),
     };
     if !scopes.iter().any(|s| s == scope) {
-        return Err(deny(
-            StatusCode::FORBIDDEN,
-            Some("insufficient_scope"),
-            "the access token lacks a needed scope",
-            Some(scope),
-        ));
+        return Err(Denied::InsufficientScope(scope.to_string()));
     }
     Ok(Principal { user: grant.user, client_id: grant.client_id, scope: scopes, grant_id: grant.grant_id })
 }

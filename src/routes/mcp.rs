@@ -57,7 +57,7 @@ pub fn refuse_by_head(ctx: &Ctx<'_>, req: &Request) -> Option<Response> {
             ));
         }
     }
-    presented_token(ctx, req, Audience::Mcp).err()
+    presented_token(req).err().map(|d| d.into_response(&ctx.origin, Audience::Mcp))
 }
 
 /// `/mcp`, any method.
@@ -67,7 +67,7 @@ pub async fn handle<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
     }
     let principal = match authenticate(p, ctx, req, Audience::Mcp, SCOPE_READ).await {
         Ok(principal) => principal,
-        Err(resp) => return Ok(resp),
+        Err(denied) => return Ok(denied.into_response(&ctx.origin, Audience::Mcp)),
     };
     let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.starts_with("application/json") {

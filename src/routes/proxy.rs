@@ -39,7 +39,7 @@ fn reauthorize(ctx: &Ctx<'_>, message: &str) -> Response {
 /// The refusal that needs only the request head: no well-formed bearer token. The edge runs it
 /// before it reads a body ([`crate::app::answer_from_head`]); [`forward`] would answer the same.
 pub fn refuse_by_head(ctx: &Ctx<'_>, req: &Request) -> Option<Response> {
-    presented_token(ctx, req, Audience::Api).err()
+    presented_token(req).err().map(|d| d.into_response(&ctx.origin, Audience::Api))
 }
 
 /// Any method on `/v2/...`.
@@ -49,7 +49,7 @@ pub async fn forward<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
     let write = proxy_policy::is_write(req.method(), path);
     let principal = match authenticate(p, ctx, req, Audience::Api, if write { SCOPE_WRITE } else { SCOPE_READ }).await {
         Ok(principal) => principal,
-        Err(resp) => return Ok(resp),
+        Err(denied) => return Ok(denied.into_response(&ctx.origin, Audience::Api)),
     };
     let target = match proxy_policy::upstream_path(path, req.uri().query()) {
         Ok(t) => t,

@@ -18,6 +18,7 @@ fn a_read_only_token_gets_403_insufficient_scope_for_writes() {
         let ctx = crate::context::Ctx::new(&config, &req);
         block_on(crate::access::authenticate(&p, &ctx, &req, crate::oauth::metadata::Audience::Api, scope))
             .map(|_| ())
+            .map_err(|d| d.into_response(&ctx.origin, crate::oauth::metadata::Audience::Api))
             .map_err(|r| (r.status().as_u16(), r.headers()["www-authenticate"].to_str().unwrap_or("").to_string()))
     };
     assert!(check("attio:read").is_ok());
