@@ -59,6 +59,11 @@ secret_type!(
     /// An Attio refresh token (expiring-token style only).
     AttioRefreshToken(String)
 );
+secret_type!(
+    /// An access or refresh token the gateway issues (`agwa.…`, `agwr.…`): handed to the client
+    /// once, stored only as a keyed hash.
+    IssuedToken(String)
+);
 
 /// Compares two byte strings without an early exit on the first difference.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::metadata::{Audience, SCOPE_READ, SCOPE_WRITE};
 use crate::crypto::keys::SigningKeys;
-use crate::secret::constant_time_eq;
+use crate::secret::{constant_time_eq, IssuedToken};
 use crate::vault::UserId;
 
 /// Authorization codes live this long (OAuth 2.1 recommends at most 10 minutes; 2 is plenty).
@@ -81,24 +81,14 @@ pub struct Grant {
     pub revoked: bool,
 }
 
-/// A token response's contents. Its `Debug` shows neither token (security checklist H.46).
-#[derive(Clone, PartialEq, Eq)]
+/// A token response's contents. The tokens are secrets, so `Debug` shows neither (security
+/// checklist H.46).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issued {
-    pub access_token: String,
-    pub refresh_token: Option<String>,
+    pub access_token: IssuedToken,
+    pub refresh_token: Option<IssuedToken>,
     pub expires_in_secs: u64,
     pub scope: Vec<String>,
-}
-
-impl std::fmt::Debug for Issued {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Issued")
-            .field("access_token", &"[redacted]")
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
-            .field("expires_in_secs", &self.expires_in_secs)
-            .field("scope", &self.scope)
-            .finish()
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,7 +171,7 @@ impl Grant {
             audience: code.audience,
             created_at_ms: now,
             expires_at_ms: now + GRANT_LIFETIME_MS,
-            refresh: refresh_token.as_ref().map(|r| RefreshState {
+            refresh: refresh_token.as_ref().map(|r: &String| RefreshState {
                 current: keys.token_hash(r),
                 previous: None,
                 previous_until_ms: 0,
@@ -194,8 +184,12 @@ impl Grant {
             }],
             revoked: false,
         };
-        let issued =
-            Issued { access_token, refresh_token, expires_in_secs: ACCESS_TTL_MS / 1000, scope: code.scope.clone() };
+        let issued = Issued {
+            access_token: IssuedToken::new(access_token),
+            refresh_token: refresh_token.map(IssuedToken::new),
+            expires_in_secs: ACCESS_TTL_MS / 1000,
+            scope: code.scope.clone(),
+        };
         (grant, issued)
     }
 
@@ -211,8 +205,16 @@ impl Grant {
     /// The pair a refresh with `presented` yields: derived, so a repeat yields the same pair.
     fn derived(&self, keys: &SigningKeys, presented: &str, scope: Vec<String>) -> Issued {
         Issued {
-            access_token: format!("agwa.{}.{}", self.grant_id, keys.derive_secret("access", presented)),
-            refresh_token: Some(format!("agwr.{}.{}", self.grant_id, keys.derive_secret("refresh", presented))),
+            access_token: IssuedToken::new(format!(
+                "agwa.{}.{}",
+                self.grant_id,
+                keys.derive_secret("access", presented)
+            )),
+            refresh_token: Some(IssuedToken::new(format!(
+                "agwr.{}.{}",
+                self.grant_id,
+                keys.derive_secret("refresh", presented)
+            ))),
             expires_in_secs: ACCESS_TTL_MS / 1000,
             scope,
         }
@@ -232,7 +234,8 @@ impl Grant {
         };
         if constant_time_eq(state.current.as_bytes(), hash.as_bytes()) {
             let issued = self.derived(keys, presented, scope.clone());
-            let refresh_hash = keys.token_hash(issued.refresh_token.as_deref().unwrap_or_default());
+            let refresh_hash =
+                keys.token_hash(issued.refresh_token.as_ref().map(|t| t.expose_secret().as_str()).unwrap_or_default());
             let mut ancestors = state.ancestors.clone();
             if let Some(old) = &state.previous {
                 ancestors.push(old.clone());
@@ -241,7 +244,7 @@ impl Grant {
             ancestors.drain(..excess);
             let mut access: Vec<AccessRecord> = self.access.iter().filter(|a| a.expires_at_ms > now).cloned().collect();
             access.push(AccessRecord {
-                hash: keys.token_hash(&issued.access_token),
+                hash: keys.token_hash(issued.access_token.expose_secret()),
                 expires_at_ms: now + ACCESS_TTL_MS,
                 scope,
             });
@@ -263,7 +266,7 @@ impl Grant {
         if is_previous && now < state.previous_until_ms {
             // The same pair as the first time, with the scope it was issued with.
             let mut issued = self.derived(keys, presented, scope);
-            let access_hash = keys.token_hash(&issued.access_token);
+            let access_hash = keys.token_hash(issued.access_token.expose_secret());
             if let Some(record) = self.access.iter().find(|a| a.hash == access_hash) {
                 issued.scope = record.scope.clone();
             }

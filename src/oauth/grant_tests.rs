@@ -29,8 +29,11 @@ fn issue() -> (Grant, Issued) {
 #[test]
 fn tokens_have_our_shape_and_hold_no_identity() {
     let (grant, issued) = issue();
-    assert_eq!(parse_token(&issued.access_token), Some((TokenKind::Access, GID)));
-    assert_eq!(parse_token(issued.refresh_token.as_deref().unwrap()), Some((TokenKind::Refresh, GID)));
+    assert_eq!(parse_token(issued.access_token.expose_secret()), Some((TokenKind::Access, GID)));
+    assert_eq!(
+        parse_token(issued.refresh_token.as_ref().map(|t| t.expose_secret().as_str()).unwrap()),
+        Some((TokenKind::Refresh, GID))
+    );
     for bad in [
         "",
         "agwa",
@@ -43,23 +46,26 @@ fn tokens_have_our_shape_and_hold_no_identity() {
     }
     let stored = serde_json::to_string(&grant).unwrap();
     assert!(!stored.contains(SECRET_A) && !stored.contains(SECRET_R), "only hashes stored");
-    assert!(!issued.access_token.contains("ws"));
+    assert!(!issued.access_token.expose_secret().contains("ws"));
 }
 
 #[test]
 fn access_tokens_are_checked_for_audience_expiry_and_revocation() {
     let k = keys();
     let (grant, issued) = issue();
-    assert_eq!(grant.check_access(&k, &issued.access_token, Audience::Mcp, 2_000), Ok(scopes_for(true)));
-    assert_eq!(grant.check_access(&k, &issued.access_token, Audience::Api, 2_000), Err(AccessDenied::WrongAudience));
+    assert_eq!(grant.check_access(&k, issued.access_token.expose_secret(), Audience::Mcp, 2_000), Ok(scopes_for(true)));
     assert_eq!(
-        grant.check_access(&k, &issued.access_token, Audience::Mcp, 1_000 + ACCESS_TTL_MS),
+        grant.check_access(&k, issued.access_token.expose_secret(), Audience::Api, 2_000),
+        Err(AccessDenied::WrongAudience)
+    );
+    assert_eq!(
+        grant.check_access(&k, issued.access_token.expose_secret(), Audience::Mcp, 1_000 + ACCESS_TTL_MS),
         Err(AccessDenied::Invalid)
     );
     let forged = format!("agwa.{GID}.{SECRET_R}");
     assert_eq!(grant.check_access(&k, &forged, Audience::Mcp, 2_000), Err(AccessDenied::Invalid));
     assert_eq!(
-        grant.revoked().check_access(&k, &issued.access_token, Audience::Mcp, 2_000),
+        grant.revoked().check_access(&k, issued.access_token.expose_secret(), Audience::Mcp, 2_000),
         Err(AccessDenied::Invalid)
     );
 }
@@ -68,21 +74,22 @@ fn access_tokens_are_checked_for_audience_expiry_and_revocation() {
 fn refresh_rotates_and_a_retry_in_the_grace_period_gets_the_same_pair() {
     let k = keys();
     let (grant, first) = issue();
-    let rt0 = first.refresh_token.unwrap();
+    let rt0 = first.refresh_token.unwrap().expose_secret().clone();
     let RefreshOutcome::Rotated(g1, second) = grant.refresh(&k, &rt0, None, 5_000) else { panic!() };
-    assert_ne!(second.refresh_token.as_deref(), Some(rt0.as_str()), "rotated");
-    assert!(g1.check_access(&k, &second.access_token, Audience::Mcp, 5_001).is_ok());
+    assert_ne!(second.refresh_token.as_ref().map(|t| t.expose_secret().as_str()), Some(rt0.as_str()), "rotated");
+    assert!(g1.check_access(&k, second.access_token.expose_secret(), Audience::Mcp, 5_001).is_ok());
     // A racing or retried request with the old token, against the new state: same pair.
     assert_eq!(g1.refresh(&k, &rt0, None, 5_000 + REFRESH_GRACE_MS - 1), RefreshOutcome::Replayed(second.clone()));
     // After the grace period the old token is a stolen token: the family dies.
     let RefreshOutcome::Reused(dead) = g1.refresh(&k, &rt0, None, 5_000 + REFRESH_GRACE_MS) else { panic!() };
     assert!(dead.revoked);
     assert_eq!(
-        dead.refresh(&k, second.refresh_token.as_deref().unwrap(), None, 6_000),
+        dead.refresh(&k, second.refresh_token.as_ref().map(|t| t.expose_secret().as_str()).unwrap(), None, 6_000),
         RefreshOutcome::Invalid("the grant was revoked or has expired")
     );
     // The new token keeps rotating while the family lives.
-    let RefreshOutcome::Rotated(g2, third) = g1.refresh(&k, second.refresh_token.as_deref().unwrap(), None, 6_000)
+    let RefreshOutcome::Rotated(g2, third) =
+        g1.refresh(&k, second.refresh_token.as_ref().map(|t| t.expose_secret().as_str()).unwrap(), None, 6_000)
     else {
         panic!()
     };
@@ -96,10 +103,10 @@ fn scope_can_shrink_but_not_grow() {
     let k = keys();
     let read_only =
         Grant::issue(&k, GID.into(), &CodeGrant { scope: scopes_for(false), ..code() }, SECRET_A, Some(SECRET_R), 0);
-    let rt = read_only.1.refresh_token.unwrap();
+    let rt = read_only.1.refresh_token.unwrap().expose_secret().clone();
     assert_eq!(read_only.0.refresh(&k, &rt, Some(scopes_for(true)), 1), RefreshOutcome::InvalidScope);
     let (grant, issued) = issue();
-    let rt = issued.refresh_token.unwrap();
+    let rt = issued.refresh_token.unwrap().expose_secret().clone();
     let RefreshOutcome::Rotated(_, narrowed) = grant.refresh(&k, &rt, Some(scopes_for(false)), 1) else { panic!() };
     assert_eq!(narrowed.scope, scopes_for(false));
 }
@@ -108,7 +115,7 @@ fn scope_can_shrink_but_not_grow() {
 fn grants_expire_absolutely() {
     let k = keys();
     let (grant, issued) = issue();
-    let rt = issued.refresh_token.unwrap();
+    let rt = issued.refresh_token.unwrap().expose_secret().clone();
     assert!(matches!(grant.refresh(&k, &rt, None, 1_000 + GRANT_LIFETIME_MS), RefreshOutcome::Invalid(_)));
 }
 
@@ -162,8 +169,8 @@ mod properties {
             let mut now = 1_000u64;
             let (mut grant, first) = issue();
             let mut m = Model {
-                refresh: vec![first.refresh_token.clone().unwrap_or_default()],
-                access: vec![(first.access_token.clone(), now)],
+                refresh: vec![first.refresh_token.as_ref().map(|t| t.expose_secret().clone()).unwrap_or_default()],
+                access: vec![(first.access_token.expose_secret().clone(), now)],
                 answered: Vec::new(),
                 revoked: false,
                 expires_at: now + GRANT_LIFETIME_MS,
@@ -179,10 +186,10 @@ mod properties {
                         match outcome {
                             RefreshOutcome::Rotated(next, issued) => {
                                 prop_assert!(!dead && generations_back == 0, "rotated a spent or dead token");
-                                prop_assert!(!m.refresh.contains(issued.refresh_token.as_ref().unwrap()), "a token came back");
+                                prop_assert!(!m.refresh.contains(issued.refresh_token.as_ref().unwrap().expose_secret()), "a token came back");
                                 m.answered.push((issued.clone(), now + REFRESH_GRACE_MS));
-                                m.refresh.push(issued.refresh_token.clone().unwrap_or_default());
-                                m.access.push((issued.access_token.clone(), now));
+                                m.refresh.push(issued.refresh_token.as_ref().map(|t| t.expose_secret().clone()).unwrap_or_default());
+                                m.access.push((issued.access_token.expose_secret().clone(), now));
                                 grant = next;
                             }
                             RefreshOutcome::Replayed(issued) => {
@@ -234,6 +241,6 @@ fn issued_tokens_never_show_in_debug() {
     let k = keys();
     let (_, issued) = Grant::issue(&k, GID.into(), &code(), "access-secret-1", Some("refresh-secret-1"), 1_000);
     let shown = format!("{issued:?} {:?}", RefreshOutcome::Replayed(issued.clone()));
-    assert!(!shown.contains("secret") && !shown.contains(&issued.access_token), "{shown}");
+    assert!(!shown.contains("secret") && !shown.contains(issued.access_token.expose_secret()), "{shown}");
     assert!(shown.contains("[redacted]"));
 }

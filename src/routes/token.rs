@@ -32,13 +32,14 @@ pub const REVOKE: &str = "/revoke";
 
 fn token_response(issued: &Issued) -> Response {
     let mut body = json!({
-        "access_token": issued.access_token,
+        // The one place an issued token leaves the gateway: in the token response body.
+        "access_token": issued.access_token.expose_secret(),
         "token_type": "Bearer",
         "expires_in": issued.expires_in_secs,
         "scope": issued.scope.join(" "),
     });
     if let Some(r) = &issued.refresh_token {
-        body["refresh_token"] = json!(r);
+        body["refresh_token"] = json!(r.expose_secret());
     }
     let mut resp = json_response(StatusCode::OK, &body);
     set_header(&mut resp, http::header::PRAGMA, "no-cache");
