@@ -17,8 +17,8 @@
 //!
 //! Core modules know nothing of workers-rs; effects come in through small traits bundled as
 //! [`platform::Platform`] (settings, outbound HTTP, KV, the Durable Object, clock, randomness,
-//! log), so `cargo test` on the host covers the behaviour, and a core module that tried to
-//! import `worker` would not compile there.
+//! log, signature verification), so `cargo test` on the host covers the behaviour, and a core
+//! module that tried to import `worker` would not compile there.
 //!
 //! - [`app`]: the router.
 //! - [`audit`]: who did what through the gateway (never tokens or record contents).

@@ -7,7 +7,7 @@
 //! [`SETTINGS`] is the single list of what the worker reads; `.dev.vars.example`, `wrangler.toml`
 //! and the README document the same names.
 //!
-//! [`settings`] names every setting and binding; `parse` reads each value; this file holds the
+//! `settings` names every setting and binding; `parse` reads each value; this file holds the
 //! validated [`Config`] and the report `/health` shows.
 
 use std::cell::OnceCell;
