@@ -16,7 +16,7 @@
 //! Only `invalid_grant` revokes; 429, 5xx and timeouts are transient and change nothing.
 
 use crate::attio::identity::TokenStatus;
-use crate::attio::{AttioApi, AttioError};
+use crate::attio::AttioError;
 use crate::config::Config;
 use crate::crypto::envelope::Vault;
 use crate::platform::{Platform, StoreError};
@@ -241,7 +241,7 @@ pub async fn verify<P: Platform>(
     connection: &Connection,
 ) -> Result<TokenStatus, ConnectionError> {
     let token = access_token(connection)?;
-    match AttioApi::new(config.attio_api_base.clone()).identify(p, token).await {
+    match config.attio().identify(p, token).await {
         Ok(TokenStatus::Inactive) => {
             mark_revoked(p, vault, connection, "Attio reports the token inactive").await;
             Err(ConnectionError::Revoked)

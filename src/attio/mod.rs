@@ -74,6 +74,30 @@ impl AttioApi {
         builder.body(body.unwrap_or_default()).unwrap_or_default()
     }
 
+    /// A caller's request forwarded as it came (the REST proxy): `target` is the `/v2/…` path
+    /// and query [`crate::proxy_policy`] already checked, `headers` the ones it lets through,
+    /// and the person's token replaces any credential.
+    pub fn forwarded(
+        &self,
+        method: Method,
+        target: &str,
+        headers: http::HeaderMap,
+        body: Vec<u8>,
+        token: &AttioAccessToken,
+    ) -> Result<Request, AttioError> {
+        let invalid = |e: http::Error| AttioError::Transport(TransportError::Network(e.to_string()));
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{target}", self.base.as_str().trim_end_matches('/')))
+            .body(body)
+            .map_err(invalid)?;
+        *request.headers_mut() = headers;
+        let bearer =
+            http::HeaderValue::from_str(&format!("Bearer {}", token.expose_secret())).map_err(|e| invalid(e.into()))?;
+        request.headers_mut().insert(AUTHORIZATION, bearer);
+        Ok(request)
+    }
+
     /// Sends a request and returns the body of a 2xx answer.
     pub async fn send(&self, http: &impl HttpClient, request: Request) -> Result<Vec<u8>, AttioError> {
         let response = http.send(request).await?;

@@ -81,6 +81,11 @@ impl Config {
     }
 
     /// The vault, with every `VAULT_KEYS` entry expanded.
+    /// Attio's REST API at the configured base.
+    pub fn attio(&self) -> crate::attio::AttioApi {
+        crate::attio::AttioApi::new(self.attio_api_base.clone())
+    }
+
     pub fn vault(&self) -> &Vault {
         self.derived_vault.get_or_init(|| Vault::new(&self.vault_keys))
     }

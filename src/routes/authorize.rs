@@ -159,7 +159,7 @@ async fn auto_approve<P: Platform>(
     let token = test.attio_token.clone().ok_or_else(|| crate::config::ConfigError {
         problems: vec!["TEST_AUTO_APPROVE needs TEST_ATTIO_TOKEN".into()],
     })?;
-    let identity = match crate::attio::AttioApi::new(config.attio_api_base.clone()).identify(p, &token).await? {
+    let identity = match config.attio().identify(p, &token).await? {
         crate::attio::identity::TokenStatus::Active(identity) => identity,
         crate::attio::identity::TokenStatus::Inactive => return Err(AppError::unavailable("the test Attio token")),
     };

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::attio::identity::{Identity, TokenStatus};
-use crate::attio::{AttioApi, AttioError};
+use crate::attio::AttioError;
 use crate::config::Config;
 use crate::connection::{self, ConnectionError};
 use crate::consent;
@@ -223,7 +223,7 @@ async fn identify<P: Platform>(
     config: &Config,
     token: &crate::secret::AttioAccessToken,
 ) -> Result<Identity, Response> {
-    match AttioApi::new(config.attio_api_base.clone()).identify(p, token).await {
+    match config.attio().identify(p, token).await {
         Ok(TokenStatus::Active(identity)) => Ok(identity),
         Ok(TokenStatus::Inactive) => Err(error_page(
             StatusCode::BAD_GATEWAY,

@@ -9,7 +9,6 @@ use http::StatusCode;
 use serde_json::json;
 
 use crate::attio::identity::TokenStatus;
-use crate::attio::AttioApi;
 use crate::config::{ConfigError, TEST_ATTIO_TOKEN};
 use crate::error::AppError;
 use crate::http::{json, Response};
@@ -23,7 +22,7 @@ pub async fn attio_self(p: &impl Platform) -> Result<Response, AppError> {
     let token = test.attio_token.as_ref().ok_or_else(|| ConfigError {
         problems: vec![format!("{TEST_ATTIO_TOKEN} is missing: the diagnostics route needs it")],
     })?;
-    let status = AttioApi::new(config.attio_api_base.clone()).identify(p, token).await?;
+    let status = config.attio().identify(p, token).await?;
     let body = match status {
         TokenStatus::Active(id) => json!({
             "reachable": true,

@@ -69,15 +69,11 @@ pub async fn forward<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
     let token =
         connection::access_token(&conn).map_err(|e| AppError::unavailable_because("the Attio connection", e))?;
 
-    let mut upstream = http::Request::builder()
-        .method(req.method().clone())
-        .uri(format!("{}{target}", config.attio_api_base.as_str().trim_end_matches('/')))
-        .body(req.body().clone())
+    let headers = proxy_policy::request_headers(req.headers());
+    let upstream = config
+        .attio()
+        .forwarded(req.method().clone(), &target, headers, req.body().clone(), token)
         .map_err(|_| AppError::BadRequest("the request could not be forwarded"))?;
-    *upstream.headers_mut() = proxy_policy::request_headers(req.headers());
-    let bearer = http::HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-        .map_err(|e| AppError::unavailable_because("the Attio connection", e))?;
-    upstream.headers_mut().insert(http::header::AUTHORIZATION, bearer);
     let response = p.send(upstream).await.map_err(|e: TransportError| AppError::Upstream(AttioError::Transport(e)))?;
     let status = response.status();
     let rejected = status == StatusCode::UNAUTHORIZED
