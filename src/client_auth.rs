@@ -18,18 +18,13 @@ use crate::config::Config;
 use crate::http::Request;
 use crate::oauth::assertion::{self, Assertion, Expected, ASSERTION_TYPE};
 use crate::oauth::client::{AuthMethod, RegisteredClient};
-use crate::oauth::OAuthError;
+use crate::oauth::{params, OAuthError};
 use crate::platform::Platform;
 use crate::secret::constant_time_eq;
 use crate::store::one_time;
 
 /// How much longer than its acceptance window a spent `jti` is remembered.
 const JTI_MARGIN_SECS: u64 = 300;
-
-/// The value of a form parameter.
-fn param<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-}
 
 /// `Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1).
 pub fn parse_basic(header: &str) -> Option<(String, String)> {
@@ -58,11 +53,11 @@ fn presented<'a>(
     basic: &'a Option<(String, String)>,
     form: &'a [(String, String)],
 ) -> Result<Presented<'a>, OAuthError> {
-    let form_id = param(form, "client_id");
-    let assertion_type = param(form, "client_assertion_type");
-    let jwt = param(form, "client_assertion");
+    let form_id = params::get(form, "client_id");
+    let assertion_type = params::get(form, "client_assertion_type");
+    let jwt = params::get(form, "client_assertion");
     if assertion_type.is_some() || jwt.is_some() {
-        if basic.is_some() || param(form, "client_secret").is_some() {
+        if basic.is_some() || params::get(form, "client_secret").is_some() {
             return Err(OAuthError::invalid_request("use one client authentication method"));
         }
         if assertion_type != Some(ASSERTION_TYPE) {
@@ -79,7 +74,7 @@ fn presented<'a>(
         }
         return Ok(Presented::Assertion { client_id, assertion });
     }
-    Ok(match (basic, param(form, "client_secret")) {
+    Ok(match (basic, params::get(form, "client_secret")) {
         (Some(_), Some(_)) => return Err(OAuthError::invalid_request("use one client authentication method")),
         (Some((id, secret)), None) => {
             if form_id.is_some_and(|f| f != id) {
@@ -173,13 +168,14 @@ async fn verify_assertion<P: Platform>(
         // Perhaps the client rotated its keys since we cached them: look once more.
         keys = clients::keys(p, config, client, true).await.map_err(keys_error)?;
     }
-    if assertion::candidate_keys(assertion, &keys).is_empty() {
+    let candidates = assertion::candidate_keys(assertion, &keys);
+    if candidates.is_empty() {
         return Err(refused(
             "no key of the client's key set matches the assertion (its set is fetched at most once a minute)",
         ));
     }
     let mut valid = false;
-    for key in assertion::candidate_keys(assertion, &keys) {
+    for key in candidates {
         if p.verify_signature(&key.key, &assertion.signing_input, &assertion.signature).await {
             valid = true;
             break;

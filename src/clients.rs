@@ -27,7 +27,8 @@ pub const KEYS_STALE_SECS: u64 = 3600;
 /// At most one key-set fetch per client in this many seconds.
 pub const KEYS_REFETCH_SECS: u64 = 60;
 
-fn allow_loopback(config: &Config) -> bool {
+/// The test-only exception that lets metadata documents and key sets live on loopback.
+pub fn allow_loopback(config: &Config) -> bool {
     config.test_mode.as_ref().is_some_and(|t| t.cimd_allow_loopback)
 }
 

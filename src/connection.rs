@@ -194,7 +194,7 @@ async fn refresh_holding_lease<P: Platform>(
 /// fails: either copy keeps the connection alive.
 async fn publish<P: Platform>(p: &P, vault: &Vault, connection: &Connection) -> Result<(), ConnectionError> {
     let sealed = connection.seal(vault, p)?;
-    let in_object = connections::publish_latest(p, &sealed).await;
+    let in_object = connections::publish_latest(p, &connection.user, &sealed).await;
     let in_kv = vault::store_sealed(p, &sealed).await;
     match (in_object, in_kv) {
         (Err(e), Err(_)) => {

@@ -7,6 +7,7 @@ use http::header::HeaderValue;
 use http::StatusCode;
 use serde_json::json;
 
+use crate::clients;
 use crate::context::origin;
 use crate::error::AppError;
 use crate::http::{json as json_response, with_cors, Request, Response};
@@ -40,8 +41,7 @@ pub fn discovery(p: &impl Platform, req: &Request) -> Result<Response, AppError>
 /// `POST /register`.
 pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppError> {
     let config = p.config()?;
-    let allow_loopback = config.test_mode.as_ref().is_some_and(|t| t.cimd_allow_loopback);
-    let reg = match client::validate(req.body(), allow_loopback) {
+    let reg = match client::validate(req.body(), clients::allow_loopback(&config)) {
         Ok(r) => r,
         Err(e) => return Ok(with_cors(e.into_response())),
     };

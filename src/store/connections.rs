@@ -21,9 +21,8 @@ pub async fn latest<P: Platform>(p: &P, user: &UserId) -> Result<Option<SealedCo
 }
 
 /// Records `sealed` as the newest revision.
-pub async fn publish_latest<P: Platform>(p: &P, sealed: &SealedConnection) -> Result<(), StoreError> {
-    let user = UserId { workspace_id: sealed.workspace_id.clone(), member_id: sealed.member_id.clone() };
-    super::put(p, &object(&user), keys::LATEST, sealed, p.now_ms() + LATEST_TTL_MS).await
+pub async fn publish_latest<P: Platform>(p: &P, user: &UserId, sealed: &SealedConnection) -> Result<(), StoreError> {
+    super::put(p, &object(user), keys::LATEST, sealed, p.now_ms() + LATEST_TTL_MS).await
 }
 
 /// Forgets the newest revision (on disconnect).

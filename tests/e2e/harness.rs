@@ -393,35 +393,23 @@ pub fn read_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
-/// Serves one JSON document at `http://127.0.0.1:<port>/client.json` (a client's metadata
-/// document); counts how often it is fetched. Stops with the process.
+/// Serves one JSON document at `http://127.0.0.1:<port>/client.json` (and the same body at any
+/// path), a [`Site`] with a single answer; counts how often it is fetched.
 pub struct DocumentServer {
     pub url: String,
-    pub fetches: std::sync::Arc<AtomicUsize>,
+    site: Site,
 }
 
 impl DocumentServer {
     /// `make_body` receives the document's own URL.
-    pub fn start(make_body: impl Fn(&str) -> String) -> DocumentServer {
-        use std::io::{Read, Write};
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://127.0.0.1:{}/client.json", listener.local_addr().expect("addr").port());
-        let body = make_body(&url);
-        let fetches = std::sync::Arc::new(AtomicUsize::new(0));
-        let counter = fetches.clone();
-        std::thread::spawn(move || {
-            for mut stream in listener.incoming().flatten() {
-                let mut buf = [0u8; 4096];
-                let _ = stream.read(&mut buf);
-                counter.fetch_add(1, Ordering::Relaxed);
-                let reply = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(reply.as_bytes());
-            }
-        });
-        DocumentServer { url, fetches }
+    pub fn start(make_body: impl Fn(&str) -> String + Send + Sync + 'static) -> DocumentServer {
+        let site = Site::start(move |base, _| Some(Served::Json(make_body(&format!("{base}/client.json")))));
+        DocumentServer { url: site.url("/client.json"), site }
+    }
+
+    /// Requests received, at any path.
+    pub fn fetches(&self) -> usize {
+        self.site.hits.lock().expect("hits").len()
     }
 }
 
