@@ -13,7 +13,7 @@ use crate::oauth::metadata::{Audience, SCOPE_WRITE};
 use crate::oauth::{bearer, OAuthError};
 use crate::platform::Platform;
 use crate::store::grants;
-use crate::vault::UserId;
+use crate::user::UserId;
 
 /// Who a valid access token speaks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

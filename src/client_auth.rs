@@ -14,7 +14,7 @@ use base64::Engine;
 use http::header::AUTHORIZATION;
 
 use crate::clients::{self, KeysError};
-use crate::config::Config;
+use crate::config::{Config, ExchangeClient};
 use crate::http::Request;
 use crate::oauth::assertion::{self, Assertion, Expected, ASSERTION_TYPE};
 use crate::oauth::client::{AuthMethod, RegisteredClient};
@@ -40,6 +40,30 @@ pub fn parse_basic(header: &str) -> Option<(String, String)> {
         url::form_urlencoded::parse(format!("x={plus_as_space}").as_bytes()).next().map(|(_, v)| v.into_owned())
     };
     Some((decode(id)?, decode(secret)?)).filter(|(i, s)| !i.is_empty() && !s.is_empty())
+}
+
+/// A backend named in `TOKEN_EXCHANGE_CLIENTS`, by its id and secret (HTTP Basic or the form),
+/// for RFC 8693 token exchange. The secret is compared in constant time.
+pub fn authenticate_backend<'c>(
+    config: &'c Config,
+    req: &Request,
+    form: &[(String, String)],
+) -> Result<&'c ExchangeClient, OAuthError> {
+    if config.exchange_clients.is_empty() {
+        return Err(OAuthError::unsupported_grant_type("token exchange is not enabled on this gateway"));
+    }
+    let (id, secret) = match req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        Some(v) => parse_basic(v).ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?,
+        None => (
+            params::get(form, "client_id").unwrap_or_default().to_string(),
+            params::get(form, "client_secret").unwrap_or_default().to_string(),
+        ),
+    };
+    config
+        .exchange_clients
+        .iter()
+        .find(|c| c.id == id && constant_time_eq(c.secret.expose_secret().as_bytes(), secret.as_bytes()))
+        .ok_or_else(|| OAuthError::invalid_client("client authentication failed"))
 }
 
 /// What the request presents.

@@ -1,7 +1,7 @@
-//! Finding a client and its keys: a registered client from KV (`client:v1:`), or, for an
-//! `https` client id, its Client ID Metadata Document (fetched under the SSRF policy of
+//! Finding a client and its keys: a registered client ([`crate::store::clients`]), or, for an `https`
+//! client id, its Client ID Metadata Document (fetched under the SSRF policy of
 //! [`public_url::check`], at most [`cimd::MAX_DOCUMENT`] bytes within [`FETCH_TIMEOUT_MS`],
-//! validated, cached in KV for an hour); and a `private_key_jwt` client's public keys (RFC 7517),
+//! validated, cached for an hour); and a `private_key_jwt` client's public keys (RFC 7517),
 //! inline or fetched from its `jwks_uri` under the same policy and cached briefly.
 //!
 //! Key sets are fetched at most once a minute per client, enforced in a `Transitions` object
@@ -9,13 +9,13 @@
 //! into a fetch amplifier: an unknown `kid` refetches the set only if the minute allows.
 
 use http::StatusCode;
-use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::http::{with_limits, ReadLimits};
 use crate::oauth::client::{KeySource, RegisteredClient};
 use crate::oauth::{cimd, jwk, public_url};
 use crate::platform::{Platform, StoreError};
+use crate::store::clients::{self as store_clients, CachedKeys};
 use crate::store::one_time;
 
 /// Deadline for fetching a metadata document or key set, head and body together.
@@ -44,13 +44,7 @@ pub async fn load<P: Platform>(
     if cimd::is_url(client_id) {
         return metadata_document_client(p, config, client_id).await;
     }
-    Ok(p.kv_get(&RegisteredClient::kv_key(client_id)).await?.and_then(|t| serde_json::from_str(&t).ok()))
-}
-
-#[derive(Serialize, Deserialize)]
-struct CachedDocument {
-    client: RegisteredClient,
-    expires_at_ms: u64,
+    store_clients::load_registered(p, client_id).await
 }
 
 /// GETs a small JSON document (a metadata document or key set) with the fetch limits; the
@@ -80,12 +74,9 @@ async fn metadata_document_client<P: Platform>(
         p.log("cimd.refused", why);
         return Ok(None);
     }
-    let cache_key = format!("cimd:v1:{}", config.keys().token_hash(client_id));
     let now = p.now_ms();
-    if let Some(cached) = p.kv_get(&cache_key).await?.and_then(|t| serde_json::from_str::<CachedDocument>(&t).ok()) {
-        if cached.expires_at_ms > now {
-            return Ok(Some(cached.client));
-        }
+    if let Some(client) = store_clients::cached_document(p, config.keys(), client_id, now).await? {
+        return Ok(Some(client));
     }
     let Some(body) = fetch_small(p, client_id, cimd::MAX_DOCUMENT, "cimd").await else {
         return Ok(None);
@@ -97,17 +88,8 @@ async fn metadata_document_client<P: Platform>(
             return Ok(None);
         }
     };
-    let cached = CachedDocument { client: client.clone(), expires_at_ms: now + cimd::CACHE_SECS * 1000 };
-    if let Ok(text) = serde_json::to_string(&cached) {
-        let _ = p.kv_put(&cache_key, &text, Some(cimd::CACHE_SECS)).await;
-    }
+    store_clients::cache_document(p, config.keys(), &client, now, cimd::CACHE_SECS).await;
     Ok(Some(client))
-}
-
-#[derive(Serialize, Deserialize)]
-struct CachedKeys {
-    keys: Vec<jwk::ClientKey>,
-    fetched_at_ms: u64,
 }
 
 /// Why a client's keys could not be had.
@@ -137,14 +119,9 @@ pub async fn keys<P: Platform>(
         KeySource::Jwks(keys) => return Ok(keys.clone()),
         KeySource::JwksUri(uri) => uri,
     };
-    // Keyed by the URI too: a document that moves its keys elsewhere starts afresh.
-    let keys_hash = config.keys().token_hash(&format!("{}\n{uri}", client.client_id));
-    let cache_key = format!("jwks:v1:{keys_hash}");
     let now = p.now_ms();
-    let cached = p
-        .kv_get(&cache_key)
+    let cached = store_clients::cached_keys(p, config.keys(), &client.client_id, uri)
         .await?
-        .and_then(|t| serde_json::from_str::<CachedKeys>(&t).ok())
         .filter(|c| now < c.fetched_at_ms + KEYS_STALE_SECS * 1000);
     if let Some(c) = cached.as_ref().filter(|c| !refresh && now < c.fetched_at_ms + KEYS_CACHE_SECS * 1000) {
         return Ok(c.keys.clone());
@@ -166,8 +143,8 @@ pub async fn keys<P: Platform>(
             return stale_or(KeysError::Unusable);
         }
     };
-    if let Ok(text) = serde_json::to_string(&CachedKeys { keys: keys.clone(), fetched_at_ms: now }) {
-        let _ = p.kv_put(&cache_key, &text, Some(KEYS_STALE_SECS)).await;
-    }
+    let fresh = CachedKeys { keys, fetched_at_ms: now };
+    store_clients::cache_keys(p, config.keys(), &client.client_id, uri, &fresh, KEYS_STALE_SECS).await;
+    let keys = fresh.keys;
     Ok(keys)
 }

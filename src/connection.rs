@@ -23,8 +23,10 @@ use crate::platform::{Platform, StoreError};
 use crate::random::RandomError;
 use crate::secret::AttioAccessToken;
 use crate::store::connections;
+use crate::store::vault as store_vault;
 use crate::upstream::{self, UpstreamError};
-use crate::vault::{self, Connection, ConnectionStatus, Tokens, UserId, VaultStoreError};
+use crate::user::UserId;
+use crate::vault::{self, Connection, ConnectionStatus, Tokens, VaultStoreError};
 
 /// Refresh this long before the access token expires.
 pub const REFRESH_MARGIN_MS: u64 = 60_000;
@@ -195,7 +197,7 @@ async fn refresh_holding_lease<P: Platform>(
 async fn publish<P: Platform>(p: &P, vault: &Vault, connection: &Connection) -> Result<(), ConnectionError> {
     let sealed = connection.seal(vault, p)?;
     let in_object = connections::publish_latest(p, &connection.user, &sealed).await;
-    let in_kv = vault::store_sealed(p, &sealed).await;
+    let in_kv = store_vault::save(p, &sealed).await;
     match (in_object, in_kv) {
         (Err(e), Err(_)) => {
             p.log("connection.publish_failed", "neither the object nor KV took the new revision");

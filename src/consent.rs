@@ -14,8 +14,8 @@ use crate::oauth::metadata::SCOPE_WRITE;
 use crate::pages::error_page;
 use crate::platform::Platform;
 use crate::session;
-use crate::store::one_time;
-use crate::vault::UserId;
+use crate::store::{keys, one_time};
+use crate::user::UserId;
 
 /// Clients this browser's person approved before (see [`remembered`]).
 const APPROVED_COOKIE: &str = "__Host-agw-approved";
@@ -32,7 +32,12 @@ pub fn redirect_url(redirect_uri: &str, extra: &[(&str, &str)]) -> String {
 /// One remembered approval: a keyed hash of (client, redirect URI, person), and whether write
 /// access was granted. Entries are opaque, so the cookie reveals nothing about the clients.
 fn approval_key(keys: &SigningKeys, approved: &Approved, user: &UserId) -> String {
-    let h = keys.token_hash(&format!("approved|{}|{}|{}", approved.client_id, approved.redirect_uri, user.kv_key()));
+    let h = keys.token_hash(&format!(
+        "approved|{}|{}|{}",
+        approved.client_id,
+        approved.redirect_uri,
+        keys::connection_record(user)
+    ));
     h[..32].to_string()
 }
 

@@ -55,7 +55,6 @@
 pub mod access;
 pub mod app;
 pub mod attio;
-pub mod audit;
 pub mod client_auth;
 pub mod clients;
 pub mod config;
@@ -80,6 +79,7 @@ pub mod store;
 pub mod transitions;
 pub mod upstream;
 pub mod uri;
+pub mod user;
 pub mod vault;
 
 #[cfg(target_arch = "wasm32")]

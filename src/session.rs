@@ -17,7 +17,7 @@ use crate::context::Ctx;
 use crate::crypto::keys::SigningKeys;
 use crate::http::Request;
 use crate::secret::constant_time_eq;
-use crate::vault::UserId;
+use crate::user::UserId;
 
 pub const CONNECT_COOKIE: &str = "__Host-agw-connect";
 pub const SESSION_COOKIE: &str = "__Host-agw-session";

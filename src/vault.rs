@@ -10,54 +10,19 @@
 //! Reading a record sealed under an older vault key re-seals it under the newest one (lazy
 //! rotation); [`reseal_all`] does the same for every record, so an old key can be retired.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::crypto::envelope::{Vault, VaultError};
-use crate::platform::{KvStore, Log, StoreError};
-use crate::random::{Random, RandomError};
+use crate::platform::{KvStore, Log};
+use crate::random::Random;
 use crate::secret::{AttioAccessToken, AttioRefreshToken};
-
-/// Every connection record's key starts with this.
-pub const CONNECTION_PREFIX: &str = "attio-conn:v1:";
+use crate::store::keys;
+use crate::store::vault as stored;
+pub use crate::store::vault::{ConnectionStatus, SealedConnection, VaultStoreError};
+use crate::user::UserId;
 
 /// The schema version of [`SealedConnection`] (part of every envelope's associated data).
 const SCHEMA: u8 = 1;
-
-/// An Attio workspace member: the identity everything downstream is keyed by.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct UserId {
-    pub workspace_id: String,
-    pub member_id: String,
-}
-
-/// Attio ids are UUIDs; anything else is refused before it becomes part of a storage key.
-fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-}
-
-impl UserId {
-    pub fn new(workspace_id: &str, member_id: &str) -> Option<Self> {
-        (valid_id(workspace_id) && valid_id(member_id))
-            .then(|| Self { workspace_id: workspace_id.into(), member_id: member_id.into() })
-    }
-
-    pub fn kv_key(&self) -> String {
-        format!("{CONNECTION_PREFIX}{}:{}", self.workspace_id, self.member_id)
-    }
-
-    pub fn from_kv_key(key: &str) -> Option<Self> {
-        let (ws, member) = key.strip_prefix(CONNECTION_PREFIX)?.split_once(':')?;
-        Self::new(ws, member)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ConnectionStatus {
-    Active,
-    /// Attio no longer accepts the token: the person must connect again.
-    Revoked,
-}
 
 /// A connection with its tokens in the clear (in memory only).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,42 +49,9 @@ pub struct Tokens {
     pub refresh: Option<AttioRefreshToken>,
 }
 
-/// The KV value, exactly (see docs/storage-schema.md).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SealedConnection {
-    pub schema: u8,
-    pub revision: u64,
-    pub workspace_id: String,
-    pub member_id: String,
-    pub workspace_slug: String,
-    pub workspace_name: String,
-    pub scope: String,
-    pub status: ConnectionStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_expires_at_ms: Option<u64>,
-    pub connected_at_ms: u64,
-    pub updated_at_ms: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VaultStoreError {
-    /// The record does not decrypt or parse. Never deleted automatically: the person is asked
-    /// to connect again, which overwrites it.
-    #[error("the stored connection cannot be read")]
-    Unreadable,
-    #[error(transparent)]
-    Storage(#[from] StoreError),
-    #[error(transparent)]
-    Random(#[from] RandomError),
-}
-
 /// Associated data for one sealed field.
 fn aad(user: &UserId, revision: u64, field: &str) -> Vec<u8> {
-    format!("attio-gateway/connection/v{SCHEMA}|{}|{revision}|{field}", user.kv_key()).into_bytes()
+    format!("attio-gateway/connection/v{SCHEMA}|{}|{revision}|{field}", keys::connection_record(user)).into_bytes()
 }
 
 impl Connection {
@@ -165,10 +97,6 @@ pub struct Opened {
 }
 
 impl SealedConnection {
-    pub fn user(&self) -> Option<UserId> {
-        UserId::new(&self.workspace_id, &self.member_id)
-    }
-
     /// Opens the tokens. Fails as a whole if any field does not decrypt.
     pub fn open(&self, vault: &Vault) -> Result<Opened, VaultStoreError> {
         if self.schema != SCHEMA {
@@ -209,20 +137,6 @@ impl SealedConnection {
     }
 }
 
-/// Reads the raw record.
-pub async fn load_sealed(kv: &impl KvStore, user: &UserId) -> Result<Option<SealedConnection>, VaultStoreError> {
-    let Some(text) = kv.kv_get(&user.kv_key()).await? else { return Ok(None) };
-    serde_json::from_str(&text).map(Some).map_err(|_| VaultStoreError::Unreadable)
-}
-
-/// Writes a sealed record.
-pub async fn store_sealed(kv: &impl KvStore, sealed: &SealedConnection) -> Result<(), VaultStoreError> {
-    let user = sealed.user().ok_or(VaultStoreError::Unreadable)?;
-    let text = serde_json::to_string(sealed).map_err(|_| VaultStoreError::Unreadable)?;
-    kv.kv_put(&user.kv_key(), &text, None).await?;
-    Ok(())
-}
-
 /// Seals and writes a connection.
 pub async fn save<P: KvStore + Random>(
     p: &P,
@@ -230,7 +144,7 @@ pub async fn save<P: KvStore + Random>(
     connection: &Connection,
 ) -> Result<SealedConnection, VaultStoreError> {
     let sealed = connection.seal(vault, p)?;
-    store_sealed(p, &sealed).await?;
+    stored::save(p, &sealed).await?;
     Ok(sealed)
 }
 
@@ -241,7 +155,7 @@ pub async fn load<P: KvStore + Random + Log>(
     vault: &Vault,
     user: &UserId,
 ) -> Result<Option<Connection>, VaultStoreError> {
-    let Some(sealed) = load_sealed(p, user).await? else { return Ok(None) };
+    let Some(sealed) = stored::load(p, user).await? else { return Ok(None) };
     let opened = sealed.open(vault).inspect_err(|_| p.log("vault.unreadable", "a connection record did not open"))?;
     if opened.stale_key {
         if let Err(e) = save(p, vault, &opened.connection).await {
@@ -268,7 +182,7 @@ pub async fn reseal_all<P: KvStore + Random + Log>(p: &P, vault: &Vault) -> Rese
     let mut report = ResealReport::default();
     let mut cursor: Option<String> = None;
     loop {
-        let page = match p.kv_list(CONNECTION_PREFIX, cursor.as_deref()).await {
+        let page = match stored::list(p, cursor.as_deref()).await {
             Ok(page) => page,
             Err(e) => {
                 p.log("vault.reseal_list_failed", &e.to_string());
@@ -276,13 +190,13 @@ pub async fn reseal_all<P: KvStore + Random + Log>(p: &P, vault: &Vault) -> Rese
                 return report;
             }
         };
-        for key in &page.keys {
+        for user in &page.users {
             report.scanned += 1;
-            let Some(user) = UserId::from_kv_key(key) else {
+            let Some(user) = user else {
                 report.unreadable += 1;
                 continue;
             };
-            match load_sealed(p, &user).await {
+            match stored::load(p, user).await {
                 Ok(Some(sealed)) => match sealed.open(vault) {
                     Ok(opened) if opened.stale_key => match save(p, vault, &opened.connection).await {
                         Ok(_) => report.resealed += 1,
@@ -335,22 +249,12 @@ mod tests {
     }
 
     #[test]
-    fn ids_become_safe_keys() {
-        let u = UserId::new("14beef7a-99f7", "50cf242c").unwrap();
-        assert_eq!(u.kv_key(), "attio-conn:v1:14beef7a-99f7:50cf242c");
-        assert_eq!(UserId::from_kv_key(&u.kv_key()), Some(u));
-        for bad in ["", "a:b", "../x", "a b", &"x".repeat(65)] {
-            assert!(UserId::new(bad, "m").is_none(), "{bad}");
-        }
-    }
-
-    #[test]
     fn sealed_record_holds_no_plaintext_token_and_round_trips() {
         let p = FakePlatform::default();
         let v = vault(&[("k1", 1)]);
         let c = connection("m1");
         let sealed = block_on(save(&p, &v, &c)).unwrap();
-        let stored = p.kv_value(&c.user.kv_key()).unwrap();
+        let stored = p.kv_value(&keys::connection_record(&c.user)).unwrap();
         for secret in ["access-secret-1", "refresh-secret-1"] {
             assert!(!stored.contains(secret));
         }
@@ -385,7 +289,7 @@ mod tests {
         block_on(save(&p, &vault(&[("k1", 1)]), &c)).unwrap();
         let rotated = vault(&[("k2", 2), ("k1", 1)]);
         assert_eq!(block_on(load(&p, &rotated, &c.user)).unwrap(), Some(c.clone()));
-        let stored = p.kv_value(&c.user.kv_key()).unwrap();
+        let stored = p.kv_value(&keys::connection_record(&c.user)).unwrap();
         assert!(stored.contains("\"v1.k2.") && !stored.contains("\"v1.k1."), "{stored}");
         assert_eq!(block_on(load(&p, &vault(&[("k2", 2)]), &c.user)).unwrap(), Some(c));
     }
@@ -398,7 +302,7 @@ mod tests {
         for c in &people {
             block_on(save(&p, &old, c)).unwrap();
         }
-        p.kv_insert_raw(&format!("{CONNECTION_PREFIX}ws-1:garbage"), "not json");
+        p.kv_insert_raw(&format!("{}ws-1:garbage", keys::CONNECTION_RECORD_PREFIX), "not json");
         let rotated = vault(&[("k2", 2), ("k1", 1)]);
         let report = block_on(reseal_all(&p, &rotated));
         assert_eq!(report, ResealReport { scanned: 6, resealed: 5, unreadable: 1, failed: 0 });
@@ -406,7 +310,10 @@ mod tests {
         for c in &people {
             assert_eq!(block_on(load(&p, &retired, &c.user)).unwrap().as_ref(), Some(c));
         }
-        assert!(p.kv_value(&format!("{CONNECTION_PREFIX}ws-1:garbage")).is_some(), "unreadable record kept");
+        assert!(
+            p.kv_value(&format!("{}ws-1:garbage", keys::CONNECTION_RECORD_PREFIX)).is_some(),
+            "unreadable record kept"
+        );
     }
 
     #[test]
@@ -416,7 +323,7 @@ mod tests {
         block_on(save(&p, &vault(&[("k1", 1)]), &c)).unwrap();
         let other = vault(&[("k9", 9)]);
         assert_eq!(block_on(load(&p, &other, &c.user)).unwrap_err(), VaultStoreError::Unreadable);
-        assert!(p.kv_value(&c.user.kv_key()).is_some());
+        assert!(p.kv_value(&keys::connection_record(&c.user)).is_some());
         assert!(p.logged("vault.unreadable"));
     }
 }

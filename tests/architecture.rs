@@ -4,9 +4,11 @@
 //! 1. Only `src/store/` sends commands to the `Transitions` Durable Object: no other module
 //!    names `transitions::Command` (the protocol itself, the platform trait that carries it, the
 //!    edge that executes it and the test doubles excepted).
-//! 2. A route file (`src/routes/*.rs`) never imports another route file: what two routes share
+//! 2. Only `src/store/` reads or writes Workers KV: no other module calls a `kv_…` method of
+//!    the platform (the trait itself excepted).
+//! 3. A route file (`src/routes/*.rs`) never imports another route file: what two routes share
 //!    lives in a core module.
-//! 3. No two modules of the core import each other, directly or around a circle.
+//! 4. No two modules of the core import each other, directly or around a circle.
 //!
 //! Imports are read from the source text: `use crate::…` trees (braces expanded), paths written
 //! inline (`crate::a::b`), and `super::…`; comments and `#[cfg(test)] mod` blocks are skipped.
@@ -203,6 +205,25 @@ fn only_the_store_sends_durable_object_commands() {
     assert!(offenders.is_empty(), "transitions::Command named outside src/store/: {offenders:?}");
 }
 
+/// Whether the code calls a Workers KV method of the platform (`.kv_get(`, `.kv_put_detached(`, …).
+fn calls_kv(code: &str) -> bool {
+    code.match_indices(".kv_").any(|(at, _)| {
+        let name: String = code[at + 1..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        code[at + 1 + name.len()..].starts_with('(')
+    })
+}
+
+#[test]
+fn only_the_store_touches_kv() {
+    let offenders: Vec<String> = modules()
+        .iter()
+        .filter(|(name, _)| !name.starts_with("store") && name.as_str() != "platform")
+        .filter(|(_, code)| calls_kv(code))
+        .map(|(name, _)| name.clone())
+        .collect();
+    assert!(offenders.is_empty(), "Workers KV used outside src/store/: {offenders:?}");
+}
+
 #[test]
 fn no_route_imports_another_route() {
     let modules = modules();
@@ -233,6 +254,8 @@ fn the_checks_see_what_they_look_for() {
     assert!(
         refs.contains(&"transitions::Command".to_string()) && !refs.iter().any(|r| r.contains("ignored") || r == "x")
     );
+    assert!(calls_kv("p.kv_get(&key).await") && calls_kv("p\n    .kv_put_detached(k, v, None)"));
+    assert!(!calls_kv("let kv_key = 1; x.kv_keys"));
     assert!(references("oauth::cimd", "use super::client::RegisteredClient;")
         .contains(&"oauth::client::RegisteredClient".into()));
     let g: BTreeMap<String, BTreeSet<String>> = [

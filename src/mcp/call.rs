@@ -12,7 +12,6 @@ use super::jsonrpc::{self, RpcError};
 use super::{tools, Revision};
 use crate::access::Principal;
 use crate::attio::{check_status, AttioError};
-use crate::audit;
 use crate::connection::{self, ConnectionError};
 use crate::context::Ctx;
 use crate::error::AppError;
@@ -20,6 +19,7 @@ use crate::http::{header_str, json as json_response, set_header, Request, Respon
 use crate::oauth::bearer;
 use crate::oauth::metadata::{Audience, SCOPE_WRITE};
 use crate::platform::Platform;
+use crate::store::audit;
 
 /// Most characters of a tool result's text rendering (the structured result is complete).
 const MAX_TEXT: usize = 50_000;

@@ -1,10 +1,14 @@
 //! An MCP client's authorization request (RFC 6749 §4.1.1, with RFC 7636 PKCE and RFC 8707
-//! `resource`) once checked: what the consent page asks the person about, kept server-side
-//! until the decision, and, once approved, what the code is issued for.
+//! `resource`): [`check`] turns the query into an [`Approved`] request or a [`RequestError`]
+//! that says whether the answer is a page (untrusted client or redirect URI, §4.1.2.1) or a
+//! redirect back to the client. The checked request is what the consent page asks the person
+//! about, kept server-side until the decision, and, once approved, what the code is issued for.
 
 use serde::{Deserialize, Serialize};
 
+use super::client::RegisteredClient;
 use super::metadata::Audience;
+use super::{grant, params, pkce, redirect};
 
 /// An authorization request the person approved (or is asked about), kept server-side.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,4 +21,80 @@ pub struct Approved {
     pub audience: Audience,
     /// What the client asked for (at consent) or what was granted (once approved).
     pub scope: Vec<String>,
+}
+
+/// Why an authorization request cannot go on, and so where the answer goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestError {
+    /// The client or its redirect URI is not known good: the person sees a page and nothing is
+    /// redirected anywhere (RFC 6749 §4.1.2.1).
+    Page { title: &'static str, message: &'static str },
+    /// Anything else: the error goes back to the client's redirect URI, with `state` and `iss`.
+    Redirect { back_to: Box<Approved>, error: &'static str, description: String },
+}
+
+impl RequestError {
+    fn page(title: &'static str, message: &'static str) -> Self {
+        Self::Page { title, message }
+    }
+}
+
+/// The client the request names; nothing else can be checked before it is loaded.
+pub fn client_id(query: &[(String, String)]) -> Result<&str, RequestError> {
+    params::get(query, "client_id").ok_or(RequestError::page("Invalid request", "The request names no client."))
+}
+
+/// Checks an authorization request from `client` (already loaded), in the order that decides
+/// where errors go: the redirect URI first (a page), then response type, PKCE, scope and
+/// resource (back to the client). An empty scope asks for everything the gateway offers; the
+/// person narrows it on the consent page.
+pub fn check(query: &[(String, String)], client: &RegisteredClient, origin: &str) -> Result<Approved, RequestError> {
+    let redirect_uri = match params::get(query, "redirect_uri") {
+        Some(r) if redirect::matches(&client.redirect_uris, r) => r.to_string(),
+        Some(_) => {
+            return Err(RequestError::page(
+                "Redirect address not allowed",
+                "The application asked to be sent back to an address it did not register. Nothing was sent there.",
+            ))
+        }
+        // A client with a single redirect URI may leave it out (RFC 6749 §3.1.2.3).
+        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
+        None => return Err(RequestError::page("Invalid request", "The request names no redirect_uri.")),
+    };
+    let mut approved = Approved {
+        client_id: client.client_id.clone(),
+        redirect_uri,
+        state: params::get(query, "state").map(str::to_string),
+        code_challenge: String::new(),
+        audience: Audience::Mcp,
+        scope: Vec::new(),
+    };
+    let back = |approved: &Approved, error: &'static str, description: &str| RequestError::Redirect {
+        back_to: Box::new(approved.clone()),
+        error,
+        description: description.to_string(),
+    };
+    if params::get(query, "response_type") != Some("code") {
+        return Err(back(&approved, "unsupported_response_type", "response_type must be code"));
+    }
+    let challenge = params::get(query, "code_challenge").unwrap_or("");
+    if let Err(why) = pkce::valid_challenge(challenge, params::get(query, "code_challenge_method")) {
+        return Err(back(&approved, "invalid_request", why));
+    }
+    let scope = match grant::parse_scope(params::get(query, "scope").unwrap_or("")) {
+        Ok(s) if s.is_empty() => grant::scopes_for(true),
+        Ok(s) => s,
+        Err(why) => return Err(back(&approved, "invalid_scope", &why)),
+    };
+    let audience = match params::get(query, "resource") {
+        None => Audience::Mcp,
+        Some(r) => match Audience::from_resource(origin, r) {
+            Some(a) => a,
+            None => return Err(back(&approved, "invalid_target", "resource is not one of this server's resources")),
+        },
+    };
+    approved.code_challenge = challenge.to_string();
+    approved.audience = audience;
+    approved.scope = scope;
+    Ok(approved)
 }

@@ -1,5 +1,5 @@
 //! Dynamic client registration (RFC 7591): validating what a client asks to be registered as,
-//! and the record kept in KV (`client:v1:<client_id>`, 90 days).
+//! and the record kept for it ([`crate::store::clients`]).
 //!
 //! Registration is open (MCP clients register themselves), so everything is bounded: at most 10
 //! redirect URIs of at most 2000 characters, names of at most 100 characters, a 16 KiB body.
@@ -11,9 +11,6 @@ use super::error::OAuthError;
 use super::jwk::{ClientKey, JwsAlg};
 use super::redirect::{self, RedirectKind};
 
-pub const KEY_PREFIX: &str = "client:v1:";
-/// How long a registration lives (refreshed by registering again).
-pub const TTL_SECS: u64 = 90 * 24 * 3600;
 pub const MAX_BODY: usize = 16 * 1024;
 const MAX_REDIRECTS: usize = 10;
 const MAX_NAME: usize = 100;
@@ -104,10 +101,6 @@ pub enum KeySource {
 }
 
 impl RegisteredClient {
-    pub fn kv_key(client_id: &str) -> String {
-        format!("{KEY_PREFIX}{client_id}")
-    }
-
     /// What to call the client on the consent page.
     pub fn display_name(&self) -> &str {
         self.client_name.as_deref().unwrap_or("An unnamed application")

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::metadata::{Audience, SCOPE_READ, SCOPE_WRITE};
 use crate::crypto::keys::SigningKeys;
 use crate::secret::{constant_time_eq, IssuedToken};
-use crate::vault::UserId;
+use crate::user::UserId;
 
 /// Authorization codes live this long (OAuth 2.1 recommends at most 10 minutes; 2 is plenty).
 pub const CODE_TTL_MS: u64 = 120_000;

@@ -14,8 +14,8 @@
 //! | [`cimd`] | Client ID Metadata Documents: document validation, allowed auth methods |
 //! | [`public_url`] | the SSRF policy for URLs from outside input (metadata documents, key sets) |
 //! | [`client`] | RFC 7591 dynamic client registration: validation and the stored record |
+//! | [`token_grants`] | the token endpoint's grant types (code, refresh, RFC 8693 exchange) and RFC 7009 revocation |
 //! | [`grant`] | codes, grants, access and refresh tokens (OAuth 2.1 §4.1.3, §4.3; RFC 9700 §4.14 rotation) |
-//! | [`grant_index`] | each person's approved apps, for the account page |
 
 pub mod approval;
 pub mod assertion;
@@ -24,12 +24,12 @@ pub mod cimd;
 pub mod client;
 pub mod error;
 pub mod grant;
-pub mod grant_index;
 pub mod jwk;
 pub mod metadata;
 pub mod params;
 pub mod pkce;
 pub mod public_url;
 pub mod redirect;
+pub mod token_grants;
 
 pub use error::OAuthError;

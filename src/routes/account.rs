@@ -12,17 +12,18 @@ use std::collections::HashMap;
 use http::StatusCode;
 use serde::Deserialize;
 
-use crate::audit;
 use crate::context::Ctx;
 use crate::error::AppError;
 use crate::http::{redirect, Request, Response};
-use crate::oauth::grant_index::{self, Entry};
 use crate::pages::{avatar, error_page, escape, format_time, page, TRY_AGAIN};
 use crate::paths::{ACCOUNT, ACCOUNT_REVOKE, CONNECT, DISCONNECT};
 use crate::platform::Platform;
 use crate::session::{self, Session};
+use crate::store::audit;
+use crate::store::grant_index::{self, Entry};
 use crate::store::grants;
-use crate::vault::{self, ConnectionStatus, SealedConnection};
+use crate::store::vault as store_vault;
+use crate::vault::{ConnectionStatus, SealedConnection};
 
 /// How many audit entries the page shows.
 const ACTIVITY_ROWS: usize = 25;
@@ -47,7 +48,7 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
     let Some(session) = Session::from_request(keys, req, now) else { return Ok(signed_out()) };
     let unavailable = |e| AppError::unavailable_because("storage", e);
     let connection =
-        vault::load_sealed(p, &session.user).await.map_err(|e| AppError::unavailable_because("storage", e))?;
+        store_vault::load(p, &session.user).await.map_err(|e| AppError::unavailable_because("storage", e))?;
     let grants = grant_index::list(p, &session.user, now).await.map_err(unavailable)?;
     let activity = audit::recent(p, &session.user, ACTIVITY_ROWS).await.map_err(unavailable)?;
     let csrf = session.csrf_token(keys);

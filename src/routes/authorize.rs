@@ -21,17 +21,17 @@ use crate::context::Ctx;
 use crate::crypto::keys::SigningKeys;
 use crate::error::AppError;
 use crate::http::{add_cookie, redirect as redirect_response, Request, Response};
-use crate::oauth::approval::Approved;
+use crate::oauth::approval::{self, Approved, RequestError};
 use crate::oauth::client::RegisteredClient;
 use crate::oauth::grant::{self};
-use crate::oauth::metadata::{Audience, SCOPE_WRITE};
-use crate::oauth::{params, pkce, redirect};
+use crate::oauth::metadata::SCOPE_WRITE;
+use crate::oauth::{params, redirect};
 use crate::pages::{avatar, error_page, escape, page_with_form_targets};
 use crate::platform::Platform;
 use crate::session::{self, Session};
 use crate::sign_in;
 use crate::store::one_time::{self};
-use crate::vault::UserId;
+use crate::user::UserId;
 
 pub const AUTHORIZE: &str = "/authorize";
 
@@ -47,6 +47,16 @@ fn error_redirect(status: StatusCode, origin: &str, approved: &Approved, error: 
     redirect_response(status, &consent::redirect_url(&approved.redirect_uri, &extra))
 }
 
+/// The answer to a request that cannot go on: a page, or a redirect back to the client.
+fn request_error(e: RequestError, origin: &str) -> Response {
+    match e {
+        RequestError::Page { title, message } => bad_request_page(title, message),
+        RequestError::Redirect { back_to, error, description } => {
+            error_redirect(StatusCode::FOUND, origin, &back_to, error, &description)
+        }
+    }
+}
+
 fn bad_request_page(title: &str, message: &str) -> Response {
     error_page(StatusCode::BAD_REQUEST, title, message, "<p>Return to the application and try connecting again.</p>")
 }
@@ -60,8 +70,9 @@ pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
         Err(why) => return Ok(bad_request_page("Invalid request", why)),
     };
     // 1. Client and redirect URI: until both are known good, nothing is redirected anywhere.
-    let Some(client_id) = params::get(&q, "client_id") else {
-        return Ok(bad_request_page("Invalid request", "The request names no client."));
+    let client_id = match approval::client_id(&q) {
+        Ok(id) => id,
+        Err(e) => return Ok(request_error(e, &origin)),
     };
     let client = match clients::load(p, config, client_id).await {
         Ok(Some(c)) => c,
@@ -70,50 +81,11 @@ pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
         }
         Err(e) => return Err(AppError::unavailable_because("client storage", e)),
     };
-    let redirect_uri = match params::get(&q, "redirect_uri") {
-        Some(r) if redirect::matches(&client.redirect_uris, r) => r.to_string(),
-        Some(_) => {
-            return Ok(bad_request_page(
-                "Redirect address not allowed",
-                "The application asked to be sent back to an address it did not register. Nothing was sent there.",
-            ))
-        }
-        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
-        None => return Ok(bad_request_page("Invalid request", "The request names no redirect_uri.")),
-    };
-    let mut approved = Approved {
-        client_id: client.client_id.clone(),
-        redirect_uri,
-        state: params::get(&q, "state").map(str::to_string),
-        code_challenge: String::new(),
-        audience: Audience::Mcp,
-        scope: Vec::new(),
-    };
     // 2. Everything else: errors go back to the client.
-    let back =
-        |error: &str, description: &str| Ok(error_redirect(StatusCode::FOUND, &origin, &approved, error, description));
-    if params::get(&q, "response_type") != Some("code") {
-        return back("unsupported_response_type", "response_type must be code");
-    }
-    let challenge = params::get(&q, "code_challenge").unwrap_or("");
-    if let Err(why) = pkce::valid_challenge(challenge, params::get(&q, "code_challenge_method")) {
-        return back("invalid_request", why);
-    }
-    let requested = match grant::parse_scope(params::get(&q, "scope").unwrap_or("")) {
-        Ok(s) if s.is_empty() => grant::scopes_for(true),
-        Ok(s) => s,
-        Err(why) => return back("invalid_scope", &why),
+    let approved = match approval::check(&q, &client, &origin) {
+        Ok(approved) => approved,
+        Err(e) => return Ok(request_error(e, &origin)),
     };
-    let audience = match params::get(&q, "resource") {
-        None => Audience::Mcp,
-        Some(r) => match Audience::from_resource(&origin, r) {
-            Some(a) => a,
-            None => return back("invalid_target", "resource is not one of this server's resources"),
-        },
-    };
-    approved.code_challenge = challenge.to_string();
-    approved.audience = audience;
-    approved.scope = requested;
 
     if let Some(test) = config.test_mode.as_ref().filter(|t| t.auto_approve) {
         return auto_approve(p, ctx, test, &approved).await;
@@ -135,7 +107,7 @@ pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
         _ => return Err(AppError::unavailable("the authorization store")),
     }
     let workspace = match Session::from_request(keys, req, p.now_ms()) {
-        Some(s) => crate::vault::load_sealed(p, &s.user).await.ok().flatten().map(|c| c.workspace_name),
+        Some(s) => crate::store::vault::load(p, &s.user).await.ok().flatten().map(|c| c.workspace_name),
         None => None,
     };
     let mut resp = consent_page(ctx, &client, &approved, &request_id, workspace.as_deref());

@@ -25,16 +25,18 @@ use crate::consent;
 use crate::context::Ctx;
 use crate::error::AppError;
 use crate::http::{add_cookie, json as json_response, redirect, set_header, Request, Response};
-use crate::oauth::grant_index;
 use crate::pages::{error_page, escape, page, TRY_AGAIN};
 use crate::paths::{self, DISCONNECT};
 use crate::platform::Platform;
 use crate::session::{self, Session, CONNECT_COOKIE, SESSION_COOKIE, SESSION_TTL_SECS};
 use crate::sign_in::{self, pending_aad};
+use crate::store::grant_index;
 use crate::store::one_time::{self, pending_object, Pending};
+use crate::store::vault as store_vault;
 use crate::store::{connections, grants};
 use crate::upstream::{self, UpstreamError};
-use crate::vault::{self, Connection, ConnectionStatus, Tokens, UserId};
+use crate::user::UserId;
+use crate::vault::{self, Connection, ConnectionStatus, Tokens};
 
 /// `GET /connect`.
 pub async fn start<P: Platform>(p: &P, ctx: &Ctx<'_>) -> Result<Response, AppError> {
@@ -179,7 +181,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
         }
     }
     let now = p.now_ms();
-    let previous = vault::load_sealed(p, &user).await.ok().flatten().map_or(0, |s| s.revision);
+    let previous = store_vault::load(p, &user).await.ok().flatten().map_or(0, |s| s.revision);
     let connection = Connection {
         user: user.clone(),
         workspace_slug: identity.workspace_slug.clone(),
@@ -389,7 +391,7 @@ pub async fn disconnect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     if let Err(e) = connections::forget_latest(p, &session.user).await {
         p.log("disconnect.object_cleanup_failed", &e.to_string());
     }
-    if p.kv_delete(&session.user.kv_key()).await.is_err() {
+    if store_vault::delete(p, &session.user).await.is_err() {
         return Ok(error_page(
             StatusCode::SERVICE_UNAVAILABLE,
             "Temporarily unavailable",
@@ -414,11 +416,11 @@ pub async fn audit_log<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
     let Some(session) = Session::from_request(keys, req, p.now_ms()) else {
         return Ok(reconnect(true, "not_signed_in", "Connect your Attio workspace to see its activity."));
     };
-    let entries = crate::audit::recent(p, &session.user, 100)
+    let entries = crate::store::audit::recent(p, &session.user, 100)
         .await
         .map_err(|e| AppError::unavailable_because("the audit log", e))?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({"entries": entries, "retention_days": crate::audit::RETENTION_SECS / 86_400}),
+        &json!({"entries": entries, "retention_days": crate::store::audit::RETENTION_SECS / 86_400}),
     ))
 }

@@ -15,6 +15,7 @@ use crate::oauth::client::{self, KeySource, RegisteredClient};
 use crate::oauth::metadata::{self, Audience};
 use crate::oauth::OAuthError;
 use crate::platform::Platform;
+use crate::store::clients as store_clients;
 
 pub const AS_METADATA: &str = "/.well-known/oauth-authorization-server";
 pub const PRM_ROOT: &str = "/.well-known/oauth-protected-resource";
@@ -66,8 +67,7 @@ pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppE
         other_auth_methods: Vec::new(),
         assertion_keys: reg.assertion_keys.clone(),
     };
-    let text = serde_json::to_string(&record).map_err(|e| AppError::unavailable_because("encoding", e))?;
-    if p.kv_put(&RegisteredClient::kv_key(&client_id), &text, Some(client::TTL_SECS)).await.is_err() {
+    if store_clients::register(p, &record).await.is_err() {
         return Ok(with_cors(
             OAuthError::temporarily_unavailable("registration storage is unavailable").into_response(),
         ));

@@ -97,7 +97,7 @@ pub async fn forward<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
     for (name, value) in proxy_policy::response_headers(&parts.headers).iter() {
         resp.headers_mut().insert(name.clone(), value.clone());
     }
-    let entry = crate::audit::Entry {
+    let entry = crate::store::audit::Entry {
         at_ms: 0,
         client_id: principal.client_id.clone(),
         kind: "proxy".into(),
@@ -105,6 +105,6 @@ pub async fn forward<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
         write,
         outcome: if status.is_success() { "ok".into() } else { format!("error {}", status.as_u16()) },
     };
-    crate::audit::record(p, &principal.user, entry);
+    crate::store::audit::record(p, &principal.user, entry);
     Ok(resp)
 }

@@ -4,15 +4,16 @@
 //! ([`crate::vault`]); this object only mirrors its newest revision.
 
 use super::keys;
+use super::vault::SealedConnection;
 use crate::platform::{Platform, StoreError};
 use crate::transitions::{Command, Outcome};
-use crate::vault::{SealedConnection, UserId};
+use crate::user::UserId;
 
 /// How long the mirrored newest revision is kept after its last write.
 const LATEST_TTL_MS: u64 = 24 * 3600 * 1000;
 
 fn object(user: &UserId) -> String {
-    keys::connection(&user.kv_key())
+    keys::connection_object(user)
 }
 
 /// The newest sealed revision the object holds, if any (an unreadable one is ignored).

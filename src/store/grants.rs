@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::{decode, encode, keys};
 use crate::oauth::grant::Grant;
-use crate::oauth::grant_index;
 use crate::platform::{Platform, StoreError};
+use crate::store::grant_index;
 use crate::transitions::{Command, Outcome};
 
 /// A grant as read, with the stored form a [`replace`] must still find.

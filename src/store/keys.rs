@@ -1,14 +1,71 @@
-//! Every name under which the gateway stores something: `Transitions` Durable Object names
-//! (one object per one-time value, grant or connection) and the record keys inside them.
-//! Values we issue appear only as keyed hashes (`SIGNING_KEY`-derived HMAC), never as
+//! Every name under which the gateway stores something: Workers KV keys, `Transitions` Durable
+//! Object names (one object per one-time value, grant or connection) and the record keys inside
+//! them. Values we issue appear only as keyed hashes (`SIGNING_KEY`-derived HMAC), never as
 //! themselves. `docs/storage-schema.md` lists the same names with their records and lifetimes.
 //!
-//! KV keys of the records that have a module of their own stay with it for now: the vault
-//! (`attio-conn:v1:`, [`crate::vault::UserId::kv_key`]), clients (`client:v1:`,
-//! [`crate::oauth::client::RegisteredClient::kv_key`]), metadata documents and key sets
-//! (`cimd:v1:`, `jwks:v1:`, [`crate::clients`]), the audit log and the grant index.
+//! The KV key formats are part of the stored state: changing one strands every record written
+//! under the old one (and the vault's envelopes name the connection key in their associated
+//! data), so they only ever gain a new version beside the old.
 
 use crate::crypto::keys::SigningKeys;
+use crate::user::UserId;
+
+// ---------------------------------------------------------------------------------------------
+// Workers KV
+
+/// Every Attio connection record's key starts with this.
+pub const CONNECTION_RECORD_PREFIX: &str = "attio-conn:v1:";
+
+/// `attio-conn:v1:<workspace>:<member>`: a person's sealed Attio connection.
+pub fn connection_record(user: &UserId) -> String {
+    format!("{CONNECTION_RECORD_PREFIX}{}:{}", user.workspace_id, user.member_id)
+}
+
+/// The person a connection record's key names.
+pub fn user_of_connection_record(key: &str) -> Option<UserId> {
+    let (ws, member) = key.strip_prefix(CONNECTION_RECORD_PREFIX)?.split_once(':')?;
+    UserId::new(ws, member)
+}
+
+/// `client:v1:<client id>`: a dynamically registered client.
+pub fn client_record(client_id: &str) -> String {
+    format!("client:v1:{client_id}")
+}
+
+/// `cimd:v1:<HMAC(document URL)>`: a fetched client metadata document.
+pub fn metadata_document(keys: &SigningKeys, url: &str) -> String {
+    format!("cimd:v1:{}", keys.token_hash(url))
+}
+
+/// `jwks:v1:<HMAC(client id "\n" jwks_uri)>`: a client's fetched key set. Keyed by the URI too,
+/// so a document that moves its keys elsewhere starts afresh.
+pub fn key_set(keys: &SigningKeys, client_id: &str, uri: &str) -> String {
+    format!("jwks:v1:{}", keys.token_hash(&format!("{client_id}\n{uri}")))
+}
+
+/// `grant-index:v1:<workspace>:<member>:`: the start of every index entry of a person's grants.
+pub fn grant_index_prefix(user: &UserId) -> String {
+    format!("grant-index:v1:{}:{}:", user.workspace_id, user.member_id)
+}
+
+/// `grant-index:v1:<workspace>:<member>:<grant id>`.
+pub fn grant_index(user: &UserId, grant_id: &str) -> String {
+    format!("{}{grant_id}", grant_index_prefix(user))
+}
+
+/// `audit:v1:<workspace>:<member>:`: the start of every audit entry of a person.
+pub fn audit_prefix(user: &UserId) -> String {
+    format!("audit:v1:{}:{}:", user.workspace_id, user.member_id)
+}
+
+/// `audit:v1:<workspace>:<member>:<u64::MAX - at, 20 digits>:<random hex>`: keys sort newest
+/// first, so a prefix listing returns a person's entries in that order.
+pub fn audit_entry(user: &UserId, at_ms: u64, random_hex: &str) -> String {
+    format!("{}{:020}:{random_hex}", audit_prefix(user), u64::MAX - at_ms)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Durable Objects (`Transitions`) and the records inside them
 
 /// The record key of a grant in its object.
 pub const GRANT: &str = "grant";
@@ -49,9 +106,10 @@ pub fn connect_state(keys: &SigningKeys, state: &str) -> String {
     format!("connect-state:{}", keys.token_hash(state))
 }
 
-/// `connection:<KV key of the connection>`.
-pub fn connection(kv_key: &str) -> String {
-    format!("connection:{kv_key}")
+/// `connection:<KV key of the connection>`: the object holding a person's newest connection
+/// and refresh lease.
+pub fn connection_object(user: &UserId) -> String {
+    format!("connection:{}", connection_record(user))
 }
 
 /// `jti:<HMAC(client id "\n" jti)>`.
@@ -62,4 +120,21 @@ pub fn jti(keys: &SigningKeys, client_id: &str, jti: &str) -> String {
 /// `jwks-fetch:<HMAC(client id)>`.
 pub fn jwks_fetch(keys: &SigningKeys, client_id: &str) -> String {
     format!("jwks-fetch:{}", keys.token_hash(client_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn person_keys_round_trip_and_keep_their_format() {
+        let u = UserId::new("14beef7a-99f7", "50cf242c").unwrap();
+        assert_eq!(connection_record(&u), "attio-conn:v1:14beef7a-99f7:50cf242c");
+        assert_eq!(user_of_connection_record(&connection_record(&u)), Some(u.clone()));
+        assert_eq!(user_of_connection_record("attio-conn:v1:a:b/c"), None);
+        assert_eq!(connection_object(&u), "connection:attio-conn:v1:14beef7a-99f7:50cf242c");
+        assert_eq!(grant_index(&u, "g1"), "grant-index:v1:14beef7a-99f7:50cf242c:g1");
+        assert_eq!(client_record("mcp_x"), "client:v1:mcp_x");
+        assert_eq!(audit_entry(&u, u64::MAX - 5, "ab"), "audit:v1:14beef7a-99f7:50cf242c:00000000000000000005:ab");
+    }
 }

@@ -13,11 +13,19 @@
 //! | [`grants`] | grants (`grant:<id>`): load, create, replace by compare-and-swap, revoke |
 //! | [`one_time`] | authorization requests, codes, connect state, spent assertion ids, fetch slots |
 //! | [`connections`] | the newest Attio connection and the refresh lease (`connection:<key>`) |
+//! | [`vault`] | sealed Attio connections in KV (`attio-conn:v1:`) |
+//! | [`clients`] | registered clients, cached metadata documents and key sets (KV) |
+//! | [`grant_index`] | a person's approved apps, for the account page (KV) |
+//! | [`audit`] | the audit log (KV) |
 
+pub mod audit;
+pub mod clients;
 pub mod connections;
+pub mod grant_index;
 pub mod grants;
 pub mod keys;
 pub mod one_time;
+pub mod vault;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

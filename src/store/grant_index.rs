@@ -5,10 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::keys;
 use crate::platform::{KvStore, StoreError};
-use crate::vault::UserId;
-
-const PREFIX: &str = "grant-index:v1:";
+use crate::user::UserId;
 
 /// What the account page shows about a grant. No token, no hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,20 +24,12 @@ pub struct Entry {
     pub expires_at_ms: u64,
 }
 
-fn user_prefix(user: &UserId) -> String {
-    format!("{PREFIX}{}:{}:", user.workspace_id, user.member_id)
-}
-
-pub fn key(user: &UserId, grant_id: &str) -> String {
-    format!("{}{grant_id}", user_prefix(user))
-}
-
 /// Records a new grant; it expires from the index with the grant.
 pub async fn record<P: KvStore>(p: &P, user: &UserId, entry: &Entry, now_ms: u64) -> Result<(), StoreError> {
     let text = serde_json::to_string(entry).map_err(|e| StoreError(e.to_string()))?;
     // KV TTLs must be at least 60 s.
     let ttl = (entry.expires_at_ms.saturating_sub(now_ms) / 1000).max(60);
-    p.kv_put(&key(user, &entry.grant_id), &text, Some(ttl)).await
+    p.kv_put(&keys::grant_index(user, &entry.grant_id), &text, Some(ttl)).await
 }
 
 /// The person's grant with this id, if it is theirs.
@@ -46,12 +37,12 @@ pub async fn find<P: KvStore>(p: &P, user: &UserId, grant_id: &str) -> Result<Op
     if grant_id.is_empty() || !grant_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         return Ok(None);
     }
-    Ok(p.kv_get(&key(user, grant_id)).await?.and_then(|t| serde_json::from_str(&t).ok()))
+    Ok(p.kv_get(&keys::grant_index(user, grant_id)).await?.and_then(|t| serde_json::from_str(&t).ok()))
 }
 
 /// Every live grant of the person, newest first.
 pub async fn list<P: KvStore>(p: &P, user: &UserId, now_ms: u64) -> Result<Vec<Entry>, StoreError> {
-    let prefix = user_prefix(user);
+    let prefix = keys::grant_index_prefix(user);
     let mut entries = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -73,7 +64,7 @@ pub async fn list<P: KvStore>(p: &P, user: &UserId, now_ms: u64) -> Result<Vec<E
 }
 
 pub async fn remove<P: KvStore>(p: &P, user: &UserId, grant_id: &str) -> Result<(), StoreError> {
-    p.kv_delete(&key(user, grant_id)).await
+    p.kv_delete(&keys::grant_index(user, grant_id)).await
 }
 
 #[cfg(test)]

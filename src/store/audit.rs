@@ -3,16 +3,16 @@
 //! the query string), read or write, the outcome, and when. Never tokens, query strings or
 //! record contents.
 //!
-//! Entries live in KV under `audit:v1:<workspace>:<member>:<newest-first timestamp>:<random>`
-//! for 30 days, so a prefix listing returns a person's entries newest first.
+//! Entries live in KV under [`keys::audit_entry`] for 30 days, so a prefix listing returns a
+//! person's entries newest first.
 
 use serde::{Deserialize, Serialize};
 
+use super::keys;
 use crate::platform::{Clock, KvStore};
 use crate::random::Random;
-use crate::vault::UserId;
+use crate::user::UserId;
 
-pub const PREFIX: &str = "audit:v1:";
 pub const RETENTION_SECS: u64 = 30 * 24 * 3600;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,10 +28,6 @@ pub struct Entry {
     pub outcome: String,
 }
 
-fn user_prefix(user: &UserId) -> String {
-    format!("{PREFIX}{}:{}:", user.workspace_id, user.member_id)
-}
-
 /// Records an entry. Best effort and off the response path: the write finishes after the
 /// response is sent, and a failed write is logged, never fails the request it audits.
 pub fn record<P: KvStore + Random + Clock>(p: &P, user: &UserId, mut entry: Entry) {
@@ -39,15 +35,14 @@ pub fn record<P: KvStore + Random + Clock>(p: &P, user: &UserId, mut entry: Entr
     let mut suffix = [0u8; 4];
     let _ = p.fill(&mut suffix);
     let random: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
-    // Newest first: keys sort by the time left until u64::MAX.
-    let key = format!("{}{:020}:{random}", user_prefix(user), u64::MAX - entry.at_ms);
+    let key = keys::audit_entry(user, entry.at_ms, &random);
     let Ok(value) = serde_json::to_string(&entry) else { return };
     p.kv_put_detached(&key, &value, Some(RETENTION_SECS));
 }
 
 /// A person's most recent entries, newest first.
 pub async fn recent<P: KvStore>(p: &P, user: &UserId, limit: usize) -> Result<Vec<Entry>, crate::platform::StoreError> {
-    let prefix = user_prefix(user);
+    let prefix = keys::audit_prefix(user);
     let mut keys = Vec::new();
     let mut cursor: Option<String> = None;
     while keys.len() < limit {

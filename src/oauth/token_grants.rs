@@ -1,0 +1,269 @@
+//! The token endpoint's grant types (OAuth 2.1 §4.1.3, §4.3; RFC 8693) and token revocation
+//! (RFC 7009), for a client already authenticated ([`crate::client_auth`]): each returns the
+//! tokens to issue or the OAuth error to answer with; the route renders either. Codes are
+//! single use and bound to the client, redirect URI, PKCE verifier and resource; refresh tokens
+//! rotate; every state change goes through [`crate::store`], so it holds under concurrency.
+
+use crate::config::ExchangeClient;
+use crate::context::Ctx;
+use crate::crypto::keys::SigningKeys;
+use crate::oauth::client::RegisteredClient;
+use crate::oauth::grant::{self, CodeGrant, Grant, Issued, RefreshOutcome, TokenKind};
+use crate::oauth::metadata::{Audience, SCOPE_WRITE};
+use crate::oauth::{params, pkce, redirect, OAuthError};
+use crate::platform::Platform;
+use crate::store::grant_index;
+use crate::store::grants::{self, Replaced};
+use crate::store::one_time::{self, Redeemed};
+use crate::user::UserId;
+
+/// `grant_type=authorization_code` (OAuth 2.1 §4.1.3): spends the code once, for the client
+/// it was issued to, with its redirect URI, PKCE verifier and resource; a replayed code revokes
+/// what it issued.
+pub async fn redeem_code<P: Platform>(
+    p: &P,
+    ctx: &Ctx<'_>,
+    client: &RegisteredClient,
+    form: &[(String, String)],
+) -> Result<Issued, OAuthError> {
+    let keys = ctx.keys();
+    let unavailable = |_| OAuthError::temporarily_unavailable("grant storage is unavailable");
+    let code = params::get(form, "code").ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+    let verifier = params::get(form, "code_verifier")
+        .ok_or_else(|| OAuthError::invalid_request("code_verifier is required (PKCE)"))?;
+    let Some(record) = one_time::peek_code(p, keys, code).await.map_err(unavailable)? else {
+        return Err(replayed_code(p, keys, code, client).await);
+    };
+    // Checks that must not burn the code: another client, redirect URI or resource.
+    if record.client_id != client.client_id {
+        return Err(OAuthError::invalid_grant("the code was issued to another client"));
+    }
+    if params::get(form, "redirect_uri").is_some_and(|r| r != record.redirect_uri) {
+        return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+    }
+    let origin = ctx.origin.clone();
+    if params::get(form, "resource").is_some_and(|r| Audience::from_resource(&origin, r) != Some(record.audience)) {
+        return Err(OAuthError::invalid_target("resource does not match the authorization request"));
+    }
+    // Now spend it: exactly one request gets past this line.
+    if one_time::take_code(p, keys, code).await.map_err(unavailable)?.is_none() {
+        return Err(replayed_code(p, keys, code, client).await);
+    }
+    if !pkce::verify(verifier, &record.code_challenge) {
+        return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
+    }
+    let now = p.now_ms();
+    let (grant, issued) = create_grant(p, keys, &record, client.display_name(), client.allows_refresh(), None).await?;
+    let redeemed = Redeemed { grant_id: grant.grant_id, client_id: client.client_id.clone() };
+    let _ = one_time::mark_redeemed(p, keys, code, &redeemed, now + 600_000).await;
+    Ok(issued)
+}
+
+/// Creates a grant with its first tokens, in its own object. `lifetime_ms` shortens both the
+/// grant and its access token (exchanged tokens); `None` keeps the defaults.
+async fn create_grant<P: Platform>(
+    p: &P,
+    keys: &SigningKeys,
+    record: &CodeGrant,
+    client_name: &str,
+    with_refresh: bool,
+    lifetime_ms: Option<u64>,
+) -> Result<(Grant, Issued), OAuthError> {
+    let random = || p.token().map_err(|_| OAuthError::temporarily_unavailable("randomness"));
+    let mut gid = [0u8; 16];
+    p.fill(&mut gid).map_err(|_| OAuthError::temporarily_unavailable("randomness"))?;
+    let access_secret = random()?;
+    let refresh_secret = if with_refresh { Some(random()?) } else { None };
+    let now = p.now_ms();
+    let (mut grant, mut issued) =
+        Grant::issue(keys, grant::new_grant_id(gid), record, &access_secret, refresh_secret.as_deref(), now);
+    if let Some(lifetime) = lifetime_ms {
+        grant.expires_at_ms = now + lifetime;
+        for a in &mut grant.access {
+            a.expires_at_ms = now + lifetime;
+        }
+        issued.expires_in_secs = lifetime / 1000;
+    }
+    if grants::create(p, &grant).await != Ok(true) {
+        return Err(OAuthError::temporarily_unavailable("could not create the grant"));
+    }
+    let entry = grant_index::Entry {
+        grant_id: grant.grant_id.clone(),
+        client_id: record.client_id.clone(),
+        client_name: client_name.to_string(),
+        redirect_host: redirect::display_host(&record.redirect_uri),
+        write: grant.scope.iter().any(|s| s == SCOPE_WRITE),
+        audience: match grant.audience {
+            Audience::Mcp => "mcp".into(),
+            Audience::Api => "rest".into(),
+        },
+        created_at_ms: now,
+        expires_at_ms: grant.expires_at_ms,
+    };
+    // Only the account page reads the index: a failure here costs a row there, not the grant.
+    if let Err(e) = grant_index::record(p, &grant.user, &entry, now).await {
+        p.log("grant.index_failed", &e.0);
+    }
+    Ok((grant, issued))
+}
+
+/// A code that is gone: if it was redeemed and the same client presents it again, that is a
+/// replay, and what it issued is revoked (OAuth 2.1 §4.1.3). Checked only after the client
+/// authenticated, so a forged request cannot revoke anyone's grant.
+async fn replayed_code<P: Platform>(p: &P, keys: &SigningKeys, code: &str, client: &RegisteredClient) -> OAuthError {
+    if let Ok(Some(r)) = one_time::redeemed(p, keys, code).await {
+        if r.client_id == client.client_id {
+            grants::revoke(p, &r.grant_id).await;
+            p.log("token.code_replayed", &format!("client {}: grant revoked", client.client_id));
+        }
+    }
+    OAuthError::invalid_grant("the code is invalid, expired or already used")
+}
+
+/// `grant_type=refresh_token` (OAuth 2.1 §4.3): rotates the refresh token by compare-and-swap
+/// on the grant; a replaced token presented again revokes the grant ([`grant::Grant::refresh`]).
+pub async fn refresh<P: Platform>(
+    p: &P,
+    ctx: &Ctx<'_>,
+    client: &RegisteredClient,
+    form: &[(String, String)],
+) -> Result<Issued, OAuthError> {
+    let keys = ctx.keys();
+    let unavailable = |_| OAuthError::temporarily_unavailable("grant storage is unavailable");
+    let presented =
+        params::get(form, "refresh_token").ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+    let Some((TokenKind::Refresh, grant_id)) = grant::parse_token(presented) else {
+        return Err(OAuthError::invalid_grant("unknown refresh token"));
+    };
+    let scope = match params::get(form, "scope") {
+        Some(s) => Some(grant::parse_scope(s).map_err(OAuthError::invalid_scope)?),
+        None => None,
+    };
+    for _ in 0..5 {
+        let Some(current) = grants::load(p, grant_id).await.map_err(unavailable)? else {
+            return Err(OAuthError::invalid_grant("unknown refresh token"));
+        };
+        let grant = &current.grant;
+        if grant.client_id != client.client_id {
+            return Err(OAuthError::invalid_grant("the token was issued to another client"));
+        }
+        let origin = ctx.origin.clone();
+        if params::get(form, "resource").is_some_and(|r| Audience::from_resource(&origin, r) != Some(grant.audience)) {
+            return Err(OAuthError::invalid_target("resource does not match the grant"));
+        }
+        // A grant lives only as long as the Attio connection behind it.
+        if !attio_connection_active(p, ctx, &grant.user).await? {
+            grants::revoke(p, grant_id).await;
+            return Err(OAuthError::invalid_grant(
+                "the Attio connection behind this grant was revoked; authorize again",
+            ));
+        }
+        let (next, answer) = match grant.refresh(keys, presented, scope.clone(), p.now_ms()) {
+            RefreshOutcome::Rotated(next, issued) => (next, Ok(issued)),
+            RefreshOutcome::Replayed(issued) => return Ok(issued),
+            RefreshOutcome::Reused(dead) => {
+                p.log("token.refresh_reused", &format!("client {}: grant revoked", client.client_id));
+                (dead, Err(OAuthError::invalid_grant("refresh token reuse detected; the grant was revoked")))
+            }
+            RefreshOutcome::InvalidScope => return Err(OAuthError::invalid_scope("a refresh cannot widen the scope")),
+            RefreshOutcome::Invalid(why) => return Err(OAuthError::invalid_grant(why)),
+        };
+        match grants::replace(p, &current, &next).await.map_err(unavailable)? {
+            Replaced::Stored => return answer,
+            // Someone else rotated first: decide again against the new state.
+            Replaced::Conflict => continue,
+        }
+    }
+    Err(OAuthError::temporarily_unavailable("the grant is busy; retry"))
+}
+
+/// RFC 8693 §3: the only token type exchanged, in and out.
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+/// Exchanged tokens are short-lived and cannot be refreshed.
+const EXCHANGED_TTL_MS: u64 = 15 * 60 * 1000;
+
+/// RFC 8693 token exchange, for backends named in `TOKEN_EXCHANGE_CLIENTS`: a person's access
+/// token of ours (the subject) becomes a short-lived token for the REST proxy, with at most the
+/// subject's scope. The backend reaches Attio through the gateway without ever holding the
+/// Attio app's secret or anyone's Attio token.
+pub async fn exchange<P: Platform>(
+    p: &P,
+    ctx: &Ctx<'_>,
+    backend: &ExchangeClient,
+    form: &[(String, String)],
+) -> Result<Issued, OAuthError> {
+    let keys = ctx.keys();
+    if params::get(form, "subject_token_type") != Some(ACCESS_TOKEN_TYPE) {
+        return Err(OAuthError::invalid_request("subject_token_type must be an access token"));
+    }
+    if params::get(form, "requested_token_type").is_some_and(|t| t != ACCESS_TOKEN_TYPE) {
+        return Err(OAuthError::invalid_request("only access tokens can be requested"));
+    }
+    let origin = ctx.origin.clone();
+    let target = params::get(form, "resource").or_else(|| params::get(form, "audience"));
+    if target.is_some_and(|r| Audience::from_resource(&origin, r) != Some(Audience::Api)) {
+        return Err(OAuthError::invalid_target("exchanged tokens are for the REST proxy only"));
+    }
+    let subject =
+        params::get(form, "subject_token").ok_or_else(|| OAuthError::invalid_request("subject_token is required"))?;
+    let Some((TokenKind::Access, grant_id)) = grant::parse_token(subject) else {
+        return Err(OAuthError::invalid_grant("the subject token is not valid"));
+    };
+    let unavailable = |_| OAuthError::temporarily_unavailable("grant storage is unavailable");
+    let Some(subject_grant) = grants::load(p, grant_id).await.map_err(unavailable)?.map(|v| v.grant) else {
+        return Err(OAuthError::invalid_grant("the subject token is not valid"));
+    };
+    let now = p.now_ms();
+    let subject_scope = subject_grant
+        .check_access(keys, subject, subject_grant.audience, now)
+        .map_err(|_| OAuthError::invalid_grant("the subject token is not valid"))?;
+    let scope = match params::get(form, "scope") {
+        Some(s) => {
+            let wanted = grant::parse_scope(s).map_err(OAuthError::invalid_scope)?;
+            if wanted.iter().any(|w| !subject_scope.contains(w)) {
+                return Err(OAuthError::invalid_scope("cannot exceed the subject token's scope"));
+            }
+            wanted
+        }
+        None => subject_scope,
+    };
+    if !attio_connection_active(p, ctx, &subject_grant.user).await? {
+        return Err(OAuthError::invalid_grant("the Attio connection behind the subject token was revoked"));
+    }
+    let record = CodeGrant {
+        client_id: format!("exchange:{}", backend.id),
+        redirect_uri: String::new(),
+        code_challenge: String::new(),
+        audience: Audience::Api,
+        scope: scope.clone(),
+        user: subject_grant.user.clone(),
+    };
+    let name = format!("Backend {}", backend.id);
+    let (_, issued) = create_grant(p, keys, &record, &name, false, Some(EXCHANGED_TTL_MS)).await?;
+    p.log("token.exchanged", &format!("backend {}", backend.id));
+    Ok(issued)
+}
+
+/// Whether the user's Attio connection is active (storage trouble is "try again", never "no").
+async fn attio_connection_active<P: Platform>(p: &P, ctx: &Ctx<'_>, user: &UserId) -> Result<bool, OAuthError> {
+    let config = ctx.config;
+    let vault = config.vault();
+    match crate::vault::load(p, vault, user).await {
+        Ok(Some(c)) => Ok(c.status == crate::vault::ConnectionStatus::Active),
+        Ok(None) | Err(crate::vault::VaultStoreError::Unreadable) => Ok(false),
+        Err(_) => Err(OAuthError::temporarily_unavailable("connection storage is unavailable")),
+    }
+}
+
+/// Revokes `token` if it is one of `client`'s own (RFC 7009 §2.1); anything else is ignored, as
+/// the answer is the same either way.
+pub async fn revoke<P: Platform>(p: &P, keys: &SigningKeys, client: &RegisteredClient, token: &str) {
+    if let Some((_, grant_id)) = grant::parse_token(token) {
+        if let Ok(Some(current)) = grants::load(p, grant_id).await {
+            if current.grant.client_id == client.client_id && current.grant.owns(keys, token) {
+                grants::revoke(p, grant_id).await;
+                p.log("revoke.done", &format!("client {}", client.client_id));
+            }
+        }
+    }
+}

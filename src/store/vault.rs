@@ -1,0 +1,93 @@
+//! The vault's records in Workers KV: one [`SealedConnection`] per person under
+//! [`keys::connection_record`], tokens only as envelopes sealed by [`crate::vault`]. This module
+//! reads and writes the records; sealing and opening them is the vault's.
+
+use serde::{Deserialize, Serialize};
+
+use super::keys;
+use crate::platform::{KvStore, StoreError};
+use crate::random::RandomError;
+use crate::user::UserId;
+
+/// Whether Attio still accepts the connection's token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectionStatus {
+    Active,
+    /// Attio no longer accepts the token: the person must connect again.
+    Revoked,
+}
+
+/// The KV value, exactly (see docs/storage-schema.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedConnection {
+    pub schema: u8,
+    pub revision: u64,
+    pub workspace_id: String,
+    pub member_id: String,
+    pub workspace_slug: String,
+    pub workspace_name: String,
+    pub scope: String,
+    pub status: ConnectionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_expires_at_ms: Option<u64>,
+    pub connected_at_ms: u64,
+    pub updated_at_ms: u64,
+}
+
+impl SealedConnection {
+    /// The person the record belongs to, if its ids are valid.
+    pub fn user(&self) -> Option<UserId> {
+        UserId::new(&self.workspace_id, &self.member_id)
+    }
+}
+
+/// Why a connection could not be read or stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VaultStoreError {
+    /// The record does not decrypt or parse. Never deleted automatically: the person is asked
+    /// to connect again, which overwrites it.
+    #[error("the stored connection cannot be read")]
+    Unreadable,
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+    #[error(transparent)]
+    Random(#[from] RandomError),
+}
+
+/// The person's record as stored.
+pub async fn load(kv: &impl KvStore, user: &UserId) -> Result<Option<SealedConnection>, VaultStoreError> {
+    let Some(text) = kv.kv_get(&keys::connection_record(user)).await? else { return Ok(None) };
+    serde_json::from_str(&text).map(Some).map_err(|_| VaultStoreError::Unreadable)
+}
+
+/// Writes a record (it names its person).
+pub async fn save(kv: &impl KvStore, sealed: &SealedConnection) -> Result<(), VaultStoreError> {
+    let user = sealed.user().ok_or(VaultStoreError::Unreadable)?;
+    let text = serde_json::to_string(sealed).map_err(|_| VaultStoreError::Unreadable)?;
+    kv.kv_put(&keys::connection_record(&user), &text, None).await?;
+    Ok(())
+}
+
+/// Deletes the person's record.
+pub async fn delete(kv: &impl KvStore, user: &UserId) -> Result<(), StoreError> {
+    kv.kv_delete(&keys::connection_record(user)).await
+}
+
+/// One page of the people who have a record; `None` for a key that names no valid person.
+#[derive(Debug)]
+pub struct Page {
+    pub users: Vec<Option<UserId>>,
+    pub cursor: Option<String>,
+}
+
+/// Lists the records, a page at a time.
+pub async fn list(kv: &impl KvStore, cursor: Option<&str>) -> Result<Page, StoreError> {
+    let page = kv.kv_list(keys::CONNECTION_RECORD_PREFIX, cursor).await?;
+    let users = page.keys.iter().map(|k| keys::user_of_connection_record(k)).collect();
+    Ok(Page { users, cursor: page.cursor })
+}
