@@ -13,6 +13,7 @@ use crate::oauth::grant::{self, CodeGrant};
 use crate::oauth::metadata::SCOPE_WRITE;
 use crate::pages::error_page;
 use crate::platform::Platform;
+use crate::secret::AuthorizationCode;
 use crate::session;
 use crate::store::{keys, one_time};
 use crate::user::UserId;
@@ -107,7 +108,7 @@ pub async fn complete<P: Platform>(
             "",
         )
     };
-    let code = p.token().map(|t| format!("agwc.{t}")).map_err(|_| unavailable())?;
+    let code = p.token().map(|t| AuthorizationCode::new(format!("agwc.{t}"))).map_err(|_| unavailable())?;
     let record = CodeGrant {
         client_id: approved.client_id.clone(),
         redirect_uri: approved.redirect_uri.clone(),
@@ -120,7 +121,7 @@ pub async fn complete<P: Platform>(
         Ok(true) => {}
         _ => return Err(unavailable()),
     }
-    let mut extra = vec![("code", code.as_str()), ("iss", origin.as_str())];
+    let mut extra = vec![("code", code.expose_secret().as_str()), ("iss", origin.as_str())];
     if let Some(s) = &approved.state {
         extra.push(("state", s));
     }

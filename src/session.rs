@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::context::Ctx;
 use crate::crypto::keys::SigningKeys;
 use crate::http::Request;
-use crate::secret::constant_time_eq;
+use crate::secret::{constant_time_eq, SessionId, UpstreamState};
 use crate::user::UserId;
 
 pub const CONNECT_COOKIE: &str = "__Host-agw-connect";
@@ -50,32 +50,23 @@ pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 }
 
 /// The connect-binding cookie value for `state`.
-pub fn connect_binding(keys: &SigningKeys, state: &str) -> String {
-    keys.sign(&format!("connect|{state}"))
+pub fn connect_binding(keys: &SigningKeys, state: &UpstreamState) -> String {
+    keys.sign(&format!("connect|{}", state.expose_secret()))
 }
 
 /// Whether the request carries the binding for `state` (constant-time).
-pub fn has_connect_binding(keys: &SigningKeys, req: &Request, state: &str) -> bool {
+pub fn has_connect_binding(keys: &SigningKeys, req: &Request, state: &UpstreamState) -> bool {
     cookie(req, CONNECT_COOKIE).is_some_and(|v| constant_time_eq(v.as_bytes(), connect_binding(keys, state).as_bytes()))
 }
 
-/// Who is signed in to the gateway's pages in this browser. `Debug` leaves out the session id.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Who is signed in to the gateway's pages in this browser. `Debug` leaves out the session id
+/// (a [`SessionId`]).
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub user: UserId,
     /// Random; CSRF tokens are bound to it.
-    pub sid: String,
+    pub sid: SessionId,
     pub expires_at_ms: u64,
-}
-
-impl std::fmt::Debug for Session {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session")
-            .field("user", &self.user)
-            .field("sid", &"[redacted]")
-            .field("expires_at_ms", &self.expires_at_ms)
-            .finish()
-    }
 }
 
 impl Session {
@@ -97,11 +88,11 @@ impl Session {
     }
 
     pub fn csrf_token(&self, keys: &SigningKeys) -> String {
-        keys.sign(&format!("csrf|{}", self.sid))
+        keys.sign(&format!("csrf|{}", self.sid.expose_secret()))
     }
 
     pub fn check_csrf(&self, keys: &SigningKeys, token: &str) -> bool {
-        keys.verify(&format!("csrf|{}", self.sid), token)
+        keys.verify(&format!("csrf|{}", self.sid.expose_secret()), token)
     }
 }
 
@@ -126,7 +117,7 @@ mod tests {
     #[test]
     fn a_session_never_shows_its_id() {
         let user = UserId { workspace_id: "w".into(), member_id: "m".into() };
-        let s = Session { user, sid: "sid-secret-value".into(), expires_at_ms: 1 };
+        let s = Session { user, sid: SessionId::new("sid-secret-value".into()), expires_at_ms: 1 };
         assert!(!format!("{s:?}").contains("sid-secret-value"));
     }
     use crate::secret::KeyMaterial;
@@ -152,26 +143,32 @@ mod tests {
     #[test]
     fn connect_binding_matches_only_its_state() {
         let k = keys();
-        let req = with_cookie(&format!("other=1; {CONNECT_COOKIE}={}", connect_binding(&k, "s1")));
-        assert!(has_connect_binding(&k, &req, "s1"));
-        assert!(!has_connect_binding(&k, &req, "s2"));
-        assert!(!has_connect_binding(&k, &with_cookie("x=y"), "s1"));
-        assert!(!connect_binding(&k, "s1").contains("s1"));
+        let (s1, s2) = (UpstreamState::new("s1".into()), UpstreamState::new("s2".into()));
+        let req = with_cookie(&format!("other=1; {CONNECT_COOKIE}={}", connect_binding(&k, &s1)));
+        assert!(has_connect_binding(&k, &req, &s1));
+        assert!(!has_connect_binding(&k, &req, &s2));
+        assert!(!has_connect_binding(&k, &with_cookie("x=y"), &s1));
+        assert!(!connect_binding(&k, &s1).contains("s1"));
     }
 
     #[test]
     fn sessions_verify_expire_and_bind_csrf() {
         let k = keys();
-        let s = Session { user: UserId::new("w", "m").unwrap(), sid: "sid-1".into(), expires_at_ms: 1000 };
+        let session = |sid: &str| Session {
+            user: UserId::new("w", "m").unwrap(),
+            sid: SessionId::new(sid.into()),
+            expires_at_ms: 1000,
+        };
+        let s = session("sid-1");
         let req = with_cookie(&format!("{SESSION_COOKIE}={}", s.encode(&k)));
-        assert_eq!(Session::from_request(&k, &req, 999), Some(s.clone()));
+        assert_eq!(Session::from_request(&k, &req, 999), Some(session("sid-1")));
         assert_eq!(Session::from_request(&k, &req, 1000), None, "expired");
         let forged =
             with_cookie(&format!("{SESSION_COOKIE}={}", s.encode(&SigningKeys::new(&KeyMaterial::new([5; 32])))));
         assert_eq!(Session::from_request(&k, &forged, 0), None);
         let token = s.csrf_token(&k);
         assert!(s.check_csrf(&k, &token));
-        let other = Session { sid: "sid-2".into(), ..s.clone() };
+        let other = session("sid-2");
         assert!(!other.check_csrf(&k, &token));
     }
 }

@@ -12,6 +12,7 @@ use crate::http::{add_cookie, redirect, Response};
 use crate::oauth::approval::Approved;
 use crate::paths;
 use crate::platform::Platform;
+use crate::secret::{PkceVerifier, UpstreamState};
 use crate::session::{self, CONNECT_COOKIE, CONNECT_TTL_SECS};
 use crate::store::one_time::{self, pending_object, Pending};
 use crate::upstream;
@@ -31,9 +32,9 @@ pub async fn begin<P: Platform>(
 ) -> Result<Response, AppError> {
     let config = ctx.config;
     let (keys, vault) = (config.keys(), config.vault());
-    let state = p.token().map_err(|e| AppError::unavailable_because("randomness", e))?;
+    let state = UpstreamState::new(p.token().map_err(|e| AppError::unavailable_because("randomness", e))?);
     let verifier = if config.attio_use_pkce {
-        Some(p.token().map_err(|e| AppError::unavailable_because("randomness", e))?)
+        Some(PkceVerifier::new(p.token().map_err(|e| AppError::unavailable_because("randomness", e))?))
     } else {
         None
     };
@@ -42,7 +43,7 @@ pub async fn begin<P: Platform>(
     let sealed_verifier = match &verifier {
         Some(v) => Some(
             vault
-                .seal(&pending_aad(&object), v.as_bytes(), p)
+                .seal(&pending_aad(&object), v.expose_secret().as_bytes(), p)
                 .map_err(|e| AppError::unavailable_because("encryption", e))?,
         ),
         None => None,
@@ -53,7 +54,7 @@ pub async fn begin<P: Platform>(
         Ok(false) => return Err(AppError::unavailable_because("the state store", "state already taken")),
         Err(e) => return Err(AppError::unavailable_because("the state store", e)),
     }
-    let url = upstream::authorize_url(config, &redirect_uri, &state, verifier.as_deref())
+    let url = upstream::authorize_url(config, &redirect_uri, &state, verifier.as_ref())
         .map_err(|e| AppError::unavailable_because("the Attio authorize URL", e))?;
     let mut resp = redirect(status, &url);
     add_cookie(

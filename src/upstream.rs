@@ -18,7 +18,7 @@ use oauth2::{
 use crate::attio::AttioError;
 use crate::config::Config;
 use crate::http::{HttpClient, TransportError};
-use crate::secret::{AttioAccessToken, AttioRefreshToken};
+use crate::secret::{AttioAccessToken, AttioRefreshToken, PkceVerifier, UpstreamState};
 
 /// What Attio's token endpoint granted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,8 +68,8 @@ fn endpoint(base: &url::Url, path: &str) -> String {
 pub fn authorize_url(
     config: &Config,
     redirect_uri: &str,
-    state: &str,
-    pkce_verifier: Option<&str>,
+    state: &UpstreamState,
+    pkce_verifier: Option<&PkceVerifier>,
 ) -> Result<String, UpstreamError> {
     let auth_url =
         AuthUrl::new(endpoint(&config.attio_app_base, "/authorize")).map_err(|_| UpstreamError::Malformed)?;
@@ -77,11 +77,12 @@ pub fn authorize_url(
     let client = BasicClient::new(ClientId::new(config.attio_client_id.clone()))
         .set_auth_uri(auth_url)
         .set_redirect_uri(redirect);
-    let state = state.to_string();
+    let state = state.expose_secret().clone();
     let mut request = client.authorize_url(move || CsrfToken::new(state));
     if let Some(v) = pkce_verifier {
-        request =
-            request.set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(v.into())));
+        request = request.set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
+            v.expose_secret().clone(),
+        )));
     }
     Ok(request.url().0.to_string())
 }
@@ -160,12 +161,12 @@ pub async fn exchange_code(
     config: &Config,
     redirect_uri: &str,
     code: &str,
-    pkce_verifier: Option<&str>,
+    pkce_verifier: Option<&PkceVerifier>,
 ) -> Result<TokenGrant, UpstreamError> {
     let client = token_client(config, Some(redirect_uri))?;
     let mut request = client.exchange_code(AuthorizationCode::new(code.to_string()));
     if let Some(v) = pkce_verifier {
-        request = request.set_pkce_verifier(PkceCodeVerifier::new(v.to_string()));
+        request = request.set_pkce_verifier(PkceCodeVerifier::new(v.expose_secret().clone()));
     }
     let send = |req: oauth2::HttpRequest| send_for_oauth2(http, req);
     grant_from(request.request_async(&send).await)
@@ -218,7 +219,13 @@ mod tests {
 
     #[test]
     fn authorize_url_has_exactly_the_documented_parameters() {
-        let url = authorize_url(&config(), "https://gw.test/oauth/attio/callback", "st&ate", None).unwrap();
+        let url = authorize_url(
+            &config(),
+            "https://gw.test/oauth/attio/callback",
+            &UpstreamState::new("st&ate".into()),
+            None,
+        )
+        .unwrap();
         let parsed = url::Url::parse(&url).unwrap();
         assert_eq!(parsed.path(), "/authorize");
         let q: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
@@ -230,8 +237,9 @@ mod tests {
         assert_eq!(get("scope"), None);
         assert_eq!(get("code_challenge"), None);
 
-        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        let url = authorize_url(&config(), "https://gw.test/cb", "s", Some(verifier)).unwrap();
+        let verifier = PkceVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into());
+        let url =
+            authorize_url(&config(), "https://gw.test/cb", &UpstreamState::new("s".into()), Some(&verifier)).unwrap();
         let parsed = url::Url::parse(&url).unwrap();
         let q: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
         // RFC 7636 Appendix B.
@@ -243,9 +251,14 @@ mod tests {
     fn exchange_posts_a_client_secret_post_form() {
         let http = FakeHttp::default();
         http.push(200, r#"{"access_token":"at-1","token_type":"Bearer"}"#);
-        let grant =
-            block_on(exchange_code(&http, &config(), "https://gw.test/cb", "the-code", Some("v".repeat(43).as_str())))
-                .unwrap();
+        let grant = block_on(exchange_code(
+            &http,
+            &config(),
+            "https://gw.test/cb",
+            "the-code",
+            Some(&PkceVerifier::new("v".repeat(43))),
+        ))
+        .unwrap();
         assert_eq!(grant.access.expose_secret(), "at-1");
         assert_eq!((grant.refresh, grant.expires_in), (None, None));
         let sent = http.sent.borrow();

@@ -83,7 +83,7 @@ pub struct Grant {
 
 /// A token response's contents. The tokens are secrets, so `Debug` shows neither (security
 /// checklist H.46).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Issued {
     pub access_token: IssuedToken,
     pub refresh_token: Option<IssuedToken>,
@@ -314,7 +314,7 @@ impl Grant {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum RefreshOutcome {
     /// Store the new grant state, answer with the pair.
     Rotated(Grant, Issued),

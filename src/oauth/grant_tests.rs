@@ -79,7 +79,7 @@ fn refresh_rotates_and_a_retry_in_the_grace_period_gets_the_same_pair() {
     assert_ne!(second.refresh_token.as_ref().map(|t| t.expose_secret().as_str()), Some(rt0.as_str()), "rotated");
     assert!(g1.check_access(&k, second.access_token.expose_secret(), Audience::Mcp, 5_001).is_ok());
     // A racing or retried request with the old token, against the new state: same pair.
-    assert_eq!(g1.refresh(&k, &rt0, None, 5_000 + REFRESH_GRACE_MS - 1), RefreshOutcome::Replayed(second.clone()));
+    assert_eq!(g1.refresh(&k, &rt0, None, 5_000 + REFRESH_GRACE_MS - 1), RefreshOutcome::Replayed(copy(&second)));
     // After the grace period the old token is a stolen token: the family dies.
     let RefreshOutcome::Reused(dead) = g1.refresh(&k, &rt0, None, 5_000 + REFRESH_GRACE_MS) else { panic!() };
     assert!(dead.revoked);
@@ -187,7 +187,7 @@ mod properties {
                             RefreshOutcome::Rotated(next, issued) => {
                                 prop_assert!(!dead && generations_back == 0, "rotated a spent or dead token");
                                 prop_assert!(!m.refresh.contains(issued.refresh_token.as_ref().unwrap().expose_secret()), "a token came back");
-                                m.answered.push((issued.clone(), now + REFRESH_GRACE_MS));
+                                m.answered.push((copy(&issued), now + REFRESH_GRACE_MS));
                                 m.refresh.push(issued.refresh_token.as_ref().map(|t| t.expose_secret().clone()).unwrap_or_default());
                                 m.access.push((issued.access_token.expose_secret().clone(), now));
                                 grant = next;
@@ -240,7 +240,17 @@ fn scopes_parse_strictly() {
 fn issued_tokens_never_show_in_debug() {
     let k = keys();
     let (_, issued) = Grant::issue(&k, GID.into(), &code(), "access-secret-1", Some("refresh-secret-1"), 1_000);
-    let shown = format!("{issued:?} {:?}", RefreshOutcome::Replayed(issued.clone()));
+    let shown = format!("{issued:?} {:?}", RefreshOutcome::Replayed(copy(&issued)));
     assert!(!shown.contains("secret") && !shown.contains(issued.access_token.expose_secret()), "{shown}");
     assert!(shown.contains("[redacted]"));
+}
+
+/// A second copy of a token response, for comparing answers (`Issued` is deliberately not `Clone`).
+fn copy(i: &Issued) -> Issued {
+    Issued {
+        access_token: IssuedToken::new(i.access_token.expose_secret().clone()),
+        refresh_token: i.refresh_token.as_ref().map(|t| IssuedToken::new(t.expose_secret().clone())),
+        expires_in_secs: i.expires_in_secs,
+        scope: i.scope.clone(),
+    }
 }

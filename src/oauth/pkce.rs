@@ -5,7 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use crate::secret::constant_time_eq;
+use crate::secret::{constant_time_eq, PkceVerifier};
 
 fn unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
@@ -28,7 +28,8 @@ pub fn valid_challenge(challenge: &str, method: Option<&str>) -> Result<(), &'st
 }
 
 /// Whether `verifier` (43–128 unreserved characters, RFC 7636 §4.1) hashes to `challenge`.
-pub fn verify(verifier: &str, challenge: &str) -> bool {
+pub fn verify(verifier: &PkceVerifier, challenge: &str) -> bool {
+    let verifier = verifier.expose_secret();
     let syntax = (43..=128).contains(&verifier.len()) && verifier.bytes().all(unreserved);
     let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     // Hash first, then compare in constant time, whatever the syntax said.
@@ -38,6 +39,10 @@ pub fn verify(verifier: &str, challenge: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn verify(verifier: &str, challenge: &str) -> bool {
+        super::verify(&PkceVerifier::new(verifier.to_string()), challenge)
+    }
 
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";

@@ -12,6 +12,7 @@ use crate::oauth::grant::{self, CodeGrant, Grant, Issued, RefreshOutcome, TokenK
 use crate::oauth::metadata::{Audience, SCOPE_WRITE};
 use crate::oauth::{params, pkce, redirect, OAuthError};
 use crate::platform::Platform;
+use crate::secret::{AuthorizationCode, PkceVerifier};
 use crate::store::grant_index;
 use crate::store::grants::{self, Replaced};
 use crate::store::one_time::{self, Redeemed};
@@ -29,8 +30,10 @@ pub async fn redeem_code<P: Platform>(
     let keys = ctx.keys();
     let unavailable = |_| OAuthError::temporarily_unavailable("grant storage is unavailable");
     let code = params::get(form, "code").ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+    let code = &AuthorizationCode::new(code.to_string());
     let verifier = params::get(form, "code_verifier")
         .ok_or_else(|| OAuthError::invalid_request("code_verifier is required (PKCE)"))?;
+    let verifier = PkceVerifier::new(verifier.to_string());
     let Some(record) = one_time::peek_code(p, keys, code).await.map_err(unavailable)? else {
         return Err(replayed_code(p, keys, code, client).await);
     };
@@ -49,7 +52,7 @@ pub async fn redeem_code<P: Platform>(
     if one_time::take_code(p, keys, code).await.map_err(unavailable)?.is_none() {
         return Err(replayed_code(p, keys, code, client).await);
     }
-    if !pkce::verify(verifier, &record.code_challenge) {
+    if !pkce::verify(&verifier, &record.code_challenge) {
         return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
     }
     let now = p.now_ms();
@@ -110,7 +113,12 @@ async fn create_grant<P: Platform>(
 /// A code that is gone: if it was redeemed and the same client presents it again, that is a
 /// replay, and what it issued is revoked (OAuth 2.1 §4.1.3). Checked only after the client
 /// authenticated, so a forged request cannot revoke anyone's grant.
-async fn replayed_code<P: Platform>(p: &P, keys: &SigningKeys, code: &str, client: &RegisteredClient) -> OAuthError {
+async fn replayed_code<P: Platform>(
+    p: &P,
+    keys: &SigningKeys,
+    code: &AuthorizationCode,
+    client: &RegisteredClient,
+) -> OAuthError {
     if let Ok(Some(r)) = one_time::redeemed(p, keys, code).await {
         if r.client_id == client.client_id {
             grants::revoke(p, &r.grant_id).await;

@@ -28,6 +28,7 @@ use crate::http::{add_cookie, json as json_response, redirect, set_header, Reque
 use crate::pages::{error_page, escape, page, TRY_AGAIN};
 use crate::paths::{self, DISCONNECT};
 use crate::platform::Platform;
+use crate::secret::{PkceVerifier, SessionId, UpstreamState};
 use crate::session::{self, Session, CONNECT_COOKIE, SESSION_COOKIE, SESSION_TTL_SECS};
 use crate::sign_in::{self, pending_aad};
 use crate::store::grant_index;
@@ -90,12 +91,12 @@ fn upstream_failure_page(e: &UpstreamError) -> Response {
 async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, Response> {
     let params: CallbackParams = serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
     let bad = |title: &str, message: &str| error_page(StatusCode::BAD_REQUEST, title, message, TRY_AGAIN);
-    let Some(state) = params.state.as_deref().filter(|s| !s.is_empty()) else {
+    let Some(state) = params.state.filter(|s| !s.is_empty()).map(UpstreamState::new) else {
         return Err(bad("Missing state", "This sign-in response has no state parameter, so it cannot be trusted."));
     };
     // The browser binding is checked before the state is spent, so a request from another
     // browser cannot burn the real one.
-    if !session::has_connect_binding(ctx.keys(), req, state) {
+    if !session::has_connect_binding(ctx.keys(), req, &state) {
         return Err(error_page(
             StatusCode::FORBIDDEN,
             "Sign-in started elsewhere",
@@ -103,7 +104,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
             TRY_AGAIN,
         ));
     }
-    let object = pending_object(ctx.keys(), state);
+    let object = pending_object(ctx.keys(), &state);
     let pending: Pending = match one_time::take_pending(p, &object).await {
         Ok(Some(pending)) => pending,
         Ok(None) => {
@@ -146,13 +147,13 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
                 .open(&pending_aad(&object), sealed)
                 .ok()
                 .and_then(|o| String::from_utf8(o.plaintext).ok())
+                .map(PkceVerifier::new)
                 .ok_or_else(|| bad("Sign-in could not be completed", "The pending sign-in could not be read."))?,
         ),
         None => None,
     };
-    let grant = upstream::exchange_code(p, ctx.config, &pending.redirect_uri, code, verifier.as_deref())
-        .await
-        .map_err(|e| {
+    let grant =
+        upstream::exchange_code(p, ctx.config, &pending.redirect_uri, code, verifier.as_ref()).await.map_err(|e| {
             p.log("connect.exchange_failed", &e.to_string());
             upstream_failure_page(&e)
         })?;
@@ -205,7 +206,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
         ));
     }
     p.log("connect.connected", &format!("workspace {} member {}", user.workspace_id, user.member_id));
-    let sid = p.token().map_err(|_| bad("Temporarily unavailable", "Please try again."))?;
+    let sid = SessionId::new(p.token().map_err(|_| bad("Temporarily unavailable", "Please try again."))?);
     let session = Session { user: user.clone(), sid, expires_at_ms: now + SESSION_TTL_SECS * 1000 };
     // Back to the MCP client that asked, or to the connected-apps page.
     let location = match &pending.continuation {

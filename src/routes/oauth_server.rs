@@ -15,6 +15,7 @@ use crate::oauth::client::{self, KeySource, RegisteredClient};
 use crate::oauth::metadata::{self, Audience};
 use crate::oauth::OAuthError;
 use crate::platform::Platform;
+use crate::secret::IssuedClientSecret;
 use crate::store::clients as store_clients;
 
 pub const AS_METADATA: &str = "/.well-known/oauth-authorization-server";
@@ -52,7 +53,7 @@ pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppE
     let secret = match reg.auth_method {
         client::AuthMethod::None | client::AuthMethod::PrivateKeyJwt => None,
         client::AuthMethod::ClientSecretBasic | client::AuthMethod::ClientSecretPost => {
-            Some(format!("agws.{}", random()?))
+            Some(IssuedClientSecret::new(format!("agws.{}", random()?)))
         }
     };
     let now = p.now_ms();
@@ -62,7 +63,7 @@ pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppE
         redirect_uris: reg.redirect_uris.clone(),
         grant_types: reg.grant_types.clone(),
         auth_method: reg.auth_method,
-        secret_hash: secret.as_deref().map(|s| keys.token_hash(s)),
+        secret_hash: secret.as_ref().map(|s| keys.token_hash(s.expose_secret())),
         created_at_ms: now,
         other_auth_methods: Vec::new(),
         assertion_keys: reg.assertion_keys.clone(),
@@ -93,7 +94,8 @@ pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppE
         }
     }
     if let Some(s) = secret {
-        body["client_secret"] = json!(s);
+        // The one time an issued client secret leaves the gateway.
+        body["client_secret"] = json!(s.expose_secret());
         body["client_secret_expires_at"] = json!(0);
     }
     Ok(with_cors(json_response(StatusCode::CREATED, &body)))

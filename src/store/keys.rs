@@ -8,6 +8,7 @@
 //! data), so they only ever gain a new version beside the old.
 
 use crate::crypto::keys::SigningKeys;
+use crate::secret::{AuthorizationCode, UpstreamState};
 use crate::user::UserId;
 
 // ---------------------------------------------------------------------------------------------
@@ -97,13 +98,13 @@ pub fn authz_request(keys: &SigningKeys, request_id: &str) -> String {
 }
 
 /// `code:<HMAC(code)>`.
-pub fn code(keys: &SigningKeys, code: &str) -> String {
-    format!("code:{}", keys.token_hash(code))
+pub fn code(keys: &SigningKeys, code: &AuthorizationCode) -> String {
+    format!("code:{}", keys.token_hash(code.expose_secret()))
 }
 
 /// `connect-state:<HMAC(state)>`.
-pub fn connect_state(keys: &SigningKeys, state: &str) -> String {
-    format!("connect-state:{}", keys.token_hash(state))
+pub fn connect_state(keys: &SigningKeys, state: &UpstreamState) -> String {
+    format!("connect-state:{}", keys.token_hash(state.expose_secret()))
 }
 
 /// `connection:<KV key of the connection>`: the object holding a person's newest connection

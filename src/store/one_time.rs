@@ -10,6 +10,7 @@ use crate::crypto::keys::SigningKeys;
 use crate::oauth::approval::Approved;
 use crate::oauth::grant::CodeGrant;
 use crate::platform::{Platform, StoreError};
+use crate::secret::{AuthorizationCode, UpstreamState};
 
 /// Keeps an authorization request for the consent decision; `false` if the id is taken.
 pub async fn put_request<P: Platform>(
@@ -35,7 +36,7 @@ pub async fn take_request<P: Platform>(
 pub async fn put_code<P: Platform>(
     p: &P,
     keys: &SigningKeys,
-    code: &str,
+    code: &AuthorizationCode,
     record: &CodeGrant,
     expires_at_ms: u64,
 ) -> Result<bool, StoreError> {
@@ -43,12 +44,20 @@ pub async fn put_code<P: Platform>(
 }
 
 /// The code's grant, left in place (checks that must not spend the code come first).
-pub async fn peek_code<P: Platform>(p: &P, keys: &SigningKeys, code: &str) -> Result<Option<CodeGrant>, StoreError> {
+pub async fn peek_code<P: Platform>(
+    p: &P,
+    keys: &SigningKeys,
+    code: &AuthorizationCode,
+) -> Result<Option<CodeGrant>, StoreError> {
     super::get(p, &keys::code(keys, code), keys::CODE).await
 }
 
 /// The code's grant, removed: whoever gets it is the one redemption.
-pub async fn take_code<P: Platform>(p: &P, keys: &SigningKeys, code: &str) -> Result<Option<CodeGrant>, StoreError> {
+pub async fn take_code<P: Platform>(
+    p: &P,
+    keys: &SigningKeys,
+    code: &AuthorizationCode,
+) -> Result<Option<CodeGrant>, StoreError> {
     super::take(p, &keys::code(keys, code), keys::CODE).await
 }
 
@@ -63,7 +72,7 @@ pub struct Redeemed {
 pub async fn mark_redeemed<P: Platform>(
     p: &P,
     keys: &SigningKeys,
-    code: &str,
+    code: &AuthorizationCode,
     redeemed: &Redeemed,
     expires_at_ms: u64,
 ) -> Result<(), StoreError> {
@@ -71,7 +80,11 @@ pub async fn mark_redeemed<P: Platform>(
 }
 
 /// What the code issued, if it was redeemed recently.
-pub async fn redeemed<P: Platform>(p: &P, keys: &SigningKeys, code: &str) -> Result<Option<Redeemed>, StoreError> {
+pub async fn redeemed<P: Platform>(
+    p: &P,
+    keys: &SigningKeys,
+    code: &AuthorizationCode,
+) -> Result<Option<Redeemed>, StoreError> {
     super::get(p, &keys::code(keys, code), keys::REDEEMED).await
 }
 
@@ -89,7 +102,7 @@ pub struct Pending {
 }
 
 /// The object a connect flow's `state` names (also the associated data of its sealed verifier).
-pub fn pending_object(keys: &SigningKeys, state: &str) -> String {
+pub fn pending_object(keys: &SigningKeys, state: &UpstreamState) -> String {
     keys::connect_state(keys, state)
 }
 
