@@ -11,7 +11,7 @@ use crate::http::{Request, Response};
 use crate::oauth::approval::Approved;
 use crate::oauth::grant::{self, CodeGrant};
 use crate::oauth::metadata::SCOPE_WRITE;
-use crate::pages::error_page;
+use crate::pages::{error_page, NOTHING};
 use crate::platform::Platform;
 use crate::secret::AuthorizationCode;
 use crate::session;
@@ -105,7 +105,7 @@ pub async fn complete<P: Platform>(
             StatusCode::SERVICE_UNAVAILABLE,
             "Temporarily unavailable",
             "The gateway could not finish the authorization. Please try again.",
-            "",
+            &NOTHING,
         )
     };
     let code = p.token().map(|t| AuthorizationCode::new(format!("agwc.{t}"))).map_err(|_| unavailable())?;

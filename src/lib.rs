@@ -63,6 +63,7 @@ pub mod consent;
 pub mod context;
 pub mod crypto;
 pub mod error;
+pub mod html;
 pub mod http;
 pub mod mcp;
 pub mod oauth;

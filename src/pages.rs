@@ -1,10 +1,12 @@
 //! The HTML pages a person sees (connect results, errors, status), in one small, accessible
 //! layout with no external assets, and the headers every page carries: no framing, no
 //! referrer to other sites, no caching, a CSP that allows nothing but inline styles and same-origin forms.
+//! Bodies are [`Html`], so what a page shows from outside was escaped on the way in.
 
 use http::header::{HeaderValue, CONTENT_SECURITY_POLICY};
 use http::StatusCode;
 
+use crate::html::Html;
 use crate::http::{response, Response};
 
 /// The policy every page carries; `form_action` lists where its forms (and the redirects that
@@ -46,25 +48,9 @@ background:var(--accent);color:var(--bg);font-weight:700;margin-right:.5rem}\
 form.inline{display:inline}fieldset{border:1px solid var(--line);border-radius:10px;padding:.75rem 1rem;\
 margin:1rem 0}legend{padding:0 .25rem;font-weight:600}label{display:inline-block;margin:.2rem 0}";
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A page. `body_html` must already be escaped where it holds outside text.
-pub fn page(status: StatusCode, title: &str, body_html: &str) -> Response {
-    page_with_form_targets(status, title, body_html, &[])
+/// A page.
+pub fn page(status: StatusCode, title: &str, body: &Html) -> Response {
+    page_with_form_targets(status, title, body, &[])
 }
 
 /// A page whose form may end somewhere else: browsers apply CSP `form-action` to the redirects
@@ -72,20 +58,22 @@ pub fn page(status: StatusCode, title: &str, body_html: &str) -> Response {
 /// browser (the Attio sign-in, the app's redirect URI). Each target becomes a CSP source:
 /// `scheme://host[:port]`, or `scheme:` for an app's private-use scheme; anything that does
 /// not parse as a plain URL is left out (so it cannot inject into the policy).
-pub fn page_with_form_targets(status: StatusCode, title: &str, body_html: &str, targets: &[&str]) -> Response {
-    let html = format!(
+pub fn page_with_form_targets(status: StatusCode, title: &str, body: &Html, targets: &[&str]) -> Response {
+    let html = crate::html!(
         "<!doctype html><html lang=en><meta charset=utf-8>\
          <meta name=viewport content=\"width=device-width, initial-scale=1\">\
-         <title>{} · Attio gateway</title><style>{STYLE}</style><body>\
-         <header><a href=\"/\">Attio gateway</a></header><main>{body_html}</main></body></html>",
-        escape(title)
+         <title>{} · Attio gateway</title><style>{}</style><body>\
+         <header><a href=\"/\">Attio gateway</a></header><main>{}</main></body></html>",
+        title,
+        Html::trusted(STYLE),
+        body,
     );
     let mut sources = String::from("'self'");
     for source in targets.iter().filter_map(|t| csp_source(t)) {
         sources.push(' ');
         sources.push_str(&source);
     }
-    let mut resp = response(status, "text/html; charset=utf-8", html.into_bytes());
+    let mut resp = response(status, "text/html; charset=utf-8", html.as_str().as_bytes().to_vec());
     let headers = resp.headers_mut();
     // `csp_source` admits only header-safe characters; should that ever change, fail closed.
     let policy = HeaderValue::from_str(&csp(&sources))
@@ -114,16 +102,10 @@ fn csp_source(target: &str) -> Option<String> {
 }
 
 /// An error page: what happened, and what the person can do about it.
-pub fn error_page(status: StatusCode, title: &str, message: &str, next_step_html: &str) -> Response {
-    page(
-        status,
-        title,
-        &format!(
-            "<h1>{}</h1><div class=\"card error\" role=alert><p>{}</p></div>{next_step_html}",
-            escape(title),
-            escape(message)
-        ),
-    )
+pub fn error_page(status: StatusCode, title: &str, message: &str, next_step: &Html) -> Response {
+    let body =
+        crate::html!("<h1>{}</h1><div class=\"card error\" role=alert><p>{}</p></div>{}", title, message, next_step);
+    page(status, title, &body)
 }
 
 /// A UTC time for people: `2026-11-23 05:24 UTC`. (Days to civil date: the proleptic
@@ -147,13 +129,16 @@ pub fn format_time(ms: u64) -> String {
 /// forbids it, and fetching one would tell the app's owner who looked at the page).
 /// ASCII only on purpose: Unicode case mapping would add ~30 KB of tables to the bundle for a
 /// decorative letter, and an app called "Ärzte" is still recognisable as "?".
-pub fn avatar(name: &str) -> String {
+pub fn avatar(name: &str) -> Html {
     let letter = name.chars().find(char::is_ascii_alphanumeric).map_or('?', |c| c.to_ascii_uppercase());
-    format!("<span class=avatar aria-hidden=true>{letter}</span>")
+    crate::html!("<span class=avatar aria-hidden=true>{}</span>", letter.to_string())
 }
 
 /// A link back to the start of the connect flow.
-pub const TRY_AGAIN: &str = "<p><a class=button href=\"/connect\">Connect Attio again</a></p>";
+pub const TRY_AGAIN: Html = Html::trusted("<p><a class=button href=\"/connect\">Connect Attio again</a></p>");
+
+/// No next step.
+pub const NOTHING: Html = Html::trusted("");
 
 #[cfg(test)]
 mod tests {
@@ -161,15 +146,10 @@ mod tests {
 
     #[test]
     fn avatar_is_one_ascii_letter_and_never_markup() {
-        assert!(avatar("claude desktop").contains(">C<"));
-        assert!(avatar("<script>").contains(">S<"));
-        assert!(avatar("<>&\"").contains(">?<"));
-        assert!(avatar("").contains(">?<"));
-    }
-
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(escape("<img src=x onerror='a'>&\""), "&lt;img src=x onerror=&#39;a&#39;&gt;&amp;&quot;");
+        assert!(avatar("claude desktop").as_str().contains(">C<"));
+        assert!(avatar("<script>").as_str().contains(">S<"));
+        assert!(avatar("<>&\"").as_str().contains(">?<"));
+        assert!(avatar("").as_str().contains(">?<"));
     }
 
     #[test]
@@ -177,7 +157,7 @@ mod tests {
         let r = page_with_form_targets(
             StatusCode::OK,
             "t",
-            "",
+            &NOTHING,
             &[
                 "https://app.attio.com/authorize",
                 "http://127.0.0.1:7777/cb?x=1",
@@ -196,13 +176,13 @@ mod tests {
         assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
         assert_eq!(format_time(951_782_400_000), "2000-02-29 00:00 UTC");
         assert_eq!(format_time(1_795_410_787_000), "2026-11-23 05:13 UTC");
-        assert_eq!(avatar("<script>"), "<span class=avatar aria-hidden=true>S</span>");
-        assert_eq!(avatar("  "), "<span class=avatar aria-hidden=true>?</span>");
+        assert_eq!(avatar("<script>").as_str(), "<span class=avatar aria-hidden=true>S</span>");
+        assert_eq!(avatar("  ").as_str(), "<span class=avatar aria-hidden=true>?</span>");
     }
 
     #[test]
     fn pages_cannot_be_framed_or_cached() {
-        let r = error_page(StatusCode::BAD_REQUEST, "Oops <b>", "bad <script>", "");
+        let r = error_page(StatusCode::BAD_REQUEST, "Oops <b>", "bad <script>", &NOTHING);
         assert_eq!(r.headers()["x-frame-options"], "DENY");
         assert!(r.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().contains("frame-ancestors 'none'"));
         assert_eq!(r.headers()["cache-control"], "no-store");

@@ -14,8 +14,10 @@ use serde::Deserialize;
 
 use crate::context::Ctx;
 use crate::error::AppError;
+use crate::html;
+use crate::html::Html;
 use crate::http::{redirect, Request, Response};
-use crate::pages::{avatar, error_page, escape, format_time, page, TRY_AGAIN};
+use crate::pages::{avatar, error_page, format_time, page, NOTHING, TRY_AGAIN};
 use crate::paths::{ACCOUNT, ACCOUNT_REVOKE, CONNECT, DISCONNECT};
 use crate::platform::Platform;
 use crate::session::{self, Session};
@@ -32,7 +34,7 @@ fn signed_out() -> Response {
     page(
         StatusCode::UNAUTHORIZED,
         "Sign in",
-        &format!(
+        &html!(
             "<h1>Your connected apps</h1><div class=card><p>Sign in with Attio to see and manage the apps \
              that work on your Attio data through this gateway.</p>\
              <p><a class=button href=\"{CONNECT}\">Sign in with Attio</a></p></div>"
@@ -52,7 +54,7 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
     let grants = grant_index::list(p, &session.user, now).await.map_err(unavailable)?;
     let activity = audit::recent(p, &session.user, ACTIVITY_ROWS).await.map_err(unavailable)?;
     let csrf = session.csrf_token(keys);
-    let body = format!(
+    let body = html!(
         "<h1>Your connected apps</h1>{}{}{}",
         workspace_card(connection.as_ref(), &csrf),
         apps_section(&grants, &activity, &csrf),
@@ -61,91 +63,94 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
     Ok(page(StatusCode::OK, "Connected apps", &body))
 }
 
-fn workspace_card(connection: Option<&SealedConnection>, csrf: &str) -> String {
+fn workspace_card(connection: Option<&SealedConnection>, csrf: &str) -> Html {
     let Some(c) = connection.filter(|c| c.status == ConnectionStatus::Active) else {
-        return format!(
+        return html!(
             "<div class=\"card error\" role=alert><p>Attio is not connected: the apps below cannot reach your \
              workspace until you connect again.</p><p><a class=button href=\"{CONNECT}\">Connect Attio</a></p></div>"
         );
     };
-    format!(
+    html!(
         "<div class=card><dl><dt>Attio workspace</dt><dd>{} <span class=muted>({})</span></dd>\
          <dt>Connected</dt><dd>{}</dd><dt>Scopes Attio granted</dt><dd><code>{}</code></dd></dl>\
          <form method=post action=\"{DISCONNECT}\"><input type=hidden name=csrf value=\"{}\">\
          <button class=danger type=submit>Disconnect Attio and revoke every app</button></form></div>",
-        escape(&c.workspace_name),
-        escape(&c.workspace_slug),
+        c.workspace_name,
+        c.workspace_slug,
         format_time(c.connected_at_ms),
-        escape(&c.scope),
-        escape(csrf),
+        c.scope,
+        csrf,
     )
 }
 
-fn apps_section(grants: &[Entry], activity: &[audit::Entry], csrf: &str) -> String {
+fn apps_section(grants: &[Entry], activity: &[audit::Entry], csrf: &str) -> Html {
     if grants.is_empty() {
-        return "<h2>Apps</h2><p class=muted>No app is authorized. Add this gateway's <code>/mcp</code> URL to \
-                Claude, ChatGPT or Cursor to authorize one.</p>"
-            .into();
+        return Html::trusted(
+            "<h2>Apps</h2><p class=muted>No app is authorized. Add this gateway's <code>/mcp</code> URL to \
+             Claude, ChatGPT or Cursor to authorize one.</p>",
+        );
     }
     let mut last_used: HashMap<&str, u64> = HashMap::new();
     for e in activity {
         let t = last_used.entry(e.client_id.as_str()).or_default();
         *t = (*t).max(e.at_ms);
     }
-    let rows: String = grants
+    let rows: Html = grants
         .iter()
         .map(|g| {
             let used = last_used.get(g.client_id.as_str()).map_or_else(|| "—".to_string(), |t| format_time(*t));
-            format!(
+            html!(
                 "<tr><td>{}{}<div class=muted>{}</div></td><td>{}</td><td><span class=badge>{}</span></td>\
                  <td>{}</td><td>{}</td><td><form class=inline method=post action=\"{ACCOUNT_REVOKE}\">\
                  <input type=hidden name=csrf value=\"{}\"><input type=hidden name=grant_id value=\"{}\">\
                  <button class=danger type=submit aria-label=\"Revoke {}\">Revoke</button></form></td></tr>",
                 avatar(&g.client_name),
-                escape(&g.client_name),
+                g.client_name,
                 if g.audience == "rest" { "REST proxy" } else { "MCP" },
-                escape(&g.redirect_host),
+                g.redirect_host,
                 if g.write { "read-write" } else { "read-only" },
                 format_time(g.created_at_ms),
                 used,
-                escape(csrf),
-                escape(&g.grant_id),
-                escape(&g.client_name),
+                csrf,
+                g.grant_id,
+                g.client_name,
             )
         })
         .collect();
-    format!(
+    html!(
         "<h2>Apps</h2><div class=table><table><thead><tr><th>App</th><th>Sends you back to</th><th>Access</th>\
-         <th>Approved</th><th>Last used</th><th></th></tr></thead><tbody>{rows}</tbody></table></div>"
+         <th>Approved</th><th>Last used</th><th></th></tr></thead><tbody>{rows}</tbody></table></div>",
+        rows = rows,
     )
 }
 
-fn activity_section(activity: &[audit::Entry], grants: &[Entry]) -> String {
+fn activity_section(activity: &[audit::Entry], grants: &[Entry]) -> Html {
     if activity.is_empty() {
-        return "<h2>Recent activity</h2><p class=muted>Nothing yet.</p>".into();
+        return Html::trusted("<h2>Recent activity</h2><p class=muted>Nothing yet.</p>");
     }
     let name_of = |client_id: &str| {
         grants.iter().find(|g| g.client_id == client_id).map_or(client_id.to_string(), |g| g.client_name.clone())
     };
-    let rows: String = activity
+    let rows: Html = activity
         .iter()
         .map(|e| {
-            format!(
+            html!(
                 "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td class={}>{}</td></tr>",
                 format_time(e.at_ms),
-                escape(&name_of(&e.client_id)),
-                escape(&e.action),
+                name_of(&e.client_id),
+                e.action,
                 if e.write { "write" } else { "read" },
                 if e.outcome == "ok" { "yes" } else { "no" },
-                escape(&e.outcome),
+                e.outcome,
             )
         })
         .collect();
-    format!(
+    html!(
         "<h2>Recent activity</h2><p class=muted>Kept {} days. Records what was called, never what was read or \
          written.</p><div class=table><table><thead><tr><th>When</th><th>App</th><th>Action</th><th>Kind</th>\
-         <th>Outcome</th></tr></thead><tbody>{rows}</tbody></table></div>",
-        audit::RETENTION_SECS / 86_400
+         <th>Outcome</th></tr></thead><tbody>{}</tbody></table></div>",
+        audit::RETENTION_SECS / 86_400,
+        rows,
     )
 }
 
@@ -159,12 +164,12 @@ struct RevokeForm {
 pub async fn revoke<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
     let config = ctx.config;
     let Some(session) = Session::from_request(config.keys(), req, p.now_ms()) else {
-        return Ok(error_page(StatusCode::UNAUTHORIZED, "Not signed in", "Your session has expired.", TRY_AGAIN));
+        return Ok(error_page(StatusCode::UNAUTHORIZED, "Not signed in", "Your session has expired.", &TRY_AGAIN));
     };
     let form: RevokeForm =
         serde_urlencoded::from_bytes(req.body()).unwrap_or(RevokeForm { csrf: None, grant_id: None });
     if let Some(why) = session::form_refusal(ctx, req, &session, form.csrf.as_deref()) {
-        return Ok(error_page(StatusCode::FORBIDDEN, "Request refused", why, ""));
+        return Ok(error_page(StatusCode::FORBIDDEN, "Request refused", why, &NOTHING));
     }
     let grant_id = form.grant_id.unwrap_or_default();
     // Only a grant listed under this person can be revoked from here.
@@ -176,7 +181,7 @@ pub async fn revoke<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
             StatusCode::NOT_FOUND,
             "No such app",
             "That app is not among yours, or it was already revoked.",
-            "<p><a class=button href=\"/account\">Back to your apps</a></p>",
+            &Html::trusted("<p><a class=button href=\"/account\">Back to your apps</a></p>"),
         ));
     };
     grants::revoke(p, &entry.grant_id).await;

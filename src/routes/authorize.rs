@@ -20,13 +20,15 @@ use crate::consent;
 use crate::context::Ctx;
 use crate::crypto::keys::SigningKeys;
 use crate::error::AppError;
+use crate::html;
+use crate::html::Html;
 use crate::http::{add_cookie, redirect as redirect_response, Request, Response};
 use crate::oauth::approval::{self, Approved, RequestError};
 use crate::oauth::client::RegisteredClient;
 use crate::oauth::grant::{self};
 use crate::oauth::metadata::SCOPE_WRITE;
 use crate::oauth::{params, redirect};
-use crate::pages::{avatar, error_page, escape, page_with_form_targets};
+use crate::pages::{avatar, error_page, page_with_form_targets, NOTHING};
 use crate::platform::Platform;
 use crate::session::{self, Session};
 use crate::sign_in;
@@ -58,7 +60,8 @@ fn request_error(e: RequestError, origin: &str) -> Response {
 }
 
 fn bad_request_page(title: &str, message: &str) -> Response {
-    error_page(StatusCode::BAD_REQUEST, title, message, "<p>Return to the application and try connecting again.</p>")
+    let next = Html::trusted("<p>Return to the application and try connecting again.</p>");
+    error_page(StatusCode::BAD_REQUEST, title, message, &next)
 }
 
 pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
@@ -171,22 +174,24 @@ fn consent_page(
     let can_write = approved.scope.iter().any(|s| s == SCOPE_WRITE);
     let kind = redirect::validate(&approved.redirect_uri).ok();
     let warning = if kind == Some(redirect::RedirectKind::PrivateUse) {
-        "<p role=note><strong>Note:</strong> this application returns to an app on your device. Only continue if you \
-         just started connecting it yourself.</p>"
+        Html::trusted(
+            "<p role=note><strong>Note:</strong> this application returns to an app on your device. Only continue \
+             if you just started connecting it yourself.</p>",
+        )
     } else {
-        ""
+        NOTHING
     };
-    let workspace = workspace.map_or(String::from("your Attio workspace (you will sign in to Attio next)"), |w| {
-        format!("the Attio workspace <strong>{}</strong>", escape(w))
+    let workspace = workspace.map_or(Html::trusted("your Attio workspace (you will sign in to Attio next)"), |w| {
+        html!("the Attio workspace <strong>{}</strong>", w)
     });
-    let write_option = if can_write {
+    let write_option = Html::trusted(if can_write {
         "<label><input type=radio name=access value=write checked> Read and change your Attio data \
          (create, update and delete records, notes, tasks and list entries)</label><br>\
          <label><input type=radio name=access value=read> Only read your Attio data</label>"
     } else {
         "<label><input type=radio name=access value=read checked> Only read your Attio data</label>"
-    };
-    let body = format!(
+    });
+    let body = html!(
         "<h1>Allow access to Attio?</h1>\
          <div class=card><p>{avatar}<strong>{name}</strong> wants to use {workspace} through this gateway.</p>\
          <dl><dt>It will be sent back to</dt><dd>{host}</dd></dl>{warning}</div>\
@@ -196,10 +201,13 @@ fn consent_page(
          <p><button class=primary type=submit name=decision value=approve>Allow</button> \
          <button type=submit name=decision value=deny>Deny</button></p></form>",
         avatar = avatar(client.display_name()),
-        name = escape(client.display_name()),
-        host = escape(&redirect::display_host(&approved.redirect_uri)),
-        request = escape(request_id),
-        csrf = escape(&keys.sign(&format!("authz-csrf|{request_id}"))),
+        name = client.display_name(),
+        workspace = workspace,
+        host = redirect::display_host(&approved.redirect_uri),
+        warning = warning,
+        request = request_id,
+        csrf = keys.sign(&format!("authz-csrf|{request_id}")),
+        write_option = write_option,
     );
     // The decision redirects to Attio's sign-in or back to the app: both are form targets.
     let targets = [config.attio_app_base.as_str(), approved.redirect_uri.as_str()];
@@ -211,7 +219,7 @@ pub async fn decide<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
     let config = ctx.config;
     let origin = ctx.origin.clone();
     let keys = config.keys();
-    let forbidden = |m: &str| Ok(error_page(StatusCode::FORBIDDEN, "Request refused", m, ""));
+    let forbidden = |m: &str| Ok(error_page(StatusCode::FORBIDDEN, "Request refused", m, &NOTHING));
     if req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()).is_some_and(|o| o != origin) {
         return forbidden("This form was submitted from another site.");
     }

@@ -24,8 +24,9 @@ use crate::connection::{self, ConnectionError};
 use crate::consent;
 use crate::context::Ctx;
 use crate::error::AppError;
+use crate::html;
 use crate::http::{add_cookie, json as json_response, redirect, set_header, Request, Response};
-use crate::pages::{error_page, escape, page, TRY_AGAIN};
+use crate::pages::{error_page, page, NOTHING, TRY_AGAIN};
 use crate::paths::{self, DISCONNECT};
 use crate::platform::Platform;
 use crate::secret::{PkceVerifier, SessionId, UpstreamState};
@@ -77,20 +78,20 @@ fn upstream_failure_page(e: &UpstreamError) -> Response {
             StatusCode::BAD_REQUEST,
             "Attio refused the sign-in",
             &format!("Attio's token endpoint answered \"{}\". Nothing was stored.", oauth_error_code(error)),
-            TRY_AGAIN,
+            &TRY_AGAIN,
         ),
         UpstreamError::Transient(_) | UpstreamError::Malformed => error_page(
             StatusCode::BAD_GATEWAY,
             "Attio did not answer properly",
             "Attio's token endpoint failed or timed out while finishing the sign-in. Nothing was stored; please try again in a moment.",
-            TRY_AGAIN,
+            &TRY_AGAIN,
         ),
     }
 }
 
 async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, Response> {
     let params: CallbackParams = serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
-    let bad = |title: &str, message: &str| error_page(StatusCode::BAD_REQUEST, title, message, TRY_AGAIN);
+    let bad = |title: &str, message: &str| error_page(StatusCode::BAD_REQUEST, title, message, &TRY_AGAIN);
     let Some(state) = params.state.filter(|s| !s.is_empty()).map(UpstreamState::new) else {
         return Err(bad("Missing state", "This sign-in response has no state parameter, so it cannot be trusted."));
     };
@@ -101,7 +102,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
             StatusCode::FORBIDDEN,
             "Sign-in started elsewhere",
             "This sign-in was started in a different browser, or its cookie has expired. Start again from this browser.",
-            TRY_AGAIN,
+            &TRY_AGAIN,
         ));
     }
     let object = pending_object(ctx.keys(), &state);
@@ -118,7 +119,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Temporarily unavailable",
                 "The gateway could not check this sign-in. Please try again.",
-                TRY_AGAIN,
+                &TRY_AGAIN,
             ))
         }
     };
@@ -128,7 +129,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
                 StatusCode::BAD_REQUEST,
                 "Access not granted",
                 "You declined access in Attio, so nothing was connected.",
-                TRY_AGAIN,
+                &TRY_AGAIN,
             )
         } else {
             let _ = params.error_description;
@@ -163,7 +164,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
             StatusCode::BAD_GATEWAY,
             "Unexpected answer from Attio",
             "Attio's identity answer was not usable.",
-            TRY_AGAIN,
+            &TRY_AGAIN,
         ));
     };
     if let Some(allowed) = &ctx.config.allowed_workspaces {
@@ -177,7 +178,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
                     "This gateway does not serve the Attio workspace \"{}\". Ask its administrator.",
                     identity.workspace_name
                 ),
-                "",
+                &NOTHING,
             ));
         }
     }
@@ -202,7 +203,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
             StatusCode::SERVICE_UNAVAILABLE,
             "Could not save the connection",
             "The gateway could not store your connection. Nothing was kept; please try again.",
-            TRY_AGAIN,
+            &TRY_AGAIN,
         ));
     }
     p.log("connect.connected", &format!("workspace {} member {}", user.workspace_id, user.member_id));
@@ -232,7 +233,7 @@ async fn identify<P: Platform>(
             StatusCode::BAD_GATEWAY,
             "Attio did not confirm the connection",
             "Attio says the token it just issued is not active. Nothing was stored.",
-            TRY_AGAIN,
+            &TRY_AGAIN,
         )),
         Err(e) => {
             p.log("connect.identify_failed", &e.to_string());
@@ -240,7 +241,7 @@ async fn identify<P: Platform>(
                 StatusCode::BAD_GATEWAY,
                 "Attio did not answer properly",
                 "Attio could not confirm who this connection belongs to. Nothing was stored; please try again.",
-                TRY_AGAIN,
+                &TRY_AGAIN,
             ))
         }
     }
@@ -261,7 +262,7 @@ fn reconnect(json_wanted: bool, code: &str, message: &str) -> Response {
     page(
         StatusCode::OK,
         "Attio not connected",
-        &format!("<h1>Attio not connected</h1><div class=card><p>{}</p></div>{TRY_AGAIN}", escape(message)),
+        &html!("<h1>Attio not connected</h1><div class=card><p>{}</p></div>{}", message, TRY_AGAIN),
     )
 }
 
@@ -278,7 +279,7 @@ fn unavailable(json_wanted: bool, e: &ConnectionError) -> Response {
             &json!({"error": "temporarily_unavailable", "error_description": message}),
         )
     } else {
-        error_page(StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable", &message, "")
+        error_page(StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable", &message, &NOTHING)
     };
     if let Some(v) = retry_after {
         set_header(&mut resp, RETRY_AFTER, &v);
@@ -334,16 +335,16 @@ pub async fn status<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
             }),
         ));
     }
-    let body = format!(
+    let body = html!(
         "<h1>Attio connected</h1><div class=card><dl><dt>Workspace</dt><dd>{} ({})</dd>\
          <dt>Member</dt><dd>{}</dd><dt>Scopes</dt><dd>{}</dd></dl></div>\
          <form method=post action=\"{DISCONNECT}\"><input type=hidden name=csrf value=\"{}\">\
          <button type=submit>Disconnect Attio</button></form>",
-        escape(&identity.workspace_name),
-        escape(&identity.workspace_slug),
-        escape(&conn.user.member_id),
-        escape(&identity.scope),
-        escape(&session.csrf_token(ctx.keys())),
+        identity.workspace_name,
+        identity.workspace_slug,
+        conn.user.member_id,
+        identity.scope,
+        session.csrf_token(ctx.keys()),
     );
     Ok(page(StatusCode::OK, "Attio connected", &body))
 }
@@ -356,13 +357,13 @@ struct DisconnectForm {
 /// `POST /connect/disconnect`.
 pub async fn disconnect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
     let config = ctx.config;
-    let forbidden = |message: &str| error_page(StatusCode::FORBIDDEN, "Request refused", message, "");
+    let forbidden = |message: &str| error_page(StatusCode::FORBIDDEN, "Request refused", message, &NOTHING);
     let Some(session) = Session::from_request(ctx.keys(), req, p.now_ms()) else {
         return Ok(error_page(
             StatusCode::UNAUTHORIZED,
             "Not signed in",
             "Your session has expired. Connect again to manage your connection.",
-            TRY_AGAIN,
+            &TRY_AGAIN,
         ));
     };
     let form: DisconnectForm = serde_urlencoded::from_bytes(req.body()).unwrap_or(DisconnectForm { csrf: None });
@@ -397,14 +398,18 @@ pub async fn disconnect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
             StatusCode::SERVICE_UNAVAILABLE,
             "Temporarily unavailable",
             "The connection could not be removed. Please try again.",
-            "",
+            &NOTHING,
         ));
     }
     p.log("disconnect.done", &format!("workspace {} member {}", session.user.workspace_id, session.user.member_id));
     let mut resp = page(
         StatusCode::OK,
         "Attio disconnected",
-        &format!("<h1>Attio disconnected</h1><div class=card><p>The gateway no longer holds a token for your workspace, asked Attio to revoke it, and revoked every app you had approved.</p></div>{TRY_AGAIN}"),
+        &html!(
+            "<h1>Attio disconnected</h1><div class=card><p>The gateway no longer holds a token for your workspace, \
+             asked Attio to revoke it, and revoked every app you had approved.</p></div>{}",
+            TRY_AGAIN
+        ),
     );
     add_cookie(&mut resp, &session::clear_cookie(SESSION_COOKIE));
     Ok(resp)

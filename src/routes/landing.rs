@@ -2,6 +2,7 @@
 
 use http::StatusCode;
 
+use crate::html::Html;
 use crate::http::Response;
 use crate::pages::page as html_page;
 
@@ -9,7 +10,8 @@ pub fn page() -> Response {
     html_page(
         StatusCode::OK,
         "Welcome",
-        "<h1>Attio gateway</h1><p>A self-hosted gateway between AI agents (MCP) and the Attio CRM: your \
+        &Html::trusted(
+            "<h1>Attio gateway</h1><p>A self-hosted gateway between AI agents (MCP) and the Attio CRM: your \
          AI tools work on your Attio data through it, and never see your Attio token.</p>\
          <div class=card><dl>\
          <dt>Using Claude, ChatGPT or Cursor?</dt><dd>Add this site's <code>/mcp</code> URL as a custom \
@@ -17,5 +19,6 @@ pub fn page() -> Response {
          <dt>Manage the apps you approved</dt><dd><a href=\"/account\">Your connected apps</a></dd>\
          <dt>Deploying this gateway?</dt><dd><a href=\"/setup\">Setup checklist</a> · \
          <a href=\"/health\">health report</a></dd></dl></div>",
+        ),
     )
 }

@@ -8,8 +8,10 @@ use http::{Method, StatusCode};
 use crate::config::{setup_page_enabled, ConfigReport, SettingKind, SettingState, BINDINGS, SETTINGS};
 use crate::context::origin_of_request;
 use crate::error::AppError;
+use crate::html;
+use crate::html::Html;
 use crate::http::{Request, Response};
-use crate::pages::{escape, page as html_page};
+use crate::pages::page as html_page;
 use crate::paths::ATTIO_CALLBACK;
 use crate::platform::Platform;
 
@@ -40,15 +42,13 @@ fn state_label(state: SettingState) -> (&'static str, &'static str) {
 
 /// Whether something answers at `url` at all (any HTTP status counts: a 401 from the API
 /// without a token is the expected answer).
-async fn answers<P: Platform>(p: &P, url: &str) -> String {
+async fn answers<P: Platform>(p: &P, url: &str) -> Html {
     let Ok(request) = http::Request::builder().method(Method::GET).uri(url).body(Vec::new()) else {
-        return "<span class=no>not a valid URL</span>".into();
+        return Html::trusted("<span class=no>not a valid URL</span>");
     };
     match p.send(request).await {
-        Ok(r) => format!("<span class=yes>answers</span> <span class=muted>(HTTP {})</span>", r.status().as_u16()),
-        Err(e) => {
-            format!("<span class=no>does not answer</span> <span class=muted>({})</span>", escape(&e.to_string()))
-        }
+        Ok(r) => html!("<span class=yes>answers</span> <span class=muted>(HTTP {})</span>", r.status().as_u16()),
+        Err(e) => html!("<span class=no>does not answer</span> <span class=muted>({})</span>", e.to_string()),
     }
 }
 
@@ -64,11 +64,11 @@ pub async fn page<P: Platform>(p: &P, req: &Request) -> Result<Response, AppErro
     };
     let redirect_uri = format!("{origin}{ATTIO_CALLBACK}");
 
-    let scopes: String = ATTIO_SCOPES
+    let scopes: Html = ATTIO_SCOPES
         .iter()
-        .map(|(scope, used_by)| format!("<tr><td><code>{scope}</code></td><td>{used_by}</td></tr>"))
+        .map(|(scope, used_by)| html!("<tr><td><code>{}</code></td><td>{}</td></tr>", scope, used_by))
         .collect();
-    let settings: String = report
+    let settings: Html = report
         .settings
         .iter()
         .filter(|s| !s.name.starts_with("TEST_") && s.name != "INSECURE_TEST_MODE")
@@ -76,41 +76,46 @@ pub async fn page<P: Platform>(p: &P, req: &Request) -> Result<Response, AppErro
             let spec = SETTINGS.iter().find(|spec| spec.name == s.name);
             let (label, class) = state_label(s.state);
             let kind = if s.kind == SettingKind::Secret { "secret" } else { "var" };
-            format!(
-                "<tr><td><code>{}</code></td><td>{kind}</td><td class={class}>{label}</td><td>{}</td></tr>",
+            html!(
+                "<tr><td><code>{}</code></td><td>{}</td><td class={}>{}</td><td>{}</td></tr>",
                 s.name,
-                escape(spec.map_or("", |spec| spec.description)),
+                kind,
+                class,
+                label,
+                spec.map_or("", |spec| spec.description),
             )
         })
         .collect();
-    let bindings: String = BINDINGS
+    let bindings: Html = BINDINGS
         .iter()
         .map(|b| {
             let (label, class) = if p.binding_present(b.name) { ("present", "yes") } else { ("missing", "no") };
-            format!("<tr><td><code>{}</code></td><td>{}</td><td class={class}>{label}</td></tr>", b.name, b.kind)
+            html!("<tr><td><code>{}</code></td><td>{}</td><td class={}>{}</td></tr>", b.name, b.kind, class, label)
         })
         .collect();
     let reachability = match &report.config {
         Ok(config) => {
             let app = format!("{}/authorize", config.attio_app_base.as_str().trim_end_matches('/'));
             let api = format!("{}/v2/self", config.attio_api_base.as_str().trim_end_matches('/'));
-            format!(
+            html!(
                 "<tr><td>Attio app (sign-in), <code>ATTIO_APP_BASE_URL</code></td><td>{}</td></tr>\
                  <tr><td>Attio API, <code>ATTIO_API_BASE_URL</code></td><td>{}</td></tr>",
                 answers(p, &app).await,
                 answers(p, &api).await
             )
         }
-        Err(_) => "<tr><td colspan=2 class=muted>Checked once the settings above are complete.</td></tr>".into(),
+        Err(_) => {
+            Html::trusted("<tr><td colspan=2 class=muted>Checked once the settings above are complete.</td></tr>")
+        }
     };
     let ready = report.config.is_ok() && BINDINGS.iter().all(|b| p.binding_present(b.name));
-    let verdict = if ready {
+    let verdict = Html::trusted(if ready {
         "<div class=card><p class=yes><strong>Ready.</strong> Give the MCP URL below to Claude, ChatGPT or Cursor.</p></div>"
     } else {
         "<div class=\"card error\" role=alert><p><strong>Not ready yet.</strong> Fix what is marked missing or \
          malformed below, then reload.</p></div>"
-    };
-    let body = format!(
+    });
+    let body = html!(
         "<h1>Set up this gateway</h1>{verdict}\
          <h2>1. Register the Attio app</h2><div class=card><p>At <strong>build.attio.com</strong>, create an app, \
          enable OAuth and add this redirect URI exactly:</p><p><code>{redirect}</code></p>\
@@ -128,8 +133,13 @@ pub async fn page<P: Platform>(p: &P, req: &Request) -> Result<Response, AppErro
          <dt>REST proxy base (backends)</dt><dd><code>{origin}/v2</code></dd>\
          <dt>Where people manage their approved apps</dt><dd><code>{origin}/account</code></dd></dl></div>\
          <p class=muted>Turn this page off with <code>SETUP_PAGE=false</code>.</p>",
-        redirect = escape(&redirect_uri),
-        origin = escape(&origin),
+        verdict = verdict,
+        redirect = redirect_uri,
+        scopes = scopes,
+        settings = settings,
+        bindings = bindings,
+        reachability = reachability,
+        origin = origin,
     );
     Ok(html_page(StatusCode::OK, "Setup", &body))
 }
