@@ -51,7 +51,7 @@ pub fn parse_self(body: &[u8]) -> Result<TokenStatus, AttioError> {
 impl AttioApi {
     /// Asks Attio who `token` belongs to.
     pub async fn identify(&self, http: &impl HttpClient, token: &AttioAccessToken) -> Result<TokenStatus, AttioError> {
-        let body = self.send(http, self.request(Method::GET, "self", token, None)).await?;
+        let body = self.send(http, self.request(Method::GET, "/v2/self", token, None)).await?;
         parse_self(&body)
     }
 }

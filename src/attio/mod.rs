@@ -52,13 +52,15 @@ impl AttioApi {
         Self { base }
     }
 
-    /// `{base}/v2/{path}`. `path` is a fixed route of ours (never caller input), so joining
-    /// cannot escape the `/v2/` prefix.
+    /// `{base}{path}`: `path` is an Attio API path as Attio documents it (`/v2/…`), built by
+    /// our own code or checked by [`crate::proxy_policy::upstream_path`], so it cannot leave the
+    /// API's `/v2/` prefix.
     fn url(&self, path: &str) -> String {
-        format!("{}/v2/{}", self.base.as_str().trim_end_matches('/'), path.trim_start_matches('/'))
+        debug_assert!(path.starts_with("/v2/"), "Attio paths start with /v2/");
+        format!("{}{path}", self.base.as_str().trim_end_matches('/'))
     }
 
-    /// A request with the bearer token and JSON headers.
+    /// A request for `path` (`/v2/…`, with any query) with the bearer token and JSON headers.
     pub fn request(&self, method: Method, path: &str, token: &AttioAccessToken, body: Option<Vec<u8>>) -> Request {
         let has_body = body.is_some();
         let mut builder = http::Request::builder()
@@ -86,11 +88,7 @@ impl AttioApi {
         token: &AttioAccessToken,
     ) -> Result<Request, AttioError> {
         let invalid = |e: http::Error| AttioError::Transport(TransportError::Network(e.to_string()));
-        let mut request = http::Request::builder()
-            .method(method)
-            .uri(format!("{}{target}", self.base.as_str().trim_end_matches('/')))
-            .body(body)
-            .map_err(invalid)?;
+        let mut request = http::Request::builder().method(method).uri(self.url(target)).body(body).map_err(invalid)?;
         *request.headers_mut() = headers;
         let bearer =
             http::HeaderValue::from_str(&format!("Bearer {}", token.expose_secret())).map_err(|e| invalid(e.into()))?;
@@ -134,14 +132,14 @@ mod tests {
     fn requests_stay_under_v2_and_carry_the_token() {
         let api = AttioApi::new(Url::parse("https://api.attio.com").unwrap());
         let token = AttioAccessToken::new("tok".into());
-        let req = api.request(Method::GET, "self", &token, None);
+        let req = api.request(Method::GET, "/v2/self", &token, None);
         assert_eq!(req.uri(), "https://api.attio.com/v2/self");
         assert_eq!(req.headers()[AUTHORIZATION], "Bearer tok");
         assert!(req.headers().get(CONTENT_TYPE).is_none());
 
         let api = AttioApi::new(crate::config::parse_base_url("http://127.0.0.1:9/prefix/").unwrap());
         assert_eq!(
-            api.request(Method::POST, "/objects", &token, Some(vec![])).uri(),
+            api.request(Method::POST, "/v2/objects", &token, Some(vec![])).uri(),
             "http://127.0.0.1:9/prefix/v2/objects"
         );
     }

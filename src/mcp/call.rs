@@ -149,7 +149,7 @@ async fn run_tool<P: Platform>(
         connection::access_token(&conn).map_err(|e| AppError::unavailable_because("the Attio connection", e))?;
     let api = config.attio();
     let body = call.body.as_ref().map(|b| b.to_string().into_bytes());
-    let request = api.request(call.method.clone(), call.path.trim_start_matches("/v2/"), token, body);
+    let request = api.request(call.method.clone(), &call.path, token, body);
     // No log line here: the audit record is the trace of every call (hot path).
     let response = match p.send(request).await {
         Ok(r) => r,

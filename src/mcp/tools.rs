@@ -2,7 +2,7 @@
 //! the way Attio's own API does. Each tool is a row: name, description, JSON-Schema input,
 //! annotations (`readOnlyHint`, `destructiveHint`, `idempotentHint`) and a function that turns
 //! arguments into one Attio request ([`Call`]). Executing and rendering live in
-//! `routes/mcp.rs`; this file is pure.
+//! [`super::call`]; this file is pure.
 
 use http::Method;
 use serde_json::{json, Map, Value};
@@ -13,7 +13,8 @@ use crate::proxy_policy;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
     pub method: Method,
-    /// `/v2/...?query`, already checked by [`proxy_policy::upstream_path`].
+    /// The Attio path as Attio documents it (`/v2/...?query`), already checked by
+    /// [`proxy_policy::upstream_path`]; [`crate::attio::AttioApi`] puts it under the API base.
     pub path: String,
     pub body: Option<Value>,
 }
