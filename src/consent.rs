@@ -7,11 +7,11 @@ use http::StatusCode;
 
 use crate::context::Ctx;
 use crate::crypto::keys::SigningKeys;
-use crate::http::{Request, Response};
+use crate::http::Request;
 use crate::oauth::approval::Approved;
 use crate::oauth::grant::{self, CodeGrant};
 use crate::oauth::metadata::SCOPE_WRITE;
-use crate::pages::{error_page, NOTHING};
+use crate::pages::{ErrorPage, NOTHING};
 use crate::platform::Platform;
 use crate::secret::AuthorizationCode;
 use crate::session;
@@ -96,16 +96,16 @@ pub async fn complete<P: Platform>(
     ctx: &Ctx<'_>,
     approved: &Approved,
     user: &UserId,
-) -> Result<String, Response> {
+) -> Result<String, ErrorPage> {
     let config = ctx.config;
     let origin = ctx.origin.clone();
     let keys = config.keys();
     let unavailable = || {
-        error_page(
+        ErrorPage::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "Temporarily unavailable",
             "The gateway could not finish the authorization. Please try again.",
-            &NOTHING,
+            NOTHING,
         )
     };
     let code = p.token().map(|t| AuthorizationCode::new(format!("agwc.{t}"))).map_err(|_| unavailable())?;

@@ -20,9 +20,10 @@
 //! log, signature verification), so `cargo test` on the host covers the behaviour, and a core
 //! module that tried to import `worker` would not compile there.
 //!
-//! - [`app`]: the router.
-//! - [`audit`]: who did what through the gateway (never tokens or record contents).
-//! - [`routes`]: one file per route family (connect, health, landing page, test-only diagnostics).
+//! - [`app`]: the router: one `match` on method and path, each arm naming the handler in
+//!   [`routes`] (one file per endpoint family: `authorize`, `token`, `oauth_server`, `connect`,
+//!   `account`, `mcp`, `proxy`, `setup`, `health`, `landing`, `diagnostics`).
+//! - [`user`]: who a person is (workspace and member).
 //! - [`context`]: the public origin; [`paths`]: the person-facing page paths; [`access`]: bearer
 //!   authentication for protected routes; [`sign_in`]: starting the Attio sign-in; [`consent`]:
 //!   finishing an approved authorization (code, redirect, remembered approval).
@@ -34,19 +35,23 @@
 //! - [`vault`]: each user's connection in KV, tokens sealed; lazy and bulk key rotation.
 //! - [`connection`]: using a connection: single-flight refresh, revocation.
 //! - [`mcp`]: the MCP server: JSON-RPC, the Attio tools, method dispatch.
-//! - [`oauth`]: the gateway as an OAuth 2.1 authorization server for MCP clients (one file per RFC).
-//! - [`session`]: `__Host-` cookies (state binding, page session, CSRF); [`pages`]: HTML pages.
+//! - [`oauth`]: the gateway as an OAuth 2.1 authorization server for MCP clients (one file per RFC;
+//!   [`oauth::approval`] checks an authorization request, [`oauth::token_grants`] runs the token
+//!   endpoint's grant types).
+//! - [`session`]: `__Host-` cookies (state binding, page session, CSRF); [`pages`]: HTML pages,
+//!   built from [`html`] (markup escaped by construction).
 //! - [`config`]: every setting and binding the worker reads, validated.
 //! - [`uri`]: parsing URLs from outside input (ASCII only).
 //! - [`http`]: request/response types, the outbound client trait, response builders.
 //! - [`error`]: the application error and its mapping to responses (the one place).
 //! - [`attio`]: Attio's REST API: requests, responses, errors.
-//! - [`store`]: every stored record, typed; the only modules that name a Durable Object
-//!   command or (de)serialise a stored record.
+//! - [`store`]: every stored record, typed (grants, one-time values, connections, the vault's
+//!   records, clients, the grant index, the audit log); the only modules that read or write KV,
+//!   name a Durable Object command or (de)serialise a stored record.
 //! - [`transitions`]: the protocol of the Durable Object that makes one-time transitions atomic.
 //! - [`crypto`]: the vault envelope (XChaCha20-Poly1305) and keys derived from `SIGNING_KEY`.
-//! - [`random`]: randomness behind a trait; [`secret`]: secret newtypes (redacted `Debug`,
-//!   constant-time equality).
+//! - [`random`]: randomness behind a trait; [`secret`]: secret newtypes for every credential
+//!   (redacted `Debug`, constant-time equality, not `Clone` unless needed).
 //! - `edge` (wasm32 only): the `fetch` and cron entry points and the trait implementations.
 //!
 //! `docs/architecture.md` follows a request from edge to core; `docs/storage-schema.md` lists

@@ -108,6 +108,28 @@ pub fn error_page(status: StatusCode, title: &str, message: &str, next_step: &Ht
     page(status, title, &body)
 }
 
+/// A request that ends on an error page: a typed rejection, rendered once by
+/// [`ErrorPage::into_response`] (see [`error_page`]).
+#[derive(Debug)]
+pub struct ErrorPage {
+    status: StatusCode,
+    title: &'static str,
+    message: String,
+    next_step: Html,
+}
+
+impl ErrorPage {
+    /// What happened (`title`, `message`: plain text, escaped when shown) and what to do next.
+    pub fn new(status: StatusCode, title: &'static str, message: impl Into<String>, next_step: Html) -> Self {
+        Self { status, title, message: message.into(), next_step }
+    }
+
+    /// The page.
+    pub fn into_response(self) -> Response {
+        error_page(self.status, self.title, &self.message, &self.next_step)
+    }
+}
+
 /// A UTC time for people: `2026-11-23 05:24 UTC`. (Days to civil date: the proleptic
 /// Gregorian calendar, counted in 400-year eras.)
 pub fn format_time(ms: u64) -> String {

@@ -97,7 +97,7 @@ pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
         if consent::remembered(keys, req, &approved, &user) {
             return Ok(match consent::complete(p, ctx, &approved, &user).await {
                 Ok(location) => redirect_response(StatusCode::FOUND, &location),
-                Err(page) => page,
+                Err(page) => page.into_response(),
             });
         }
     }
@@ -158,7 +158,7 @@ async fn auto_approve<P: Platform>(
         .map_err(|e| AppError::unavailable_because("connection storage", e))?;
     match consent::complete(p, ctx, approved, &user).await {
         Ok(location) => Ok(redirect_response(StatusCode::FOUND, &location)),
-        Err(page) => Ok(page),
+        Err(page) => Ok(page.into_response()),
     }
 }
 
@@ -262,7 +262,7 @@ pub async fn decide<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
                     add_cookie(&mut resp, &consent::remember(keys, req, &approved, &user));
                     resp
                 }
-                Err(page) => page,
+                Err(page) => page.into_response(),
             },
             // Not signed in, or no usable connection: Attio first, then back here.
             None => sign_in::begin(p, ctx, Some(approved), StatusCode::SEE_OTHER).await?,

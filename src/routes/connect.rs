@@ -26,7 +26,7 @@ use crate::context::Ctx;
 use crate::error::AppError;
 use crate::html;
 use crate::http::{add_cookie, json as json_response, redirect, set_header, Request, Response};
-use crate::pages::{error_page, page, NOTHING, TRY_AGAIN};
+use crate::pages::{error_page, page, ErrorPage, NOTHING, TRY_AGAIN};
 use crate::paths::{self, DISCONNECT};
 use crate::platform::Platform;
 use crate::secret::{PkceVerifier, SessionId, UpstreamState};
@@ -55,9 +55,7 @@ struct CallbackParams {
 
 /// `GET /oauth/attio/callback`.
 pub async fn callback<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
-    let mut resp = match finish_connect(p, ctx, req).await {
-        Ok(resp) | Err(resp) => resp,
-    };
+    let mut resp = finish_connect(p, ctx, req).await.unwrap_or_else(ErrorPage::into_response);
     // Whatever happened, this flow's binding is spent.
     add_cookie(&mut resp, &session::clear_cookie(CONNECT_COOKIE));
     Ok(resp)
@@ -72,37 +70,38 @@ fn oauth_error_code(raw: &str) -> &str {
     }
 }
 
-fn upstream_failure_page(e: &UpstreamError) -> Response {
+fn upstream_failure_page(e: &UpstreamError) -> ErrorPage {
     match e {
-        UpstreamError::Rejected { error } => error_page(
+        UpstreamError::Rejected { error } => ErrorPage::new(
             StatusCode::BAD_REQUEST,
             "Attio refused the sign-in",
-            &format!("Attio's token endpoint answered \"{}\". Nothing was stored.", oauth_error_code(error)),
-            &TRY_AGAIN,
+            format!("Attio's token endpoint answered \"{}\". Nothing was stored.", oauth_error_code(error)),
+            TRY_AGAIN,
         ),
-        UpstreamError::Transient(_) | UpstreamError::Malformed => error_page(
+        UpstreamError::Transient(_) | UpstreamError::Malformed => ErrorPage::new(
             StatusCode::BAD_GATEWAY,
             "Attio did not answer properly",
             "Attio's token endpoint failed or timed out while finishing the sign-in. Nothing was stored; please try again in a moment.",
-            &TRY_AGAIN,
+            TRY_AGAIN,
         ),
     }
 }
 
-async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, Response> {
+async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, ErrorPage> {
     let params: CallbackParams = serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
-    let bad = |title: &str, message: &str| error_page(StatusCode::BAD_REQUEST, title, message, &TRY_AGAIN);
+    let bad =
+        |title: &'static str, message: &'static str| ErrorPage::new(StatusCode::BAD_REQUEST, title, message, TRY_AGAIN);
     let Some(state) = params.state.filter(|s| !s.is_empty()).map(UpstreamState::new) else {
         return Err(bad("Missing state", "This sign-in response has no state parameter, so it cannot be trusted."));
     };
     // The browser binding is checked before the state is spent, so a request from another
     // browser cannot burn the real one.
     if !session::has_connect_binding(ctx.keys(), req, &state) {
-        return Err(error_page(
+        return Err(ErrorPage::new(
             StatusCode::FORBIDDEN,
             "Sign-in started elsewhere",
             "This sign-in was started in a different browser, or its cookie has expired. Start again from this browser.",
-            &TRY_AGAIN,
+            TRY_AGAIN,
         ));
     }
     let object = pending_object(ctx.keys(), &state);
@@ -115,27 +114,29 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
             ))
         }
         Err(_) => {
-            return Err(error_page(
+            return Err(ErrorPage::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Temporarily unavailable",
                 "The gateway could not check this sign-in. Please try again.",
-                &TRY_AGAIN,
+                TRY_AGAIN,
             ))
         }
     };
     if let Some(error) = params.error.as_deref() {
         return Err(if error == "access_denied" {
-            error_page(
+            ErrorPage::new(
                 StatusCode::BAD_REQUEST,
                 "Access not granted",
                 "You declined access in Attio, so nothing was connected.",
-                &TRY_AGAIN,
+                TRY_AGAIN,
             )
         } else {
             let _ = params.error_description;
-            bad(
+            ErrorPage::new(
+                StatusCode::BAD_REQUEST,
                 "Attio reported an error",
-                &format!("Attio answered \"{}\" instead of a sign-in code.", oauth_error_code(error)),
+                format!("Attio answered \"{}\" instead of a sign-in code.", oauth_error_code(error)),
+                TRY_AGAIN,
             )
         });
     }
@@ -160,25 +161,25 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
         })?;
     let identity = identify(p, ctx.config, &grant.access).await?;
     let Some(user) = UserId::new(&identity.workspace_id, &identity.authorized_by_workspace_member_id) else {
-        return Err(error_page(
+        return Err(ErrorPage::new(
             StatusCode::BAD_GATEWAY,
             "Unexpected answer from Attio",
             "Attio's identity answer was not usable.",
-            &TRY_AGAIN,
+            TRY_AGAIN,
         ));
     };
     if let Some(allowed) = &ctx.config.allowed_workspaces {
         if !allowed.iter().any(|w| *w == identity.workspace_id || *w == identity.workspace_slug) {
             // Do not leave a token we will not use lying around at Attio.
             let _ = upstream::revoke(p, ctx.config, grant.access.expose_secret()).await;
-            return Err(error_page(
+            return Err(ErrorPage::new(
                 StatusCode::FORBIDDEN,
                 "Workspace not allowed",
-                &format!(
+                format!(
                     "This gateway does not serve the Attio workspace \"{}\". Ask its administrator.",
                     identity.workspace_name
                 ),
-                &NOTHING,
+                NOTHING,
             ));
         }
     }
@@ -199,11 +200,11 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     if let Err(e) = vault::save(p, ctx.vault(), &connection).await {
         p.log("connect.store_failed", &e.to_string());
         let _ = upstream::revoke(p, ctx.config, grant.access.expose_secret()).await;
-        return Err(error_page(
+        return Err(ErrorPage::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "Could not save the connection",
             "The gateway could not store your connection. Nothing was kept; please try again.",
-            &TRY_AGAIN,
+            TRY_AGAIN,
         ));
     }
     p.log("connect.connected", &format!("workspace {} member {}", user.workspace_id, user.member_id));
@@ -226,22 +227,22 @@ async fn identify<P: Platform>(
     p: &P,
     config: &Config,
     token: &crate::secret::AttioAccessToken,
-) -> Result<Identity, Response> {
+) -> Result<Identity, ErrorPage> {
     match config.attio().identify(p, token).await {
         Ok(TokenStatus::Active(identity)) => Ok(identity),
-        Ok(TokenStatus::Inactive) => Err(error_page(
+        Ok(TokenStatus::Inactive) => Err(ErrorPage::new(
             StatusCode::BAD_GATEWAY,
             "Attio did not confirm the connection",
             "Attio says the token it just issued is not active. Nothing was stored.",
-            &TRY_AGAIN,
+            TRY_AGAIN,
         )),
         Err(e) => {
             p.log("connect.identify_failed", &e.to_string());
-            Err(error_page(
+            Err(ErrorPage::new(
                 StatusCode::BAD_GATEWAY,
                 "Attio did not answer properly",
                 "Attio could not confirm who this connection belongs to. Nothing was stored; please try again.",
-                &TRY_AGAIN,
+                TRY_AGAIN,
             ))
         }
     }
