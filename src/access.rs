@@ -116,5 +116,14 @@ pub async fn authenticate<P: Platform>(
     if !scopes.iter().any(|s| s == scope) {
         return Err(Denied::InsufficientScope(scope.to_string()));
     }
+    // An exchanged token lives only while the token it was exchanged from does: revoking the
+    // person's grant (at /revoke, /account, by refresh-reuse detection) reaches it too.
+    if let Some(source) = &grant.source_grant {
+        match grants::load(p, source).await {
+            Ok(Some(s)) if !s.grant.revoked && s.grant.expires_at_ms > p.now_ms() => {}
+            Ok(_) => return Err(Denied::Invalid),
+            Err(_) => return Err(Denied::Unavailable),
+        }
+    }
     Ok(Principal { user: grant.user, client_id: grant.client_id, scope: scopes, grant_id: grant.grant_id })
 }

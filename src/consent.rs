@@ -10,7 +10,7 @@ use crate::crypto::keys::SigningKeys;
 use crate::http::Request;
 use crate::oauth::approval::Approved;
 use crate::oauth::grant::{self, CodeGrant};
-use crate::oauth::metadata::SCOPE_WRITE;
+use crate::oauth::metadata::{Audience, SCOPE_WRITE};
 use crate::pages::{ErrorPage, NOTHING};
 use crate::platform::Platform;
 use crate::secret::AuthorizationCode;
@@ -30,11 +30,18 @@ pub fn redirect_url(redirect_uri: &str, extra: &[(&str, &str)]) -> String {
     format!("{redirect_uri}{sep}{query}")
 }
 
-/// One remembered approval: a keyed hash of (client, redirect URI, person), and whether write
-/// access was granted. Entries are opaque, so the cookie reveals nothing about the clients.
+/// One remembered approval: a keyed hash of (client, redirect URI, person, resource), and
+/// whether write access was granted. Entries are opaque, so the cookie reveals nothing about the
+/// clients. An approval of the MCP endpoint never stands for the REST proxy (the whole API):
+/// the proxy's resource is part of the hash (the MCP form is unchanged, so approvals remembered
+/// by earlier releases still count for `/mcp` only).
 fn approval_key(keys: &SigningKeys, approved: &Approved, user: &UserId) -> String {
+    let resource = match approved.audience {
+        Audience::Mcp => "",
+        Audience::Api => "|rest",
+    };
     let h = keys.token_hash(&format!(
-        "approved|{}|{}|{}",
+        "approved|{}|{}|{}{resource}",
         approved.client_id,
         approved.redirect_uri,
         keys::connection_record(user)

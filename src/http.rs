@@ -148,3 +148,63 @@ pub fn header_str<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
 pub fn is_no_store(resp: &Response) -> bool {
     resp.headers().get(CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("no-store"))
 }
+
+/// A body read in chunks as they arrive (an incoming chunked request, a response from a server
+/// a client named), refused the moment it passes its cap: an endless body costs at most the cap
+/// in memory. The edge feeds it; the accounting lives here so the host tests and the fuzzer
+/// can reach it.
+#[derive(Debug)]
+pub struct CappedBody {
+    max_bytes: usize,
+    bytes: Vec<u8>,
+}
+
+/// More than the cap arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the body is larger than {0} bytes")]
+pub struct OverCap(pub usize);
+
+impl CappedBody {
+    /// An empty body that will hold at most `max_bytes`.
+    pub fn new(max_bytes: usize) -> Self {
+        Self { max_bytes, bytes: Vec::new() }
+    }
+
+    /// Room for `len` more bytes, zeroed, to be filled in place; refused (and nothing grown) if
+    /// they would pass the cap.
+    pub fn reserve_chunk(&mut self, len: usize) -> Result<&mut [u8], OverCap> {
+        let start = self.bytes.len();
+        if len > self.max_bytes - start {
+            return Err(OverCap(self.max_bytes));
+        }
+        self.bytes.resize(start + len, 0);
+        Ok(&mut self.bytes[start..])
+    }
+
+    /// Appends a chunk, unless it would pass the cap.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), OverCap> {
+        self.reserve_chunk(chunk.len())?.copy_from_slice(chunk);
+        Ok(())
+    }
+
+    /// The bytes read.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+#[cfg(test)]
+mod capped_body_tests {
+    use super::*;
+
+    #[test]
+    fn a_body_is_kept_up_to_its_cap_and_refused_past_it() {
+        let mut body = CappedBody::new(5);
+        body.push(b"ab").unwrap();
+        body.push(b"").unwrap();
+        body.push(b"cde").unwrap();
+        assert_eq!(body.push(b"f"), Err(OverCap(5)));
+        assert_eq!(body.reserve_chunk(usize::MAX).unwrap_err(), OverCap(5), "no overflow on a huge chunk");
+        assert_eq!(body.into_bytes(), b"abcde");
+    }
+}

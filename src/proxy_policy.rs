@@ -3,9 +3,10 @@
 //! headers come from the caller — each checked here, before any request is built.
 //!
 //! - **Path:** as received (still percent-encoded), it must start with `/v2/` and consist of
-//!   unreserved characters, `/`, and percent-escapes that do not decode to `/`, `\`, `.` or a
-//!   control character; no empty, `.` or `..` segments. So it cannot climb out of `/v2/`, name
-//!   another host, or be read differently by Attio's router.
+//!   unreserved characters, `/`, and percent-escapes that do not decode to `/`, `\`, `.`, `%` or
+//!   a control character; no empty, `.` or `..` segments. So it cannot climb out of `/v2/`, name
+//!   another host, or be read differently by Attio's router — not even by one that decodes
+//!   twice, since no escape survives a first decoding (`%252e` is refused).
 //! - **Query:** printable, no `#`.
 //! - **Headers:** only `content-type` and `accept` go upstream (never our `Authorization`,
 //!   cookies, forwarding or hop-by-hop headers); only `content-type` and `retry-after` come back.
@@ -46,7 +47,7 @@ fn valid_segment(seg: &str) -> bool {
                     (Some(h), Some(l)) => h * 16 + l,
                     _ => return false,
                 };
-                if decoded == b'/' || decoded == b'\\' || decoded == b'.' || decoded < 0x20 || decoded == 0x7f {
+                if matches!(decoded, b'/' | b'\\' | b'.' | b'%') || decoded < 0x20 || decoded == 0x7f {
                     return false;
                 }
                 i += 3;
@@ -143,6 +144,8 @@ mod tests {
             "/v2/.%2e/admin",
             "/v2/objects%2f..%2fadmin",
             "/v2/objects%2F..",
+            "/v2/%252e%252e/admin",
+            "/v2/objects/%25",
             "/v2/objects%5c..",
             "/v2/objects\\..\\admin",
             "/v2//evil.test/x",

@@ -14,10 +14,9 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::js_sys::{self, Reflect, Uint8Array};
+use worker::js_sys::{self, Uint8Array};
 use worker::worker_sys::web_sys::{
-    AbortController, ReadableStreamDefaultReader, Request as WebRequest, RequestInit, RequestRedirect,
-    Response as WebResponse, WorkerGlobalScope,
+    AbortController, Request as WebRequest, RequestInit, RequestRedirect, Response as WebResponse, WorkerGlobalScope,
 };
 use worker::Delay;
 
@@ -105,26 +104,8 @@ async fn read_response(response: &WebResponse, max_bytes: usize, trusted: bool) 
 
 /// Reads a body chunk by chunk, giving up (and cancelling the stream) past `max_bytes`.
 async fn read_capped(response: &WebResponse, max_bytes: usize) -> Result<Vec<u8>, TransportError> {
-    let Some(stream) = response.body() else { return Ok(Vec::new()) };
-    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-    let mut out = Vec::new();
-    loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(network)?;
-        if Reflect::get(&chunk, &JsValue::from_str("done")).map_err(network)?.is_truthy() {
-            return Ok(out);
-        }
-        let value = Reflect::get(&chunk, &JsValue::from_str("value")).map_err(network)?;
-        let bytes = Uint8Array::new(&value);
-        if out.len() + bytes.length() as usize > max_bytes {
-            // Awaited in the background: a rejected cancel must not surface as unhandled.
-            let cancel = JsFuture::from(reader.cancel());
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = cancel.await;
-            });
-            return Err(TransportError::TooLarge(max_bytes));
-        }
-        let start = out.len();
-        out.resize(start + bytes.length() as usize, 0);
-        bytes.copy_to(&mut out[start..]);
-    }
+    js::read_capped(response.body(), max_bytes).await.map_err(|e| match e {
+        js::CappedReadError::TooLarge => TransportError::TooLarge(max_bytes),
+        js::CappedReadError::Failed(e) => network(e),
+    })
 }

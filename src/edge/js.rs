@@ -5,10 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::js_sys::{Object, Promise, Uint8Array, JSON};
-use worker::worker_sys::web_sys::Headers;
+use worker::js_sys::{Object, Promise, Reflect, Uint8Array, JSON};
+use worker::worker_sys::web_sys::{Headers, ReadableStream, ReadableStreamDefaultReader};
+
+use crate::http::CappedBody;
 
 /// Headers as a JS array of `[name, value]` pairs (repeated names, such as two `Set-Cookie`,
 /// survive), parsed once on the JS side. Values that are not visible ASCII are dropped.
@@ -29,4 +31,39 @@ pub(crate) fn headers_from_js(headers: &Headers) -> Option<BTreeMap<String, Stri
 pub(crate) async fn body(array_buffer: Result<Promise, JsValue>) -> Result<Vec<u8>, JsValue> {
     let buffer = JsFuture::from(array_buffer?).await?;
     Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// Why [`read_capped`] stopped.
+pub(crate) enum CappedReadError {
+    /// More than the cap arrived; the stream was cancelled.
+    TooLarge,
+    /// The stream failed.
+    Failed(JsValue),
+}
+
+/// Reads a body stream chunk by chunk, giving up (and cancelling the stream) the moment more
+/// than `max_bytes` arrived, so an endless body costs at most the cap in memory.
+pub(crate) async fn read_capped(stream: Option<ReadableStream>, max_bytes: usize) -> Result<Vec<u8>, CappedReadError> {
+    let Some(stream) = stream else { return Ok(Vec::new()) };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut body = CappedBody::new(max_bytes);
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(CappedReadError::Failed)?;
+        if Reflect::get(&chunk, &JsValue::from_str("done")).map_err(CappedReadError::Failed)?.is_truthy() {
+            return Ok(body.into_bytes());
+        }
+        let value = Reflect::get(&chunk, &JsValue::from_str("value")).map_err(CappedReadError::Failed)?;
+        let bytes = Uint8Array::new(&value);
+        match body.reserve_chunk(bytes.length() as usize) {
+            Ok(room) => bytes.copy_to(room),
+            Err(_) => {
+                // Awaited in the background: a rejected cancel must not surface as unhandled.
+                let cancel = JsFuture::from(reader.cancel());
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = cancel.await;
+                });
+                return Err(CappedReadError::TooLarge);
+            }
+        }
+    }
 }

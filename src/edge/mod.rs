@@ -131,7 +131,16 @@ async fn into_core_request(
         return Err(refusal);
     }
     let (parts, _) = head.into_parts();
-    let body = js::body(req.array_buffer()).await.map_err(|_| bad_request())?;
+    let body = if declared.is_some() {
+        // Declared and within the limit: HTTP framing bounds what arrives.
+        js::body(req.array_buffer()).await.map_err(|_| bad_request())?
+    } else {
+        // Chunked: count the bytes as they arrive instead of trusting a header.
+        js::read_capped(req.body(), MAX_BODY_BYTES).await.map_err(|e| match e {
+            js::CappedReadError::TooLarge => AppError::PayloadTooLarge { limit: MAX_BODY_BYTES }.into_response(),
+            js::CappedReadError::Failed(_) => bad_request(),
+        })?
+    };
     Ok(crate::http::Request::from_parts(parts, body))
 }
 

@@ -79,6 +79,10 @@ pub struct Grant {
     pub access: Vec<AccessRecord>,
     #[serde(default)]
     pub revoked: bool,
+    /// For a token-exchange grant (RFC 8693): the grant whose token was exchanged. It lives only
+    /// as long as that one does; absent for every other grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_grant: Option<String>,
 }
 
 /// A token response's contents. The tokens are secrets, so `Debug` shows neither (security
@@ -183,6 +187,7 @@ impl Grant {
                 scope: code.scope.clone(),
             }],
             revoked: false,
+            source_grant: None,
         };
         let issued = Issued {
             access_token: IssuedToken::new(access_token),

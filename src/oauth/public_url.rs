@@ -21,17 +21,19 @@ fn special_v4(ip: Ipv4Addr) -> bool {
         || (ip.octets()[0] == 198 && (ip.octets()[1] & 0xfe) == 18)
 }
 
+/// Anything outside global unicast (`2000::/3`, RFC 4291 §2.4) is special: that alone refuses
+/// loopback, unspecified, IPv4-compatible and IPv4-mapped (`::/8`), NAT64 (`64:ff9b::/96`,
+/// `64:ff9b:1::/48`), unique-local, link-local and multicast. Inside it, the ranges that embed
+/// or stand for other addresses are refused too: 6to4 (`2002::/16`), Teredo (`2001::/32`),
+/// ORCHID (`2001:10::/28`, `2001:20::/28`), benchmarking (`2001:2::/48`) and documentation
+/// (`2001:db8::/32`).
 fn special_v6(ip: Ipv6Addr) -> bool {
     let seg = ip.segments();
-    ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || (seg[0] & 0xfe00) == 0xfc00 // unique local
-        || (seg[0] & 0xffc0) == 0xfe80 // link local
-        || ip.to_ipv4_mapped().is_some_and(special_v4)
-        // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) embed IPv4 addresses.
-        || (seg[0] == 0x64 && seg[1] == 0xff9b)
+    (seg[0] & 0xe000) != 0x2000
         || seg[0] == 0x2002
+        || (seg[0] == 0x2001
+            && (seg[1] == 0 || seg[1] == 0x0db8 || (seg[1] & 0xffe0) == 0x0020 || (seg[1] & 0xfff0) == 0x0010))
+        || (seg[0] == 0x2001 && seg[1] == 2 && seg[2] == 0)
 }
 
 /// Checks a document URL before it is fetched. `allow_loopback` is the test-only exception.
@@ -72,6 +74,9 @@ mod tests {
     #[test]
     fn only_public_https_urls_with_a_path_are_fetched() {
         assert!(check("https://app.example.com/oauth/client.json", false).is_ok());
+        // Public IPv6, including inside 2001::/16 outside the refused blocks.
+        assert!(check("https://[2606:4700::6810:84e5]/c.json", false).is_ok());
+        assert!(check("https://[2001:4860:4860::8888]/c.json", false).is_ok());
         for bad in [
             "http://app.example.com/client.json",
             "https://app.example.com/",
@@ -94,6 +99,12 @@ mod tests {
             "https://[::ffff:127.0.0.1]/c.json",
             "https://[64:ff9b::a00:1]/c.json",
             "https://[2002:a00:1::]/c.json",
+            "https://[::10.0.0.1]/c.json",
+            "https://[::a00:1]/c.json",
+            "https://[64:ff9b:1::a00:1]/c.json",
+            "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/c.json",
+            "https://[2001:db8::1]/c.json",
+            "https://[ff02::1]/c.json",
             "https://APP.example.com/c.json",
             "https://app.example.com/a/../c.json",
         ] {

@@ -35,7 +35,7 @@ pub async fn redeem_code<P: Platform>(
         .ok_or_else(|| OAuthError::invalid_request("code_verifier is required (PKCE)"))?;
     let verifier = PkceVerifier::new(verifier.to_string());
     let Some(record) = one_time::peek_code(p, keys, code).await.map_err(unavailable)? else {
-        return Err(replayed_code(p, keys, code, client).await);
+        return Err(replayed_code(p, keys, code, &verifier, client).await);
     };
     // Checks that must not burn the code: another client, redirect URI or resource.
     if record.client_id != client.client_id {
@@ -50,27 +50,37 @@ pub async fn redeem_code<P: Platform>(
     }
     // Now spend it: exactly one request gets past this line.
     if one_time::take_code(p, keys, code).await.map_err(unavailable)?.is_none() {
-        return Err(replayed_code(p, keys, code, client).await);
+        return Err(replayed_code(p, keys, code, &verifier, client).await);
     }
     if !pkce::verify(&verifier, &record.code_challenge) {
         return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
     }
     let now = p.now_ms();
     let (grant, issued) = create_grant(p, keys, &record, client.display_name(), client.allows_refresh(), None).await?;
-    let redeemed = Redeemed { grant_id: grant.grant_id, client_id: client.client_id.clone() };
+    let redeemed = Redeemed {
+        grant_id: grant.grant_id,
+        client_id: client.client_id.clone(),
+        code_challenge: record.code_challenge,
+    };
     let _ = one_time::mark_redeemed(p, keys, code, &redeemed, now + 600_000).await;
     Ok(issued)
 }
 
-/// Creates a grant with its first tokens, in its own object. `lifetime_ms` shortens both the
-/// grant and its access token (exchanged tokens); `None` keeps the defaults.
+/// What an exchanged grant derives from: its source grant, and how long it may live at most.
+struct Derived<'a> {
+    source: &'a Grant,
+    lifetime_ms: u64,
+}
+
+/// Creates a grant with its first tokens, in its own object. A `derived` grant (token exchange)
+/// names its source and lives no longer than the lifetime given nor than the source.
 async fn create_grant<P: Platform>(
     p: &P,
     keys: &SigningKeys,
     record: &CodeGrant,
     client_name: &str,
     with_refresh: bool,
-    lifetime_ms: Option<u64>,
+    derived: Option<Derived<'_>>,
 ) -> Result<(Grant, Issued), OAuthError> {
     let random = || p.token().map_err(|_| OAuthError::temporarily_unavailable("randomness"));
     let mut gid = [0u8; 16];
@@ -80,12 +90,14 @@ async fn create_grant<P: Platform>(
     let now = p.now_ms();
     let (mut grant, mut issued) =
         Grant::issue(keys, grant::new_grant_id(gid), record, &access_secret, refresh_secret.as_deref(), now);
-    if let Some(lifetime) = lifetime_ms {
-        grant.expires_at_ms = now + lifetime;
+    if let Some(Derived { source, lifetime_ms }) = derived {
+        let expires_at_ms = (now + lifetime_ms).min(source.expires_at_ms);
+        grant.expires_at_ms = expires_at_ms;
         for a in &mut grant.access {
-            a.expires_at_ms = now + lifetime;
+            a.expires_at_ms = expires_at_ms;
         }
-        issued.expires_in_secs = lifetime / 1000;
+        issued.expires_in_secs = expires_at_ms.saturating_sub(now) / 1000;
+        grant.source_grant = Some(source.grant_id.clone());
     }
     if grants::create(p, &grant).await != Ok(true) {
         return Err(OAuthError::temporarily_unavailable("could not create the grant"));
@@ -110,17 +122,20 @@ async fn create_grant<P: Platform>(
     Ok((grant, issued))
 }
 
-/// A code that is gone: if it was redeemed and the same client presents it again, that is a
-/// replay, and what it issued is revoked (OAuth 2.1 §4.1.3). Checked only after the client
-/// authenticated, so a forged request cannot revoke anyone's grant.
+/// A code that is gone: if it was redeemed and the same client presents it again with the right
+/// PKCE verifier, that is a replay, and what it issued is revoked (OAuth 2.1 §4.1.3; security
+/// checklist B.14). Checked only after the client authenticated, and only on proof of the
+/// verifier, so someone holding a leaked used code and a public client id cannot revoke
+/// anyone's grant.
 async fn replayed_code<P: Platform>(
     p: &P,
     keys: &SigningKeys,
     code: &AuthorizationCode,
+    verifier: &PkceVerifier,
     client: &RegisteredClient,
 ) -> OAuthError {
     if let Ok(Some(r)) = one_time::redeemed(p, keys, code).await {
-        if r.client_id == client.client_id {
+        if r.client_id == client.client_id && pkce::verify(verifier, &r.code_challenge) {
             grants::revoke(p, &r.grant_id).await;
             p.log("token.code_replayed", &format!("client {}: grant revoked", client.client_id));
         }
@@ -221,6 +236,11 @@ pub async fn exchange<P: Platform>(
     let Some(subject_grant) = grants::load(p, grant_id).await.map_err(unavailable)?.map(|v| v.grant) else {
         return Err(OAuthError::invalid_grant("the subject token is not valid"));
     };
+    // An exchanged token is not a person's token: exchanging it again would make a chain that
+    // outlives every revocation (grants from before `source_grant` existed carry the prefix).
+    if subject_grant.source_grant.is_some() || subject_grant.client_id.starts_with("exchange:") {
+        return Err(OAuthError::invalid_grant("an exchanged token cannot be exchanged again"));
+    }
     let now = p.now_ms();
     let subject_scope = subject_grant
         .check_access(keys, subject, subject_grant.audience, now)
@@ -247,7 +267,8 @@ pub async fn exchange<P: Platform>(
         user: subject_grant.user.clone(),
     };
     let name = format!("Backend {}", backend.id);
-    let (_, issued) = create_grant(p, keys, &record, &name, false, Some(EXCHANGED_TTL_MS)).await?;
+    let derived = Derived { source: &subject_grant, lifetime_ms: EXCHANGED_TTL_MS };
+    let (_, issued) = create_grant(p, keys, &record, &name, false, Some(derived)).await?;
     p.log("token.exchanged", &format!("backend {}", backend.id));
     Ok(issued)
 }

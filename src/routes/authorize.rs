@@ -26,7 +26,7 @@ use crate::http::{add_cookie, redirect as redirect_response, Request, Response};
 use crate::oauth::approval::{self, Approved, RequestError};
 use crate::oauth::client::RegisteredClient;
 use crate::oauth::grant::{self};
-use crate::oauth::metadata::SCOPE_WRITE;
+use crate::oauth::metadata::{Audience, SCOPE_WRITE};
 use crate::oauth::{params, redirect};
 use crate::pages::{avatar, error_page, page_with_form_targets, NOTHING};
 use crate::platform::Platform;
@@ -194,7 +194,7 @@ fn consent_page(
     let body = html!(
         "<h1>Allow access to Attio?</h1>\
          <div class=card><p>{avatar}<strong>{name}</strong> wants to use {workspace} through this gateway.</p>\
-         <dl><dt>It will be sent back to</dt><dd>{host}</dd></dl>{warning}</div>\
+         <dl><dt>It will use</dt><dd>{resource}</dd><dt>It will be sent back to</dt><dd>{host}</dd></dl>{warning}</div>\
          <form method=post action=\"{AUTHORIZE}\">\
          <input type=hidden name=request value=\"{request}\"><input type=hidden name=csrf value=\"{csrf}\">\
          <fieldset><legend>What may it do?</legend>{write_option}</fieldset>\
@@ -203,6 +203,10 @@ fn consent_page(
         avatar = avatar(client.display_name()),
         name = client.display_name(),
         workspace = workspace,
+        resource = match approved.audience {
+            Audience::Mcp => "the gateway's Attio tools (MCP)",
+            Audience::Api => "Attio's REST API through this gateway (any request your access allows)",
+        },
         host = redirect::display_host(&approved.redirect_uri),
         warning = warning,
         request = request_id,

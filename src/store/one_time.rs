@@ -66,6 +66,10 @@ pub async fn take_code<P: Platform>(
 pub struct Redeemed {
     pub grant_id: String,
     pub client_id: String,
+    /// The code's PKCE challenge: a replay revokes the grant only when it proves possession of
+    /// the verifier. Absent in records written before it was kept (then nothing is revoked).
+    #[serde(default)]
+    pub code_challenge: String,
 }
 
 /// Remembers what a code issued until `expires_at_ms`, for replay detection.

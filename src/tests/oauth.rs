@@ -25,7 +25,13 @@ fn full_flow_code_token_protected_call_refresh_revoke() {
     let upstream = p.http.sent.borrow().last().unwrap().headers()["authorization"].clone();
     assert_eq!(upstream, "Bearer attio-at-1", "the vaulted Attio token, never ours");
 
-    // Code replay: refused, and the tokens it issued die.
+    // A replay without the verifier proves nothing: refused, and the grant lives on.
+    let guess = redeem(&p, &client_id, &code, &"x".repeat(43));
+    assert_eq!(body(&guess)["error"], "invalid_grant");
+    p.http.push(200, SELF_ACTIVE);
+    assert_eq!(bearer_get(&p, "/v2/self", &at).status(), 200, "a replay without the verifier revokes nothing");
+
+    // Code replay with the verifier: refused, and the tokens it issued die.
     let replay = redeem(&p, &client_id, &code, VERIFIER);
     assert_eq!(body(&replay)["error"], "invalid_grant");
     assert_eq!(bearer_get(&p, "/v2/self", &at).status(), 401, "replay revoked the grant");
@@ -222,6 +228,19 @@ fn remembered_consent_applies_only_to_direct_navigations_for_the_same_client() {
 }
 
 #[test]
+fn an_approval_of_the_mcp_endpoint_is_not_reused_for_the_rest_proxy() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (client_id, _, jar) = obtain_code(&p, "https://gateway.test/mcp", "write");
+    let mut req = with_cookies(&format!("/authorize?{}", authorize_query(&client_id, "https://gateway.test/v2")), &jar);
+    req.headers_mut().insert("sec-fetch-site", "none".parse().unwrap());
+    let asked = run(&p, req);
+    assert_eq!(asked.status(), 200, "the person is asked again for the REST proxy");
+    assert!(text(&asked).contains("REST API"), "the consent page names the resource");
+    // The MCP approval itself is still remembered.
+    assert_eq!(authorize_again(&p, &client_id, &jar, Some("none")).status(), 302);
+}
+
+#[test]
 fn a_read_only_approval_is_not_reused_for_write_access() {
     let p = FakePlatform::with_settings(loopback_settings());
     let (client_id, _, jar) = obtain_code(&p, "https://gateway.test/mcp", "read");
@@ -276,6 +295,16 @@ fn token_exchange_gives_configured_backends_a_short_lived_proxy_token() {
     assert!(t.get("refresh_token").is_none());
     // The MCP-audience subject does not work at the proxy; the exchanged token does.
     assert_eq!(bearer_get(&p, "/v2/self", &subject).status(), 401);
+    let exchanged = t["access_token"].as_str().unwrap().to_string();
     p.http.push(200, SELF_ACTIVE);
-    assert_eq!(bearer_get(&p, "/v2/self", t["access_token"].as_str().unwrap()).status(), 200);
+    assert_eq!(bearer_get(&p, "/v2/self", &exchanged).status(), 200);
+
+    // An exchanged token cannot be exchanged again (no chain that outlives its source).
+    let again = run(&p, exchange_form(&exchanged, BACKEND_SECRET, &[]));
+    assert_eq!(body(&again)["error"], "invalid_grant", "{}", text(&again));
+
+    // Revoking the person's token reaches what was exchanged from it.
+    let revoked = run(&p, form("/revoke", &[("client_id", &client_id), ("token", &subject)], &[]));
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(bearer_get(&p, "/v2/self", &exchanged).status(), 401, "the exchanged token died with its source");
 }

@@ -735,6 +735,40 @@ pub fn port_of(base: &str) -> u16 {
     url::Url::parse(base).ok().and_then(|u| u.port()).expect("base URL with a port")
 }
 
+/// POSTs `total` bytes to `path` with `Transfer-Encoding: chunked` (no declared length), over a
+/// raw socket, and returns the status the worker answers with — or `None` if none comes within
+/// 10 s. With `finish: false` the body is never ended, so only a server that refuses while it
+/// reads can answer. Write errors (the worker answered and closed early) end the upload.
+pub fn post_chunked(base: &str, path: &str, total: usize, finish: bool) -> Option<u16> {
+    use std::io::{BufRead, BufReader, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port_of(base))).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut sent = 0;
+    let mut upload = || -> std::io::Result<()> {
+        stream.write_all(head.as_bytes())?;
+        while sent < total {
+            let n = chunk.len().min(total - sent);
+            stream.write_all(format!("{n:x}\r\n").as_bytes())?;
+            stream.write_all(&chunk[..n])?;
+            stream.write_all(b"\r\n")?;
+            sent += n;
+        }
+        if finish {
+            stream.write_all(b"0\r\n\r\n")?;
+        }
+        stream.flush()
+    };
+    let _ = upload();
+    let mut status_line = String::new();
+    BufReader::new(&stream).read_line(&mut status_line).ok()?;
+    status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok())
+}
+
 /// A POST to `/mcp` with `token` and the transport headers every client sends, plus `headers`.
 pub fn mcp_post(c: &TestClient, token: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
     let auth = format!("Bearer {token}");

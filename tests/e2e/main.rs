@@ -50,6 +50,11 @@ fn configured_worker_boots_reports_health_and_routes() {
 
     let big = vec![b'x'; 1024 * 1024 + 1];
     assert_eq!(c.request("POST", "/health", &[], Some(&big)).status, 413);
+    // A chunked body declares no length: its bytes are counted as they arrive, and the request
+    // is refused past 1 MiB — while the body is still coming, not after buffering all of it.
+    assert_eq!(post_chunked(&c.base, "/register", 2 * 1024 * 1024, true), Some(413), "a chunked 2 MB registration");
+    assert_eq!(post_chunked(&c.base, "/register", 1536 * 1024, false), Some(413), "refused mid-body");
+    assert_eq!(post_chunked(&c.base, "/register", 100, true), Some(400), "a small chunked body is read");
 }
 
 #[test]
