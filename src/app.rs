@@ -79,7 +79,7 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
         REGISTER => Err(AppError::MethodNotAllowed { allow: "POST, OPTIONS" }),
         "/" if get => Ok(landing::page()),
         "/health" if get => Ok(health::report(p)),
-        paths::CONNECT if get => connect::start(p, &Ctx::new(&*p.config()?, req)).await,
+        paths::CONNECT if get => connect::start(p, &Ctx::new(&*p.config()?, req), req).await,
         paths::ATTIO_CALLBACK if get => connect::callback(p, &Ctx::new(&*p.config()?, req), req).await,
         paths::CONNECT_STATUS if get => connect::status(p, &Ctx::new(&*p.config()?, req), req).await,
         paths::DISCONNECT if post => connect::disconnect(p, &Ctx::new(&*p.config()?, req), req).await,

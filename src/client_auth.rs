@@ -113,6 +113,17 @@ fn presented<'a>(
     })
 }
 
+/// The client a request claims to be, before anything is verified: for counting failures
+/// per client ([`crate::rate_limit`]), never for deciding anything.
+pub fn claimed_client_id(req: &Request, form: &[(String, String)]) -> Option<String> {
+    let basic = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(parse_basic);
+    match presented(&basic, form).ok()? {
+        Presented::Secret { client_id, .. } | Presented::Public { client_id } => Some(client_id.to_string()),
+        Presented::Assertion { client_id, .. } => Some(client_id),
+    }
+    .filter(|id| !id.is_empty())
+}
+
 /// The authenticated client of a request to `endpoint` (`{origin}/token` or `{origin}/revoke`).
 pub async fn authenticate<P: Platform>(
     p: &P,

@@ -77,6 +77,7 @@ pub mod paths;
 pub mod platform;
 pub mod proxy_policy;
 pub mod random;
+pub mod rate_limit;
 pub mod routes;
 pub mod secret;
 pub mod session;

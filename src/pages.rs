@@ -108,6 +108,19 @@ pub fn error_page(status: StatusCode, title: &str, message: &str, next_step: &Ht
     page(status, title, &body)
 }
 
+/// 429 for a person: this address started too many flows in the last minute
+/// ([`crate::rate_limit`]).
+pub fn too_many_requests() -> Response {
+    let mut resp = error_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many attempts",
+        "Too many sign-ins were started from your network in the last minute. Wait a minute, then try again.",
+        &NOTHING,
+    );
+    crate::http::set_header(&mut resp, http::header::RETRY_AFTER, &crate::rate_limit::RETRY_AFTER_SECS.to_string());
+    resp
+}
+
 /// A request that ends on an error page: a typed rejection, rendered once by
 /// [`ErrorPage::into_response`] (see [`error_page`]).
 #[derive(Debug)]

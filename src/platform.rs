@@ -9,6 +9,7 @@ use crate::config::SettingsSource;
 use crate::http::HttpClient;
 use crate::oauth::jwk::PublicJwk;
 use crate::random::Random;
+use crate::rate_limit::Limit;
 use crate::transitions::{Command, Outcome};
 
 /// Why storage did not answer. Always transient from the caller's point of view: it must never
@@ -66,13 +67,29 @@ pub trait VerifySignature {
     fn verify_signature(&self, key: &PublicJwk, message: &[u8], signature: &[u8]) -> impl Future<Output = bool>;
 }
 
+/// The platform's rate limiters ([`crate::rate_limit`]).
+pub trait RateLimiter {
+    /// Counts one request under `key` and says whether it is within `limit`. A limiter that is
+    /// not configured, or fails, allows (and the edge logs it).
+    fn within_limit(&self, limit: Limit, key: &str) -> impl Future<Output = bool>;
+}
+
 /// Every effect the core uses.
 pub trait Platform:
-    SettingsSource + HttpClient + KvStore + TransitionStore + Random + Clock + Sleep + Log + VerifySignature
+    SettingsSource + HttpClient + KvStore + TransitionStore + Random + Clock + Sleep + Log + VerifySignature + RateLimiter
 {
 }
 
 impl<T> Platform for T where
-    T: SettingsSource + HttpClient + KvStore + TransitionStore + Random + Clock + Sleep + Log + VerifySignature
+    T: SettingsSource
+        + HttpClient
+        + KvStore
+        + TransitionStore
+        + Random
+        + Clock
+        + Sleep
+        + Log
+        + VerifySignature
+        + RateLimiter
 {
 }

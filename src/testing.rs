@@ -99,6 +99,8 @@ pub struct FakePlatform {
     now: Cell<u64>,
     logs: RefCell<Vec<(String, String)>>,
     pub kv_fails: Cell<bool>,
+    /// Counts per (limit, key, minute): the platform's limiters at the shipped limits.
+    rate_counts: RefCell<HashMap<(crate::rate_limit::Limit, String, u64), u32>>,
 }
 
 impl Default for FakePlatform {
@@ -117,6 +119,7 @@ impl FakePlatform {
             now: Cell::new(1_700_000_000_000),
             logs: RefCell::default(),
             kv_fails: Cell::new(false),
+            rate_counts: RefCell::default(),
         }
     }
 
@@ -273,6 +276,21 @@ pub fn get(path: &str) -> Request {
 
 /// Signatures checked with RustCrypto, as the edge checks them with WebCrypto: the key's own
 /// algorithm, RS256 (PKCS#1 v1.5, SHA-256) or ES256 (`r || s`).
+/// Fixed one-minute windows at the shipped limits; a binding listed as missing allows
+/// everything, as the edge does.
+impl crate::platform::RateLimiter for FakePlatform {
+    async fn within_limit(&self, limit: crate::rate_limit::Limit, key: &str) -> bool {
+        if !self.settings.binding_present(limit.binding()) {
+            return true;
+        }
+        let window = self.now.get() / 60_000;
+        let mut counts = self.rate_counts.borrow_mut();
+        let count = counts.entry((limit, key.to_string(), window)).or_default();
+        *count += 1;
+        *count <= limit.default_per_minute()
+    }
+}
+
 impl crate::platform::VerifySignature for FakePlatform {
     async fn verify_signature(&self, key: &crate::oauth::jwk::PublicJwk, message: &[u8], signature: &[u8]) -> bool {
         verify_with_rustcrypto(key, message, signature)

@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use attio_gateway::config::{Requirement, SettingKind, BINDINGS, SETTINGS};
+use attio_gateway::rate_limit::Limit;
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
@@ -89,5 +90,12 @@ fn every_setting_and_binding_is_documented_and_declared_for_deploys() {
         assert!(described[b.name]["description"].is_string(), "{} is not described in package.json", b.name);
     }
     // Bindings provision themselves: no placeholder ids.
-    assert!(!wrangler.contains("id = \""), "wrangler.toml carries a resource id");
+    assert!(!wrangler.lines().any(|l| l.trim_start().starts_with("id = ")), "wrangler.toml carries a resource id");
+    // The shipped rate limits are the ones the code documents (and its test double enforces).
+    for limit in [Limit::Registration, Limit::Flows, Limit::TokenFailures] {
+        let block = wrangler.split("[[ratelimits]]").find(|b| b.contains(&format!("name = \"{}\"", limit.binding())));
+        let block = block.unwrap_or_else(|| panic!("{} not in wrangler.toml", limit.binding()));
+        let expected = format!("simple = {{ limit = {}, period = 60 }}", limit.default_per_minute());
+        assert!(block.contains(&expected), "{}: wrangler.toml differs from {expected}", limit.binding());
+    }
 }

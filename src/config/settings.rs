@@ -160,17 +160,23 @@ pub const SETTINGS: &[SettingSpec] = &[
     },
 ];
 
-/// A binding the worker needs (declared in `wrangler.toml`).
+/// A binding the worker uses (declared in `wrangler.toml`).
 #[derive(Debug, Clone, Copy)]
 pub struct BindingSpec {
     pub name: &'static str,
-    /// `kv_namespace` or `durable_object_namespace`.
+    /// `kv_namespace`, `durable_object_namespace` or `ratelimit`.
     pub kind: &'static str,
     pub purpose: &'static str,
+    /// Without it the gateway cannot serve (`/health` answers 503); an optional binding only
+    /// turns a protection off, which `/health` and `/setup` report.
+    pub required: bool,
 }
 
 pub const KV_BINDING: &str = "GATEWAY_KV";
 pub const TRANSITIONS_BINDING: &str = "TRANSITIONS";
+pub const REGISTRATION_LIMIT_BINDING: &str = "LIMIT_REGISTRATION";
+pub const FLOWS_LIMIT_BINDING: &str = "LIMIT_FLOWS";
+pub const TOKEN_FAILURES_LIMIT_BINDING: &str = "LIMIT_TOKEN_FAILURES";
 
 /// Every binding the worker uses.
 pub const BINDINGS: &[BindingSpec] = &[
@@ -178,10 +184,30 @@ pub const BINDINGS: &[BindingSpec] = &[
         name: KV_BINDING,
         kind: "kv_namespace",
         purpose: "Read-mostly records: the encrypted token vault, client registrations.",
+        required: true,
     },
     BindingSpec {
         name: TRANSITIONS_BINDING,
         kind: "durable_object_namespace",
         purpose: "Strongly consistent one-time transitions (OAuth state, codes, refresh rotation).",
+        required: true,
+    },
+    BindingSpec {
+        name: REGISTRATION_LIMIT_BINDING,
+        kind: "ratelimit",
+        purpose: "Client registrations per address (default 20 a minute).",
+        required: false,
+    },
+    BindingSpec {
+        name: FLOWS_LIMIT_BINDING,
+        kind: "ratelimit",
+        purpose: "Authorization and Attio sign-in starts per address (default 60 a minute).",
+        required: false,
+    },
+    BindingSpec {
+        name: TOKEN_FAILURES_LIMIT_BINDING,
+        kind: "ratelimit",
+        purpose: "Failed attempts at the token endpoint per client and per address (default 30 a minute).",
+        required: false,
     },
 ];

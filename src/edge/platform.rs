@@ -13,8 +13,9 @@ use super::js;
 use crate::config::{attio_timeout_ms, Config, ConfigError, SettingsSource, KV_BINDING, TRANSITIONS_BINDING};
 use crate::http::{HttpClient, Request, Response, TransportError};
 use crate::oauth::jwk::PublicJwk;
-use crate::platform::{Clock, KvPage, KvStore, Log, Sleep, StoreError, TransitionStore, VerifySignature};
+use crate::platform::{Clock, KvPage, KvStore, Log, RateLimiter, Sleep, StoreError, TransitionStore, VerifySignature};
 use crate::random::{OsRandom, Random, RandomError};
+use crate::rate_limit::Limit;
 use crate::transitions::{Command, Outcome};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
@@ -72,6 +73,7 @@ impl SettingsSource for EdgePlatform<'_> {
         match name {
             KV_BINDING => self.env.kv(name).is_ok(),
             TRANSITIONS_BINDING => self.env.durable_object(name).is_ok(),
+            _ if name.starts_with("LIMIT_") => self.env.rate_limiter(name).is_ok(),
             _ => false,
         }
     }
@@ -166,6 +168,19 @@ impl Clock for EdgePlatform<'_> {
 impl Sleep for EdgePlatform<'_> {
     async fn sleep_ms(&self, ms: u32) {
         Delay::from(Duration::from_millis(u64::from(ms))).await;
+    }
+}
+
+impl RateLimiter for EdgePlatform<'_> {
+    async fn within_limit(&self, limit: Limit, key: &str) -> bool {
+        let Ok(limiter) = self.env.rate_limiter(limit.binding()) else { return true };
+        match limiter.limit(key.to_string()).await {
+            Ok(outcome) => outcome.success,
+            Err(e) => {
+                worker::console_log!("rate_limit.failed {} {e}", limit.binding());
+                true
+            }
+        }
     }
 }
 

@@ -55,6 +55,17 @@ impl OAuthError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", d)
     }
 
+    /// 429: too many requests of this kind; `Retry-After` says when to come back.
+    pub fn rate_limited(d: impl Into<String>) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", d)
+    }
+
+    /// Whether the request failed on its credentials (client authentication or the grant):
+    /// what the failure limit at the token endpoint counts.
+    pub fn is_credential_failure(&self) -> bool {
+        matches!(self.code, "invalid_client" | "invalid_grant")
+    }
+
     pub fn into_response(self) -> Response {
         let mut resp = json(self.status, &json!({"error": self.code, "error_description": self.description}));
         if self.status == StatusCode::UNAUTHORIZED {
@@ -63,6 +74,10 @@ impl OAuthError {
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             crate::http::set_header(&mut resp, http::header::RETRY_AFTER, "1");
+        }
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            let retry = crate::rate_limit::RETRY_AFTER_SECS.to_string();
+            crate::http::set_header(&mut resp, http::header::RETRY_AFTER, &retry);
         }
         resp
     }

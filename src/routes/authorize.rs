@@ -28,8 +28,9 @@ use crate::oauth::client::RegisteredClient;
 use crate::oauth::grant::{self};
 use crate::oauth::metadata::{Audience, SCOPE_WRITE};
 use crate::oauth::{params, redirect};
-use crate::pages::{avatar, error_page, page_with_form_targets, NOTHING};
+use crate::pages::{avatar, error_page, page_with_form_targets, too_many_requests, NOTHING};
 use crate::platform::Platform;
+use crate::rate_limit::{self, Limit};
 use crate::session::{self, Session};
 use crate::sign_in;
 use crate::store::one_time::{self};
@@ -65,6 +66,9 @@ fn bad_request_page(title: &str, message: &str) -> Response {
 }
 
 pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    if !p.within_limit(Limit::Flows, &rate_limit::by_address(req)).await {
+        return Ok(too_many_requests());
+    }
     let config = ctx.config;
     let origin = ctx.origin.clone();
     let keys = config.keys();

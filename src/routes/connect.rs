@@ -26,9 +26,10 @@ use crate::context::Ctx;
 use crate::error::AppError;
 use crate::html;
 use crate::http::{add_cookie, json as json_response, redirect, set_header, Request, Response};
-use crate::pages::{error_page, page, ErrorPage, NOTHING, TRY_AGAIN};
+use crate::pages::{error_page, page, too_many_requests, ErrorPage, NOTHING, TRY_AGAIN};
 use crate::paths::{self, DISCONNECT};
 use crate::platform::Platform;
+use crate::rate_limit::{self, Limit};
 use crate::secret::{PkceVerifier, SessionId, UpstreamState};
 use crate::session::{self, Session, CONNECT_COOKIE, SESSION_COOKIE, SESSION_TTL_SECS};
 use crate::sign_in::{self, pending_aad};
@@ -41,7 +42,10 @@ use crate::user::UserId;
 use crate::vault::{self, Connection, ConnectionStatus, Tokens};
 
 /// `GET /connect`.
-pub async fn start<P: Platform>(p: &P, ctx: &Ctx<'_>) -> Result<Response, AppError> {
+pub async fn start<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    if !p.within_limit(Limit::Flows, &rate_limit::by_address(req)).await {
+        return Ok(too_many_requests());
+    }
     sign_in::begin(p, ctx, None, StatusCode::FOUND).await
 }
 

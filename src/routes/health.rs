@@ -12,16 +12,24 @@ pub fn report(settings: &impl SettingsSource) -> Response {
     let report = ConfigReport::inspect(settings);
     let bindings: Vec<_> = BINDINGS
         .iter()
-        .map(|b| json!({"name": b.name, "kind": b.kind, "present": settings.binding_present(b.name)}))
+        .map(|b| {
+            json!({"name": b.name, "kind": b.kind, "required": b.required, "present": settings.binding_present(b.name)})
+        })
         .collect();
-    let bindings_ok = BINDINGS.iter().all(|b| settings.binding_present(b.name));
+    let bindings_ok = BINDINGS.iter().filter(|b| b.required).all(|b| settings.binding_present(b.name));
     let configured = report.config.is_ok() && bindings_ok;
     let mut problems = match &report.config {
         Ok(_) => Vec::new(),
         Err(e) => e.problems.clone(),
     };
+    let mut warnings = Vec::new();
     for b in BINDINGS.iter().filter(|b| !settings.binding_present(b.name)) {
-        problems.push(format!("the {} binding ({}) is missing: declare it in wrangler.toml", b.name, b.kind));
+        if b.required {
+            problems.push(format!("the {} binding ({}) is missing: declare it in wrangler.toml", b.name, b.kind));
+        } else {
+            warnings
+                .push(format!("the {} binding ({}) is missing, so its limit is off: {}", b.name, b.kind, b.purpose));
+        }
     }
     let test_mode = matches!(&report.config, Ok(c) if c.test_mode.is_some());
     let status = if configured { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
@@ -32,6 +40,7 @@ pub fn report(settings: &impl SettingsSource) -> Response {
             "configured": configured,
             "version": env!("CARGO_PKG_VERSION"),
             "problems": problems,
+            "warnings": warnings,
             "settings": report.settings,
             "bindings": bindings,
             "test_mode": test_mode,

@@ -15,6 +15,7 @@ use crate::oauth::client::{self, KeySource, RegisteredClient};
 use crate::oauth::metadata::{self, Audience};
 use crate::oauth::OAuthError;
 use crate::platform::Platform;
+use crate::rate_limit::{self, Limit};
 use crate::secret::IssuedClientSecret;
 use crate::store::clients as store_clients;
 
@@ -42,6 +43,12 @@ pub fn discovery(p: &impl Platform, req: &Request) -> Result<Response, AppError>
 
 /// `POST /register`.
 pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppError> {
+    // Counted before anything is read or stored: registration is open to anyone.
+    if !p.within_limit(Limit::Registration, &rate_limit::by_address(req)).await {
+        let refusal =
+            OAuthError::rate_limited("too many client registrations from this address; try again in a minute");
+        return Ok(with_cors(refusal.into_response()));
+    }
     let config = p.config()?;
     let reg = match client::validate(req.body(), clients::allow_loopback(&config)) {
         Ok(r) => r,

@@ -89,7 +89,11 @@ pub async fn page<P: Platform>(p: &P, req: &Request) -> Result<Response, AppErro
     let bindings: Html = BINDINGS
         .iter()
         .map(|b| {
-            let (label, class) = if p.binding_present(b.name) { ("present", "yes") } else { ("missing", "no") };
+            let (label, class) = match (p.binding_present(b.name), b.required) {
+                (true, _) => ("present", "yes"),
+                (false, true) => ("missing", "no"),
+                (false, false) => ("missing: this limit is off", "no"),
+            };
             html!("<tr><td><code>{}</code></td><td>{}</td><td class={}>{}</td></tr>", b.name, b.kind, class, label)
         })
         .collect();
@@ -108,7 +112,7 @@ pub async fn page<P: Platform>(p: &P, req: &Request) -> Result<Response, AppErro
             Html::trusted("<tr><td colspan=2 class=muted>Checked once the settings above are complete.</td></tr>")
         }
     };
-    let ready = report.config.is_ok() && BINDINGS.iter().all(|b| p.binding_present(b.name));
+    let ready = report.config.is_ok() && BINDINGS.iter().filter(|b| b.required).all(|b| p.binding_present(b.name));
     let verdict = Html::trusted(if ready {
         "<div class=card><p class=yes><strong>Ready.</strong> Give the MCP URL below to Claude, ChatGPT or Cursor.</p></div>"
     } else {

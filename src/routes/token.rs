@@ -15,6 +15,7 @@ use crate::oauth::metadata::TOKEN_EXCHANGE;
 use crate::oauth::token_grants::{self, ACCESS_TOKEN_TYPE};
 use crate::oauth::{params, OAuthError};
 use crate::platform::Platform;
+use crate::rate_limit::{self, Limit};
 
 pub const TOKEN: &str = "/token";
 pub const REVOKE: &str = "/revoke";
@@ -47,9 +48,25 @@ fn form(req: &Request) -> Result<Vec<(String, String)>, OAuthError> {
 pub async fn token<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
     let resp = match token_inner(p, ctx, req).await {
         Ok(resp) => resp,
+        Err(e) if e.is_credential_failure() => count_failure(p, req, e).await.into_response(),
         Err(e) => e.into_response(),
     };
     Ok(with_cors(resp))
+}
+
+/// A failed client authentication or grant counts against the client it claimed and the address
+/// it came from ([`crate::rate_limit`]); past either limit the answer is 429 rather than the
+/// failure, so guessing stops being informative.
+async fn count_failure<P: Platform>(p: &P, req: &Request, failure: OAuthError) -> OAuthError {
+    let form = form(req).unwrap_or_default();
+    let client = client_auth::claimed_client_id(req, &form).unwrap_or_default();
+    let per_client = p.within_limit(Limit::TokenFailures, &rate_limit::by_client(&client)).await;
+    let per_address = p.within_limit(Limit::TokenFailures, &rate_limit::by_address(req)).await;
+    if per_client && per_address {
+        return failure;
+    }
+    p.log("rate_limit.token_failures", if per_client { "address" } else { "client" });
+    OAuthError::rate_limited("too many failed attempts; wait a minute before trying again")
 }
 
 async fn token_inner<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, OAuthError> {

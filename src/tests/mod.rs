@@ -49,6 +49,7 @@ mod connect;
 pub mod flow;
 mod head;
 mod health;
+mod limits;
 mod mcp;
 mod oauth;
 mod pages;

@@ -168,3 +168,31 @@ fn deploy_dry_run_succeeds_offline() {
         .collect();
     assert!(files.iter().any(|f| f.ends_with(".wasm")), "no wasm in the bundle: {files:?}");
 }
+
+/// The platform's rate limiting, as `wrangler.toml` ships it (the simulator in `wrangler dev`
+/// enforces the same bindings): a registration burst from one address is refused after 20 with
+/// `Retry-After`, and another address still registers. Its own worker, so the budget it spends
+/// is nobody else's.
+#[test]
+fn a_registration_burst_from_one_address_meets_the_shipped_rate_limit() {
+    let stack = Stack::start(&[]);
+    let c = &stack.worker.client;
+    let body = br#"{"redirect_uris":["http://127.0.0.1:7777/cb"],"token_endpoint_auth_method":"none"}"#;
+    let register = |address: &str| {
+        c.request(
+            "POST",
+            "/register",
+            &[("content-type", "application/json"), ("cf-connecting-ip", address)],
+            Some(body),
+        )
+    };
+    let statuses: Vec<u16> = (0..25).map(|_| register("203.0.113.50").status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 20, "{statuses:?}");
+    assert!(statuses[20..].iter().all(|s| *s == 429), "{statuses:?}");
+    let refused = register("203.0.113.50");
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.header("retry-after"), Some("60"));
+    assert_eq!(refused.json()["error"], "rate_limited");
+    assert!(stack.worker.client.get("/health", None).json()["warnings"].as_array().is_some_and(Vec::is_empty));
+    assert_eq!(register("198.51.100.50").status, 201, "another address is not limited");
+}
