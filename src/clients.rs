@@ -1,7 +1,7 @@
 //! Finding a client and its keys: a registered client ([`crate::store::clients`]), or, for an `https`
 //! client id, its Client ID Metadata Document (fetched under the SSRF policy of
 //! [`public_url::check`], at most [`cimd::MAX_DOCUMENT`] bytes within [`FETCH_TIMEOUT_MS`],
-//! validated, cached for an hour); and a `private_key_jwt` client's public keys (RFC 7517),
+//! validated, cached for an hour, a failure remembered for a minute); and a `private_key_jwt` client's public keys (RFC 7517),
 //! inline or fetched from its `jwks_uri` under the same policy and cached briefly.
 //!
 //! Key sets are fetched at most once a minute per client, enforced in a `Transitions` object
@@ -75,16 +75,22 @@ async fn metadata_document_client<P: Platform>(
         return Ok(None);
     }
     let now = p.now_ms();
-    if let Some(client) = store_clients::cached_document(p, config.keys(), client_id, now).await? {
+    let keys = config.keys();
+    if let Some(client) = store_clients::cached_document(p, keys, client_id, now).await? {
         return Ok(Some(client));
     }
+    if store_clients::document_failed_recently(p, keys, client_id, now).await {
+        return Ok(None);
+    }
     let Some(body) = fetch_small(p, client_id, cimd::MAX_DOCUMENT, "cimd").await else {
+        store_clients::remember_failed_document(p, keys, client_id, now).await;
         return Ok(None);
     };
     let client = match cimd::parse_document(client_id, &body, now, allow_loopback(config)) {
         Ok(c) => c,
         Err(why) => {
             p.log("cimd.invalid", why);
+            store_clients::remember_failed_document(p, keys, client_id, now).await;
             return Ok(None);
         }
     };

@@ -95,6 +95,7 @@ pub struct FakePlatform {
     pub settings: MapSource,
     pub http: FakeHttp,
     kv: RefCell<BTreeMap<String, String>>,
+    kv_ttls: RefCell<HashMap<String, Option<u64>>>,
     objects: RefCell<HashMap<(String, String), Entry>>,
     now: Cell<u64>,
     logs: RefCell<Vec<(String, String)>>,
@@ -115,6 +116,7 @@ impl FakePlatform {
             settings: MapSource::new(values),
             http: FakeHttp::default(),
             kv: RefCell::default(),
+            kv_ttls: RefCell::default(),
             objects: RefCell::default(),
             now: Cell::new(1_700_000_000_000),
             logs: RefCell::default(),
@@ -133,6 +135,11 @@ impl FakePlatform {
 
     pub fn kv_insert_raw(&self, key: &str, value: &str) {
         self.kv.borrow_mut().insert(key.into(), value.into());
+    }
+
+    /// The TTL the last write of `key` asked for (`None` inside: kept forever).
+    pub fn kv_ttl(&self, key: &str) -> Option<Option<u64>> {
+        self.kv_ttls.borrow().get(key).copied()
     }
 
     pub fn kv_keys(&self) -> Vec<String> {
@@ -184,6 +191,7 @@ impl KvStore for FakePlatform {
         self.kv_check()?;
         assert!(ttl_secs.is_none_or(|t| t >= 60), "KV rejects TTLs under 60 s");
         self.kv.borrow_mut().insert(key.into(), value.into());
+        self.kv_ttls.borrow_mut().insert(key.into(), ttl_secs);
         Ok(())
     }
 

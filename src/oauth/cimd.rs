@@ -134,6 +134,7 @@ pub fn parse_document(
         assertion_keys: if uses_keys { keys } else { None },
         secret_hash: None,
         created_at_ms: now_ms,
+        in_use: false,
     })
 }
 

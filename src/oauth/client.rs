@@ -80,6 +80,10 @@ pub struct RegisteredClient {
     /// Where a `private_key_jwt` client's keys are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assertion_keys: Option<AssertionKeys>,
+    /// A registered client that has redeemed a code: kept for the long lifetime. Until then it
+    /// expires soon, so registrations nobody uses do not pile up.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_use: bool,
 }
 
 /// A `private_key_jwt` client's public keys (RFC 7591 §2 `jwks_uri` / `jwks`) and the

@@ -10,9 +10,10 @@ use crate::crypto::keys::SigningKeys;
 use crate::oauth::client::RegisteredClient;
 use crate::oauth::grant::{self, CodeGrant, Grant, Issued, RefreshOutcome, TokenKind};
 use crate::oauth::metadata::{Audience, SCOPE_WRITE};
-use crate::oauth::{params, pkce, redirect, OAuthError};
+use crate::oauth::{cimd, params, pkce, redirect, OAuthError};
 use crate::platform::Platform;
 use crate::secret::{AuthorizationCode, PkceVerifier};
+use crate::store::clients as store_clients;
 use crate::store::grant_index;
 use crate::store::grants::{self, Replaced};
 use crate::store::one_time::{self, Redeemed};
@@ -63,6 +64,12 @@ pub async fn redeem_code<P: Platform>(
         code_challenge: record.code_challenge,
     };
     let _ = one_time::mark_redeemed(p, keys, code, &redeemed, now + 600_000).await;
+    // A registration is kept long only once it is used (metadata-document clients are not stored).
+    if !client.in_use && !cimd::is_url(&client.client_id) {
+        if let Err(e) = store_clients::mark_in_use(p, client).await {
+            p.log("client.mark_in_use_failed", &e.0);
+        }
+    }
     Ok(issued)
 }
 

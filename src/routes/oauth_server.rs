@@ -74,6 +74,7 @@ pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppE
         created_at_ms: now,
         other_auth_methods: Vec::new(),
         assertion_keys: reg.assertion_keys.clone(),
+        in_use: false,
     };
     if store_clients::register(p, &record).await.is_err() {
         return Ok(with_cors(

@@ -38,6 +38,11 @@ pub fn metadata_document(keys: &SigningKeys, url: &str) -> String {
     format!("cimd:v1:{}", keys.token_hash(url))
 }
 
+/// `cimd-failed:v1:<HMAC(document URL)>`: a metadata document that could not be used just now.
+pub fn failed_metadata_document(keys: &SigningKeys, url: &str) -> String {
+    format!("cimd-failed:v1:{}", keys.token_hash(url))
+}
+
 /// `jwks:v1:<HMAC(client id "\n" jwks_uri)>`: a client's fetched key set. Keyed by the URI too,
 /// so a document that moves its keys elsewhere starts afresh.
 pub fn key_set(keys: &SigningKeys, client_id: &str, uri: &str) -> String {

@@ -60,6 +60,18 @@ fn registration_issues_ids_and_stores_only_a_secret_hash() {
 }
 
 #[test]
+fn a_registration_expires_within_a_day_unless_it_is_used() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let client_id = flow::register(&p);
+    let key = format!("client:v1:{client_id}");
+    assert_eq!(p.kv_ttl(&key), Some(Some(crate::store::clients::UNUSED_TTL_SECS)), "abandoned registrations go soon");
+    let (_, code, _) = flow::obtain_code_for(&p, client_id.clone(), "https://gateway.test/mcp", "read");
+    assert_eq!(flow::redeem(&p, &client_id, &code, flow::VERIFIER).status(), 200);
+    assert_eq!(p.kv_ttl(&key), Some(Some(crate::store::clients::TTL_SECS)), "a client in use is kept");
+    assert!(p.kv_value(&key).unwrap().contains("\"in_use\":true"));
+}
+
+#[test]
 fn auto_approve_cannot_be_switched_on_outside_test_mode() {
     // Asked for, but without test mode (or with a real Attio): the consent page still shows.
     for extra in [
@@ -106,4 +118,20 @@ fn metadata_document_clients_are_fetched_validated_and_cached() {
     let private = flow::authorize_query("https://169.254.169.254/latest/meta-data", "https://gateway.test/mcp");
     assert_eq!(run(&p, get(&format!("/authorize?{private}"))).status(), 400);
     assert_eq!(p.http.sent.borrow().len(), 1, "the private address was never fetched");
+}
+
+#[test]
+fn a_metadata_document_that_fails_is_not_fetched_again_for_a_minute() {
+    let id = "https://app.example.com/oauth/broken.json";
+    let q = flow::authorize_query(id, "https://gateway.test/mcp");
+    let p = FakePlatform::with_settings(loopback_settings());
+    p.http.push(404, "not found");
+    for _ in 0..10 {
+        assert_eq!(run(&p, get(&format!("/authorize?{q}"))).status(), 400);
+    }
+    assert_eq!(p.http.sent.borrow().len(), 1, "a burst costs the document's server one request");
+    p.advance_ms(61_000);
+    let doc = serde_json::json!({"client_id": id, "client_name": "Fixed", "redirect_uris": [flow::CLIENT_REDIRECT]});
+    p.http.push(200, &doc.to_string());
+    assert_eq!(run(&p, get(&format!("/authorize?{q}"))).status(), 200, "fetched again after the minute");
 }
