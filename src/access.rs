@@ -22,6 +22,8 @@ pub struct Principal {
     pub client_id: String,
     pub scope: Vec<String>,
     pub grant_id: String,
+    /// The epoch of the Attio connection the grant was approved under.
+    pub connection_epoch: u64,
 }
 
 impl Principal {
@@ -125,5 +127,11 @@ pub async fn authenticate<P: Platform>(
             Err(_) => return Err(Denied::Unavailable),
         }
     }
-    Ok(Principal { user: grant.user, client_id: grant.client_id, scope: scopes, grant_id: grant.grant_id })
+    Ok(Principal {
+        user: grant.user,
+        client_id: grant.client_id,
+        scope: scopes,
+        grant_id: grant.grant_id,
+        connection_epoch: grant.connection_epoch,
+    })
 }

@@ -95,6 +95,44 @@ pub async fn usable<P: Platform>(
     refresh_single_flight(p, config, vault, connection).await
 }
 
+/// What a connection being (re)made for `user` continues from: the revision to grow from and
+/// its epoch. Connecting again over an active connection keeps the epoch (its grants go on);
+/// anything else (first connection, after a disconnect or a revocation) starts a new one, so
+/// grants from before never come back.
+pub async fn successor_of<P: Platform>(p: &P, user: &UserId) -> (u64, u64) {
+    match store_vault::load(p, user).await {
+        Ok(Some(s)) if s.status == ConnectionStatus::Active => (s.revision, s.epoch),
+        Ok(Some(s)) => (s.revision, new_epoch(p)),
+        _ => (0, new_epoch(p)),
+    }
+}
+
+/// A fresh epoch: random, so two connections never share one (not even within a millisecond),
+/// and never `0`, which means "from before epochs".
+fn new_epoch<P: Platform>(p: &P) -> u64 {
+    let mut bytes = [0u8; 8];
+    // Without randomness the clock still separates connections made at different times.
+    // 53 bits, so any JSON reader holds it exactly.
+    let epoch = if p.fill(&mut bytes).is_ok() { u64::from_le_bytes(bytes) >> 11 } else { p.now_ms() };
+    epoch.max(1)
+}
+
+/// The person's connection, if it is usable and still the one a grant was approved under
+/// (`epoch`): a grant from before a disconnect never reaches a connection made after it.
+pub async fn usable_for_grant<P: Platform>(
+    p: &P,
+    config: &Config,
+    vault: &Vault,
+    user: &UserId,
+    epoch: u64,
+) -> Result<Connection, ConnectionError> {
+    let connection = usable(p, config, vault, user).await?;
+    if connection.epoch != epoch {
+        return Err(ConnectionError::NotConnected);
+    }
+    Ok(connection)
+}
+
 /// The access token of a usable connection.
 pub fn access_token(connection: &Connection) -> Result<&AttioAccessToken, ConnectionError> {
     connection.tokens.as_ref().map(|t| &t.access).ok_or(ConnectionError::Revoked)

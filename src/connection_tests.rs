@@ -30,6 +30,7 @@ fn connection(p: &FakePlatform, expires_in_ms: Option<u64>) -> Connection {
         connected_at_ms: p.now_ms(),
         updated_at_ms: p.now_ms(),
         revision: 1,
+        epoch: 1,
     }
 }
 

@@ -17,6 +17,7 @@ use crate::secret::AuthorizationCode;
 use crate::session;
 use crate::store::{keys, one_time};
 use crate::user::UserId;
+use crate::vault::Connection;
 
 /// Clients this browser's person approved before (see [`remembered`]).
 const APPROVED_COOKIE: &str = "__Host-agw-approved";
@@ -97,13 +98,15 @@ pub fn remembered(keys: &SigningKeys, req: &Request, approved: &Approved, user: 
 }
 
 /// Issues the code for an approved request and returns where to send the browser: the
-/// client's redirect URI with `code`, `state` and `iss` (RFC 9207).
+/// client's redirect URI with `code`, `state` and `iss` (RFC 9207). The code is bound to the
+/// person's current Attio `connection` (its epoch), and so is the grant it becomes.
 pub async fn complete<P: Platform>(
     p: &P,
     ctx: &Ctx<'_>,
     approved: &Approved,
-    user: &UserId,
+    connection: &Connection,
 ) -> Result<String, ErrorPage> {
+    let user = &connection.user;
     let config = ctx.config;
     let origin = ctx.origin.clone();
     let keys = config.keys();
@@ -123,6 +126,7 @@ pub async fn complete<P: Platform>(
         audience: approved.audience,
         scope: approved.scope.clone(),
         user: user.clone(),
+        connection_epoch: connection.epoch,
     };
     match one_time::put_code(p, keys, &code, &record, p.now_ms() + grant::CODE_TTL_MS).await {
         Ok(true) => {}

@@ -41,6 +41,8 @@ pub struct Connection {
     pub updated_at_ms: u64,
     /// Grows with every write; part of the envelopes' associated data.
     pub revision: u64,
+    /// Which connection this is (see [`SealedConnection::epoch`]).
+    pub epoch: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +86,7 @@ impl Connection {
             access_expires_at_ms: self.access_expires_at_ms,
             connected_at_ms: self.connected_at_ms,
             updated_at_ms: self.updated_at_ms,
+            epoch: self.epoch,
         })
     }
 }
@@ -132,6 +135,7 @@ impl SealedConnection {
             connected_at_ms: self.connected_at_ms,
             updated_at_ms: self.updated_at_ms,
             revision: self.revision,
+            epoch: self.epoch,
         };
         Ok(Opened { connection, stale_key: stale })
     }
@@ -245,6 +249,7 @@ mod tests {
             connected_at_ms: 1,
             updated_at_ms: 1,
             revision: 7,
+            epoch: 3,
         }
     }
 

@@ -42,6 +42,9 @@ pub struct CodeGrant {
     pub audience: Audience,
     pub scope: Vec<String>,
     pub user: UserId,
+    /// The epoch of the person's Attio connection when they approved (`0` before epochs).
+    #[serde(default)]
+    pub connection_epoch: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +86,12 @@ pub struct Grant {
     /// as long as that one does; absent for every other grant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_grant: Option<String>,
+    /// The epoch of the Attio connection it was approved under: the grant works only while that
+    /// connection does, so a disconnect ends it even if no index listed it, and connecting
+    /// again later does not bring it back. `0`: from before epochs (matches only a connection
+    /// from before epochs).
+    #[serde(default)]
+    pub connection_epoch: u64,
 }
 
 /// A token response's contents. The tokens are secrets, so `Debug` shows neither (security
@@ -188,6 +197,7 @@ impl Grant {
             }],
             revoked: false,
             source_grant: None,
+            connection_epoch: code.connection_epoch,
         };
         let issued = Issued {
             access_token: IssuedToken::new(access_token),

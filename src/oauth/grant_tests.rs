@@ -19,6 +19,7 @@ fn code() -> CodeGrant {
         audience: Audience::Mcp,
         scope: scopes_for(true),
         user: UserId::new("ws", "m").unwrap(),
+        connection_epoch: 1,
     }
 }
 

@@ -182,7 +182,7 @@ pub async fn refresh<P: Platform>(
             return Err(OAuthError::invalid_target("resource does not match the grant"));
         }
         // A grant lives only as long as the Attio connection behind it.
-        if !attio_connection_active(p, ctx, &grant.user).await? {
+        if !attio_connection_active(p, ctx, &grant.user, grant.connection_epoch).await? {
             grants::revoke(p, grant_id).await;
             return Err(OAuthError::invalid_grant(
                 "the Attio connection behind this grant was revoked; authorize again",
@@ -262,7 +262,7 @@ pub async fn exchange<P: Platform>(
         }
         None => subject_scope,
     };
-    if !attio_connection_active(p, ctx, &subject_grant.user).await? {
+    if !attio_connection_active(p, ctx, &subject_grant.user, subject_grant.connection_epoch).await? {
         return Err(OAuthError::invalid_grant("the Attio connection behind the subject token was revoked"));
     }
     let record = CodeGrant {
@@ -272,6 +272,7 @@ pub async fn exchange<P: Platform>(
         audience: Audience::Api,
         scope: scope.clone(),
         user: subject_grant.user.clone(),
+        connection_epoch: subject_grant.connection_epoch,
     };
     let name = format!("Backend {}", backend.id);
     let derived = Derived { source: &subject_grant, lifetime_ms: EXCHANGED_TTL_MS };
@@ -280,12 +281,18 @@ pub async fn exchange<P: Platform>(
     Ok(issued)
 }
 
-/// Whether the user's Attio connection is active (storage trouble is "try again", never "no").
-async fn attio_connection_active<P: Platform>(p: &P, ctx: &Ctx<'_>, user: &UserId) -> Result<bool, OAuthError> {
+/// Whether the user's Attio connection is active and still the one the grant was approved
+/// under (storage trouble is "try again", never "no").
+async fn attio_connection_active<P: Platform>(
+    p: &P,
+    ctx: &Ctx<'_>,
+    user: &UserId,
+    epoch: u64,
+) -> Result<bool, OAuthError> {
     let config = ctx.config;
     let vault = config.vault();
     match crate::vault::load(p, vault, user).await {
-        Ok(Some(c)) => Ok(c.status == crate::vault::ConnectionStatus::Active),
+        Ok(Some(c)) => Ok(c.status == crate::vault::ConnectionStatus::Active && c.epoch == epoch),
         Ok(None) | Err(crate::vault::VaultStoreError::Unreadable) => Ok(false),
         Err(_) => Err(OAuthError::temporarily_unavailable("connection storage is unavailable")),
     }

@@ -97,9 +97,9 @@ pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
     if let Some(test) = config.test_mode.as_ref().filter(|t| t.auto_approve) {
         return auto_approve(p, ctx, test, &approved).await;
     }
-    if let Some(user) = signed_in_user(p, ctx, keys, req).await {
-        if consent::remembered(keys, req, &approved, &user) {
-            return Ok(match consent::complete(p, ctx, &approved, &user).await {
+    if let Some(connection) = signed_in_connection(p, ctx, keys, req).await {
+        if consent::remembered(keys, req, &approved, &connection.user) {
+            return Ok(match consent::complete(p, ctx, &approved, &connection).await {
                 Ok(location) => redirect_response(StatusCode::FOUND, &location),
                 Err(page) => page.into_response(),
             });
@@ -145,6 +145,7 @@ async fn auto_approve<P: Platform>(
     let user = UserId::new(&identity.workspace_id, &identity.authorized_by_workspace_member_id)
         .ok_or(AppError::unavailable("the test Attio identity"))?;
     let now = p.now_ms();
+    let (previous, epoch) = connection::successor_of(p, &user).await;
     let connection = crate::vault::Connection {
         user: user.clone(),
         workspace_slug: identity.workspace_slug,
@@ -155,12 +156,13 @@ async fn auto_approve<P: Platform>(
         access_expires_at_ms: None,
         connected_at_ms: now,
         updated_at_ms: now,
-        revision: now,
+        revision: connection::next_revision(previous, now),
+        epoch,
     };
     crate::vault::save(p, config.vault(), &connection)
         .await
         .map_err(|e| AppError::unavailable_because("connection storage", e))?;
-    match consent::complete(p, ctx, approved, &user).await {
+    match consent::complete(p, ctx, approved, &connection).await {
         Ok(location) => Ok(redirect_response(StatusCode::FOUND, &location)),
         Err(page) => Ok(page.into_response()),
     }
@@ -263,11 +265,11 @@ pub async fn decide<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
     } else {
         let write = params::get(&form, "access") == Some("write") && approved.scope.iter().any(|s| s == SCOPE_WRITE);
         approved.scope = grant::scopes_for(write);
-        match signed_in_user(p, ctx, keys, req).await {
-            Some(user) => match consent::complete(p, ctx, &approved, &user).await {
+        match signed_in_connection(p, ctx, keys, req).await {
+            Some(connection) => match consent::complete(p, ctx, &approved, &connection).await {
                 Ok(location) => {
                     let mut resp = redirect_response(StatusCode::SEE_OTHER, &location);
-                    add_cookie(&mut resp, &consent::remember(keys, req, &approved, &user));
+                    add_cookie(&mut resp, &consent::remember(keys, req, &approved, &connection.user));
                     resp
                 }
                 Err(page) => page.into_response(),
@@ -280,10 +282,15 @@ pub async fn decide<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
     Ok(resp)
 }
 
-/// The user signed in to this browser, if their Attio connection is active.
-async fn signed_in_user<P: Platform>(p: &P, ctx: &Ctx<'_>, keys: &SigningKeys, req: &Request) -> Option<UserId> {
+/// The Attio connection of the person signed in to this browser, if it is active.
+async fn signed_in_connection<P: Platform>(
+    p: &P,
+    ctx: &Ctx<'_>,
+    keys: &SigningKeys,
+    req: &Request,
+) -> Option<crate::vault::Connection> {
     let config = ctx.config;
     let session = Session::from_request(keys, req, p.now_ms())?;
     let vault = config.vault();
-    connection::usable(p, config, vault, &session.user).await.ok().map(|c| c.user)
+    connection::usable(p, config, vault, &session.user).await.ok()
 }

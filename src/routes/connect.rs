@@ -188,7 +188,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
         }
     }
     let now = p.now_ms();
-    let previous = store_vault::load(p, &user).await.ok().flatten().map_or(0, |s| s.revision);
+    let (previous, epoch) = connection::successor_of(p, &user).await;
     let connection = Connection {
         user: user.clone(),
         workspace_slug: identity.workspace_slug.clone(),
@@ -200,6 +200,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
         connected_at_ms: now,
         updated_at_ms: now,
         revision: connection::next_revision(previous, now),
+        epoch,
     };
     if let Err(e) = vault::save(p, ctx.vault(), &connection).await {
         p.log("connect.store_failed", &e.to_string());
@@ -216,7 +217,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     let session = Session { user: user.clone(), sid, expires_at_ms: now + SESSION_TTL_SECS * 1000 };
     // Back to the MCP client that asked, or to the connected-apps page.
     let location = match &pending.continuation {
-        Some(approved) => consent::complete(p, ctx, approved, &user).await?,
+        Some(approved) => consent::complete(p, ctx, approved, &connection).await?,
         None => paths::ACCOUNT.to_string(),
     };
     let mut resp = redirect(StatusCode::SEE_OTHER, &location);

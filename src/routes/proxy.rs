@@ -58,7 +58,7 @@ pub async fn forward<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
         }
     };
     let vault = config.vault();
-    let conn = match connection::usable(p, config, vault, &principal.user).await {
+    let conn = match connection::usable_for_grant(p, config, vault, &principal.user, principal.connection_epoch).await {
         Ok(c) => c,
         Err(ConnectionError::NotConnected | ConnectionError::Revoked | ConnectionError::Unreadable) => {
             return Ok(reauthorize(ctx, "The Attio connection behind this token is gone; authorize again."))

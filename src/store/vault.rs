@@ -37,6 +37,16 @@ pub struct SealedConnection {
     pub access_expires_at_ms: Option<u64>,
     pub connected_at_ms: u64,
     pub updated_at_ms: u64,
+    /// Which connection this is: new when a person connects without an active connection (first
+    /// time, after a disconnect or a revocation), kept when they connect again over an active one.
+    /// Grants carry the epoch they were approved under and die with it. `0`: written before
+    /// epochs existed (grants of that time carry `0` too).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub epoch: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl SealedConnection {

@@ -157,3 +157,70 @@ fn status_without_a_session_asks_to_connect() {
     assert_eq!(body(&r)["connect"], "/connect");
     let _ = reply(200, "");
 }
+
+/// Security review finding 3: a grant the person's index missed must not outlive a disconnect,
+/// nor come back when the same member connects again.
+#[test]
+fn a_grant_missing_from_the_index_dies_with_the_disconnect_and_stays_dead_after_reconnecting() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (client_id, code, jar) = flow::obtain_code(&p, "https://gateway.test/v2", "read");
+    let tokens = body(&flow::redeem(&p, &client_id, &code, flow::VERIFIER));
+    let (access, refresh) =
+        (tokens["access_token"].as_str().unwrap().to_string(), tokens["refresh_token"].as_str().unwrap().to_string());
+    // The index lost the grant (a failed write when it was created).
+    let index: Vec<String> = p.kv_keys().into_iter().filter(|k| k.starts_with("grant-index:")).collect();
+    assert_eq!(index.len(), 1);
+    block_on(crate::platform::KvStore::kv_delete(&p, &index[0])).unwrap();
+
+    // Disconnect, from the status page.
+    p.http.push(200, SELF_ACTIVE);
+    let page = text(&run(&p, with_cookies("/connect/status", &jar)));
+    let csrf = page.split("name=csrf value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    p.http.push(204, "");
+    let disconnect = http::Request::post("https://gateway.test/connect/disconnect")
+        .header(COOKIE, jar.join("; "))
+        .header("origin", "https://gateway.test")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}").into_bytes())
+        .unwrap();
+    assert_eq!(run(&p, disconnect).status(), 200);
+
+    // The same member connects again.
+    let (state, connect_jar) = start(&p);
+    script_successful_exchange(&p);
+    assert_eq!(callback(&p, &format!("code=c2&state={state}"), &connect_jar).status(), 303);
+
+    let again = run(
+        &p,
+        flow::form(
+            "/token",
+            &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", &refresh)],
+            &[],
+        ),
+    );
+    assert_eq!(body(&again)["error"], "invalid_grant", "{}", text(&again));
+    p.http.push(200, SELF_ACTIVE);
+    assert_ne!(flow::bearer_get(&p, "/v2/self", &access).status(), 200, "the old access token reaches nothing");
+}
+
+/// Connecting again over an active connection (another browser, a re-run of /connect) keeps
+/// the person's apps working.
+#[test]
+fn connecting_again_over_an_active_connection_keeps_the_grants() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (client_id, code, _) = flow::obtain_code(&p, "https://gateway.test/v2", "read");
+    let tokens = body(&flow::redeem(&p, &client_id, &code, flow::VERIFIER));
+    let (state, connect_jar) = start(&p);
+    script_successful_exchange(&p);
+    assert_eq!(callback(&p, &format!("code=c2&state={state}"), &connect_jar).status(), 303);
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let again = run(
+        &p,
+        flow::form(
+            "/token",
+            &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", refresh)],
+            &[],
+        ),
+    );
+    assert_eq!(again.status(), 200, "{}", text(&again));
+}

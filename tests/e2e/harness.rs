@@ -103,13 +103,37 @@ impl Worker {
     /// Starts the worker on existing local state (e.g. from a stopped worker).
     pub fn start_in(vars: &[(String, String)], state: TempDir) -> Worker {
         ensure_built();
-        Self::launch(vars, state, None, free_port())
+        Self::launch_on(vars, state, None, &free_port)
     }
 
     /// Starts the bundle that `config` (a `wrangler.toml`; `None`: this repository's) names, on
     /// `state`, at `port`: how the upgrade test serves an earlier release's bundle and then this
     /// one on the same state and origin.
     pub fn launch(vars: &[(String, String)], state: TempDir, config: Option<&Path>, port: u16) -> Worker {
+        Self::launch_on(vars, state, config, &|| port)
+    }
+
+    /// Like [`Worker::launch`], on the port `port()` gives. A port found free can be taken by
+    /// another process before wrangler binds it (tests run in parallel): then the worker is
+    /// started again, on fresh ports where the caller allows, up to three times.
+    fn launch_on(
+        vars: &[(String, String)],
+        mut state: TempDir,
+        config: Option<&Path>,
+        port: &dyn Fn() -> u16,
+    ) -> Worker {
+        for attempt in 1.. {
+            let mut worker = Self::spawn(vars, state, config, port());
+            match worker.wait_ready() {
+                Ok(()) => return worker,
+                Err(log) if attempt < 3 && log.contains("Address already in use") => state = worker.stop(),
+                Err(log) => panic!("{log}"),
+            }
+        }
+        unreachable!("the loop returns or panics")
+    }
+
+    fn spawn(vars: &[(String, String)], state: TempDir, config: Option<&Path>, port: u16) -> Worker {
         let inspector = free_port();
         let log = state.path().join("wrangler.log");
         let out = File::create(&log).expect("log file");
@@ -143,32 +167,25 @@ impl Worker {
             // Its own process group, so workerd (a grandchild) dies with it.
             .process_group(0);
         let child = cmd.spawn().expect("spawn wrangler dev (run npm ci first)");
-        let mut worker = Worker {
-            child,
-            port,
-            client: TestClient::new(format!("http://127.0.0.1:{port}")),
-            log,
-            state: Some(state),
-        };
-        worker.wait_ready();
-        worker
+        Worker { child, port, client: TestClient::new(format!("http://127.0.0.1:{port}")), log, state: Some(state) }
     }
 
-    fn wait_ready(&mut self) {
+    /// Waits until the worker answers; the reason (with wrangler's log) if it never does.
+    fn wait_ready(&mut self) -> Result<(), String> {
         let started = Instant::now();
         let addr = format!("127.0.0.1:{}", self.port);
         while started.elapsed() < READY_DEADLINE {
             // Listening is not enough: the first request may still wait for the bundle to load.
             let listening = std::net::TcpStream::connect(&addr).is_ok();
             if listening && self.client.try_request("GET", "/health", &[], None).is_ok() {
-                return;
+                return Ok(());
             }
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("wrangler dev exited ({status}) before it was ready; log:\n{}", self.log_text());
+                return Err(format!("wrangler dev exited ({status}) before it was ready; log:\n{}", self.log_text()));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("worker not ready after {READY_DEADLINE:?}; log:\n{}", self.log_text());
+        Err(format!("worker not ready after {READY_DEADLINE:?}; log:\n{}", self.log_text()))
     }
 
     /// Where workerd keeps this worker's local KV and Durable Object state.
