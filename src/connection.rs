@@ -16,6 +16,7 @@
 //! Only `invalid_grant` revokes; 429, 5xx and timeouts are transient and change nothing.
 
 use crate::attio::identity::TokenStatus;
+use crate::attio::members::Membership;
 use crate::attio::AttioError;
 use crate::config::Config;
 use crate::crypto::envelope::Vault;
@@ -131,6 +132,64 @@ pub async fn usable_for_grant<P: Platform>(
         return Err(ConnectionError::NotConnected);
     }
     Ok(connection)
+}
+
+/// Whether the person behind `connection` is still an active member of its workspace. When
+/// Attio says they are not (suspended, or gone), the connection is marked revoked: every grant
+/// made under it stops working, and connecting again would start a new epoch. Anything short of
+/// a clear answer (a missing `user_management:read` scope, a rate limit, an outage) keeps the
+/// connection: access is never ended on a guess.
+pub async fn still_a_member<P: Platform>(p: &P, config: &Config, vault: &Vault, connection: &Connection) -> bool {
+    let Ok(token) = access_token(connection) else { return false };
+    match config.attio().membership(p, token, &connection.user.member_id).await {
+        Ok(Membership::Active) => true,
+        Ok(Membership::Ended) => {
+            mark_revoked(p, vault, connection, "the member is no longer active in the workspace").await;
+            false
+        }
+        Err(e) => {
+            p.log("connection.membership_unknown", &e.to_string());
+            true
+        }
+    }
+}
+
+/// What [`check_all_members`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MembershipReport {
+    pub checked: u64,
+    /// Connections revoked because their member is suspended or gone.
+    pub ended: u64,
+    /// Connections that could not be checked (not usable now, or storage trouble).
+    pub skipped: u64,
+}
+
+/// The daily sweep: checks every active connection's member and revokes those whose member left.
+pub async fn check_all_members<P: Platform>(p: &P, config: &Config, vault: &Vault) -> MembershipReport {
+    let mut report = MembershipReport::default();
+    let mut cursor: Option<String> = None;
+    loop {
+        let Ok(page) = store_vault::list(p, cursor.as_deref()).await else {
+            report.skipped += 1;
+            return report;
+        };
+        for user in page.users.iter().flatten() {
+            match usable(p, config, vault, user).await {
+                Ok(connection) => {
+                    report.checked += 1;
+                    if !still_a_member(p, config, vault, &connection).await {
+                        report.ended += 1;
+                    }
+                }
+                Err(ConnectionError::NotConnected | ConnectionError::Revoked) => {}
+                Err(_) => report.skipped += 1,
+            }
+        }
+        match page.cursor {
+            Some(next) => cursor = Some(next),
+            None => return report,
+        }
+    }
 }
 
 /// The access token of a usable connection.

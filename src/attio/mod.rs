@@ -6,6 +6,7 @@
 //! `Retry-After` HTTP-date.
 
 pub mod identity;
+pub mod members;
 
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use http::{Method, StatusCode};

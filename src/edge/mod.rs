@@ -92,7 +92,8 @@ fn internal_error() -> web_sys::Response {
 }
 
 /// The cron trigger: re-seals every vaulted token sealed under an older `VAULT_KEYS` key, so
-/// an old key can be removed once a run reports nothing left under it.
+/// an old key can be removed once a run reports nothing left under it; then revokes the
+/// connections of people who are no longer active members of their workspace.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let p = EdgePlatform::new(&env, None);
@@ -100,6 +101,8 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         Ok(config) => {
             let report = crate::vault::reseal_all(&p, config.vault()).await;
             p.log("vault.reseal_all", &serde_json::to_string(&report).unwrap_or_default());
+            let members = crate::connection::check_all_members(&p, &config, config.vault()).await;
+            p.log("connection.check_all_members", &serde_json::to_string(&members).unwrap_or_default());
         }
         Err(e) => p.log("vault.reseal_all_skipped", &e.to_string()),
     }

@@ -5,6 +5,7 @@
 //! rotate; every state change goes through [`crate::store`], so it holds under concurrency.
 
 use crate::config::ExchangeClient;
+use crate::connection::{self, ConnectionError};
 use crate::context::Ctx;
 use crate::crypto::keys::SigningKeys;
 use crate::oauth::client::RegisteredClient;
@@ -181,12 +182,17 @@ pub async fn refresh<P: Platform>(
         if params::get(form, "resource").is_some_and(|r| Audience::from_resource(&origin, r) != Some(grant.audience)) {
             return Err(OAuthError::invalid_target("resource does not match the grant"));
         }
-        // A grant lives only as long as the Attio connection behind it.
+        // A grant lives only as long as the Attio connection behind it, and the person's
+        // membership of the workspace.
         if !attio_connection_active(p, ctx, &grant.user, grant.connection_epoch).await? {
             grants::revoke(p, grant_id).await;
             return Err(OAuthError::invalid_grant(
                 "the Attio connection behind this grant was revoked; authorize again",
             ));
+        }
+        if !still_a_member(p, ctx, grant).await? {
+            grants::revoke(p, grant_id).await;
+            return Err(OAuthError::invalid_grant("the person is no longer an active member of the Attio workspace"));
         }
         let (next, answer) = match grant.refresh(keys, presented, scope.clone(), p.now_ms()) {
             RefreshOutcome::Rotated(next, issued) => (next, Ok(issued)),
@@ -279,6 +285,18 @@ pub async fn exchange<P: Platform>(
     let (_, issued) = create_grant(p, keys, &record, &name, false, Some(derived)).await?;
     p.log("token.exchanged", &format!("backend {}", backend.id));
     Ok(issued)
+}
+
+/// Whether the grant's person is still an active workspace member (checked with Attio at each
+/// refresh; see [`connection::still_a_member`]). A connection that cannot be used right now is
+/// "try again", never "no".
+async fn still_a_member<P: Platform>(p: &P, ctx: &Ctx<'_>, grant: &Grant) -> Result<bool, OAuthError> {
+    let vault = ctx.vault();
+    match connection::usable_for_grant(p, ctx, vault, &grant.user, grant.connection_epoch).await {
+        Ok(c) => Ok(connection::still_a_member(p, ctx, vault, &c).await),
+        Err(ConnectionError::NotConnected | ConnectionError::Revoked | ConnectionError::Unreadable) => Ok(false),
+        Err(_) => Err(OAuthError::temporarily_unavailable("Attio is unavailable; retry")),
+    }
 }
 
 /// Whether the user's Attio connection is active and still the one the grant was approved

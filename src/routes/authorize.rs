@@ -50,13 +50,20 @@ fn error_redirect(status: StatusCode, origin: &str, approved: &Approved, error: 
     redirect_response(status, &consent::redirect_url(&approved.redirect_uri, &extra))
 }
 
-/// The answer to a request that cannot go on: a page, or a redirect back to the client.
-fn request_error(e: RequestError, origin: &str) -> Response {
+/// The answer to a request that cannot go on: a page, or a redirect back to the client. Only a
+/// client people already use (it has redeemed a code) is sent its errors before anyone saw our
+/// consent page: anyone can register a client with any redirect URI, and an immediate redirect
+/// from our domain to it would be an open redirect (RFC 9700 §4.11.2).
+fn request_error(e: RequestError, origin: &str, client_in_use: bool) -> Response {
     match e {
         RequestError::Page { title, message } => bad_request_page(title, message),
-        RequestError::Redirect { back_to, error, description } => {
+        RequestError::Redirect { back_to, error, description } if client_in_use => {
             error_redirect(StatusCode::FOUND, origin, &back_to, error, &description)
         }
+        RequestError::Redirect { error, description, .. } => bad_request_page(
+            "The application's request cannot be served",
+            &format!("{description} ({error}). Nothing was sent back to the application."),
+        ),
     }
 }
 
@@ -79,7 +86,7 @@ pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
     // 1. Client and redirect URI: until both are known good, nothing is redirected anywhere.
     let client_id = match approval::client_id(&q) {
         Ok(id) => id,
-        Err(e) => return Ok(request_error(e, &origin)),
+        Err(e) => return Ok(request_error(e, &origin, false)),
     };
     let client = match clients::load(p, config, client_id).await {
         Ok(Some(c)) => c,
@@ -91,7 +98,7 @@ pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
     // 2. Everything else: errors go back to the client.
     let approved = match approval::check(&q, &client, &origin) {
         Ok(approved) => approved,
-        Err(e) => return Ok(request_error(e, &origin)),
+        Err(e) => return Ok(request_error(e, &origin, client.in_use)),
     };
 
     if let Some(test) = config.test_mode.as_ref().filter(|t| t.auto_approve) {

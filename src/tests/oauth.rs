@@ -126,6 +126,10 @@ fn authorize_never_redirects_to_an_unregistered_uri_and_requires_s256() {
     // A registered loopback URI with another port is fine.
     let q = authorize_query(&client_id, "https://gateway.test/mcp").replace("7777", "40404");
     assert_eq!(run(&p, get(&format!("/authorize?{q}"))).status(), 200);
+    // Errors go back to a client people use (it has redeemed a code); see
+    // `a_new_client_is_never_sent_an_error_redirect` for one nobody has used yet.
+    let (client_id, code, _) = obtain_code_for(&p, client_id, "https://gateway.test/mcp", "read");
+    assert_eq!(redeem(&p, &client_id, &code, VERIFIER).status(), 200);
     // PKCE: plain, missing method, missing challenge → error back to the client with iss.
     for (from, to) in [
         ("code_challenge_method=S256", "code_challenge_method=plain"),
@@ -146,6 +150,26 @@ fn authorize_never_redirects_to_an_unregistered_uri_and_requires_s256() {
         authorize_query(&client_id, "https://gateway.test/mcp").replace("response_type=code", "response_type=token");
     let r = run(&p, get(&format!("/authorize?{q}")));
     assert_eq!(query(r.headers()[LOCATION].to_str().unwrap(), "error").as_deref(), Some("unsupported_response_type"));
+}
+
+/// Security review finding 7 (RFC 9700 §4.11.2): anyone can register a client whose redirect
+/// URI is theirs; an error answered with an immediate redirect from our domain would make the
+/// gateway an open redirector. A client nobody has used yet gets its errors on a page.
+#[test]
+fn a_new_client_is_never_sent_an_error_redirect() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let client_id = register(&p);
+    for (from, to) in [
+        ("response_type=code", "response_type=bogus"),
+        ("code_challenge_method=S256", "code_challenge_method=plain"),
+        ("scope=", "scope=nonsense"),
+    ] {
+        let q = format!("{}&scope=", authorize_query(&client_id, "https://gateway.test/mcp")).replace(from, to);
+        let r = run(&p, get(&format!("/authorize?{q}")));
+        assert_eq!(r.status(), 400, "{to}");
+        assert!(r.headers().get(LOCATION).is_none(), "{to}: redirected to the client");
+        assert!(text(&r).contains("Nothing was sent back"), "{to}");
+    }
 }
 
 #[test]
@@ -307,4 +331,65 @@ fn token_exchange_gives_configured_backends_a_short_lived_proxy_token() {
     let revoked = run(&p, form("/revoke", &[("client_id", &client_id), ("token", &subject)], &[]));
     assert_eq!(revoked.status(), 200);
     assert_eq!(bearer_get(&p, "/v2/self", &exchanged).status(), 401, "the exchanged token died with its source");
+}
+
+/// Security review finding 5: a member who leaves the workspace (Attio suspends them) loses
+/// access at the next refresh; an answer that proves nothing (a missing scope) changes nothing.
+#[test]
+fn a_suspended_member_loses_access_at_the_next_refresh() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (client_id, code, _) = obtain_code(&p, "https://gateway.test/v2", "read");
+    let t = body(&redeem(&p, &client_id, &code, VERIFIER));
+    let refresh = |rt: &str| {
+        run(
+            &p,
+            form("/token", &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", rt)], &[]),
+        )
+    };
+    // Attio answers 403 (the app lacks user_management:read): no proof, access goes on.
+    p.http.push(403, r#"{"status_code":403,"type":"auth_error","code":"forbidden","message":"Missing scope"}"#);
+    let ok = refresh(t["refresh_token"].as_str().unwrap());
+    assert_eq!(ok.status(), 200, "{}", text(&ok));
+    let member_call = p.http.sent.borrow().last().unwrap().uri().to_string();
+    assert!(member_call.ends_with("/v2/workspace_members/mem-1"), "{member_call}");
+    // Now Attio says the member is suspended.
+    p.http.push(
+        200,
+        r#"{"data":{"id":{"workspace_id":"ws-1","workspace_member_id":"mem-1"},"access_level":"suspended"}}"#,
+    );
+    let t = body(&ok);
+    let refused = refresh(t["refresh_token"].as_str().unwrap());
+    assert_eq!(body(&refused)["error"], "invalid_grant", "{}", text(&refused));
+    assert!(text(&refused).contains("no longer an active member"));
+    // Every grant of the person stops: the connection itself is revoked.
+    assert_ne!(bearer_get(&p, "/v2/self", t["access_token"].as_str().unwrap()).status(), 200);
+}
+
+#[test]
+fn the_daily_sweep_revokes_connections_of_members_who_left() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (client_id, code, _) = obtain_code(&p, "https://gateway.test/v2", "read");
+    let t = body(&redeem(&p, &client_id, &code, VERIFIER));
+    let config = crate::config::SettingsSource::config(&p).unwrap();
+    // An outage proves nothing.
+    p.http.push(503, "{}");
+    let report = block_on(crate::connection::check_all_members(&p, &config, config.vault()));
+    assert_eq!((report.checked, report.ended), (1, 0));
+    p.http.push(200, r#"{"data":{"access_level":"suspended"}}"#);
+    let report = block_on(crate::connection::check_all_members(&p, &config, config.vault()));
+    assert_eq!((report.checked, report.ended), (1, 1));
+    assert_ne!(bearer_get(&p, "/v2/self", t["access_token"].as_str().unwrap()).status(), 200);
+    let refused = run(
+        &p,
+        form(
+            "/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", &client_id),
+                ("refresh_token", t["refresh_token"].as_str().unwrap()),
+            ],
+            &[],
+        ),
+    );
+    assert_eq!(body(&refused)["error"], "invalid_grant");
 }

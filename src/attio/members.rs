@@ -1,0 +1,66 @@
+//! `GET /v2/workspace_members/{id}`: whether the person behind a connection is still an active
+//! member of the workspace. Attio never deletes members; one who left is `suspended`
+//! (`access_level`), and an unknown id is a 404 (`shared/reference/attio-api.md`, members).
+
+use http::Method;
+
+use super::{AttioApi, AttioError};
+use crate::http::HttpClient;
+use crate::secret::AttioAccessToken;
+
+/// What Attio says about a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    /// `admin` or `member`.
+    Active,
+    /// Suspended, or no longer known to the workspace.
+    Ended,
+}
+
+#[derive(serde::Deserialize)]
+struct MemberBody {
+    data: Member,
+}
+
+#[derive(serde::Deserialize)]
+struct Member {
+    access_level: String,
+}
+
+/// Parses a member body.
+pub fn parse_member(body: &[u8]) -> Result<Membership, AttioError> {
+    let parsed: MemberBody = serde_json::from_slice(body).map_err(|e| AttioError::Decode(e.to_string()))?;
+    Ok(if parsed.data.access_level == "suspended" { Membership::Ended } else { Membership::Active })
+}
+
+impl AttioApi {
+    /// Whether `member_id` is still an active member of the token's workspace. Any answer but
+    /// a member body or a 404 (a missing scope, a rate limit, an outage) is an error: callers
+    /// must not end anyone's access on it.
+    pub async fn membership(
+        &self,
+        http: &impl HttpClient,
+        token: &AttioAccessToken,
+        member_id: &str,
+    ) -> Result<Membership, AttioError> {
+        let path = format!("/v2/workspace_members/{member_id}");
+        match self.send(http, self.request(Method::GET, &path, token, None)).await {
+            Ok(body) => parse_member(&body),
+            Err(AttioError::Status { status: 404, .. }) => Ok(Membership::Ended),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suspended_members_have_ended() {
+        assert_eq!(parse_member(br#"{"data":{"access_level":"admin"}}"#).unwrap(), Membership::Active);
+        assert_eq!(parse_member(br#"{"data":{"access_level":"member"}}"#).unwrap(), Membership::Active);
+        assert_eq!(parse_member(br#"{"data":{"access_level":"suspended"}}"#).unwrap(), Membership::Ended);
+        assert!(parse_member(b"{}").is_err());
+    }
+}
