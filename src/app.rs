@@ -78,7 +78,7 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
         AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API => Err(AppError::MethodNotAllowed { allow: "GET, HEAD, OPTIONS" }),
         REGISTER => Err(AppError::MethodNotAllowed { allow: "POST, OPTIONS" }),
         "/" if get => Ok(landing::page()),
-        "/health" if get => Ok(health::report(p)),
+        "/health" if get => Ok(health::report(p).await),
         paths::CONNECT if get => connect::start(p, &Ctx::new(&*p.config()?, req), req).await,
         paths::ATTIO_CALLBACK if get => connect::callback(p, &Ctx::new(&*p.config()?, req), req).await,
         paths::CONNECT_STATUS if get => connect::status(p, &Ctx::new(&*p.config()?, req), req).await,

@@ -104,8 +104,16 @@ pub async fn successor_of<P: Platform>(p: &P, user: &UserId) -> (u64, u64) {
     match store_vault::load(p, user).await {
         Ok(Some(s)) if s.status == ConnectionStatus::Active => (s.revision, s.epoch),
         Ok(Some(s)) => (s.revision, new_epoch(p)),
-        _ => (0, new_epoch(p)),
+        // After a disconnect, revisions go on from it: a copy from before stays older.
+        _ => (connections::gone_revision(p, user).await.ok().flatten().unwrap_or(0), new_epoch(p)),
     }
+}
+
+/// Stores a connection just made (connect, or test mode's auto-approval): in the connection's
+/// object first, then KV, like every new revision ([`publish`]), so a re-seal racing it
+/// ([`vault::reseal`]) cannot write an older copy over it.
+pub async fn save_new<P: Platform>(p: &P, vault: &Vault, connection: &Connection) -> Result<(), ConnectionError> {
+    publish(p, vault, connection).await
 }
 
 /// A fresh epoch: random, so two connections never share one (not even within a millisecond),

@@ -10,12 +10,12 @@
 //! Reading a record sealed under an older vault key re-seals it under the newest one (lazy
 //! rotation); [`reseal_all`] does the same for every record, so an old key can be retired.
 
-use serde::Serialize;
-
 use crate::crypto::envelope::{Vault, VaultError};
-use crate::platform::{KvStore, Log};
+use crate::platform::KvStore;
+use crate::platform::Platform;
 use crate::random::Random;
 use crate::secret::{AttioAccessToken, AttioRefreshToken};
+use crate::store::connections;
 use crate::store::keys;
 use crate::store::vault as stored;
 pub use crate::store::vault::{ConnectionStatus, SealedConnection, VaultStoreError};
@@ -153,37 +153,63 @@ pub async fn save<P: KvStore + Random>(
 }
 
 /// Loads and opens a user's connection; re-seals it under the newest key when it was sealed
-/// under an older one. A failed re-seal is logged and does not fail the read.
-pub async fn load<P: KvStore + Random + Log>(
-    p: &P,
-    vault: &Vault,
-    user: &UserId,
-) -> Result<Option<Connection>, VaultStoreError> {
+/// under an older one ([`reseal`]). A failed re-seal is logged and does not fail the read.
+pub async fn load<P: Platform>(p: &P, vault: &Vault, user: &UserId) -> Result<Option<Connection>, VaultStoreError> {
     let Some(sealed) = stored::load(p, user).await? else { return Ok(None) };
     let opened = sealed.open(vault).inspect_err(|_| p.log("vault.unreadable", "a connection record did not open"))?;
     if opened.stale_key {
-        if let Err(e) = save(p, vault, &opened.connection).await {
+        if let Err(e) = reseal(p, vault, &sealed, &opened.connection).await {
             p.log("vault.reseal_failed", &e.to_string());
         }
     }
     Ok(Some(opened.connection))
 }
 
-/// What [`reseal_all`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ResealReport {
-    pub scanned: u64,
-    pub resealed: u64,
-    /// Records that did not open (left untouched, never deleted).
-    pub unreadable: u64,
-    /// Records whose read or write failed transiently (try again later).
-    pub failed: u64,
+/// Writes `connection` (opened from `read`) back sealed under the newest key — only while `read`
+/// is still the person's current revision. KV has no compare-and-swap and may serve a copy a
+/// minute old, so the connection's object decides: nothing is written when it holds a newer
+/// revision, or remembers a disconnect at or after this one (a stale copy must not bring a
+/// deleted record back); otherwise its newest revision is swapped for the re-sealed one first,
+/// so a writer racing this one makes the swap fail. `false`: left alone.
+pub async fn reseal<P: Platform>(
+    p: &P,
+    vault: &Vault,
+    read: &SealedConnection,
+    connection: &Connection,
+) -> Result<bool, VaultStoreError> {
+    let user = &connection.user;
+    if connections::gone_revision(p, user).await?.is_some_and(|gone| gone >= read.revision) {
+        return Ok(false);
+    }
+    let latest = connections::latest(p, user).await?;
+    if latest.as_ref().is_some_and(|l| l.revision != read.revision) {
+        return Ok(false);
+    }
+    let resealed = connection.seal(vault, p)?;
+    if !connections::replace_latest(p, user, latest.as_ref(), &resealed).await? {
+        return Ok(false);
+    }
+    stored::save(p, &resealed).await?;
+    Ok(true)
+}
+
+pub use crate::store::vault::ResealReport;
+
+/// The warning when the last vault sweep found records that do not open, if it did.
+pub async fn unreadable_warning(p: &impl KvStore) -> Option<String> {
+    let report = stored::last_report(p).await.filter(|r| r.unreadable > 0)?;
+    Some(format!(
+        "{} stored Attio connection(s) could not be opened with the configured VAULT_KEYS at the last daily check \
+         (a key was probably removed too early). They are kept: put the old key back at the end of VAULT_KEYS, \
+         or ask those people to connect again.",
+        report.unreadable
+    ))
 }
 
 /// Re-seals every connection sealed under an older key with the newest key. Records that do not
 /// open are counted and left in place; nothing is deleted.
-pub async fn reseal_all<P: KvStore + Random + Log>(p: &P, vault: &Vault) -> ResealReport {
-    let mut report = ResealReport::default();
+pub async fn reseal_all<P: Platform>(p: &P, vault: &Vault) -> ResealReport {
+    let mut report = ResealReport { at_ms: p.now_ms(), ..ResealReport::default() };
     let mut cursor: Option<String> = None;
     loop {
         let page = match stored::list(p, cursor.as_deref()).await {
@@ -202,8 +228,10 @@ pub async fn reseal_all<P: KvStore + Random + Log>(p: &P, vault: &Vault) -> Rese
             };
             match stored::load(p, user).await {
                 Ok(Some(sealed)) => match sealed.open(vault) {
-                    Ok(opened) if opened.stale_key => match save(p, vault, &opened.connection).await {
-                        Ok(_) => report.resealed += 1,
+                    Ok(opened) if opened.stale_key => match reseal(p, vault, &sealed, &opened.connection).await {
+                        Ok(true) => report.resealed += 1,
+                        // A newer revision (sealed under the newest key) or a disconnect won.
+                        Ok(false) => {}
                         Err(_) => report.failed += 1,
                     },
                     Ok(_) => {}
@@ -299,6 +327,36 @@ mod tests {
         assert_eq!(block_on(load(&p, &vault(&[("k2", 2)]), &c.user)).unwrap(), Some(c));
     }
 
+    /// Security review finding 10: a stale KV copy (KV serves one for up to a minute) must not
+    /// be written back over a newer revision, nor bring back a record deleted by a disconnect.
+    #[test]
+    fn a_stale_copy_is_never_resealed_over_a_newer_revision_or_a_disconnect() {
+        let p = FakePlatform::default();
+        let old = vault(&[("k1", 1)]);
+        let rotated = vault(&[("k2", 2), ("k1", 1)]);
+        let c = connection("m1");
+        let stale = c.seal(&old, &p).unwrap();
+        block_on(stored::save(&p, &stale)).unwrap();
+        let still_stale = || p.kv_value(&keys::connection_record(&c.user)).unwrap().contains("\"v1.k1.");
+
+        // A refresh published revision 8 in the connection's object; KV still served 7.
+        let newer = Connection { revision: 8, ..c.clone() }.seal(&rotated, &p).unwrap();
+        block_on(connections::publish_latest(&p, &c.user, &newer)).unwrap();
+        assert!(!block_on(reseal(&p, &rotated, &stale, &c)).unwrap());
+        assert_eq!(block_on(load(&p, &rotated, &c.user)).unwrap(), Some(c.clone()), "the read itself works");
+        assert!(still_stale(), "the older revision was written back over the newer one");
+        assert_eq!(block_on(connections::latest(&p, &c.user)).unwrap().unwrap().revision, 8);
+
+        // The person disconnected after the copy was read.
+        block_on(connections::forget_latest(&p, &c.user)).unwrap();
+        block_on(connections::mark_gone(&p, &c.user, 8)).unwrap();
+        assert!(!block_on(reseal(&p, &rotated, &stale, &c)).unwrap());
+        assert!(still_stale(), "a disconnected record was brought back");
+        let report = block_on(reseal_all(&p, &rotated));
+        assert_eq!((report.resealed, report.failed), (0, 0));
+        assert!(still_stale());
+    }
+
     #[test]
     fn reseal_all_moves_every_record_to_the_newest_key_and_loses_nothing() {
         let p = FakePlatform::default();
@@ -310,7 +368,16 @@ mod tests {
         p.kv_insert_raw(&format!("{}ws-1:garbage", keys::CONNECTION_RECORD_PREFIX), "not json");
         let rotated = vault(&[("k2", 2), ("k1", 1)]);
         let report = block_on(reseal_all(&p, &rotated));
-        assert_eq!(report, ResealReport { scanned: 6, resealed: 5, unreadable: 1, failed: 0 });
+        assert_eq!(
+            report,
+            ResealReport {
+                scanned: 6,
+                resealed: 5,
+                unreadable: 1,
+                failed: 0,
+                at_ms: crate::platform::Clock::now_ms(&p)
+            }
+        );
         let retired = vault(&[("k2", 2)]);
         for c in &people {
             assert_eq!(block_on(load(&p, &retired, &c.user)).unwrap().as_ref(), Some(c));

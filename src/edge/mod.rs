@@ -101,6 +101,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         Ok(config) => {
             let report = crate::vault::reseal_all(&p, config.vault()).await;
             p.log("vault.reseal_all", &serde_json::to_string(&report).unwrap_or_default());
+            crate::store::vault::save_report(&p, &report).await;
             let members = crate::connection::check_all_members(&p, &config, config.vault()).await;
             p.log("connection.check_all_members", &serde_json::to_string(&members).unwrap_or_default());
         }

@@ -287,6 +287,14 @@ pub async fn exchange<P: Platform>(
     Ok(issued)
 }
 
+/// A stored connection that does not open (a `VAULT_KEYS` entry removed too early) is kept,
+/// never deleted (docs/storage-schema.md), and so are the grants made under it: restoring the
+/// key, or the person connecting again, brings them back. Until then refreshing answers "try
+/// later", not "invalid".
+fn unreadable_connection() -> OAuthError {
+    OAuthError::temporarily_unavailable("the stored Attio connection cannot be opened right now")
+}
+
 /// Whether the grant's person is still an active workspace member (checked with Attio at each
 /// refresh; see [`connection::still_a_member`]). A connection that cannot be used right now is
 /// "try again", never "no".
@@ -294,7 +302,8 @@ async fn still_a_member<P: Platform>(p: &P, ctx: &Ctx<'_>, grant: &Grant) -> Res
     let vault = ctx.vault();
     match connection::usable_for_grant(p, ctx, vault, &grant.user, grant.connection_epoch).await {
         Ok(c) => Ok(connection::still_a_member(p, ctx, vault, &c).await),
-        Err(ConnectionError::NotConnected | ConnectionError::Revoked | ConnectionError::Unreadable) => Ok(false),
+        Err(ConnectionError::NotConnected | ConnectionError::Revoked) => Ok(false),
+        Err(ConnectionError::Unreadable) => Err(unreadable_connection()),
         Err(_) => Err(OAuthError::temporarily_unavailable("Attio is unavailable; retry")),
     }
 }
@@ -311,7 +320,8 @@ async fn attio_connection_active<P: Platform>(
     let vault = config.vault();
     match crate::vault::load(p, vault, user).await {
         Ok(Some(c)) => Ok(c.status == crate::vault::ConnectionStatus::Active && c.epoch == epoch),
-        Ok(None) | Err(crate::vault::VaultStoreError::Unreadable) => Ok(false),
+        Ok(None) => Ok(false),
+        Err(crate::vault::VaultStoreError::Unreadable) => Err(unreadable_connection()),
         Err(_) => Err(OAuthError::temporarily_unavailable("connection storage is unavailable")),
     }
 }

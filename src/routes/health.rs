@@ -7,8 +7,17 @@ use serde_json::json;
 
 use crate::config::{ConfigReport, SettingsSource, BINDINGS};
 use crate::http::{json, Response};
+use crate::platform::Platform;
+use crate::vault;
 
-pub fn report(settings: &impl SettingsSource) -> Response {
+/// `GET /health`.
+pub async fn report(p: &impl Platform) -> Response {
+    let mut response = report_settings(p, vault::unreadable_warning(p).await);
+    crate::http::set_header(&mut response, http::header::CACHE_CONTROL, "no-store");
+    response
+}
+
+fn report_settings(settings: &impl SettingsSource, vault_warning: Option<String>) -> Response {
     let report = ConfigReport::inspect(settings);
     let bindings: Vec<_> = BINDINGS
         .iter()
@@ -22,7 +31,7 @@ pub fn report(settings: &impl SettingsSource) -> Response {
         Ok(_) => Vec::new(),
         Err(e) => e.problems.clone(),
     };
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = vault_warning.into_iter().collect();
     for b in BINDINGS.iter().filter(|b| !settings.binding_present(b.name)) {
         if b.required {
             problems.push(format!("the {} binding ({}) is missing: declare it in wrangler.toml", b.name, b.kind));

@@ -112,6 +112,10 @@ pub async fn page<P: Platform>(p: &P, req: &Request) -> Result<Response, AppErro
             Html::trusted("<tr><td colspan=2 class=muted>Checked once the settings above are complete.</td></tr>")
         }
     };
+    let vault_warning = match crate::vault::unreadable_warning(p).await {
+        Some(w) => html!("<div class=\"card error\" role=alert><p>{}</p></div>", w),
+        None => Html::default(),
+    };
     let ready = report.config.is_ok() && BINDINGS.iter().filter(|b| b.required).all(|b| p.binding_present(b.name));
     let verdict = Html::trusted(if ready {
         "<div class=card><p class=yes><strong>Ready.</strong> Give the MCP URL below to Claude, ChatGPT or Cursor.</p></div>"
@@ -120,7 +124,7 @@ pub async fn page<P: Platform>(p: &P, req: &Request) -> Result<Response, AppErro
          malformed below, then reload.</p></div>"
     });
     let body = html!(
-        "<h1>Set up this gateway</h1>{verdict}\
+        "<h1>Set up this gateway</h1>{verdict}{vault_warning}\
          <h2>1. Register the Attio app</h2><div class=card><p>At <strong>build.attio.com</strong>, create an app, \
          enable OAuth and add this redirect URI exactly:</p><p><code>{redirect}</code></p>\
          <p>Then copy its client id and secret into the <code>ATTIO_CLIENT_ID</code> and \
@@ -138,6 +142,7 @@ pub async fn page<P: Platform>(p: &P, req: &Request) -> Result<Response, AppErro
          <dt>Where people manage their approved apps</dt><dd><code>{origin}/account</code></dd></dl></div>\
          <p class=muted>Turn this page off with <code>SETUP_PAGE=false</code>.</p>",
         verdict = verdict,
+        vault_warning = vault_warning,
         redirect = redirect_uri,
         scopes = scopes,
         settings = settings,

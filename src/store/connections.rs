@@ -26,6 +26,37 @@ pub async fn publish_latest<P: Platform>(p: &P, user: &UserId, sealed: &SealedCo
     super::put(p, &object(user), keys::LATEST, sealed, p.now_ms() + LATEST_TTL_MS).await
 }
 
+/// Replaces the newest revision with `next` only if the object still holds `expected` (`None`:
+/// it holds none): the compare-and-swap that keeps a re-seal from overwriting a newer revision.
+pub async fn replace_latest<P: Platform>(
+    p: &P,
+    user: &UserId,
+    expected: Option<&SealedConnection>,
+    next: &SealedConnection,
+) -> Result<bool, StoreError> {
+    let cas = Command::Cas {
+        key: keys::LATEST.into(),
+        expected: expected.map(super::encode).transpose()?,
+        value: super::encode(next)?,
+        expires_at_ms: p.now_ms() + LATEST_TTL_MS,
+    };
+    Ok(p.transition(&object(user), cas).await? == Outcome::Stored)
+}
+
+/// How long a disconnect is remembered: far longer than KV serves a stale copy (about a minute).
+const GONE_TTL_MS: u64 = 24 * 3600 * 1000;
+
+/// Remembers that the person disconnected at `revision`: no copy read before (KV may serve one
+/// for a minute) may be written back.
+pub async fn mark_gone<P: Platform>(p: &P, user: &UserId, revision: u64) -> Result<(), StoreError> {
+    super::put(p, &object(user), keys::GONE, &revision, p.now_ms() + GONE_TTL_MS).await
+}
+
+/// The revision at which the person last disconnected, if within a day.
+pub async fn gone_revision<P: Platform>(p: &P, user: &UserId) -> Result<Option<u64>, StoreError> {
+    super::get(p, &object(user), keys::GONE).await
+}
+
 /// Forgets the newest revision (on disconnect).
 pub async fn forget_latest<P: Platform>(p: &P, user: &UserId) -> Result<(), StoreError> {
     p.transition(&object(user), Command::Take { key: keys::LATEST.into() }).await.map(|_| ())

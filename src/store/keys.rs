@@ -28,6 +28,9 @@ pub fn user_of_connection_record(key: &str) -> Option<UserId> {
     UserId::new(ws, member)
 }
 
+/// `vault-report:v1`: what the last sweep of the vault found.
+pub const VAULT_REPORT: &str = "vault-report:v1";
+
 /// `client:v1:<client id>`: a dynamically registered client.
 pub fn client_record(client_id: &str) -> String {
     format!("client:v1:{client_id}")
@@ -85,6 +88,8 @@ pub const REDEEMED: &str = "redeemed";
 pub const PENDING: &str = "pending";
 /// The newest Attio connection record, beside the KV copy.
 pub const LATEST: &str = "latest";
+/// The revision at which the person disconnected (so a stale copy is never written back).
+pub const GONE: &str = "gone";
 /// Who may refresh the Attio token right now.
 pub const REFRESH_LEASE: &str = "refresh-lease";
 /// A spent client-assertion id.

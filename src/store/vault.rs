@@ -69,6 +69,33 @@ pub enum VaultStoreError {
     Random(#[from] RandomError),
 }
 
+/// What a sweep of every connection record found ([`crate::vault::reseal_all`]); the last one is
+/// kept (`vault-report:v1`) so `/health` and `/setup` can say when records do not open.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResealReport {
+    pub scanned: u64,
+    pub resealed: u64,
+    /// Records that did not open (left untouched, never deleted).
+    pub unreadable: u64,
+    /// Records whose read or write failed transiently (try again later).
+    pub failed: u64,
+    /// When the sweep ran.
+    #[serde(default)]
+    pub at_ms: u64,
+}
+
+/// Keeps the last sweep's report (best effort: a lost report only delays a warning a day).
+pub async fn save_report(kv: &impl KvStore, report: &ResealReport) {
+    if let Ok(text) = serde_json::to_string(report) {
+        let _ = kv.kv_put(keys::VAULT_REPORT, &text, None).await;
+    }
+}
+
+/// The last sweep's report, if there was one.
+pub async fn last_report(kv: &impl KvStore) -> Option<ResealReport> {
+    kv.kv_get(keys::VAULT_REPORT).await.ok().flatten().and_then(|t| serde_json::from_str(&t).ok())
+}
+
 /// The person's record as stored.
 pub async fn load(kv: &impl KvStore, user: &UserId) -> Result<Option<SealedConnection>, VaultStoreError> {
     let Some(text) = kv.kv_get(&keys::connection_record(user)).await? else { return Ok(None) };

@@ -393,3 +393,38 @@ fn the_daily_sweep_revokes_connections_of_members_who_left() {
     );
     assert_eq!(body(&refused)["error"], "invalid_grant");
 }
+
+/// Security review finding 10: a connection record that does not open (a `VAULT_KEYS` entry
+/// removed too early) is kept, and so are its grants: refreshing says "try later", and works
+/// again once the key is back. The daily sweep's count of such records shows on /health.
+#[test]
+fn an_unreadable_connection_never_costs_anyone_their_grants_and_is_reported() {
+    let mut p = FakePlatform::with_settings(loopback_settings());
+    let (client_id, code, _) = obtain_code(&p, "https://gateway.test/v2", "read");
+    let t = body(&redeem(&p, &client_id, &code, VERIFIER));
+    let keys_in_use = p.settings.values[crate::config::VAULT_KEYS].clone();
+    // The deployer replaces VAULT_KEYS without keeping the old key.
+    let other = "AQECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    p.settings.values.insert(crate::config::VAULT_KEYS, format!("k9:{other}"));
+    let refresh = |p: &FakePlatform, rt: &str| {
+        run(
+            p,
+            form("/token", &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", rt)], &[]),
+        )
+    };
+    let r = refresh(&p, t["refresh_token"].as_str().unwrap());
+    assert_eq!(r.status(), 503, "{}", text(&r));
+    assert_eq!(body(&r)["error"], "temporarily_unavailable");
+    // The sweep counts it; /health and /setup say so.
+    let config = crate::config::SettingsSource::config(&p).unwrap();
+    let report = block_on(crate::vault::reseal_all(&p, config.vault()));
+    assert_eq!(report.unreadable, 1);
+    block_on(crate::store::vault::save_report(&p, &report));
+    let health = run(&p, get("/health"));
+    assert!(body(&health)["warnings"].to_string().contains("could not be opened"), "{}", text(&health));
+    assert!(text(&run(&p, get("/setup"))).contains("could not be opened"));
+    // The key is back: the same refresh token works.
+    p.settings.values.insert(crate::config::VAULT_KEYS, keys_in_use);
+    let r = refresh(&p, t["refresh_token"].as_str().unwrap());
+    assert_eq!(r.status(), 200, "{}", text(&r));
+}
