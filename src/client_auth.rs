@@ -21,6 +21,7 @@ use crate::oauth::client::{AuthMethod, RegisteredClient};
 use crate::oauth::{params, OAuthError};
 use crate::platform::Platform;
 use crate::secret::constant_time_eq;
+use crate::store::clients as store_clients;
 use crate::store::one_time;
 
 /// How much longer than its acceptance window a spent `jti` is remembered.
@@ -156,8 +157,18 @@ pub async fn authenticate<P: Platform>(
     match presented {
         Presented::Secret { secret, .. } => {
             let hash = client.secret_hash.as_deref().unwrap_or_default();
-            if !constant_time_eq(config.keys().token_hash(secret).as_bytes(), hash.as_bytes()) {
+            // A missing hash (a public client) matches nothing: hashes are never empty.
+            if hash.is_empty() || !config.keys().hash_matches(secret, hash) {
                 return Err(OAuthError::invalid_client("client authentication failed"));
+            }
+            // Matched under an older SIGNING_KEY: re-hash under the newest, once, so the client
+            // keeps working after the old key is retired.
+            let newest = config.keys().token_hash(secret);
+            if !constant_time_eq(newest.as_bytes(), hash.as_bytes()) {
+                let rehashed = RegisteredClient { secret_hash: Some(newest), ..client.clone() };
+                if let Err(e) = store_clients::replace(p, &rehashed).await {
+                    p.log("client.rehash_failed", &e.0);
+                }
             }
         }
         Presented::Assertion { assertion, .. } => {

@@ -36,18 +36,19 @@ pub fn redirect_url(redirect_uri: &str, extra: &[(&str, &str)]) -> String {
 /// clients. An approval of the MCP endpoint never stands for the REST proxy (the whole API):
 /// the proxy's resource is part of the hash (the MCP form is unchanged, so approvals remembered
 /// by earlier releases still count for `/mcp` only).
-fn approval_key(keys: &SigningKeys, approved: &Approved, user: &UserId) -> String {
+/// Under every signing key, newest first: an approval remembered before a rotation still counts.
+fn approval_keys(keys: &SigningKeys, approved: &Approved, user: &UserId) -> Vec<String> {
     let resource = match approved.audience {
         Audience::Mcp => "",
         Audience::Api => "|rest",
     };
-    let h = keys.token_hash(&format!(
+    let input = format!(
         "approved|{}|{}|{}{resource}",
         approved.client_id,
         approved.redirect_uri,
         keys::connection_record(user)
-    ));
-    h[..32].to_string()
+    );
+    keys.token_hashes(&input).into_iter().map(|h| h[..32].to_string()).collect()
 }
 
 /// The remembered approvals in this request's cookie, if its signature is ours.
@@ -69,10 +70,10 @@ fn approvals(keys: &SigningKeys, req: &Request) -> Vec<(String, bool)> {
 
 /// A `Set-Cookie` remembering this approval (newest first, at most `APPROVED_MAX` of them).
 pub fn remember(keys: &SigningKeys, req: &Request, approved: &Approved, user: &UserId) -> String {
-    let key = approval_key(keys, approved, user);
+    let all = approval_keys(keys, approved, user);
     let write = approved.scope.iter().any(|s| s == SCOPE_WRITE);
-    let mut entries = vec![(key.clone(), write)];
-    entries.extend(approvals(keys, req).into_iter().filter(|(k, _)| *k != key).take(APPROVED_MAX - 1));
+    let mut entries = vec![(all[0].clone(), write)];
+    entries.extend(approvals(keys, req).into_iter().filter(|(k, _)| !all.contains(k)).take(APPROVED_MAX - 1));
     let payload: Vec<String> = entries.iter().map(|(k, w)| format!("{k}-{}", if *w { "w" } else { "r" })).collect();
     let payload = payload.join("~");
     let value = format!("{payload}.{}", keys.sign(&format!("approved|{payload}")));
@@ -92,9 +93,9 @@ pub fn remembered(keys: &SigningKeys, req: &Request, approved: &Approved, user: 
     if !direct {
         return false;
     }
-    let key = approval_key(keys, approved, user);
+    let all = approval_keys(keys, approved, user);
     let wants_write = approved.scope.iter().any(|s| s == SCOPE_WRITE);
-    approvals(keys, req).iter().any(|(k, write)| *k == key && (*write || !wants_write))
+    approvals(keys, req).iter().any(|(k, write)| all.contains(k) && (*write || !wants_write))
 }
 
 /// Issues the code for an approved request and returns where to send the browser: the

@@ -54,7 +54,8 @@ pub struct Config {
     pub attio_client_id: String,
     pub attio_client_secret: ClientSecret,
     pub vault_keys: VaultKeys,
-    pub signing_key: KeyMaterial,
+    /// `SIGNING_KEY`'s keys, newest first (older ones only recognise what they made).
+    pub signing_keys: Vec<KeyMaterial>,
     /// Send a PKCE S256 challenge to Attio.
     pub attio_use_pkce: bool,
     /// Workspaces (ids or slugs) allowed to connect; `None` allows any.
@@ -77,7 +78,11 @@ pub struct Config {
 impl Config {
     /// The purpose-bound keys derived from `SIGNING_KEY`.
     pub fn keys(&self) -> &SigningKeys {
-        self.derived_keys.get_or_init(|| SigningKeys::new(&self.signing_key))
+        self.derived_keys.get_or_init(|| match self.signing_keys.split_first() {
+            Some((newest, older)) => SigningKeys::rotating(newest, older),
+            // Parsing refuses an empty list; a key of zeros would only ever mean a bug here.
+            None => SigningKeys::new(&KeyMaterial::new([0; 32])),
+        })
     }
 
     /// The vault, with every `VAULT_KEYS` entry expanded.
@@ -216,7 +221,7 @@ impl ConfigReport {
         let client_id = r.read(ATTIO_CLIENT_ID, parse_client_id);
         let client_secret = r.read(ATTIO_CLIENT_SECRET, |v| Ok(ClientSecret::new(v.to_string())));
         let vault_keys = r.read(VAULT_KEYS, parse_vault_keys);
-        let signing_key = r.read(SIGNING_KEY, |v| parse_key(v).map(KeyMaterial::new));
+        let signing_key = r.read(SIGNING_KEY, parse_signing_keys);
         let use_pkce = r.read(ATTIO_USE_PKCE, parse_bool);
         let allowed = r.read(ATTIO_ALLOWED_WORKSPACES, parse_list);
         let timeout = r.read(ATTIO_TIMEOUT_MS, parse_timeout);
@@ -261,7 +266,7 @@ impl ConfigReport {
                     attio_client_id: id,
                     attio_client_secret: secret,
                     vault_keys: keys,
-                    signing_key: signing,
+                    signing_keys: signing,
                     attio_use_pkce: pkce,
                     allowed_workspaces: allowed,
                     attio_timeout_ms: timeout,
@@ -292,6 +297,21 @@ mod tests {
         assert_eq!(cfg.vault_keys.active_id(), Some("k2"));
         assert_eq!(cfg.vault_keys.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["k2", "k1"]);
         assert!(cfg.test_mode.is_none());
+    }
+
+    #[test]
+    fn signing_key_takes_several_keys_newest_first() {
+        let mut m = complete();
+        let other = "AQECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+        m.insert(SIGNING_KEY, format!("{other}, {}", KEY_A));
+        let cfg = Config::load(&MapSource::new(m.clone())).unwrap();
+        assert_eq!(cfg.signing_keys.len(), 2);
+        let newest_only = SigningKeys::new(&cfg.signing_keys[0]);
+        assert_eq!(cfg.keys().token_hash("t"), newest_only.token_hash("t"), "the newest key hashes");
+        m.insert(SIGNING_KEY, format!("{other},c2hvcnQ"));
+        let text = Config::load(&MapSource::new(m)).unwrap_err().to_string();
+        assert!(text.contains("SIGNING_KEY is malformed: key 2: the key must be 32 bytes"), "{text}");
+        assert!(!text.contains(other), "{text}");
     }
 
     #[test]

@@ -140,6 +140,19 @@ pub(super) fn parse_key(raw: &str) -> Result<[u8; 32], String> {
     bytes.try_into().map_err(|b: Vec<u8>| format!("the key must be 32 bytes, this one is {} bytes", b.len()))
 }
 
+/// `SIGNING_KEY`: one key, or several comma-separated, newest first (for rotation).
+pub(super) fn parse_signing_keys(raw: &str) -> Result<Vec<KeyMaterial>, String> {
+    let entries: Vec<&str> = raw.split(',').map(str::trim).collect();
+    if entries.len() == 1 {
+        return parse_key(entries[0]).map(|k| vec![KeyMaterial::new(k)]);
+    }
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| parse_key(e).map(KeyMaterial::new).map_err(|why| format!("key {}: {why}", i + 1)))
+        .collect()
+}
+
 pub(super) fn parse_vault_keys(raw: &str) -> Result<VaultKeys, String> {
     let mut keys: Vec<(String, KeyMaterial)> = Vec::new();
     for (i, entry) in raw.split(',').map(str::trim).enumerate() {

@@ -83,7 +83,9 @@ pub const SETTINGS: &[SettingSpec] = &[
         name: SIGNING_KEY,
         kind: SettingKind::Secret,
         required: Requirement::Required,
-        description: "32 bytes, base64url: keys the hashes of issued tokens and signs cookies.",
+        description: "32 bytes, base64url: keys the hashes of issued tokens and signs cookies. \
+                      Several, comma-separated and newest first, while rotating (older ones only \
+                      recognise what they made).",
     },
     SettingSpec {
         name: ATTIO_USE_PKCE,

@@ -4,6 +4,11 @@
 //! - token hashes: `HMAC-SHA256(token_hash_key, token)`, hex: the only form in which tokens and
 //!   codes the gateway issues are stored or looked up (security checklist I.47);
 //! - signatures: `HMAC-SHA256(cookie_key, message)`, base64url, verified in constant time.
+//!
+//! Rotation works like `VAULT_KEYS`: `SIGNING_KEY` may list several keys, newest first. Only the
+//! newest hashes, signs and derives; the older ones still recognise what they made (token
+//! hashes, cookie signatures), so nobody loses a grant, a client secret or a session when the
+//! key changes, and the older key can be removed once what it made has expired (30 days).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -17,12 +22,19 @@ type HmacSha256 = Hmac<Sha256>;
 
 const HKDF_SALT: &[u8] = b"attio-gateway/signing";
 
-/// The purpose-bound keys.
+/// The purpose-bound keys of one `SIGNING_KEY` entry.
 #[derive(Clone)]
-pub struct SigningKeys {
+struct Derived {
     token_hash: [u8; 32],
     cookie: [u8; 32],
     derivation: [u8; 32],
+}
+
+/// The purpose-bound keys: the newest entry's, and the older entries' (which only recognise).
+#[derive(Clone)]
+pub struct SigningKeys {
+    newest: Derived,
+    older: Vec<Derived>,
 }
 
 impl std::fmt::Debug for SigningKeys {
@@ -43,8 +55,8 @@ fn mac(key: &[u8; 32]) -> HmacSha256 {
     <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
 }
 
-impl SigningKeys {
-    pub fn new(material: &KeyMaterial) -> Self {
+impl Derived {
+    fn new(material: &KeyMaterial) -> Self {
         let hk = Hkdf::<Sha256>::new(Some(HKDF_SALT), material.expose_secret());
         Self {
             token_hash: expand(&hk, "token-hash/v1"),
@@ -53,18 +65,50 @@ impl SigningKeys {
         }
     }
 
-    /// The stored form of a token or code we issue: keyed, so a storage dump alone cannot
-    /// confirm a guessed token.
-    pub fn token_hash(&self, token: &str) -> String {
+    fn token_hash(&self, token: &str) -> String {
         let mut m = mac(&self.token_hash);
         m.update(token.as_bytes());
         m.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    fn verify(&self, message: &str, signature: &[u8]) -> bool {
+        let mut m = mac(&self.cookie);
+        m.update(message.as_bytes());
+        m.verify_slice(signature).is_ok()
+    }
+}
+
+impl SigningKeys {
+    /// One key.
+    pub fn new(material: &KeyMaterial) -> Self {
+        Self { newest: Derived::new(material), older: Vec::new() }
+    }
+
+    /// Keys newest first; the first one is used, the others only recognise.
+    pub fn rotating(newest: &KeyMaterial, older: &[KeyMaterial]) -> Self {
+        Self { newest: Derived::new(newest), older: older.iter().map(Derived::new).collect() }
+    }
+
+    /// The stored form of a token or code we issue: keyed, so a storage dump alone cannot
+    /// confirm a guessed token. Always under the newest key.
+    pub fn token_hash(&self, token: &str) -> String {
+        self.newest.token_hash(token)
+    }
+
+    /// The token's hash under every key, newest first: for finding what an older key stored.
+    pub fn token_hashes(&self, token: &str) -> Vec<String> {
+        std::iter::once(&self.newest).chain(&self.older).map(|k| k.token_hash(token)).collect()
+    }
+
+    /// Whether `stored` is `token`'s hash under any of the keys (constant-time comparisons).
+    pub fn hash_matches(&self, token: &str, stored: &str) -> bool {
+        self.token_hashes(token).iter().any(|h| crate::secret::constant_time_eq(h.as_bytes(), stored.as_bytes()))
+    }
+
     /// A secret derived from `input` for `label`: 256 bits, base64url. Unpredictable without
     /// both `input` and the server key; the same inputs always give the same secret.
     pub fn derive_secret(&self, label: &str, input: &str) -> String {
-        let mut m = mac(&self.derivation);
+        let mut m = mac(&self.newest.derivation);
         m.update(label.as_bytes());
         m.update(b"|");
         m.update(input.as_bytes());
@@ -73,17 +117,15 @@ impl SigningKeys {
 
     /// A signature over `message` (for cookies).
     pub fn sign(&self, message: &str) -> String {
-        let mut m = mac(&self.cookie);
+        let mut m = mac(&self.newest.cookie);
         m.update(message.as_bytes());
         URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
     }
 
-    /// Whether `signature` is ours for `message`, compared in constant time.
+    /// Whether `signature` is ours for `message` under any of the keys, compared in constant time.
     pub fn verify(&self, message: &str, signature: &str) -> bool {
         let Ok(sig) = URL_SAFE_NO_PAD.decode(signature) else { return false };
-        let mut m = mac(&self.cookie);
-        m.update(message.as_bytes());
-        m.verify_slice(&sig).is_ok()
+        std::iter::once(&self.newest).chain(&self.older).any(|k| k.verify(message, &sig))
     }
 }
 

@@ -160,10 +160,6 @@ pub fn parse_scope(raw: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-fn contains_hash(list: &[String], hash: &str) -> bool {
-    list.iter().any(|h| constant_time_eq(h.as_bytes(), hash.as_bytes()))
-}
-
 impl Grant {
     /// A grant for a redeemed code, with its first tokens (secrets from the caller's RNG).
     pub fn issue(
@@ -241,13 +237,15 @@ impl Grant {
             return RefreshOutcome::Invalid("the grant was revoked or has expired");
         }
         let Some(state) = &self.refresh else { return RefreshOutcome::Invalid("this grant has no refresh token") };
-        let hash = keys.token_hash(presented);
+        // Under every signing key, so a rotation of SIGNING_KEY costs nobody their grant.
+        let hashes = keys.token_hashes(presented);
+        let is = |stored: &str| hashes.iter().any(|h| constant_time_eq(stored.as_bytes(), h.as_bytes()));
         let scope = match scope {
             Some(s) if s.iter().any(|x| !self.scope.contains(x)) => return RefreshOutcome::InvalidScope,
             Some(s) if !s.is_empty() => s,
             _ => self.scope.clone(),
         };
-        if constant_time_eq(state.current.as_bytes(), hash.as_bytes()) {
+        if is(&state.current) {
             let issued = self.derived(keys, presented, scope.clone());
             let refresh_hash =
                 keys.token_hash(issued.refresh_token.as_ref().map(|t| t.expose_secret().as_str()).unwrap_or_default());
@@ -268,7 +266,7 @@ impl Grant {
             let next = Grant {
                 refresh: Some(RefreshState {
                     current: refresh_hash,
-                    previous: Some(hash),
+                    previous: Some(state.current.clone()),
                     previous_until_ms: now + REFRESH_GRACE_MS,
                     ancestors,
                 }),
@@ -277,17 +275,18 @@ impl Grant {
             };
             return RefreshOutcome::Rotated(next, issued);
         }
-        let is_previous = state.previous.as_deref().is_some_and(|p| constant_time_eq(p.as_bytes(), hash.as_bytes()));
+        let is_previous = state.previous.as_deref().is_some_and(is);
         if is_previous && now < state.previous_until_ms {
             // The same pair as the first time, with the scope it was issued with.
             let mut issued = self.derived(keys, presented, scope);
-            let access_hash = keys.token_hash(issued.access_token.expose_secret());
-            if let Some(record) = self.access.iter().find(|a| a.hash == access_hash) {
+            if let Some(record) =
+                self.access.iter().find(|a| keys.hash_matches(issued.access_token.expose_secret(), &a.hash))
+            {
                 issued.scope = record.scope.clone();
             }
             return RefreshOutcome::Replayed(issued);
         }
-        if is_previous || contains_hash(&state.ancestors, &hash) {
+        if is_previous || state.ancestors.iter().any(|a| is(a)) {
             return RefreshOutcome::Reused(self.revoked());
         }
         RefreshOutcome::Invalid("unknown refresh token")
@@ -304,11 +303,10 @@ impl Grant {
         if !self.is_live(now) {
             return Err(AccessDenied::Invalid);
         }
-        let hash = keys.token_hash(presented);
         let record = self
             .access
             .iter()
-            .find(|a| constant_time_eq(a.hash.as_bytes(), hash.as_bytes()))
+            .find(|a| keys.hash_matches(presented, &a.hash))
             .filter(|a| a.expires_at_ms > now)
             .ok_or(AccessDenied::Invalid)?;
         if self.audience != audience {
@@ -319,11 +317,10 @@ impl Grant {
 
     /// Whether `presented` is one of this grant's current tokens (for revocation).
     pub fn owns(&self, keys: &SigningKeys, presented: &str) -> bool {
-        let hash = keys.token_hash(presented);
-        let in_access = contains_hash(&self.access.iter().map(|a| a.hash.clone()).collect::<Vec<_>>(), &hash);
+        let in_access = self.access.iter().any(|a| keys.hash_matches(presented, &a.hash));
         let in_refresh = self.refresh.as_ref().is_some_and(|r| {
-            constant_time_eq(r.current.as_bytes(), hash.as_bytes())
-                || r.previous.as_deref().is_some_and(|p| constant_time_eq(p.as_bytes(), hash.as_bytes()))
+            keys.hash_matches(presented, &r.current)
+                || r.previous.as_deref().is_some_and(|p| keys.hash_matches(presented, p))
         });
         in_access || in_refresh
     }

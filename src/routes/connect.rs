@@ -34,7 +34,7 @@ use crate::secret::{PkceVerifier, SessionId, UpstreamState};
 use crate::session::{self, Session, CONNECT_COOKIE, SESSION_COOKIE, SESSION_TTL_SECS};
 use crate::sign_in::{self, pending_aad};
 use crate::store::grant_index;
-use crate::store::one_time::{self, pending_object, Pending};
+use crate::store::one_time::{self, Pending};
 use crate::store::vault as store_vault;
 use crate::store::{connections, grants};
 use crate::upstream::{self, UpstreamError};
@@ -108,9 +108,8 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
             TRY_AGAIN,
         ));
     }
-    let object = pending_object(ctx.keys(), &state);
-    let pending: Pending = match one_time::take_pending(p, &object).await {
-        Ok(Some(pending)) => pending,
+    let (object, pending): (String, Pending) = match one_time::take_pending(p, ctx.keys(), &state).await {
+        Ok(Some(found)) => found,
         Ok(None) => {
             return Err(bad(
                 "Sign-in expired or already used",

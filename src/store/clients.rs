@@ -28,6 +28,13 @@ pub async fn register(kv: &impl KvStore, client: &RegisteredClient) -> Result<()
     kv.kv_put(&keys::client_record(&client.client_id), &text, Some(UNUSED_TTL_SECS)).await
 }
 
+/// Rewrites a registered client's record (a new secret hash), keeping its lifetime class.
+pub async fn replace(kv: &impl KvStore, client: &RegisteredClient) -> Result<(), StoreError> {
+    let text = serde_json::to_string(client).map_err(|e| StoreError(format!("encoding: {e}")))?;
+    let ttl = if client.in_use { TTL_SECS } else { UNUSED_TTL_SECS };
+    kv.kv_put(&keys::client_record(&client.client_id), &text, Some(ttl)).await
+}
+
 /// Marks a registered client as in use (it redeemed a code) and keeps it for [`TTL_SECS`]. One
 /// write per client: callers skip clients already in use.
 pub async fn mark_in_use(kv: &impl KvStore, client: &RegisteredClient) -> Result<(), StoreError> {

@@ -107,14 +107,30 @@ pub fn authz_request(keys: &SigningKeys, request_id: &str) -> String {
     format!("authz:{}", keys.token_hash(request_id))
 }
 
+/// [`authz_request`] under every signing key, newest first: where a request stored before a
+/// rotation of `SIGNING_KEY` is found.
+pub fn authz_request_names(keys: &SigningKeys, request_id: &str) -> Vec<String> {
+    keys.token_hashes(request_id).into_iter().map(|h| format!("authz:{h}")).collect()
+}
+
 /// `code:<HMAC(code)>`.
 pub fn code(keys: &SigningKeys, code: &AuthorizationCode) -> String {
     format!("code:{}", keys.token_hash(code.expose_secret()))
 }
 
+/// [`code`] under every signing key, newest first.
+pub fn code_names(keys: &SigningKeys, code: &AuthorizationCode) -> Vec<String> {
+    keys.token_hashes(code.expose_secret()).into_iter().map(|h| format!("code:{h}")).collect()
+}
+
 /// `connect-state:<HMAC(state)>`.
 pub fn connect_state(keys: &SigningKeys, state: &UpstreamState) -> String {
     format!("connect-state:{}", keys.token_hash(state.expose_secret()))
+}
+
+/// [`connect_state`] under every signing key, newest first.
+pub fn connect_state_names(keys: &SigningKeys, state: &UpstreamState) -> Vec<String> {
+    keys.token_hashes(state.expose_secret()).into_iter().map(|h| format!("connect-state:{h}")).collect()
 }
 
 /// `connection:<KV key of the connection>`: the object holding a person's newest connection
@@ -123,9 +139,10 @@ pub fn connection_object(user: &UserId) -> String {
     format!("connection:{}", connection_record(user))
 }
 
-/// `jti:<HMAC(client id "\n" jti)>`.
-pub fn jti(keys: &SigningKeys, client_id: &str, jti: &str) -> String {
-    format!("jti:{}", keys.token_hash(&format!("{client_id}\n{jti}")))
+/// `jti:<HMAC(client id "\n" jti)>` under every signing key, newest first (spent under the
+/// newest, looked for under all).
+pub fn jti_names(keys: &SigningKeys, client_id: &str, jti: &str) -> Vec<String> {
+    keys.token_hashes(&format!("{client_id}\n{jti}")).into_iter().map(|h| format!("jti:{h}")).collect()
 }
 
 /// `jwks-fetch:<HMAC(client id)>`.

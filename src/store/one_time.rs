@@ -29,7 +29,29 @@ pub async fn take_request<P: Platform>(
     keys: &SigningKeys,
     request_id: &str,
 ) -> Result<Option<Approved>, StoreError> {
-    super::take(p, &keys::authz_request(keys, request_id), keys::AUTHZ_REQUEST).await
+    for object in keys::authz_request_names(keys, request_id) {
+        if let Some(request) = super::take(p, &object, keys::AUTHZ_REQUEST).await? {
+            return Ok(Some(request));
+        }
+    }
+    Ok(None)
+}
+
+/// The first of `objects` that holds `key`, and what it holds (one-time values stored before a
+/// rotation of `SIGNING_KEY` live under the older key's name).
+async fn first_found<T: serde::de::DeserializeOwned, P: Platform>(
+    p: &P,
+    objects: Vec<String>,
+    key: &str,
+    take: bool,
+) -> Result<Option<(String, T)>, StoreError> {
+    for object in objects {
+        let found = if take { super::take(p, &object, key).await? } else { super::get(p, &object, key).await? };
+        if let Some(value) = found {
+            return Ok(Some((object, value)));
+        }
+    }
+    Ok(None)
 }
 
 /// Stores a new authorization code's grant; `false` if the code is taken.
@@ -49,7 +71,7 @@ pub async fn peek_code<P: Platform>(
     keys: &SigningKeys,
     code: &AuthorizationCode,
 ) -> Result<Option<CodeGrant>, StoreError> {
-    super::get(p, &keys::code(keys, code), keys::CODE).await
+    Ok(first_found(p, keys::code_names(keys, code), keys::CODE, false).await?.map(|(_, v)| v))
 }
 
 /// The code's grant, removed: whoever gets it is the one redemption.
@@ -58,7 +80,7 @@ pub async fn take_code<P: Platform>(
     keys: &SigningKeys,
     code: &AuthorizationCode,
 ) -> Result<Option<CodeGrant>, StoreError> {
-    super::take(p, &keys::code(keys, code), keys::CODE).await
+    Ok(first_found(p, keys::code_names(keys, code), keys::CODE, true).await?.map(|(_, v)| v))
 }
 
 /// What a redeemed code issued, and to whom.
@@ -89,7 +111,7 @@ pub async fn redeemed<P: Platform>(
     keys: &SigningKeys,
     code: &AuthorizationCode,
 ) -> Result<Option<Redeemed>, StoreError> {
-    super::get(p, &keys::code(keys, code), keys::REDEEMED).await
+    Ok(first_found(p, keys::code_names(keys, code), keys::REDEEMED, false).await?.map(|(_, v)| v))
 }
 
 /// A connect flow waiting for Attio's callback.
@@ -120,9 +142,14 @@ pub async fn put_pending<P: Platform>(
     super::insert(p, object, keys::PENDING, pending, expires_at_ms).await
 }
 
-/// The connect flow, removed: a callback succeeds once.
-pub async fn take_pending<P: Platform>(p: &P, object: &str) -> Result<Option<Pending>, StoreError> {
-    super::take(p, object, keys::PENDING).await
+/// The connect flow for `state`, removed (a callback succeeds once), with the object it was in
+/// (the associated data of its sealed verifier).
+pub async fn take_pending<P: Platform>(
+    p: &P,
+    keys: &SigningKeys,
+    state: &UpstreamState,
+) -> Result<Option<(String, Pending)>, StoreError> {
+    first_found(p, keys::connect_state_names(keys, state), keys::PENDING, true).await
 }
 
 /// Spends a client assertion's `jti` until `expires_at_ms`; `false` if it was spent already.
@@ -133,7 +160,15 @@ pub async fn spend_jti<P: Platform>(
     jti: &str,
     expires_at_ms: u64,
 ) -> Result<bool, StoreError> {
-    super::insert(p, &keys::jti(keys, client_id, jti), keys::JTI, &(), expires_at_ms).await
+    let mut names = keys::jti_names(keys, client_id, jti).into_iter();
+    let Some(newest) = names.next() else { return Ok(false) };
+    // Spent under an older signing key before a rotation: still spent.
+    for older in names {
+        if super::get::<(), P>(p, &older, keys::JTI).await?.is_some() {
+            return Ok(false);
+        }
+    }
+    super::insert(p, &newest, keys::JTI, &(), expires_at_ms).await
 }
 
 /// Takes this minute's key-set fetch for a client; `false` if it was taken already.

@@ -428,3 +428,62 @@ fn an_unreadable_connection_never_costs_anyone_their_grants_and_is_reported() {
     let r = refresh(&p, t["refresh_token"].as_str().unwrap());
     assert_eq!(r.status(), 200, "{}", text(&r));
 }
+
+/// Security review finding 10: `SIGNING_KEY` rotates like `VAULT_KEYS` (newest first, older keys
+/// only recognise): nobody loses a grant, a flow in progress or their session, and once the
+/// old key is gone what it made no longer counts.
+#[test]
+fn signing_key_rotation_keeps_grants_sessions_and_flows_in_progress() {
+    let old_key = crate::testing::KEY_A;
+    let new_key = "AQECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    let mut p = FakePlatform::with_settings(loopback_settings());
+    p.settings.values.insert(crate::config::SIGNING_KEY, old_key.into());
+    let (client_id, code, jar) = obtain_code(&p, "https://gateway.test/v2", "read");
+    let t = body(&redeem(&p, &client_id, &code, VERIFIER));
+    // A second flow is waiting for its code to be redeemed when the key changes.
+    let (client_b, code_b, _) = obtain_code(&p, "https://gateway.test/mcp", "read");
+    // A confidential client, registered under the old key.
+    let reg = body(&run(
+        &p,
+        post_json(
+            "/register",
+            r#"{"redirect_uris":["http://127.0.0.1:9/cb"],"token_endpoint_auth_method":"client_secret_post"}"#,
+        ),
+    ));
+    let (conf_id, conf_secret) =
+        (reg["client_id"].as_str().unwrap().to_string(), reg["client_secret"].as_str().unwrap().to_string());
+    let authenticates = |p: &FakePlatform| {
+        let revoke = form("/revoke", &[("client_id", &conf_id), ("client_secret", &conf_secret), ("token", "x")], &[]);
+        run(p, revoke).status()
+    };
+
+    p.settings.values.insert(crate::config::SIGNING_KEY, format!("{new_key},{old_key}"));
+    // The access token, the session cookie and the pending code made under the old key all work.
+    p.http.push(200, SELF_ACTIVE);
+    assert_eq!(bearer_get(&p, "/v2/self", t["access_token"].as_str().unwrap()).status(), 200);
+    assert_eq!(run(&p, with_cookies("/account", &jar)).status(), 200, "still signed in");
+    assert_eq!(redeem(&p, &client_b, &code_b, VERIFIER).status(), 200, "a code issued before the rotation");
+    assert_eq!(authenticates(&p), 200, "a client secret issued before the rotation");
+    let refreshed = run(
+        &p,
+        form(
+            "/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", &client_id),
+                ("refresh_token", t["refresh_token"].as_str().unwrap()),
+            ],
+            &[],
+        ),
+    );
+    assert_eq!(refreshed.status(), 200, "{}", text(&refreshed));
+    let t2 = body(&refreshed);
+
+    // The old key retired: tokens issued since work; the old access token does not.
+    p.settings.values.insert(crate::config::SIGNING_KEY, new_key.into());
+    p.http.push(200, SELF_ACTIVE);
+    assert_eq!(bearer_get(&p, "/v2/self", t2["access_token"].as_str().unwrap()).status(), 200);
+    assert_eq!(bearer_get(&p, "/v2/self", t["access_token"].as_str().unwrap()).status(), 401);
+    assert_eq!(run(&p, with_cookies("/account", &jar)).status(), 401, "its session is gone with it");
+    assert_eq!(authenticates(&p), 200, "the client secret was re-hashed under the new key when it was used");
+}
