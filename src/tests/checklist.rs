@@ -69,15 +69,11 @@ fn missing_verifiers_expired_codes_wrong_client_methods_and_other_checklist_prob
     let t = body(&redeem(&p, &client_id, &code, VERIFIER));
     let rt = t["refresh_token"].as_str().unwrap().to_string();
     let other = register(&p);
-    let stolen =
-        run(&p, form("/token", &[("grant_type", "refresh_token"), ("client_id", &other), ("refresh_token", &rt)], &[]));
+    let stolen = run(&p, refresh_request(&other, &rt));
     assert_eq!(body(&stolen)["error"], "invalid_grant");
     let grant_id = rt.split('.').nth(1).unwrap();
     let forged = format!("agwr.{grant_id}.{}", "A".repeat(43));
-    let r = run(
-        &p,
-        form("/token", &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", &forged)], &[]),
-    );
+    let r = run(&p, refresh_request(&client_id, &forged));
     assert_eq!(body(&r)["error"], "invalid_grant");
     p.http.push(200, SELF_ACTIVE);
     assert_eq!(
@@ -93,9 +89,6 @@ fn missing_verifiers_expired_codes_wrong_client_methods_and_other_checklist_prob
     let record =
         p.kv_value("attio-conn:v1:ws-1:mem-1").unwrap().replace("\"status\":\"active\"", "\"status\":\"revoked\"");
     p.kv_insert_raw("attio-conn:v1:ws-1:mem-1", &record);
-    let r = run(
-        &p,
-        form("/token", &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", &rt)], &[]),
-    );
+    let r = run(&p, refresh_request(&client_id, &rt));
     assert_eq!(body(&r)["error"], "invalid_grant", "{}", text(&r));
 }

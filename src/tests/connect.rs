@@ -190,14 +190,7 @@ fn a_grant_missing_from_the_index_dies_with_the_disconnect_and_stays_dead_after_
     script_successful_exchange(&p);
     assert_eq!(callback(&p, &format!("code=c2&state={state}"), &connect_jar).status(), 303);
 
-    let again = run(
-        &p,
-        flow::form(
-            "/token",
-            &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", &refresh)],
-            &[],
-        ),
-    );
+    let again = run(&p, flow::refresh_request(&client_id, &refresh));
     assert_eq!(body(&again)["error"], "invalid_grant", "{}", text(&again));
     p.http.push(200, SELF_ACTIVE);
     assert_ne!(flow::bearer_get(&p, "/v2/self", &access).status(), 200, "the old access token reaches nothing");
@@ -214,13 +207,6 @@ fn connecting_again_over_an_active_connection_keeps_the_grants() {
     script_successful_exchange(&p);
     assert_eq!(callback(&p, &format!("code=c2&state={state}"), &connect_jar).status(), 303);
     let refresh = tokens["refresh_token"].as_str().unwrap();
-    let again = run(
-        &p,
-        flow::form(
-            "/token",
-            &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", refresh)],
-            &[],
-        ),
-    );
+    let again = run(&p, flow::refresh_request(&client_id, refresh));
     assert_eq!(again.status(), 200, "{}", text(&again));
 }

@@ -102,6 +102,11 @@ pub fn obtain_code_for(
     (client_id, query(&to_client, "code").unwrap(), cookies(&back))
 }
 
+/// `POST /token` with `grant_type=refresh_token` for a public client.
+pub fn refresh_request(client_id: &str, refresh_token: &str) -> Request {
+    form("/token", &[("grant_type", "refresh_token"), ("client_id", client_id), ("refresh_token", refresh_token)], &[])
+}
+
 pub fn redeem(p: &FakePlatform, client_id: &str, code: &str, verifier: &str) -> Response {
     run(
         p,

@@ -58,13 +58,7 @@ fn starting_flows_from_one_address_is_limited_with_a_page_that_says_so() {
 fn failed_token_attempts_are_limited_per_client_and_successes_are_not() {
     let p = FakePlatform::with_settings(loopback_settings());
     let (client_id, code, _) = obtain_code(&p, "https://gateway.test/mcp", "read");
-    let bad_refresh = || {
-        form(
-            "/token",
-            &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", "agwr.x.y")],
-            &[],
-        )
-    };
+    let bad_refresh = || refresh_request(&client_id, "agwr.x.y");
     let limit = Limit::TokenFailures.default_per_minute() as usize;
     for i in 0..limit {
         // Spread over addresses: the per-client count is what is exercised here.
@@ -87,10 +81,7 @@ fn failed_token_attempts_are_limited_per_address_across_clients() {
     let limit = Limit::TokenFailures.default_per_minute() as usize;
     let attempt = |i: usize| {
         let id = format!("mcp_guess{i}");
-        from(
-            form("/token", &[("grant_type", "refresh_token"), ("client_id", &id), ("refresh_token", "agwr.x.y")], &[]),
-            "203.0.113.9",
-        )
+        from(refresh_request(&id, "agwr.x.y"), "203.0.113.9")
     };
     for i in 0..limit {
         assert_ne!(run(&p, attempt(i)).status(), 429, "attempt {i}");
@@ -109,14 +100,7 @@ fn one_person_with_several_apps_is_never_limited() {
             let tokens = body(&redeem(&p, &client_id, &code, VERIFIER));
             let mut refresh = tokens["refresh_token"].as_str().unwrap().to_string();
             for _ in 0..3 {
-                let r = run(
-                    &p,
-                    form(
-                        "/token",
-                        &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", &refresh)],
-                        &[],
-                    ),
-                );
+                let r = run(&p, refresh_request(&client_id, &refresh));
                 assert_eq!(r.status(), 200, "{}", text(&r));
                 refresh = body(&r)["refresh_token"].as_str().unwrap().to_string();
             }

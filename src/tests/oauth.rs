@@ -35,10 +35,7 @@ fn full_flow_code_token_protected_call_refresh_revoke() {
     let replay = redeem(&p, &client_id, &code, VERIFIER);
     assert_eq!(body(&replay)["error"], "invalid_grant");
     assert_eq!(bearer_get(&p, "/v2/self", &at).status(), 401, "replay revoked the grant");
-    let refresh = run(
-        &p,
-        form("/token", &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", &rt)], &[]),
-    );
+    let refresh = run(&p, refresh_request(&client_id, &rt));
     assert_eq!(body(&refresh)["error"], "invalid_grant");
 }
 
@@ -49,12 +46,7 @@ fn refresh_rotates_retries_get_the_same_pair_and_reuse_revokes() {
     let t = body(&redeem(&p, &client_id, &code, VERIFIER));
     assert_eq!(t["scope"], "attio:read attio:write");
     let rt0 = t["refresh_token"].as_str().unwrap().to_string();
-    let refresh = |rt: &str| {
-        body(&run(
-            &p,
-            form("/token", &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", rt)], &[]),
-        ))
-    };
+    let refresh = |rt: &str| body(&run(&p, refresh_request(&client_id, rt)));
     let first = refresh(&rt0);
     let rt1 = first["refresh_token"].as_str().unwrap().to_string();
     assert_ne!(rt1, rt0);
@@ -340,12 +332,7 @@ fn a_suspended_member_loses_access_at_the_next_refresh() {
     let p = FakePlatform::with_settings(loopback_settings());
     let (client_id, code, _) = obtain_code(&p, "https://gateway.test/v2", "read");
     let t = body(&redeem(&p, &client_id, &code, VERIFIER));
-    let refresh = |rt: &str| {
-        run(
-            &p,
-            form("/token", &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", rt)], &[]),
-        )
-    };
+    let refresh = |rt: &str| run(&p, refresh_request(&client_id, rt));
     // Attio answers 403 (the app lacks user_management:read): no proof, access goes on.
     p.http.push(403, r#"{"status_code":403,"type":"auth_error","code":"forbidden","message":"Missing scope"}"#);
     let ok = refresh(t["refresh_token"].as_str().unwrap());
@@ -379,18 +366,7 @@ fn the_daily_sweep_revokes_connections_of_members_who_left() {
     let report = block_on(crate::connection::check_all_members(&p, &config, config.vault()));
     assert_eq!((report.checked, report.ended), (1, 1));
     assert_ne!(bearer_get(&p, "/v2/self", t["access_token"].as_str().unwrap()).status(), 200);
-    let refused = run(
-        &p,
-        form(
-            "/token",
-            &[
-                ("grant_type", "refresh_token"),
-                ("client_id", &client_id),
-                ("refresh_token", t["refresh_token"].as_str().unwrap()),
-            ],
-            &[],
-        ),
-    );
+    let refused = run(&p, refresh_request(&client_id, t["refresh_token"].as_str().unwrap()));
     assert_eq!(body(&refused)["error"], "invalid_grant");
 }
 
@@ -406,12 +382,7 @@ fn an_unreadable_connection_never_costs_anyone_their_grants_and_is_reported() {
     // The deployer replaces VAULT_KEYS without keeping the old key.
     let other = "AQECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
     p.settings.values.insert(crate::config::VAULT_KEYS, format!("k9:{other}"));
-    let refresh = |p: &FakePlatform, rt: &str| {
-        run(
-            p,
-            form("/token", &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", rt)], &[]),
-        )
-    };
+    let refresh = |p: &FakePlatform, rt: &str| run(p, refresh_request(&client_id, rt));
     let r = refresh(&p, t["refresh_token"].as_str().unwrap());
     assert_eq!(r.status(), 503, "{}", text(&r));
     assert_eq!(body(&r)["error"], "temporarily_unavailable");
@@ -464,18 +435,7 @@ fn signing_key_rotation_keeps_grants_sessions_and_flows_in_progress() {
     assert_eq!(run(&p, with_cookies("/account", &jar)).status(), 200, "still signed in");
     assert_eq!(redeem(&p, &client_b, &code_b, VERIFIER).status(), 200, "a code issued before the rotation");
     assert_eq!(authenticates(&p), 200, "a client secret issued before the rotation");
-    let refreshed = run(
-        &p,
-        form(
-            "/token",
-            &[
-                ("grant_type", "refresh_token"),
-                ("client_id", &client_id),
-                ("refresh_token", t["refresh_token"].as_str().unwrap()),
-            ],
-            &[],
-        ),
-    );
+    let refreshed = run(&p, refresh_request(&client_id, t["refresh_token"].as_str().unwrap()));
     assert_eq!(refreshed.status(), 200, "{}", text(&refreshed));
     let t2 = body(&refreshed);
 
