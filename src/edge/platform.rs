@@ -73,7 +73,9 @@ impl SettingsSource for EdgePlatform<'_> {
         match name {
             KV_BINDING => self.env.kv(name).is_ok(),
             TRANSITIONS_BINDING => self.env.durable_object(name).is_ok(),
-            _ if name.starts_with("LIMIT_") => self.env.rate_limiter(name).is_ok(),
+            _ if name.starts_with("LIMIT_") => {
+                worker::js_sys::Reflect::get(self.env, &JsValue::from_str(name)).is_ok_and(|b| b.is_object())
+            }
             _ => false,
         }
     }
@@ -171,13 +173,27 @@ impl Sleep for EdgePlatform<'_> {
     }
 }
 
+/// The Rate Limiting binding's `limit({key})`, called directly: workers-rs's wrapper goes through
+/// `serde_wasm_bindgen`, whose generic code costs bundle size for one string and one boolean.
+async fn call_limiter(binding: &JsValue, key: &str) -> Result<bool, JsValue> {
+    use worker::js_sys::{Function, Object, Promise, Reflect};
+    use worker::wasm_bindgen::JsCast;
+    let limit: Function = Reflect::get(binding, &JsValue::from_str("limit"))?.dyn_into()?;
+    let options = Object::new();
+    Reflect::set(&options, &JsValue::from_str("key"), &JsValue::from_str(key))?;
+    let promise: Promise = limit.call1(binding, &options)?.dyn_into()?;
+    let outcome = wasm_bindgen_futures::JsFuture::from(promise).await?;
+    Ok(Reflect::get(&outcome, &JsValue::from_str("success"))?.as_bool().unwrap_or(true))
+}
+
 impl RateLimiter for EdgePlatform<'_> {
     async fn within_limit(&self, limit: Limit, key: &str) -> bool {
-        let Ok(limiter) = self.env.rate_limiter(limit.binding()) else { return true };
-        match limiter.limit(key.to_string()).await {
-            Ok(outcome) => outcome.success,
-            Err(e) => {
-                worker::console_log!("rate_limit.failed {} {e}", limit.binding());
+        let binding = worker::js_sys::Reflect::get(self.env, &JsValue::from_str(limit.binding()));
+        let Some(binding) = binding.ok().filter(|b| b.is_object()) else { return true };
+        match call_limiter(&binding, key).await {
+            Ok(within) => within,
+            Err(_) => {
+                worker::console_log!("rate_limit.failed {}", limit.binding());
                 true
             }
         }
