@@ -148,7 +148,13 @@ async fn run_tool<P: Platform>(
     let token =
         connection::access_token(&conn).map_err(|e| AppError::unavailable_because("the Attio connection", e))?;
     let api = config.attio();
-    let body = call.body.as_ref().map(|b| b.to_string().into_bytes());
+    let mut body = call.body.clone();
+    // Search as the connected member (Attio's `request_as`), so an agent sees only what the person
+    // would see in Attio, never the whole workspace.
+    if let Some(request_as) = body.as_mut().and_then(|b| b.get_mut("request_as")) {
+        *request_as = json!({"type": "workspace-member", "workspace_member_id": principal.user.member_id});
+    }
+    let body = body.map(|b| b.to_string().into_bytes());
     let request = api.request(call.method.clone(), &call.path, token, body);
     // No log line here: the audit record is the trace of every call (hot path).
     let response = match p.send(request).await {
@@ -176,8 +182,11 @@ async fn run_tool<P: Platform>(
                     }
                 }
             };
-            let text = serde_json::to_string_pretty(&value).unwrap_or_default();
-            let structured = if value.is_object() { value } else { json!({"result": value}) };
+            // Compact unless the agent asked for Attio's own JSON; no indentation either way.
+            let raw = params.get("arguments").and_then(|a| a.get("raw")).and_then(Value::as_bool) == Some(true);
+            let shaped = if raw { value } else { super::compact::compact(&value) };
+            let text = serde_json::to_string(&shaped).unwrap_or_default();
+            let structured = if shaped.is_object() { shaped } else { json!({"result": shaped}) };
             Ok(tool_result(&id, revision, Some(structured), text, false))
         }
         Err(AttioError::RateLimited { .. }) => Ok(tool_error(

@@ -4,6 +4,7 @@
 //! transport lives in `routes/mcp.rs`.
 
 pub mod call;
+pub mod compact;
 pub mod jsonrpc;
 pub mod tools;
 

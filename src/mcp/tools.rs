@@ -37,13 +37,26 @@ impl std::fmt::Debug for Tool {
 }
 
 impl Tool {
+    /// The tool's input schema, with the `raw` switch every tool has.
+    pub fn input_schema(&self) -> Value {
+        let mut schema = (self.schema)();
+        if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+            props.insert(
+                "raw".into(),
+                json!({"type": "boolean", "description": "true returns Attio's own JSON (every value with its history) \
+                        instead of the compact result. Rarely needed; costs many more tokens."}),
+            );
+        }
+        schema
+    }
+
     /// The `tools/list` entry.
     pub fn describe(&self) -> Value {
         json!({
             "name": self.name,
             "title": self.title,
             "description": self.description,
-            "inputSchema": (self.schema)(),
+            "inputSchema": self.input_schema(),
             "annotations": {
                 "title": self.title,
                 "readOnlyHint": !self.write,
@@ -72,6 +85,21 @@ impl Tool {
             Value::Null => &empty,
             _ => return Err("arguments must be an object".into()),
         };
+        // An argument the tool does not know would be silently ignored (and, say, a note filter
+        // misspelled would list every note of the workspace): refused, by name.
+        let schema = self.input_schema();
+        let known = schema.get("properties").and_then(Value::as_object);
+        let unknown: Vec<&str> =
+            args.keys().filter(|k| !known.is_some_and(|p| p.contains_key(*k))).map(String::as_str).collect();
+        if !unknown.is_empty() {
+            let allowed: Vec<&str> = known.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
+            return Err(format!(
+                "unknown argument(s) {}; {} takes: {}",
+                unknown.join(", "),
+                self.name,
+                allowed.join(", ")
+            ));
+        }
         (self.build)(args)
     }
 }
@@ -106,12 +134,14 @@ fn object(args: &Map<String, Value>, key: &str) -> Result<Value, String> {
     }
 }
 
+/// A non-negative integer argument; `limit` starts at 1 (a page of nothing is never useful).
 fn count(args: &Map<String, Value>, key: &str, max: u64) -> Result<Option<u64>, String> {
+    let min = u64::from(key == "limit");
     match args.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => match v.as_u64() {
-            Some(n) if n <= max => Ok(Some(n)),
-            _ => Err(format!("\"{key}\" must be an integer from 0 to {max}")),
+            Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
+            _ => Err(format!("\"{key}\" must be an integer from {min} to {max}")),
         },
     }
 }
@@ -194,7 +224,7 @@ fn query_props(extra: Value) -> Value {
     let mut p = json!({
         "filter": {"type": "object", "description": FILTER_DESC},
         "sorts": {"type": "array", "description": "e.g. [{\"attribute\": \"name\", \"direction\": \"asc\"}]", "items": {"type": "object"}},
-        "limit": {"type": "integer", "minimum": 0, "maximum": 500, "description": "At most this many (default 25)."},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 500, "description": "At most this many (default 25)."},
         "offset": {"type": "integer", "minimum": 0, "description": "Skip this many, for paging."},
     });
     if let (Some(p), Some(e)) = (p.as_object_mut(), extra.as_object()) {
@@ -244,6 +274,7 @@ pub static TOOLS: &[Tool] = &[
     |a| {
         let objects = a.get("objects").and_then(Value::as_array).filter(|o| !o.is_empty()).ok_or("\"objects\" must list at least one object slug")?;
         let body = json!({"query": string(a, "query")?, "objects": objects, "limit": count(a, "limit", 25)?.unwrap_or(25), "request_as": {"type": "workspace"}});
+        // Narrowed to the connected member in `call`: the tool does not know who that is.
         call(Method::POST, "/v2/objects/records/search".into(), &[], Some(body))
     }),
     tool!("query_records", "Query records", "Records of any object matching a filter, sorted and paged.",
@@ -258,12 +289,12 @@ pub static TOOLS: &[Tool] = &[
         write: true, destructive: false, idempotent: false,
         || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "values": {"type": "object", "description": VALUES_DESC}}), &["object", "values"]),
         |a| call(Method::POST, format!("/v2/objects/{}/records", seg(a, "object")?), &[], Some(json!({"data": {"values": object(a, "values")?}})))),
-    tool!("upsert_record", "Create or update a record", "Create a record, or update the one whose unique matching attribute (e.g. domains, email_addresses) has the given value.",
-        write: true, destructive: false, idempotent: true,
+    tool!("upsert_record", "Create or update a record", "Create a record, or update the one whose unique matching attribute (e.g. domains, email_addresses) has the given value; on update, multiselect values given replace the stored ones.",
+        write: true, destructive: true, idempotent: true,
         || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "matching_attribute": {"type": "string", "description": "Slug of a unique attribute."}, "values": {"type": "object", "description": VALUES_DESC}}), &["object", "matching_attribute", "values"]),
         |a| call(Method::PUT, format!("/v2/objects/{}/records", seg(a, "object")?), &[("matching_attribute", string(a, "matching_attribute")?.to_string())], Some(json!({"data": {"values": object(a, "values")?}})))),
     tool!("update_record", "Update a record", "Change attribute values of a record. mode \"append\" adds to multiselect attributes; \"overwrite\" replaces them.",
-    write: true, destructive: false, idempotent: false,
+    write: true, destructive: true, idempotent: false,
     || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "record_id": {"type": "string"}, "values": {"type": "object", "description": VALUES_DESC}, "mode": {"type": "string", "enum": ["append", "overwrite"]}}), &["object", "record_id", "values"]),
     |a| {
         let method = if opt_string(a, "mode")? == Some("overwrite") { Method::PUT } else { Method::PATCH };
@@ -290,7 +321,7 @@ pub static TOOLS: &[Tool] = &[
         call(Method::POST, format!("/v2/lists/{}/entries", seg(a, "list")?), &[], Some(body))
     }),
     tool!("update_list_entry", "Update a list entry", "Change an entry's values (mode \"append\" or \"overwrite\" for multiselects).",
-    write: true, destructive: false, idempotent: false,
+    write: true, destructive: true, idempotent: false,
     || schema(json!({"list": {"type": "string"}, "entry_id": {"type": "string"}, "entry_values": {"type": "object"}, "mode": {"type": "string", "enum": ["append", "overwrite"]}}), &["list", "entry_id", "entry_values"]),
     |a| {
         let method = if opt_string(a, "mode")? == Some("overwrite") { Method::PUT } else { Method::PATCH };
@@ -323,7 +354,7 @@ pub static TOOLS: &[Tool] = &[
         |a| call(Method::DELETE, format!("/v2/notes/{}", seg(a, "note_id")?), &[], None)),
     tool!("list_tasks", "List tasks", "Tasks, optionally filtered by linked record, assignee (member id or email) or completion.",
     write: false, destructive: false, idempotent: true,
-    || schema(json!({"linked_object": {"type": "string"}, "linked_record_id": {"type": "string"}, "assignee": {"type": "string"}, "is_completed": {"type": "boolean"}, "limit": {"type": "integer", "minimum": 0, "maximum": 500}, "offset": {"type": "integer", "minimum": 0}}), &[]),
+    || schema(json!({"linked_object": {"type": "string"}, "linked_record_id": {"type": "string"}, "assignee": {"type": "string"}, "is_completed": {"type": "boolean"}, "limit": {"type": "integer", "minimum": 1, "maximum": 500}, "offset": {"type": "integer", "minimum": 0}}), &[]),
     |a| {
         let mut q = paging(a, 500)?;
         for k in ["linked_object", "linked_record_id", "assignee"] {
@@ -341,8 +372,8 @@ pub static TOOLS: &[Tool] = &[
             "linked_records": a.get("linked_records").cloned().unwrap_or(json!([])), "assignees": assignees(a)?}});
         call(Method::POST, "/v2/tasks".into(), &[], Some(body))
     }),
-    tool!("update_task", "Update a task", "Complete or reopen, reschedule (deadline_at, null clears it), reassign (assignee_ids) or relink a task.",
-    write: true, destructive: false, idempotent: true,
+    tool!("update_task", "Update a task", "Complete or reopen, reschedule (deadline_at, null clears it), reassign (assignee_ids) or relink a task. assignee_ids and linked_records replace the task's current ones.",
+    write: true, destructive: true, idempotent: true,
     || schema(json!({"task_id": {"type": "string"}, "is_completed": {"type": "boolean"}, "deadline_at": {"type": ["string", "null"]}, "assignee_ids": {"type": "array", "items": {"type": "string"}}, "linked_records": {"type": "array", "items": {"type": "object"}}}), &["task_id"]),
     |a| {
         let mut data = Map::new();

@@ -179,7 +179,7 @@ fn mcp_tools_enforce_the_grant_and_explain_attio_errors() {
         r#"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"create_record","arguments":{"object":"companies","values":{"name":"X"}}}}"#,
         &[],
     ));
-    assert_eq!(r["result"]["structuredContent"]["data"]["id"]["record_id"], "r9");
+    assert_eq!(r["result"]["structuredContent"]["data"]["id"], "r9", "the record's own id, not Attio's composite");
     let sent = p.http.sent.borrow();
     let last = sent.last().unwrap();
     assert_eq!((last.method().as_str(), last.uri().path()), ("POST", "/v2/objects/companies/records"));
@@ -226,4 +226,62 @@ fn the_audit_log_records_who_did_what_without_secrets() {
         assert!(!all.contains(secret), "audit log holds {secret}");
     }
     assert_eq!(run(&p, get("/connect/audit")).status(), 401, "only the person themselves");
+}
+
+#[test]
+fn tool_results_are_compact_and_arguments_are_checked() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let read = mcp_token(&p, "read");
+    let call = |id: u32, name: &str, args: &str| {
+        body(&mcp(
+            &p,
+            &read,
+            &format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{name}","arguments":{args}}}}}"#
+            ),
+            &[],
+        ))
+    };
+    let record = r#"{"data":[{"id":{"workspace_id":"w","object_id":"o","record_id":"r1"},"web_url":"https://app.attio.com/r1",
+        "values":{"name":[{"value":"Acme","attribute_type":"text","active_from":"2024-01-01T00:00:00Z","active_until":null,
+        "created_by_actor":{"type":"system","id":null}}],"description":[]}}]}"#;
+    p.http.push(200, record);
+    let r = call(1, "query_records", r#"{"object":"companies"}"#);
+    let text = r["result"]["content"][0]["text"].as_str().unwrap();
+    assert_eq!(
+        text,
+        r#"{"data":[{"id":"r1","object_id":"o","values":{"name":"Acme"},"web_url":"https://app.attio.com/r1"}]}"#
+    );
+    assert_eq!(r["result"]["structuredContent"]["data"][0]["values"]["name"], "Acme");
+    // raw: true is Attio's own JSON (without indentation).
+    p.http.push(200, record);
+    let r = call(2, "query_records", r#"{"object":"companies","raw":true}"#);
+    assert!(r["result"]["content"][0]["text"].as_str().unwrap().contains("\"created_by_actor\""));
+    // An unknown argument is refused by name, before anything is sent to Attio.
+    let before = p.http.sent.borrow().len();
+    let r = call(3, "list_notes", r#"{"record_id":"r1"}"#);
+    assert_eq!(r["result"]["isError"], true);
+    let text = r["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("unknown argument(s) record_id") && text.contains("parent_record_id"), "{text}");
+    // limit 0 is not a page.
+    let r = call(4, "query_records", r#"{"object":"companies","limit":0}"#);
+    assert_eq!(r["result"]["isError"], true);
+    assert_eq!(p.http.sent.borrow().len(), before, "nothing sent for refused arguments");
+    // Search runs as the connected member, not as the whole workspace.
+    p.http.push(200, r#"{"data":[]}"#);
+    call(5, "search_records", r#"{"query":"acme","objects":["companies"]}"#);
+    let sent: Value = serde_json::from_slice(p.http.sent.borrow().last().unwrap().body()).unwrap();
+    assert_eq!(sent["request_as"], serde_json::json!({"type": "workspace-member", "workspace_member_id": "mem-1"}));
+}
+
+#[test]
+fn tools_that_replace_what_is_stored_say_so() {
+    for name in ["upsert_record", "update_record", "update_list_entry", "update_task"] {
+        let tool = crate::mcp::tools::find(name).unwrap();
+        assert!(tool.describe()["annotations"]["destructiveHint"] == true, "{name}");
+    }
+    for tool in crate::mcp::tools::TOOLS {
+        let schema = tool.input_schema();
+        assert!(schema["properties"]["raw"]["description"].is_string(), "{}", tool.name);
+    }
 }

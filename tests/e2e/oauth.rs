@@ -333,9 +333,30 @@ fn an_agent_works_on_attio_through_mcp() {
     assert_eq!(page1["structuredContent"]["data"].as_array().unwrap().len(), 2);
     assert_eq!(page2["structuredContent"]["data"].as_array().unwrap().len(), 1);
 
+    // Compact by default: current plain values, no history, at most a quarter of Attio's bytes.
+    let compact = call_tool(&c, &at, "query_records", json!({"object": "companies"}));
+    let raw = call_tool(&c, &at, "query_records", json!({"object": "companies", "raw": true}));
+    let (text, raw_text) =
+        (compact["content"][0]["text"].as_str().unwrap(), raw["content"][0]["text"].as_str().unwrap());
+    for noise in ["active_from", "active_until", "created_by_actor", "attribute_type"] {
+        assert!(!text.contains(noise), "{noise} in the default text");
+        assert!(raw_text.contains(noise), "raw: true returns Attio's own JSON");
+    }
+    assert_eq!(
+        compact["structuredContent"]["data"].as_array().unwrap().len(),
+        raw["structuredContent"]["data"].as_array().unwrap().len()
+    );
+    assert!(text.contains("Hooli"), "{text}");
+    assert!(text.len() * 4 <= raw_text.len(), "compact {} bytes, Attio's {} bytes", text.len(), raw_text.len());
+    println!("query_records companies: compact {} bytes, raw {} bytes", text.len(), raw_text.len());
+    // An argument the tool does not know is a tool error that names it.
+    let typo = call_tool(&c, &at, "list_notes", json!({"record_id": "x"}));
+    assert_eq!(typo["isError"], true);
+    assert!(typo["content"][0]["text"].as_str().unwrap().contains("unknown argument(s) record_id"), "{typo}");
+
     // A write, visible in Attio's (the mock's) data.
     let hooli = call_tool(&c, &at, "search_records", json!({"query": "hooli", "objects": ["companies"]}));
-    let hooli_id = hooli["structuredContent"]["data"][0]["id"]["record_id"].as_str().unwrap().to_string();
+    let hooli_id = hooli["structuredContent"]["data"][0]["id"].as_str().unwrap().to_string();
     let note = call_tool(
         &c,
         &at,
@@ -504,7 +525,7 @@ fn the_audit_log_records_tool_calls_and_proxied_requests_without_secrets() {
     call_tool(&c, &at, "whoami", json!({}));
     call_tool(&c, &at, "query_records", json!({"object": "people", "filter": {"no_such_slug": 1}}));
     let hooli = call_tool(&c, &at, "search_records", json!({"query": "hooli", "objects": ["companies"]}));
-    let hooli_id = hooli["structuredContent"]["data"][0]["id"]["record_id"].as_str().unwrap().to_string();
+    let hooli_id = hooli["structuredContent"]["data"][0]["id"].as_str().unwrap().to_string();
     call_tool(
         &c,
         &at,

@@ -139,7 +139,7 @@ async function main() {
     report.whoami = { isError: me.isError ?? false, structured: me.structuredContent };
 
     const found = await client.callTool({ name: 'search_records', arguments: { query: 'hooli', objects: ['companies'] } });
-    const hooli = found.structuredContent?.data?.[0]?.id?.record_id;
+    const hooli = found.structuredContent?.data?.[0]?.id;
     const title = `SDK note (${revision ?? 'default revision'})`;
     const note = await client.callTool({
       name: 'create_note',
