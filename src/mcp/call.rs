@@ -117,6 +117,20 @@ pub async fn call_tool<P: Platform>(
     Ok(resp)
 }
 
+/// Bytes of list items one answer carries at most (about 10k tokens); the rest is a page away.
+const ITEMS_BUDGET: usize = 40_000;
+
+/// A compact list result cut to [`ITEMS_BUDGET`] by whole items, saying how to continue.
+fn paged(tool: &tools::Tool, params: &Value, shaped: Value) -> Value {
+    let args = params.get("arguments");
+    let arg = |k: &str| args.and_then(|a| a.get(k)).and_then(Value::as_u64);
+    let page = tool.pages().then(|| super::compact::Page {
+        offset: arg("offset").unwrap_or(0),
+        limit: arg("limit").unwrap_or(tools::DEFAULT_LIMIT),
+    });
+    super::compact::fit(shaped, page, ITEMS_BUDGET)
+}
+
 /// Which request a tool result answers, and in which revision's shape.
 struct Answering<'a> {
     id: &'a Value,
@@ -184,7 +198,7 @@ async fn run_tool<P: Platform>(
             };
             // Compact unless the agent asked for Attio's own JSON; no indentation either way.
             let raw = params.get("arguments").and_then(|a| a.get("raw")).and_then(Value::as_bool) == Some(true);
-            let shaped = if raw { value } else { super::compact::compact(&value) };
+            let shaped = if raw { value } else { paged(tool, params, super::compact::compact(&value)) };
             let text = serde_json::to_string(&shaped).unwrap_or_default();
             let structured = if shaped.is_object() { shaped } else { json!({"result": shaped}) };
             Ok(tool_result(&id, revision, Some(structured), text, false))

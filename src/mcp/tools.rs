@@ -37,6 +37,13 @@ impl std::fmt::Debug for Tool {
 }
 
 impl Tool {
+    /// Whether the tool pages with `limit` and `offset`.
+    pub fn pages(&self) -> bool {
+        let schema = (self.schema)();
+        let props = schema.get("properties");
+        props.and_then(|p| p.get("offset")).is_some() && props.and_then(|p| p.get("limit")).is_some()
+    }
+
     /// The tool's input schema, with the `raw` switch every tool has.
     pub fn input_schema(&self) -> Value {
         let mut schema = (self.schema)();
@@ -180,18 +187,19 @@ fn query_body(args: &Map<String, Value>) -> Result<Value, String> {
         }
         body.insert("sorts".into(), s.clone());
     }
-    body.insert("limit".into(), json!(count(args, "limit", 500)?.unwrap_or(25)));
+    body.insert("limit".into(), json!(count(args, "limit", 500)?.unwrap_or(DEFAULT_LIMIT)));
     if let Some(o) = count(args, "offset", 1_000_000)? {
         body.insert("offset".into(), json!(o));
     }
     Ok(Value::Object(body))
 }
 
+/// The page size when the agent names none: enough to act on, cheap to read.
+pub const DEFAULT_LIMIT: u64 = 25;
+
 fn paging(args: &Map<String, Value>, max: u64) -> Result<Vec<(&'static str, String)>, String> {
-    let mut q = Vec::new();
-    if let Some(l) = count(args, "limit", max)? {
-        q.push(("limit", l.to_string()));
-    }
+    // Always a limit: Attio's own default is 500, oldest first.
+    let mut q = vec![("limit", count(args, "limit", max)?.unwrap_or(DEFAULT_LIMIT.min(max)).to_string())];
     if let Some(o) = count(args, "offset", 1_000_000)? {
         q.push(("offset", o.to_string()));
     }

@@ -250,7 +250,7 @@ fn tool_results_are_compact_and_arguments_are_checked() {
     let text = r["result"]["content"][0]["text"].as_str().unwrap();
     assert_eq!(
         text,
-        r#"{"data":[{"id":"r1","object_id":"o","values":{"name":"Acme"},"web_url":"https://app.attio.com/r1"}]}"#
+        r#"{"data":[{"id":"r1","object_id":"o","values":{"name":"Acme"},"web_url":"https://app.attio.com/r1"}],"has_more":false}"#
     );
     assert_eq!(r["result"]["structuredContent"]["data"][0]["values"]["name"], "Acme");
     // raw: true is Attio's own JSON (without indentation).

@@ -332,6 +332,13 @@ fn an_agent_works_on_attio_through_mcp() {
     let page2 = call_tool(&c, &at, "query_records", json!({"object": "people", "limit": 2, "offset": 2}));
     assert_eq!(page1["structuredContent"]["data"].as_array().unwrap().len(), 2);
     assert_eq!(page2["structuredContent"]["data"].as_array().unwrap().len(), 1);
+    // Every list says whether there is more and where to continue.
+    assert_eq!(
+        (page1["structuredContent"]["has_more"].clone(), page1["structuredContent"]["next_offset"].clone()),
+        (json!(true), json!(2))
+    );
+    assert_eq!(page2["structuredContent"]["has_more"], false);
+    assert!(page1["content"][0]["text"].as_str().unwrap().contains("\"next_offset\":2"));
 
     // Compact by default: current plain values, no history, at most a quarter of Attio's bytes.
     let compact = call_tool(&c, &at, "query_records", json!({"object": "companies"}));
