@@ -104,6 +104,35 @@ impl AttioApi {
     }
 }
 
+/// How many seconds a `Retry-After` value asks to wait (RFC 9110 §10.2.3): delay-seconds, or an
+/// IMF-fixdate (`Tue, 23 May 2023 14:42:01 GMT`, the form Attio sends) counted from `now_ms`.
+/// At least 1; `None` for a value in neither form.
+pub fn retry_after_secs(value: &str, now_ms: u64) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(secs.max(1));
+    }
+    let parts: Vec<&str> = value.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else { return None };
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .iter()
+        .position(|m| m == month)? as i64
+        + 1;
+    let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
+    let hms: Vec<i64> = time.split(':').map(str::parse).collect::<Result<_, _>>().ok()?;
+    let [h, m, s] = hms.as_slice() else { return None };
+    // Days from the civil date (proleptic Gregorian, 400-year eras).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let at = days * 86_400 + h * 3600 + m * 60 + s;
+    let now = i64::try_from(now_ms / 1000).ok()?;
+    Some(u64::try_from(at - now).unwrap_or(0).max(1))
+}
+
 /// Maps a non-2xx Attio response to an [`AttioError`].
 pub fn check_status(response: Response) -> Result<Vec<u8>, AttioError> {
     let status = response.status();
@@ -143,6 +172,20 @@ mod tests {
             api.request(Method::POST, "/v2/objects", &token, Some(vec![])).uri(),
             "http://127.0.0.1:9/prefix/v2/objects"
         );
+    }
+
+    #[test]
+    fn retry_after_in_both_forms() {
+        // 2023-05-23T14:42:01Z is 1,684,852,921 s after the epoch.
+        let now_ms = 1_684_852_921_000 - 30_000;
+        assert_eq!(retry_after_secs("Tue, 23 May 2023 14:42:01 GMT", now_ms), Some(30));
+        assert_eq!(retry_after_secs("Tue, 23 May 2023 14:42:01 GMT", now_ms + 60_000), Some(1), "in the past");
+        assert_eq!(retry_after_secs("Thu, 29 Feb 2024 00:00:00 GMT", 1_709_164_800_000 - 5_000), Some(5), "leap day");
+        assert_eq!(retry_after_secs(" 12 ", 0), Some(12));
+        assert_eq!(retry_after_secs("0", 0), Some(1));
+        for bad in ["soon", "Tue, 23 Mai 2023 14:42:01 GMT", "Tue, 23 May 2023 14:42 GMT", ""] {
+            assert_eq!(retry_after_secs(bad, 0), None, "{bad}");
+        }
     }
 
     #[test]

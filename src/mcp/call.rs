@@ -206,7 +206,11 @@ async fn run_tool<P: Platform>(
         Err(AttioError::RateLimited { .. }) => Ok(tool_error(
             &id,
             revision,
-            format!("Attio's rate limit was reached. Retry after {}.", retry_after.as_deref().unwrap_or("a second")),
+            match retry_after.as_deref().and_then(|v| crate::attio::retry_after_secs(v, p.now_ms())) {
+                Some(1) => "Attio's rate limit was reached. Retry in 1 second.".to_string(),
+                Some(n) => format!("Attio's rate limit was reached. Retry in {n} seconds."),
+                None => "Attio's rate limit was reached. Retry in a few seconds.".to_string(),
+            },
         )),
         Err(AttioError::Unauthorized) => Ok(match connection::verify(p, config, vault, &conn).await {
             Err(ConnectionError::Revoked) => tool_error(

@@ -384,7 +384,7 @@ fn an_agent_works_on_attio_through_mcp() {
         &json!({"status": 429, "count": 1}),
     );
     let limited = call_tool(&c, &at, "list_lists", json!({}));
-    assert!(limited["content"][0]["text"].as_str().unwrap().contains("Retry after"), "{limited}");
+    assert!(limited["content"][0]["text"].as_str().unwrap().contains("Retry in "), "{limited}");
 
     // A read-only grant: the write tool is hidden and refused.
     let read_code = {
