@@ -1,8 +1,8 @@
 //! Rate limits on what anyone can reach without authentication, so nobody on the internet can
 //! make a deployed gateway write storage (or fetch other servers) without bound: about a
 //! thousand requests would otherwise use up the free plan's daily KV writes, after which
-//! connecting fails and audit entries are lost (security checklist K: unauthenticated
-//! resources are bounded).
+//! connecting fails and audit entries are lost (security checklist E.30: rate-limit open
+//! registration; anything reachable without authentication is bounded).
 //!
 //! | Limit | Key | Default | Binding |
 //! |---|---|---|---|
