@@ -110,7 +110,7 @@ pub async fn successor_of<P: Platform>(p: &P, user: &UserId) -> (u64, u64) {
 }
 
 /// Stores a connection just made (connect, or test mode's auto-approval): in the connection's
-/// object first, then KV, like every new revision ([`publish`]), so a re-seal racing it
+/// object first, then KV, like every new revision, so a re-seal racing it
 /// ([`vault::reseal`]) cannot write an older copy over it.
 pub async fn save_new<P: Platform>(p: &P, vault: &Vault, connection: &Connection) -> Result<(), ConnectionError> {
     publish(p, vault, connection).await

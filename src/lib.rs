@@ -39,7 +39,7 @@
 //!   [`oauth::approval`] checks an authorization request, [`oauth::token_grants`] runs the token
 //!   endpoint's grant types).
 //! - [`session`]: `__Host-` cookies (state binding, page session, CSRF); [`pages`]: HTML pages,
-//!   built from [`html`] (markup escaped by construction).
+//!   built from [`html`](mod@html) (markup escaped by construction).
 //! - [`config`]: every setting and binding the worker reads, validated.
 //! - [`uri`]: parsing URLs from outside input (ASCII only).
 //! - [`http`]: request/response types, the outbound client trait, response builders.
