@@ -214,10 +214,56 @@ fn paging(args: &Map<String, Value>, max: u64) -> Result<Vec<(&'static str, Stri
 /// bodies. Only the object slug: it names no person and no record.
 const MIRRORED: &[(&str, &str)] = &[("object", "Object")];
 
+/// What a property means when a tool's row does not say it more precisely: the arguments
+/// several tools share. Every property of every tool has a description (a test checks it), so an
+/// agent never has to guess.
+fn common_description(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "record_id" => "The record's id (a UUID), as returned by search_records or query_records.",
+        "entry_id" => "The list entry's id (a UUID), as returned by query_list_entries.",
+        "note_id" => "The note's id (a UUID), as returned by list_notes.",
+        "task_id" => "The task's id (a UUID), as returned by list_tasks.",
+        "list" => "List slug or id (see list_lists).",
+        "mode" => "\"append\" adds values to multiselect attributes; \"overwrite\" replaces what is stored (default append).",
+        "limit" => "How many items to return at most (default 25).",
+        "offset" => "How many items to skip: the next_offset of the previous page.",
+        "query" => "Text to search for in names, domains, emails and other searchable attributes.",
+        "parent_object" => "Object slug of the record the note belongs to, e.g. companies.",
+        "parent_record_id" => "Id (a UUID) of the record it belongs to.",
+        "title" => "The note's title, as plain text.",
+        "content" => "The text: plain text, or Markdown when format is \"markdown\".",
+        "format" => "\"plaintext\" (default) or \"markdown\".",
+        "entry_values" => "The entry's attribute values keyed by the list's attribute slugs, as plain values.",
+        "assignee" => "Only tasks assigned to this workspace member (a member id from list_workspace_members).",
+        "is_completed" => "true for completed tasks, false for open ones.",
+        "linked_object" => "With linked_record_id: only tasks linked to this record's object (e.g. companies).",
+        "linked_record_id" => "With linked_object: only tasks linked to this record (a UUID).",
+        "assignee_ids" => "Workspace member ids (UUIDs, from list_workspace_members) to assign; replaces the current assignees.",
+        "deadline_at" => "When the task is due, an ISO 8601 timestamp such as 2026-12-01T17:00:00Z; null for none.",
+        "linked_records" => "Records the task is about, each {\"target_object\": slug, \"target_record_id\": UUID}; replaces the current links.",
+        _ => return None,
+    })
+}
+
 fn schema(mut properties: Value, required: &[&str]) -> Value {
     for (param, header) in MIRRORED {
         if let Some(p) = properties.get_mut(*param) {
             p["x-mcp-header"] = json!(header);
+        }
+    }
+    if let Some(props) = properties.as_object_mut() {
+        for (name, prop) in props.iter_mut() {
+            if prop.get("description").is_none() {
+                if let Some(d) = common_description(name) {
+                    prop["description"] = json!(d);
+                }
+            }
+            if name.ends_with("_id") && prop.get("type") == Some(&json!("string")) && prop.get("format").is_none() {
+                prop["format"] = json!("uuid");
+            }
+            if name == "deadline_at" && prop.get("format").is_none() {
+                prop["format"] = json!("date-time");
+            }
         }
     }
     json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})

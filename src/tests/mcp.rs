@@ -286,3 +286,19 @@ fn tools_that_replace_what_is_stored_say_so() {
         assert!(schema["properties"]["raw"]["description"].is_string(), "{}", tool.name);
     }
 }
+
+#[test]
+fn every_tool_argument_says_what_it_is() {
+    let mut missing = Vec::new();
+    for tool in crate::mcp::tools::TOOLS {
+        let schema = tool.input_schema();
+        for (name, prop) in schema["properties"].as_object().unwrap() {
+            if prop["description"].as_str().is_none_or(|d| d.len() <= 10) {
+                missing.push(format!("{}.{name}", tool.name));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "arguments without a description: {missing:?}");
+    let get_record = crate::mcp::tools::find("get_record").unwrap().input_schema();
+    assert_eq!(get_record["properties"]["record_id"]["format"], "uuid");
+}
