@@ -109,13 +109,6 @@ pub async fn successor_of<P: Platform>(p: &P, user: &UserId) -> (u64, u64) {
     }
 }
 
-/// Stores a connection just made (connect, or test mode's auto-approval): in the connection's
-/// object first, then KV, like every new revision, so a re-seal racing it
-/// ([`vault::reseal`]) cannot write an older copy over it.
-pub async fn save_new<P: Platform>(p: &P, vault: &Vault, connection: &Connection) -> Result<(), ConnectionError> {
-    publish(p, vault, connection).await
-}
-
 /// A fresh epoch: random, so two connections never share one (not even within a millisecond),
 /// and never `0`, which means "from before epochs".
 fn new_epoch<P: Platform>(p: &P) -> u64 {
@@ -296,10 +289,12 @@ async fn refresh_holding_lease<P: Platform>(
     }
 }
 
-/// Writes a new revision where racing readers look first (the object), then to KV. After a
-/// successful refresh the old refresh token is spent, so both writes are attempted even if one
-/// fails: either copy keeps the connection alive.
-async fn publish<P: Platform>(p: &P, vault: &Vault, connection: &Connection) -> Result<(), ConnectionError> {
+/// Writes a new revision where racing readers look first (the object), then to KV: every writer
+/// of a new revision (connect, refresh, revocation) goes through here, so a re-seal racing it
+/// ([`vault::reseal`]) cannot write an older copy over it. After a successful refresh the old
+/// refresh token is spent, so both writes are attempted even if one fails: either copy keeps the
+/// connection alive.
+pub async fn publish<P: Platform>(p: &P, vault: &Vault, connection: &Connection) -> Result<(), ConnectionError> {
     let sealed = connection.seal(vault, p)?;
     let in_object = connections::publish_latest(p, &connection.user, &sealed).await;
     let in_kv = store_vault::save(p, &sealed).await;

@@ -197,7 +197,7 @@ async fn run_tool<P: Platform>(
                 }
             };
             // Compact unless the agent asked for Attio's own JSON; no indentation either way.
-            let raw = params.get("arguments").and_then(|a| a.get("raw")).and_then(Value::as_bool) == Some(true);
+            let raw = params.get("arguments").and_then(|a| a.get(tools::RAW)).and_then(Value::as_bool) == Some(true);
             let shaped = if raw { value } else { paged(tool, params, super::compact::compact(&value)) };
             let text = serde_json::to_string(&shaped).unwrap_or_default();
             let structured = if shaped.is_object() { shaped } else { json!({"result": shaped}) };

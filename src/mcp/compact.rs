@@ -43,26 +43,32 @@ fn data(v: &Value) -> Value {
 
 fn item(v: &Value) -> Value {
     let Value::Object(fields) = v else { return v.clone() };
-    if let Some(values) = fields.get("values").and_then(Value::as_object) {
-        return record(fields, values);
-    }
-    if let Some(values) = fields.get("entry_values").and_then(Value::as_object) {
-        return entry(fields, values);
-    }
+    let values = fields.get("values").or_else(|| fields.get("entry_values")).and_then(Value::as_object);
     let mut out = Map::new();
-    for (k, v) in fields {
-        if k == "id" {
-            own_id(v, &mut out);
-        } else {
-            out.insert(k.clone(), v.clone());
+    if let Some(id) = fields.get("id") {
+        own_id(id, &mut out);
+    }
+    match values {
+        // A record or list entry: its id, where it lives, and its plain current values.
+        Some(values) => {
+            for key in ["web_url", "parent_object", "parent_record_id"] {
+                if let Some(v) = fields.get(key) {
+                    out.insert(key.into(), v.clone());
+                }
+            }
+            out.insert("values".into(), plain_values(values));
+        }
+        None => {
+            for (k, v) in fields.iter().filter(|(k, _)| *k != "id") {
+                out.insert(k.clone(), v.clone());
+            }
         }
     }
     Value::Object(out)
 }
 
 /// A composite id (`{"workspace_id", "note_id"}`) as the item's own id: a record's or entry's id
-/// with its object or list beside it (search results), otherwise the one id besides the
-/// workspace's.
+/// with its object or list beside it, otherwise the one id besides the workspace's.
 fn own_id(id: &Value, out: &mut Map<String, Value>) {
     let Value::Object(parts) = id else {
         out.insert("id".into(), id.clone());
@@ -79,36 +85,6 @@ fn own_id(id: &Value, out: &mut Map<String, Value>) {
     }
     let own: Vec<&Value> = parts.iter().filter(|(k, _)| *k != "workspace_id").map(|(_, v)| v).collect();
     out.insert("id".into(), if let [one] = own.as_slice() { (*one).clone() } else { id.clone() });
-}
-
-fn record(fields: &Map<String, Value>, values: &Map<String, Value>) -> Value {
-    let id = fields.get("id");
-    let mut out = Map::new();
-    out.insert("id".into(), id.and_then(|i| i.get("record_id")).cloned().unwrap_or(Value::Null));
-    if let Some(object) = id.and_then(|i| i.get("object_id")) {
-        out.insert("object_id".into(), object.clone());
-    }
-    if let Some(url) = fields.get("web_url") {
-        out.insert("web_url".into(), url.clone());
-    }
-    out.insert("values".into(), plain_values(values));
-    Value::Object(out)
-}
-
-fn entry(fields: &Map<String, Value>, values: &Map<String, Value>) -> Value {
-    let id = fields.get("id");
-    let mut out = Map::new();
-    out.insert("id".into(), id.and_then(|i| i.get("entry_id")).cloned().unwrap_or(Value::Null));
-    if let Some(list) = id.and_then(|i| i.get("list_id")) {
-        out.insert("list_id".into(), list.clone());
-    }
-    for key in ["parent_object", "parent_record_id"] {
-        if let Some(v) = fields.get(key) {
-            out.insert(key.into(), v.clone());
-        }
-    }
-    out.insert("values".into(), plain_values(values));
-    Value::Object(out)
 }
 
 /// `{slug: [value objects]}` → `{slug: plain}`: current values only, empty attributes dropped.

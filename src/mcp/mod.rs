@@ -1,8 +1,10 @@
 //! The MCP server (Model Context Protocol, revisions 2025-06-18, 2025-11-25 and 2026-07-28,
 //! streamable HTTP in its stateless JSON-response form): message parsing ([`jsonrpc`]), the
-//! tools ([`tools`]), executing a tool call ([`call`]), and the method checks below. The HTTP
-//! transport lives in `routes/mcp.rs`.
+//! tools ([`tools`]) and their arguments ([`arguments`]), executing a tool call ([`call`]) and
+//! shaping its result ([`compact`]), and the method checks below. The HTTP transport lives in
+//! `routes/mcp.rs`.
 
+pub mod arguments;
 pub mod call;
 pub mod compact;
 pub mod jsonrpc;

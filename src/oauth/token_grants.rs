@@ -184,15 +184,14 @@ pub async fn refresh<P: Platform>(
         }
         // A grant lives only as long as the Attio connection behind it, and the person's
         // membership of the workspace.
-        if !attio_connection_active(p, ctx, &grant.user, grant.connection_epoch).await? {
+        let ended = match grant_standing(p, ctx, grant).await? {
+            Standing::Live => None,
+            Standing::ConnectionGone => Some("the Attio connection behind this grant was revoked; authorize again"),
+            Standing::MemberLeft => Some("the person is no longer an active member of the Attio workspace"),
+        };
+        if let Some(why) = ended {
             grants::revoke(p, grant_id).await;
-            return Err(OAuthError::invalid_grant(
-                "the Attio connection behind this grant was revoked; authorize again",
-            ));
-        }
-        if !still_a_member(p, ctx, grant).await? {
-            grants::revoke(p, grant_id).await;
-            return Err(OAuthError::invalid_grant("the person is no longer an active member of the Attio workspace"));
+            return Err(OAuthError::invalid_grant(why));
         }
         let (next, answer) = match grant.refresh(keys, presented, scope.clone(), p.now_ms()) {
             RefreshOutcome::Rotated(next, issued) => (next, Ok(issued)),
@@ -295,15 +294,27 @@ fn unreadable_connection() -> OAuthError {
     OAuthError::temporarily_unavailable("the stored Attio connection cannot be opened right now")
 }
 
-/// Whether the grant's person is still an active workspace member (checked with Attio at each
-/// refresh; see [`connection::still_a_member`]). A connection that cannot be used right now is
-/// "try again", never "no".
-async fn still_a_member<P: Platform>(p: &P, ctx: &Ctx<'_>, grant: &Grant) -> Result<bool, OAuthError> {
+/// Where a grant stands at refresh time.
+enum Standing {
+    Live,
+    /// The Attio connection it was approved under is revoked, deleted, or replaced (epoch).
+    ConnectionGone,
+    /// Attio says the person is no longer an active member ([`connection::still_a_member`]).
+    MemberLeft,
+}
+
+/// The grant's connection (one read, epoch checked) and its person's membership. A connection
+/// that cannot be used right now is "try again", never "no".
+async fn grant_standing<P: Platform>(p: &P, ctx: &Ctx<'_>, grant: &Grant) -> Result<Standing, OAuthError> {
     let vault = ctx.vault();
     match connection::usable_for_grant(p, ctx, vault, &grant.user, grant.connection_epoch).await {
-        Ok(c) => Ok(connection::still_a_member(p, ctx, vault, &c).await),
-        Err(ConnectionError::NotConnected | ConnectionError::Revoked) => Ok(false),
+        Ok(c) if connection::still_a_member(p, ctx, vault, &c).await => Ok(Standing::Live),
+        Ok(_) => Ok(Standing::MemberLeft),
+        Err(ConnectionError::NotConnected | ConnectionError::Revoked) => Ok(Standing::ConnectionGone),
         Err(ConnectionError::Unreadable) => Err(unreadable_connection()),
+        Err(ConnectionError::Storage(_)) => {
+            Err(OAuthError::temporarily_unavailable("connection storage is unavailable"))
+        }
         Err(_) => Err(OAuthError::temporarily_unavailable("Attio is unavailable; retry")),
     }
 }

@@ -166,7 +166,7 @@ async fn auto_approve<P: Platform>(
         revision: connection::next_revision(previous, now),
         epoch,
     };
-    connection::save_new(p, config.vault(), &connection)
+    connection::publish(p, config.vault(), &connection)
         .await
         .map_err(|e| AppError::unavailable_because("connection storage", e))?;
     match consent::complete(p, ctx, approved, &connection).await {

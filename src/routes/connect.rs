@@ -201,7 +201,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
         revision: connection::next_revision(previous, now),
         epoch,
     };
-    if let Err(e) = connection::save_new(p, ctx.vault(), &connection).await {
+    if let Err(e) = connection::publish(p, ctx.vault(), &connection).await {
         p.log("connect.store_failed", &e.to_string());
         let _ = upstream::revoke(p, ctx.config, grant.access.expose_secret()).await;
         return Err(ErrorPage::new(
@@ -377,7 +377,11 @@ pub async fn disconnect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     }
     let existing = vault::load(p, ctx.vault(), &session.user).await;
     // Remembered first: from here on no stale copy of the record may be written back.
-    let previous = store_vault::load(p, &session.user).await.ok().flatten().map_or(0, |s| s.revision);
+    let previous = match &existing {
+        Ok(found) => found.as_ref().map_or(0, |c| c.revision),
+        // It does not open: its revision is still readable.
+        Err(_) => store_vault::load(p, &session.user).await.ok().flatten().map_or(0, |s| s.revision),
+    };
     if let Err(e) = connections::mark_gone(p, &session.user, connection::next_revision(previous, p.now_ms())).await {
         p.log("disconnect.mark_gone_failed", &e.to_string());
     }
