@@ -50,6 +50,7 @@
 //!   name a Durable Object command or (de)serialise a stored record.
 //! - [`transitions`]: the protocol of the Durable Object that makes one-time transitions atomic.
 //! - [`crypto`]: the vault envelope (XChaCha20-Poly1305) and keys derived from `SIGNING_KEY`.
+//! - [`time`]: calendar time from Unix milliseconds (pages, tool arguments).
 //! - [`random`]: randomness behind a trait; [`secret`]: secret newtypes for every credential
 //!   (redacted `Debug`, constant-time equality, not `Clone` unless needed).
 //! - `edge` (wasm32 only): the `fetch` and cron entry points and the trait implementations.
@@ -83,6 +84,7 @@ pub mod secret;
 pub mod session;
 pub mod sign_in;
 pub mod store;
+pub mod time;
 pub mod transitions;
 pub mod upstream;
 pub mod uri;

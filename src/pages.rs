@@ -143,21 +143,10 @@ impl ErrorPage {
     }
 }
 
-/// A UTC time for people: `2026-11-23 05:24 UTC`. (Days to civil date: the proleptic
-/// Gregorian calendar, counted in 400-year eras.)
+/// A UTC time for people: `2026-11-23 05:24 UTC`.
 pub fn format_time(ms: u64) -> String {
-    let secs = ms / 1000;
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+    let (year, month, day, hour, minute, _) = crate::time::civil(ms);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
 }
 
 /// A letter in a circle standing in for an app's logo: remote logos are never loaded (the CSP

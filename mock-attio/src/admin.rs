@@ -4,7 +4,7 @@
 //!
 //! | Route | Body | Effect |
 //! |---|---|---|
-//! | `GET/POST /__mock/settings` | [`Settings`] (partial allowed) | read / change switches |
+//! | `GET/POST /__mock/settings` | [`Settings`](crate::Settings) (partial allowed) | read / change switches |
 //! | `POST /__mock/fail-next` | `{"status":429,"count":N,"retry_after":"http-date"\|"seconds","path_prefix"?,"body"?,"location"?}` | next N requests fail (with `body` or `location`: any status) |
 //! | `POST /__mock/delay` | `{"ms":N}` | every request waits N ms |
 //! | `POST /__mock/drip` | `{"ms_per_byte":N}` | every response body is sent one byte each N ms |
@@ -14,7 +14,7 @@
 //! | `GET/DELETE /__mock/requests` | – | read / clear the request log |
 //! | `POST /__mock/app` | `{"redirect_uris"?:[…],"scopes"?:[…]}` | reconfigure the demo app |
 //! | `POST /__mock/tokens` | `{"member_id":…}` | mint a long-lived token without OAuth |
-//! | `POST /__mock/reset` | – | restore the seeded data and drop all credentials |
+//! | `POST /__mock/reset` | – | restore the seeded data (future meetings placed by the mock's current clock) and drop all credentials |
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -194,8 +194,7 @@ async fn tokens(State(s): State<Shared>, Json(m): Json<Mint>) -> Response {
 
 async fn reset(State(s): State<Shared>) -> Response {
     let mut world = lock(&s);
-    let fresh = seed::world(Vec::new(), world.settings.clone());
-    world.workspaces = fresh.workspaces;
+    world.workspaces = seed::workspaces(&world.clock);
     world.access_tokens.clear();
     world.refresh_tokens.clear();
     world.codes.clear();

@@ -11,9 +11,12 @@
 //! in the code.
 //!
 //! ## Layout
-//! - [`model`]: the data (apps, credentials, workspaces, records) in one [`model::World`].
+//! - [`model`]: the data (apps, credentials, workspaces, records, meetings, comment threads) in
+//!   one [`model::World`].
 //! - [`seed`]: demo data with stable ids.
-//! - [`oauth`]: the OAuth endpoints; [`rest`]: the REST API; [`values`]: value typing, filters.
+//! - [`oauth`]: the OAuth endpoints; [`rest`]: the REST API ([`rest::meetings`]: meetings, call
+//!   recordings, transcripts; [`rest::comments`]: threads and comments); [`values`]: value
+//!   typing, filters.
 //! - [`admin`]: `/__mock/*` knobs for tests (faults, delays, token style, PKCE, clock, log).
 //! - [`MockAttio`]: run it in-process on a free port (tests) — or use the `mock-attio` binary.
 //! - [`client`]: a small blocking HTTP client for tests.
@@ -73,6 +76,29 @@ pub fn html_escape(s: &str) -> String {
 }
 
 /// All routes, wrapped in the request log and the fault layer.
+///
+/// | REST v2 route | Methods |
+/// |---|---|
+/// | `/v2/self` | GET |
+/// | `/v2/objects`, `/v2/objects/{object}`, `/v2/objects/{object}/attributes` | GET |
+/// | `/v2/{objects\|lists}/{identifier}/attributes/{attribute}/options`, `…/statuses` | GET |
+/// | `/v2/objects/records/search`, `/v2/objects/{object}/records/query` | POST |
+/// | `/v2/objects/{object}/records` | POST, PUT (assert) |
+/// | `/v2/objects/{object}/records/{record_id}` | GET, PATCH, PUT, DELETE |
+/// | `/v2/objects/{object}/records/{record_id}/entries` | GET |
+/// | `/v2/lists`, `/v2/lists/{list}`, `/v2/lists/{list}/attributes` | GET |
+/// | `/v2/lists/{list}/entries/query` | POST |
+/// | `/v2/lists/{list}/entries` | POST, PUT (assert) |
+/// | `/v2/lists/{list}/entries/{entry_id}` | GET, PATCH, PUT, DELETE |
+/// | `/v2/workspace_members`, `/v2/workspace_members/{id}` | GET |
+/// | `/v2/notes` | GET, POST; `/v2/notes/{id}`: GET, DELETE |
+/// | `/v2/tasks` | GET, POST; `/v2/tasks/{id}`: GET, PATCH, DELETE |
+/// | `/v2/meetings`, `/v2/meetings/{meeting_id}` | GET |
+/// | `/v2/meetings/{meeting_id}/call_recordings`, `…/{call_recording_id}`, `…/{call_recording_id}/transcript` | GET |
+/// | `/v2/threads`, `/v2/threads/{thread_id}` | GET |
+/// | `/v2/comments` | POST; `/v2/comments/{comment_id}`: GET, DELETE |
+///
+/// Anything else (another method included) is Attio's 404 envelope.
 pub fn router(shared: Shared) -> Router {
     use rest::*;
     let api = Router::new()
@@ -81,15 +107,20 @@ pub fn router(shared: Shared) -> Router {
         .route("/v2/objects/records/search", post(search_records))
         .route("/v2/objects/{object}", get(get_object))
         .route("/v2/objects/{object}/attributes", get(object_attributes))
+        .route("/v2/objects/{object}/attributes/{attribute}/options", get(object_attribute_options))
+        .route("/v2/objects/{object}/attributes/{attribute}/statuses", get(object_attribute_statuses))
         .route("/v2/objects/{object}/records/query", post(query_records))
         .route("/v2/objects/{object}/records", post(create_record).put(assert_record))
         .route(
             "/v2/objects/{object}/records/{record_id}",
             get(get_record).patch(patch_record).put(put_record).delete(delete_record),
         )
+        .route("/v2/objects/{object}/records/{record_id}/entries", get(record_entries))
         .route("/v2/lists", get(list_lists))
         .route("/v2/lists/{list}", get(get_list))
         .route("/v2/lists/{list}/attributes", get(list_attributes))
+        .route("/v2/lists/{list}/attributes/{attribute}/options", get(list_attribute_options))
+        .route("/v2/lists/{list}/attributes/{attribute}/statuses", get(list_attribute_statuses))
         .route("/v2/lists/{list}/entries/query", post(query_entries))
         .route("/v2/lists/{list}/entries", post(create_entry).put(assert_entry))
         .route(
@@ -102,6 +133,18 @@ pub fn router(shared: Shared) -> Router {
         .route("/v2/notes/{id}", get(get_note).delete(delete_note))
         .route("/v2/tasks", get(list_tasks).post(create_task))
         .route("/v2/tasks/{id}", get(get_task).patch(patch_task).delete(delete_task))
+        .route("/v2/meetings", get(meetings::list_meetings))
+        .route("/v2/meetings/{meeting_id}", get(meetings::get_meeting))
+        .route("/v2/meetings/{meeting_id}/call_recordings", get(meetings::list_call_recordings))
+        .route("/v2/meetings/{meeting_id}/call_recordings/{call_recording_id}", get(meetings::get_call_recording))
+        .route(
+            "/v2/meetings/{meeting_id}/call_recordings/{call_recording_id}/transcript",
+            get(meetings::get_transcript),
+        )
+        .route("/v2/threads", get(comments::list_threads))
+        .route("/v2/threads/{thread_id}", get(comments::get_thread))
+        .route("/v2/comments", post(comments::create_comment))
+        .route("/v2/comments/{comment_id}", get(comments::get_comment).delete(comments::delete_comment))
         .route("/authorize", get(oauth::authorize_page).post(oauth::authorize_decision))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/introspect", post(oauth::introspect))

@@ -1,4 +1,6 @@
-//! The mock's data model: OAuth apps, issued credentials, workspaces and their CRM data.
+//! The mock's data model: OAuth apps, issued credentials, workspaces and their CRM data
+//! (records, lists and entries, notes, tasks, meetings with call recordings and transcripts,
+//! comment threads).
 //!
 //! Everything lives in one [`World`] behind a mutex (see `lib.rs`). Shapes follow Attio's
 //! OpenAPI spec (`shared/reference/attio-openapi.yaml`): composite ids, typed value arrays,
@@ -121,6 +123,84 @@ pub struct Task {
     pub created_at: i64,
 }
 
+/// A participant of a meeting (`meeting.participants[]`).
+#[derive(Debug, Clone)]
+pub struct Participant {
+    /// Normalised (lower-case) email address.
+    pub email: String,
+    /// `accepted`, `tentative`, `declined` or `pending`.
+    pub status: &'static str,
+    pub is_organizer: bool,
+}
+
+/// A calendar meeting. Times are seconds since the epoch; an all-day meeting spans whole UTC
+/// days, `start` at midnight and `end` (exclusive, as in RFC 5545) at the midnight after.
+#[derive(Debug, Clone)]
+pub struct Meeting {
+    pub id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub is_all_day: bool,
+    pub start: i64,
+    pub end: i64,
+    /// The IANA zone shown with the datetimes (`start.timezone`), if any.
+    pub timezone: Option<String>,
+    pub participants: Vec<Participant>,
+    /// `(object_id, record_id)` pairs.
+    pub linked_records: Vec<(Uuid, Uuid)>,
+    pub created_by: Value,
+    pub created_at: i64,
+}
+
+/// One speech segment of a transcript; times in seconds from the start of the recording.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    pub speech: String,
+    pub start_time: f64,
+    pub end_time: f64,
+    pub speaker: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CallRecording {
+    pub id: Uuid,
+    pub meeting_id: Uuid,
+    /// `processing`, `completed` or `failed`.
+    pub status: &'static str,
+    pub created_by: Value,
+    pub created_at: i64,
+    pub transcript: Vec<Segment>,
+}
+
+/// What a comment thread hangs off: a record, or a list entry (whose parent record is kept too,
+/// as a comment's `record` is never null).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreadTarget {
+    pub object_id: Uuid,
+    pub record_id: Uuid,
+    /// `(list_id, entry_id)` for a thread on an entry.
+    pub entry: Option<(Uuid, Uuid)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Thread {
+    pub id: Uuid,
+    pub target: ThreadTarget,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Comment {
+    pub id: Uuid,
+    pub thread_id: Uuid,
+    pub content: String,
+    /// The workspace member who wrote it.
+    pub author: Uuid,
+    pub created_at: i64,
+    pub resolved_at: Option<i64>,
+    pub resolved_by: Option<Uuid>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Workspace {
     pub id: Uuid,
@@ -133,6 +213,11 @@ pub struct Workspace {
     pub entries: Vec<Entry>,
     pub notes: Vec<Note>,
     pub tasks: Vec<Task>,
+    pub meetings: Vec<Meeting>,
+    pub call_recordings: Vec<CallRecording>,
+    pub threads: Vec<Thread>,
+    /// Comments of every thread; a thread's comments in `created_at` order are its messages.
+    pub comments: Vec<Comment>,
 }
 
 impl Workspace {
@@ -150,6 +235,26 @@ impl Workspace {
 
     pub fn member(&self, id: Uuid) -> Option<&Member> {
         self.members.iter().find(|m| m.id == id)
+    }
+
+    /// A thread's comments sorted by `created_at` (ties in the order they were written).
+    pub fn thread_comments(&self, thread: Uuid) -> Vec<&Comment> {
+        let mut comments: Vec<&Comment> = self.comments.iter().filter(|c| c.thread_id == thread).collect();
+        comments.sort_by_key(|c| c.created_at);
+        comments
+    }
+
+    /// The comment that started a thread (the first one written to it, whatever its
+    /// `created_at` says: a reply may be backdated).
+    pub fn thread_head(&self, thread: Uuid) -> Option<&Comment> {
+        self.comments.iter().find(|c| c.thread_id == thread)
+    }
+
+    /// Drops the threads (and their comments) whose target matches.
+    pub fn drop_threads(&mut self, doomed: impl Fn(&ThreadTarget) -> bool) {
+        let ids: Vec<Uuid> = self.threads.iter().filter(|t| doomed(&t.target)).map(|t| t.id).collect();
+        self.threads.retain(|t| !ids.contains(&t.id));
+        self.comments.retain(|c| !ids.contains(&c.thread_id));
     }
 }
 

@@ -1,10 +1,13 @@
 //! Attio's REST API v2 (`shared/reference/attio-api.md` §2, §7.2), enough of it for the
-//! gateway's tools and proxy: identify, objects and attributes, records (query, create, assert,
-//! get, update, delete, search), lists and entries, notes, tasks, workspace members.
+//! gateway's tools and proxy: identify, objects and attributes (with their select options and
+//! statuses), records (query, create, assert, get, update, delete, search, list entries), lists
+//! and entries, notes, tasks, workspace members; meetings, call recordings and transcripts in
+//! [`meetings`]; comment threads and comments in [`comments`].
 //!
 //! Every request is authenticated (Bearer, or Basic with the token as user name), checked
 //! against the endpoint's scopes exactly as the OpenAPI spec lists them, and confined to the
-//! token's workspace.
+//! token's workspace. Query strings of the newer endpoints are read by hand ([`Params`]) so a
+//! bad `limit`, half a filter pair or a garbage `cursor` gets Attio's 400 envelope.
 
 use std::collections::BTreeMap;
 
@@ -13,12 +16,17 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::model::{Attribute, Entry, List, Note, Object, Record, Task, Workspace, World};
+
+pub mod comments;
+pub mod meetings;
 use crate::values::{actor, primary, typed_values, Filter, Sort};
 use crate::{bearer_or_basic_token, Shared};
 
@@ -35,6 +43,10 @@ const NOTE_READ: &str = "note:read";
 const NOTE_WRITE: &str = "note:read-write";
 const TASK_READ: &str = "task:read";
 const TASK_WRITE: &str = "task:read-write";
+const MEETING_READ: &str = "meeting:read";
+const CALL_RECORDING_READ: &str = "call_recording:read";
+const COMMENT_READ: &str = "comment:read";
+const COMMENT_WRITE: &str = "comment:read-write";
 
 /// The authenticated caller: whose workspace, which member authorised the token.
 struct Caller {
@@ -87,6 +99,99 @@ fn body_data(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
 
 fn uuid_param(s: &str, what: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(s).map_err(|_| ApiError::not_found(format!("{what} with ID \"{s}\" not found.")))
+}
+
+/// A query string as plain strings. The typed readers below answer a bad value with Attio's
+/// 400 `validation_type` envelope (axum's typed `Query` would answer plain text).
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct Params(BTreeMap<String, String>);
+
+impl Params {
+    fn str(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// Like [`Self::str`], but an empty value counts as absent.
+    fn non_empty(&self, name: &str) -> Option<&str> {
+        self.str(name).filter(|v| !v.is_empty())
+    }
+
+    /// An integer in `min..=max`; `default` when absent.
+    fn int(&self, name: &str, default: usize, min: usize, max: usize) -> Result<usize, ApiError> {
+        let Some(raw) = self.str(name) else {
+            return Ok(default);
+        };
+        raw.parse::<usize>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| {
+            ApiError::validation(format!("\"{name}\" must be an integer between {min} and {max}, got \"{raw}\"."))
+        })
+    }
+
+    fn limit(&self, default: usize, max: usize) -> Result<usize, ApiError> {
+        self.int("limit", default, 1, max)
+    }
+
+    fn offset(&self) -> Result<usize, ApiError> {
+        self.int("offset", 0, 0, usize::MAX)
+    }
+
+    fn bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.str(name) {
+            None => Ok(None),
+            Some("true") => Ok(Some(true)),
+            Some("false") => Ok(Some(false)),
+            Some(other) => {
+                Err(ApiError::validation(format!("\"{name}\" must be a boolean (true or false), got \"{other}\".")))
+            }
+        }
+    }
+
+    /// Two parameters that only work together: both (their values) or neither.
+    fn pair(&self, a: &str, b: &str) -> Result<Option<(&str, &str)>, ApiError> {
+        match (self.non_empty(a), self.non_empty(b)) {
+            (Some(x), Some(y)) => Ok(Some((x, y))),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(ApiError::validation(format!("\"{a}\" must be passed together with \"{b}\"."))),
+            (None, Some(_)) => Err(ApiError::validation(format!("\"{b}\" must be passed together with \"{a}\"."))),
+        }
+    }
+}
+
+/// A UUID where the spec says `format: uuid` outside the path (a query or body field): 400.
+fn uuid_field(s: &str, name: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(s).map_err(|_| ApiError::validation(format!("\"{name}\" must be a UUID, got \"{s}\".")))
+}
+
+/// The opaque cursor of the cursor-paginated endpoints: base64url of `<kind>:<offset>`, so a
+/// cursor from one endpoint is refused by another.
+fn encode_cursor(kind: &str, offset: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{kind}:{offset}"))
+}
+
+/// Where a page starts: 0 without a cursor; a cursor this mock did not issue for `kind` is a 400.
+fn decode_cursor(cursor: Option<&str>, kind: &str) -> Result<usize, ApiError> {
+    let Some(cursor) = cursor else {
+        return Ok(0);
+    };
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix(kind)?.strip_prefix(':')?.parse::<usize>().ok())
+        .ok_or_else(|| ApiError::validation(format!("Invalid cursor \"{cursor}\".")))
+}
+
+/// One page of `items` from `start`, and the cursor of the next page (`None` on the last page).
+fn cursor_page<T>(items: Vec<T>, start: usize, size: usize, kind: &str) -> (Vec<T>, Option<String>) {
+    let total = items.len();
+    let page: Vec<T> = items.into_iter().skip(start).take(size).collect();
+    let next = (start.saturating_add(size) < total).then(|| encode_cursor(kind, start + size));
+    (page, next)
+}
+
+/// `{"data": ..., "pagination": {"next_cursor": ...}}`.
+fn data_with_cursor(v: Value, next_cursor: Option<String>) -> ApiResult {
+    Ok(Json(json!({ "data": v, "pagination": {"next_cursor": next_cursor} })).into_response())
 }
 
 fn ws<'a>(world: &'a World, caller: &Caller) -> Result<&'a Workspace, ApiError> {
@@ -278,6 +383,119 @@ pub async fn list_attributes(
         .map(|a| attribute_json(json!({"workspace_id": w.id, "list_id": l.id, "attribute_id": a.id}), a))
         .collect();
     data(Value::Array(page(items, p.limit, p.offset, usize::MAX)))
+}
+
+/// Whether a choice endpoint serves `select` options or `status` statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Choice {
+    Options,
+    Statuses,
+}
+
+/// `GET /v2/{objects|lists}/{identifier}/attributes/{attribute}/{options|statuses}`.
+fn attribute_choices(
+    shared: &Shared,
+    headers: &HeaderMap,
+    on_list: bool,
+    identifier: &str,
+    attribute: &str,
+    p: &Params,
+    choice: Choice,
+) -> ApiResult {
+    let world = crate::lock(shared);
+    let caller = authenticate(&world, headers, &[OBJ_READ])?;
+    let w = ws(&world, &caller)?;
+    // No archived options exist in the mock, so `show_archived` is only validated.
+    p.bool("show_archived")?;
+    let (parent_id, attributes) = if on_list {
+        let l = find_list(w, identifier)?;
+        (l.id, &l.attributes)
+    } else {
+        let o = find_object(w, identifier)?;
+        (o.id, &o.attributes)
+    };
+    let a = attributes
+        .iter()
+        .find(|a| a.api_slug == attribute || a.id.to_string() == attribute)
+        .ok_or_else(|| ApiError::not_found(format!("Attribute with slug/ID \"{attribute}\" not found.")))?;
+    let (wanted, what, other) = match choice {
+        Choice::Options => ("select", "Select options", "statuses"),
+        Choice::Statuses => ("status", "Statuses", "options"),
+    };
+    if a.kind != wanted {
+        let hint = if a.kind == "select" || a.kind == "status" {
+            format!(" Use the {other} endpoint for \"{}\" attributes.", a.kind)
+        } else {
+            String::new()
+        };
+        return Err(ApiError::validation(format!(
+            "{what} only exist on \"{wanted}\" attributes; attribute \"{}\" is of type \"{}\".{hint}",
+            a.api_slug, a.kind
+        )));
+    }
+    let items = a
+        .options
+        .iter()
+        .map(|title| {
+            let id = crate::seed::option_id(a.id, title);
+            let base = json!({"workspace_id": w.id, "object_id": parent_id, "attribute_id": a.id});
+            match choice {
+                Choice::Options => {
+                    let mut ids = base;
+                    ids["option_id"] = json!(id);
+                    json!({"id": ids, "title": title, "is_archived": false})
+                }
+                Choice::Statuses => {
+                    let mut ids = base;
+                    ids["status_id"] = json!(id);
+                    json!({
+                        "id": ids,
+                        "title": title,
+                        "is_archived": false,
+                        "celebration_enabled": crate::values::celebrates(title),
+                        "target_time_in_status": null,
+                    })
+                }
+            }
+        })
+        .collect();
+    data(Value::Array(items))
+}
+
+pub async fn object_attribute_options(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((object, attribute)): Path<(String, String)>,
+    Query(p): Query<Params>,
+) -> ApiResult {
+    attribute_choices(&shared, &headers, false, &object, &attribute, &p, Choice::Options)
+}
+
+pub async fn list_attribute_options(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((list, attribute)): Path<(String, String)>,
+    Query(p): Query<Params>,
+) -> ApiResult {
+    attribute_choices(&shared, &headers, true, &list, &attribute, &p, Choice::Options)
+}
+
+pub async fn object_attribute_statuses(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((object, attribute)): Path<(String, String)>,
+    Query(p): Query<Params>,
+) -> ApiResult {
+    attribute_choices(&shared, &headers, false, &object, &attribute, &p, Choice::Statuses)
+}
+
+pub async fn list_attribute_statuses(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((list, attribute)): Path<(String, String)>,
+    Query(p): Query<Params>,
+) -> ApiResult {
+    attribute_choices(&shared, &headers, true, &list, &attribute, &p, Choice::Statuses)
 }
 
 pub async fn list_members(State(shared): State<Shared>, headers: HeaderMap) -> ApiResult {
@@ -546,6 +764,38 @@ pub async fn get_record(
     data(record_json(w, r, &world))
 }
 
+/// `GET /v2/objects/{object}/records/{record_id}/entries`: the record's entries across all lists.
+pub async fn record_entries(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((object, record_id)): Path<(String, String)>,
+    Query(p): Query<Params>,
+) -> ApiResult {
+    let world = crate::lock(&shared);
+    let caller = authenticate(&world, &headers, &[REC_READ, OBJ_READ, ENTRY_READ])?;
+    let w = ws(&world, &caller)?;
+    let (limit, offset) = (p.limit(100, 1000)?, p.offset()?);
+    let o = find_object(w, &object)?;
+    let rid = uuid_param(&record_id, "Record")?;
+    if !w.records.iter().any(|r| r.id == rid && r.object_id == o.id) {
+        return Err(ApiError::not_found(format!("Record with ID \"{rid}\" not found.")));
+    }
+    let items: Vec<Value> = w
+        .entries
+        .iter()
+        .filter(|e| e.parent_record_id == rid && e.parent_object == o.api_slug)
+        .map(|e| {
+            json!({
+                "list_id": e.list_id,
+                "list_api_slug": w.lists.iter().find(|l| l.id == e.list_id).map(|l| l.api_slug.as_str()),
+                "entry_id": e.id,
+                "created_at": world.clock.format(e.created_at),
+            })
+        })
+        .collect();
+    data(Value::Array(page(items, Some(limit), Some(offset), limit)))
+}
+
 async fn update_record(
     shared: Shared,
     headers: HeaderMap,
@@ -608,6 +858,7 @@ pub async fn delete_record(
         return Err(ApiError::not_found(format!("Record with ID \"{rid}\" not found.")));
     }
     wm.entries.retain(|e| e.parent_record_id != rid);
+    wm.drop_threads(|t| t.record_id == rid);
     empty()
 }
 
@@ -848,7 +1099,9 @@ pub async fn delete_entry(
     let mut world = crate::lock(&shared);
     let caller = authenticate(&world, &headers, &[ENTRY_WRITE, LIST_CONF_READ])?;
     let eid = find_entry(ws(&world, &caller)?, &list, &entry)?.id;
-    ws_mut(&mut world, &caller)?.entries.retain(|e| e.id != eid);
+    let wm = ws_mut(&mut world, &caller)?;
+    wm.entries.retain(|e| e.id != eid);
+    wm.drop_threads(|t| t.entry.is_some_and(|(_, e)| e == eid));
     empty()
 }
 
@@ -1020,18 +1273,39 @@ fn parse_linked(w: &Workspace, v: &Value) -> Result<Vec<(Uuid, Uuid)>, ApiError>
         .collect()
 }
 
+/// Task assignees in either of the spec's forms: `{referenced_actor_type: "workspace-member",
+/// referenced_actor_id}` or `{workspace_member_email_address}`.
 fn parse_assignees(w: &Workspace, v: &Value) -> Result<Vec<Uuid>, ApiError> {
     let items = v.as_array().ok_or_else(|| ApiError::validation("\"assignees\" must be an array.".into()))?;
     items
         .iter()
         .map(|a| {
-            let by_id = a.get("referenced_actor_id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
-            let by_email = a.get("workspace_member_email_address").and_then(Value::as_str);
-            w.members
-                .iter()
-                .find(|m| Some(m.id) == by_id || by_email.is_some_and(|e| m.email.eq_ignore_ascii_case(e)))
+            let a = a.as_object().ok_or_else(|| ApiError::validation("Each assignee must be an object.".into()))?;
+            if let Some(email) = a.get("workspace_member_email_address") {
+                let email = email.as_str().ok_or_else(|| {
+                    ApiError::validation("\"workspace_member_email_address\" must be a string.".into())
+                })?;
+                if a.len() > 1 {
+                    return Err(ApiError::validation(
+                        "An assignee given by \"workspace_member_email_address\" takes no other fields.".into(),
+                    ));
+                }
+                return w.members.iter().find(|m| m.email.eq_ignore_ascii_case(email)).map(|m| m.id).ok_or_else(|| {
+                    ApiError::validation(format!("No workspace member has the email address \"{email}\"."))
+                });
+            }
+            if a.get("referenced_actor_type").and_then(Value::as_str) != Some("workspace-member") {
+                return Err(ApiError::validation(
+                    "Each assignee needs \"referenced_actor_type\": \"workspace-member\" and a \"referenced_actor_id\", \
+                     or a \"workspace_member_email_address\"."
+                        .into(),
+                ));
+            }
+            let raw = a.get("referenced_actor_id").and_then(Value::as_str).unwrap_or_default();
+            let id = uuid_field(raw, "referenced_actor_id")?;
+            w.member(id)
                 .map(|m| m.id)
-                .ok_or_else(|| ApiError::not_found(format!("Workspace member {a} not found.")))
+                .ok_or_else(|| ApiError::not_found(format!("Workspace member with ID \"{id}\" not found.")))
         })
         .collect()
 }

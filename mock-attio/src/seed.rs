@@ -1,8 +1,26 @@
 //! Demo data: two workspaces ("Acme" with companies, people, deals, a custom object, a list,
-//! notes, tasks and two members; "Globex", small, for isolation tests) and one OAuth app.
+//! notes, tasks, meetings with a call recording and its transcript, comment threads and two
+//! members; "Globex", small, for isolation tests) and one OAuth app.
 //!
 //! Ids are fixed (name-based UUIDs; the Acme workspace and first member use the spec's example
-//! UUIDs) so tests and docs can refer to them.
+//! UUIDs) so tests and docs can refer to them: `id("acme/record/initech")`, and so on. The Acme
+//! data beyond records:
+//!
+//! | Id | What |
+//! |---|---|
+//! | `id("acme/member/bob")` | Bob Builder, the second member (Ada Admin is [`ACME_ADMIN_MEMBER_ID`]) |
+//! | `id("acme/entry/key_accounts/<initech record id>")` | Initech's entry in the `key_accounts` list |
+//! | [`KICKOFF_MEETING`] | "Initech renewal kickoff": past (2024-01-17 14:00–15:00 UTC), linked to Initech, Peter Gibbons and the Initech renewal deal |
+//! | [`SSO_FOLLOW_UP_MEETING`] | "Initech SSO follow-up": 7 days after the seeding day, 15:00 UTC, linked to Initech and Peter |
+//! | [`HOOLI_MEETING`] | "Hooli expansion check-in": past (2024-01-22), linked to Hooli and Gavin Belson |
+//! | [`UMBRELLA_WORKSHOP_MEETING`] | "Umbrella pilot workshop": all day, 14 days after the seeding day, linked to Umbrella and Alice |
+//! | [`KICKOFF_RECORDING`] | the kickoff's completed call recording: [`KICKOFF_TRANSCRIPT_SEGMENTS`] segments, Ada Admin and Peter Gibbons taking turns |
+//! | [`INITECH_THREAD`] | a thread on the Initech company record: Ada's question, Bob's answer |
+//! | [`INITECH_ENTRY_THREAD`] | a thread on Initech's `key_accounts` entry: one comment by Bob |
+//!
+//! Times are fixed relative to [`SEEDED_AT`] (2024-01-15T09:00:00Z), except the two future
+//! meetings, which are placed relative to the mock's clock when the data is seeded (so they stay
+//! in the future).
 
 use std::collections::BTreeMap;
 
@@ -11,7 +29,8 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::model::{
-    App, Attribute, Entry, Faults, List, Member, Note, Object, Record, Settings, Task, Workspace, World,
+    App, Attribute, CallRecording, Comment, Entry, Faults, List, Meeting, Member, Note, Object, Participant, Record,
+    Segment, Settings, Task, Thread, ThreadTarget, Workspace, World,
 };
 use crate::values::{actor, typed_values};
 
@@ -20,7 +39,8 @@ pub const ACME_ADMIN_MEMBER_ID: &str = "50cf242c-7fa3-4cad-87d0-75b1af71c57b";
 pub const DEFAULT_CLIENT_ID: &str = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
 pub const DEFAULT_CLIENT_SECRET: &str = "mock-attio-client-secret";
 
-/// The scopes the default app is configured with: everything the gateway's tools use.
+/// The scopes the default app is configured with: everything the gateway's tools use, and the
+/// read scopes of meetings, call recordings and comments (with comment writes).
 pub const DEFAULT_SCOPES: &[&str] = &[
     "user_management:read",
     "record_permission:read-write",
@@ -29,20 +49,48 @@ pub const DEFAULT_SCOPES: &[&str] = &[
     "list_configuration:read",
     "note:read-write",
     "task:read-write",
+    "meeting:read",
+    "call_recording:read",
+    "comment:read-write",
 ];
+
+/// `id(KICKOFF_MEETING)`: the past "Initech renewal kickoff" meeting.
+pub const KICKOFF_MEETING: &str = "acme/meeting/initech-renewal-kickoff";
+/// `id(SSO_FOLLOW_UP_MEETING)`: the future "Initech SSO follow-up" meeting.
+pub const SSO_FOLLOW_UP_MEETING: &str = "acme/meeting/initech-sso-follow-up";
+/// `id(HOOLI_MEETING)`: the past "Hooli expansion check-in" meeting.
+pub const HOOLI_MEETING: &str = "acme/meeting/hooli-expansion-check-in";
+/// `id(UMBRELLA_WORKSHOP_MEETING)`: the future all-day "Umbrella pilot workshop".
+pub const UMBRELLA_WORKSHOP_MEETING: &str = "acme/meeting/umbrella-pilot-workshop";
+/// `id(KICKOFF_RECORDING)`: the kickoff meeting's call recording.
+pub const KICKOFF_RECORDING: &str = "acme/call_recording/initech-renewal-kickoff";
+/// How many speech segments the kickoff recording's transcript has.
+pub const KICKOFF_TRANSCRIPT_SEGMENTS: usize = 120;
+/// `id(INITECH_THREAD)`: the comment thread on the Initech company record.
+pub const INITECH_THREAD: &str = "acme/thread/initech-sso";
+/// `id(INITECH_ENTRY_THREAD)`: the comment thread on Initech's `key_accounts` entry.
+pub const INITECH_ENTRY_THREAD: &str = "acme/thread/initech-key-account";
 
 /// A stable id derived from a name, so seeded data has the same ids on every run.
 pub fn id(name: &str) -> Uuid {
     Uuid::new_v5(&Uuid::NAMESPACE_URL, format!("mock-attio:{name}").as_bytes())
 }
 
+/// The id of a select option or status: stable, derived from its attribute and title (record
+/// values and the options/statuses endpoints agree on it).
+pub fn option_id(attribute: Uuid, title: &str) -> Uuid {
+    id(&format!("attribute/{attribute}/option/{title}"))
+}
+
 /// Seeded records were created at 2024-01-15T09:00:00Z.
-const SEEDED_AT: i64 = 1_705_309_200;
+pub const SEEDED_AT: i64 = 1_705_309_200;
 
 pub fn world(redirect_uris: Vec<String>, settings: Settings) -> World {
+    let clock = Clock::default();
     World {
         base_url: String::new(),
-        clock: Clock::default(),
+        workspaces: workspaces(&clock),
+        clock,
         settings,
         faults: Faults::default(),
         apps: vec![App {
@@ -51,12 +99,16 @@ pub fn world(redirect_uris: Vec<String>, settings: Settings) -> World {
             redirect_uris,
             scopes: DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
         }],
-        workspaces: vec![acme(), globex()],
         access_tokens: Default::default(),
         refresh_tokens: Default::default(),
         codes: Default::default(),
         log: Vec::new(),
     }
+}
+
+/// The seeded workspaces; future meetings are placed relative to `clock`.
+pub fn workspaces(clock: &Clock) -> Vec<Workspace> {
+    vec![acme(clock), globex()]
 }
 
 fn attr(scope: &str, slug: &str, title: &str, kind: &str) -> Attribute {
@@ -165,7 +217,7 @@ impl Builder {
         rid
     }
 
-    fn entry(&mut self, list: &str, parent: Uuid, values: Value) {
+    fn entry(&mut self, list: &str, parent: Uuid, values: Value) -> Uuid {
         let l = self.ws.list(list).unwrap_or_else(|| panic!("seed: no list {list}"));
         let e = Entry {
             id: id(&format!("{}/entry/{list}/{parent}", self.ws.slug)),
@@ -175,7 +227,9 @@ impl Builder {
             created_at: SEEDED_AT,
             values: typed(&l.attributes, &values, &self.by),
         };
+        let eid = e.id;
         self.ws.entries.push(e);
+        eid
     }
 }
 
@@ -205,7 +259,7 @@ fn member(id_: Uuid, first: &str, last: &str, email: &str, level: &'static str) 
     }
 }
 
-fn acme() -> Workspace {
+fn acme(clock: &Clock) -> Workspace {
     let admin = Uuid::parse_str(ACME_ADMIN_MEMBER_ID).unwrap_or_else(|_| id("acme/member/ada"));
     let bob = id("acme/member/bob");
     let mut objects = standard_objects("acme");
@@ -236,6 +290,10 @@ fn acme() -> Workspace {
         entries: Vec::new(),
         notes: Vec::new(),
         tasks: Vec::new(),
+        meetings: Vec::new(),
+        call_recordings: Vec::new(),
+        threads: Vec::new(),
+        comments: Vec::new(),
     };
     let mut b = Builder { ws, by: actor(admin) };
     b.ws.lists.push(List {
@@ -278,7 +336,7 @@ fn acme() -> Workspace {
         "name": {"first_name": "Peter", "last_name": "Gibbons"}, "email_addresses": ["peter@initech.example"],
         "job_title": "Software Engineer", "company": {"target_object": "companies", "target_record_id": initech.to_string()},
     }));
-    b.record(
+    let alice = b.record(
         "people",
         "alice",
         json!({
@@ -287,7 +345,7 @@ fn acme() -> Workspace {
             "company": {"target_object": "companies", "target_record_id": umbrella.to_string()},
         }),
     );
-    b.record(
+    let gavin = b.record(
         "people",
         "gavin",
         json!({
@@ -295,7 +353,7 @@ fn acme() -> Workspace {
             "job_title": "CEO", "company": {"target_object": "companies", "target_record_id": hooli.to_string()},
         }),
     );
-    b.record(
+    let renewal = b.record(
         "deals",
         "initech-renewal",
         json!({
@@ -327,7 +385,7 @@ fn acme() -> Workspace {
             "client": {"target_record_id": initech.to_string()},
         }),
     );
-    b.entry("key_accounts", initech, json!({"priority": "High", "stage": "Negotiation"}));
+    let initech_entry = b.entry("key_accounts", initech, json!({"priority": "High", "stage": "Negotiation"}));
     b.entry("key_accounts", umbrella, json!({"priority": "Medium", "stage": "Prospecting"}));
 
     let by = b.by.clone();
@@ -380,7 +438,186 @@ fn acme() -> Workspace {
         created_by: by,
         created_at: SEEDED_AT + 120,
     });
+
+    let (people_id, deals_id) = (id("acme/object/people"), id("acme/object/deals"));
+    let today = clock.now().div_euclid(DAY) * DAY;
+    let p = |email: &str, status: &'static str, is_organizer: bool| Participant {
+        email: email.into(),
+        status,
+        is_organizer,
+    };
+    let meeting = |key: &str, title: &str, description: &str, (start, end): (i64, i64)| Meeting {
+        id: id(key),
+        title: title.into(),
+        description: description.into(),
+        is_all_day: false,
+        start,
+        end,
+        timezone: Some("UTC".into()),
+        participants: Vec::new(),
+        linked_records: Vec::new(),
+        created_by: actor(admin),
+        created_at: SEEDED_AT,
+    };
+    let kickoff_start = SEEDED_AT + 2 * DAY + 5 * HOUR;
+    let kickoff = Meeting {
+        participants: vec![
+            p("ada@acme.example", "accepted", true),
+            p("peter@initech.example", "accepted", false),
+            p("bob@acme.example", "tentative", false),
+        ],
+        linked_records: vec![(companies_id, initech), (people_id, peter), (deals_id, renewal)],
+        ..meeting(
+            KICKOFF_MEETING,
+            "Initech renewal kickoff",
+            "Kick off the Initech renewal: SSO, seats, pricing and timeline.",
+            (kickoff_start, kickoff_start + HOUR),
+        )
+    };
+    let follow_up_start = today + 7 * DAY + 15 * HOUR;
+    let follow_up = Meeting {
+        participants: vec![
+            p("ada@acme.example", "accepted", true),
+            p("peter@initech.example", "pending", false),
+            p("bob@acme.example", "accepted", false),
+        ],
+        linked_records: vec![(companies_id, initech), (people_id, peter)],
+        ..meeting(
+            SSO_FOLLOW_UP_MEETING,
+            "Initech SSO follow-up",
+            "Walk Initech's engineers through the SSO setup and the quote.",
+            (follow_up_start, follow_up_start + HOUR / 2),
+        )
+    };
+    let hooli_start = SEEDED_AT + 7 * DAY + 7 * HOUR;
+    let hooli_meeting = Meeting {
+        participants: vec![p("ada@acme.example", "accepted", true), p("gavin@hooli.example", "accepted", false)],
+        linked_records: vec![(companies_id, hooli), (people_id, gavin)],
+        ..meeting(
+            HOOLI_MEETING,
+            "Hooli expansion check-in",
+            "How the expansion is landing with Hooli's teams.",
+            (hooli_start, hooli_start + 45 * 60),
+        )
+    };
+    let workshop_day = today + 14 * DAY;
+    let workshop = Meeting {
+        is_all_day: true,
+        timezone: None,
+        participants: vec![p("bob@acme.example", "accepted", true), p("alice@umbrella.example", "tentative", false)],
+        linked_records: vec![(companies_id, umbrella), (people_id, alice)],
+        created_by: actor(bob),
+        ..meeting(
+            UMBRELLA_WORKSHOP_MEETING,
+            "Umbrella pilot workshop",
+            "On-site day with Umbrella's procurement team to scope the pilot.",
+            (workshop_day, workshop_day + DAY),
+        )
+    };
+    b.ws.meetings = vec![kickoff, follow_up, hooli_meeting, workshop];
+    b.ws.call_recordings.push(CallRecording {
+        id: id(KICKOFF_RECORDING),
+        meeting_id: id(KICKOFF_MEETING),
+        status: "completed",
+        created_by: actor(admin),
+        created_at: kickoff_start + HOUR + 10 * 60,
+        transcript: kickoff_transcript("Ada Admin", "Peter Gibbons"),
+    });
+
+    let thread = |key: &str, target: ThreadTarget, created_at: i64| Thread { id: id(key), target, created_at };
+    let comment = |key: &str, thread: &str, author: Uuid, created_at: i64, content: &str| Comment {
+        id: id(key),
+        thread_id: id(thread),
+        content: content.into(),
+        author,
+        created_at,
+        resolved_at: None,
+        resolved_by: None,
+    };
+    let asked = SEEDED_AT + 3 * DAY;
+    b.ws.threads.push(thread(
+        INITECH_THREAD,
+        ThreadTarget { object_id: companies_id, record_id: initech, entry: None },
+        asked,
+    ));
+    b.ws.comments.push(comment(
+        "acme/comment/initech-sso-question",
+        INITECH_THREAD,
+        admin,
+        asked,
+        "Peter confirmed on the kickoff call that SSO is a must before they renew. bob@acme.example, can you price it?",
+    ));
+    b.ws.comments.push(comment(
+        "acme/comment/initech-sso-answer",
+        INITECH_THREAD,
+        bob,
+        asked + HOUR,
+        "On it: the quote goes out on Friday.",
+    ));
+    let moved = kickoff_start + 2 * HOUR;
+    let key_accounts = id("acme/list/key_accounts");
+    b.ws.threads.push(thread(
+        INITECH_ENTRY_THREAD,
+        ThreadTarget { object_id: companies_id, record_id: initech, entry: Some((key_accounts, initech_entry)) },
+        moved,
+    ));
+    b.ws.comments.push(comment(
+        "acme/comment/initech-key-account-stage",
+        INITECH_ENTRY_THREAD,
+        bob,
+        moved,
+        "Moved to Negotiation after the kickoff call.",
+    ));
     b.ws
+}
+
+const HOUR: i64 = 3600;
+const DAY: i64 = 86_400;
+
+/// The kickoff call: six agenda topics, twenty turns each, `host` and `guest` taking turns.
+fn kickoff_transcript(host: &str, guest: &str) -> Vec<Segment> {
+    const TOPICS: [&str; 6] =
+        ["single sign-on", "the seat count", "pricing", "the data migration", "support hours", "the renewal timeline"];
+    const TURNS: [&str; 20] = [
+        "Next on the agenda: {topic}.",
+        "Right, {topic} came up in our planning meeting last week.",
+        "Where do things stand on your side with {topic}?",
+        "Honestly, {topic} is one of the reasons we are talking about the renewal at all.",
+        "Understood. What would a good outcome on {topic} look like for Initech?",
+        "Something we can explain to Bill Lumbergh on one slide.",
+        "That is fair. We have helped other customers with {topic} before.",
+        "Do you have an example you can share?",
+        "Yes, I will send a short write-up after this call.",
+        "Great, please copy Milton on that email.",
+        "Will do. Any hard deadlines around {topic}?",
+        "Our fiscal year closes at the end of March, so ideally before then.",
+        "March works for us if we agree on the scope this month.",
+        "I think that is realistic.",
+        "Who else on your team should weigh in on {topic}?",
+        "Michael and Samir from engineering, mostly.",
+        "Let's get them on the follow-up call.",
+        "I will check their calendars.",
+        "Perfect. I will note {topic} as an action item.",
+        "Sounds good, let's move on.",
+    ];
+    // Centiseconds, so the times are exact to two decimals.
+    let mut at: i64 = 50;
+    let mut segments = Vec::with_capacity(KICKOFF_TRANSCRIPT_SEGMENTS);
+    for topic in TOPICS {
+        for (turn, text) in TURNS.iter().enumerate() {
+            let speech = text.replace("{topic}", topic);
+            let words = speech.split_whitespace().count() as i64;
+            let end = at + 35 * words + 40;
+            segments.push(Segment {
+                speech,
+                start_time: at as f64 / 100.0,
+                end_time: end as f64 / 100.0,
+                speaker: if turn % 2 == 0 { host } else { guest }.to_string(),
+            });
+            at = end + 60;
+        }
+    }
+    segments
 }
 
 fn globex() -> Workspace {
@@ -396,6 +633,10 @@ fn globex() -> Workspace {
         entries: Vec::new(),
         notes: Vec::new(),
         tasks: Vec::new(),
+        meetings: Vec::new(),
+        call_recordings: Vec::new(),
+        threads: Vec::new(),
+        comments: Vec::new(),
     };
     let mut b = Builder { ws, by: actor(hank) };
     b.record("companies", "globex", json!({"name": "Globex Corporation", "domains": ["globex.example"]}));

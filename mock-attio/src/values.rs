@@ -3,6 +3,9 @@
 //!
 //! Attio docs: "Filtering and sorting" (shorthand `{"slug": value}` and verbose
 //! `{"slug": {"$op": value}}` / `{"slug": {"field": {"$op": value}}}` with `$and`, `$or`, `$not`).
+//!
+//! A select value's `option.id.option_id` and a status value's `status.id.status_id` are
+//! [`crate::seed::option_id`], the ids the options and statuses endpoints list.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -124,8 +127,19 @@ fn typed_fields(attr: &Attribute, item: &Value) -> Result<Map<String, Value>, Ap
                     attr.options.join(", ")
                 )));
             };
-            let key = if attr.kind == "status" { "status" } else { "option" };
-            m.insert(key.into(), json!({"id": option_id(attr, found), "title": found, "is_archived": false}));
+            let id = crate::seed::option_id(attr.id, found);
+            if attr.kind == "status" {
+                m.insert(
+                    "status".into(),
+                    json!({"id": {"attribute_id": attr.id, "status_id": id}, "title": found, "is_archived": false,
+                        "celebration_enabled": celebrates(found), "target_time_in_status": null}),
+                );
+            } else {
+                m.insert(
+                    "option".into(),
+                    json!({"id": {"attribute_id": attr.id, "option_id": id}, "title": found, "is_archived": false}),
+                );
+            }
         }
         "record-reference" => {
             let target_object = item.get("target_object").and_then(Value::as_str);
@@ -159,11 +173,10 @@ fn typed_fields(attr: &Attribute, item: &Value) -> Result<Map<String, Value>, Ap
     Ok(m)
 }
 
-fn option_id(attr: &Attribute, title: &str) -> Value {
-    json!({
-        "attribute_id": attr.id,
-        "option_id": Uuid::new_v5(&attr.id, title.as_bytes()),
-    })
+/// Whether reaching a status sets off the UI's celebration: the mock's rule is a 🎉 in the
+/// title (Attio's default "Won 🎉" deal stage celebrates).
+pub fn celebrates(status_title: &str) -> bool {
+    status_title.contains('🎉')
 }
 
 fn root_domain(domain: &str) -> String {

@@ -7,11 +7,34 @@ use serde_json::{json, Map, Value};
 // ---------------------------------------------------------------------------------------------
 // Argument helpers
 
+/// Ids, slugs and short names: Attio's slugs and ids are far shorter than this.
+const SHORT: usize = 500;
+
 pub(super) fn string<'a>(args: &'a Map<String, Value>, key: &str) -> Result<&'a str, String> {
+    text(args, key, SHORT)
+}
+
+/// A string argument of at most `max` characters (Attio's own limit where it has one).
+pub(super) fn text<'a>(args: &'a Map<String, Value>, key: &str, max: usize) -> Result<&'a str, String> {
     match args.get(key) {
-        Some(Value::String(s)) if !s.is_empty() && s.len() <= 500 => Ok(s),
-        Some(_) => Err(format!("\"{key}\" must be a non-empty string")),
+        Some(Value::String(s)) if s.trim().is_empty() => Err(format!("\"{key}\" must not be empty")),
+        Some(Value::String(s)) if s.chars().count() > max => {
+            Err(format!("\"{key}\" is {} characters long; Attio takes at most {max}", s.chars().count()))
+        }
+        Some(Value::String(s)) => Ok(s),
+        Some(other) => Err(format!("\"{key}\" must be a string, not {}", kind(other))),
         None => Err(format!("\"{key}\" is required")),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -19,6 +42,54 @@ pub(super) fn opt_string<'a>(args: &'a Map<String, Value>, key: &str) -> Result<
     match args.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(_) => string(args, key).map(Some),
+    }
+}
+
+pub(super) fn opt_bool(args: &Map<String, Value>, key: &str) -> Result<Option<bool>, String> {
+    match args.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(other) => Err(format!("\"{key}\" must be true or false, not {}", kind(other))),
+    }
+}
+
+/// An optional ISO 8601 timestamp argument, checked enough that Attio will not choke on it.
+pub(super) fn opt_time<'a>(args: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, String> {
+    let Some(t) = opt_string(args, key)? else { return Ok(None) };
+    let b = t.as_bytes();
+    let shaped = b.len() >= 10
+        && b[..10].iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
+        && (b.len() == 10 || b[10] == b'T');
+    if shaped {
+        Ok(Some(t))
+    } else {
+        Err(format!("\"{key}\" must be an ISO 8601 date or timestamp such as 2026-12-01T17:00:00Z, not {t:?}"))
+    }
+}
+
+/// Exactly one of several argument groups: which one was given (its index).
+pub(super) fn exactly_one(args: &Map<String, Value>, groups: &[&[&str]]) -> Result<usize, String> {
+    let given = |g: &[&str]| g.iter().any(|k| args.get(*k).is_some_and(|v| !v.is_null()));
+    let chosen: Vec<usize> = (0..groups.len()).filter(|i| given(groups[*i])).collect();
+    let names = || groups.iter().map(|g| g.join(" + ")).collect::<Vec<_>>().join(", or ");
+    match chosen.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(format!("give exactly one of: {}", names())),
+        _ => Err(format!("give only one of: {}", names())),
+    }
+}
+
+/// An array of non-empty strings (slugs, ids, emails).
+pub(super) fn strings<'a>(args: &'a Map<String, Value>, key: &str) -> Result<Option<Vec<&'a str>>, String> {
+    match args.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().filter(|s| !s.is_empty() && s.len() <= SHORT))
+            .collect::<Option<Vec<_>>>()
+            .map(Some)
+            .ok_or_else(|| format!("\"{key}\" must be an array of non-empty strings")),
+        Some(other) => Err(format!("\"{key}\" must be an array, not {}", kind(other))),
     }
 }
 
@@ -82,18 +153,33 @@ pub(super) fn common_description(name: &str) -> Option<&'static str> {
         "content" => "The text: plain text, or Markdown when format is \"markdown\".",
         "format" => "\"plaintext\" (default) or \"markdown\".",
         "entry_values" => "The entry's attribute values keyed by the list's attribute slugs, as plain values.",
-        "assignee" => "Only tasks assigned to this workspace member (a member id from list_workspace_members).",
+        "assignee" => "Only tasks assigned to this workspace member: a member id (from list_workspace_members) or their email address.",
         "is_completed" => "true for completed tasks, false for open ones.",
         "linked_object" => "With linked_record_id: only tasks linked to this record's object (e.g. companies).",
         "linked_record_id" => "With linked_object: only tasks linked to this record (a UUID).",
-        "assignee_ids" => "Workspace member ids (UUIDs, from list_workspace_members) to assign; replaces the current assignees.",
+        "assignees" => "Workspace members to assign, each a member id (from list_workspace_members or whoami) or the member's email address; replaces the current assignees.",
+        "meeting_id" => "The meeting's id (a UUID), as returned by list_meetings or record_activity.",
+        "call_recording_id" => "The call recording's id (a UUID), as returned by list_call_recordings.",
+        "thread_id" => "The comment thread's id (a UUID), as returned by list_comment_threads.",
+        "comment_id" => "The comment's id (a UUID), as returned by get_comment_thread or create_comment.",
+        "cursor" => "Where to continue: the next_cursor of the previous page. Omit for the first page.",
+        "attribute" => "The attribute's slug or id (see list_attributes), e.g. stage.",
+        "show_archived" => "true also returns archived options (default false).",
+        "attributes" => "Only these attribute slugs in each item's values (default: every attribute with a value).",
+        "object" => OBJECT_DESC,
         "deadline_at" => "When the task is due, an ISO 8601 timestamp such as 2026-12-01T17:00:00Z; null for none.",
         "linked_records" => "Records the task is about, each {\"target_object\": slug, \"target_record_id\": UUID}; replaces the current links.",
         _ => return None,
     })
 }
 
-pub(super) fn schema(mut properties: Value, required: &[&str]) -> Value {
+pub(super) fn schema(properties: Value, required: &[&str]) -> Value {
+    schema_one_of(properties, required, &[])
+}
+
+/// A schema whose argument groups exclude each other: exactly one group must be given (each
+/// group's arguments then all required), as `oneOf`.
+pub(super) fn schema_one_of(mut properties: Value, required: &[&str], groups: &[&[&str]]) -> Value {
     for (param, header) in MIRRORED {
         if let Some(p) = properties.get_mut(*param) {
             p["x-mcp-header"] = json!(header);
@@ -109,25 +195,103 @@ pub(super) fn schema(mut properties: Value, required: &[&str]) -> Value {
             if name.ends_with("_id") && prop.get("type") == Some(&json!("string")) && prop.get("format").is_none() {
                 prop["format"] = json!("uuid");
             }
-            if name == "deadline_at" && prop.get("format").is_none() {
+            if prop.get("format").is_none() && TIMES.contains(&name.as_str()) {
                 prop["format"] = json!("date-time");
             }
         }
     }
-    json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
+    let mut schema =
+        json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false});
+    if !groups.is_empty() {
+        schema["oneOf"] = groups.iter().map(|g| json!({"required": g})).collect();
+    }
+    schema
 }
+
+/// Arguments that are timestamps.
+const TIMES: &[&str] = &["deadline_at", "since", "ends_from", "starts_before"];
 
 pub(super) const OBJECT_DESC: &str =
     "Object slug or id: people, companies, deals, users, workspaces, or a custom object's slug (see list_objects).";
-pub(super) const FILTER_DESC: &str = "Attio filter. Shorthand {\"name\": \"Acme\"} or verbose {\"name\": {\"$eq\": \"Acme\"}}; operators $eq, $contains, $starts_with, $ends_with, $gt, $gte, $lt, $lte, $in, $not_empty; combine with $and, $or, $not. Use attribute slugs from list_attributes.";
-pub(super) const VALUES_DESC: &str = "Attribute values keyed by attribute slug, as plain values, e.g. {\"name\": \"Acme\", \"domains\": [\"acme.com\"]}. Use list_attributes for slugs and types.";
+pub(super) const FILTER_DESC: &str = "Attio filter on attribute slugs (see list_attributes). Shorthand {\"name\": \"Acme\"} \
+    means equals; verbose form {\"slug\": {\"$operator\": value}}; combine with $and, $or, $not. By attribute type: \
+    text {\"name\": {\"$contains\": \"acme\"}}; number {\"employee_count\": {\"$gte\": 50}}; \
+    date or timestamp range {\"created_at\": {\"$gte\": \"2026-01-01\", \"$lt\": \"2026-02-01\"}}; \
+    select or status by title {\"stage\": \"Won\"} (titles from list_attribute_options); \
+    record reference {\"company\": {\"target_record_id\": \"<uuid>\"}}; \
+    email {\"email_addresses\": {\"email_address\": {\"$eq\": \"ada@acme.com\"}}}; \
+    domain {\"domains\": {\"domain\": {\"$eq\": \"acme.com\"}}}; \
+    empty or not {\"description\": {\"$not_empty\": true}}. Other operators: $eq, $starts_with, $ends_with, $gt, $lt, $lte, $in.";
+pub(super) const VALUES_DESC: &str = "Attribute values keyed by attribute slug, as plain values, e.g. {\"name\": \"Acme\", \"domains\": [\"acme.com\"]}; \
+    select and status values by title. Use list_attributes for slugs and types, list_attribute_options for titles.";
+
+/// `{attribute, direction}` items of a query's `sorts`.
+pub(super) fn sorts_schema() -> Value {
+    json!({"type": "array", "maxItems": 10, "description": "Sort order, first key first, e.g. [{\"attribute\": \"name\", \"direction\": \"asc\"}].",
+        "items": {"type": "object", "additionalProperties": false, "required": ["attribute", "direction"], "properties": {
+            "attribute": {"type": "string", "description": "Attribute slug to sort by."},
+            "direction": {"type": "string", "enum": ["asc", "desc"], "description": "asc (A→Z, oldest, smallest first) or desc."},
+            "field": {"type": "string", "description": "For attributes with several fields, which one, e.g. last_name of a name."}}}})
+}
+
+/// `[{target_object, target_record_id}]` of a task.
+pub(super) fn linked_records_schema() -> Value {
+    json!({"type": "array", "maxItems": 50, "items": {"type": "object", "additionalProperties": false,
+        "required": ["target_object", "target_record_id"], "properties": {
+            "target_object": {"type": "string", "description": "Object slug of the linked record, e.g. companies."},
+            "target_record_id": {"type": "string", "format": "uuid", "description": "The linked record's id (a UUID)."}}}})
+}
+
+/// Checks items against [`sorts_schema`] or [`linked_records_schema`]: objects with exactly the
+/// declared string fields, the required ones present.
+pub(super) fn typed_items(args: &Map<String, Value>, key: &str, schema: &Value) -> Result<Option<Value>, String> {
+    let Some(v) = args.get(key).filter(|v| !v.is_null()) else { return Ok(None) };
+    let item = &schema["items"];
+    let props = item["properties"].as_object().cloned().unwrap_or_default();
+    let required: Vec<&str> =
+        item["required"].as_array().map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let example = schema["description"].as_str().and_then(|d| d.split("e.g. ").nth(1)).unwrap_or("");
+    let bad = |why: String| {
+        Err(format!(
+            "\"{key}\": {why}{}",
+            if example.is_empty() { String::new() } else { format!(" (e.g. {example})") }
+        ))
+    };
+    let Some(items) = v.as_array() else { return bad("must be an array".into()) };
+    for (i, it) in items.iter().enumerate() {
+        let Some(fields) = it.as_object() else { return bad(format!("item {i} must be an object")) };
+        if let Some(k) = fields.keys().find(|k| !props.contains_key(*k)) {
+            return bad(format!(
+                "item {i} has unknown field {k:?}; fields are {}",
+                props.keys().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if let Some(k) = required.iter().find(|k| !fields.contains_key(**k)) {
+            return bad(format!("item {i} needs {k:?}"));
+        }
+        for (k, val) in fields {
+            let allowed = props[k]["enum"].as_array();
+            match val.as_str() {
+                Some(s) if allowed.is_none_or(|a| a.contains(val)) && !s.is_empty() => {}
+                _ => {
+                    return bad(format!(
+                        "item {i}: {k:?} must be {}",
+                        allowed.map_or("a non-empty string".into(), |a| format!("one of {}", Value::Array(a.clone())))
+                    ))
+                }
+            }
+        }
+    }
+    Ok(Some(v.clone()))
+}
 
 pub(super) fn query_props(extra: Value) -> Value {
     let mut p = json!({
         "filter": {"type": "object", "description": FILTER_DESC},
-        "sorts": {"type": "array", "description": "e.g. [{\"attribute\": \"name\", \"direction\": \"asc\"}]", "items": {"type": "object"}},
+        "sorts": sorts_schema(),
         "limit": {"type": "integer", "minimum": 1, "maximum": 500, "description": "At most this many (default 25)."},
-        "offset": {"type": "integer", "minimum": 0, "description": "Skip this many, for paging."},
+        "offset": {"type": "integer", "minimum": 0, "description": "Skip this many, for paging: the next_offset of the previous page."},
+        "attributes": {"type": "array", "items": {"type": "string"}},
     });
     if let (Some(p), Some(e)) = (p.as_object_mut(), extra.as_object()) {
         p.extend(e.clone());

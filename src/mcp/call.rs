@@ -4,14 +4,17 @@
 //! agent can act on (errors say what to do next), and one audit entry per call. The HTTP
 //! transport around it is `routes/mcp.rs`.
 
-use http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
+use http::header::WWW_AUTHENTICATE;
 use http::StatusCode;
 use serde_json::{json, Value};
 
+use super::compact::{compact, fit, Page};
+use super::fetch::{Failure, Fetcher};
 use super::jsonrpc::{self, RpcError};
-use super::{tools, Revision};
+use super::output::{envelope_for, Output};
+use super::tools::{self, Plan};
+use super::Revision;
 use crate::access::Principal;
-use crate::attio::{check_status, AttioError};
 use crate::connection::{self, ConnectionError};
 use crate::context::Ctx;
 use crate::error::AppError;
@@ -21,9 +24,6 @@ use crate::oauth::metadata::{Audience, SCOPE_WRITE};
 use crate::platform::Platform;
 use crate::store::audit;
 
-/// Most characters of a tool result's text rendering (the structured result is complete).
-const MAX_TEXT: usize = 50_000;
-
 /// A JSON-RPC error as the HTTP response carrying it.
 pub fn rpc_error(status: StatusCode, error: RpcError) -> Response {
     json_response(status, &error.to_json())
@@ -31,15 +31,6 @@ pub fn rpc_error(status: StatusCode, error: RpcError) -> Response {
 
 /// A tool result with a text rendering and, for JSON, the structured value.
 fn tool_result(id: &Value, revision: Revision, structured: Option<Value>, text: String, is_error: bool) -> Response {
-    let mut text = text;
-    if text.len() > MAX_TEXT {
-        let mut cut = MAX_TEXT;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        text.push_str("\n… (truncated; the structured result is complete)");
-    }
     let mut result = json!({"content": [{"type": "text", "text": text}], "isError": is_error});
     if let Some(s) = structured {
         result["structuredContent"] = s;
@@ -120,17 +111,6 @@ pub async fn call_tool<P: Platform>(
 /// Bytes of list items one answer carries at most (about 10k tokens); the rest is a page away.
 const ITEMS_BUDGET: usize = 40_000;
 
-/// A compact list result cut to [`ITEMS_BUDGET`] by whole items, saying how to continue.
-fn paged(tool: &tools::Tool, params: &Value, shaped: Value) -> Value {
-    let args = params.get("arguments");
-    let arg = |k: &str| args.and_then(|a| a.get(k)).and_then(Value::as_u64);
-    let page = tool.pages().then(|| super::compact::Page {
-        offset: arg("offset").unwrap_or(0),
-        limit: arg("limit").unwrap_or(tools::DEFAULT_LIMIT),
-    });
-    super::compact::fit(shaped, page, ITEMS_BUDGET)
-}
-
 /// Which request a tool result answers, and in which revision's shape.
 struct Answering<'a> {
     id: &'a Value,
@@ -147,8 +127,9 @@ async fn run_tool<P: Platform>(
 ) -> Result<Response, AppError> {
     let config = ctx.config;
     let (id, revision, name) = (to.id.clone(), to.revision, tool.name);
-    let call = match tool.build(params.get("arguments").unwrap_or(&Value::Null)) {
-        Ok(call) => call,
+    let args = params.get("arguments").unwrap_or(&Value::Null);
+    let plan = match tool.build(args) {
+        Ok(plan) => plan,
         Err(why) => return Ok(tool_error(&id, revision, format!("Invalid arguments for {name}: {why}"))),
     };
     let vault = config.vault();
@@ -161,58 +142,28 @@ async fn run_tool<P: Platform>(
     };
     let token =
         connection::access_token(&conn).map_err(|e| AppError::unavailable_because("the Attio connection", e))?;
-    let api = config.attio();
-    let mut body = call.body.clone();
-    // Search as the connected member (Attio's `request_as`), so an agent sees only what the person
-    // would see in Attio, never the whole workspace.
-    if let Some(request_as) = body.as_mut().and_then(|b| b.get_mut("request_as")) {
-        *request_as = json!({"type": "workspace-member", "workspace_member_id": principal.user.member_id});
-    }
-    let body = body.map(|b| b.to_string().into_bytes());
-    let request = api.request(call.method.clone(), &call.path, token, body);
+    let fetcher = Fetcher { platform: p, api: config.attio(), token, member_id: &principal.user.member_id };
     // No log line here: the audit record is the trace of every call (hot path).
-    let response = match p.send(request).await {
-        Ok(r) => r,
-        Err(e) => {
-            return Ok(tool_error(&id, revision, format!("Attio could not be reached ({e}); try again shortly.")))
-        }
+    let answer = match &plan {
+        Plan::One(call) => fetcher.get(call).await,
+        Plan::Options { options, statuses } => match fetcher.get(options).await {
+            // Not a select attribute: perhaps a status one.
+            Err(Failure::Status { status: 400, .. }) => fetcher.get(statuses).await,
+            other => other,
+        },
+        Plan::WhoAmI => whoami(&fetcher, principal).await,
+        Plan::Activity(request) => super::activity::run(&fetcher, request, p.now_ms()).await,
     };
-    let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_string);
-    match check_status(response) {
-        Ok(bytes) => {
-            let value: Value = if bytes.is_empty() {
-                json!({})
-            } else {
-                match serde_json::from_slice(&bytes) {
-                    Ok(v) => v,
-                    Err(_) => {
-                        return Ok(tool_error(
-                            &id,
-                            revision,
-                            "Attio's answer was cut off or is not JSON; nothing is known about its effect. \
-                             Check with a read before retrying a write."
-                                .into(),
-                        ))
-                    }
-                }
-            };
-            // Compact unless the agent asked for Attio's own JSON; no indentation either way.
-            let raw = params.get("arguments").and_then(|a| a.get(tools::RAW)).and_then(Value::as_bool) == Some(true);
-            let shaped = if raw { value } else { paged(tool, params, super::compact::compact(&value)) };
-            let text = serde_json::to_string(&shaped).unwrap_or_default();
-            let structured = if shaped.is_object() { shaped } else { json!({"result": shaped}) };
+    match answer {
+        Ok(value) => {
+            let raw = args.get(tools::RAW).and_then(Value::as_bool) == Some(true);
+            let structured = shape(tool, args, value, raw);
+            // The text carries the whole result (most clients show the model only the text),
+            // without indentation.
+            let text = serde_json::to_string(&structured).unwrap_or_default();
             Ok(tool_result(&id, revision, Some(structured), text, false))
         }
-        Err(AttioError::RateLimited { .. }) => Ok(tool_error(
-            &id,
-            revision,
-            match retry_after.as_deref().and_then(|v| crate::attio::retry_after_secs(v, p.now_ms())) {
-                Some(1) => "Attio's rate limit was reached. Retry in 1 second.".to_string(),
-                Some(n) => format!("Attio's rate limit was reached. Retry in {n} seconds."),
-                None => "Attio's rate limit was reached. Retry in a few seconds.".to_string(),
-            },
-        )),
-        Err(AttioError::Unauthorized) => Ok(match connection::verify(p, config, vault, &conn).await {
+        Err(Failure::Unauthorized) => Ok(match connection::verify(p, config, vault, &conn).await {
             Err(ConnectionError::Revoked) => tool_error(
                 &id,
                 revision,
@@ -223,20 +174,114 @@ async fn run_tool<P: Platform>(
             ),
             _ => tool_error(&id, revision, "Attio rejected the request momentarily; try again.".into()),
         }),
-        Err(AttioError::Status { status, body }) => {
-            let message = body.message.unwrap_or_else(|| format!("Attio answered {status}"));
-            let hint = match body.code.as_deref() {
-                Some("filter_error" | "value_not_found" | "validation_type" | "missing_value") => {
-                    " Hint: call list_attributes for this object to see its attribute slugs, types and options."
-                }
-                Some("not_found") => " Hint: check the object slug (list_objects) and the id.",
-                Some("uniqueness_conflict") => {
-                    " Hint: a record with that unique value exists; use upsert_record instead."
-                }
-                _ => "",
-            };
-            Ok(tool_error(&id, revision, format!("Attio error ({status}): {message}{hint}")))
+        Err(failure) => Ok(tool_error(&id, revision, explain(tool, &failure, &ctx.origin))),
+    }
+}
+
+/// A compact (or, asked for, raw) result: projected to the asked attributes, a page put in a
+/// useful order, lists cut to [`ITEMS_BUDGET`] by whole items saying how to continue, in the
+/// envelope the tool's output schema declares.
+fn shape(tool: &tools::Tool, args: &Value, value: Value, raw: bool) -> Value {
+    let arg = |k: &str| args.get(k).and_then(Value::as_u64);
+    let page = tool
+        .pages()
+        .then(|| Page { offset: arg("offset").unwrap_or(0), limit: arg("limit").unwrap_or(tools::DEFAULT_LIMIT) });
+    let mut value =
+        if raw || matches!(tool.output, Output::WhoAmI | Output::Activity) { value } else { compact(&value) };
+    if !raw {
+        if let Some(wanted) = args.get(tools::ATTRIBUTES).and_then(Value::as_array) {
+            project(&mut value, wanted);
         }
-        Err(e) => Ok(tool_error(&id, revision, format!("Attio failed: {e}. Try again shortly."))),
+        if let (Output::List(item), Some(items)) = (tool.output, value.get_mut("data").and_then(Value::as_array_mut)) {
+            item.order(items);
+        }
+    }
+    let value = if tool.output == Output::Activity { value } else { fit(value, page, ITEMS_BUDGET) };
+    envelope_for(tool.output, value)
+}
+
+/// Keeps only the wanted attribute slugs in each item's `values`.
+fn project(value: &mut Value, wanted: &[Value]) {
+    let keep = |item: &mut Value| {
+        if let Some(values) = item.get_mut("values").and_then(Value::as_object_mut) {
+            values.retain(|k, _| wanted.iter().any(|w| w.as_str() == Some(k)));
+        }
+    };
+    match value.get_mut("data") {
+        Some(Value::Array(items)) => items.iter_mut().for_each(keep),
+        Some(item) => keep(item),
+        None => {}
+    }
+}
+
+/// `whoami`: the workspace from `/v2/self`, the member's name and email beside it (without them
+/// when the app may not read members), and what this grant may do.
+async fn whoami<P: Platform>(f: &Fetcher<'_, P>, principal: &Principal) -> Result<Value, Failure> {
+    let me = tools::Call {
+        method: http::Method::GET,
+        path: format!("/v2/workspace_members/{}", principal.user.member_id),
+        body: None,
+        as_member: None,
+    };
+    let this = tools::Call { method: http::Method::GET, path: "/v2/self".into(), body: None, as_member: None };
+    let (identity, member) = futures_util::future::join(f.get(&this), f.get(&me)).await;
+    let identity = identity?;
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let mut person = json!({"id": principal.user.member_id});
+    if let Ok(m) = member.as_ref().map(|m| &m["data"]) {
+        let name = [text(m, "first_name"), text(m, "last_name")].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        person["name"] = json!(name);
+        person["email"] = json!(text(m, "email_address"));
+        person["access_level"] = json!(text(m, "access_level"));
+    }
+    let scopes: Vec<&str> = identity.get("scope").and_then(Value::as_str).unwrap_or("").split_whitespace().collect();
+    let access = if principal.can_write() { "read-write" } else { "read-only" };
+    Ok(json!({"data": {
+        "workspace_id": text(&identity, "workspace_id").unwrap_or_else(|| principal.user.workspace_id.clone()),
+        "workspace_name": text(&identity, "workspace_name"),
+        "workspace_slug": text(&identity, "workspace_slug"),
+        "member": person,
+        "attio_scopes": scopes,
+        "tool_access": access,
+    }}))
+}
+
+/// A failure as a tool error that says what to do next.
+fn explain(tool: &tools::Tool, failure: &Failure, origin: &str) -> String {
+    match failure {
+        Failure::RateLimited(Some(1)) => "Attio's rate limit was reached. Retry in 1 second.".into(),
+        Failure::RateLimited(Some(n)) => format!("Attio's rate limit was reached. Retry in {n} seconds."),
+        Failure::RateLimited(None) => "Attio's rate limit was reached. Retry in a few seconds.".into(),
+        Failure::Unreachable(e) => format!("Attio could not be reached ({e}); try again shortly."),
+        Failure::NotJson => "Attio's answer was cut off or is not JSON; nothing is known about its effect. \
+                             Check with a read before retrying a write."
+            .into(),
+        Failure::Unauthorized => "Attio rejected the request momentarily; try again.".into(),
+        Failure::Status { status, code, message } => {
+            let message = message.clone().unwrap_or_else(|| format!("Attio answered {status}"));
+            let hint = match (status, code.as_deref()) {
+                (403, Some("billing_error" | "quota_exceeded")) => {
+                    " Hint: the Attio workspace's plan does not allow this; nothing to retry.".to_string()
+                }
+                (403, _) => format!(
+                    " Hint: the Attio app behind this gateway lacks a scope this tool needs ({}). The deployer \
+                     adds it to the app in Attio's developer settings (the gateway's /setup page lists each \
+                     tool's scopes); then the person reconnects at {origin}/connect.",
+                    tool.scopes.join(", ")
+                ),
+                (_, Some("value_not_found")) => " Hint: a select or status value is not one the attribute \
+                    accepts; call list_attribute_options for its titles (list_attributes for slugs)."
+                    .into(),
+                (_, Some("filter_error" | "validation_type" | "missing_value")) => {
+                    " Hint: call list_attributes for this object to see its attribute slugs and types.".into()
+                }
+                (404, _) => " Hint: check the object or list slug (list_objects, list_lists) and the id.".into(),
+                (_, Some("uniqueness_conflict")) => {
+                    " Hint: a record with that unique value exists; use upsert_record instead.".into()
+                }
+                _ => String::new(),
+            };
+            format!("Attio error ({status}): {message}{hint}")
+        }
     }
 }

@@ -24,8 +24,22 @@ pub fn compact(answer: &Value) -> Value {
         Value::Object(top) => {
             let mut out = Map::new();
             for (k, v) in top {
-                let v = if k == "data" { data(v) } else { v.clone() };
-                out.insert(k.clone(), v);
+                match k.as_str() {
+                    "data" => {
+                        out.insert(k.clone(), data(v));
+                    }
+                    // Attio's cursor: said once, beside has_more, and only when there is more.
+                    "pagination" => {
+                        let next = v.get("next_cursor").and_then(Value::as_str).filter(|c| !c.is_empty());
+                        out.insert("has_more".into(), json!(next.is_some()));
+                        if let Some(next) = next {
+                            out.insert("next_cursor".into(), json!(next));
+                        }
+                    }
+                    _ => {
+                        out.insert(k.clone(), v.clone());
+                    }
+                }
             }
             Value::Object(out)
         }
@@ -60,7 +74,7 @@ fn item(v: &Value) -> Value {
         }
         None => {
             for (k, v) in fields.iter().filter(|(k, _)| *k != "id") {
-                out.insert(k.clone(), v.clone());
+                other_field(k, v, &mut out);
             }
         }
     }
@@ -74,17 +88,123 @@ fn own_id(id: &Value, out: &mut Map<String, Value>) {
         out.insert("id".into(), id.clone());
         return;
     };
-    for (own, container) in [("record_id", "object_id"), ("entry_id", "list_id")] {
-        if let Some(v) = parts.get(own) {
+    // The most specific id names the item; its container (object, list, meeting) goes beside it.
+    for (own, container) in OWN_IDS {
+        if let Some(v) = parts.get(*own) {
             out.insert("id".into(), v.clone());
-            if let Some(c) = parts.get(container) {
-                out.insert(container.into(), c.clone());
+            if let Some(c) = container.and_then(|c| Some((c, parts.get(c)?))) {
+                out.insert(c.0.into(), c.1.clone());
             }
             return;
         }
     }
     let own: Vec<&Value> = parts.iter().filter(|(k, _)| *k != "workspace_id").map(|(_, v)| v).collect();
     out.insert("id".into(), if let [one] = own.as_slice() { (*one).clone() } else { id.clone() });
+}
+
+/// Parts of Attio's composite ids, most specific first, with the container kept beside the id.
+const OWN_IDS: &[(&str, Option<&str>)] = &[
+    ("record_id", Some("object_id")),
+    ("entry_id", Some("list_id")),
+    ("call_recording_id", Some("meeting_id")),
+    ("option_id", None),
+    ("status_id", None),
+    ("attribute_id", None),
+    ("comment_id", None),
+    ("thread_id", None),
+    ("note_id", None),
+    ("task_id", None),
+    ("meeting_id", None),
+    ("workspace_member_id", None),
+    ("list_id", None),
+    ("object_id", None),
+];
+
+/// One field of a note, task, meeting, recording, transcript, thread, comment or other item:
+/// actors as `"<type>:<id>"`, text once (Markdown when Attio gives both), times as one string,
+/// participants and transcript segments as one line each; nothing empty.
+fn other_field(key: &str, v: &Value, out: &mut Map<String, Value>) {
+    let (key, value) = match key {
+        "created_by_actor" => ("created_by", actor(v)),
+        "author" | "resolved_by" => (key, actor(v)),
+        "content_markdown" => ("content", v.clone()),
+        "content_plaintext" if !out.contains_key("content") => ("content", v.clone()),
+        "content_plaintext" | "raw_transcript" => return,
+        "start" | "end" => (key, moment(v)),
+        "assignees" => (key, map_items(v, |a| Some(actor(a)).filter(|a| !a.is_null()))),
+        "linked_records" => (key, map_items(v, linked_record)),
+        "participants" => (key, map_items(v, participant)),
+        "transcript" => (key, map_items(v, speech)),
+        "comments" => (key, map_items(v, |c| Some(item(c)))),
+        _ => (key, v.clone()),
+    };
+    let empty = match &value {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty() || o.values().all(Value::is_null),
+        _ => false,
+    };
+    if !empty {
+        out.insert(key.into(), value);
+    }
+}
+
+fn map_items(v: &Value, f: impl Fn(&Value) -> Option<Value>) -> Value {
+    match v {
+        Value::Array(items) => Value::Array(items.iter().filter_map(f).collect()),
+        other => other.clone(),
+    }
+}
+
+/// `{"type", "id"}` or `{"referenced_actor_type", "referenced_actor_id"}` as `"<type>:<id>"`.
+fn actor(v: &Value) -> Value {
+    let kind = str_field(v, "type").or_else(|| str_field(v, "referenced_actor_type"));
+    let id = str_field(v, "id").or_else(|| str_field(v, "referenced_actor_id"));
+    match (kind, id) {
+        (Some(t), Some(id)) => json!(format!("{t}:{id}")),
+        (Some(t), None) => json!(t),
+        (None, Some(id)) => json!(id),
+        (None, None) => Value::Null,
+    }
+}
+
+/// A meeting's start or end: `{"datetime", "timezone"}` or `{"date"}` as one string.
+fn moment(v: &Value) -> Value {
+    str_field(v, "datetime").or_else(|| str_field(v, "date")).map_or_else(|| v.clone(), Value::from)
+}
+
+/// A link to a record: `{"object", "record_id"}` (or `object_id` when Attio gives only that).
+fn linked_record(v: &Value) -> Option<Value> {
+    let record = v.get("record_id").or_else(|| v.get("target_record_id"))?;
+    match str_field(v, "object_slug").or_else(|| str_field(v, "target_object")) {
+        Some(slug) => Some(json!({"object": slug, "record_id": record})),
+        None => {
+            let object = v.get("object_id").or_else(|| v.get("target_object_id"))?;
+            Some(json!({"object_id": object, "record_id": record}))
+        }
+    }
+}
+
+/// `"ada@example.com (organizer, accepted)"`.
+fn participant(v: &Value) -> Option<Value> {
+    let email = str_field(v, "email_address")?;
+    let mut notes = Vec::new();
+    if v.get("is_organizer").and_then(Value::as_bool) == Some(true) {
+        notes.push("organizer");
+    }
+    if let Some(status) = str_field(v, "status") {
+        notes.push(status);
+    }
+    Some(json!(if notes.is_empty() { email.to_string() } else { format!("{email} ({})", notes.join(", ")) }))
+}
+
+/// A transcript segment as `"[mm:ss] Speaker: words"`.
+fn speech(v: &Value) -> Option<Value> {
+    let words = str_field(v, "speech")?;
+    let secs = v.get("start_time").and_then(Value::as_f64).unwrap_or(0.0).max(0.0) as u64;
+    let speaker = v.get("speaker").and_then(|s| str_field(s, "name")).unwrap_or("Unknown speaker");
+    Some(json!(format!("[{:02}:{:02}] {speaker}: {words}", secs / 60, secs % 60)))
 }
 
 /// `{slug: [value objects]}` → `{slug: plain}`: current values only, empty attributes dropped.
@@ -189,6 +309,13 @@ pub struct Page {
 /// get it: `has_more` always, `next_offset` where the tool pages, and a `note` when the budget
 /// (not the page size) cut it. Never cuts an item in half.
 pub fn fit(mut answer: Value, page: Option<Page>, budget: usize) -> Value {
+    // Attio's cursor said whether more follows (compact answers) or its raw pagination does.
+    let cursor =
+        answer.get("next_cursor").or_else(|| answer.pointer("/pagination/next_cursor")).and_then(Value::as_str);
+    let cursor_more = cursor.is_some_and(|c| !c.is_empty());
+    if answer.get("pagination").is_some() {
+        answer["has_more"] = json!(cursor_more);
+    }
     let Some(items) = answer.get_mut("data").and_then(Value::as_array_mut) else { return answer };
     let total = items.len();
     let mut used = 0;
@@ -204,7 +331,7 @@ pub fn fit(mut answer: Value, page: Option<Page>, budget: usize) -> Value {
     let cut = kept < total;
     items.truncate(kept);
     let full_page = page.is_some_and(|p| total as u64 >= p.limit);
-    let has_more = cut || full_page;
+    let has_more = cut || full_page || cursor_more;
     if let Value::Object(top) = &mut answer {
         top.insert("has_more".into(), json!(has_more));
         match page {
@@ -216,6 +343,7 @@ pub fn fit(mut answer: Value, page: Option<Page>, budget: usize) -> Value {
         if cut {
             let next = match page {
                 Some(p) => format!("call again with offset {} for the rest", p.offset + kept as u64),
+                None if cursor_more => "call again with a smaller limit to see the rest of this page".into(),
                 None => "narrow the request to see the rest".into(),
             };
             top.insert("note".into(), json!(format!("{kept} of {total} items fit in this answer; {next}.")));
@@ -320,7 +448,62 @@ mod tests {
             &json!({"data": [{"id": {"workspace_id": "w", "object_id": "o", "record_id": "r7"}, "record_text": "Hooli"}]}),
         );
         assert_eq!(found["data"][0], json!({"id": "r7", "object_id": "o", "record_text": "Hooli"}));
-        assert_eq!(c["pagination"], json!({"next_cursor": null}));
+        assert_eq!((c["has_more"].clone(), c.get("pagination")), (json!(false), None), "cursor said once");
         assert_eq!(compact(&json!({"active": true})), json!({"active": true}), "not a data envelope: unchanged");
+    }
+
+    #[test]
+    fn notes_tasks_meetings_and_comments_say_things_once() {
+        let actor = json!({"type": "workspace-member", "id": "m1"});
+        let answer = json!({"data": [
+            {"id": {"workspace_id": "w", "note_id": "n1"}, "title": "Call", "content_plaintext": "Hi", "content_markdown": "**Hi**",
+             "meeting_id": null, "tags": [], "created_by_actor": actor, "created_at": "2026-11-01T00:00:00Z"},
+            {"id": {"workspace_id": "w", "task_id": "t1"}, "content_plaintext": "Send", "deadline_at": null, "is_completed": false,
+             "assignees": [{"referenced_actor_type": "workspace-member", "referenced_actor_id": "m1"}],
+             "linked_records": [{"target_object_id": "o1", "target_record_id": "r1"}], "created_by_actor": actor},
+            {"id": {"workspace_id": "w", "meeting_id": "mt"}, "title": "Kickoff", "description": "", "is_all_day": false,
+             "start": {"datetime": "2026-11-02T10:00:00Z", "timezone": "UTC"}, "end": {"date": "2026-11-02"},
+             "participants": [{"email_address": "a@x.example", "is_organizer": true, "status": "accepted"}, {"email_address": null, "status": "pending", "is_organizer": false}],
+             "linked_records": [{"object_slug": "companies", "object_id": "o1", "record_id": "r1"}], "created_by_actor": actor},
+            {"id": {"workspace_id": "w", "meeting_id": "mt", "call_recording_id": "cr"}, "status": "completed", "web_url": "u", "created_by_actor": {"type": null, "id": null}},
+            {"id": {"workspace_id": "w", "thread_id": "th"}, "created_at": "t", "comments": [
+                {"id": {"workspace_id": "w", "comment_id": "c1"}, "thread_id": "th", "content_plaintext": "Nice", "entry": null,
+                 "record": {"object_id": "o1", "record_id": "r1"}, "resolved_at": null, "resolved_by": {"id": null, "type": null}, "author": actor, "created_at": "t"}]}
+        ]});
+        let c = compact(&answer);
+        assert_eq!(
+            c["data"][0],
+            json!({"id": "n1", "title": "Call", "content": "**Hi**", "created_by": "workspace-member:m1", "created_at": "2026-11-01T00:00:00Z"})
+        );
+        assert_eq!(
+            c["data"][1],
+            json!({"id": "t1", "content": "Send", "is_completed": false, "assignees": ["workspace-member:m1"],
+            "linked_records": [{"object_id": "o1", "record_id": "r1"}], "created_by": "workspace-member:m1"})
+        );
+        assert_eq!(
+            c["data"][2],
+            json!({"id": "mt", "title": "Kickoff", "is_all_day": false, "start": "2026-11-02T10:00:00Z", "end": "2026-11-02",
+            "participants": ["a@x.example (organizer, accepted)"], "linked_records": [{"object": "companies", "record_id": "r1"}], "created_by": "workspace-member:m1"})
+        );
+        assert_eq!(c["data"][3], json!({"id": "cr", "meeting_id": "mt", "status": "completed", "web_url": "u"}));
+        assert_eq!(
+            c["data"][4]["comments"][0],
+            json!({"id": "c1", "thread_id": "th", "content": "Nice", "record": {"object_id": "o1", "record_id": "r1"}, "author": "workspace-member:m1", "created_at": "t"})
+        );
+        let text = serde_json::to_string(&c).unwrap();
+        assert!(!text.contains("created_by_actor") && !text.contains("null"), "{text}");
+    }
+
+    #[test]
+    fn a_transcript_is_one_line_per_segment_and_says_how_to_continue() {
+        let answer = json!({"data": {"id": {"workspace_id": "w", "meeting_id": "m", "call_recording_id": "r"},
+            "transcript": [{"speech": "Hello there", "start_time": 65.4, "end_time": 67.0, "speaker": {"name": "Peter"}}],
+            "raw_transcript": "Hello there", "web_url": "u"}, "pagination": {"next_cursor": "p2"}});
+        let c = compact(&answer);
+        assert_eq!(
+            c["data"],
+            json!({"id": "r", "meeting_id": "m", "transcript": ["[01:05] Peter: Hello there"], "web_url": "u"})
+        );
+        assert_eq!((c["has_more"].clone(), c["next_cursor"].clone()), (json!(true), json!("p2")));
     }
 }

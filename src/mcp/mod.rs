@@ -1,13 +1,17 @@
 //! The MCP server (Model Context Protocol, revisions 2025-06-18, 2025-11-25 and 2026-07-28,
 //! streamable HTTP in its stateless JSON-response form): message parsing ([`jsonrpc`]), the
-//! tools ([`tools`]) and their arguments ([`arguments`]), executing a tool call ([`call`]) and
-//! shaping its result ([`compact`]), and the method checks below. The HTTP transport lives in
+//! tools ([`tools`]), their arguments ([`arguments`]) and result shapes ([`output`]), executing a
+//! tool call ([`call`]) through Attio requests ([`fetch`]), shaping its result ([`compact`]), a
+//! record's timeline ([`activity`]), and the method checks below. The HTTP transport lives in
 //! `routes/mcp.rs`.
 
+pub mod activity;
 pub mod arguments;
 pub mod call;
 pub mod compact;
+pub mod fetch;
 pub mod jsonrpc;
+pub mod output;
 pub mod tools;
 
 use http::StatusCode;
@@ -182,7 +186,7 @@ pub fn initialize_result(requested: Option<&str>) -> Value {
 
 /// The `tools/list` result: only the tools this grant may call.
 pub fn list_tools(can_write: bool) -> Value {
-    let tools: Vec<Value> = tools::TOOLS.iter().filter(|t| can_write || !t.write).map(tools::Tool::describe).collect();
+    let tools: Vec<Value> = tools::all().filter(|t| can_write || !t.write).map(tools::Tool::describe).collect();
     json!({ "tools": tools })
 }
 

@@ -1,26 +1,49 @@
-//! The Attio tools: a small, general set that works on any object or list, standard or custom,
-//! the way Attio's own API does. Each tool is a row: name, description, JSON-Schema input,
-//! annotations (`readOnlyHint`, `destructiveHint`, `idempotentHint`) and a function that turns
-//! arguments into one Attio request ([`Call`]). Executing and rendering live in
-//! [`super::call`]; this file is pure.
+//! The Attio tools: a general set that works on any object or list, standard or custom, the
+//! way Attio's own API does, plus meetings, call recordings, comments and a record's activity.
+//! Each tool is a row: name, description, JSON-Schema input, the shape of its result
+//! ([`super::output::Output`]), the Attio scopes it needs (from Attio's OpenAPI `security`
+//! lists), annotations (`readOnlyHint`, `destructiveHint`, `idempotentHint`) and a function that
+//! turns arguments into a [`Plan`]: usually one Attio request ([`Call`]). The rows live in one
+//! file per area under `tools/`; executing and rendering live in [`super::call`]. Pure.
+
+mod comments;
+mod lists;
+mod meetings;
+mod notes_tasks;
+mod records;
 
 use http::Method;
 use serde_json::{json, Map, Value};
 
 use super::arguments::*;
+use super::output::Output;
 use crate::proxy_policy;
 
 /// The argument every tool takes: Attio's own JSON instead of the compact result.
 pub const RAW: &str = "raw";
+/// The argument of record and entry tools that keeps only some attribute values.
+pub const ATTRIBUTES: &str = "attributes";
 
-/// One Attio request a tool makes.
+pub use super::fetch::{AsMember, Call};
+
+/// What running a tool takes.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Call {
-    pub method: Method,
-    /// The Attio path as Attio documents it (`/v2/...?query`), already checked by
-    /// [`proxy_policy::upstream_path`]; [`crate::attio::AttioApi`] puts it under the API base.
-    pub path: String,
-    pub body: Option<Value>,
+pub enum Plan {
+    /// One Attio request; its answer, compacted, is the result.
+    One(Call),
+    /// The select options of an attribute, or its statuses when it is a status attribute
+    /// (Attio has one endpoint for each; the agent need not know which applies).
+    Options { options: Call, statuses: Call },
+    /// The workspace and the connected member (`/v2/self`, then the member's name and email).
+    WhoAmI,
+    /// A record's recent activity, from several Attio requests ([`super::activity`]).
+    Activity(super::activity::Request),
+}
+
+impl Plan {
+    fn one(call: Call) -> Self {
+        Plan::One(call)
+    }
 }
 
 pub struct Tool {
@@ -30,8 +53,11 @@ pub struct Tool {
     pub write: bool,
     pub destructive: bool,
     pub idempotent: bool,
+    /// Attio scopes the tool's requests need, as Attio's OpenAPI lists them.
+    pub scopes: &'static [&'static str],
+    pub output: Output,
     schema: fn() -> Value,
-    build: fn(&Map<String, Value>) -> Result<Call, String>,
+    build: fn(&Map<String, Value>) -> Result<Plan, String>,
 }
 
 impl std::fmt::Debug for Tool {
@@ -68,6 +94,7 @@ impl Tool {
             "title": self.title,
             "description": self.description,
             "inputSchema": self.input_schema(),
+            "outputSchema": self.output.schema(),
             "annotations": {
                 "title": self.title,
                 "readOnlyHint": !self.write,
@@ -89,7 +116,7 @@ impl Tool {
             .collect()
     }
 
-    pub fn build(&self, args: &Value) -> Result<Call, String> {
+    pub fn build(&self, args: &Value) -> Result<Plan, String> {
         let empty = Map::new();
         let args = match args {
             Value::Object(m) => m,
@@ -112,48 +139,83 @@ impl Tool {
                 allowed.join(", ")
             ));
         }
+        if let Some(v) = args.get(RAW).filter(|v| !v.is_null() && !v.is_boolean()) {
+            return Err(format!("\"raw\" must be true or false, not {v}"));
+        }
+        strings(args, ATTRIBUTES)?;
         (self.build)(args)
     }
 }
 
+/// Every tool, in the order `tools/list` shows them.
+pub fn all() -> impl Iterator<Item = &'static Tool> {
+    [records::TOOLS, lists::TOOLS, notes_tasks::TOOLS, meetings::TOOLS, comments::TOOLS].into_iter().flatten()
+}
+
 pub fn find(name: &str) -> Option<&'static Tool> {
-    TOOLS.iter().find(|t| t.name == name)
+    all().find(|t| t.name == name)
+}
+
+/// The Attio scopes the deployer gives the Attio app, each with the tools that need it: the
+/// strongest form any tool needs (`read-write` covers `read`).
+pub fn scope_table() -> Vec<(String, Vec<&'static str>)> {
+    let mut table: Vec<(String, Vec<&'static str>)> = Vec::new();
+    for tool in all() {
+        for scope in tool.scopes {
+            let base = scope.rsplit_once(':').map_or(*scope, |(b, _)| b);
+            let row = match table.iter().position(|(s, _)| s.rsplit_once(':').map_or(s.as_str(), |(b, _)| b) == base) {
+                Some(i) => &mut table[i],
+                None => {
+                    table.push((scope.to_string(), Vec::new()));
+                    let last = table.len() - 1;
+                    &mut table[last]
+                }
+            };
+            if scope.ends_with(":read-write") {
+                row.0 = scope.to_string();
+            }
+            if !row.1.contains(&tool.name) {
+                row.1.push(tool.name);
+            }
+        }
+    }
+    table
 }
 
 fn call(method: Method, path: String, query: &[(&str, String)], body: Option<Value>) -> Result<Call, String> {
     let q =
         (!query.is_empty()).then(|| url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish());
     let path = proxy_policy::upstream_path(&path, q.as_deref()).map_err(|e| e.to_string())?;
-    Ok(Call { method, path, body })
+    Ok(Call { method, path, body, as_member: None })
 }
 
-/// `filter`, `sorts`, `limit`, `offset` for the query endpoints.
-fn query_body(args: &Map<String, Value>) -> Result<Value, String> {
-    let mut body = Map::new();
-    if let Some(f) = args.get("filter").filter(|v| !v.is_null()) {
-        if !f.is_object() {
-            return Err("\"filter\" must be an object, e.g. {\"name\": {\"$eq\": \"Acme\"}}".into());
-        }
-        body.insert("filter".into(), f.clone());
-    }
-    if let Some(s) = args.get("sorts").filter(|v| !v.is_null()) {
-        if !s.is_array() {
-            return Err("\"sorts\" must be an array of {attribute, direction}".into());
-        }
-        body.insert("sorts".into(), s.clone());
-    }
-    body.insert("limit".into(), json!(count(args, "limit", 500)?.unwrap_or(DEFAULT_LIMIT)));
-    if let Some(o) = count(args, "offset", 1_000_000)? {
-        body.insert("offset".into(), json!(o));
-    }
-    Ok(Value::Object(body))
+/// One request as the whole plan: what most tools make.
+fn one(method: Method, path: String, query: &[(&str, String)], body: Option<Value>) -> Result<Plan, String> {
+    call(method, path, query, body).map(Plan::one)
 }
+
+// Attio scopes, as its OpenAPI spec names them per endpoint.
+const OBJECTS: &str = "object_configuration:read";
+const RECORDS: &str = "record_permission:read";
+const RECORDS_WRITE: &str = "record_permission:read-write";
+const LISTS: &str = "list_configuration:read";
+const ENTRIES: &str = "list_entry:read";
+const ENTRIES_WRITE: &str = "list_entry:read-write";
+const MEMBERS: &str = "user_management:read";
+const NOTES: &str = "note:read";
+const NOTES_WRITE: &str = "note:read-write";
+const TASKS: &str = "task:read";
+const TASKS_WRITE: &str = "task:read-write";
+const MEETINGS: &str = "meeting:read";
+const RECORDINGS: &str = "call_recording:read";
+const COMMENTS: &str = "comment:read";
+const COMMENTS_WRITE: &str = "comment:read-write";
 
 /// The page size when the agent names none: enough to act on, cheap to read.
 pub const DEFAULT_LIMIT: u64 = 25;
 
+/// `limit` (always: Attio's own defaults run to 500, oldest first) and `offset` as query pairs.
 fn paging(args: &Map<String, Value>, max: u64) -> Result<Vec<(&'static str, String)>, String> {
-    // Always a limit: Attio's own default is 500, oldest first.
     let mut q = vec![("limit", count(args, "limit", max)?.unwrap_or(DEFAULT_LIMIT.min(max)).to_string())];
     if let Some(o) = count(args, "offset", 1_000_000)? {
         q.push(("offset", o.to_string()));
@@ -161,203 +223,77 @@ fn paging(args: &Map<String, Value>, max: u64) -> Result<Vec<(&'static str, Stri
     Ok(q)
 }
 
-// ---------------------------------------------------------------------------------------------
-// The tools
+/// `limit` and Attio's `cursor` as query pairs, for the endpoints that page by cursor.
+fn cursor_paging(args: &Map<String, Value>, max: u64) -> Result<Vec<(&'static str, String)>, String> {
+    let mut q = vec![("limit", count(args, "limit", max)?.unwrap_or(DEFAULT_LIMIT.min(max)).to_string())];
+    if let Some(c) = opt_string(args, "cursor")? {
+        q.push(("cursor", c.to_string()));
+    }
+    Ok(q)
+}
 
+/// A tool row; fields named so a row reads as a sentence.
 macro_rules! tool {
-    ($name:literal, $title:literal, $desc:expr, write: $w:literal, destructive: $d:literal, idempotent: $i:literal, $schema:expr, $build:expr) => {
-        Tool {
+    ($name:literal, $title:literal, $desc:expr, write: $w:literal, destructive: $d:literal, idempotent: $i:literal,
+     scopes: $scopes:expr, output: $output:expr, $schema:expr, $build:expr) => {
+        $crate::mcp::tools::Tool {
             name: $name,
             title: $title,
             description: $desc,
             write: $w,
             destructive: $d,
             idempotent: $i,
+            scopes: $scopes,
+            output: $output,
             schema: $schema,
             build: $build,
         }
     };
 }
-
-pub static TOOLS: &[Tool] = &[
-    tool!("whoami", "Who am I", "The connected Attio workspace, the member who connected it, and the granted scopes. No arguments.",
-        write: false, destructive: false, idempotent: true,
-        || schema(json!({}), &[]),
-        |_| call(Method::GET, "/v2/self".into(), &[], None)),
-    tool!("list_objects", "List objects", "All objects in the workspace (standard and custom), with their slugs.",
-        write: false, destructive: false, idempotent: true,
-        || schema(json!({}), &[]),
-        |_| call(Method::GET, "/v2/objects".into(), &[], None)),
-    tool!("list_attributes", "List attributes", "The attributes of an object or list: slugs, types, which are unique or multiselect, select options. Use before filtering or writing.",
-    write: false, destructive: false, idempotent: true,
-    || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "list": {"type": "string", "description": "List slug or id (instead of object)."}}), &[]),
-    |a| match (opt_string(a, "object")?, opt_string(a, "list")?) {
-        (Some(_), None) => call(Method::GET, format!("/v2/objects/{}/attributes", seg(a, "object")?), &[], None),
-        (None, Some(_)) => call(Method::GET, format!("/v2/lists/{}/attributes", seg(a, "list")?), &[], None),
-        _ => Err("give exactly one of \"object\" or \"list\"".into()),
-    }),
-    tool!("search_records", "Search records", "Full-text search for records by name, domain, email and similar across one or more objects.",
-    write: false, destructive: false, idempotent: true,
-    || schema(json!({"query": {"type": "string", "maxLength": 256}, "objects": {"type": "array", "items": {"type": "string"}, "description": "Object slugs to search, e.g. [\"people\", \"companies\"]."}, "limit": {"type": "integer", "minimum": 1, "maximum": 25}}), &["query", "objects"]),
-    |a| {
-        let objects = a.get("objects").and_then(Value::as_array).filter(|o| !o.is_empty()).ok_or("\"objects\" must list at least one object slug")?;
-        let body = json!({"query": string(a, "query")?, "objects": objects, "limit": count(a, "limit", 25)?.unwrap_or(25), "request_as": {"type": "workspace"}});
-        // Narrowed to the connected member in `call`: the tool does not know who that is.
-        call(Method::POST, "/v2/objects/records/search".into(), &[], Some(body))
-    }),
-    tool!("query_records", "Query records", "Records of any object matching a filter, sorted and paged.",
-        write: false, destructive: false, idempotent: true,
-        || schema(query_props(json!({"object": {"type": "string", "description": OBJECT_DESC}})), &["object"]),
-        |a| call(Method::POST, format!("/v2/objects/{}/records/query", seg(a, "object")?), &[], Some(query_body(a)?))),
-    tool!("get_record", "Get a record", "One record with all its attribute values.",
-        write: false, destructive: false, idempotent: true,
-        || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "record_id": {"type": "string"}}), &["object", "record_id"]),
-        |a| call(Method::GET, format!("/v2/objects/{}/records/{}", seg(a, "object")?, seg(a, "record_id")?), &[], None)),
-    tool!("create_record", "Create a record", "Create a record in any object. Fails if a unique attribute (e.g. a domain) already exists: use upsert_record for that.",
-        write: true, destructive: false, idempotent: false,
-        || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "values": {"type": "object", "description": VALUES_DESC}}), &["object", "values"]),
-        |a| call(Method::POST, format!("/v2/objects/{}/records", seg(a, "object")?), &[], Some(json!({"data": {"values": object(a, "values")?}})))),
-    tool!("upsert_record", "Create or update a record", "Create a record, or update the one whose unique matching attribute (e.g. domains, email_addresses) has the given value; on update, multiselect values given replace the stored ones.",
-        write: true, destructive: true, idempotent: true,
-        || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "matching_attribute": {"type": "string", "description": "Slug of a unique attribute."}, "values": {"type": "object", "description": VALUES_DESC}}), &["object", "matching_attribute", "values"]),
-        |a| call(Method::PUT, format!("/v2/objects/{}/records", seg(a, "object")?), &[("matching_attribute", string(a, "matching_attribute")?.to_string())], Some(json!({"data": {"values": object(a, "values")?}})))),
-    tool!("update_record", "Update a record", "Change attribute values of a record. mode \"append\" adds to multiselect attributes; \"overwrite\" replaces them.",
-    write: true, destructive: true, idempotent: false,
-    || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "record_id": {"type": "string"}, "values": {"type": "object", "description": VALUES_DESC}, "mode": {"type": "string", "enum": ["append", "overwrite"]}}), &["object", "record_id", "values"]),
-    |a| {
-        let method = if opt_string(a, "mode")? == Some("overwrite") { Method::PUT } else { Method::PATCH };
-        call(method, format!("/v2/objects/{}/records/{}", seg(a, "object")?, seg(a, "record_id")?), &[], Some(json!({"data": {"values": object(a, "values")?}})))
-    }),
-    tool!("delete_record", "Delete a record", "Delete a record permanently.",
-        write: true, destructive: true, idempotent: true,
-        || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "record_id": {"type": "string"}}), &["object", "record_id"]),
-        |a| call(Method::DELETE, format!("/v2/objects/{}/records/{}", seg(a, "object")?, seg(a, "record_id")?), &[], None)),
-    tool!("list_lists", "List lists", "All lists (pipelines) in the workspace, with their slugs and the object they hold.",
-        write: false, destructive: false, idempotent: true,
-        || schema(json!({}), &[]),
-        |_| call(Method::GET, "/v2/lists".into(), &[], None)),
-    tool!("query_list_entries", "Query list entries", "Entries of a list matching a filter on the list's own attributes, sorted and paged.",
-        write: false, destructive: false, idempotent: true,
-        || schema(query_props(json!({"list": {"type": "string", "description": "List slug or id."}})), &["list"]),
-        |a| call(Method::POST, format!("/v2/lists/{}/entries/query", seg(a, "list")?), &[], Some(query_body(a)?))),
-    tool!("add_list_entry", "Add to a list", "Add a record to a list, optionally with entry values.",
-    write: true, destructive: false, idempotent: false,
-    || schema(json!({"list": {"type": "string"}, "parent_object": {"type": "string", "description": OBJECT_DESC}, "parent_record_id": {"type": "string"}, "entry_values": {"type": "object"}}), &["list", "parent_object", "parent_record_id"]),
-    |a| {
-        let values = if a.contains_key("entry_values") { object(a, "entry_values")? } else { json!({}) };
-        let body = json!({"data": {"parent_object": string(a, "parent_object")?, "parent_record_id": string(a, "parent_record_id")?, "entry_values": values}});
-        call(Method::POST, format!("/v2/lists/{}/entries", seg(a, "list")?), &[], Some(body))
-    }),
-    tool!("update_list_entry", "Update a list entry", "Change an entry's values (mode \"append\" or \"overwrite\" for multiselects).",
-    write: true, destructive: true, idempotent: false,
-    || schema(json!({"list": {"type": "string"}, "entry_id": {"type": "string"}, "entry_values": {"type": "object"}, "mode": {"type": "string", "enum": ["append", "overwrite"]}}), &["list", "entry_id", "entry_values"]),
-    |a| {
-        let method = if opt_string(a, "mode")? == Some("overwrite") { Method::PUT } else { Method::PATCH };
-        call(method, format!("/v2/lists/{}/entries/{}", seg(a, "list")?, seg(a, "entry_id")?), &[], Some(json!({"data": {"entry_values": object(a, "entry_values")?}})))
-    }),
-    tool!("remove_list_entry", "Remove from a list", "Remove an entry from a list (the record itself stays).",
-        write: true, destructive: true, idempotent: true,
-        || schema(json!({"list": {"type": "string"}, "entry_id": {"type": "string"}}), &["list", "entry_id"]),
-        |a| call(Method::DELETE, format!("/v2/lists/{}/entries/{}", seg(a, "list")?, seg(a, "entry_id")?), &[], None)),
-    tool!("list_notes", "List notes", "Notes, optionally only those on one record.",
-    write: false, destructive: false, idempotent: true,
-    || schema(json!({"parent_object": {"type": "string"}, "parent_record_id": {"type": "string"}, "limit": {"type": "integer", "minimum": 1, "maximum": 50}, "offset": {"type": "integer", "minimum": 0}}), &[]),
-    |a| {
-        let mut q = paging(a, 50)?;
-        if let Some(o) = opt_string(a, "parent_object")? { q.push(("parent_object", o.to_string())); }
-        if let Some(r) = opt_string(a, "parent_record_id")? { q.push(("parent_record_id", r.to_string())); }
-        call(Method::GET, "/v2/notes".into(), &q, None)
-    }),
-    tool!("create_note", "Create a note", "Add a note to a record.",
-    write: true, destructive: false, idempotent: false,
-    || schema(json!({"parent_object": {"type": "string"}, "parent_record_id": {"type": "string"}, "title": {"type": "string"}, "content": {"type": "string"}, "format": {"type": "string", "enum": ["plaintext", "markdown"]}}), &["parent_object", "parent_record_id", "title", "content"]),
-    |a| {
-        let body = json!({"data": {"parent_object": string(a, "parent_object")?, "parent_record_id": string(a, "parent_record_id")?, "title": string(a, "title")?,
-            "content": a.get("content").and_then(Value::as_str).ok_or("\"content\" is required")?, "format": opt_string(a, "format")?.unwrap_or("plaintext")}});
-        call(Method::POST, "/v2/notes".into(), &[], Some(body))
-    }),
-    tool!("delete_note", "Delete a note", "Delete a note permanently.",
-        write: true, destructive: true, idempotent: true,
-        || schema(json!({"note_id": {"type": "string"}}), &["note_id"]),
-        |a| call(Method::DELETE, format!("/v2/notes/{}", seg(a, "note_id")?), &[], None)),
-    tool!("list_tasks", "List tasks", "Tasks, optionally filtered by linked record, assignee (member id or email) or completion.",
-    write: false, destructive: false, idempotent: true,
-    || schema(json!({"linked_object": {"type": "string"}, "linked_record_id": {"type": "string"}, "assignee": {"type": "string"}, "is_completed": {"type": "boolean"}, "limit": {"type": "integer", "minimum": 1, "maximum": 500}, "offset": {"type": "integer", "minimum": 0}}), &[]),
-    |a| {
-        let mut q = paging(a, 500)?;
-        for k in ["linked_object", "linked_record_id", "assignee"] {
-            if let Some(v) = opt_string(a, k)? { q.push((k, v.to_string())); }
-        }
-        if let Some(c) = a.get("is_completed").and_then(Value::as_bool) { q.push(("is_completed", c.to_string())); }
-        call(Method::GET, "/v2/tasks".into(), &q, None)
-    }),
-    tool!("create_task", "Create a task", "Create a task, optionally with a deadline (ISO 8601), assignees (workspace member ids) and linked records.",
-    write: true, destructive: false, idempotent: false,
-    || schema(json!({"content": {"type": "string"}, "deadline_at": {"type": ["string", "null"]}, "assignee_ids": {"type": "array", "items": {"type": "string"}},
-        "linked_records": {"type": "array", "items": {"type": "object", "properties": {"target_object": {"type": "string"}, "target_record_id": {"type": "string"}}}}}), &["content"]),
-    |a| {
-        let body = json!({"data": {"content": string(a, "content")?, "format": "plaintext", "deadline_at": opt_string(a, "deadline_at")?, "is_completed": false,
-            "linked_records": a.get("linked_records").cloned().unwrap_or(json!([])), "assignees": assignees(a)?}});
-        call(Method::POST, "/v2/tasks".into(), &[], Some(body))
-    }),
-    tool!("update_task", "Update a task", "Complete or reopen, reschedule (deadline_at, null clears it), reassign (assignee_ids) or relink a task. assignee_ids and linked_records replace the task's current ones.",
-    write: true, destructive: true, idempotent: true,
-    || schema(json!({"task_id": {"type": "string"}, "is_completed": {"type": "boolean"}, "deadline_at": {"type": ["string", "null"]}, "assignee_ids": {"type": "array", "items": {"type": "string"}}, "linked_records": {"type": "array", "items": {"type": "object"}}}), &["task_id"]),
-    |a| {
-        let mut data = Map::new();
-        if let Some(c) = a.get("is_completed") { data.insert("is_completed".into(), c.clone()); }
-        if let Some(d) = a.get("deadline_at") { data.insert("deadline_at".into(), d.clone()); }
-        if a.contains_key("assignee_ids") { data.insert("assignees".into(), assignees(a)?); }
-        if let Some(l) = a.get("linked_records") { data.insert("linked_records".into(), l.clone()); }
-        if data.is_empty() { return Err("give at least one of is_completed, deadline_at, assignee_ids, linked_records".into()); }
-        call(Method::PATCH, format!("/v2/tasks/{}", seg(a, "task_id")?), &[], Some(json!({"data": data})))
-    }),
-    tool!("delete_task", "Delete a task", "Delete a task permanently.",
-        write: true, destructive: true, idempotent: true,
-        || schema(json!({"task_id": {"type": "string"}}), &["task_id"]),
-        |a| call(Method::DELETE, format!("/v2/tasks/{}", seg(a, "task_id")?), &[], None)),
-    tool!("list_workspace_members", "List workspace members", "People in the workspace, with ids to assign tasks to.",
-        write: false, destructive: false, idempotent: true,
-        || schema(json!({}), &[]),
-        |_| call(Method::GET, "/v2/workspace_members".into(), &[], None)),
-];
-
-fn assignees(a: &Map<String, Value>) -> Result<Value, String> {
-    let ids = match a.get("assignee_ids") {
-        None | Some(Value::Null) => return Ok(json!([])),
-        Some(Value::Array(ids)) => ids,
-        Some(_) => return Err("\"assignee_ids\" must be an array of member ids".into()),
-    };
-    ids.iter()
-        .map(|id| {
-            id.as_str()
-                .map(|s| json!({"referenced_actor_type": "workspace-member", "referenced_actor_id": s}))
-                .ok_or_else(|| "assignee ids must be strings".to_string())
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Value::Array)
-}
+use tool;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn build(name: &str, args: Value) -> Result<Call, String> {
-        find(name).unwrap().build(&args)
+        match find(name).unwrap().build(&args)? {
+            Plan::One(call) => Ok(call),
+            other => panic!("{name}: not one call: {other:?}"),
+        }
     }
 
     #[test]
-    fn every_tool_is_described_with_a_schema_and_annotations() {
-        let mut names: Vec<&str> = TOOLS.iter().map(|t| t.name).collect();
+    fn every_tool_is_described_with_schemas_scopes_and_annotations() {
+        let mut names: Vec<&str> = all().map(|t| t.name).collect();
+        let count = names.len();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), TOOLS.len(), "unique names");
-        for t in TOOLS {
+        assert_eq!(names.len(), count, "unique names");
+        for t in all() {
             let d = t.describe();
             assert_eq!(d["inputSchema"]["type"], "object", "{}", t.name);
+            assert_eq!(d["outputSchema"]["type"], "object", "{}", t.name);
+            assert!(d["outputSchema"]["required"].as_array().is_some_and(|r| !r.is_empty()), "{}", t.name);
             assert_eq!(d["annotations"]["readOnlyHint"], !t.write, "{}", t.name);
             assert!(t.description.len() > 20, "{}", t.name);
             assert!(!t.destructive || t.write, "{}: destructive implies write", t.name);
+            assert!(!t.scopes.is_empty(), "{}: scopes", t.name);
+            assert!(t.scopes.iter().all(|s| s.ends_with(":read") || s.ends_with(":read-write")), "{}", t.name);
+            // A write tool needs a read-write scope; a read tool none.
+            assert_eq!(t.write, t.scopes.iter().any(|s| s.ends_with(":read-write")), "{}", t.name);
+        }
+    }
+
+    #[test]
+    fn the_scope_table_names_the_strongest_scope_once() {
+        let table = scope_table();
+        let notes: Vec<_> = table.iter().filter(|(s, _)| s.starts_with("note:")).collect();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].0, "note:read-write");
+        assert!(notes[0].1.contains(&"list_notes") && notes[0].1.contains(&"create_note"));
+        for scope in ["meeting:read", "call_recording:read", "comment:read-write", "user_management:read"] {
+            assert!(table.iter().any(|(s, _)| s == scope), "{scope}");
         }
     }
 
@@ -386,8 +322,114 @@ mod tests {
         assert_eq!(c.method, Method::PUT);
         let c = build("list_notes", json!({"parent_object": "people", "parent_record_id": "p1", "limit": 5})).unwrap();
         assert_eq!(c.path, "/v2/notes?limit=5&parent_object=people&parent_record_id=p1");
-        let c = build("create_task", json!({"content": "Call", "assignee_ids": ["m1"]})).unwrap();
-        assert_eq!(c.body.unwrap()["data"]["assignees"][0]["referenced_actor_id"], "m1");
+    }
+
+    #[test]
+    fn the_new_endpoints_are_asked_as_attio_documents_them() {
+        let c = build(
+            "list_meetings",
+            json!({"linked_object": "companies", "linked_record_id": "r1", "ends_from": "2026-11-01"}),
+        )
+        .unwrap();
+        assert_eq!(
+            c.path,
+            "/v2/meetings?limit=25&linked_object=companies&linked_record_id=r1&ends_from=2026-11-01&sort=start_asc"
+        );
+        let c =
+            build("list_meetings", json!({"participants": ["a@b.example", "c@d.example"], "cursor": "abc"})).unwrap();
+        assert_eq!(
+            c.path,
+            "/v2/meetings?limit=25&cursor=abc&participants=a%40b.example%2Cc%40d.example&sort=start_desc"
+        );
+        let c = build("get_transcript", json!({"meeting_id": "m", "call_recording_id": "r", "cursor": "n2"})).unwrap();
+        assert_eq!(c.path, "/v2/meetings/m/call_recordings/r/transcript?cursor=n2");
+        let c = build("list_comment_threads", json!({"list": "deals", "entry_id": "e"})).unwrap();
+        assert_eq!(c.path, "/v2/threads?limit=25&list=deals&entry_id=e");
+        let c = build("create_comment", json!({"content": "Hi", "object": "companies", "record_id": "r"})).unwrap();
+        assert_eq!(
+            (c.as_member, c.body.unwrap()["data"]["record"].clone()),
+            (Some(AsMember::Author), json!({"object": "companies", "record_id": "r"}))
+        );
+        let c = build("list_record_entries", json!({"object": "companies", "record_id": "r"})).unwrap();
+        assert_eq!(c.path, "/v2/objects/companies/records/r/entries?limit=25");
+        match find("list_attribute_options").unwrap().build(&json!({"list": "deals", "attribute": "stage"})).unwrap() {
+            Plan::Options { options, statuses } => {
+                assert_eq!(options.path, "/v2/lists/deals/attributes/stage/options?show_archived=false");
+                assert_eq!(statuses.path, "/v2/lists/deals/attributes/stage/statuses?show_archived=false");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(find("whoami").unwrap().build(&json!({})), Ok(Plan::WhoAmI)));
+        match find("record_activity")
+            .unwrap()
+            .build(&json!({"object": "companies", "record_id": "r", "since": "2026-11-01T00:00:00Z"}))
+            .unwrap()
+        {
+            Plan::Activity(r) => {
+                assert_eq!((r.limit, r.offset, r.since.as_deref()), (DEFAULT_LIMIT, 0, Some("2026-11-01T00:00:00Z")))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn tasks_take_assignees_by_id_or_email_and_typed_links() {
+        let c = build(
+            "create_task",
+            json!({"content": "Call", "assignees": ["m1", "ada@acme.example"],
+            "linked_records": [{"target_object": "companies", "target_record_id": "r1"}]}),
+        )
+        .unwrap();
+        let data = &c.body.unwrap()["data"];
+        assert_eq!(
+            data["assignees"],
+            json!([{"referenced_actor_type": "workspace-member", "referenced_actor_id": "m1"}, {"workspace_member_email_address": "ada@acme.example"}])
+        );
+        assert_eq!(data["linked_records"][0]["target_record_id"], "r1");
+        let e =
+            build("create_task", json!({"content": "Call", "linked_records": [{"object": "companies"}]})).unwrap_err();
+        assert!(e.contains("unknown field \"object\"") && e.contains("target_object"), "{e}");
+        let e = build("create_task", json!({"content": "x".repeat(2001)})).unwrap_err();
+        assert!(e.contains("2001 characters") && e.contains("2000"), "{e}");
+        assert!(build("create_task", json!({"content": "x".repeat(2000)})).is_ok());
+        let e = build("update_task", json!({"task_id": "t", "deadline_at": "next friday"})).unwrap_err();
+        assert!(e.contains("ISO 8601"), "{e}");
+        let c = build("update_task", json!({"task_id": "t", "deadline_at": null})).unwrap();
+        assert_eq!(c.body.unwrap()["data"], json!({"deadline_at": null}));
+    }
+
+    #[test]
+    fn sorts_are_typed() {
+        let ok =
+            build("query_records", json!({"object": "people", "sorts": [{"attribute": "name", "direction": "desc"}]}));
+        assert!(ok.is_ok());
+        let e =
+            build("query_records", json!({"object": "people", "sorts": [{"attribute": "name", "direction": "down"}]}))
+                .unwrap_err();
+        assert!(e.contains("direction") && e.contains("asc"), "{e}");
+        let e = build("query_records", json!({"object": "people", "sorts": [{"direction": "asc"}]})).unwrap_err();
+        assert!(e.contains("needs \"attribute\""), "{e}");
+    }
+
+    #[test]
+    fn arguments_that_exclude_each_other_are_one_of() {
+        assert!(find("list_attributes")
+            .unwrap()
+            .build(&json!({"object": "people", "list": "deals"}))
+            .unwrap_err()
+            .contains("only one"));
+        assert!(find("list_attributes").unwrap().build(&json!({})).unwrap_err().contains("exactly one"));
+        let e =
+            build("create_comment", json!({"content": "x", "thread_id": "t", "object": "people", "record_id": "r"}))
+                .unwrap_err();
+        assert!(e.contains("only one"), "{e}");
+        let e = build("list_comment_threads", json!({"object": "people"})).unwrap_err();
+        assert!(e.contains("together"), "{e}");
+        let schema = find("create_comment").unwrap().input_schema();
+        assert_eq!(
+            schema["oneOf"],
+            json!([{"required": ["thread_id"]}, {"required": ["object", "record_id"]}, {"required": ["list", "entry_id"]}])
+        );
     }
 
     #[test]
@@ -411,8 +453,15 @@ mod tests {
             .unwrap_err()
             .contains("filter"));
         assert!(build("query_records", json!({"object": "people", "limit": 9999})).unwrap_err().contains("limit"));
-        assert!(build("list_attributes", json!({})).unwrap_err().contains("exactly one"));
+        assert!(build("query_records", json!({"object": "people", "limit": 0})).unwrap_err().contains("from 1"));
         assert!(build("update_task", json!({"task_id": "t"})).unwrap_err().contains("at least one"));
-        assert!(build("whoami", json!([1])).is_err());
+        assert!(build("get_record", json!({"object": "people", "record_id": 7})).unwrap_err().contains("not a number"));
+        assert!(build("get_record", json!({"object": "people", "record_id": "r", "raw": "yes"}))
+            .unwrap_err()
+            .contains("raw"));
+        assert!(build("get_record", json!({"object": "people", "record_id": "r", "attributes": "name"}))
+            .unwrap_err()
+            .contains("attributes"));
+        assert!(find("whoami").unwrap().build(&json!([1])).is_err());
     }
 }

@@ -17,18 +17,6 @@ use crate::platform::Platform;
 
 pub const PATH: &str = "/setup";
 
-/// The Attio scopes the tools use (configure them on the Attio app; Attio grants exactly the
-/// app's configured set). Read-only deployments can use the `:read` variants.
-pub const ATTIO_SCOPES: &[(&str, &str)] = &[
-    ("user_management:read", "whoami, list_workspace_members"),
-    ("object_configuration:read", "list_objects, list_attributes"),
-    ("record_permission:read-write", "search, query, get, create, upsert, update and delete records"),
-    ("list_configuration:read", "list_lists"),
-    ("list_entry:read-write", "query, add, update and remove list entries"),
-    ("note:read-write", "list, create and delete notes"),
-    ("task:read-write", "list, create, update and delete tasks"),
-];
-
 fn state_label(state: SettingState) -> (&'static str, &'static str) {
     match state {
         SettingState::Present => ("set", "yes"),
@@ -64,9 +52,10 @@ pub async fn page<P: Platform>(p: &P, req: &Request) -> Result<Response, AppErro
     };
     let redirect_uri = format!("{origin}{ATTIO_CALLBACK}");
 
-    let scopes: Html = ATTIO_SCOPES
+    // Derived from the tools' own rows, so the page cannot fall behind a new tool.
+    let scopes: Html = crate::mcp::tools::scope_table()
         .iter()
-        .map(|(scope, used_by)| html!("<tr><td><code>{}</code></td><td>{}</td></tr>", scope, used_by))
+        .map(|(scope, used_by)| html!("<tr><td><code>{}</code></td><td>{}</td></tr>", scope, used_by.join(", ")))
         .collect();
     let settings: Html = report
         .settings

@@ -281,7 +281,7 @@ fn tools_that_replace_what_is_stored_say_so() {
         let tool = crate::mcp::tools::find(name).unwrap();
         assert!(tool.describe()["annotations"]["destructiveHint"] == true, "{name}");
     }
-    for tool in crate::mcp::tools::TOOLS {
+    for tool in crate::mcp::tools::all() {
         let schema = tool.input_schema();
         assert!(schema["properties"]["raw"]["description"].is_string(), "{}", tool.name);
     }
@@ -290,7 +290,7 @@ fn tools_that_replace_what_is_stored_say_so() {
 #[test]
 fn every_tool_argument_says_what_it_is() {
     let mut missing = Vec::new();
-    for tool in crate::mcp::tools::TOOLS {
+    for tool in crate::mcp::tools::all() {
         let schema = tool.input_schema();
         for (name, prop) in schema["properties"].as_object().unwrap() {
             if prop["description"].as_str().is_none_or(|d| d.len() <= 10) {
@@ -299,6 +299,140 @@ fn every_tool_argument_says_what_it_is() {
         }
     }
     assert!(missing.is_empty(), "arguments without a description: {missing:?}");
+    // Output properties too, at every depth, and each schema is one a validator accepts.
+    fn undescribed(path: &str, schema: &Value, out: &mut Vec<String>) {
+        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+            for (name, prop) in props {
+                let here = format!("{path}.{name}");
+                if prop["description"].as_str().is_none_or(|d| d.len() <= 5) {
+                    out.push(here.clone());
+                }
+                undescribed(&here, prop, out);
+            }
+        }
+        if let Some(items) = schema.get("items") {
+            undescribed(&format!("{path}[]"), items, out);
+        }
+    }
+    for tool in crate::mcp::tools::all() {
+        let d = tool.describe();
+        undescribed(tool.name, &d["outputSchema"], &mut missing);
+        undescribed(tool.name, &d["inputSchema"], &mut missing);
+        for key in ["inputSchema", "outputSchema"] {
+            assert!(jsonschema::validator_for(&d[key]).is_ok(), "{}: {key} is not a valid JSON Schema", tool.name);
+        }
+    }
+    assert!(missing.is_empty(), "properties without a description: {missing:?}");
     let get_record = crate::mcp::tools::find("get_record").unwrap().input_schema();
     assert_eq!(get_record["properties"]["record_id"]["format"], "uuid");
+}
+
+/// The README's tool table is this list: every tool, whether it writes, and its Attio scopes.
+fn readme_tool_table() -> String {
+    let mut table = String::from("| Tool | What it does | Kind | Attio scopes |\n|---|---|---|---|\n");
+    for t in crate::mcp::tools::all() {
+        let kind = match (t.write, t.destructive) {
+            (false, _) => "read",
+            (true, false) => "write",
+            (true, true) => "write (destructive)",
+        };
+        let scopes: Vec<String> = t.scopes.iter().map(|s| format!("`{s}`")).collect();
+        table.push_str(&format!("| `{}` | {} | {kind} | {} |\n", t.name, t.title, scopes.join(" ")));
+    }
+    table
+}
+
+#[test]
+fn the_readme_lists_every_tool_with_its_scopes() {
+    let readme = include_str!("../../README.md");
+    let table = readme_tool_table();
+    assert!(readme.contains(&table), "README's tool table is out of date; it should read:\n{table}");
+}
+
+#[test]
+fn whoami_options_hints_comments_and_activity_help_an_agent_on() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let read = mcp_token(&p, "read");
+    let write = mcp_token(&p, "write");
+    let call = |token: &str, id: u32, name: &str, args: &str| {
+        let r = body(&mcp(
+            &p,
+            token,
+            &format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{name}","arguments":{args}}}}}"#
+            ),
+            &[],
+        ));
+        let text = r["result"]["content"][0]["text"].as_str().unwrap_or_default().to_string();
+        (r["result"]["isError"] == true, text, r["result"]["structuredContent"].clone())
+    };
+    let sent_path = |back: usize| {
+        let sent = p.http.sent.borrow();
+        sent[sent.len() - back].uri().to_string()
+    };
+
+    // whoami: the workspace, and the member's name and email to assign tasks to "me".
+    p.http.push(200, r#"{"active":true,"workspace_id":"ws","workspace_name":"Acme","workspace_slug":"acme","scope":"note:read task:read"}"#);
+    p.http.push(200, r#"{"data":{"id":{"workspace_id":"ws","workspace_member_id":"mem-1"},"first_name":"Ada","last_name":"Lovelace","email_address":"ada@acme.example","access_level":"admin"}}"#);
+    let (err, _, me) = call(&read, 1, "whoami", "{}");
+    assert!(!err);
+    assert_eq!(
+        me["data"]["member"],
+        serde_json::json!({"id": "mem-1", "name": "Ada Lovelace", "email": "ada@acme.example", "access_level": "admin"})
+    );
+    assert_eq!(
+        (me["data"]["tool_access"].as_str(), me["data"]["attio_scopes"][1].as_str()),
+        (Some("read-only"), Some("task:read"))
+    );
+    assert!(sent_path(1).ends_with("/v2/workspace_members/mem-1"));
+
+    // A 403 for a scope missing on the Attio app names the scopes and who fixes it.
+    p.http.push(403, r#"{"status_code":403,"type":"auth_error","code":"missing_scopes","message":"This action requires the scopes: meeting:read."}"#);
+    let (err, text, _) = call(&read, 2, "list_meetings", "{}");
+    assert!(err && text.contains("meeting:read") && text.contains("/setup") && text.contains("/connect"), "{text}");
+
+    // A wrong select or status title points at the options tool.
+    p.http.push(400, r#"{"status_code":400,"type":"invalid_request_error","code":"value_not_found","message":"Cannot find Status with title \"Negotiation\"."}"#);
+    let (err, text, _) = call(
+        &write,
+        3,
+        "update_list_entry",
+        r#"{"list":"deals","entry_id":"e1","entry_values":{"stage":"Negotiation"}}"#,
+    );
+    assert!(err && text.contains("list_attribute_options"), "{text}");
+
+    // Options of a status attribute: the options endpoint refuses, the statuses one answers.
+    p.http.push(400, r#"{"status_code":400,"type":"invalid_request_error","code":"validation_type","message":"Attribute is not a select."}"#);
+    p.http.push(200, r#"{"data":[{"id":{"workspace_id":"w","object_id":"o","attribute_id":"a","status_id":"s1"},"title":"Negotiation","is_archived":false,"celebration_enabled":false,"target_time_in_status":null}]}"#);
+    let (err, _, options) = call(&read, 4, "list_attribute_options", r#"{"list":"deals","attribute":"stage"}"#);
+    assert!(!err);
+    assert_eq!(
+        options["data"][0],
+        serde_json::json!({"id": "s1", "title": "Negotiation", "is_archived": false, "celebration_enabled": false})
+    );
+    assert!(sent_path(1).contains("/statuses") && sent_path(2).contains("/options"));
+
+    // A comment is written as the connected member, whatever the arguments say.
+    p.http.push(200, r#"{"data":{"id":{"workspace_id":"w","comment_id":"c1"},"thread_id":"t1","content_plaintext":"Hi","author":{"type":"workspace-member","id":"mem-1"},"created_at":"2026-11-01T00:00:00Z"}}"#);
+    let (err, _, _) = call(&write, 5, "create_comment", r#"{"content":"Hi","thread_id":"t1"}"#);
+    assert!(!err);
+    let sent: Value = serde_json::from_slice(p.http.sent.borrow().last().unwrap().body()).unwrap();
+    assert_eq!(sent["data"]["author"], serde_json::json!({"type": "workspace-member", "id": "mem-1"}));
+
+    // Activity: every part asked at once, merged newest first; a part without scope is skipped.
+    p.http.push(200, r#"{"data":[{"id":{"workspace_id":"w","note_id":"n1"},"title":"Call","content_plaintext":"Renewal","created_at":"2026-11-20T00:00:00Z"}]}"#);
+    p.http.push(200, r#"{"data":[{"id":{"workspace_id":"w","task_id":"t1"},"content_plaintext":"Send contract","is_completed":false,"deadline_at":"2026-12-01T00:00:00Z","created_at":"2020-01-01T00:00:00Z"}]}"#);
+    p.http.push(403, r#"{"status_code":403,"type":"auth_error","code":"missing_scopes","message":"no"}"#);
+    p.http.push(200, r#"{"data":[{"id":{"workspace_id":"w","thread_id":"th"},"created_at":"2026-11-21T00:00:00Z","comments":[{"id":{"workspace_id":"w","comment_id":"c"},"content_plaintext":"Signed?","created_at":"2026-11-22T00:00:00Z"}]}]}"#);
+    p.http.push(
+        200,
+        r#"{"data":[{"list_id":"l","list_api_slug":"deals","entry_id":"e","created_at":"2026-11-10T00:00:00Z"}]}"#,
+    );
+    let (err, text, activity) =
+        call(&read, 6, "record_activity", r#"{"object":"companies","record_id":"r1","since":"2026-11-01"}"#);
+    assert!(!err, "{text}");
+    let kinds: Vec<&str> = activity["data"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["comment_thread", "note", "list_entry", "task"], "{activity}");
+    assert_eq!(activity["skipped"][0], "meetings: the Attio app lacks a scope for it");
+    assert_eq!(activity["has_more"], false);
 }

@@ -219,7 +219,7 @@ fn a_burst_from_several_clients_of_several_people_crosses_nothing() {
             thread::spawn(move || {
                 let c = TestClient::new(base);
                 let reply = mcp_call(&c, &token, "whoami", json!({}));
-                let me = reply.json()["result"]["structuredContent"]["authorized_by_workspace_member_id"].clone();
+                let me = reply.json()["result"]["structuredContent"]["data"]["member"]["id"].clone();
                 (who, reply.status, me)
             })
         })
@@ -236,6 +236,6 @@ fn a_burst_from_several_clients_of_several_people_crosses_nothing() {
     let c = TestClient::new(base);
     for (token, who) in &clients {
         let reply = mcp_call(&c, token, "whoami", json!({}));
-        assert_eq!(reply.json()["result"]["structuredContent"]["authorized_by_workspace_member_id"], json!(who));
+        assert_eq!(reply.json()["result"]["structuredContent"]["data"]["member"]["id"], json!(who));
     }
 }

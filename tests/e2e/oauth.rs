@@ -324,7 +324,7 @@ fn an_agent_works_on_attio_through_mcp() {
 
     // Reads: whoami, a custom object, paging.
     let me = call_tool(&c, &at, "whoami", json!({}));
-    assert_eq!(me["structuredContent"]["workspace_slug"], "acme");
+    assert_eq!(me["structuredContent"]["data"]["workspace_slug"], "acme");
     let projects =
         call_tool(&c, &at, "query_records", json!({"object": "projects", "filter": {"phase": {"$eq": "Build"}}}));
     assert_eq!(projects["structuredContent"]["data"].as_array().unwrap().len(), 1, "custom object");
@@ -440,7 +440,7 @@ fn two_peoples_interleaved_calls_never_cross() {
                 let c = &c;
                 s.spawn(move || {
                     let me = call_tool(c, token, "whoami", json!({}));
-                    assert_eq!(me["structuredContent"]["workspace_slug"], expected, "call {i} crossed users");
+                    assert_eq!(me["structuredContent"]["data"]["workspace_slug"], expected, "call {i} crossed users");
                     let companies = call_tool(c, token, "query_records", json!({"object": "companies"}));
                     let names = companies["structuredContent"]["data"].to_string();
                     assert_eq!(names.contains("Globex Corporation"), expected == "globex", "call {i}: {names}");

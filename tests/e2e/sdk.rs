@@ -50,7 +50,7 @@ fn the_official_sdk_client_authorizes_and_works_on_attio_for_each_revision() {
         let tools: Vec<&str> = report["tools"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
         assert!(tools.contains(&"query_records") && tools.contains(&"create_note"), "{tools:?}");
         assert_eq!(report["whoami"]["isError"], false, "{report}");
-        assert_eq!(report["whoami"]["structured"]["workspace_slug"], "acme");
+        assert_eq!(report["whoami"]["structured"]["data"]["workspace_slug"], "acme");
         assert_eq!(report["write"]["isError"], false, "{report}");
         let title = report["write"]["title"].as_str().unwrap().to_string();
         assert!(
