@@ -50,8 +50,14 @@ fn d(kind: Value, description: &str) -> Value {
     v
 }
 
+/// A text field. Compact results leave out what is empty; Attio's own (`raw: true`) may say null.
 fn string(description: &str) -> Value {
-    d(json!({"type": "string"}), description)
+    d(json!({"type": ["string", "null"]}), description)
+}
+
+/// An actor: `"<type>:<id>"` compact, Attio's `{type, id}` object raw.
+fn actor(description: &str) -> Value {
+    d(json!({"type": ["string", "object", "null"]}), description)
 }
 
 fn id(description: &str) -> Value {
@@ -66,7 +72,7 @@ fn item(props: Value) -> Value {
 impl Item {
     pub fn schema(self) -> Value {
         let created_at = string("When it was created (ISO 8601).");
-        let created_by = string("Who created it, as \"<actor type>:<id>\" (a workspace-member id for people).");
+        let created_by = actor("Who created it, as \"<actor type>:<id>\" (a workspace-member id for people).");
         let values = d(
             json!({"type": "object"}),
             "Current attribute values by attribute slug, as plain values: text, numbers and dates as themselves; \
@@ -124,11 +130,11 @@ impl Item {
                 "comments": d(json!({"type": "array", "items": Item::Comment.schema()}), "The thread's comments, oldest first.")})),
             Item::Comment => item(json!({
                 "id": id("The comment's id (a UUID)."), "thread_id": string("The thread it belongs to."),
-                "content": string("The comment's text."), "author": string("Who wrote it, as \"workspace-member:<id>\"."),
-                "record": d(json!({"type": "object"}), "The record it is on: {object_id, record_id}."),
-                "entry": d(json!({"type": "object"}), "The list entry it is on: {list_id, entry_id}."),
+                "content": string("The comment's text."), "author": actor("Who wrote it, as \"workspace-member:<id>\"."),
+                "record": d(json!({"type": ["object", "null"]}), "The record it is on: {object_id, record_id}."),
+                "entry": d(json!({"type": ["object", "null"]}), "The list entry it is on: {list_id, entry_id}."),
                 "resolved_at": string("When the thread was resolved, if it was."),
-                "resolved_by": string("Who resolved it."), "created_at": created_at})),
+                "resolved_by": actor("Who resolved it."), "created_at": created_at})),
             Item::Option => item(json!({
                 "id": id("The option's or status's id."), "title": string("The title to use in filters and values."),
                 "is_archived": d(json!({"type": "boolean"}), "Archived options can no longer be chosen."),

@@ -13,6 +13,7 @@ mod faults;
 mod harness;
 mod oauth;
 mod sdk;
+mod tools;
 mod upgrade;
 
 use std::process::Command;
