@@ -1,7 +1,8 @@
 //! The official MCP TypeScript SDK as the client (`tests/sdk-client/agent.mjs`): discovery from
 //! the 401, dynamic registration, our consent page (this test is the person's browser), the
 //! Attio sign-in at the mock, the code exchange with PKCE, `tools/list`, and a read and a write
-//! call whose effect lands in the mock — once per protocol revision the SDK speaks.
+//! call whose effect lands in the mock — once per protocol revision the SDK speaks; on the first,
+//! every tool once, each result checked by the SDK against the tool's outputSchema.
 
 use std::time::{Duration, Instant};
 
@@ -13,10 +14,14 @@ use crate::harness::*;
 /// support; that revision is covered by the conformance suite's `server-stateless`).
 const REVISIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26"];
 
-fn run_agent(stack: &Stack, revision: &str) -> Value {
+fn run_agent(stack: &Stack, revision: &str, every_tool: bool) -> Value {
     let agent = repo_root().join("tests/sdk-client/agent.mjs");
     let mcp_url = format!("{}/mcp", stack.worker.client.base);
-    let mut program = NodeProgram::start(&[agent.as_os_str(), mcp_url.as_ref(), revision.as_ref()]);
+    let mut args: Vec<&std::ffi::OsStr> = vec![agent.as_os_str(), mcp_url.as_ref(), revision.as_ref()];
+    if every_tool {
+        args.push("--every-tool".as_ref());
+    }
+    let mut program = NodeProgram::start(&args);
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut result = None;
     while let Some(line) = program.next_line(deadline) {
@@ -41,7 +46,17 @@ fn the_official_sdk_client_authorizes_and_works_on_attio_for_each_revision() {
     let stack = Stack::start(&[]);
     let base = stack.worker.client.base.clone();
     for revision in REVISIONS {
-        let report = run_agent(&stack, revision);
+        // Every tool once, through the SDK (which checks each result against its outputSchema).
+        let every_tool = *revision == REVISIONS[0];
+        let report = run_agent(&stack, revision, every_tool);
+        if every_tool {
+            let calls = report["everyTool"].as_object().expect("the tour ran");
+            assert!(calls.get("stoppedAt").is_none(), "the tour stopped: {}", report["everyTool"]);
+            for tool in report["tools"].as_array().unwrap().iter().filter_map(Value::as_str) {
+                let results = calls.get(tool).and_then(Value::as_array);
+                assert!(results.is_some_and(|r| !r.is_empty() && r.iter().all(|x| x == "ok")), "{tool}: {results:?}");
+            }
+        }
         assert_eq!(report["protocolVersion"], *revision, "{report}");
         assert_eq!(report["iss"], base.as_str(), "RFC 9207 issuer in the redirect");
         assert_eq!(report["tokenType"], "Bearer");
