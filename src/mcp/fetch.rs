@@ -1,4 +1,4 @@
-//! One tool request to Attio and what can go wrong with it, as values a tool result can explain:
+//! One tool request to Attio ([`Call`]) and what can go wrong with it, as values a tool result can explain:
 //! the connected member filled in where the request acts as them, the answer parsed, Attio's
 //! failures kept apart (rate limit with its wait, the token refused, an Attio error with its
 //! code, Attio unreachable, an answer cut off).

@@ -58,6 +58,11 @@ fn the_setup_page_shows_what_to_register_and_never_a_value() {
     assert!(html.contains("https://gateway.test/oauth/attio/callback"), "redirect URI");
     assert!(html.contains("https://gateway.test/mcp") && html.contains("record_permission:read-write"));
     assert!(html.contains("Ready.") && html.contains("HTTP 401"), "{html}");
+    // Each scope with the tools that need it, meetings, recordings and comments included.
+    for row in ["<td><code>call_recording:read</code></td><td>record_activity, list_call_recordings, get_call_recording, get_transcript</td>",
+        "<td><code>comment:read-write</code></td><td>record_activity, list_comment_threads, get_comment_thread, create_comment, delete_comment</td>"] {
+        assert!(html.contains(row), "{row} not on /setup");
+    }
     for (_, value) in loopback_settings() {
         if value.len() > 12 {
             assert!(!html.contains(&value), "a setting's value is on the page");
