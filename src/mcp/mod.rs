@@ -186,8 +186,16 @@ pub fn initialize_result(requested: Option<&str>) -> Value {
 
 /// The `tools/list` result: only the tools this grant may call.
 pub fn list_tools(can_write: bool) -> Value {
-    let tools: Vec<Value> = tools::all().filter(|t| can_write || !t.write).map(tools::Tool::describe).collect();
-    json!({ "tools": tools })
+    // Built once per isolate for each kind of grant: the list changes only with a deploy.
+    static LISTS: std::sync::OnceLock<[Value; 2]> = std::sync::OnceLock::new();
+    let lists = LISTS.get_or_init(|| {
+        let list = |write: bool| {
+            let tools: Vec<Value> = tools::all().filter(|t| write || !t.write).map(tools::Tool::describe).collect();
+            json!({ "tools": tools })
+        };
+        [list(false), list(true)]
+    });
+    lists[usize::from(can_write)].clone()
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ mod meetings;
 mod notes_tasks;
 mod records;
 
+use std::sync::OnceLock;
+
 use http::Method;
 use serde_json::{json, Map, Value};
 
@@ -67,16 +69,25 @@ impl std::fmt::Debug for Tool {
 }
 
 impl Tool {
+    /// The tool's own input schema, built once per isolate: the rows are static, and a tool call
+    /// reads it (unknown arguments, paging, mirrored headers) on the hot path.
+    fn schema(&self) -> &'static Value {
+        static SCHEMAS: OnceLock<Vec<(&'static str, Value)>> = OnceLock::new();
+        static NONE: Value = Value::Null;
+        let schemas = SCHEMAS.get_or_init(|| all().map(|t| (t.name, (t.schema)())).collect());
+        schemas.iter().find(|(name, _)| *name == self.name).map_or(&NONE, |(_, schema)| schema)
+    }
+
     /// Whether the tool pages with `limit` and `offset`.
     pub fn pages(&self) -> bool {
-        let schema = (self.schema)();
+        let schema = self.schema();
         let props = schema.get("properties");
         props.and_then(|p| p.get("offset")).is_some() && props.and_then(|p| p.get("limit")).is_some()
     }
 
     /// The tool's input schema, with the `raw` switch every tool has.
     pub fn input_schema(&self) -> Value {
-        let mut schema = (self.schema)();
+        let mut schema = self.schema().clone();
         if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
             props.insert(
                 RAW.into(),
@@ -108,7 +119,7 @@ impl Tool {
     /// `(parameter, header suffix)` for each parameter a 2026-07-28 client mirrors into an
     /// `Mcp-Param-<suffix>` header.
     pub fn mirrored(&self) -> Vec<(String, String)> {
-        let schema = (self.schema)();
+        let schema = self.schema();
         let Some(props) = schema.get("properties").and_then(Value::as_object) else { return Vec::new() };
         props
             .iter()
@@ -125,7 +136,7 @@ impl Tool {
         };
         // An argument the tool does not know would be silently ignored (and, say, a note filter
         // misspelled would list every note of the workspace): refused, by name.
-        let schema = (self.schema)();
+        let schema = self.schema();
         let known = schema.get("properties").and_then(Value::as_object);
         let is_known = |k: &str| k == RAW || known.is_some_and(|p| p.contains_key(k));
         let unknown: Vec<&str> = args.keys().map(String::as_str).filter(|k| !is_known(k)).collect();
