@@ -181,14 +181,16 @@ fn every_tool_works_end_to_end() {
         ("list_comment_threads", at_initech.clone(), "workspace-member:"),
         ("get_comment_thread", json!({"thread_id": thread}), "workspace-member:"),
     ];
-    println!("| tool | compact text bytes | Attio raw JSON bytes |\n|---|---|---|");
+    // Before this gateway compacted results, a tool's text was Attio's JSON pretty-printed.
+    println!("| tool | text now (bytes) | before: Attio's JSON pretty-printed | Attio's JSON |\n|---|---|---|---|");
     for (name, args, expect) in &reads {
         r.ok(name, args.clone(), expect);
         let mut raw = args.clone();
         raw["raw"] = json!(true);
         let raw_text = r.call(name, raw).text;
+        let pretty = serde_json::to_string_pretty(&serde_json::from_str::<Value>(&raw_text).unwrap()).unwrap();
         let text = r.call(name, args.clone()).text;
-        println!("| `{name}` {} | {} | {} |", args, text.len(), raw_text.len());
+        println!("| `{name}` {} | {} | {} | {} |", args, text.len(), pretty.len(), raw_text.len());
     }
     // Facts an agent relies on.
     let me = r.ok("whoami", json!({}), "Ada Admin");
