@@ -30,6 +30,11 @@ impl Principal {
     pub fn can_write(&self) -> bool {
         self.scope.iter().any(|s| s == SCOPE_WRITE)
     }
+
+    /// The tool groups the grant allows (all, unless its scope names some).
+    pub fn groups(&self) -> Vec<crate::oauth::tool_groups::Group> {
+        crate::oauth::tool_groups::granted(&self.scope)
+    }
 }
 
 /// Why a bearer token was refused. [`Denied::into_response`] is what to send: a 401 or 403

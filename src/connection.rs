@@ -90,6 +90,13 @@ pub async fn usable<P: Platform>(
     if connection.status == ConnectionStatus::Revoked {
         return Err(ConnectionError::Revoked);
     }
+    // A member taken off ATTIO_ALLOWED_MEMBERS (or never checked against it) is cut off at the
+    // next use; connecting again would show them why.
+    if let Some(allowed) = &config.allowed_members {
+        if !connection.member_email.as_ref().is_some_and(|e| allowed.contains(e)) {
+            return Err(ConnectionError::NotConnected);
+        }
+    }
     if !needs_refresh(&connection, p.now_ms()) {
         return Ok(connection);
     }

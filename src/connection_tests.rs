@@ -31,6 +31,7 @@ fn connection(p: &FakePlatform, expires_in_ms: Option<u64>) -> Connection {
         updated_at_ms: p.now_ms(),
         revision: 1,
         epoch: 1,
+        member_email: None,
     }
 }
 

@@ -68,8 +68,13 @@ fn approvals(keys: &SigningKeys, req: &Request) -> Vec<(String, bool)> {
         .collect()
 }
 
-/// A `Set-Cookie` remembering this approval (newest first, at most `APPROVED_MAX` of them).
-pub fn remember(keys: &SigningKeys, req: &Request, approved: &Approved, user: &UserId) -> String {
+/// A `Set-Cookie` remembering this approval (newest first, at most `APPROVED_MAX` of them);
+/// `None` for an approval limited to some tool groups, which is asked again next time (the
+/// cookie remembers read or write, not a choice of groups).
+pub fn remember(keys: &SigningKeys, req: &Request, approved: &Approved, user: &UserId) -> Option<String> {
+    if approved.scope.iter().any(|s| crate::oauth::tool_groups::Group::from_scope(s).is_some()) {
+        return None;
+    }
     let all = approval_keys(keys, approved, user);
     let write = approved.scope.iter().any(|s| s == SCOPE_WRITE);
     let mut entries = vec![(all[0].clone(), write)];
@@ -77,7 +82,7 @@ pub fn remember(keys: &SigningKeys, req: &Request, approved: &Approved, user: &U
     let payload: Vec<String> = entries.iter().map(|(k, w)| format!("{k}-{}", if *w { "w" } else { "r" })).collect();
     let payload = payload.join("~");
     let value = format!("{payload}.{}", keys.sign(&format!("approved|{payload}")));
-    session::set_cookie(APPROVED_COOKIE, &value, APPROVED_TTL_SECS)
+    Some(session::set_cookie(APPROVED_COOKIE, &value, APPROVED_TTL_SECS))
 }
 
 /// Whether this request may skip the consent page: the person approved this client (same

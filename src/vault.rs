@@ -43,6 +43,8 @@ pub struct Connection {
     pub revision: u64,
     /// Which connection this is (see [`SealedConnection::epoch`]).
     pub epoch: u64,
+    /// The member's email address, when known (see [`SealedConnection::member_email`]).
+    pub member_email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +89,7 @@ impl Connection {
             connected_at_ms: self.connected_at_ms,
             updated_at_ms: self.updated_at_ms,
             epoch: self.epoch,
+            member_email: self.member_email.clone(),
         })
     }
 }
@@ -136,6 +139,7 @@ impl SealedConnection {
             updated_at_ms: self.updated_at_ms,
             revision: self.revision,
             epoch: self.epoch,
+            member_email: self.member_email.clone(),
         };
         Ok(Opened { connection, stale_key: stale })
     }
@@ -278,6 +282,7 @@ mod tests {
             updated_at_ms: 1,
             revision: 7,
             epoch: 3,
+            member_email: None,
         }
     }
 

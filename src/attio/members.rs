@@ -25,6 +25,8 @@ struct MemberBody {
 #[derive(serde::Deserialize)]
 struct Member {
     access_level: String,
+    #[serde(default)]
+    email_address: Option<String>,
 }
 
 /// Parses a member body.
@@ -33,7 +35,24 @@ pub fn parse_member(body: &[u8]) -> Result<Membership, AttioError> {
     Ok(if parsed.data.access_level == "suspended" { Membership::Ended } else { Membership::Active })
 }
 
+/// A member's email address (lower-cased), from a member body.
+pub fn parse_member_email(body: &[u8]) -> Result<Option<String>, AttioError> {
+    let parsed: MemberBody = serde_json::from_slice(body).map_err(|e| AttioError::Decode(e.to_string()))?;
+    Ok(parsed.data.email_address.map(|e| e.trim().to_ascii_lowercase()).filter(|e| !e.is_empty()))
+}
+
 impl AttioApi {
+    /// The email address of `member_id`, as Attio knows it (needs `user_management:read`).
+    pub async fn member_email(
+        &self,
+        http: &impl HttpClient,
+        token: &AttioAccessToken,
+        member_id: &str,
+    ) -> Result<Option<String>, AttioError> {
+        let path = format!("/v2/workspace_members/{member_id}");
+        parse_member_email(&self.send(http, self.request(Method::GET, &path, token, None)).await?)
+    }
+
     /// Whether `member_id` is still an active member of the token's workspace. Any answer but
     /// a member body or a 404 (a missing scope, a rate limit, an outage) is an error: callers
     /// must not end anyone's access on it.
@@ -62,5 +81,7 @@ mod tests {
         assert_eq!(parse_member(br#"{"data":{"access_level":"member"}}"#).unwrap(), Membership::Active);
         assert_eq!(parse_member(br#"{"data":{"access_level":"suspended"}}"#).unwrap(), Membership::Ended);
         assert!(parse_member(b"{}").is_err());
+        let body = br#"{"data":{"access_level":"member","email_address":" Ada@Acme.example"}}"#;
+        assert_eq!(parse_member_email(body).unwrap().as_deref(), Some("ada@acme.example"));
     }
 }

@@ -60,6 +60,8 @@ pub struct Config {
     pub attio_use_pkce: bool,
     /// Workspaces (ids or slugs) allowed to connect; `None` allows any.
     pub allowed_workspaces: Option<Vec<String>>,
+    /// Member emails (lower-case) allowed to connect; `None` allows any member.
+    pub allowed_members: Option<Vec<String>>,
     pub attio_timeout_ms: u32,
     /// The configured public origin, if any (otherwise each request's own).
     pub public_origin: Option<Url>,
@@ -224,6 +226,7 @@ impl ConfigReport {
         let signing_key = r.read(SIGNING_KEY, parse_signing_keys);
         let use_pkce = r.read(ATTIO_USE_PKCE, parse_bool);
         let allowed = r.read(ATTIO_ALLOWED_WORKSPACES, parse_list);
+        let allowed_members = r.read(ATTIO_ALLOWED_MEMBERS, parse_emails);
         let timeout = r.read(ATTIO_TIMEOUT_MS, parse_timeout);
         let public_origin = r.read(PUBLIC_ORIGIN, parse_origin);
         let exchange = r.read(TOKEN_EXCHANGE_CLIENTS, parse_exchange_clients);
@@ -269,6 +272,7 @@ impl ConfigReport {
                     signing_keys: signing,
                     attio_use_pkce: pkce,
                     allowed_workspaces: allowed,
+                    allowed_members,
                     attio_timeout_ms: timeout,
                     public_origin,
                     exchange_clients: exchange.unwrap_or_default(),
@@ -380,6 +384,13 @@ mod tests {
         let cfg = Config::load(&MapSource::new(m.clone())).unwrap();
         assert!(cfg.attio_use_pkce);
         assert_eq!(cfg.allowed_workspaces.unwrap(), ["acme", "14beef7a"]);
+        assert!(cfg.allowed_members.is_none());
+        let mut members = complete();
+        members.insert(ATTIO_ALLOWED_MEMBERS, " Ada@Acme.example , bob@acme.example".into());
+        let listed = Config::load(&MapSource::new(members.clone())).unwrap();
+        assert_eq!(listed.allowed_members.unwrap(), ["ada@acme.example", "bob@acme.example"]);
+        members.insert(ATTIO_ALLOWED_MEMBERS, "ada".into());
+        assert!(Config::load(&MapSource::new(members)).is_err(), "not an email");
         assert_eq!(cfg.attio_timeout_ms, 2500);
         assert_eq!(cfg.public_origin.unwrap().host_str(), Some("gw.example.com"));
         for (name, bad) in [

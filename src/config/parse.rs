@@ -65,6 +65,19 @@ pub(super) fn parse_list(raw: &str) -> Result<Vec<String>, String> {
     Ok(items)
 }
 
+/// Email addresses, lower-cased (Attio matches member emails without regard to case).
+pub(super) fn parse_emails(raw: &str) -> Result<Vec<String>, String> {
+    let items: Vec<String> =
+        raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_ascii_lowercase).collect();
+    if items.is_empty() {
+        return Err("list at least one email address, or leave it unset".into());
+    }
+    if let Some(bad) = items.iter().find(|e| !e.contains('@') || e.contains(char::is_whitespace)) {
+        return Err(format!("{bad:?} is not an email address"));
+    }
+    Ok(items)
+}
+
 pub(super) fn parse_timeout(raw: &str) -> Result<u32, String> {
     match raw.parse::<u32>() {
         Ok(ms) if (100..=60_000).contains(&ms) => Ok(ms),

@@ -36,6 +36,7 @@ pub const VAULT_KEYS: &str = "VAULT_KEYS";
 pub const SIGNING_KEY: &str = "SIGNING_KEY";
 pub const ATTIO_USE_PKCE: &str = "ATTIO_USE_PKCE";
 pub const ATTIO_ALLOWED_WORKSPACES: &str = "ATTIO_ALLOWED_WORKSPACES";
+pub const ATTIO_ALLOWED_MEMBERS: &str = "ATTIO_ALLOWED_MEMBERS";
 pub const ATTIO_TIMEOUT_MS: &str = "ATTIO_TIMEOUT_MS";
 pub const PUBLIC_ORIGIN: &str = "PUBLIC_ORIGIN";
 pub const TOKEN_EXCHANGE_CLIENTS: &str = "TOKEN_EXCHANGE_CLIENTS";
@@ -99,6 +100,13 @@ pub const SETTINGS: &[SettingSpec] = &[
         kind: SettingKind::Var,
         required: Requirement::Optional,
         description: "Comma-separated Attio workspace ids or slugs allowed to connect; unset allows any.",
+    },
+    SettingSpec {
+        name: ATTIO_ALLOWED_MEMBERS,
+        kind: SettingKind::Var,
+        required: Requirement::Optional,
+        description: "Comma-separated email addresses of the workspace members allowed to connect; unset \
+                      allows any member. Needs the user_management:read scope to learn each member's email.",
     },
     SettingSpec {
         name: ATTIO_TIMEOUT_MS,

@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::compact::compact;
 use super::fetch::{Call, Failure, Fetcher};
+use crate::oauth::tool_groups::Group;
 use crate::platform::Platform;
 use crate::proxy_policy;
 
@@ -40,6 +41,17 @@ enum Source {
 }
 
 impl Source {
+    /// The tool group a grant needs for this part of a record's activity.
+    fn group(self) -> Group {
+        match self {
+            Source::Notes => Group::Notes,
+            Source::Tasks => Group::Tasks,
+            Source::Meetings => Group::Meetings,
+            Source::Threads => Group::Comments,
+            Source::Entries => Group::Lists,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Source::Notes => "notes",
@@ -85,14 +97,23 @@ fn calls(r: &Request, since: &str) -> Vec<(Source, Call)> {
 
 /// Runs the requests and merges the answers. Fails only when every part failed (then with the
 /// first part's failure, which says what to do).
-pub async fn run<P: Platform>(f: &Fetcher<'_, P>, r: &Request, now_ms: u64) -> Result<Value, Failure> {
+pub async fn run<P: Platform>(
+    f: &Fetcher<'_, P>,
+    r: &Request,
+    groups: &[Group],
+    now_ms: u64,
+) -> Result<Value, Failure> {
     let since =
         r.since.clone().unwrap_or_else(|| crate::time::iso8601(now_ms.saturating_sub(DEFAULT_DAYS * 86_400_000)));
     let now = crate::time::iso8601(now_ms);
-    let parts = calls(r, &since);
+    // Only the parts the grant's tool groups allow are asked; the others are named as skipped.
+    let (parts, withheld): (Vec<_>, Vec<_>) =
+        calls(r, &since).into_iter().partition(|(s, _)| groups.contains(&s.group()));
     let answers = join_all(parts.iter().map(|(_, c)| f.get(c))).await;
     let mut events = Vec::new();
-    let mut skipped = Vec::new();
+    let mut skipped: Vec<String> =
+        withheld.iter().map(|(s, _)| format!("{}: not granted to this app", s.name())).collect();
+    let withheld = withheld.len();
     let mut first_failure = None;
     for ((source, _), answer) in parts.iter().zip(answers) {
         match answer {
@@ -106,10 +127,12 @@ pub async fn run<P: Platform>(f: &Fetcher<'_, P>, r: &Request, now_ms: u64) -> R
             }
         }
     }
-    if skipped.len() == parts.len() {
+    if skipped.len() - withheld == parts.len() && !parts.is_empty() {
         return Err(first_failure.unwrap_or(Failure::NotJson));
     }
-    add_recordings(f, &mut events, &now).await;
+    if groups.contains(&Group::Meetings) {
+        add_recordings(f, &mut events, &now).await;
+    }
     events.sort_by(|a, b| b["at"].as_str().cmp(&a["at"].as_str()));
     let total = events.len() as u64;
     let page: Vec<Value> = events.into_iter().skip(r.offset as usize).take(r.limit as usize).collect();

@@ -93,6 +93,16 @@ pub async fn call_tool<P: Platform>(
         set_header(&mut resp, WWW_AUTHENTICATE, &challenge);
         return Ok(resp);
     }
+    if !tool.allowed_for(&principal.groups()) {
+        let scope = tool.group().map_or("", |g| g.scope());
+        let mut resp = rpc_error(
+            StatusCode::FORBIDDEN,
+            RpcError::new(id, jsonrpc::INVALID_REQUEST, format!("{name} is outside what this grant allows ({scope})")),
+        );
+        let challenge = bearer::challenge(&ctx.origin, Audience::Mcp, Some("insufficient_scope"), Some(scope));
+        set_header(&mut resp, WWW_AUTHENTICATE, &challenge);
+        return Ok(resp);
+    }
     let resp = run_tool(p, ctx, principal, Answering { id: &id, revision }, tool, params).await?;
     let failed = resp.extensions().get::<ToolFailed>().is_some_and(|f| f.0);
     let outcome = if failed { "error" } else { "ok" }.to_string();
@@ -152,7 +162,7 @@ async fn run_tool<P: Platform>(
             other => other,
         },
         Plan::WhoAmI => whoami(&fetcher, principal).await,
-        Plan::Activity(request) => super::activity::run(&fetcher, request, p.now_ms()).await,
+        Plan::Activity(request) => super::activity::run(&fetcher, request, &principal.groups(), p.now_ms()).await,
     };
     match answer {
         Ok(value) => {

@@ -17,6 +17,7 @@ pub mod tools;
 use http::StatusCode;
 use serde_json::{json, Value};
 
+use crate::oauth::tool_groups::Group;
 use jsonrpc::{RpcError, HEADER_MISMATCH, INVALID_PARAMS, UNSUPPORTED_PROTOCOL_VERSION};
 
 /// Protocol revisions this server speaks, newest first.
@@ -185,22 +186,22 @@ pub fn initialize_result(requested: Option<&str>) -> Value {
 }
 
 /// The `tools/list` result: only the tools this grant may call.
-pub fn list_tools(can_write: bool) -> Value {
-    // Built once per isolate for each kind of grant: the list changes only with a deploy.
-    static LISTS: std::sync::OnceLock<[Value; 2]> = std::sync::OnceLock::new();
-    let lists = LISTS.get_or_init(|| {
-        let list = |write: bool| {
-            let tools: Vec<Value> = tools::all().filter(|t| write || !t.write).map(tools::Tool::describe).collect();
-            json!({ "tools": tools })
-        };
-        [list(false), list(true)]
-    });
-    lists[usize::from(can_write)].clone()
+pub fn list_tools(can_write: bool, groups: &[Group]) -> Value {
+    // Descriptions built once per isolate: they change only with a deploy.
+    static DESCRIBED: std::sync::OnceLock<Vec<(&'static tools::Tool, Value)>> = std::sync::OnceLock::new();
+    let described = DESCRIBED.get_or_init(|| tools::all().map(|t| (t, t.describe())).collect());
+    let tools: Vec<Value> = described
+        .iter()
+        .filter(|(t, _)| (can_write || !t.write) && t.allowed_for(groups))
+        .map(|(_, d)| d.clone())
+        .collect();
+    json!({ "tools": tools })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::tool_groups::GROUPS;
 
     #[test]
     fn version_negotiation() {
@@ -266,7 +267,7 @@ mod tests {
 
     #[test]
     fn stateless_results_are_complete_and_lists_cacheable() {
-        let list = shape(Revision::Stateless, "tools/list", list_tools(false));
+        let list = shape(Revision::Stateless, "tools/list", list_tools(false, &GROUPS));
         assert_eq!((list["resultType"].as_str(), list["cacheScope"].as_str()), (Some("complete"), Some("private")));
         assert!(list["ttlMs"].as_u64().unwrap() > 0);
         let call = shape(Revision::Stateless, "tools/call", json!({"content": []}));
@@ -298,12 +299,17 @@ mod tests {
 
     #[test]
     fn read_only_grants_see_only_read_tools() {
-        let read = list_tools(false);
+        let read = list_tools(false, &GROUPS);
         let names: Vec<&str> = read["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
         assert!(
             names.contains(&"query_records") && !names.contains(&"create_record") && !names.contains(&"delete_task")
         );
         assert!(read["tools"].as_array().unwrap().iter().all(|t| t["annotations"]["readOnlyHint"] == true));
-        assert!(list_tools(true)["tools"].as_array().unwrap().len() > read["tools"].as_array().unwrap().len());
+        assert!(list_tools(true, &GROUPS)["tools"].as_array().unwrap().len() > read["tools"].as_array().unwrap().len());
+        // A grant limited to notes sees the note tools and those of no group (whoami), no others.
+        let notes = list_tools(true, &[Group::Notes]);
+        let names: Vec<&str> = notes["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+        assert!(names.contains(&"create_note") && names.contains(&"whoami"), "{names:?}");
+        assert!(!names.contains(&"query_records") && !names.contains(&"list_meetings"), "{names:?}");
     }
 }

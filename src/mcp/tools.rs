@@ -19,6 +19,7 @@ use serde_json::{json, Map, Value};
 
 use super::arguments::*;
 use super::output::Output;
+use crate::oauth::tool_groups::Group;
 use crate::proxy_policy;
 
 /// The argument every tool takes: Attio's own JSON instead of the compact result.
@@ -76,6 +77,26 @@ impl Tool {
         static NONE: Value = Value::Null;
         let schemas = SCHEMAS.get_or_init(|| all().map(|t| (t.name, (t.schema)())).collect());
         schemas.iter().find(|(name, _)| *name == self.name).map_or(&NONE, |(_, schema)| schema)
+    }
+
+    /// The tool group a grant must include to use the tool (`None`: every grant may), by the
+    /// Attio area of its first scope.
+    pub fn group(&self) -> Option<Group> {
+        let base = self.scopes.first()?.split(':').next()?;
+        match base {
+            "record_permission" | "object_configuration" => Some(Group::Records),
+            "list_configuration" | "list_entry" => Some(Group::Lists),
+            "note" => Some(Group::Notes),
+            "task" => Some(Group::Tasks),
+            "meeting" | "call_recording" => Some(Group::Meetings),
+            "comment" => Some(Group::Comments),
+            _ => None,
+        }
+    }
+
+    /// Whether a grant with these groups may use the tool.
+    pub fn allowed_for(&self, groups: &[Group]) -> bool {
+        self.group().is_none_or(|g| groups.contains(&g))
     }
 
     /// Whether the tool pages with `limit` and `offset`.

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::client::RegisteredClient;
-use super::metadata::Audience;
+use super::metadata::{Audience, SCOPE_READ, SCOPE_WRITE};
 use super::{grant, params, pkce, redirect};
 
 /// An authorization request the person approved (or is asked about), kept server-side.
@@ -83,6 +83,11 @@ pub fn check(query: &[(String, String)], client: &RegisteredClient, origin: &str
     }
     let scope = match grant::parse_scope(params::get(query, "scope").unwrap_or("")) {
         Ok(s) if s.is_empty() => grant::scopes_for(true),
+        // Asking only for some tool groups asks to read them.
+        Ok(mut s) if !s.iter().any(|x| x == SCOPE_READ || x == SCOPE_WRITE) => {
+            s.insert(0, SCOPE_READ.to_string());
+            s
+        }
         Ok(s) => s,
         Err(why) => return Err(back(&approved, "invalid_scope", &why)),
     };

@@ -150,7 +150,7 @@ pub fn parse_scope(raw: &str) -> Result<Vec<String>, String> {
     // `offline_access` asks for a refresh token, which every client allowed the refresh grant
     // gets anyway; clients add it on their own (Claude Code), so it is accepted and dropped.
     for s in raw.split(' ').filter(|s| !s.is_empty() && *s != OFFLINE_ACCESS) {
-        if s != SCOPE_READ && s != SCOPE_WRITE {
+        if s != SCOPE_READ && s != SCOPE_WRITE && super::tool_groups::Group::from_scope(s).is_none() {
             return Err(format!("unknown scope {s}"));
         }
         if !out.iter().any(|o| o == s) {
@@ -242,7 +242,7 @@ impl Grant {
         let is = |stored: &str| hashes.iter().any(|h| constant_time_eq(stored.as_bytes(), h.as_bytes()));
         let scope = match scope {
             Some(s) if s.iter().any(|x| !self.scope.contains(x)) => return RefreshOutcome::InvalidScope,
-            Some(s) if !s.is_empty() => s,
+            Some(s) if !s.is_empty() => super::tool_groups::narrowed(s, &self.scope),
             _ => self.scope.clone(),
         };
         if is(&state.current) {

@@ -13,7 +13,17 @@ use super::jwk::JwsAlg;
 pub const SCOPE_READ: &str = "attio:read";
 /// Read and write access.
 pub const SCOPE_WRITE: &str = "attio:write";
-pub const SCOPES: &[&str] = &[SCOPE_READ, SCOPE_WRITE];
+/// Every scope a client may ask for: read, write, and the tool groups ([`super::tool_groups`]).
+pub const SCOPES: &[&str] = &[
+    SCOPE_READ,
+    SCOPE_WRITE,
+    "attio:records",
+    "attio:lists",
+    "attio:notes",
+    "attio:tasks",
+    "attio:meetings",
+    "attio:comments",
+];
 
 /// What one of our access tokens may be used for (RFC 8707 resource indicators).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -89,7 +99,10 @@ pub fn protected_resource(origin: &str, audience: Audience) -> Value {
     json!({
         "resource": audience.resource(origin),
         "authorization_servers": [origin],
-        "scopes_supported": SCOPES,
+        // What a client asks for when it asks for everything (mcp-remote requests exactly this
+        // list): read and write. The tool-group scopes, listed by the authorization server,
+        // only narrow a grant, and the consent page offers them anyway.
+        "scopes_supported": [SCOPE_READ, SCOPE_WRITE],
         "bearer_methods_supported": ["header"],
         "resource_name": name,
     })

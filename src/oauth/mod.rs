@@ -16,6 +16,7 @@
 //! | [`client`] | RFC 7591 dynamic client registration: validation and the stored record |
 //! | [`token_grants`] | the token endpoint's grant types (code, refresh, RFC 8693 exchange) and RFC 7009 revocation |
 //! | [`grant`] | codes, grants, access and refresh tokens (OAuth 2.1 §4.1.3, §4.3; RFC 9700 §4.14 rotation) |
+//! | [`tool_groups`] | RFC 6749 §3.3 scopes that limit a grant to some areas of Attio (records, notes, …) |
 
 pub mod approval;
 pub mod assertion;
@@ -31,5 +32,6 @@ pub mod pkce;
 pub mod public_url;
 pub mod redirect;
 pub mod token_grants;
+pub mod tool_groups;
 
 pub use error::OAuthError;

@@ -263,7 +263,7 @@ pub async fn exchange<P: Platform>(
             if wanted.iter().any(|w| !subject_scope.contains(w)) {
                 return Err(OAuthError::invalid_scope("cannot exceed the subject token's scope"));
             }
-            wanted
+            crate::oauth::tool_groups::narrowed(wanted, &subject_scope)
         }
         None => subject_scope,
     };

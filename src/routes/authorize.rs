@@ -27,7 +27,7 @@ use crate::oauth::approval::{self, Approved, RequestError};
 use crate::oauth::client::RegisteredClient;
 use crate::oauth::grant::{self};
 use crate::oauth::metadata::{Audience, SCOPE_WRITE};
-use crate::oauth::{params, redirect};
+use crate::oauth::{params, redirect, tool_groups};
 use crate::pages::{avatar, error_page, page_with_form_targets, too_many_requests, NOTHING};
 use crate::platform::Platform;
 use crate::rate_limit::{self, Limit};
@@ -165,6 +165,7 @@ async fn auto_approve<P: Platform>(
         updated_at_ms: now,
         revision: connection::next_revision(previous, now),
         epoch,
+        member_email: None,
     };
     connection::publish(p, config.vault(), &connection)
         .await
@@ -204,13 +205,17 @@ fn consent_page(
     } else {
         "<label><input type=radio name=access value=read checked> Only read your Attio data</label>"
     });
+    let groups = match approved.audience {
+        Audience::Mcp => group_choices(approved),
+        Audience::Api => NOTHING,
+    };
     let body = html!(
         "<h1>Allow access to Attio?</h1>\
          <div class=card><p>{avatar}<strong>{name}</strong> wants to use {workspace} through this gateway.</p>\
          <dl><dt>It will use</dt><dd>{resource}</dd><dt>It will be sent back to</dt><dd>{host}</dd></dl>{warning}</div>\
          <form method=post action=\"{AUTHORIZE}\">\
          <input type=hidden name=request value=\"{request}\"><input type=hidden name=csrf value=\"{csrf}\">\
-         <fieldset><legend>What may it do?</legend>{write_option}</fieldset>\
+         <fieldset><legend>What may it do?</legend>{write_option}</fieldset>{groups}\
          <p><button class=primary type=submit name=decision value=approve>Allow</button> \
          <button type=submit name=decision value=deny>Deny</button></p></form>",
         avatar = avatar(client.display_name()),
@@ -225,10 +230,34 @@ fn consent_page(
         request = request_id,
         csrf = keys.sign(&format!("authz-csrf|{request_id}")),
         write_option = write_option,
+        groups = groups,
     );
     // The decision redirects to Attio's sign-in or back to the app: both are form targets.
     let targets = [config.attio_app_base.as_str(), approved.redirect_uri.as_str()];
     page_with_form_targets(StatusCode::OK, "Allow access to Attio?", &body, &targets)
+}
+
+/// The tool groups the app asked for (all unless its scope named some), each a checkbox,
+/// checked: the person may untick what the app should not see.
+fn group_choices(approved: &Approved) -> Html {
+    let boxes: Html = tool_groups::granted(&approved.scope)
+        .into_iter()
+        .map(|g| {
+            html!("<label><input type=checkbox name=\"group_{}\" value=on checked> {}</label><br>", g.name(), g.label())
+        })
+        .collect();
+    html!(
+        "<fieldset><legend>Which parts of Attio?</legend><input type=hidden name=groups_shown value=1>{}</fieldset>",
+        boxes
+    )
+}
+
+/// The groups ticked on the consent form, among those the app asked for. `None`: the form
+/// showed no choice (REST proxy grants, or a form from before groups), which keeps them all.
+fn chosen_groups(form: &[(String, String)], approved: &Approved) -> Option<Vec<tool_groups::Group>> {
+    params::get(form, "groups_shown")?;
+    let asked = tool_groups::granted(&approved.scope);
+    Some(asked.into_iter().filter(|g| params::get(form, &format!("group_{}", g.name())) == Some("on")).collect())
 }
 
 /// `POST /authorize`: the consent decision.
@@ -271,12 +300,22 @@ pub async fn decide<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
         error_redirect(StatusCode::SEE_OTHER, &origin, &approved, "access_denied", "the person denied access")
     } else {
         let write = params::get(&form, "access") == Some("write") && approved.scope.iter().any(|s| s == SCOPE_WRITE);
+        let groups = chosen_groups(&form, &approved).unwrap_or_else(|| tool_groups::granted(&approved.scope));
+        if groups.is_empty() {
+            return Ok(bad_request_page(
+                "Nothing chosen",
+                "Choose at least one part of Attio the app may use, or deny.",
+            ));
+        }
         approved.scope = grant::scopes_for(write);
+        approved.scope.extend(tool_groups::scopes_for(&groups));
         match signed_in_connection(p, ctx, keys, req).await {
             Some(connection) => match consent::complete(p, ctx, &approved, &connection).await {
                 Ok(location) => {
                     let mut resp = redirect_response(StatusCode::SEE_OTHER, &location);
-                    add_cookie(&mut resp, &consent::remember(keys, req, &approved, &connection.user));
+                    if let Some(cookie) = consent::remember(keys, req, &approved, &connection.user) {
+                        add_cookie(&mut resp, &cookie);
+                    }
                     resp
                 }
                 Err(page) => page.into_response(),

@@ -186,6 +186,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
             ));
         }
     }
+    let member_email = admitted_member(p, ctx, &grant.access, &user).await?;
     let now = p.now_ms();
     let (previous, epoch) = connection::successor_of(p, &user).await;
     let connection = Connection {
@@ -200,6 +201,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
         updated_at_ms: now,
         revision: connection::next_revision(previous, now),
         epoch,
+        member_email,
     };
     if let Err(e) = connection::publish(p, ctx.vault(), &connection).await {
         p.log("connect.store_failed", &e.to_string());
@@ -222,9 +224,50 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     let mut resp = redirect(StatusCode::SEE_OTHER, &location);
     add_cookie(&mut resp, &session::set_cookie(SESSION_COOKIE, &session.encode(ctx.keys()), SESSION_TTL_SECS));
     if let Some(approved) = &pending.continuation {
-        add_cookie(&mut resp, &consent::remember(ctx.keys(), req, approved, &user));
+        if let Some(cookie) = consent::remember(ctx.keys(), req, approved, &user) {
+            add_cookie(&mut resp, &cookie);
+        }
     }
     Ok(resp)
+}
+
+/// Whether `ATTIO_ALLOWED_MEMBERS` admits the connecting member, and their email (asked of Attio
+/// only when there is a list to check). An email that cannot be learned (no
+/// `user_management:read` scope, an outage) is refused: the list decides, not a guess.
+async fn admitted_member<P: Platform>(
+    p: &P,
+    ctx: &Ctx<'_>,
+    token: &crate::secret::AttioAccessToken,
+    user: &UserId,
+) -> Result<Option<String>, ErrorPage> {
+    let Some(allowed) = &ctx.config.allowed_members else { return Ok(None) };
+    let email = match ctx.config.attio().member_email(p, token, &user.member_id).await {
+        Ok(email) => email,
+        Err(e) => {
+            p.log("connect.member_lookup_failed", &e.to_string());
+            None
+        }
+    };
+    if email.as_ref().is_some_and(|e| allowed.contains(e)) {
+        return Ok(email);
+    }
+    // Do not leave a token we will not use lying around at Attio.
+    let _ = upstream::revoke(p, ctx.config, token.expose_secret()).await;
+    Err(match email {
+        Some(email) => ErrorPage::new(
+            StatusCode::FORBIDDEN,
+            "Member not allowed",
+            format!("This gateway does not serve {email}. Ask its administrator to add you."),
+            NOTHING,
+        ),
+        None => ErrorPage::new(
+            StatusCode::FORBIDDEN,
+            "Member could not be checked",
+            "This gateway admits only some members, and Attio did not tell it your email address (the \
+             Attio app needs the user_management:read scope). Ask its administrator.",
+            NOTHING,
+        ),
+    })
 }
 
 async fn identify<P: Platform>(

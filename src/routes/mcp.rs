@@ -111,7 +111,7 @@ pub async fn handle<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
         }
         (_, "server/discover") => mcp::discover_result(),
         (Revision::Legacy, "ping") => json!({}),
-        (_, "tools/list") => mcp::list_tools(principal.can_write()),
+        (_, "tools/list") => mcp::list_tools(principal.can_write(), &principal.groups()),
         (_, "tools/call") => return call::call_tool(p, ctx, req, &principal, revision, id, &params).await,
         // 2026-07-28 removed `initialize`, `ping` and the rest: 404, like any unknown method.
         (Revision::Stateless, _) => {

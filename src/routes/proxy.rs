@@ -29,8 +29,14 @@ fn attio_error(status: StatusCode, kind: &str, code: &str, message: &str) -> Res
     json(status, &json!({"status_code": status.as_u16(), "type": kind, "code": code, "message": message}))
 }
 
+/// A 401 for a grant whose Attio connection is gone: says where the person reconnects.
 fn reauthorize(ctx: &Ctx<'_>, message: &str) -> Response {
-    let mut resp = attio_error(StatusCode::UNAUTHORIZED, "auth_error", "reauthorization_required", message);
+    let message = format!(
+        "{message} The person connects Attio again at {}{}, then this app is authorized again.",
+        ctx.origin,
+        crate::paths::CONNECT
+    );
+    let mut resp = attio_error(StatusCode::UNAUTHORIZED, "auth_error", "reauthorization_required", &message);
     let challenge = bearer::challenge(&ctx.origin, Audience::Api, Some("invalid_token"), None);
     set_header(&mut resp, WWW_AUTHENTICATE, &challenge);
     resp
@@ -61,7 +67,7 @@ pub async fn forward<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
     let conn = match connection::usable_for_grant(p, config, vault, &principal.user, principal.connection_epoch).await {
         Ok(c) => c,
         Err(ConnectionError::NotConnected | ConnectionError::Revoked | ConnectionError::Unreadable) => {
-            return Ok(reauthorize(ctx, "The Attio connection behind this token is gone; authorize again."))
+            return Ok(reauthorize(ctx, "The Attio connection behind this token is gone."))
         }
         Err(ConnectionError::Upstream(e)) => return Err(AppError::Upstream(e)),
         Err(e) => return Err(AppError::unavailable_because("the Attio connection", e)),
@@ -81,9 +87,7 @@ pub async fn forward<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
     if rejected {
         // Only a confirmed dead token revokes (Attio has been seen to answer spurious 401s).
         return Ok(match connection::verify(p, config, vault, &conn).await {
-            Err(ConnectionError::Revoked) => {
-                reauthorize(ctx, "Attio no longer accepts this connection; authorize again.")
-            }
+            Err(ConnectionError::Revoked) => reauthorize(ctx, "Attio no longer accepts this connection."),
             _ => attio_error(
                 StatusCode::BAD_GATEWAY,
                 "api_error",

@@ -43,6 +43,10 @@ pub struct SealedConnection {
     /// epochs existed (grants of that time carry `0` too).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub epoch: u64,
+    /// The member's email, when the gateway learned it (to apply `ATTIO_ALLOWED_MEMBERS`).
+    /// Absent in records written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_email: Option<String>,
 }
 
 fn is_zero(n: &u64) -> bool {

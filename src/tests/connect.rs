@@ -210,3 +210,46 @@ fn connecting_again_over_an_active_connection_keeps_the_grants() {
     let again = run(&p, flow::refresh_request(&client_id, refresh));
     assert_eq!(again.status(), 200, "{}", text(&again));
 }
+
+#[test]
+fn member_allowlist_admits_listed_emails_and_cuts_off_the_others() {
+    let member = r#"{"data":{"id":{"workspace_id":"w","workspace_member_id":"m"},"first_name":"Ada","last_name":"A","email_address":"Ada@Acme.example","access_level":"admin"}}"#;
+    // Not on the list: refused, nothing stored, the unused token revoked.
+    let mut m = loopback_settings();
+    m.insert(ATTIO_ALLOWED_MEMBERS, "bob@acme.example".into());
+    let p = FakePlatform::with_settings(m);
+    let (state, jar) = start(&p);
+    script_successful_exchange(&p);
+    p.http.push(200, member);
+    p.http.push(204, "");
+    let r = callback(&p, &format!("code=c&state={state}"), &jar);
+    assert_eq!(r.status(), 403);
+    assert!(text(&r).contains("does not serve ada@acme.example"), "{}", text(&r));
+    assert!(p.kv_keys().is_empty());
+    assert!(p.http.sent.borrow().iter().any(|r| r.uri().path() == "/oauth/revoke"));
+    // An email Attio would not tell (no user_management:read): refused too.
+    let (state, jar) = start(&p);
+    script_successful_exchange(&p);
+    p.http.push(403, r#"{"status_code":403,"type":"auth_error","code":"missing_scopes","message":"no"}"#);
+    p.http.push(204, "");
+    let r = callback(&p, &format!("code=c&state={state}"), &jar);
+    assert_eq!(r.status(), 403);
+    assert!(text(&r).contains("user_management:read"));
+
+    // On the list (whatever the case): connected, and the email kept with the connection.
+    let mut m = loopback_settings();
+    m.insert(ATTIO_ALLOWED_MEMBERS, "ada@acme.example".into());
+    let mut p = FakePlatform::with_settings(m);
+    let (state, jar) = start(&p);
+    script_successful_exchange(&p);
+    p.http.push(200, member);
+    let r = callback(&p, &format!("code=c&state={state}"), &jar);
+    assert_eq!(r.status(), 303, "{}", text(&r));
+    let session = cookies(&r);
+    p.http.push(200, SELF_ACTIVE);
+    assert_eq!(run(&p, with_cookies("/connect/status", &session)).status(), 200);
+    // Taken off the list: the next use finds no connection.
+    p.settings.values.insert(ATTIO_ALLOWED_MEMBERS, "bob@acme.example".into());
+    let page = text(&run(&p, with_cookies("/connect/status", &session)));
+    assert!(page.contains("have not connected"), "cut off at the next use: {page}");
+}

@@ -66,6 +66,16 @@ pub fn obtain_code_for(
     resource: &str,
     access: &str,
 ) -> (String, String, Vec<String>) {
+    obtain_code_choosing(p, client_id, resource, &[("access", access)])
+}
+
+/// The same, with the consent form's choices given (access, tool groups).
+pub fn obtain_code_choosing(
+    p: &FakePlatform,
+    client_id: String,
+    resource: &str,
+    choices: &[(&str, &str)],
+) -> (String, String, Vec<String>) {
     let consent = run(p, get(&format!("/authorize?{}", authorize_query(&client_id, resource))));
     assert_eq!(consent.status(), 200, "{}", text(&consent));
     assert_eq!(consent.headers()["x-frame-options"], "DENY");
@@ -74,19 +84,10 @@ pub fn obtain_code_for(
     assert!(page.contains("&lt;Client&gt;"), "client name escaped");
     assert!(page.contains("127.0.0.1"), "redirect host shown");
     let jar = cookies(&consent);
-    let decision = run(
-        p,
-        form(
-            "/authorize",
-            &[
-                ("request", &hidden(&page, "request")),
-                ("csrf", &hidden(&page, "csrf")),
-                ("decision", "approve"),
-                ("access", access),
-            ],
-            &jar,
-        ),
-    );
+    let (request, csrf) = (hidden(&page, "request"), hidden(&page, "csrf"));
+    let mut fields = vec![("request", request.as_str()), ("csrf", csrf.as_str()), ("decision", "approve")];
+    fields.extend_from_slice(choices);
+    let decision = run(p, form("/authorize", &fields, &jar));
     assert_eq!(decision.status(), 303, "{}", text(&decision));
     let to_attio = decision.headers()[LOCATION].to_str().unwrap().to_string();
     assert!(to_attio.starts_with("http://127.0.0.1:9/authorize"), "{to_attio}");

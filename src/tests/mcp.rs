@@ -436,3 +436,67 @@ fn whoami_options_hints_comments_and_activity_help_an_agent_on() {
     assert_eq!(activity["skipped"][0], "meetings: the Attio app lacks a scope for it");
     assert_eq!(activity["has_more"], false);
 }
+
+#[test]
+fn a_grant_limited_to_some_tool_groups_sees_and_calls_only_those() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    // The consent page offers every group, ticked.
+    let client_id = register(&p);
+    let consent =
+        text(&run(&p, get(&format!("/authorize?{}", authorize_query(&client_id, "https://gateway.test/mcp")))));
+    for group in ["records", "lists", "notes", "tasks", "meetings", "comments"] {
+        assert!(consent.contains(&format!("name=\"group_{group}\" value=on checked")), "{group}");
+    }
+    // The person keeps only notes and tasks.
+    let choices = [("access", "write"), ("groups_shown", "1"), ("group_notes", "on"), ("group_tasks", "on")];
+    let (client_id, code, _) = obtain_code_choosing(&p, client_id, "https://gateway.test/mcp", &choices);
+    let issued = body(&redeem(&p, &client_id, &code, VERIFIER));
+    assert_eq!(issued["scope"], "attio:read attio:write attio:notes attio:tasks");
+    let token = issued["access_token"].as_str().unwrap().to_string();
+    let list = body(&mcp(&p, &token, r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#, &[]));
+    let names: Vec<&str> =
+        list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"create_note") && names.contains(&"list_tasks") && names.contains(&"whoami"), "{names:?}");
+    assert!(!names.contains(&"query_records") && !names.contains(&"get_transcript"), "{names:?}");
+    // A tool outside the grant is refused with a challenge naming the scope it needs.
+    let before = p.http.sent.borrow().len();
+    let r = mcp(
+        &p,
+        &token,
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"query_records","arguments":{"object":"companies"}}}"#,
+        &[],
+    );
+    assert_eq!(r.status(), 403);
+    let challenge = r.headers()["www-authenticate"].to_str().unwrap();
+    assert!(challenge.contains("insufficient_scope") && challenge.contains("attio:records"), "{challenge}");
+    assert_eq!(p.http.sent.borrow().len(), before, "nothing sent to Attio");
+    // A refresh that names no group keeps the grant's groups.
+    let refreshed = body(&run(
+        &p,
+        form(
+            "/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", &client_id),
+                ("refresh_token", issued["refresh_token"].as_str().unwrap()),
+                ("scope", "attio:read"),
+            ],
+            &[],
+        ),
+    ));
+    assert_eq!(refreshed["scope"], "attio:read attio:notes attio:tasks", "{refreshed}");
+    // Unticking everything is not an approval.
+    let client_id = register(&p);
+    let consent = run(&p, get(&format!("/authorize?{}", authorize_query(&client_id, "https://gateway.test/mcp"))));
+    let page = text(&consent);
+    let (request, csrf) = (hidden(&page, "request"), hidden(&page, "csrf"));
+    let r = run(
+        &p,
+        form(
+            "/authorize",
+            &[("request", &request), ("csrf", &csrf), ("decision", "approve"), ("groups_shown", "1")],
+            &cookies(&consent),
+        ),
+    );
+    assert_eq!(r.status(), 400);
+}

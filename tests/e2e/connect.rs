@@ -357,3 +357,28 @@ fn the_cron_handler_reseals_so_an_old_vault_key_can_be_retired() {
     assert_eq!(status.status, 200, "the token was lost with the old key: {}", status.body);
     assert_eq!(status.json()["workspace"]["slug"], "acme");
 }
+
+#[test]
+fn member_allowlist_admits_only_listed_members() {
+    let stack = Stack::start(&[("ATTIO_ALLOWED_MEMBERS", "bob@acme.example")]);
+    let mut browser = stack.browser();
+    browser.accept_json = false;
+    stack.auto_approve();
+    let start = browser.get("/connect");
+    let back = browser.get_absolute(start.header("location").unwrap()).header("location").unwrap().to_string();
+    let r = browser.get_absolute(&back);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("does not serve ada@acme.example"), "{}", r.body);
+    assert!(!state_mentions(&stack, "attio-conn:v1:"));
+    assert_eq!(stack.mock_requests("/oauth/revoke", ""), 1, "the unused token was revoked");
+    // Bob, on the list, connects.
+    let bob = mock_attio::seed::id("acme/member/bob");
+    stack.mock.with(|w| w.settings.auto_approve_member = Some(bob));
+    let mut browser = stack.browser();
+    browser.accept_json = false;
+    let start = browser.get("/connect");
+    let back = browser.get_absolute(start.header("location").unwrap()).header("location").unwrap().to_string();
+    let done = browser.get_absolute(&back);
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(state_mentions(&stack, "attio-conn:v1:"), "Bob's connection is stored");
+}

@@ -543,16 +543,19 @@ impl Stack {
 
     /// The same, signing in at the mock as whichever member it is set to approve as.
     pub fn approve_in_browser_as_approved(&self, authorize_url: &str, access: &str) -> String {
+        self.approve_in_browser_choosing(authorize_url, &[("access", access)])
+    }
+
+    /// The same, with the consent form's choices given (access, tool groups).
+    pub fn approve_in_browser_choosing(&self, authorize_url: &str, choices: &[(&str, &str)]) -> String {
         let mut browser = self.browser();
         browser.accept_json = false;
         let consent = browser.get_absolute(authorize_url);
         assert_eq!(consent.status, 200, "consent page: {}", consent.body);
-        let form = form_body(&[
-            ("request", &hidden(&consent.body, "request")),
-            ("csrf", &hidden(&consent.body, "csrf")),
-            ("decision", "approve"),
-            ("access", access),
-        ]);
+        let (request, csrf) = (hidden(&consent.body, "request"), hidden(&consent.body, "csrf"));
+        let mut fields = vec![("request", request.as_str()), ("csrf", csrf.as_str()), ("decision", "approve")];
+        fields.extend_from_slice(choices);
+        let form = form_body(&fields);
         let decision = browser.request("POST", "/authorize", Some(("application/x-www-form-urlencoded", &form)));
         assert_eq!(decision.status, 303, "{}", decision.body);
         let at_attio = browser.get_absolute(decision.header("location").expect("to Attio"));
@@ -723,11 +726,16 @@ impl Stack {
 
     /// The same for the resource at `path` (`/mcp` or `/v2`), as the mock's approving member.
     pub fn access_token_as_approved(&self, path: &str, access: &str) -> String {
+        self.access_token_choosing(path, &[("access", access)])
+    }
+
+    /// A token for `path` whose consent made these choices (access, tool groups).
+    pub fn access_token_choosing(&self, path: &str, choices: &[(&str, &str)]) -> String {
         let c = &self.worker.client;
         let redirect = "http://127.0.0.1:7777/callback";
         let client_id = self.register_client("Test agent", redirect);
         let authorize = self.authorize_url(&client_id, redirect, path, None);
-        let to_client = self.approve_in_browser_as_approved(&authorize, access);
+        let to_client = self.approve_in_browser_choosing(&authorize, choices);
         let code = url::Url::parse(&to_client)
             .expect("redirect")
             .query_pairs()

@@ -346,4 +346,43 @@ fn every_tool_works_end_to_end() {
     }
     // Nothing was changed by the failed calls: the seeded task is still open.
     assert!(!r.call("get_task", json!({"task_id": task})).text.contains("\"is_completed\":true"));
+
+    // A grant the person limited to meetings and comments at consent: only those tools are
+    // listed, a records tool is refused naming the scope it needs, and the record's activity
+    // leaves out (and names) what was not granted.
+    stack.auto_approve();
+    let choices = [("access", "read"), ("groups_shown", "1"), ("group_meetings", "on"), ("group_comments", "on")];
+    let limited = Agent::new(&c, stack.access_token_choosing("/mcp", &choices));
+    let mut names: Vec<&str> = limited.schemas.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "get_call_recording",
+            "get_comment_thread",
+            "get_meeting",
+            "get_transcript",
+            "list_call_recordings",
+            "list_comment_threads",
+            "list_meetings",
+            "list_workspace_members",
+            "whoami"
+        ]
+    );
+    let refused = limited.reply("query_records", json!({"object": "companies"}));
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused
+        .header("www-authenticate")
+        .is_some_and(|h| h.contains("insufficient_scope") && h.contains("attio:records")));
+    limited.ok("get_meeting", json!({"meeting_id": meeting}), "Initech renewal kickoff");
+    let choices = [("access", "read"), ("groups_shown", "1"), ("group_records", "on"), ("group_notes", "on")];
+    let notes_only = Agent::new(&c, stack.access_token_choosing("/mcp", &choices));
+    let activity = notes_only.ok(
+        "record_activity",
+        json!({"object": "companies", "record_id": initech, "since": "2024-01-01"}),
+        "note",
+    );
+    let kinds: Vec<&str> = activity["data"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert!(kinds.iter().all(|k| *k == "note"), "{kinds:?}");
+    assert_eq!(activity["skipped"].as_array().map(Vec::len), Some(4), "{activity}");
 }
