@@ -3,15 +3,32 @@
 
 use http::Method;
 
+use crate::cf_access::{self, Gate};
 use crate::context::Ctx;
 use crate::error::AppError;
 use crate::http::{Request, Response};
-use crate::paths;
 use crate::platform::Platform;
 use crate::routes::authorize::{self, AUTHORIZE};
 use crate::routes::oauth_server::{self, AS_METADATA, PRM_API, PRM_MCP, PRM_ROOT, REGISTER};
 use crate::routes::token::{self, REVOKE, TOKEN};
 use crate::routes::{account, connect, diagnostics, health, landing, mcp, proxy, setup};
+use crate::{pages, paths};
+
+/// The pages a person uses, which Cloudflare Access guards when configured (`/mcp`, `/v2/*`
+/// and the OAuth endpoints are for programs and keep their own authentication).
+fn is_person_page(path: &str) -> bool {
+    matches!(
+        path,
+        AUTHORIZE
+            | paths::CONNECT
+            | paths::CONNECT_STATUS
+            | paths::DISCONNECT
+            | paths::AUDIT
+            | paths::ACCOUNT
+            | paths::ACCOUNT_REVOKE
+    ) || path == "/admin"
+        || path.starts_with("/admin/")
+}
 
 /// Most bytes a request body may have; larger ones get 413 before any handler runs.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -64,13 +81,23 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
     let get = matches!(*req.method(), Method::GET | Method::HEAD);
     let post = *req.method() == Method::POST;
     let options = *req.method() == Method::OPTIONS;
+    // The pages a person uses answer only to a valid Cloudflare Access login, when it is set up.
+    let mut person = None;
+    if is_person_page(req.uri().path()) {
+        match cf_access::check(p, &*p.config()?, req).await {
+            Gate::Off => {}
+            Gate::Admitted { email } => person = Some(email),
+            Gate::Refused(why) => return Ok(pages::access_refused(why)),
+        }
+    }
+    let person_ctx = |config| Ctx::for_person(config, req, &person);
     match req.uri().path() {
         AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API if get => oauth_server::discovery(p, req),
         AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API | REGISTER if options => Ok(crate::http::preflight()),
         REGISTER if post => oauth_server::register(p, req).await,
         TOKEN | REVOKE if options => Ok(crate::http::preflight()),
-        AUTHORIZE if get => authorize::authorize(p, &Ctx::new(&*p.config()?, req), req).await,
-        AUTHORIZE if post => authorize::decide(p, &Ctx::new(&*p.config()?, req), req).await,
+        AUTHORIZE if get => authorize::authorize(p, &person_ctx(&*p.config()?), req).await,
+        AUTHORIZE if post => authorize::decide(p, &person_ctx(&*p.config()?), req).await,
         TOKEN if post => token::token(p, &Ctx::new(&*p.config()?, req), req).await,
         REVOKE if post => token::revoke(p, &Ctx::new(&*p.config()?, req), req).await,
         AUTHORIZE => Err(AppError::MethodNotAllowed { allow: "GET, HEAD, POST" }),
@@ -79,13 +106,13 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
         REGISTER => Err(AppError::MethodNotAllowed { allow: "POST, OPTIONS" }),
         "/" if get => Ok(landing::page()),
         "/health" if get => Ok(health::report(p).await),
-        paths::CONNECT if get => connect::start(p, &Ctx::new(&*p.config()?, req), req).await,
+        paths::CONNECT if get => connect::start(p, &person_ctx(&*p.config()?), req).await,
         paths::ATTIO_CALLBACK if get => connect::callback(p, &Ctx::new(&*p.config()?, req), req).await,
-        paths::CONNECT_STATUS if get => connect::status(p, &Ctx::new(&*p.config()?, req), req).await,
-        paths::DISCONNECT if post => connect::disconnect(p, &Ctx::new(&*p.config()?, req), req).await,
-        paths::AUDIT if get => connect::audit_log(p, &Ctx::new(&*p.config()?, req), req).await,
-        paths::ACCOUNT if get => account::show(p, &Ctx::new(&*p.config()?, req), req).await,
-        paths::ACCOUNT_REVOKE if post => account::revoke(p, &Ctx::new(&*p.config()?, req), req).await,
+        paths::CONNECT_STATUS if get => connect::status(p, &person_ctx(&*p.config()?), req).await,
+        paths::DISCONNECT if post => connect::disconnect(p, &person_ctx(&*p.config()?), req).await,
+        paths::AUDIT if get => connect::audit_log(p, &person_ctx(&*p.config()?), req).await,
+        paths::ACCOUNT if get => account::show(p, &person_ctx(&*p.config()?), req).await,
+        paths::ACCOUNT_REVOKE if post => account::revoke(p, &person_ctx(&*p.config()?), req).await,
         setup::PATH if get => setup::page(p, req).await,
         diagnostics::ATTIO_SELF if get => diagnostics::attio_self(p).await,
         path if path.starts_with(proxy::PREFIX) => proxy::forward(p, &Ctx::new(&*p.config()?, req), req).await,

@@ -125,20 +125,34 @@ pub async fn keys<P: Platform>(
         KeySource::Jwks(keys) => return Ok(keys.clone()),
         KeySource::JwksUri(uri) => uri,
     };
+    // The URI passed the SSRF policy when the client was accepted; checked again, as the
+    // cached record could predate a policy change.
+    public_url::check(uri, allow_loopback(config)).map_err(|_| KeysError::Unusable)?;
+    key_set(p, config, &client.client_id, uri, refresh).await
+}
+
+/// The key set published at `uri` (a client's `jwks_uri`, or Cloudflare Access's certs),
+/// cached under `owner` for [`KEYS_CACHE_SECS`]. `refresh`: the cached set lacked the key asked
+/// for, so fetch again if `owner`'s minute allows; when a fetch is not allowed or fails, a set
+/// fetched within [`KEYS_STALE_SECS`] is used.
+pub async fn key_set<P: Platform>(
+    p: &P,
+    config: &Config,
+    owner: &str,
+    uri: &str,
+    refresh: bool,
+) -> Result<Vec<jwk::ClientKey>, KeysError> {
     let now = p.now_ms();
-    let cached = store_clients::cached_keys(p, config.keys(), &client.client_id, uri)
+    let cached = store_clients::cached_keys(p, config.keys(), owner, uri)
         .await?
         .filter(|c| now < c.fetched_at_ms + KEYS_STALE_SECS * 1000);
     if let Some(c) = cached.as_ref().filter(|c| !refresh && now < c.fetched_at_ms + KEYS_CACHE_SECS * 1000) {
         return Ok(c.keys.clone());
     }
     let stale_or = |e: KeysError| cached.as_ref().map(|c| c.keys.clone()).ok_or(e);
-    if !one_time::take_fetch_slot(p, config.keys(), &client.client_id, now + KEYS_REFETCH_SECS * 1000).await? {
+    if !one_time::take_fetch_slot(p, config.keys(), owner, now + KEYS_REFETCH_SECS * 1000).await? {
         return stale_or(KeysError::Throttled);
     }
-    // The URI passed the SSRF policy when the client was accepted; checked again, as the
-    // cached record could predate a policy change.
-    public_url::check(uri, allow_loopback(config)).map_err(|_| KeysError::Unusable)?;
     let Some(body) = fetch_small(p, uri, jwk::MAX_SET_BYTES, "jwks").await else {
         return stale_or(KeysError::Unusable);
     };
@@ -150,7 +164,6 @@ pub async fn keys<P: Platform>(
         }
     };
     let fresh = CachedKeys { keys, fetched_at_ms: now };
-    store_clients::cache_keys(p, config.keys(), &client.client_id, uri, &fresh, KEYS_STALE_SECS).await;
-    let keys = fresh.keys;
-    Ok(keys)
+    store_clients::cache_keys(p, config.keys(), owner, uri, &fresh, KEYS_STALE_SECS).await;
+    Ok(fresh.keys)
 }

@@ -15,7 +15,7 @@ use crate::pages::{ErrorPage, NOTHING};
 use crate::platform::Platform;
 use crate::secret::AuthorizationCode;
 use crate::session;
-use crate::store::{keys, one_time};
+use crate::store::{audit, keys, one_time};
 use crate::user::UserId;
 use crate::vault::Connection;
 
@@ -138,6 +138,17 @@ pub async fn complete<P: Platform>(
         Ok(true) => {}
         _ => return Err(unavailable()),
     }
+    // Approving an app is itself audited, with the approver as Cloudflare Access knows them.
+    let entry = audit::Entry {
+        at_ms: 0,
+        client_id: approved.client_id.clone(),
+        kind: "consent".into(),
+        action: format!("approved {}", approved.scope.join(" ")),
+        write: approved.scope.iter().any(|s| s == SCOPE_WRITE),
+        outcome: "ok".into(),
+        by: ctx.person.clone(),
+    };
+    audit::record(p, user, entry);
     let mut extra = vec![("code", code.expose_secret().as_str()), ("iss", origin.as_str())];
     if let Some(s) = &approved.state {
         extra.push(("state", s));

@@ -15,11 +15,18 @@ pub struct Ctx<'a> {
     pub config: &'a Config,
     /// The gateway's public origin for this request (no trailing slash).
     pub origin: String,
+    /// On a person's page behind Cloudflare Access: their email, as Access verified it.
+    pub person: Option<String>,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(config: &'a Config, req: &Request) -> Self {
-        Self { config, origin: origin(config, req) }
+        Self { config, origin: origin(config, req), person: None }
+    }
+
+    /// The context of a person's page, with who Cloudflare Access says they are.
+    pub fn for_person(config: &'a Config, req: &Request, person: &Option<String>) -> Self {
+        Self { person: person.clone(), ..Self::new(config, req) }
     }
 }
 

@@ -27,6 +27,7 @@
 //! - [`context`]: the public origin; [`paths`]: the person-facing page paths; [`access`]: bearer
 //!   authentication for protected routes; [`sign_in`]: starting the Attio sign-in; [`consent`]:
 //!   finishing an approved authorization (code, redirect, remembered approval).
+//! - [`cf_access`]: Cloudflare Access in front of the people's pages (`Cf-Access-Jwt-Assertion`).
 //! - [`clients`]: finding a client (registered, or its metadata document) and its public keys;
 //!   [`client_auth`]: authenticating it at the token and revocation endpoints.
 //! - [`upstream`]: the gateway as Attio's OAuth client (authorize URL, code exchange, refresh,
@@ -61,6 +62,7 @@
 pub mod access;
 pub mod app;
 pub mod attio;
+pub mod cf_access;
 pub mod client_auth;
 pub mod clients;
 pub mod config;

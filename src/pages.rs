@@ -143,6 +143,26 @@ impl ErrorPage {
     }
 }
 
+/// The refusal of a person's page without a valid Cloudflare Access login (403): why, never
+/// the token, and what to do.
+pub fn access_refused(why: &str) -> Response {
+    let message = format!(
+        "This gateway is protected by Cloudflare Access, and {why}. Open it through its Access-protected \
+         address and sign in there; if you did, ask its administrator to check the Access settings."
+    );
+    error_page(StatusCode::FORBIDDEN, "Sign in through Cloudflare Access", &message, &NOTHING)
+}
+
+/// Who Cloudflare Access says is looking, for the top of a person's page (nothing without Access).
+pub fn access_identity(person: Option<&str>) -> Html {
+    match person {
+        Some(email) => {
+            crate::html!("<p class=muted>Signed in through Cloudflare Access as <strong>{}</strong>.</p>", email)
+        }
+        None => NOTHING,
+    }
+}
+
 /// A UTC time for people: `2026-11-23 05:24 UTC`.
 pub fn format_time(ms: u64) -> String {
     let (year, month, day, hour, minute, _) = crate::time::civil(ms);

@@ -46,6 +46,14 @@ pub trait SettingsSource {
     }
 }
 
+/// Cloudflare Access: the team's origin (its tokens' `iss`, its keys under
+/// `/cdn-cgi/access/certs`) and the application's AUD tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessSettings {
+    pub team: String,
+    pub aud: String,
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -62,6 +70,8 @@ pub struct Config {
     pub allowed_workspaces: Option<Vec<String>>,
     /// Member emails (lower-case) allowed to connect; `None` allows any member.
     pub allowed_members: Option<Vec<String>>,
+    /// Cloudflare Access in front of the people's pages, when configured.
+    pub access: Option<AccessSettings>,
     pub attio_timeout_ms: u32,
     /// The configured public origin, if any (otherwise each request's own).
     pub public_origin: Option<Url>,
@@ -227,6 +237,22 @@ impl ConfigReport {
         let use_pkce = r.read(ATTIO_USE_PKCE, parse_bool);
         let allowed = r.read(ATTIO_ALLOWED_WORKSPACES, parse_list);
         let allowed_members = r.read(ATTIO_ALLOWED_MEMBERS, parse_emails);
+        let access_team = r.read(ACCESS_TEAM_DOMAIN, parse_team_domain);
+        let access_aud = r.read(ACCESS_AUD, parse_aud);
+        let access = match (access_team, access_aud) {
+            (Some(team), Some(aud)) => Some(AccessSettings { team, aud }),
+            (None, None) => None,
+            (team, _) => {
+                // One without the other would leave the pages unprotected while looking protected.
+                let (missing, present) =
+                    if team.is_some() { (ACCESS_AUD, ACCESS_TEAM_DOMAIN) } else { (ACCESS_TEAM_DOMAIN, ACCESS_AUD) };
+                if let Some(s) = r.status_mut(missing) {
+                    s.state = SettingState::Missing;
+                    s.problem = Some(format!("{missing} is needed with {present} (Cloudflare Access)"));
+                }
+                None
+            }
+        };
         let timeout = r.read(ATTIO_TIMEOUT_MS, parse_timeout);
         let public_origin = r.read(PUBLIC_ORIGIN, parse_origin);
         let exchange = r.read(TOKEN_EXCHANGE_CLIENTS, parse_exchange_clients);
@@ -273,6 +299,7 @@ impl ConfigReport {
                     attio_use_pkce: pkce,
                     allowed_workspaces: allowed,
                     allowed_members,
+                    access,
                     attio_timeout_ms: timeout,
                     public_origin,
                     exchange_clients: exchange.unwrap_or_default(),

@@ -78,6 +78,23 @@ pub(super) fn parse_emails(raw: &str) -> Result<Vec<String>, String> {
     Ok(items)
 }
 
+/// A Cloudflare Access team domain (`acme.cloudflareaccess.com`) as the team's origin, which
+/// is also the `iss` of its tokens. A full origin is accepted too (http only for loopback).
+pub(super) fn parse_team_domain(raw: &str) -> Result<String, String> {
+    let full = if raw.contains("://") { raw.to_string() } else { format!("https://{raw}") };
+    let url = parse_origin(&full).map_err(|_| "a team domain such as acme.cloudflareaccess.com".to_string())?;
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// An Access application's AUD tag: letters and digits (Cloudflare's are 64 hex characters).
+pub(super) fn parse_aud(raw: &str) -> Result<String, String> {
+    if (8..=128).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(raw.to_string())
+    } else {
+        Err("the Access application's AUD tag (letters and digits)".into())
+    }
+}
+
 pub(super) fn parse_timeout(raw: &str) -> Result<u32, String> {
     match raw.parse::<u32>() {
         Ok(ms) if (100..=60_000).contains(&ms) => Ok(ms),

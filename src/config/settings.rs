@@ -37,6 +37,8 @@ pub const SIGNING_KEY: &str = "SIGNING_KEY";
 pub const ATTIO_USE_PKCE: &str = "ATTIO_USE_PKCE";
 pub const ATTIO_ALLOWED_WORKSPACES: &str = "ATTIO_ALLOWED_WORKSPACES";
 pub const ATTIO_ALLOWED_MEMBERS: &str = "ATTIO_ALLOWED_MEMBERS";
+pub const ACCESS_TEAM_DOMAIN: &str = "ACCESS_TEAM_DOMAIN";
+pub const ACCESS_AUD: &str = "ACCESS_AUD";
 pub const ATTIO_TIMEOUT_MS: &str = "ATTIO_TIMEOUT_MS";
 pub const PUBLIC_ORIGIN: &str = "PUBLIC_ORIGIN";
 pub const TOKEN_EXCHANGE_CLIENTS: &str = "TOKEN_EXCHANGE_CLIENTS";
@@ -107,6 +109,19 @@ pub const SETTINGS: &[SettingSpec] = &[
         required: Requirement::Optional,
         description: "Comma-separated email addresses of the workspace members allowed to connect; unset \
                       allows any member. Needs the user_management:read scope to learn each member's email.",
+    },
+    SettingSpec {
+        name: ACCESS_TEAM_DOMAIN,
+        kind: SettingKind::Var,
+        required: Requirement::Optional,
+        description: "Your Cloudflare Access team domain (e.g. acme.cloudflareaccess.com). With ACCESS_AUD, the \
+                      pages people use (/connect, consent, /account, /admin) require a valid Access login.",
+    },
+    SettingSpec {
+        name: ACCESS_AUD,
+        kind: SettingKind::Var,
+        required: Requirement::Optional,
+        description: "The Application Audience (AUD) tag of the Access application protecting this gateway.",
     },
     SettingSpec {
         name: ATTIO_TIMEOUT_MS,

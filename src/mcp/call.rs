@@ -113,6 +113,7 @@ pub async fn call_tool<P: Platform>(
         action: name.into(),
         write: tool.write,
         outcome,
+        by: None,
     };
     audit::record(p, &principal.user, entry);
     Ok(resp)

@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::html;
 use crate::html::Html;
 use crate::http::{redirect, Request, Response};
-use crate::pages::{avatar, error_page, format_time, page, NOTHING, TRY_AGAIN};
+use crate::pages::{access_identity, avatar, error_page, format_time, page, NOTHING, TRY_AGAIN};
 use crate::paths::{ACCOUNT, ACCOUNT_REVOKE, CONNECT, DISCONNECT};
 use crate::platform::Platform;
 use crate::session::{self, Session};
@@ -55,7 +55,8 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
     let activity = audit::recent(p, &session.user, ACTIVITY_ROWS).await.map_err(unavailable)?;
     let csrf = session.csrf_token(keys);
     let body = html!(
-        "<h1>Your connected apps</h1>{}{}{}",
+        "<h1>Your connected apps</h1>{}{}{}{}",
+        access_identity(ctx.person.as_deref()),
         workspace_card(connection.as_ref(), &csrf),
         apps_section(&grants, &activity, &csrf),
         activity_section(&activity, &grants),

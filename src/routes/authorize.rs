@@ -28,7 +28,7 @@ use crate::oauth::client::RegisteredClient;
 use crate::oauth::grant::{self};
 use crate::oauth::metadata::{Audience, SCOPE_WRITE};
 use crate::oauth::{params, redirect, tool_groups};
-use crate::pages::{avatar, error_page, page_with_form_targets, too_many_requests, NOTHING};
+use crate::pages::{access_identity, avatar, error_page, page_with_form_targets, too_many_requests, NOTHING};
 use crate::platform::Platform;
 use crate::rate_limit::{self, Limit};
 use crate::session::{self, Session};
@@ -210,7 +210,7 @@ fn consent_page(
         Audience::Api => NOTHING,
     };
     let body = html!(
-        "<h1>Allow access to Attio?</h1>\
+        "<h1>Allow access to Attio?</h1>{person}\
          <div class=card><p>{avatar}<strong>{name}</strong> wants to use {workspace} through this gateway.</p>\
          <dl><dt>It will use</dt><dd>{resource}</dd><dt>It will be sent back to</dt><dd>{host}</dd></dl>{warning}</div>\
          <form method=post action=\"{AUTHORIZE}\">\
@@ -231,6 +231,7 @@ fn consent_page(
         csrf = keys.sign(&format!("authz-csrf|{request_id}")),
         write_option = write_option,
         groups = groups,
+        person = access_identity(ctx.person.as_deref()),
     );
     // The decision redirects to Attio's sign-in or back to the app: both are form targets.
     let targets = [config.attio_app_base.as_str(), approved.redirect_uri.as_str()];

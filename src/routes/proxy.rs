@@ -108,6 +108,7 @@ pub async fn forward<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
         action: format!("{} {path}", req.method()),
         write,
         outcome: if status.is_success() { "ok".into() } else { format!("error {}", status.as_u16()) },
+        by: None,
     };
     crate::store::audit::record(p, &principal.user, entry);
     Ok(resp)

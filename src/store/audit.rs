@@ -1,4 +1,5 @@
-//! The audit log: one entry per MCP tool call and per proxied REST request, saying who (the
+//! The audit log: one entry per MCP tool call, per proxied REST request and per approval of an
+//! app (`consent`, with the approver's Cloudflare Access email when Access is on), saying who (the
 //! person, by workspace and member), which client, what (tool name, or method and path without
 //! the query string), read or write, the outcome, and when. Never tokens, query strings or
 //! record contents.
@@ -26,6 +27,10 @@ pub struct Entry {
     pub write: bool,
     /// `ok`, or `error` with a short reason (an HTTP status or error kind, never a body).
     pub outcome: String,
+    /// Who acted, when Cloudflare Access verified it (their email); absent for calls made by
+    /// programs with a token, and in entries from before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 /// Records an entry. Best effort and off the response path: the write finishes after the
@@ -76,6 +81,7 @@ mod tests {
             action: action.into(),
             write: false,
             outcome: "ok".into(),
+            by: None,
         }
     }
 

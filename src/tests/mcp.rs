@@ -211,7 +211,12 @@ fn the_audit_log_records_who_did_what_without_secrets() {
 
     let r = run(&p, with_cookies("/connect/audit", &jar));
     assert_eq!(r.status(), 200, "{}", text(&r));
-    let entries = body(&r)["entries"].as_array().unwrap().clone();
+    let all = body(&r)["entries"].as_array().unwrap().clone();
+    // Approving each app is audited too.
+    let approvals: Vec<&str> =
+        all.iter().filter(|e| e["kind"] == "consent").map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(approvals, ["approved attio:read", "approved attio:read attio:write"]);
+    let entries: Vec<Value> = all.into_iter().filter(|e| e["kind"] != "consent").collect();
     let actions: Vec<(&str, &str, bool)> = entries
         .iter()
         .map(|e| (e["action"].as_str().unwrap(), e["outcome"].as_str().unwrap(), e["write"].as_bool().unwrap()))

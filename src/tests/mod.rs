@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use crate::app::{handle, MAX_BODY_BYTES};
 use crate::config::{
-    ATTIO_ALLOWED_MEMBERS, ATTIO_ALLOWED_WORKSPACES, ATTIO_API_BASE_URL, ATTIO_APP_BASE_URL, ATTIO_CLIENT_SECRET,
-    INSECURE_TEST_MODE, KV_BINDING, PUBLIC_ORIGIN, TEST_ATTIO_TOKEN,
+    ACCESS_AUD, ACCESS_TEAM_DOMAIN, ATTIO_ALLOWED_MEMBERS, ATTIO_ALLOWED_WORKSPACES, ATTIO_API_BASE_URL,
+    ATTIO_APP_BASE_URL, ATTIO_CLIENT_SECRET, INSECURE_TEST_MODE, KV_BINDING, PUBLIC_ORIGIN, TEST_ATTIO_TOKEN,
 };
 use crate::http::{is_no_store, Request, Response};
 use crate::platform::TransitionStore;
@@ -43,6 +43,7 @@ fn test_mode_settings() -> HashMap<&'static str, String> {
     m
 }
 
+mod cf_access;
 mod checklist;
 mod client_auth;
 mod connect;

@@ -329,17 +329,25 @@ pub struct Browser {
     base: String,
     cookies: Vec<(String, String)>,
     pub accept_json: bool,
+    /// Headers sent with every request to the gateway (as Cloudflare Access adds its login).
+    pub extra_headers: Vec<(String, String)>,
 }
 
 impl Browser {
     pub fn new(base: String) -> Self {
-        Self { client: TestClient::new(""), base, cookies: Vec::new(), accept_json: true }
+        Self { client: TestClient::new(""), base, cookies: Vec::new(), accept_json: true, extra_headers: Vec::new() }
     }
 
     /// The same browser (cookies and all) pointed at another gateway origin, e.g. a restarted
     /// worker on a new port (cookies are per host, not per port).
     pub fn moved_to(&self, base: String) -> Browser {
-        Browser { client: TestClient::new(""), base, cookies: self.cookies.clone(), accept_json: self.accept_json }
+        Browser {
+            client: TestClient::new(""),
+            base,
+            cookies: self.cookies.clone(),
+            accept_json: self.accept_json,
+            extra_headers: self.extra_headers.clone(),
+        }
     }
 
     pub fn cookie_header(&self) -> String {
@@ -374,6 +382,9 @@ impl Browser {
         }
         if self.accept_json {
             headers.push(("accept", "application/json"));
+        }
+        if ours {
+            headers.extend(self.extra_headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         }
         if let Some((content_type, _)) = body {
             headers.push(("content-type", content_type));

@@ -5,12 +5,15 @@
 // Test helpers are `pub` for the test modules that share them, not an API.
 #![allow(unreachable_pub)]
 
+mod access;
 mod browser;
 mod clients;
 mod conformance;
 mod connect;
 mod faults;
 mod harness;
+#[path = "../support/jwt_signer.rs"]
+mod jwt_signer;
 mod oauth;
 mod sdk;
 mod tools;
