@@ -11,7 +11,7 @@ use crate::platform::Platform;
 use crate::routes::authorize::{self, AUTHORIZE};
 use crate::routes::oauth_server::{self, AS_METADATA, PRM_API, PRM_MCP, PRM_ROOT, REGISTER};
 use crate::routes::token::{self, REVOKE, TOKEN};
-use crate::routes::{account, connect, diagnostics, health, landing, mcp, proxy, setup};
+use crate::routes::{account, admin, connect, diagnostics, health, landing, mcp, proxy, setup};
 use crate::{pages, paths};
 
 /// The pages a person uses, which Cloudflare Access guards when configured (`/mcp`, `/v2/*`
@@ -113,6 +113,11 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
         paths::AUDIT if get => connect::audit_log(p, &person_ctx(&*p.config()?), req).await,
         paths::ACCOUNT if get => account::show(p, &person_ctx(&*p.config()?), req).await,
         paths::ACCOUNT_REVOKE if post => account::revoke(p, &person_ctx(&*p.config()?), req).await,
+        admin::PATH if get => admin::show(p, &person_ctx(&*p.config()?), req).await,
+        admin::AUDIT_CSV if get => admin::export(p, &person_ctx(&*p.config()?), req, true).await,
+        admin::AUDIT_JSONL if get => admin::export(p, &person_ctx(&*p.config()?), req, false).await,
+        admin::REVOKE if post => admin::revoke(p, &person_ctx(&*p.config()?), req).await,
+        admin::DISCONNECT if post => admin::disconnect(p, &person_ctx(&*p.config()?), req).await,
         setup::PATH if get => setup::page(p, req).await,
         diagnostics::ATTIO_SELF if get => diagnostics::attio_self(p).await,
         path if path.starts_with(proxy::PREFIX) => proxy::forward(p, &Ctx::new(&*p.config()?, req), req).await,

@@ -23,8 +23,8 @@ use crate::crypto::envelope::Vault;
 use crate::platform::{Platform, StoreError};
 use crate::random::RandomError;
 use crate::secret::AttioAccessToken;
-use crate::store::connections;
 use crate::store::vault as store_vault;
+use crate::store::{connections, grant_index, grants};
 use crate::upstream::{self, UpstreamError};
 use crate::user::UserId;
 use crate::vault::{self, Connection, ConnectionStatus, Tokens, VaultStoreError};
@@ -358,6 +358,47 @@ pub async fn verify<P: Platform>(
         Ok(active) => Ok(active),
         Err(e) => Err(ConnectionError::Upstream(e)),
     }
+}
+
+/// Ends a person's Attio connection: marked gone first (so no stale copy is written back), its
+/// tokens revoked at Attio, every app they approved revoked, the sealed record deleted. Used by
+/// the person (`/connect/disconnect`) and by an administrator (`/admin`). Fails only when the
+/// record could not be deleted; every other step is best effort and logged.
+pub async fn disconnect<P: Platform>(p: &P, config: &Config, user: &UserId) -> Result<(), StoreError> {
+    let existing = vault::load(p, config.vault(), user).await;
+    // Remembered first: from here on no stale copy of the record may be written back.
+    let previous = match &existing {
+        Ok(found) => found.as_ref().map_or(0, |c| c.revision),
+        // It does not open: its revision is still readable.
+        Err(_) => store_vault::load(p, user).await.ok().flatten().map_or(0, |s| s.revision),
+    };
+    if let Err(e) = connections::mark_gone(p, user, next_revision(previous, p.now_ms())).await {
+        p.log("disconnect.mark_gone_failed", &e.to_string());
+    }
+    if let Ok(Some(Connection { tokens: Some(tokens), .. })) = &existing {
+        let mut to_revoke = vec![tokens.access.expose_secret().clone()];
+        to_revoke.extend(tokens.refresh.as_ref().map(|r| r.expose_secret().clone()));
+        for token in to_revoke {
+            if let Err(e) = upstream::revoke(p, config, &token).await {
+                p.log("disconnect.revoke_failed", &e.to_string());
+            }
+        }
+    }
+    // Every app the person approved loses its access with the connection.
+    match grant_index::list(p, user, p.now_ms()).await {
+        Ok(grants) => {
+            for g in grants {
+                grants::revoke(p, &g.grant_id).await;
+            }
+        }
+        Err(e) => p.log("disconnect.grants_unlisted", &e.0),
+    }
+    // The connection's object may hold a sealed copy from a recent refresh: drop it too.
+    if let Err(e) = connections::forget_latest(p, user).await {
+        p.log("disconnect.object_cleanup_failed", &e.to_string());
+    }
+    store_vault::delete(p, user).await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -22,8 +22,10 @@
 //!
 //! - [`app`]: the router: one `match` on method and path, each arm naming the handler in
 //!   [`routes`] (one file per endpoint family: `authorize`, `token`, `oauth_server`, `connect`,
-//!   `account`, `mcp`, `proxy`, `setup`, `health`, `landing`, `diagnostics`).
+//!   `account`, `admin`, `mcp`, `proxy`, `setup`, `health`, `landing`, `diagnostics`).
 //! - [`user`]: who a person is (workspace and member).
+//! - [`admin`]: the deployer's control plane (who administers, everyone's audit log, exports);
+//!   its pages are `routes/admin.rs`.
 //! - [`context`]: the public origin; [`paths`]: the person-facing page paths; [`access`]: bearer
 //!   authentication for protected routes; [`sign_in`]: starting the Attio sign-in; [`consent`]:
 //!   finishing an approved authorization (code, redirect, remembered approval).
@@ -60,6 +62,7 @@
 //! every stored record.
 
 pub mod access;
+pub mod admin;
 pub mod app;
 pub mod attio;
 pub mod cf_access;

@@ -35,6 +35,12 @@ pub fn parse_member(body: &[u8]) -> Result<Membership, AttioError> {
     Ok(if parsed.data.access_level == "suspended" { Membership::Ended } else { Membership::Active })
 }
 
+/// Whether a member body says `admin`.
+pub fn parse_member_is_admin(body: &[u8]) -> Result<bool, AttioError> {
+    let parsed: MemberBody = serde_json::from_slice(body).map_err(|e| AttioError::Decode(e.to_string()))?;
+    Ok(parsed.data.access_level == "admin")
+}
+
 /// A member's email address (lower-cased), from a member body.
 pub fn parse_member_email(body: &[u8]) -> Result<Option<String>, AttioError> {
     let parsed: MemberBody = serde_json::from_slice(body).map_err(|e| AttioError::Decode(e.to_string()))?;
@@ -42,6 +48,17 @@ pub fn parse_member_email(body: &[u8]) -> Result<Option<String>, AttioError> {
 }
 
 impl AttioApi {
+    /// Whether `member_id` is an admin of the token's workspace (needs `user_management:read`).
+    pub async fn member_is_admin(
+        &self,
+        http: &impl HttpClient,
+        token: &AttioAccessToken,
+        member_id: &str,
+    ) -> Result<bool, AttioError> {
+        let path = format!("/v2/workspace_members/{member_id}");
+        parse_member_is_admin(&self.send(http, self.request(Method::GET, &path, token, None)).await?)
+    }
+
     /// The email address of `member_id`, as Attio knows it (needs `user_management:read`).
     pub async fn member_email(
         &self,

@@ -72,6 +72,8 @@ pub struct Config {
     pub allowed_members: Option<Vec<String>>,
     /// Cloudflare Access in front of the people's pages, when configured.
     pub access: Option<AccessSettings>,
+    /// Administrators' emails (lower-case), matched against the Access login.
+    pub admin_emails: Vec<String>,
     pub attio_timeout_ms: u32,
     /// The configured public origin, if any (otherwise each request's own).
     pub public_origin: Option<Url>,
@@ -237,6 +239,7 @@ impl ConfigReport {
         let use_pkce = r.read(ATTIO_USE_PKCE, parse_bool);
         let allowed = r.read(ATTIO_ALLOWED_WORKSPACES, parse_list);
         let allowed_members = r.read(ATTIO_ALLOWED_MEMBERS, parse_emails);
+        let admin_emails = r.read(ADMIN_EMAILS, parse_emails);
         let access_team = r.read(ACCESS_TEAM_DOMAIN, parse_team_domain);
         let access_aud = r.read(ACCESS_AUD, parse_aud);
         let access = match (access_team, access_aud) {
@@ -300,6 +303,7 @@ impl ConfigReport {
                     allowed_workspaces: allowed,
                     allowed_members,
                     access,
+                    admin_emails: admin_emails.unwrap_or_default(),
                     attio_timeout_ms: timeout,
                     public_origin,
                     exchange_clients: exchange.unwrap_or_default(),

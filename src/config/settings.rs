@@ -39,6 +39,7 @@ pub const ATTIO_ALLOWED_WORKSPACES: &str = "ATTIO_ALLOWED_WORKSPACES";
 pub const ATTIO_ALLOWED_MEMBERS: &str = "ATTIO_ALLOWED_MEMBERS";
 pub const ACCESS_TEAM_DOMAIN: &str = "ACCESS_TEAM_DOMAIN";
 pub const ACCESS_AUD: &str = "ACCESS_AUD";
+pub const ADMIN_EMAILS: &str = "ADMIN_EMAILS";
 pub const ATTIO_TIMEOUT_MS: &str = "ATTIO_TIMEOUT_MS";
 pub const PUBLIC_ORIGIN: &str = "PUBLIC_ORIGIN";
 pub const TOKEN_EXCHANGE_CLIENTS: &str = "TOKEN_EXCHANGE_CLIENTS";
@@ -122,6 +123,13 @@ pub const SETTINGS: &[SettingSpec] = &[
         kind: SettingKind::Var,
         required: Requirement::Optional,
         description: "The Application Audience (AUD) tag of the Access application protecting this gateway.",
+    },
+    SettingSpec {
+        name: ADMIN_EMAILS,
+        kind: SettingKind::Var,
+        required: Requirement::Optional,
+        description: "Comma-separated emails of the gateway's administrators (/admin), matched against the \
+                      Cloudflare Access login. Without Access, Attio workspace admins administer their workspace.",
     },
     SettingSpec {
         name: ATTIO_TIMEOUT_MS,

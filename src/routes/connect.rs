@@ -33,13 +33,12 @@ use crate::rate_limit::{self, Limit};
 use crate::secret::{PkceVerifier, SessionId, UpstreamState};
 use crate::session::{self, Session, CONNECT_COOKIE, SESSION_COOKIE, SESSION_TTL_SECS};
 use crate::sign_in::{self, pending_aad};
-use crate::store::grant_index;
+
 use crate::store::one_time::{self, Pending};
-use crate::store::vault as store_vault;
-use crate::store::{connections, grants};
+
 use crate::upstream::{self, UpstreamError};
 use crate::user::UserId;
-use crate::vault::{self, Connection, ConnectionStatus, Tokens};
+use crate::vault::{Connection, ConnectionStatus, Tokens};
 
 /// `GET /connect`.
 pub async fn start<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
@@ -418,39 +417,7 @@ pub async fn disconnect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     if let Some(why) = session::form_refusal(ctx, req, &session, form.csrf.as_deref()) {
         return Ok(forbidden(why));
     }
-    let existing = vault::load(p, ctx.vault(), &session.user).await;
-    // Remembered first: from here on no stale copy of the record may be written back.
-    let previous = match &existing {
-        Ok(found) => found.as_ref().map_or(0, |c| c.revision),
-        // It does not open: its revision is still readable.
-        Err(_) => store_vault::load(p, &session.user).await.ok().flatten().map_or(0, |s| s.revision),
-    };
-    if let Err(e) = connections::mark_gone(p, &session.user, connection::next_revision(previous, p.now_ms())).await {
-        p.log("disconnect.mark_gone_failed", &e.to_string());
-    }
-    if let Ok(Some(Connection { tokens: Some(tokens), .. })) = &existing {
-        let mut to_revoke = vec![tokens.access.expose_secret().clone()];
-        to_revoke.extend(tokens.refresh.as_ref().map(|r| r.expose_secret().clone()));
-        for token in to_revoke {
-            if let Err(e) = upstream::revoke(p, config, &token).await {
-                p.log("disconnect.revoke_failed", &e.to_string());
-            }
-        }
-    }
-    // Every app the person approved loses its access with the connection.
-    match grant_index::list(p, &session.user, p.now_ms()).await {
-        Ok(grants) => {
-            for g in grants {
-                grants::revoke(p, &g.grant_id).await;
-            }
-        }
-        Err(e) => p.log("disconnect.grants_unlisted", &e.0),
-    }
-    // The connection's object may hold a sealed copy from a recent refresh: drop it too.
-    if let Err(e) = connections::forget_latest(p, &session.user).await {
-        p.log("disconnect.object_cleanup_failed", &e.to_string());
-    }
-    if store_vault::delete(p, &session.user).await.is_err() {
+    if connection::disconnect(p, config, &session.user).await.is_err() {
         return Ok(error_page(
             StatusCode::SERVICE_UNAVAILABLE,
             "Temporarily unavailable",

@@ -2,6 +2,7 @@
 //! and returns a [`crate::http::Response`] or an [`crate::error::AppError`].
 
 pub mod account;
+pub mod admin;
 pub mod authorize;
 pub mod connect;
 pub mod diagnostics;

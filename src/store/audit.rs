@@ -68,6 +68,75 @@ pub async fn recent<P: KvStore>(p: &P, user: &UserId, limit: usize) -> Result<Ve
     Ok(entries)
 }
 
+/// Everyone's entries, newest first, at most `limit` (read from the most recent `scan` keys of
+/// each page of the listing; the log is kept 30 days).
+pub async fn everyones<P: KvStore>(p: &P, limit: usize) -> Result<Vec<(UserId, Entry)>, crate::platform::StoreError> {
+    let mut keys = Vec::new();
+    let mut cursor: Option<String> = None;
+    // Keys sort by person, then newest first: read them all (bounded), then order by time.
+    while keys.len() < EVERYONE_SCAN {
+        let page = p.kv_list(keys::AUDIT_PREFIX, cursor.as_deref()).await?;
+        keys.extend(page.keys);
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let mut rows = Vec::new();
+    for key in keys.iter().take(EVERYONE_SCAN) {
+        let Some(user) = keys::user_of_audit_entry(key) else { continue };
+        if let Some(e) = p.kv_get(key).await?.and_then(|t| serde_json::from_str::<Entry>(&t).ok()) {
+            rows.push((user, e));
+        }
+    }
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1.at_ms));
+    rows.truncate(limit);
+    Ok(rows)
+}
+
+/// The most audit entries the administrators' view reads.
+pub const EVERYONE_SCAN: usize = 2_000;
+
+/// One action of an administrator: the control-plane audit, apart from the tool-call log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminAction {
+    pub at_ms: u64,
+    /// The administrator: their Access email, or `workspace-admin:<workspace>:<member>`.
+    pub admin: String,
+    /// `revoke`, `disconnect`, `export`, `policy`.
+    pub action: String,
+    /// What it was done to (a person, an app), never a token.
+    pub target: String,
+}
+
+/// Kept a year: the record of who changed what.
+pub const ADMIN_LOG_RETENTION_SECS: u64 = 365 * 24 * 3600;
+
+/// Records an administrator's action (before the response, so it is not lost).
+pub async fn record_admin<P: KvStore + Random + Clock>(
+    p: &P,
+    mut action: AdminAction,
+) -> Result<(), crate::platform::StoreError> {
+    action.at_ms = p.now_ms();
+    let mut suffix = [0u8; 4];
+    let _ = p.fill(&mut suffix);
+    let random: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+    let value = serde_json::to_string(&action).map_err(|e| crate::platform::StoreError(e.to_string()))?;
+    p.kv_put(&keys::admin_log_entry(action.at_ms, &random), &value, Some(ADMIN_LOG_RETENTION_SECS)).await
+}
+
+/// The administrators' most recent actions, newest first.
+pub async fn admin_actions<P: KvStore>(p: &P, limit: usize) -> Result<Vec<AdminAction>, crate::platform::StoreError> {
+    let page = p.kv_list(keys::ADMIN_LOG_PREFIX, None).await?;
+    let mut out = Vec::new();
+    for key in page.keys.iter().take(limit) {
+        if let Some(a) = p.kv_get(key).await?.and_then(|t| serde_json::from_str(&t).ok()) {
+            out.push(a);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

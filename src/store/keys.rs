@@ -62,6 +62,23 @@ pub fn grant_index(user: &UserId, grant_id: &str) -> String {
     format!("{}{grant_id}", grant_index_prefix(user))
 }
 
+/// The start of every audit entry of everyone.
+pub const AUDIT_PREFIX: &str = "audit:v1:";
+
+/// The person an audit entry key belongs to.
+pub fn user_of_audit_entry(key: &str) -> Option<UserId> {
+    let mut parts = key.strip_prefix(AUDIT_PREFIX)?.split(':');
+    UserId::new(parts.next()?, parts.next()?)
+}
+
+/// The start of every entry of the administrators' own log.
+pub const ADMIN_LOG_PREFIX: &str = "admin-log:v1:";
+
+/// `admin-log:v1:<u64::MAX - at, 20 digits>:<random hex>`: newest first.
+pub fn admin_log_entry(at_ms: u64, random_hex: &str) -> String {
+    format!("{ADMIN_LOG_PREFIX}{:020}:{random_hex}", u64::MAX - at_ms)
+}
+
 /// `audit:v1:<workspace>:<member>:`: the start of every audit entry of a person.
 pub fn audit_prefix(user: &UserId) -> String {
     format!("audit:v1:{}:{}:", user.workspace_id, user.member_id)

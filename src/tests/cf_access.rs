@@ -88,3 +88,24 @@ fn half_an_access_setup_is_a_configuration_error() {
     assert_eq!(health["configured"], false, "{health}");
     assert!(health.to_string().contains("ACCESS_AUD is needed with ACCESS_TEAM_DOMAIN"), "{health}");
 }
+
+#[test]
+fn the_admin_page_is_for_the_listed_access_emails() {
+    let mut m = loopback_settings();
+    m.insert(ACCESS_TEAM_DOMAIN, "acme.cloudflareaccess.com".into());
+    m.insert(ACCESS_AUD, AUD.into());
+    m.insert(crate::config::ADMIN_EMAILS, "boss@acme.example".into());
+    let p = FakePlatform::with_settings(m);
+    let key = TestKey::rsa(CLIENT_RSA_PEM);
+    p.http.push(200, &certs(&key));
+    let as_who = |email: &str| {
+        let mut req = get("/admin");
+        let t = token(&p, &key, |c| c["email"] = json!(email));
+        req.headers_mut().insert("cf-access-jwt-assertion", t.parse().unwrap());
+        run(&p, req)
+    };
+    assert_eq!(as_who("ada@acme.example").status(), 403);
+    let r = as_who("boss@acme.example");
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert!(text(&r).contains("You administer everyone"));
+}

@@ -43,6 +43,7 @@ fn test_mode_settings() -> HashMap<&'static str, String> {
     m
 }
 
+mod admin;
 mod cf_access;
 mod checklist;
 mod client_auth;

@@ -21,7 +21,11 @@ fn cloudflare_access_guards_the_people_pages() {
     let certs = json!({"keys": [key.public_jwk("k1")]}).to_string();
     let site = Site::start(move |_, path| (path == "/cdn-cgi/access/certs").then(|| Served::Json(certs.clone())));
     let team = site.base.clone();
-    let stack = Stack::start(&[("ACCESS_TEAM_DOMAIN", team.as_str()), ("ACCESS_AUD", AUD)]);
+    let stack = Stack::start(&[
+        ("ACCESS_TEAM_DOMAIN", team.as_str()),
+        ("ACCESS_AUD", AUD),
+        ("ADMIN_EMAILS", "boss@acme.example"),
+    ]);
     let login = |key: &TestKey, change: &dyn Fn(&mut Value)| {
         let mut claims =
             json!({"iss": team, "aud": [AUD], "email": "ada@acme.example", "exp": now() + 600, "iat": now()});
@@ -72,6 +76,78 @@ fn cloudflare_access_guards_the_people_pages() {
     let approval = audit["entries"].as_array().unwrap().iter().find(|e| e["kind"] == "consent").cloned().unwrap();
     assert_eq!(approval["by"], "ada@acme.example", "{audit}");
     assert!(site.hits("/cdn-cgi/access/certs") >= 1);
+
+    // The app works; then the deployer's administrator sees Ada, exports the log, revokes the app.
+    let code = url::Url::parse(decided.header("location").unwrap())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let form = form_body(&[
+        ("grant_type", "authorization_code"),
+        ("client_id", &client_id),
+        ("code", &code),
+        ("code_verifier", PKCE_VERIFIER),
+        ("redirect_uri", redirect),
+    ]);
+    let c = &stack.worker.client;
+    let token = c
+        .request("POST", "/token", &[("content-type", "application/x-www-form-urlencoded")], Some(&form))
+        .json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let call = |token: &str| {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "list_lists", "arguments": {}}});
+        mcp_post(c, token, &[("mcp-protocol-version", "2025-11-25")], body.to_string().as_bytes())
+    };
+    assert_eq!(call(&token).status, 200);
+    assert_eq!(browser.get("/admin").status, 403, "Ada is not an administrator");
+    let mut boss = stack.browser();
+    boss.accept_json = false;
+    boss.extra_headers
+        .push(("cf-access-jwt-assertion".into(), login(&key, &|c| c["email"] = json!("boss@acme.example"))));
+    let admin = boss.get("/admin");
+    assert_eq!(admin.status, 200, "{}", admin.body);
+    assert!(admin.body.contains("Access test app") && admin.body.contains("list_lists"), "{}", admin.body);
+    let csv = boss.get("/admin/audit.csv?tool=list_lists");
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "time_ms,time,workspace_id,member_id,by,app,kind,action,write,outcome");
+    assert!(
+        lines.len() >= 2 && lines[1..].iter().all(|l| l.split(',').count() == 10 && l.contains("list_lists")),
+        "{}",
+        csv.body
+    );
+    assert!(
+        !csv.body.contains(&token) && !csv.body.contains("agwa.") && !csv.body.contains("agwr."),
+        "no token in the export"
+    );
+    let jsonl = boss.get("/admin/audit.jsonl");
+    assert!(jsonl.body.lines().all(|l| serde_json::from_str::<Value>(l).is_ok()));
+    let revoke = form_body(&[
+        ("csrf", &hidden(&admin.body, "csrf")),
+        ("workspace_id", ACME_WORKSPACE_ID),
+        ("member_id", ACME_ADMIN_MEMBER_ID),
+        ("grant_id", &hidden(&admin.body, "grant_id")),
+    ]);
+    let revoked = boss.request("POST", "/admin/revoke", Some(("application/x-www-form-urlencoded", &revoke)));
+    assert_eq!(revoked.status, 303, "{}", revoked.body);
+    assert_eq!(call(&token).status, 401, "the app's token died with the revocation");
+    let after = boss.get("/admin");
+    assert!(
+        after.body.contains("<td>boss@acme.example</td><td>revoke</td>") && after.body.contains("<td>export</td>"),
+        "{}",
+        after.body
+    );
+    // A form from another site, or without the administrator's token, is refused.
+    let forged = form_body(&[("csrf", "x"), ("workspace_id", ACME_WORKSPACE_ID), ("member_id", ACME_ADMIN_MEMBER_ID)]);
+    assert_eq!(
+        boss.request("POST", "/admin/disconnect", Some(("application/x-www-form-urlencoded", &forged))).status,
+        403
+    );
 
     // Programs' endpoints are not behind the gate.
     let mcp = stack.worker.client.request("POST", "/mcp", &[("content-type", "application/json")], Some(b"{}"));

@@ -1,0 +1,200 @@
+//! The deployer's control plane, without the pages (`routes/admin.rs`): who is an
+//! administrator, whom they may manage, everyone's audit log filtered and exported (CSV per
+//! RFC 4180, JSON Lines), and the administrators' own log.
+//!
+//! An administrator is, with Cloudflare Access configured, a person whose verified Access email
+//! is in `ADMIN_EMAILS` (the deployer's people: they manage everyone); without Access, a person
+//! signed in with Attio who is an admin of their Attio workspace (they manage that workspace
+//! only). Nobody else reaches `/admin`.
+
+use crate::connection;
+use crate::context::Ctx;
+use crate::crypto::keys::SigningKeys;
+use crate::http::Request;
+use crate::platform::Platform;
+use crate::session::Session;
+use crate::store::audit::Entry;
+use crate::user::UserId;
+
+/// Who is administering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admin {
+    /// Listed in `ADMIN_EMAILS`, as Cloudflare Access verified them: manages everyone.
+    Deployer { email: String },
+    /// An Attio workspace admin, signed in with Attio: manages their workspace.
+    WorkspaceAdmin { user: UserId },
+}
+
+impl Admin {
+    /// How the administrators' log names them.
+    pub fn name(&self) -> String {
+        match self {
+            Admin::Deployer { email } => email.clone(),
+            Admin::WorkspaceAdmin { user } => format!("workspace-admin:{}:{}", user.workspace_id, user.member_id),
+        }
+    }
+
+    pub fn may_manage(&self, user: &UserId) -> bool {
+        match self {
+            Admin::Deployer { .. } => true,
+            Admin::WorkspaceAdmin { user: me } => me.workspace_id == user.workspace_id,
+        }
+    }
+
+    /// The CSRF token of this administrator's forms.
+    pub fn csrf(&self, keys: &SigningKeys) -> String {
+        keys.sign(&format!("admin-csrf|{}", self.name()))
+    }
+
+    pub fn check_csrf(&self, keys: &SigningKeys, token: &str) -> bool {
+        keys.verify(&format!("admin-csrf|{}", self.name()), token)
+    }
+}
+
+/// Why `/admin` is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Signed in, but not an administrator.
+    NotAdmin,
+    /// Without Access: not signed in with Attio (or the connection is gone).
+    SignIn,
+    /// Attio could not say whether the person is an admin (a missing scope, an outage).
+    Unknown,
+}
+
+/// Who the request's administrator is, if it has one.
+pub async fn identify<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Admin, Refusal> {
+    let config = ctx.config;
+    if config.access.is_some() {
+        // The page was gated: `ctx.person` is the verified Access email.
+        return match &ctx.person {
+            Some(email) if config.admin_emails.contains(email) => Ok(Admin::Deployer { email: email.clone() }),
+            _ => Err(Refusal::NotAdmin),
+        };
+    }
+    let session = Session::from_request(config.keys(), req, p.now_ms()).ok_or(Refusal::SignIn)?;
+    let conn = connection::usable(p, config, config.vault(), &session.user).await.map_err(|_| Refusal::SignIn)?;
+    let token = connection::access_token(&conn).map_err(|_| Refusal::SignIn)?;
+    match config.attio().member_is_admin(p, token, &session.user.member_id).await {
+        Ok(true) => Ok(Admin::WorkspaceAdmin { user: session.user }),
+        Ok(false) => Err(Refusal::NotAdmin),
+        Err(e) => {
+            p.log("admin.check_failed", &e.to_string());
+            Err(Refusal::Unknown)
+        }
+    }
+}
+
+/// What the audit view is narrowed to (query parameters of `/admin` and its exports).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct Filter {
+    /// `<workspace>:<member>`, or a part of it.
+    pub person: Option<String>,
+    /// A client id.
+    pub app: Option<String>,
+    /// A tool name or proxied request (`GET /v2/objects`), or a part of it.
+    pub tool: Option<String>,
+    /// `ok` or `error`.
+    pub outcome: Option<String>,
+}
+
+impl Filter {
+    pub fn matches(&self, user: &UserId, e: &Entry) -> bool {
+        let given = |f: &Option<String>| f.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let person = format!("{}:{}", user.workspace_id, user.member_id);
+        given(&self.person).is_none_or(|p| person.contains(&p) || e.by.as_deref().is_some_and(|b| b.contains(&p)))
+            && given(&self.app).is_none_or(|a| e.client_id == a)
+            && given(&self.tool).is_none_or(|t| e.action.contains(&t))
+            && given(&self.outcome).is_none_or(|o| if o == "ok" { e.outcome == "ok" } else { e.outcome != "ok" })
+    }
+}
+
+/// One field of a CSV record (RFC 4180 §2): quoted when it holds a comma, quote or line break;
+/// a leading `=`, `+`, `-` or `@` is prefixed with `'` so a spreadsheet never runs it as a formula.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// The rows as CSV with a header line, CRLF line ends.
+pub fn csv(rows: &[(UserId, Entry)]) -> String {
+    let mut out = String::from("time_ms,time,workspace_id,member_id,by,app,kind,action,write,outcome\r\n");
+    for (user, e) in rows {
+        let fields = [
+            e.at_ms.to_string(),
+            crate::time::iso8601(e.at_ms),
+            user.workspace_id.clone(),
+            user.member_id.clone(),
+            e.by.clone().unwrap_or_default(),
+            e.client_id.clone(),
+            e.kind.clone(),
+            e.action.clone(),
+            e.write.to_string(),
+            e.outcome.clone(),
+        ];
+        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The rows as JSON Lines: one object per line, the entry with its person.
+pub fn json_lines(rows: &[(UserId, Entry)]) -> String {
+    rows.iter()
+        .map(|(user, e)| {
+            let mut v = serde_json::to_value(e).unwrap_or_default();
+            v["workspace_id"] = user.workspace_id.clone().into();
+            v["member_id"] = user.member_id.clone().into();
+            v.to_string() + "\n"
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(action: &str, outcome: &str) -> Entry {
+        Entry {
+            at_ms: 1_795_843_447_000,
+            client_id: "mcp_c1".into(),
+            kind: "tool".into(),
+            action: action.into(),
+            write: false,
+            outcome: outcome.into(),
+            by: None,
+        }
+    }
+
+    #[test]
+    fn csv_quotes_what_it_must_and_never_starts_a_formula() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        let user = UserId::new("ws", "m").unwrap();
+        let text = csv(&[(user.clone(), entry("GET /v2/objects", "ok"))]);
+        assert!(text.starts_with("time_ms,time,workspace_id"));
+        assert!(text.contains(",2026-11-28T05:24:07Z,ws,m,,mcp_c1,tool,GET /v2/objects,false,ok\r\n"), "{text}");
+        let lines = json_lines(&[(user, entry("whoami", "ok"))]);
+        let v: serde_json::Value = serde_json::from_str(lines.trim()).unwrap();
+        assert_eq!((v["member_id"].as_str(), v["action"].as_str()), (Some("m"), Some("whoami")));
+    }
+
+    #[test]
+    fn filters_narrow_by_person_app_tool_and_outcome() {
+        let user = UserId::new("ws", "m").unwrap();
+        let e = entry("query_records", "error: 429");
+        assert!(Filter::default().matches(&user, &e));
+        assert!(Filter { person: Some("ws:m".into()), ..Filter::default() }.matches(&user, &e));
+        assert!(!Filter { person: Some("other".into()), ..Filter::default() }.matches(&user, &e));
+        assert!(Filter { tool: Some("query".into()), outcome: Some("error".into()), ..Filter::default() }
+            .matches(&user, &e));
+        assert!(!Filter { outcome: Some("ok".into()), ..Filter::default() }.matches(&user, &e));
+        assert!(!Filter { app: Some("mcp_other".into()), ..Filter::default() }.matches(&user, &e));
+    }
+}

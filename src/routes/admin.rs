@@ -1,0 +1,365 @@
+//! `/admin`: the deployer's page (administrators only, see [`crate::admin`]). Every connected
+//! person with their workspace, email when known, approved apps (access, scopes, approval, last
+//! use); revoke any app or disconnect any person; everyone's audit log, filtered by person, app,
+//! tool and outcome, exported as CSV (`/admin/audit.csv`) or JSON Lines (`/admin/audit.jsonl`);
+//! and the administrators' own log, where each of these actions is recorded first.
+//!
+//! Forms carry a CSRF token bound to the administrator and are refused from another origin.
+
+use std::collections::HashMap;
+
+use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, ORIGIN};
+use http::StatusCode;
+use serde::Deserialize;
+
+use crate::admin::{self, Admin, Filter, Refusal};
+use crate::connection;
+use crate::context::Ctx;
+use crate::error::AppError;
+use crate::html;
+use crate::html::Html;
+use crate::http::{redirect, set_header, Request, Response};
+use crate::pages::{access_identity, error_page, format_time, page, NOTHING};
+use crate::paths::CONNECT;
+use crate::platform::Platform;
+use crate::store::audit::{self, AdminAction};
+use crate::store::grant_index;
+use crate::store::grants;
+use crate::store::vault as store_vault;
+use crate::user::UserId;
+use crate::vault::ConnectionStatus;
+
+pub const PATH: &str = "/admin";
+pub const REVOKE: &str = "/admin/revoke";
+pub const DISCONNECT: &str = "/admin/disconnect";
+pub const AUDIT_CSV: &str = "/admin/audit.csv";
+pub const AUDIT_JSONL: &str = "/admin/audit.jsonl";
+
+/// The most people the page lists, and audit rows it shows or exports.
+const PEOPLE_MAX: usize = 500;
+const AUDIT_ROWS: usize = 200;
+const EXPORT_ROWS: usize = audit::EVERYONE_SCAN;
+
+fn refused(why: Refusal) -> Response {
+    match why {
+        Refusal::NotAdmin => error_page(
+            StatusCode::FORBIDDEN,
+            "Administrators only",
+            "This page is for the gateway's administrators.",
+            &NOTHING,
+        ),
+        Refusal::SignIn => error_page(
+            StatusCode::UNAUTHORIZED,
+            "Sign in",
+            "Sign in with Attio first; Attio workspace admins administer their workspace here.",
+            &html!("<p><a class=button href=\"{CONNECT}\">Sign in with Attio</a></p>"),
+        ),
+        Refusal::Unknown => error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Could not check",
+            "Attio did not say whether you are a workspace admin (the Attio app needs the \
+             user_management:read scope). Try again shortly.",
+            &NOTHING,
+        ),
+    }
+}
+
+/// `GET /admin`.
+pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    let admin = match admin::identify(p, ctx, req).await {
+        Ok(a) => a,
+        Err(why) => return Ok(refused(why)),
+    };
+    let unavailable = |e| AppError::unavailable_because("storage", e);
+    let filter: Filter = serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
+    let people = people(p, &admin).await.map_err(unavailable)?;
+    let rows = audit_rows(p, &admin, &filter, AUDIT_ROWS).await.map_err(unavailable)?;
+    let mut actions = audit::admin_actions(p, 50).await.map_err(unavailable)?;
+    if let Admin::WorkspaceAdmin { .. } = admin {
+        actions.retain(|a| a.admin == admin.name());
+    }
+    let csrf = admin.csrf(ctx.keys());
+    let body = html!(
+        "<h1>Administration</h1>{}<p class=muted>{}</p>{}{}{}",
+        access_identity(ctx.person.as_deref()),
+        match &admin {
+            Admin::Deployer { .. } => "You administer everyone connected to this gateway.".to_string(),
+            Admin::WorkspaceAdmin { user } => format!("You administer the Attio workspace {}.", user.workspace_id),
+        },
+        people_section(&people, &rows, &csrf),
+        audit_section(&rows, &filter, req.uri().query().unwrap_or("")),
+        actions_section(&actions),
+    );
+    Ok(page(StatusCode::OK, "Administration", &body))
+}
+
+/// A connected person as the page shows them.
+struct Person {
+    user: UserId,
+    workspace: String,
+    email: Option<String>,
+    active: bool,
+    connected_at_ms: u64,
+    apps: Vec<grant_index::Entry>,
+}
+
+async fn people<P: Platform>(p: &P, admin: &Admin) -> Result<Vec<Person>, crate::platform::StoreError> {
+    let mut users = Vec::new();
+    let mut cursor: Option<String> = None;
+    while users.len() < PEOPLE_MAX {
+        let page = store_vault::list(p, cursor.as_deref()).await?;
+        users.extend(page.users.into_iter().flatten().filter(|u| admin.may_manage(u)));
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    users.truncate(PEOPLE_MAX);
+    let now = p.now_ms();
+    let mut out = Vec::with_capacity(users.len());
+    for user in users {
+        let Ok(Some(sealed)) = store_vault::load(p, &user).await else { continue };
+        let apps = grant_index::list(p, &user, now).await?;
+        out.push(Person {
+            workspace: format!("{} ({})", sealed.workspace_name, sealed.workspace_slug),
+            email: sealed.member_email.clone(),
+            active: sealed.status == ConnectionStatus::Active,
+            connected_at_ms: sealed.connected_at_ms,
+            apps,
+            user,
+        });
+    }
+    Ok(out)
+}
+
+async fn audit_rows<P: Platform>(
+    p: &P,
+    admin: &Admin,
+    filter: &Filter,
+    limit: usize,
+) -> Result<Vec<(UserId, audit::Entry)>, crate::platform::StoreError> {
+    let mut rows = audit::everyones(p, audit::EVERYONE_SCAN).await?;
+    rows.retain(|(u, e)| admin.may_manage(u) && filter.matches(u, e));
+    rows.truncate(limit);
+    Ok(rows)
+}
+
+fn hidden_person(user: &UserId) -> Html {
+    html!(
+        "<input type=hidden name=workspace_id value=\"{}\"><input type=hidden name=member_id value=\"{}\">",
+        user.workspace_id,
+        user.member_id
+    )
+}
+
+fn people_section(people: &[Person], rows: &[(UserId, audit::Entry)], csrf: &str) -> Html {
+    if people.is_empty() {
+        return Html::trusted("<h2>People</h2><p class=muted>Nobody has connected Attio yet.</p>");
+    }
+    let mut last_used: HashMap<(&str, &str), u64> = HashMap::new();
+    for (u, e) in rows {
+        let t = last_used.entry((u.member_id.as_str(), e.client_id.as_str())).or_default();
+        *t = (*t).max(e.at_ms);
+    }
+    let cards: Html = people
+        .iter()
+        .map(|person| {
+            let apps: Html = person
+                .apps
+                .iter()
+                .map(|g| {
+                    let used = last_used
+                        .get(&(person.user.member_id.as_str(), g.client_id.as_str()))
+                        .map_or_else(|| "—".to_string(), |t| format_time(*t));
+                    html!(
+                        "<tr><td>{}<div class=muted>{}</div></td><td>{}</td><td>{}</td><td>{}</td><td>\
+                         <form class=inline method=post action=\"{REVOKE}\"><input type=hidden name=csrf value=\"{}\">\
+                         {}<input type=hidden name=grant_id value=\"{}\">\
+                         <button class=danger type=submit aria-label=\"Revoke {}\">Revoke</button></form></td></tr>",
+                        g.client_name,
+                        if g.audience == "rest" { "REST proxy" } else { "MCP" },
+                        if g.write { "read-write" } else { "read-only" },
+                        format_time(g.created_at_ms),
+                        used,
+                        csrf,
+                        hidden_person(&person.user),
+                        g.grant_id,
+                        g.client_name,
+                    )
+                })
+                .collect();
+            html!(
+                "<div class=card><dl><dt>Person</dt><dd>{} <span class=muted>member {}</span></dd>\
+                 <dt>Workspace</dt><dd>{}</dd><dt>Attio</dt><dd>{}</dd></dl>\
+                 <div class=table><table><thead><tr><th>App</th><th>Access</th><th>Approved</th><th>Last used</th>\
+                 <th></th></tr></thead><tbody>{}</tbody></table></div>\
+                 <form method=post action=\"{DISCONNECT}\"><input type=hidden name=csrf value=\"{}\">{}\
+                 <button class=danger type=submit>Disconnect this person and revoke their apps</button></form></div>",
+                person.email.as_deref().unwrap_or("(email not known)"),
+                person.user.member_id,
+                person.workspace,
+                if person.active {
+                    format!("connected {}", format_time(person.connected_at_ms))
+                } else {
+                    "revoked: their apps cannot reach Attio until they connect again".to_string()
+                },
+                apps,
+                csrf,
+                hidden_person(&person.user),
+            )
+        })
+        .collect();
+    html!("<h2>People</h2>{}", cards)
+}
+
+fn audit_section(rows: &[(UserId, audit::Entry)], filter: &Filter, query: &str) -> Html {
+    let value = |f: &Option<String>| f.clone().unwrap_or_default();
+    let form = html!(
+        "<form method=get action=\"{PATH}\"><label>Person <input name=person value=\"{}\"></label> \
+         <label>App <input name=app value=\"{}\"></label> <label>Tool <input name=tool value=\"{}\"></label> \
+         <label>Outcome <input name=outcome value=\"{}\" placeholder=\"ok or error\"></label> \
+         <button type=submit>Filter</button></form>",
+        value(&filter.person),
+        value(&filter.app),
+        value(&filter.tool),
+        value(&filter.outcome),
+    );
+    let suffix = if query.is_empty() { String::new() } else { format!("?{query}") };
+    let rows: Html = rows
+        .iter()
+        .map(|(u, e)| {
+            html!(
+                "<tr><td>{}</td><td>{}:{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td class={}>{}</td></tr>",
+                format_time(e.at_ms),
+                u.workspace_id,
+                u.member_id,
+                e.client_id,
+                e.action,
+                e.by.as_deref().unwrap_or(""),
+                if e.outcome == "ok" { "yes" } else { "no" },
+                e.outcome,
+            )
+        })
+        .collect();
+    html!(
+        "<h2>Audit log</h2>{}<p><a href=\"{}\">Export CSV</a> · <a href=\"{}\">Export JSON Lines</a></p>\
+         <div class=table><table><thead><tr><th>When</th><th>Person</th><th>App</th><th>Action</th><th>By</th>\
+         <th>Outcome</th></tr></thead><tbody>{}</tbody></table></div>",
+        form,
+        format!("{AUDIT_CSV}{suffix}"),
+        format!("{AUDIT_JSONL}{suffix}"),
+        rows,
+    )
+}
+
+fn actions_section(actions: &[AdminAction]) -> Html {
+    let rows: Html = actions
+        .iter()
+        .map(|a| {
+            html!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                format_time(a.at_ms),
+                a.admin,
+                a.action,
+                a.target
+            )
+        })
+        .collect();
+    html!(
+        "<h2>Administrators' actions</h2><div class=table><table><thead><tr><th>When</th><th>Administrator</th>\
+         <th>Action</th><th>On</th></tr></thead><tbody>{}</tbody></table></div>",
+        rows
+    )
+}
+
+/// `GET /admin/audit.csv` and `GET /admin/audit.jsonl`: the filtered log, as a download.
+pub async fn export<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request, csv: bool) -> Result<Response, AppError> {
+    let admin = match admin::identify(p, ctx, req).await {
+        Ok(a) => a,
+        Err(why) => return Ok(refused(why)),
+    };
+    let unavailable = |e| AppError::unavailable_because("storage", e);
+    let filter: Filter = serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
+    let rows = audit_rows(p, &admin, &filter, EXPORT_ROWS).await.map_err(unavailable)?;
+    let action = AdminAction {
+        at_ms: 0,
+        admin: admin.name(),
+        action: "export".into(),
+        target: format!("{} audit rows as {}", rows.len(), if csv { "CSV" } else { "JSON Lines" }),
+    };
+    audit::record_admin(p, action).await.map_err(unavailable)?;
+    let (body, kind, name) = if csv {
+        (admin::csv(&rows), "text/csv; charset=utf-8", "audit.csv")
+    } else {
+        (admin::json_lines(&rows), "application/x-ndjson", "audit.jsonl")
+    };
+    let mut resp = http::Response::new(body.into_bytes());
+    set_header(&mut resp, CONTENT_TYPE, kind);
+    set_header(&mut resp, CONTENT_DISPOSITION, &format!("attachment; filename=\"{name}\""));
+    set_header(&mut resp, http::header::CACHE_CONTROL, "no-store");
+    Ok(resp)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PersonForm {
+    csrf: Option<String>,
+    workspace_id: Option<String>,
+    member_id: Option<String>,
+    grant_id: Option<String>,
+}
+
+/// The administrator and the person a form acts on, or the page refusing it.
+async fn form_target<P: Platform>(
+    p: &P,
+    ctx: &Ctx<'_>,
+    req: &Request,
+) -> Result<(Admin, UserId, PersonForm), Response> {
+    let admin = admin::identify(p, ctx, req).await.map_err(refused)?;
+    let forbidden = |m: &str| error_page(StatusCode::FORBIDDEN, "Request refused", m, &NOTHING);
+    if req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()).is_some_and(|o| o != ctx.origin) {
+        return Err(forbidden("This form was submitted from another site."));
+    }
+    let form: PersonForm = serde_urlencoded::from_bytes(req.body()).unwrap_or_default();
+    if !form.csrf.as_deref().is_some_and(|t| admin.check_csrf(ctx.keys(), t)) {
+        return Err(forbidden("This form has expired or was not issued by this gateway. Reload the page."));
+    }
+    let user = UserId::new(form.workspace_id.as_deref().unwrap_or(""), form.member_id.as_deref().unwrap_or(""))
+        .filter(|u| admin.may_manage(u))
+        .ok_or_else(|| forbidden("That person is not one you administer."))?;
+    Ok((admin, user, form))
+}
+
+/// `POST /admin/revoke`: one app of one person.
+pub async fn revoke<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    let (admin, user, form) = match form_target(p, ctx, req).await {
+        Ok(t) => t,
+        Err(page) => return Ok(page),
+    };
+    let unavailable = |e| AppError::unavailable_because("storage", e);
+    let grant_id = form.grant_id.unwrap_or_default();
+    let Some(entry) = grant_index::find(p, &user, &grant_id).await.map_err(unavailable)? else {
+        return Ok(error_page(StatusCode::NOT_FOUND, "No such app", "That app was already revoked.", &NOTHING));
+    };
+    let target = format!("app {} of {}:{}", entry.client_id, user.workspace_id, user.member_id);
+    audit::record_admin(p, AdminAction { at_ms: 0, admin: admin.name(), action: "revoke".into(), target })
+        .await
+        .map_err(unavailable)?;
+    grants::revoke(p, &entry.grant_id).await;
+    let _ = grant_index::remove(p, &user, &entry.grant_id).await;
+    Ok(redirect(StatusCode::SEE_OTHER, PATH))
+}
+
+/// `POST /admin/disconnect`: a person's Attio connection and every app they approved.
+pub async fn disconnect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    let (admin, user, _) = match form_target(p, ctx, req).await {
+        Ok(t) => t,
+        Err(page) => return Ok(page),
+    };
+    let unavailable = |e| AppError::unavailable_because("storage", e);
+    let target = format!("{}:{}", user.workspace_id, user.member_id);
+    audit::record_admin(p, AdminAction { at_ms: 0, admin: admin.name(), action: "disconnect".into(), target })
+        .await
+        .map_err(unavailable)?;
+    connection::disconnect(p, ctx.config, &user).await.map_err(unavailable)?;
+    Ok(redirect(StatusCode::SEE_OTHER, PATH))
+}
