@@ -12,7 +12,9 @@ use crate::oauth::grant::{self, Grant, TokenKind};
 use crate::oauth::metadata::{Audience, SCOPE_WRITE};
 use crate::oauth::{bearer, OAuthError};
 use crate::platform::Platform;
+use crate::policy::Policy;
 use crate::store::grants;
+use crate::store::policy as store_policy;
 use crate::user::UserId;
 
 /// Who a valid access token speaks for.
@@ -24,6 +26,8 @@ pub struct Principal {
     pub grant_id: String,
     /// The epoch of the Attio connection the grant was approved under.
     pub connection_epoch: u64,
+    /// The deployer's policy, as read with the grant.
+    pub policy: Policy,
 }
 
 impl Principal {
@@ -31,9 +35,10 @@ impl Principal {
         self.scope.iter().any(|s| s == SCOPE_WRITE)
     }
 
-    /// The tool groups the grant allows (all, unless its scope names some).
+    /// The tool groups the grant allows (all, unless its scope names some), less those the
+    /// deployer turned off.
     pub fn groups(&self) -> Vec<crate::oauth::tool_groups::Group> {
-        crate::oauth::tool_groups::granted(&self.scope)
+        self.policy.allowed_groups(crate::oauth::tool_groups::granted(&self.scope))
     }
 }
 
@@ -110,16 +115,25 @@ pub async fn authenticate<P: Platform>(
 ) -> Result<Principal, Denied> {
     let token = presented_token(req)?;
     let Some((TokenKind::Access, grant_id)) = grant::parse_token(token) else { return Err(Denied::Invalid) };
-    let grant: Grant = match grants::load(p, grant_id).await {
+    // The grant and the deployer's policy, asked at once.
+    let (grant, policy) = futures_util::future::join(grants::load(p, grant_id), store_policy::load(p)).await;
+    let grant: Grant = match grant {
         Ok(Some(current)) => current.grant,
         Ok(None) => return Err(Denied::Invalid),
         Err(_) => return Err(Denied::Unavailable),
     };
-    let scopes = match grant.check_access(ctx.keys(), token, audience, p.now_ms()) {
+    let policy = policy.map_err(|_| Denied::Unavailable)?;
+    let mut scopes = match grant.check_access(ctx.keys(), token, audience, p.now_ms()) {
         Ok(s) => s,
         Err(grant::AccessDenied::WrongAudience) => return Err(Denied::WrongResource),
         Err(grant::AccessDenied::Invalid) => return Err(Denied::Invalid),
     };
+    if policy.grant_too_old(grant.created_at_ms, p.now_ms()) {
+        return Err(Denied::Invalid);
+    }
+    if policy.writes_off {
+        scopes.retain(|s| s != SCOPE_WRITE);
+    }
     if !scopes.iter().any(|s| s == scope) {
         return Err(Denied::InsufficientScope(scope.to_string()));
     }
@@ -138,5 +152,6 @@ pub async fn authenticate<P: Platform>(
         scope: scopes,
         grant_id: grant.grant_id,
         connection_epoch: grant.connection_epoch,
+        policy,
     })
 }

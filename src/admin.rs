@@ -41,6 +41,17 @@ impl Admin {
         }
     }
 
+    /// Whether they may set the deployer-wide policy: the deployer's administrators, or a
+    /// workspace admin of the one workspace a deployment serves (`ATTIO_ALLOWED_WORKSPACES`).
+    pub fn may_set_policy(&self, config: &crate::config::Config) -> bool {
+        match self {
+            Admin::Deployer { .. } => true,
+            Admin::WorkspaceAdmin { user } => {
+                config.allowed_workspaces.as_ref().is_some_and(|w| w.len() == 1 && w[0] == user.workspace_id)
+            }
+        }
+    }
+
     /// The CSRF token of this administrator's forms.
     pub fn csrf(&self, keys: &SigningKeys) -> String {
         keys.sign(&format!("admin-csrf|{}", self.name()))

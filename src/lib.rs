@@ -53,6 +53,7 @@
 //!   name a Durable Object command or (de)serialise a stored record.
 //! - [`transitions`]: the protocol of the Durable Object that makes one-time transitions atomic.
 //! - [`crypto`]: the vault envelope (XChaCha20-Poly1305) and keys derived from `SIGNING_KEY`.
+//! - [`policy`]: the deployer's policy (writes, tool groups, proxy, grant lifetime) set on `/admin`.
 //! - [`time`]: calendar time from Unix milliseconds (pages, tool arguments).
 //! - [`random`]: randomness behind a trait; [`secret`]: secret newtypes for every credential
 //!   (redacted `Debug`, constant-time equality, not `Clone` unless needed).
@@ -81,6 +82,7 @@ pub mod oauth;
 pub mod pages;
 pub mod paths;
 pub mod platform;
+pub mod policy;
 pub mod proxy_policy;
 pub mod random;
 pub mod rate_limit;

@@ -87,7 +87,15 @@ pub async fn call_tool<P: Platform>(
     if tool.write && !principal.can_write() {
         let mut resp = rpc_error(
             StatusCode::FORBIDDEN,
-            RpcError::new(id, jsonrpc::INVALID_REQUEST, format!("{name} changes data; this grant is read-only")),
+            RpcError::new(
+                id,
+                jsonrpc::INVALID_REQUEST,
+                if principal.policy.writes_off {
+                    format!("{name} changes data; the administrator of this gateway has turned writes off")
+                } else {
+                    format!("{name} changes data; this grant is read-only")
+                },
+            ),
         );
         let challenge = bearer::challenge(&ctx.origin, Audience::Mcp, Some("insufficient_scope"), Some(SCOPE_WRITE));
         set_header(&mut resp, WWW_AUTHENTICATE, &challenge);
@@ -97,7 +105,7 @@ pub async fn call_tool<P: Platform>(
         let scope = tool.group().map_or("", |g| g.scope());
         let mut resp = rpc_error(
             StatusCode::FORBIDDEN,
-            RpcError::new(id, jsonrpc::INVALID_REQUEST, format!("{name} is outside what this grant allows ({scope})")),
+            RpcError::new(id, jsonrpc::INVALID_REQUEST, format!("{name} is outside what this grant allows ({scope}), or its tool group is turned off by the gateway's administrator")),
         );
         let challenge = bearer::challenge(&ctx.origin, Audience::Mcp, Some("insufficient_scope"), Some(scope));
         set_header(&mut resp, WWW_AUTHENTICATE, &challenge);

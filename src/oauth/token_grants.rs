@@ -193,6 +193,10 @@ pub async fn refresh<P: Platform>(
             grants::revoke(p, grant_id).await;
             return Err(OAuthError::invalid_grant(why));
         }
+        let policy = crate::store::policy::load(p).await.map_err(unavailable)?;
+        if policy.grant_too_old(grant.created_at_ms, p.now_ms()) {
+            return Err(OAuthError::invalid_grant("the deployer's maximum grant lifetime has passed; authorize again"));
+        }
         let (next, answer) = match grant.refresh(keys, presented, scope.clone(), p.now_ms()) {
             RefreshOutcome::Rotated(next, issued) => (next, Ok(issued)),
             RefreshOutcome::Replayed(issued) => return Ok(issued),

@@ -19,12 +19,16 @@ use crate::error::AppError;
 use crate::html;
 use crate::html::Html;
 use crate::http::{redirect, set_header, Request, Response};
+use crate::oauth::params;
+use crate::oauth::tool_groups::GROUPS;
 use crate::pages::{access_identity, error_page, format_time, page, NOTHING};
 use crate::paths::CONNECT;
 use crate::platform::Platform;
+use crate::policy::Policy;
 use crate::store::audit::{self, AdminAction};
 use crate::store::grant_index;
 use crate::store::grants;
+use crate::store::policy as store_policy;
 use crate::store::vault as store_vault;
 use crate::user::UserId;
 use crate::vault::ConnectionStatus;
@@ -34,6 +38,7 @@ pub const REVOKE: &str = "/admin/revoke";
 pub const DISCONNECT: &str = "/admin/disconnect";
 pub const AUDIT_CSV: &str = "/admin/audit.csv";
 pub const AUDIT_JSONL: &str = "/admin/audit.jsonl";
+pub const POLICY: &str = "/admin/policy";
 
 /// The most people the page lists, and audit rows it shows or exports.
 const PEOPLE_MAX: usize = 500;
@@ -79,13 +84,19 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
         actions.retain(|a| a.admin == admin.name());
     }
     let csrf = admin.csrf(ctx.keys());
+    let policy = if admin.may_set_policy(ctx.config) {
+        policy_section(&store_policy::load(p).await.map_err(unavailable)?, &csrf)
+    } else {
+        NOTHING
+    };
     let body = html!(
-        "<h1>Administration</h1>{}<p class=muted>{}</p>{}{}{}",
+        "<h1>Administration</h1>{}<p class=muted>{}</p>{}{}{}{}",
         access_identity(ctx.person.as_deref()),
         match &admin {
             Admin::Deployer { .. } => "You administer everyone connected to this gateway.".to_string(),
             Admin::WorkspaceAdmin { user } => format!("You administer the Attio workspace {}.", user.workspace_id),
         },
+        policy,
         people_section(&people, &rows, &csrf),
         audit_section(&rows, &filter, req.uri().query().unwrap_or("")),
         actions_section(&actions),
@@ -142,6 +153,40 @@ async fn audit_rows<P: Platform>(
     rows.retain(|(u, e)| admin.may_manage(u) && filter.matches(u, e));
     rows.truncate(limit);
     Ok(rows)
+}
+
+fn policy_section(policy: &Policy, csrf: &str) -> Html {
+    let checked = |on: bool| if on { " checked" } else { "" };
+    let groups: Html = GROUPS
+        .iter()
+        .map(|g| {
+            html!(
+                "<label><input type=checkbox name=\"off_{}\" value=on{}> Turn off {}</label><br>",
+                g.name(),
+                checked(policy.groups_off.iter().any(|o| o == g.name())),
+                g.label()
+            )
+        })
+        .collect();
+    html!(
+        "<h2>Policy</h2><div class=card><form method=post action=\"{POLICY}\"><input type=hidden name=csrf value=\"{}\">\
+         <label><input type=checkbox name=writes_off value=on{}> Writes off: no app may change Attio data</label><br>\
+         <label><input type=checkbox name=proxy_off value=on{}> REST proxy off (<code>/v2/*</code>)</label><br>{}\
+         <label>Maximum grant lifetime <input name=max_grant_days inputmode=numeric size=5 value=\"{}\"> days \
+         (empty: 30 days, the default)</label>\
+         <p><button class=primary type=submit>Apply to every app now</button></p></form>\
+         <p class=muted>Applies on each app's next call.{}</p></div>",
+        csrf,
+        checked(policy.writes_off),
+        checked(policy.proxy_off),
+        groups,
+        policy.max_grant_days.map(|d| d.to_string()).unwrap_or_default(),
+        if policy.updated_by.is_empty() {
+            String::new()
+        } else {
+            format!(" Last changed {} by {}.", format_time(policy.updated_at_ms), policy.updated_by)
+        },
+    )
 }
 
 fn hidden_person(user: &UserId) -> Html {
@@ -346,6 +391,44 @@ pub async fn revoke<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
         .map_err(unavailable)?;
     grants::revoke(p, &entry.grant_id).await;
     let _ = grant_index::remove(p, &user, &entry.grant_id).await;
+    Ok(redirect(StatusCode::SEE_OTHER, PATH))
+}
+
+/// `POST /admin/policy`: the deployer-wide policy, applied on every app's next call.
+pub async fn set_policy<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    let admin = match admin::identify(p, ctx, req).await {
+        Ok(a) => a,
+        Err(why) => return Ok(refused(why)),
+    };
+    let forbidden = |m: &str| Ok(error_page(StatusCode::FORBIDDEN, "Request refused", m, &NOTHING));
+    if !admin.may_set_policy(ctx.config) {
+        return forbidden("Only the deployer's administrators set the policy for every workspace.");
+    }
+    if req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()).is_some_and(|o| o != ctx.origin) {
+        return forbidden("This form was submitted from another site.");
+    }
+    let form = params::parse(std::str::from_utf8(req.body()).unwrap_or("")).unwrap_or_default();
+    if !params::get(&form, "csrf").is_some_and(|t| admin.check_csrf(ctx.keys(), t)) {
+        return forbidden("This form has expired or was not issued by this gateway. Reload the page.");
+    }
+    let mut policy = match Policy::from_form(&form) {
+        Ok(policy) => policy,
+        Err(why) => return Ok(error_page(StatusCode::BAD_REQUEST, "Policy not changed", why, &NOTHING)),
+    };
+    policy.updated_at_ms = p.now_ms();
+    policy.updated_by = admin.name();
+    let unavailable = |e| AppError::unavailable_because("storage", e);
+    let summary = format!(
+        "writes {}, proxy {}, groups off [{}], max grant days {}",
+        if policy.writes_off { "off" } else { "on" },
+        if policy.proxy_off { "off" } else { "on" },
+        policy.groups_off.join(" "),
+        policy.max_grant_days.map_or("default".to_string(), |d| d.to_string()),
+    );
+    audit::record_admin(p, AdminAction { at_ms: 0, admin: admin.name(), action: "policy".into(), target: summary })
+        .await
+        .map_err(unavailable)?;
+    store_policy::save(p, &policy).await.map_err(unavailable)?;
     Ok(redirect(StatusCode::SEE_OTHER, PATH))
 }
 

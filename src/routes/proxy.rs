@@ -57,6 +57,14 @@ pub async fn forward<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
         Ok(principal) => principal,
         Err(denied) => return Ok(denied.into_response(&ctx.origin, Audience::Api)),
     };
+    if principal.policy.proxy_off {
+        return Ok(attio_error(
+            StatusCode::FORBIDDEN,
+            "auth_error",
+            "proxy_disabled",
+            "The administrator of this gateway has turned the REST proxy off.",
+        ));
+    }
     let target = match proxy_policy::upstream_path(path, req.uri().query()) {
         Ok(t) => t,
         Err(e) => {

@@ -93,6 +93,10 @@ pub fn audit_entry(user: &UserId, at_ms: u64, random_hex: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Durable Objects (`Transitions`) and the records inside them
 
+/// The Durable Object holding the deployer's policy, and its record.
+pub const POLICY_OBJECT: &str = "policy:v1";
+pub const POLICY: &str = "policy";
+
 /// The record key of a grant in its object.
 pub const GRANT: &str = "grant";
 /// An authorization request waiting on the consent page.

@@ -25,6 +25,7 @@ pub mod grant_index;
 pub mod grants;
 pub mod keys;
 pub mod one_time;
+pub mod policy;
 pub mod vault;
 
 use serde::de::DeserializeOwned;

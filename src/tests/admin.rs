@@ -22,3 +22,36 @@ fn workspace_admins_administer_their_workspace_and_members_cannot() {
     p.http.push(403, r#"{"status_code":403,"type":"auth_error","code":"missing_scopes","message":"no"}"#);
     assert_eq!(run(&p, with_cookies("/admin", &jar)).status(), 503);
 }
+
+#[test]
+fn policy_turns_writes_the_proxy_and_old_grants_off_on_the_next_call() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (client_id, code, _) = obtain_code(&p, "https://gateway.test/mcp", "write");
+    let issued = body(&redeem(&p, &client_id, &code, VERIFIER));
+    let mcp_at = issued["access_token"].as_str().unwrap().to_string();
+    let rest = proxy_token(&p, "write");
+    let save = |policy: crate::policy::Policy| block_on(crate::store::policy::save(&p, &policy)).unwrap();
+    let note = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_note","arguments":{"parent_object":"companies","parent_record_id":"r","title":"t","content":"c"}}}"#;
+    save(crate::policy::Policy { writes_off: true, proxy_off: true, ..Default::default() });
+    let r = mcp(&p, &mcp_at, note, &[]);
+    assert_eq!(r.status(), 403);
+    assert!(text(&r).contains("turned writes off"), "{}", text(&r));
+    let list = body(&mcp(&p, &mcp_at, r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#, &[]));
+    assert!(list["result"]["tools"].as_array().unwrap().iter().all(|t| t["annotations"]["readOnlyHint"] == true));
+    let r = proxied(&p, "GET", "/v2/objects", &rest, "");
+    assert_eq!(r.status(), 403);
+    assert_eq!(body(&r)["code"], "proxy_disabled");
+    // A one-day maximum lifetime: a token refreshed just before the day ends stops working
+    // when the day is over, and the grant cannot be refreshed any more.
+    p.advance_ms(23 * 3_600_000 + 1_800_000);
+    let refreshed = body(&run(&p, refresh_request(&client_id, issued["refresh_token"].as_str().unwrap())));
+    let fresh = refreshed["access_token"].as_str().expect("refreshed within the day").to_string();
+    save(crate::policy::Policy { max_grant_days: Some(1), ..Default::default() });
+    let list = r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#;
+    assert_eq!(mcp(&p, &fresh, list, &[]).status(), 200, "still within the day");
+    p.advance_ms(45 * 60_000);
+    assert_eq!(mcp(&p, &fresh, list, &[]).status(), 401, "the grant outlived the maximum");
+    let again = run(&p, refresh_request(&client_id, refreshed["refresh_token"].as_str().unwrap()));
+    assert_eq!(again.status(), 400);
+    assert!(text(&again).contains("maximum grant lifetime"), "{}", text(&again));
+}

@@ -109,3 +109,38 @@ fn the_admin_page_is_for_the_listed_access_emails() {
     assert_eq!(r.status(), 200, "{}", text(&r));
     assert!(text(&r).contains("You administer everyone"));
 }
+
+#[test]
+fn the_deployers_policy_applies_on_the_next_call() {
+    let mut m = loopback_settings();
+    m.insert(ACCESS_TEAM_DOMAIN, "acme.cloudflareaccess.com".into());
+    m.insert(ACCESS_AUD, AUD.into());
+    m.insert(crate::config::ADMIN_EMAILS, "boss@acme.example".into());
+    let p = FakePlatform::with_settings(m);
+    let key = TestKey::rsa(CLIENT_RSA_PEM);
+    p.http.push(200, &certs(&key));
+    let boss = token(&p, &key, |c| c["email"] = json!("boss@acme.example"));
+    let admin_req = |req: Request| {
+        let mut req = req;
+        req.headers_mut().insert("cf-access-jwt-assertion", boss.parse().unwrap());
+        run(&p, req)
+    };
+    let set = |pairs: &[(&str, &str)]| {
+        let page = text(&admin_req(get("/admin")));
+        let csrf = hidden(&page, "csrf");
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(pairs);
+        let r = admin_req(form("/admin/policy", &all, &[]));
+        assert_eq!(r.status(), 303, "{}", text(&r));
+    };
+    set(&[("writes_off", "on"), ("proxy_off", "on"), ("max_grant_days", "1")]);
+    let stored = block_on(crate::store::policy::load(&p)).unwrap();
+    assert!(stored.writes_off && stored.proxy_off && stored.max_grant_days == Some(1));
+    assert_eq!(stored.updated_by, "boss@acme.example");
+    // A bad value changes nothing.
+    let page = text(&admin_req(get("/admin")));
+    let r = admin_req(form("/admin/policy", &[("csrf", &hidden(&page, "csrf")), ("max_grant_days", "0")], &[]));
+    assert_eq!(r.status(), 400);
+    // Without the administrator's form token: refused.
+    assert_eq!(admin_req(form("/admin/policy", &[("csrf", "forged")], &[])).status(), 403);
+}

@@ -127,6 +127,21 @@ fn cloudflare_access_guards_the_people_pages() {
     );
     let jsonl = boss.get("/admin/audit.jsonl");
     assert!(jsonl.body.lines().all(|l| serde_json::from_str::<Value>(l).is_ok()));
+    // A policy change applies on the very next call: lists turned off, then on again.
+    let mut policy = |fields: &[(&str, &str)]| {
+        let page = boss.get("/admin");
+        let csrf = hidden(&page.body, "csrf");
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        let r = boss.request("POST", "/admin/policy", Some(("application/x-www-form-urlencoded", &form_body(&all))));
+        assert_eq!(r.status, 303, "{}", r.body);
+    };
+    policy(&[("off_lists", "on")]);
+    let refused = call(&token);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.header("www-authenticate").is_some_and(|h| h.contains("attio:lists")));
+    policy(&[]);
+    assert_eq!(call(&token).status, 200);
     let revoke = form_body(&[
         ("csrf", &hidden(&admin.body, "csrf")),
         ("workspace_id", ACME_WORKSPACE_ID),
