@@ -148,6 +148,10 @@ pub async fn usable_for_grant<P: Platform>(
 /// a clear answer (a missing `user_management:read` scope, a rate limit, an outage) keeps the
 /// connection: access is never ended on a guess.
 pub async fn still_a_member<P: Platform>(p: &P, config: &Config, vault: &Vault, connection: &Connection) -> bool {
+    // Owner mode: the key is the workspace's, and the person behind it is no Attio member.
+    if config.owner.is_some() {
+        return true;
+    }
     let Ok(token) = access_token(connection) else { return false };
     match config.attio().membership(p, token, &connection.user.member_id).await {
         Ok(Membership::Active) => true,

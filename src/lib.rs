@@ -53,6 +53,7 @@
 //!   name a Durable Object command or (de)serialise a stored record.
 //! - [`transitions`]: the protocol of the Durable Object that makes one-time transitions atomic.
 //! - [`crypto`]: the vault envelope (XChaCha20-Poly1305) and keys derived from `SIGNING_KEY`.
+//! - [`owner`]: owner mode (an Attio workspace key instead of an OAuth app, behind a gate).
 //! - [`policy`]: the deployer's policy (writes, tool groups, proxy, grant lifetime) set on `/admin`.
 //! - [`time`]: calendar time from Unix milliseconds (pages, tool arguments).
 //! - [`random`]: randomness behind a trait; [`secret`]: secret newtypes for every credential
@@ -79,6 +80,7 @@ pub mod html;
 pub mod http;
 pub mod mcp;
 pub mod oauth;
+pub mod owner;
 pub mod pages;
 pub mod paths;
 pub mod platform;

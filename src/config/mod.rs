@@ -17,6 +17,7 @@ use url::Url;
 
 use crate::crypto::envelope::{Vault, VaultKeys};
 use crate::crypto::keys::SigningKeys;
+use crate::crypto::password::PasswordHash;
 use crate::secret::{AttioAccessToken, ClientSecret, KeyMaterial};
 
 mod parse;
@@ -44,6 +45,15 @@ pub trait SettingsSource {
     {
         Config::load(self).map(Rc::new)
     }
+}
+
+/// Owner mode ([`crate::owner`]): the workspace's Attio key and the password gate, if set.
+#[derive(Debug, Clone)]
+pub struct OwnerMode {
+    pub key: AttioAccessToken,
+    /// Which setting the key came from (`ATTIO_API_KEY` or `ATTIO_ACCESS_TOKEN`).
+    pub setting: &'static str,
+    pub password: Option<PasswordHash>,
 }
 
 /// Cloudflare Access: the team's origin (its tokens' `iss`, its keys under
@@ -74,6 +84,8 @@ pub struct Config {
     pub access: Option<AccessSettings>,
     /// Administrators' emails (lower-case), matched against the Access login.
     pub admin_emails: Vec<String>,
+    /// Owner mode: a workspace key instead of an Attio OAuth app.
+    pub owner: Option<OwnerMode>,
     pub attio_timeout_ms: u32,
     /// The configured public origin, if any (otherwise each request's own).
     pub public_origin: Option<Url>,
@@ -217,6 +229,40 @@ impl<S: SettingsSource> Reader<'_, S> {
         }
     }
 
+    /// An optional secret read as set, surrounding whitespace included, so the parser can name
+    /// that mistake instead of hiding it.
+    fn read_untrimmed<T>(&mut self, name: &'static str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        let spec = Self::spec(name);
+        let Some(raw) = self.src.get(name) else {
+            self.push(spec, SettingState::Unset, None, None);
+            return None;
+        };
+        match parse(&raw) {
+            Ok(parsed) => {
+                self.push(spec, SettingState::Present, None, None);
+                Some(parsed)
+            }
+            Err(why) => {
+                self.push(spec, SettingState::Malformed, Some(format!("{name} {why}")), None);
+                None
+            }
+        }
+    }
+
+    /// A setting the gateway needs except in owner mode: read as optional there.
+    fn read_unless<T>(
+        &mut self,
+        owner: bool,
+        name: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        if owner && self.src.get(name).filter(|v| !v.trim().is_empty()).is_none() {
+            self.push(Self::spec(name), SettingState::Unset, None, None);
+            return None;
+        }
+        self.read(name, parse)
+    }
+
     fn push(&mut self, spec: &SettingSpec, state: SettingState, problem: Option<String>, value: Option<String>) {
         self.statuses.push(SettingStatus { name: spec.name, kind: spec.kind, state, problem, value });
     }
@@ -232,8 +278,22 @@ impl ConfigReport {
         let mut r = Reader { src, statuses: Vec::new() };
         let app = r.read(ATTIO_APP_BASE_URL, parse_base_url);
         let api = r.read(ATTIO_API_BASE_URL, parse_base_url);
-        let client_id = r.read(ATTIO_CLIENT_ID, parse_client_id);
-        let client_secret = r.read(ATTIO_CLIENT_SECRET, |v| Ok(ClientSecret::new(v.to_string())));
+        // Owner mode: a workspace key instead of an OAuth app (the API key wins over a token).
+        let api_key = r.read_untrimmed(ATTIO_API_KEY, parse_owner_key).map(|k| (k, ATTIO_API_KEY));
+        let access_token = r.read_untrimmed(ATTIO_ACCESS_TOKEN, parse_owner_key).map(|k| (k, ATTIO_ACCESS_TOKEN));
+        let owner_password = r.read(OWNER_PASSWORD, PasswordHash::parse);
+        let owner_key = api_key.or(access_token);
+        let owner = owner_key.is_some();
+        let client_id = r.read_unless(owner, ATTIO_CLIENT_ID, parse_client_id);
+        let client_secret = r.read_unless(owner, ATTIO_CLIENT_SECRET, |v| Ok(ClientSecret::new(v.to_string())));
+        // In owner mode there is no OAuth app: these are never sent anywhere.
+        let (client_id, client_secret) = match (owner, client_id, client_secret) {
+            (true, id, secret) => (
+                Some(id.unwrap_or_else(|| "owner-mode".into())),
+                Some(secret.unwrap_or_else(|| ClientSecret::new(String::new()))),
+            ),
+            (false, id, secret) => (id, secret),
+        };
         let vault_keys = r.read(VAULT_KEYS, parse_vault_keys);
         let signing_key = r.read(SIGNING_KEY, parse_signing_keys);
         let use_pkce = r.read(ATTIO_USE_PKCE, parse_bool);
@@ -304,6 +364,7 @@ impl ConfigReport {
                     allowed_members,
                     access,
                     admin_emails: admin_emails.unwrap_or_default(),
+                    owner: owner_key.map(|(key, setting)| OwnerMode { key, setting, password: owner_password }),
                     attio_timeout_ms: timeout,
                     public_origin,
                     exchange_clients: exchange.unwrap_or_default(),

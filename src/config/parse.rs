@@ -7,7 +7,7 @@ use url::Url;
 use super::settings::{ATTIO_TIMEOUT_MS, SETUP_PAGE};
 use super::{ExchangeClient, SettingsSource};
 use crate::crypto::envelope::VaultKeys;
-use crate::secret::{ClientSecret, KeyMaterial};
+use crate::secret::{AttioAccessToken, ClientSecret, KeyMaterial};
 
 /// An origin-like base URL: http(s), no credentials, query or fragment; `http` only for
 /// loopback (local tests and the demo). Returned without a trailing slash in the path.
@@ -84,6 +84,24 @@ pub(super) fn parse_team_domain(raw: &str) -> Result<String, String> {
     let full = if raw.contains("://") { raw.to_string() } else { format!("https://{raw}") };
     let url = parse_origin(&full).map_err(|_| "a team domain such as acme.cloudflareaccess.com".to_string())?;
     Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// An Attio API key or access token for owner mode, read untrimmed so each mistake can be named
+/// (never the value itself).
+pub(super) fn parse_owner_key(raw: &str) -> Result<AttioAccessToken, String> {
+    if raw.trim().is_empty() {
+        return Err("is empty".into());
+    }
+    if raw.trim() != raw {
+        return Err("has spaces or line breaks around it (copy the key alone)".into());
+    }
+    if raw.len() < 20 {
+        return Err(format!("is too short ({} characters; an Attio key is longer)", raw.len()));
+    }
+    if !raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'+' | b'/' | b'=')) {
+        return Err("has characters an Attio key never has".into());
+    }
+    Ok(AttioAccessToken::new(raw.to_string()))
 }
 
 /// An Access application's AUD tag: letters and digits (Cloudflare's are 64 hex characters).

@@ -40,6 +40,9 @@ pub const ATTIO_ALLOWED_MEMBERS: &str = "ATTIO_ALLOWED_MEMBERS";
 pub const ACCESS_TEAM_DOMAIN: &str = "ACCESS_TEAM_DOMAIN";
 pub const ACCESS_AUD: &str = "ACCESS_AUD";
 pub const ADMIN_EMAILS: &str = "ADMIN_EMAILS";
+pub const ATTIO_API_KEY: &str = "ATTIO_API_KEY";
+pub const ATTIO_ACCESS_TOKEN: &str = "ATTIO_ACCESS_TOKEN";
+pub const OWNER_PASSWORD: &str = "OWNER_PASSWORD";
 pub const ATTIO_TIMEOUT_MS: &str = "ATTIO_TIMEOUT_MS";
 pub const PUBLIC_ORIGIN: &str = "PUBLIC_ORIGIN";
 pub const TOKEN_EXCHANGE_CLIENTS: &str = "TOKEN_EXCHANGE_CLIENTS";
@@ -123,6 +126,28 @@ pub const SETTINGS: &[SettingSpec] = &[
         kind: SettingKind::Var,
         required: Requirement::Optional,
         description: "The Application Audience (AUD) tag of the Access application protecting this gateway.",
+    },
+    SettingSpec {
+        name: ATTIO_API_KEY,
+        kind: SettingKind::Secret,
+        required: Requirement::Optional,
+        description: "Owner mode: an Attio workspace API key used instead of an Attio OAuth app (no \
+                      ATTIO_CLIENT_ID or ATTIO_CLIENT_SECRET needed). Requires an admission gate: Cloudflare \
+                      Access or OWNER_PASSWORD.",
+    },
+    SettingSpec {
+        name: ATTIO_ACCESS_TOKEN,
+        kind: SettingKind::Secret,
+        required: Requirement::Optional,
+        description: "Owner mode with an Attio access token instead of an API key (ATTIO_API_KEY wins when \
+                      both are set).",
+    },
+    SettingSpec {
+        name: OWNER_PASSWORD,
+        kind: SettingKind::Secret,
+        required: Requirement::Optional,
+        description: "Owner mode's gate without Cloudflare Access: the salted hash printed by \
+                      ./scripts/hash-password (never the password itself).",
     },
     SettingSpec {
         name: ADMIN_EMAILS,

@@ -7,3 +7,4 @@
 
 pub mod envelope;
 pub mod keys;
+pub mod password;

@@ -170,7 +170,7 @@ async fn run_tool<P: Platform>(
             Err(Failure::Status { status: 400, .. }) => fetcher.get(statuses).await,
             other => other,
         },
-        Plan::WhoAmI => whoami(&fetcher, principal).await,
+        Plan::WhoAmI => whoami(&fetcher, principal, config.owner.is_some()).await,
         Plan::Activity(request) => super::activity::run(&fetcher, request, &principal.groups(), p.now_ms()).await,
     };
     match answer {
@@ -235,7 +235,7 @@ fn project(value: &mut Value, wanted: &[Value]) {
 
 /// `whoami`: the workspace from `/v2/self`, the member's name and email beside it (without them
 /// when the app may not read members), and what this grant may do.
-async fn whoami<P: Platform>(f: &Fetcher<'_, P>, principal: &Principal) -> Result<Value, Failure> {
+async fn whoami<P: Platform>(f: &Fetcher<'_, P>, principal: &Principal, owner_mode: bool) -> Result<Value, Failure> {
     let me = tools::Call {
         method: http::Method::GET,
         path: format!("/v2/workspace_members/{}", principal.user.member_id),
@@ -247,7 +247,7 @@ async fn whoami<P: Platform>(f: &Fetcher<'_, P>, principal: &Principal) -> Resul
     let identity = identity?;
     let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     let mut person = json!({"id": principal.user.member_id});
-    if let Ok(m) = member.as_ref().map(|m| &m["data"]) {
+    if let (false, Ok(m)) = (owner_mode, member.as_ref().map(|m| &m["data"])) {
         let name = [text(m, "first_name"), text(m, "last_name")].into_iter().flatten().collect::<Vec<_>>().join(" ");
         person["name"] = json!(name);
         person["email"] = json!(text(m, "email_address"));
@@ -262,6 +262,11 @@ async fn whoami<P: Platform>(f: &Fetcher<'_, P>, principal: &Principal) -> Resul
         "member": person,
         "attio_scopes": scopes,
         "tool_access": access,
+        "acting_as": if owner_mode {
+            "the whole workspace, through its owner's Attio key (no member: assign tasks by email)"
+        } else {
+            "the member above"
+        },
     }}))
 }
 

@@ -28,13 +28,13 @@ use crate::oauth::client::RegisteredClient;
 use crate::oauth::grant::{self};
 use crate::oauth::metadata::{Audience, SCOPE_WRITE};
 use crate::oauth::{params, redirect, tool_groups};
+use crate::owner;
 use crate::pages::{access_identity, avatar, error_page, page_with_form_targets, too_many_requests, NOTHING};
 use crate::platform::Platform;
 use crate::rate_limit::{self, Limit};
 use crate::session::{self, Session};
 use crate::sign_in;
 use crate::store::one_time::{self};
-use crate::user::UserId;
 
 pub const AUTHORIZE: &str = "/authorize";
 
@@ -104,7 +104,12 @@ pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
     if let Some(test) = config.test_mode.as_ref().filter(|t| t.auto_approve) {
         return auto_approve(p, ctx, test, &approved).await;
     }
-    if let Some(connection) = signed_in_connection(p, ctx, keys, req).await {
+    if let Some(problem) = owner::gate_problem(config) {
+        return Ok(error_page(StatusCode::SERVICE_UNAVAILABLE, "Not available yet", &problem, &NOTHING));
+    }
+    if config.owner.is_some() {
+        // Owner mode has no Attio sign-in to remember: every approval passes the gate.
+    } else if let Some(connection) = signed_in_connection(p, ctx, keys, req).await {
         if consent::remembered(keys, req, &approved, &connection.user) {
             return Ok(match consent::complete(p, ctx, &approved, &connection).await {
                 Ok(location) => redirect_response(StatusCode::FOUND, &location),
@@ -145,31 +150,7 @@ async fn auto_approve<P: Platform>(
     let token = test.attio_token.clone().ok_or_else(|| crate::config::ConfigError {
         problems: vec!["TEST_AUTO_APPROVE needs TEST_ATTIO_TOKEN".into()],
     })?;
-    let identity = match config.attio().identify(p, &token).await? {
-        crate::attio::identity::TokenStatus::Active(identity) => identity,
-        crate::attio::identity::TokenStatus::Inactive => return Err(AppError::unavailable("the test Attio token")),
-    };
-    let user = UserId::new(&identity.workspace_id, &identity.authorized_by_workspace_member_id)
-        .ok_or(AppError::unavailable("the test Attio identity"))?;
-    let now = p.now_ms();
-    let (previous, epoch) = connection::successor_of(p, &user).await;
-    let connection = crate::vault::Connection {
-        user: user.clone(),
-        workspace_slug: identity.workspace_slug,
-        workspace_name: identity.workspace_name,
-        scope: identity.scope,
-        status: crate::vault::ConnectionStatus::Active,
-        tokens: Some(crate::vault::Tokens { access: token, refresh: None }),
-        access_expires_at_ms: None,
-        connected_at_ms: now,
-        updated_at_ms: now,
-        revision: connection::next_revision(previous, now),
-        epoch,
-        member_email: None,
-    };
-    connection::publish(p, config.vault(), &connection)
-        .await
-        .map_err(|e| AppError::unavailable_because("connection storage", e))?;
+    let connection = owner::connect(p, config, &token, None).await?;
     match consent::complete(p, ctx, approved, &connection).await {
         Ok(location) => Ok(redirect_response(StatusCode::FOUND, &location)),
         Err(page) => Ok(page.into_response()),
@@ -209,13 +190,28 @@ fn consent_page(
         Audience::Mcp => group_choices(approved),
         Audience::Api => NOTHING,
     };
+    let owner = match config.owner.as_ref().and_then(|o| owner::gate(config, o)) {
+        Some(gate) => html!(
+            "<p role=note>This gateway reaches Attio with its owner's workspace key: the app will act as the \
+             whole workspace, not as one member.</p>{}",
+            if gate == owner::Gate::Password {
+                Html::trusted(
+                    "<p><label>Owner password <input type=password name=owner_password autocomplete=current-password \
+                     required></label></p>",
+                )
+            } else {
+                NOTHING
+            }
+        ),
+        None => NOTHING,
+    };
     let body = html!(
         "<h1>Allow access to Attio?</h1>{person}\
          <div class=card><p>{avatar}<strong>{name}</strong> wants to use {workspace} through this gateway.</p>\
          <dl><dt>It will use</dt><dd>{resource}</dd><dt>It will be sent back to</dt><dd>{host}</dd></dl>{warning}</div>\
          <form method=post action=\"{AUTHORIZE}\">\
          <input type=hidden name=request value=\"{request}\"><input type=hidden name=csrf value=\"{csrf}\">\
-         <fieldset><legend>What may it do?</legend>{write_option}</fieldset>{groups}\
+         <fieldset><legend>What may it do?</legend>{write_option}</fieldset>{groups}{owner}\
          <p><button class=primary type=submit name=decision value=approve>Allow</button> \
          <button type=submit name=decision value=deny>Deny</button></p></form>",
         avatar = avatar(client.display_name()),
@@ -232,6 +228,7 @@ fn consent_page(
         write_option = write_option,
         groups = groups,
         person = access_identity(ctx.person.as_deref()),
+        owner = owner,
     );
     // The decision redirects to Attio's sign-in or back to the app: both are form targets.
     let targets = [config.attio_app_base.as_str(), approved.redirect_uri.as_str()];
@@ -310,6 +307,19 @@ pub async fn decide<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
         }
         approved.scope = grant::scopes_for(write);
         approved.scope.extend(tool_groups::scopes_for(&groups));
+        if let Some(owner_mode) = &config.owner {
+            let who = match owner_admits(p, ctx, req, &form, owner_mode).await {
+                Ok(who) => who,
+                Err(page) => return Ok(page),
+            };
+            let connection = owner::connect(p, config, &owner_mode.key, Some(&owner::person_id(config, &who))).await?;
+            let mut resp = match consent::complete(p, ctx, &approved, &connection).await {
+                Ok(location) => redirect_response(StatusCode::SEE_OTHER, &location),
+                Err(page) => page.into_response(),
+            };
+            add_cookie(&mut resp, &session::clear_cookie(AUTHZ_COOKIE));
+            return Ok(resp);
+        }
         match signed_in_connection(p, ctx, keys, req).await {
             Some(connection) => match consent::complete(p, ctx, &approved, &connection).await {
                 Ok(location) => {
@@ -327,6 +337,39 @@ pub async fn decide<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
     };
     add_cookie(&mut resp, &session::clear_cookie(AUTHZ_COOKIE));
     Ok(resp)
+}
+
+/// Who owner mode's gate admits to approve: the Access email, or the owner who gave the
+/// password (failed attempts count against the address's token-failure limit).
+async fn owner_admits<P: Platform>(
+    p: &P,
+    ctx: &Ctx<'_>,
+    req: &Request,
+    form: &[(String, String)],
+    owner_mode: &crate::config::OwnerMode,
+) -> Result<String, Response> {
+    let refused = |status, title: &str, message: &str| error_page(status, title, message, &NOTHING);
+    match owner::gate(ctx.config, owner_mode) {
+        Some(owner::Gate::Access) => ctx.person.clone().ok_or_else(|| {
+            refused(StatusCode::FORBIDDEN, "Sign in through Cloudflare Access", "Owner mode needs an Access login.")
+        }),
+        Some(owner::Gate::Password) => {
+            let key = rate_limit::by_address(req);
+            if !p.within_limit(Limit::TokenFailures, &format!("owner-password|{key}")).await {
+                return Err(too_many_requests());
+            }
+            let given = params::get(form, "owner_password").unwrap_or("");
+            match &owner_mode.password {
+                Some(hash) if hash.verify(given) => Ok("owner".to_string()),
+                _ => Err(refused(StatusCode::FORBIDDEN, "Wrong password", "That is not the owner's password.")),
+            }
+        }
+        None => Err(refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Not available yet",
+            &owner::gate_problem(ctx.config).unwrap_or_default(),
+        )),
+    }
 }
 
 /// The Attio connection of the person signed in to this browser, if it is active.

@@ -45,6 +45,18 @@ pub async fn start<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<R
     if !p.within_limit(Limit::Flows, &rate_limit::by_address(req)).await {
         return Ok(too_many_requests());
     }
+    if ctx.config.owner.is_some() {
+        return Ok(page(
+            StatusCode::OK,
+            "Nothing to connect",
+            &html!(
+                "<h1>Nothing to connect</h1><div class=card><p>This gateway reaches Attio with its owner's workspace \
+                 key, so nobody signs in with Attio here. Add the gateway's <code>{}/mcp</code> URL to your AI app \
+                 and approve it on the consent page.</p></div>",
+                ctx.origin.clone()
+            ),
+        ));
+    }
     sign_in::begin(p, ctx, None, StatusCode::FOUND).await
 }
 

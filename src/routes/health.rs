@@ -40,6 +40,9 @@ fn report_settings(settings: &impl SettingsSource, vault_warning: Option<String>
                 .push(format!("the {} binding ({}) is missing, so its limit is off: {}", b.name, b.kind, b.purpose));
         }
     }
+    if let Some(problem) = report.config.as_ref().ok().and_then(crate::owner::gate_problem) {
+        warnings.push(problem);
+    }
     let test_mode = matches!(&report.config, Ok(c) if c.test_mode.is_some());
     let status = if configured { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     json(

@@ -101,10 +101,26 @@ pub async fn page<P: Platform>(p: &P, req: &Request) -> Result<Response, AppErro
             Html::trusted("<tr><td colspan=2 class=muted>Checked once the settings above are complete.</td></tr>")
         }
     };
-    let vault_warning = match crate::vault::unreadable_warning(p).await {
+    let mut vault_warning = match crate::vault::unreadable_warning(p).await {
         Some(w) => html!("<div class=\"card error\" role=alert><p>{}</p></div>", w),
         None => Html::default(),
     };
+    // Owner mode: say which key, which gate, and that calls act as the whole workspace.
+    if let Some((config, owner)) = report.config.as_ref().ok().and_then(|c| Some((c, c.owner.as_ref()?))) {
+        let card = match crate::owner::gate_problem(config) {
+            Some(problem) => {
+                html!("<div class=\"card error\" role=alert><p><strong>Owner mode.</strong> {}</p></div>", problem)
+            }
+            None => html!(
+                "<div class=card><p><strong>Owner mode.</strong> The gateway reaches Attio with the workspace key in \
+                 <code>{}</code> (no Attio OAuth app is needed: skip step 1). Apps act as the whole workspace, not as \
+                 one member. Approvals pass {}.</p></div>",
+                owner.setting,
+                if config.access.is_some() { "Cloudflare Access" } else { "the owner password" }
+            ),
+        };
+        vault_warning = html!("{}{}", vault_warning, card);
+    }
     let ready = report.config.is_ok() && BINDINGS.iter().filter(|b| b.required).all(|b| p.binding_present(b.name));
     let verdict = Html::trusted(if ready {
         "<div class=card><p class=yes><strong>Ready.</strong> Give the MCP URL below to Claude, ChatGPT or Cursor.</p></div>"

@@ -54,6 +54,7 @@ mod health;
 mod limits;
 mod mcp;
 mod oauth;
+mod owner;
 mod pages;
 mod proxy;
 mod registration;

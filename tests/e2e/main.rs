@@ -15,6 +15,7 @@ mod harness;
 #[path = "../support/jwt_signer.rs"]
 mod jwt_signer;
 mod oauth;
+mod owner;
 mod sdk;
 mod tools;
 mod upgrade;

@@ -1,0 +1,102 @@
+//! Owner mode: the deployer gives the gateway an Attio workspace key (`ATTIO_API_KEY`, or
+//! `ATTIO_ACCESS_TOKEN`) instead of registering an Attio OAuth app. The key is the workspace's
+//! connection: identified through `GET /v2/self`, sealed in the vault like any Attio token, and
+//! used for every tool call and proxied request. MCP clients still go through the gateway's own
+//! OAuth and consent, so they never see the key.
+//!
+//! Because whoever approves an app gets the whole workspace, consent in owner mode is served
+//! only behind an admission gate: Cloudflare Access (the person is their verified email) or
+//! `OWNER_PASSWORD` (the single owner). Without one the gateway refuses consent and `/health`
+//! and `/setup` say why. The person admitted owns the grants and appears in the audit log; an
+//! API key has no Attio member, so calls act as the workspace, which `whoami`, `/setup` and
+//! the consent page say plainly.
+
+use crate::attio::identity::TokenStatus;
+use crate::config::{Config, OwnerMode};
+use crate::connection;
+use crate::error::AppError;
+use crate::platform::Platform;
+use crate::secret::AttioAccessToken;
+use crate::user::UserId;
+use crate::vault::{Connection, ConnectionStatus, Tokens};
+
+/// How owner mode admits a person, if it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    Access,
+    Password,
+}
+
+/// The gate owner mode would use; `None` when there is none (consent is then refused).
+pub fn gate(config: &Config, owner: &OwnerMode) -> Option<Gate> {
+    if config.access.is_some() {
+        Some(Gate::Access)
+    } else if owner.password.is_some() {
+        Some(Gate::Password)
+    } else {
+        None
+    }
+}
+
+/// Why owner mode cannot serve consent, for `/health` and `/setup`; `None` when it can.
+pub fn gate_problem(config: &Config) -> Option<String> {
+    let owner = config.owner.as_ref()?;
+    gate(config, owner).is_none().then(|| {
+        format!(
+            "owner mode ({} is set) needs an admission gate before anyone may approve an app: set up Cloudflare \
+             Access (ACCESS_TEAM_DOMAIN, ACCESS_AUD) or OWNER_PASSWORD. Until then consent is refused.",
+            owner.setting
+        )
+    })
+}
+
+/// The member id the admitted person is known by (a key has no Attio member): UUID-shaped,
+/// derived with the signing key from who the gate admitted (an email, or the one owner).
+pub fn person_id(config: &Config, who: &str) -> String {
+    let mac = config.keys().sign(&format!("owner-person|{who}"));
+    let hex: String = mac.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+/// The person's connection: the workspace key, identified and sealed, published as theirs (kept
+/// when it is already theirs with this key, so their earlier grants go on).
+pub async fn connect<P: Platform>(
+    p: &P,
+    config: &Config,
+    key: &AttioAccessToken,
+    member_id: Option<&str>,
+) -> Result<Connection, AppError> {
+    let identity = match config.attio().identify(p, key).await? {
+        TokenStatus::Active(identity) => identity,
+        TokenStatus::Inactive => {
+            return Err(AppError::unavailable("the configured Attio key (Attio says it is not active)"))
+        }
+    };
+    let member = member_id.unwrap_or(&identity.authorized_by_workspace_member_id);
+    let user = UserId::new(&identity.workspace_id, member).ok_or(AppError::unavailable("the Attio identity"))?;
+    if let Ok(current) = connection::usable(p, config, config.vault(), &user).await {
+        if current.tokens.as_ref().is_some_and(|t| t.access == *key) {
+            return Ok(current);
+        }
+    }
+    let now = p.now_ms();
+    let (previous, epoch) = connection::successor_of(p, &user).await;
+    let connection = Connection {
+        user,
+        workspace_slug: identity.workspace_slug,
+        workspace_name: identity.workspace_name,
+        scope: identity.scope,
+        status: ConnectionStatus::Active,
+        tokens: Some(Tokens { access: key.clone(), refresh: None }),
+        access_expires_at_ms: None,
+        connected_at_ms: now,
+        updated_at_ms: now,
+        revision: connection::next_revision(previous, now),
+        epoch,
+        member_email: None,
+    };
+    connection::publish(p, config.vault(), &connection)
+        .await
+        .map_err(|e| AppError::unavailable_because("connection storage", e))?;
+    Ok(connection)
+}

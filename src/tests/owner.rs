@@ -1,0 +1,96 @@
+//! Owner mode: an Attio workspace key instead of an OAuth app. The key's mistakes are named on
+//! `/health` without the key; consent is refused without a gate; with `OWNER_PASSWORD` the
+//! owner approves with the password (a wrong one is refused), the app's calls act as the
+//! workspace through the key, and `/connect` has nothing to connect.
+
+use super::flow::*;
+use super::*;
+use crate::config::{ATTIO_API_KEY, ATTIO_CLIENT_ID, OWNER_PASSWORD};
+use crate::crypto::password::PasswordHash;
+
+const KEY: &str = "attio_key_0123456789abcdef0123456789";
+
+fn owner_settings(password: Option<&str>) -> HashMap<&'static str, String> {
+    let mut m = loopback_settings();
+    m.remove(ATTIO_CLIENT_ID);
+    m.remove(ATTIO_CLIENT_SECRET);
+    m.insert(ATTIO_API_KEY, KEY.into());
+    if let Some(pw) = password {
+        m.insert(OWNER_PASSWORD, PasswordHash::encode(pw, &[9u8; 16], 1_000));
+    }
+    m
+}
+
+#[test]
+fn a_bad_key_is_named_without_being_shown() {
+    for (value, why) in [
+        (" attio_key_0123456789abcdef0123456789", "spaces or line breaks"),
+        ("k3yZq9", "too short"),
+        ("attio key with spaces in it, far too long", "characters an Attio key never has"),
+    ] {
+        let mut m = owner_settings(Some("pw"));
+        m.insert(ATTIO_API_KEY, value.into());
+        let health = text(&run(&FakePlatform::with_settings(m), get("/health")));
+        assert!(health.contains("ATTIO_API_KEY") && health.contains(why), "{why}: {health}");
+        assert!(!health.contains(value.trim()), "the key is never shown");
+    }
+    // A plain password instead of its hash is refused too.
+    let mut m = owner_settings(None);
+    m.insert(OWNER_PASSWORD, "hunter2".into());
+    let health = text(&run(&FakePlatform::with_settings(m), get("/health")));
+    assert!(health.contains("never set the password itself") && !health.contains("hunter2"), "{health}");
+}
+
+#[test]
+fn without_a_gate_consent_is_refused_and_health_says_why() {
+    let p = FakePlatform::with_settings(owner_settings(None));
+    let health = body(&run(&p, get("/health")));
+    assert_eq!(health["configured"], true, "no OAuth app needed: {health}");
+    assert!(health["warnings"].to_string().contains("needs an admission gate"), "{health}");
+    let client_id = register(&p);
+    let r = run(&p, get(&format!("/authorize?{}", authorize_query(&client_id, "https://gateway.test/mcp"))));
+    assert_eq!(r.status(), 503);
+    assert!(text(&r).contains("OWNER_PASSWORD"));
+}
+
+#[test]
+fn the_owner_approves_with_the_password_and_apps_act_as_the_workspace() {
+    let p = FakePlatform::with_settings(owner_settings(Some("correct horse")));
+    let client_id = register(&p);
+    let consent = run(&p, get(&format!("/authorize?{}", authorize_query(&client_id, "https://gateway.test/mcp"))));
+    let page = text(&consent);
+    assert!(page.contains("name=owner_password") && page.contains("whole workspace"), "{page}");
+    let approve = |password: &str| {
+        let consent = run(&p, get(&format!("/authorize?{}", authorize_query(&client_id, "https://gateway.test/mcp"))));
+        let page = text(&consent);
+        let (request, csrf) = (hidden(&page, "request"), hidden(&page, "csrf"));
+        let fields = [
+            ("request", request.as_str()),
+            ("csrf", csrf.as_str()),
+            ("decision", "approve"),
+            ("access", "write"),
+            ("owner_password", password),
+        ];
+        run(&p, form("/authorize", &fields, &cookies(&consent)))
+    };
+    assert_eq!(approve("wrong").status(), 403);
+    assert!(p.http.sent.borrow().is_empty(), "nothing asked of Attio for a wrong password");
+    p.http.push(200, SELF_ACTIVE);
+    let r = approve("correct horse");
+    assert_eq!(r.status(), 303, "{}", text(&r));
+    let sent = p.http.sent.borrow()[0].headers()["authorization"].to_str().unwrap().to_string();
+    assert_eq!(sent, format!("Bearer {KEY}"), "the key identifies the workspace");
+    let to_client = r.headers()[LOCATION].to_str().unwrap().to_string();
+    let code = query(&to_client, "code").unwrap();
+    let at = body(&redeem(&p, &client_id, &code, VERIFIER))["access_token"].as_str().unwrap().to_string();
+    p.http.push(200, SELF_ACTIVE);
+    p.http.push(404, r#"{"status_code":404,"type":"invalid_request_error","code":"not_found","message":"no member"}"#);
+    let me = body(&mcp(&p, &at, r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami"}}"#, &[]));
+    let data = &me["result"]["structuredContent"]["data"];
+    assert!(data["acting_as"].as_str().unwrap().contains("whole workspace"), "{me}");
+    assert_eq!(data["workspace_slug"], "acme");
+    let last = p.http.sent.borrow().last().unwrap().headers()["authorization"].to_str().unwrap().to_string();
+    assert_eq!(last, format!("Bearer {KEY}"), "tool calls use the key");
+    // Nothing to connect.
+    assert!(text(&run(&p, get("/connect"))).contains("Nothing to connect"));
+}
