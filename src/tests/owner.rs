@@ -94,3 +94,15 @@ fn the_owner_approves_with_the_password_and_apps_act_as_the_workspace() {
     // Nothing to connect.
     assert!(text(&run(&p, get("/connect"))).contains("Nothing to connect"));
 }
+
+#[test]
+fn the_api_key_wins_over_an_access_token() {
+    let mut m = owner_settings(Some("pw"));
+    m.insert(crate::config::ATTIO_ACCESS_TOKEN, "attio_token_abcdefghijklmnopqrstuvwxyz".into());
+    let config = crate::config::Config::load(&crate::testing::MapSource::new(m.clone())).unwrap();
+    let owner = config.owner.unwrap();
+    assert_eq!((owner.setting, owner.key.expose_secret().as_str()), (ATTIO_API_KEY, KEY));
+    m.remove(ATTIO_API_KEY);
+    let config = crate::config::Config::load(&crate::testing::MapSource::new(m)).unwrap();
+    assert_eq!(config.owner.unwrap().setting, crate::config::ATTIO_ACCESS_TOKEN);
+}

@@ -104,6 +104,9 @@ fn attio_faults_give_documented_errors_and_lose_nothing() {
     let revoked = proxied(&c, &rest, "/v2/objects");
     assert_eq!(revoked.status, 401);
     assert!(revoked.header("www-authenticate").unwrap().contains("resource_metadata="));
+    // The proxy's answer says where the person reconnects.
+    let message = revoked.json()["message"].as_str().unwrap_or_default().to_string();
+    assert!(message.contains(&format!("{}/connect", c.base)), "{message}");
     let (err, text) = tool_text(&mcp_call(&c, &mcp, "whoami", json!({})));
     assert!(err && text.contains("/connect"), "{text}");
 }
