@@ -71,11 +71,27 @@ pub enum Refusal {
     SignIn,
     /// Attio could not say whether the person is an admin (a missing scope, an outage).
     Unknown,
+    /// Owner mode behind `OWNER_PASSWORD`: the owner signs in with the password first.
+    OwnerSignIn,
 }
 
 /// Who the request's administrator is, if it has one.
 pub async fn identify<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Admin, Refusal> {
     let config = ctx.config;
+    // Owner mode: whoever the gate admits owns the workspace key, so they administer (with
+    // Access, narrowed to ADMIN_EMAILS when it is set).
+    if config.owner.is_some() {
+        return match (&ctx.person, config.access.is_some()) {
+            (Some(email), true) if config.admin_emails.is_empty() || config.admin_emails.contains(email) => {
+                Ok(Admin::Deployer { email: email.clone() })
+            }
+            (_, true) => Err(Refusal::NotAdmin),
+            (_, false) if crate::session::is_owner_admin(config.keys(), req, p.now_ms()) => {
+                Ok(Admin::Deployer { email: "owner".into() })
+            }
+            (_, false) => Err(Refusal::OwnerSignIn),
+        };
+    }
     if config.access.is_some() {
         // The page was gated: `ctx.person` is the verified Access email.
         return match &ctx.person {

@@ -119,6 +119,7 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
         admin::REVOKE if post => admin::revoke(p, &person_ctx(&*p.config()?), req).await,
         admin::DISCONNECT if post => admin::disconnect(p, &person_ctx(&*p.config()?), req).await,
         admin::POLICY if post => admin::set_policy(p, &person_ctx(&*p.config()?), req).await,
+        admin::SIGN_IN if post => admin::sign_in(p, &person_ctx(&*p.config()?), req).await,
         setup::PATH if get => setup::page(p, req).await,
         diagnostics::ATTIO_SELF if get => diagnostics::attio_self(p).await,
         path if path.starts_with(proxy::PREFIX) => proxy::forward(p, &Ctx::new(&*p.config()?, req), req).await,

@@ -27,6 +27,21 @@ pub const CONNECT_TTL_SECS: u64 = 600;
 /// How long a session lasts.
 pub const SESSION_TTL_SECS: u64 = 3600;
 
+/// Owner mode with a password gate: the owner signed in to `/admin` (an hour).
+pub const OWNER_ADMIN_COOKIE: &str = "__Host-agw-owner";
+
+/// The owner's `/admin` sign-in, valid until `expires_ms`: `<expires_ms>.<signature>`.
+pub fn owner_admin_value(keys: &SigningKeys, expires_ms: u64) -> String {
+    format!("{expires_ms}.{}", keys.sign(&format!("owner-admin|{expires_ms}")))
+}
+
+/// Whether the request carries a live owner sign-in.
+pub fn is_owner_admin(keys: &SigningKeys, req: &Request, now_ms: u64) -> bool {
+    let Some((expires, sig)) = cookie(req, OWNER_ADMIN_COOKIE).and_then(|v| v.split_once('.')) else { return false };
+    let Ok(expires_ms) = expires.parse::<u64>() else { return false };
+    expires_ms > now_ms && keys.verify(&format!("owner-admin|{expires_ms}"), sig)
+}
+
 /// A `Set-Cookie` value with the `__Host-` attributes.
 pub fn set_cookie(name: &str, value: &str, max_age_secs: u64) -> String {
     format!("{name}={value}; Path=/; Max-Age={max_age_secs}; Secure; HttpOnly; SameSite=Lax")

@@ -39,6 +39,10 @@ pub const DISCONNECT: &str = "/admin/disconnect";
 pub const AUDIT_CSV: &str = "/admin/audit.csv";
 pub const AUDIT_JSONL: &str = "/admin/audit.jsonl";
 pub const POLICY: &str = "/admin/policy";
+pub const SIGN_IN: &str = "/admin/sign-in";
+
+/// How long the owner's `/admin` sign-in lasts.
+const OWNER_SIGN_IN_SECS: u64 = 3600;
 
 /// The most people the page lists, and audit rows it shows or exports.
 const PEOPLE_MAX: usize = 500;
@@ -58,6 +62,15 @@ fn refused(why: Refusal) -> Response {
             "Sign in",
             "Sign in with Attio first; Attio workspace admins administer their workspace here.",
             &html!("<p><a class=button href=\"{CONNECT}\">Sign in with Attio</a></p>"),
+        ),
+        Refusal::OwnerSignIn => page(
+            StatusCode::UNAUTHORIZED,
+            "Owner sign-in",
+            &html!(
+                "<h1>Owner sign-in</h1><div class=card><form method=post action=\"{SIGN_IN}\"><p><label>Owner password \
+                 <input type=password name=owner_password autocomplete=current-password required></label></p>\
+                 <p><button class=primary type=submit>Sign in</button></p></form></div>"
+            ),
         ),
         Refusal::Unknown => error_page(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -392,6 +405,34 @@ pub async fn revoke<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
     grants::revoke(p, &entry.grant_id).await;
     let _ = grant_index::remove(p, &user, &entry.grant_id).await;
     Ok(redirect(StatusCode::SEE_OTHER, PATH))
+}
+
+/// `POST /admin/sign-in`: the owner's password (owner mode behind `OWNER_PASSWORD`), checked
+/// against its hash; attempts count against the address's token-failure limit.
+pub async fn sign_in<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    let forbidden = |m: &str| Ok(error_page(StatusCode::FORBIDDEN, "Request refused", m, &NOTHING));
+    let Some(hash) = ctx.config.owner.as_ref().and_then(|o| o.password.as_ref()) else {
+        return forbidden("There is no owner password to sign in with.");
+    };
+    if req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()).is_some_and(|o| o != ctx.origin) {
+        return forbidden("This form was submitted from another site.");
+    }
+    let by = crate::rate_limit::by_address(req);
+    if !p.within_limit(crate::rate_limit::Limit::TokenFailures, &format!("owner-password|{by}")).await {
+        return Ok(crate::pages::too_many_requests());
+    }
+    let form = params::parse(std::str::from_utf8(req.body()).unwrap_or("")).unwrap_or_default();
+    if !hash.verify(params::get(&form, "owner_password").unwrap_or("")) {
+        return forbidden("That is not the owner's password.");
+    }
+    let expires = p.now_ms() + OWNER_SIGN_IN_SECS * 1000;
+    let mut resp = redirect(StatusCode::SEE_OTHER, PATH);
+    let value = crate::session::owner_admin_value(ctx.keys(), expires);
+    crate::http::add_cookie(
+        &mut resp,
+        &crate::session::set_cookie(crate::session::OWNER_ADMIN_COOKIE, &value, OWNER_SIGN_IN_SECS),
+    );
+    Ok(resp)
 }
 
 /// `POST /admin/policy`: the deployer-wide policy, applied on every app's next call.

@@ -106,3 +106,23 @@ fn the_api_key_wins_over_an_access_token() {
     let config = crate::config::Config::load(&crate::testing::MapSource::new(m)).unwrap();
     assert_eq!(config.owner.unwrap().setting, crate::config::ATTIO_ACCESS_TOKEN);
 }
+
+#[test]
+fn the_owner_administers_after_signing_in_with_the_password() {
+    let p = FakePlatform::with_settings(owner_settings(Some("correct horse")));
+    let r = run(&p, get("/admin"));
+    assert_eq!(r.status(), 401);
+    assert!(text(&r).contains("name=owner_password"));
+    assert_eq!(run(&p, form("/admin/sign-in", &[("owner_password", "nope")], &[])).status(), 403);
+    let signed = run(&p, form("/admin/sign-in", &[("owner_password", "correct horse")], &[]));
+    assert_eq!(signed.status(), 303);
+    let jar = cookies(&signed);
+    assert!(jar.iter().any(|c| c.starts_with("__Host-agw-owner=")), "{jar:?}");
+    let r = run(&p, with_cookies("/admin", &jar));
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert!(text(&r).contains("You administer everyone"));
+    // A forged or expired sign-in is not one.
+    assert_eq!(run(&p, with_cookies("/admin", &["__Host-agw-owner=99999999999999.forged".to_string()])).status(), 401);
+    p.advance_ms(3_600_001);
+    assert_eq!(run(&p, with_cookies("/admin", &jar)).status(), 401, "an hour at most");
+}
