@@ -37,6 +37,20 @@ async function mcpPing(token) {
   return r.status;
 }
 
+async function writeTools(token) {
+  const r = await fetch(`${base}/mcp`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+  });
+  const list = await r.json();
+  return list.result.tools.filter((t) => !t.annotations.readOnlyHint).length;
+}
+
 function frameHeaders(response) {
   const h = response.headers();
   return { xfo: h['x-frame-options'] ?? null, csp: h['content-security-policy'] ?? null };
@@ -99,6 +113,27 @@ try {
   await page.screenshot({ path: `${screenshots}/account.png`, fullPage: true });
   const grantId = await page.getAttribute('input[name=grant_id]', 'value');
   step('account');
+
+  // 5b. The administrators' page (the person is an admin of their Attio workspace): the app is
+  // listed, and turning writes off with the policy form takes effect on the app's next call.
+  const admin = await page.goto(`${base}/admin`);
+  result.headers.admin = frameHeaders(admin);
+  result.adminStatus = admin.status();
+  result.adminListsApp = (await page.textContent('main')).includes('Browser test app');
+  await page.screenshot({ path: `${screenshots}/admin.png`, fullPage: true });
+  result.writeToolsBefore = await writeTools(tokens.access_token);
+  result.policyFormShown = (await page.$('input[name=writes_off]')) !== null;
+  if (result.policyFormShown) {
+    await page.check('input[name=writes_off]');
+    await Promise.all([page.waitForNavigation(), page.click('form[action="/admin/policy"] button')]);
+    result.writeToolsUnderPolicy = await writeTools(tokens.access_token);
+    await page.screenshot({ path: `${screenshots}/admin-policy.png`, fullPage: true });
+    await page.uncheck('input[name=writes_off]');
+    await Promise.all([page.waitForNavigation(), page.click('form[action="/admin/policy"] button')]);
+    result.writeToolsAfter = await writeTools(tokens.access_token);
+  }
+  await page.goto(`${base}/account`);
+  step('admin');
 
   // 6. CSRF: a forged token from the person's own browser, and a form posted from another site.
   const forged = await page.request.post(`${base}/account/revoke`, {

@@ -1,5 +1,5 @@
 //! The pages a person sees, in headless Chromium (Debian's `chromium` driven by playwright-core,
-//! `tests/browser/walk.mjs`): /setup, our consent page, the mock Attio's sign-in, /account with
+//! `tests/browser/walk.mjs`): /setup, our consent page, the mock Attio's sign-in, /account, /admin with its policy form, /account with
 //! a revocation that kills the token, CSRF and framing refused. Screenshots are kept in
 //! `test-artifacts/screenshots/`.
 
@@ -18,7 +18,8 @@ fn chromium() -> Option<std::path::PathBuf> {
 #[test]
 fn a_person_walks_setup_consent_attio_sign_in_and_account_in_chromium() {
     let browser = chromium().expect("Chromium is missing: scripts/bootstrap installs Debian's chromium package");
-    let stack = Stack::start(&[]);
+    // One workspace served: its admin may also set the deployer-wide policy on /admin.
+    let stack = Stack::start(&[("ATTIO_ALLOWED_WORKSPACES", ACME_WORKSPACE_ID)]);
     let c = &stack.worker.client;
     // The app's loopback callback: it only has to answer (the walk reads the code from the URL).
     let app = DocumentServer::start(|_| "<p>Back in the app.</p>".to_string());
@@ -52,8 +53,14 @@ fn a_person_walks_setup_consent_attio_sign_in_and_account_in_chromium() {
     assert!(r["attioUrl"].as_str().unwrap().starts_with(&stack.mock.base_url()), "{r:#}");
     assert_eq!(r["pingBefore"], 200);
     assert_eq!((r["accountStatus"].as_u64(), r["accountListsApp"].as_bool()), (Some(200), Some(true)), "{r:#}");
+    // The administrators' page, and its policy taking effect on the app's next call.
+    assert_eq!((r["adminStatus"].as_u64(), r["adminListsApp"].as_bool()), (Some(200), Some(true)), "{r:#}");
+    assert_eq!(r["policyFormShown"], true, "{r:#}");
+    assert!(r["writeToolsBefore"].as_u64().unwrap() > 0, "{r:#}");
+    assert_eq!(r["writeToolsUnderPolicy"], 0, "writes off: no write tool listed");
+    assert_eq!(r["writeToolsAfter"], r["writeToolsBefore"], "writes on again");
     // Clickjacking: every page says so in two headers, and Chromium obeys.
-    for page in ["setup", "consent", "account"] {
+    for page in ["setup", "consent", "account", "admin"] {
         assert_eq!(r["headers"][page]["xfo"], "DENY", "{page}");
         assert!(r["headers"][page]["csp"].as_str().unwrap().contains("frame-ancestors 'none'"), "{page}");
     }
@@ -67,8 +74,17 @@ fn a_person_walks_setup_consent_attio_sign_in_and_account_in_chromium() {
     assert!(r["afterRevokeUrl"].as_str().unwrap().ends_with("/account"));
     assert_eq!(r["appGone"], true);
     assert_eq!(r["pingAfterRevoke"], 401);
-    for shot in ["setup", "consent", "consent-phone", "attio-sign-in", "account", "account-after-revoke", "error-page"]
-    {
+    for shot in [
+        "setup",
+        "consent",
+        "consent-phone",
+        "attio-sign-in",
+        "account",
+        "admin",
+        "admin-policy",
+        "account-after-revoke",
+        "error-page",
+    ] {
         let file = screenshots.join(format!("{shot}.png"));
         let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
         assert!(size > 5_000, "screenshot {} missing or empty", file.display());
