@@ -1,7 +1,7 @@
 //! The pages a person sees, in headless Chromium (Debian's `chromium` driven by playwright-core,
-//! `tests/browser/walk.mjs`): /setup, our consent page, the mock Attio's sign-in, /account, /admin with its policy form, /account with
-//! a revocation that kills the token, CSRF and framing refused. Screenshots are kept in
-//! `test-artifacts/screenshots/`.
+//! `tests/browser/walk.mjs`): /setup, our consent page, the mock Attio's sign-in, /account,
+//! /admin with its policy form, /account with a revocation that kills the token, CSRF and
+//! framing refused. Screenshots are kept in `test-artifacts/screenshots/`.
 
 use std::time::{Duration, Instant};
 
