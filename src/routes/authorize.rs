@@ -176,12 +176,14 @@ fn consent_page(
     } else {
         NOTHING
     };
-    let workspace = workspace.map_or(Html::trusted("your Attio workspace (you will sign in to Attio next)"), |w| {
-        html!("the Attio workspace <strong>{}</strong>", w)
-    });
+    let workspace = match (workspace, config.owner.is_some()) {
+        (Some(w), _) => html!("the Attio workspace <strong>{}</strong>", w),
+        (None, true) => Html::trusted("this gateway's Attio workspace"),
+        (None, false) => Html::trusted("your Attio workspace (you will sign in to Attio next)"),
+    };
     let write_option = Html::trusted(if can_write {
         "<label><input type=radio name=access value=write checked> Read and change your Attio data \
-         (create, update and delete records, notes, tasks and list entries)</label><br>\
+         (create, update and delete records, list entries, notes, tasks and comments)</label><br>\
          <label><input type=radio name=access value=read> Only read your Attio data</label>"
     } else {
         "<label><input type=radio name=access value=read checked> Only read your Attio data</label>"

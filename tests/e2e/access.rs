@@ -168,3 +168,58 @@ fn cloudflare_access_guards_the_people_pages() {
     let mcp = stack.worker.client.request("POST", "/mcp", &[("content-type", "application/json")], Some(b"{}"));
     assert_eq!(mcp.status, 401, "bearer authentication, not Access");
 }
+
+#[test]
+fn access_pages_in_chromium_show_who_is_signed_in_or_why_not() {
+    let Some(chromium) = ["/usr/bin/chromium"].iter().map(std::path::PathBuf::from).find(|p| p.exists()) else {
+        panic!("Chromium is missing: scripts/bootstrap installs Debian's chromium package");
+    };
+    let key = TestKey::rsa(CLIENT_RSA_PEM);
+    let certs = json!({"keys": [key.public_jwk("k1")]}).to_string();
+    let site = Site::start(move |_, path| (path == "/cdn-cgi/access/certs").then(|| Served::Json(certs.clone())));
+    let team = site.base.clone();
+    let stack = Stack::start(&[("ACCESS_TEAM_DOMAIN", team.as_str()), ("ACCESS_AUD", AUD)]);
+    let login = |key: &TestKey, change: &dyn Fn(&mut Value)| {
+        let mut claims =
+            json!({"iss": team, "aud": [AUD], "email": "ada@acme.example", "exp": now() + 600, "iat": now()});
+        change(&mut claims);
+        key.sign(Some("k1"), &claims)
+    };
+    let logins = json!({
+        "valid": login(&key, &|_| {}),
+        "expired": login(&key, &|c| c["exp"] = json!(now() - 3600)),
+        "wrong-audience": login(&key, &|c| c["aud"] = json!(["0000aaaa0000aaaa"])),
+        "wrong-key": login(&TestKey::rsa(OTHER_RSA_PEM), &|_| {}),
+        "none": Value::Null,
+    });
+    let redirect = "http://127.0.0.1:7777/callback";
+    let client_id = stack.register_client("Access browser app", redirect);
+    let screenshots = artifacts_dir().join("screenshots");
+    std::fs::create_dir_all(&screenshots).unwrap();
+    let input = json!({"authorizeUrl": stack.authorize_url(&client_id, redirect, "/mcp", None), "logins": logins,
+        "screenshots": screenshots})
+    .to_string();
+    let script = repo_root().join("tests/browser/gated.mjs");
+    let mut program =
+        NodeProgram::start_with_env(&[script.as_os_str(), input.as_ref()], &[("CHROMIUM_PATH", chromium)]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut result = None;
+    while let Some(line) = program.next_line(deadline) {
+        if let Some(json) = line.strip_prefix("RESULT ") {
+            result = Some(serde_json::from_str::<Value>(json).expect("RESULT is JSON"));
+        }
+    }
+    let r = result.unwrap_or_else(|| panic!("no RESULT:\n{}", program.text()));
+    assert!(r.get("error").is_none(), "{r:#}");
+    assert_eq!(r["valid"]["status"], 200, "{r:#}");
+    assert!(
+        r["valid"]["text"].as_str().unwrap().contains("Signed in through Cloudflare Access as ada@acme.example"),
+        "{r:#}"
+    );
+    for refused in ["expired", "wrong-audience", "wrong-key", "none"] {
+        assert_eq!(r[refused]["status"], 403, "{refused}: {r:#}");
+        assert_eq!(r[refused]["title"], "Sign in through Cloudflare Access", "{refused}");
+        let shot = screenshots.join(format!("gated-{refused}.png"));
+        assert!(std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0) > 5_000, "{}", shot.display());
+    }
+}
