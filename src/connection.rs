@@ -108,11 +108,21 @@ pub async fn usable<P: Platform>(
 /// anything else (first connection, after a disconnect or a revocation) starts a new one, so
 /// grants from before never come back.
 pub async fn successor_of<P: Platform>(p: &P, user: &UserId) -> (u64, u64) {
+    successor_with(p, user, |_| new_epoch(p)).await
+}
+
+/// [`successor_of`], with the new epoch (when one is needed) computed by `fresh` from the
+/// revision it follows: connections made from one configured key derive it, so two approvals
+/// racing to make the same person's first connection agree on it.
+pub async fn successor_with<P: Platform>(p: &P, user: &UserId, fresh: impl FnOnce(u64) -> u64) -> (u64, u64) {
     match store_vault::load(p, user).await {
         Ok(Some(s)) if s.status == ConnectionStatus::Active => (s.revision, s.epoch),
-        Ok(Some(s)) => (s.revision, new_epoch(p)),
+        Ok(Some(s)) => (s.revision, fresh(s.revision)),
         // After a disconnect, revisions go on from it: a copy from before stays older.
-        _ => (connections::gone_revision(p, user).await.ok().flatten().unwrap_or(0), new_epoch(p)),
+        _ => {
+            let previous = connections::gone_revision(p, user).await.ok().flatten().unwrap_or(0);
+            (previous, fresh(previous))
+        }
     }
 }
 

@@ -11,6 +11,9 @@
 //! API key has no Attio member, so calls act as the workspace, which `whoami`, `/setup` and
 //! the consent page say plainly.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
 use crate::attio::identity::TokenStatus;
 use crate::config::{Config, OwnerMode};
 use crate::connection;
@@ -58,14 +61,17 @@ pub fn person_id(config: &Config, who: &str) -> String {
     format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 
-/// The person's connection: the workspace key, identified and sealed, published as theirs (kept
-/// when it is already theirs with this key, so their earlier grants go on).
+/// The connection of the person the gate admitted (`who`: an email, or `owner`), or, without
+/// one (test mode), of the key's own member: the workspace key, identified and sealed, published
+/// as theirs (kept when it is already theirs with this key, so their earlier grants go on).
 pub async fn connect<P: Platform>(
     p: &P,
     config: &Config,
     key: &AttioAccessToken,
-    member_id: Option<&str>,
+    who: Option<&str>,
 ) -> Result<Connection, AppError> {
+    let member_id = who.map(|w| person_id(config, w));
+    let member_id = member_id.as_deref();
     let identity = match config.attio().identify(p, key).await? {
         TokenStatus::Active(identity) => identity,
         TokenStatus::Inactive => {
@@ -80,7 +86,15 @@ pub async fn connect<P: Platform>(
         }
     }
     let now = p.now_ms();
-    let (previous, epoch) = connection::successor_of(p, &user).await;
+    // The epoch follows from the key, the person and the revision it succeeds: concurrent
+    // approvals agree on it, and one made after a disconnect (a later revision) differs.
+    let derive = |previous: u64| {
+        let mac = config.keys().sign(&format!("owner-epoch|{}|{}|{previous}", key.expose_secret(), user.member_id));
+        let bytes: Vec<u8> = URL_SAFE_NO_PAD.decode(mac).unwrap_or_default();
+        let first: [u8; 8] = bytes.get(..8).and_then(|b| b.try_into().ok()).unwrap_or([1; 8]);
+        (u64::from_le_bytes(first) >> 11).max(1)
+    };
+    let (previous, epoch) = connection::successor_with(p, &user, derive).await;
     let connection = Connection {
         user,
         workspace_slug: identity.workspace_slug,
@@ -93,7 +107,7 @@ pub async fn connect<P: Platform>(
         updated_at_ms: now,
         revision: connection::next_revision(previous, now),
         epoch,
-        member_email: None,
+        member_email: who.filter(|w| w.contains('@')).map(str::to_string),
     };
     connection::publish(p, config.vault(), &connection)
         .await

@@ -314,8 +314,10 @@ pub async fn decide<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
                 Ok(who) => who,
                 Err(page) => return Ok(page),
             };
-            let connection = owner::connect(p, config, &owner_mode.key, Some(&owner::person_id(config, &who))).await?;
-            let mut resp = match consent::complete(p, ctx, &approved, &connection).await {
+            let connection = owner::connect(p, config, &owner_mode.key, Some(&who)).await?;
+            // The approval is audited as the person the gate admitted.
+            let admitted = Ctx::for_person(config, req, &Some(who));
+            let mut resp = match consent::complete(p, &admitted, &approved, &connection).await {
                 Ok(location) => redirect_response(StatusCode::SEE_OTHER, &location),
                 Err(page) => page.into_response(),
             };

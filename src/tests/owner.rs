@@ -80,6 +80,9 @@ fn the_owner_approves_with_the_password_and_apps_act_as_the_workspace() {
     assert_eq!(r.status(), 303, "{}", text(&r));
     let sent = p.http.sent.borrow()[0].headers()["authorization"].to_str().unwrap().to_string();
     assert_eq!(sent, format!("Bearer {KEY}"), "the key identifies the workspace");
+    // The approval is audited as the owner.
+    let audited = block_on(crate::store::audit::everyones(&p, 10)).unwrap();
+    assert!(audited.iter().any(|(_, e)| e.kind == "consent" && e.by.as_deref() == Some("owner")), "{audited:?}");
     let to_client = r.headers()[LOCATION].to_str().unwrap().to_string();
     let code = query(&to_client, "code").unwrap();
     let at = body(&redeem(&p, &client_id, &code, VERIFIER))["access_token"].as_str().unwrap().to_string();
