@@ -111,13 +111,17 @@ impl Session {
     }
 }
 
+/// Whether a form was posted from another site (its `Origin` is not ours; browsers send one
+/// with every form post).
+pub fn from_other_site(ctx: &Ctx<'_>, req: &Request) -> bool {
+    req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()).is_some_and(|o| o != ctx.origin)
+}
+
 /// Why a form is refused: posted from another site, or without this session's CSRF token.
 pub fn form_refusal(ctx: &Ctx<'_>, req: &Request, session: &Session, csrf: Option<&str>) -> Option<&'static str> {
     let config = ctx.config;
-    if let Some(o) = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
-        if o != ctx.origin.clone() {
-            return Some("This form was submitted from another site.");
-        }
+    if from_other_site(ctx, req) {
+        return Some("This form was submitted from another site.");
     }
     if !csrf.is_some_and(|t| session.check_csrf(config.keys(), t)) {
         return Some("This form has expired or was not issued by this gateway. Reload the page and try again.");

@@ -12,7 +12,6 @@ use super::compact::compact;
 use super::fetch::{Call, Failure, Fetcher};
 use crate::oauth::tool_groups::Group;
 use crate::platform::Platform;
-use crate::proxy_policy;
 
 /// The arguments, checked (path segments already encoded).
 #[derive(Debug, Clone, PartialEq)]
@@ -64,9 +63,7 @@ impl Source {
 }
 
 fn get(path: String, query: &[(&str, &str)]) -> Option<Call> {
-    let q = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
-    let path = proxy_policy::upstream_path(&path, Some(&q)).ok()?;
-    Some(Call { method: Method::GET, path, body: None, as_member: None })
+    Call::new(Method::GET, &path, query, None).ok()
 }
 
 fn calls(r: &Request, since: &str) -> Vec<(Source, Call)> {

@@ -8,10 +8,11 @@ use http::header::WWW_AUTHENTICATE;
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use super::compact::{compact, fit, Page};
+use super::compact::compact;
 use super::fetch::{Failure, Fetcher};
 use super::jsonrpc::{self, RpcError};
 use super::output::{envelope_for, Output};
+use super::paging::{fit, Page};
 use super::tools::{self, Plan};
 use super::Revision;
 use crate::access::Principal;
@@ -236,18 +237,18 @@ fn project(value: &mut Value, wanted: &[Value]) {
 /// `whoami`: the workspace from `/v2/self`, the member's name and email beside it (without them
 /// when the app may not read members), and what this grant may do.
 async fn whoami<P: Platform>(f: &Fetcher<'_, P>, principal: &Principal, owner_mode: bool) -> Result<Value, Failure> {
-    let me = tools::Call {
-        method: http::Method::GET,
-        path: format!("/v2/workspace_members/{}", principal.user.member_id),
-        body: None,
-        as_member: None,
+    let this = tools::Call::get("/v2/self".into());
+    // Owner mode's person is no Attio member: nothing to look up.
+    let (identity, member) = if owner_mode {
+        (f.get(&this).await, Err(Failure::NotJson))
+    } else {
+        let me = tools::Call::get(format!("/v2/workspace_members/{}", principal.user.member_id));
+        futures_util::future::join(f.get(&this), f.get(&me)).await
     };
-    let this = tools::Call { method: http::Method::GET, path: "/v2/self".into(), body: None, as_member: None };
-    let (identity, member) = futures_util::future::join(f.get(&this), f.get(&me)).await;
     let identity = identity?;
     let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     let mut person = json!({"id": principal.user.member_id});
-    if let (false, Ok(m)) = (owner_mode, member.as_ref().map(|m| &m["data"])) {
+    if let Ok(m) = member.as_ref().map(|m| &m["data"]) {
         let name = [text(m, "first_name"), text(m, "last_name")].into_iter().flatten().collect::<Vec<_>>().join(" ");
         person["name"] = json!(name);
         person["email"] = json!(text(m, "email_address"));

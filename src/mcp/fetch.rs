@@ -23,6 +23,27 @@ pub struct Call {
     pub as_member: Option<AsMember>,
 }
 
+impl Call {
+    /// A request for `path` with `query`, the path checked by [`crate::proxy_policy::upstream_path`]
+    /// (it may hold segments from a tool's arguments).
+    pub fn new<K: AsRef<str>, V: AsRef<str>>(
+        method: Method,
+        path: &str,
+        query: &[(K, V)],
+        body: Option<Value>,
+    ) -> Result<Call, String> {
+        let q = (!query.is_empty())
+            .then(|| url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish());
+        let path = crate::proxy_policy::upstream_path(path, q.as_deref()).map_err(|e| e.to_string())?;
+        Ok(Call { method, path, body, as_member: None })
+    }
+
+    /// A GET of a path the gateway builds from validated ids alone (`/v2/self`, a member).
+    pub fn get(path: String) -> Call {
+        Call { method: Method::GET, path, body: None, as_member: None }
+    }
+}
+
 /// A place in a request body that names the connected workspace member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AsMember {

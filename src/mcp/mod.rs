@@ -1,9 +1,9 @@
 //! The MCP server (Model Context Protocol, revisions 2025-06-18, 2025-11-25 and 2026-07-28,
 //! streamable HTTP in its stateless JSON-response form): message parsing ([`jsonrpc`]), the
 //! tools ([`tools`]), their arguments ([`arguments`]) and result shapes ([`output`]), executing a
-//! tool call ([`call`]) through Attio requests ([`fetch`]), shaping its result ([`compact`]), a
-//! record's timeline ([`activity`]), and the method checks below. The HTTP transport lives in
-//! `routes/mcp.rs`.
+//! tool call ([`call`]) through Attio requests ([`fetch`]), shaping its result ([`compact`],
+//! [`paging`]), a record's timeline ([`activity`]), and the method checks below. The HTTP
+//! transport lives in `routes/mcp.rs`.
 
 pub mod activity;
 pub mod arguments;
@@ -12,6 +12,7 @@ pub mod compact;
 pub mod fetch;
 pub mod jsonrpc;
 pub mod output;
+pub mod paging;
 pub mod tools;
 
 use http::StatusCode;

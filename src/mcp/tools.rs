@@ -20,7 +20,6 @@ use serde_json::{json, Map, Value};
 use super::arguments::*;
 use super::output::Output;
 use crate::oauth::tool_groups::Group;
-use crate::proxy_policy;
 
 /// The argument every tool takes: Attio's own JSON instead of the compact result.
 pub const RAW: &str = "raw";
@@ -215,10 +214,7 @@ pub fn scope_table() -> Vec<(String, Vec<&'static str>)> {
 }
 
 fn call(method: Method, path: String, query: &[(&str, String)], body: Option<Value>) -> Result<Call, String> {
-    let q =
-        (!query.is_empty()).then(|| url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish());
-    let path = proxy_policy::upstream_path(&path, q.as_deref()).map_err(|e| e.to_string())?;
-    Ok(Call { method, path, body, as_member: None })
+    Call::new(method, &path, query, body)
 }
 
 /// One request as the whole plan: what most tools make.

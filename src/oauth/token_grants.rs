@@ -170,6 +170,8 @@ pub async fn refresh<P: Platform>(
         Some(s) => Some(grant::parse_scope(s).map_err(OAuthError::invalid_scope)?),
         None => None,
     };
+    // Read once: a retry below is about the grant changing, not the policy.
+    let policy = crate::store::policy::load(p).await.map_err(unavailable)?;
     for _ in 0..5 {
         let Some(current) = grants::load(p, grant_id).await.map_err(unavailable)? else {
             return Err(OAuthError::invalid_grant("unknown refresh token"));
@@ -193,7 +195,6 @@ pub async fn refresh<P: Platform>(
             grants::revoke(p, grant_id).await;
             return Err(OAuthError::invalid_grant(why));
         }
-        let policy = crate::store::policy::load(p).await.map_err(unavailable)?;
         if policy.grant_too_old(grant.created_at_ms, p.now_ms()) {
             return Err(OAuthError::invalid_grant("the deployer's maximum grant lifetime has passed; authorize again"));
         }

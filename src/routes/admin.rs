@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, ORIGIN};
+use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use http::StatusCode;
 use serde::Deserialize;
 
@@ -25,6 +25,7 @@ use crate::pages::{access_identity, error_page, format_time, page, NOTHING};
 use crate::paths::CONNECT;
 use crate::platform::Platform;
 use crate::policy::Policy;
+use crate::session;
 use crate::store::audit::{self, AdminAction};
 use crate::store::grant_index;
 use crate::store::grants;
@@ -366,6 +367,17 @@ struct PersonForm {
     grant_id: Option<String>,
 }
 
+/// Why an administrator's form is refused: posted from another site, or without their token.
+fn form_refusal(ctx: &Ctx<'_>, req: &Request, admin: &Admin, csrf: Option<&str>) -> Option<&'static str> {
+    if session::from_other_site(ctx, req) {
+        return Some("This form was submitted from another site.");
+    }
+    if !csrf.is_some_and(|t| admin.check_csrf(ctx.keys(), t)) {
+        return Some("This form has expired or was not issued by this gateway. Reload the page.");
+    }
+    None
+}
+
 /// The administrator and the person a form acts on, or the page refusing it.
 async fn form_target<P: Platform>(
     p: &P,
@@ -374,12 +386,9 @@ async fn form_target<P: Platform>(
 ) -> Result<(Admin, UserId, PersonForm), Response> {
     let admin = admin::identify(p, ctx, req).await.map_err(refused)?;
     let forbidden = |m: &str| error_page(StatusCode::FORBIDDEN, "Request refused", m, &NOTHING);
-    if req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()).is_some_and(|o| o != ctx.origin) {
-        return Err(forbidden("This form was submitted from another site."));
-    }
     let form: PersonForm = serde_urlencoded::from_bytes(req.body()).unwrap_or_default();
-    if !form.csrf.as_deref().is_some_and(|t| admin.check_csrf(ctx.keys(), t)) {
-        return Err(forbidden("This form has expired or was not issued by this gateway. Reload the page."));
+    if let Some(why) = form_refusal(ctx, req, &admin, form.csrf.as_deref()) {
+        return Err(forbidden(why));
     }
     let user = UserId::new(form.workspace_id.as_deref().unwrap_or(""), form.member_id.as_deref().unwrap_or(""))
         .filter(|u| admin.may_manage(u))
@@ -414,7 +423,7 @@ pub async fn sign_in<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
     let Some(hash) = ctx.config.owner.as_ref().and_then(|o| o.password.as_ref()) else {
         return forbidden("There is no owner password to sign in with.");
     };
-    if req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()).is_some_and(|o| o != ctx.origin) {
+    if session::from_other_site(ctx, req) {
         return forbidden("This form was submitted from another site.");
     }
     let by = crate::rate_limit::by_address(req);
@@ -427,11 +436,8 @@ pub async fn sign_in<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
     }
     let expires = p.now_ms() + OWNER_SIGN_IN_SECS * 1000;
     let mut resp = redirect(StatusCode::SEE_OTHER, PATH);
-    let value = crate::session::owner_admin_value(ctx.keys(), expires);
-    crate::http::add_cookie(
-        &mut resp,
-        &crate::session::set_cookie(crate::session::OWNER_ADMIN_COOKIE, &value, OWNER_SIGN_IN_SECS),
-    );
+    let value = session::owner_admin_value(ctx.keys(), expires);
+    crate::http::add_cookie(&mut resp, &session::set_cookie(session::OWNER_ADMIN_COOKIE, &value, OWNER_SIGN_IN_SECS));
     Ok(resp)
 }
 
@@ -445,12 +451,9 @@ pub async fn set_policy<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     if !admin.may_set_policy(ctx.config) {
         return forbidden("Only the deployer's administrators set the policy for every workspace.");
     }
-    if req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()).is_some_and(|o| o != ctx.origin) {
-        return forbidden("This form was submitted from another site.");
-    }
     let form = params::parse(std::str::from_utf8(req.body()).unwrap_or("")).unwrap_or_default();
-    if !params::get(&form, "csrf").is_some_and(|t| admin.check_csrf(ctx.keys(), t)) {
-        return forbidden("This form has expired or was not issued by this gateway. Reload the page.");
+    if let Some(why) = form_refusal(ctx, req, &admin, params::get(&form, "csrf")) {
+        return forbidden(why);
     }
     let mut policy = match Policy::from_form(&form) {
         Ok(policy) => policy,

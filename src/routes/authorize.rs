@@ -11,7 +11,6 @@
 //!    first ([`crate::sign_in`]) and the code is issued when it returns. Every redirect back
 //!    carries `state` and `iss`.
 
-use http::header::ORIGIN;
 use http::StatusCode;
 
 use crate::clients;
@@ -107,9 +106,12 @@ pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
     if let Some(problem) = owner::gate_problem(config) {
         return Ok(error_page(StatusCode::SERVICE_UNAVAILABLE, "Not available yet", &problem, &NOTHING));
     }
-    if config.owner.is_some() {
-        // Owner mode has no Attio sign-in to remember: every approval passes the gate.
-    } else if let Some(connection) = signed_in_connection(p, ctx, keys, req).await {
+    // Owner mode has no Attio sign-in to remember: every approval passes the gate.
+    let remembered = match config.owner {
+        Some(_) => None,
+        None => signed_in_connection(p, ctx, keys, req).await,
+    };
+    if let Some(connection) = remembered {
         if consent::remembered(keys, req, &approved, &connection.user) {
             return Ok(match consent::complete(p, ctx, &approved, &connection).await {
                 Ok(location) => redirect_response(StatusCode::FOUND, &location),
@@ -266,7 +268,7 @@ pub async fn decide<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
     let origin = ctx.origin.clone();
     let keys = config.keys();
     let forbidden = |m: &str| Ok(error_page(StatusCode::FORBIDDEN, "Request refused", m, &NOTHING));
-    if req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()).is_some_and(|o| o != origin) {
+    if session::from_other_site(ctx, req) {
         return forbidden("This form was submitted from another site.");
     }
     let form = match params::parse(std::str::from_utf8(req.body()).unwrap_or("")) {

@@ -68,8 +68,9 @@ pub async fn recent<P: KvStore>(p: &P, user: &UserId, limit: usize) -> Result<Ve
     Ok(entries)
 }
 
-/// Everyone's entries, newest first, at most `limit` (read from the most recent `scan` keys of
-/// each page of the listing; the log is kept 30 days).
+/// Everyone's entries, newest first, at most `limit`, from the first [`EVERYONE_SCAN`] keys of
+/// the listing (keys sort by person, then newest first: past that many, later people's entries
+/// are left out; the log is kept 30 days).
 pub async fn everyones<P: KvStore>(p: &P, limit: usize) -> Result<Vec<(UserId, Entry)>, crate::platform::StoreError> {
     let mut keys = Vec::new();
     let mut cursor: Option<String> = None;

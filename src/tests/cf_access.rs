@@ -13,10 +13,23 @@ const TEAM: &str = "https://acme.cloudflareaccess.com";
 const AUD: &str = "4714c1358e65fe4b408ad6d432a5f878f08194bdb6ae1d1e2ee3d7d1d9e86abf";
 
 fn gated() -> FakePlatform {
+    FakePlatform::with_settings(gated_settings())
+}
+
+fn gated_settings() -> HashMap<&'static str, String> {
     let mut m = loopback_settings();
     m.insert(ACCESS_TEAM_DOMAIN, "acme.cloudflareaccess.com".into());
     m.insert(ACCESS_AUD, AUD.into());
-    FakePlatform::with_settings(m)
+    m
+}
+
+/// Behind Access with boss@acme.example as the administrator, the team's keys ready to fetch.
+fn gated_with_an_admin(key: &TestKey) -> FakePlatform {
+    let mut m = gated_settings();
+    m.insert(crate::config::ADMIN_EMAILS, "boss@acme.example".into());
+    let p = FakePlatform::with_settings(m);
+    p.http.push(200, &certs(key));
+    p
 }
 
 fn token(p: &FakePlatform, key: &TestKey, change: impl Fn(&mut Value)) -> String {
@@ -91,13 +104,8 @@ fn half_an_access_setup_is_a_configuration_error() {
 
 #[test]
 fn the_admin_page_is_for_the_listed_access_emails() {
-    let mut m = loopback_settings();
-    m.insert(ACCESS_TEAM_DOMAIN, "acme.cloudflareaccess.com".into());
-    m.insert(ACCESS_AUD, AUD.into());
-    m.insert(crate::config::ADMIN_EMAILS, "boss@acme.example".into());
-    let p = FakePlatform::with_settings(m);
     let key = TestKey::rsa(CLIENT_RSA_PEM);
-    p.http.push(200, &certs(&key));
+    let p = gated_with_an_admin(&key);
     let as_who = |email: &str| {
         let mut req = get("/admin");
         let t = token(&p, &key, |c| c["email"] = json!(email));
@@ -112,13 +120,8 @@ fn the_admin_page_is_for_the_listed_access_emails() {
 
 #[test]
 fn the_deployers_policy_applies_on_the_next_call() {
-    let mut m = loopback_settings();
-    m.insert(ACCESS_TEAM_DOMAIN, "acme.cloudflareaccess.com".into());
-    m.insert(ACCESS_AUD, AUD.into());
-    m.insert(crate::config::ADMIN_EMAILS, "boss@acme.example".into());
-    let p = FakePlatform::with_settings(m);
     let key = TestKey::rsa(CLIENT_RSA_PEM);
-    p.http.push(200, &certs(&key));
+    let p = gated_with_an_admin(&key);
     let boss = token(&p, &key, |c| c["email"] = json!("boss@acme.example"));
     let admin_req = |req: Request| {
         let mut req = req;

@@ -87,7 +87,6 @@ fn the_owner_approves_with_the_password_and_apps_act_as_the_workspace() {
     let code = query(&to_client, "code").unwrap();
     let at = body(&redeem(&p, &client_id, &code, VERIFIER))["access_token"].as_str().unwrap().to_string();
     p.http.push(200, SELF_ACTIVE);
-    p.http.push(404, r#"{"status_code":404,"type":"invalid_request_error","code":"not_found","message":"no member"}"#);
     let me = body(&mcp(&p, &at, r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami"}}"#, &[]));
     let data = &me["result"]["structuredContent"]["data"];
     assert!(data["acting_as"].as_str().unwrap().contains("whole workspace"), "{me}");

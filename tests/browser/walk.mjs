@@ -24,30 +24,25 @@ const browser = await chromium.launch({
   ],
 });
 
-async function mcpPing(token) {
-  const r = await fetch(`${base}/mcp`, {
+/** A JSON-RPC request to /mcp with the app's token. */
+function mcp(token, message) {
+  return fetch(`${base}/mcp`, {
     method: 'POST',
     headers: {
       authorization: `Bearer ${token}`,
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
     },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    body: JSON.stringify({ jsonrpc: '2.0', ...message }),
   });
-  return r.status;
+}
+
+async function mcpPing(token) {
+  return (await mcp(token, { id: 1, method: 'ping' })).status;
 }
 
 async function writeTools(token) {
-  const r = await fetch(`${base}/mcp`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
-  });
-  const list = await r.json();
+  const list = await (await mcp(token, { id: 2, method: 'tools/list' })).json();
   return list.result.tools.filter((t) => !t.annotations.readOnlyHint).length;
 }
 

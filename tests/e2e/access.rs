@@ -78,26 +78,8 @@ fn cloudflare_access_guards_the_people_pages() {
     assert!(site.hits("/cdn-cgi/access/certs") >= 1);
 
     // The app works; then the deployer's administrator sees Ada, exports the log, revokes the app.
-    let code = url::Url::parse(decided.header("location").unwrap())
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
-    let form = form_body(&[
-        ("grant_type", "authorization_code"),
-        ("client_id", &client_id),
-        ("code", &code),
-        ("code_verifier", PKCE_VERIFIER),
-        ("redirect_uri", redirect),
-    ]);
     let c = &stack.worker.client;
-    let token = c
-        .request("POST", "/token", &[("content-type", "application/x-www-form-urlencoded")], Some(&form))
-        .json()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = stack.redeem_redirect(&client_id, redirect, decided.header("location").unwrap());
     let call = |token: &str| {
         let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "list_lists", "arguments": {}}});
         mcp_post(c, token, &[("mcp-protocol-version", "2025-11-25")], body.to_string().as_bytes())

@@ -289,15 +289,20 @@ fn token_endpoint_faults_give_clear_pages_and_store_nothing() {
     assert!(!state_mentions(&stack, "attio-conn:v1:"), "no connection stored after any fault");
 }
 
+/// `/connect`, the mock Attio's sign-in (auto-approving), and the callback's answer.
+fn connect_through_attio(browser: &mut Browser) -> Reply {
+    let start = browser.get("/connect");
+    let back = browser.get_absolute(start.header("location").unwrap()).header("location").unwrap().to_string();
+    browser.get_absolute(&back)
+}
+
 #[test]
 fn workspace_allowlist_refuses_other_workspaces() {
     let stack = Stack::start(&[("ATTIO_ALLOWED_WORKSPACES", "globex")]);
     let mut browser = stack.browser();
     browser.accept_json = false;
     stack.auto_approve();
-    let start = browser.get("/connect");
-    let back = browser.get_absolute(start.header("location").unwrap()).header("location").unwrap().to_string();
-    let r = browser.get_absolute(&back);
+    let r = connect_through_attio(&mut browser);
     assert_eq!(r.status, 403);
     assert!(r.body.contains("does not serve the Attio workspace"));
     assert!(!state_mentions(&stack, "attio-conn:v1:"));
@@ -364,9 +369,7 @@ fn member_allowlist_admits_only_listed_members() {
     let mut browser = stack.browser();
     browser.accept_json = false;
     stack.auto_approve();
-    let start = browser.get("/connect");
-    let back = browser.get_absolute(start.header("location").unwrap()).header("location").unwrap().to_string();
-    let r = browser.get_absolute(&back);
+    let r = connect_through_attio(&mut browser);
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("does not serve ada@acme.example"), "{}", r.body);
     assert!(!state_mentions(&stack, "attio-conn:v1:"));
@@ -376,9 +379,7 @@ fn member_allowlist_admits_only_listed_members() {
     stack.mock.with(|w| w.settings.auto_approve_member = Some(bob));
     let mut browser = stack.browser();
     browser.accept_json = false;
-    let start = browser.get("/connect");
-    let back = browser.get_absolute(start.header("location").unwrap()).header("location").unwrap().to_string();
-    let done = browser.get_absolute(&back);
+    let done = connect_through_attio(&mut browser);
     assert_eq!(done.status, 303, "{}", done.body);
     assert!(state_mentions(&stack, "attio-conn:v1:"), "Bob's connection is stored");
 }

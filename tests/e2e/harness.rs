@@ -742,12 +742,17 @@ impl Stack {
 
     /// A token for `path` whose consent made these choices (access, tool groups).
     pub fn access_token_choosing(&self, path: &str, choices: &[(&str, &str)]) -> String {
-        let c = &self.worker.client;
         let redirect = "http://127.0.0.1:7777/callback";
         let client_id = self.register_client("Test agent", redirect);
         let authorize = self.authorize_url(&client_id, redirect, path, None);
         let to_client = self.approve_in_browser_choosing(&authorize, choices);
-        let code = url::Url::parse(&to_client)
+        self.redeem_redirect(&client_id, redirect, &to_client)
+    }
+
+    /// Redeems the code in `to_client` (where the consent sent the browser back, with PKCE):
+    /// the access token.
+    pub fn redeem_redirect(&self, client_id: &str, redirect: &str, to_client: &str) -> String {
+        let code = url::Url::parse(to_client)
             .expect("redirect")
             .query_pairs()
             .find(|(k, _)| k == "code")
@@ -755,12 +760,17 @@ impl Stack {
             .expect("code");
         let form = form_body(&[
             ("grant_type", "authorization_code"),
-            ("client_id", &client_id),
+            ("client_id", client_id),
             ("code", &code),
             ("code_verifier", PKCE_VERIFIER),
             ("redirect_uri", redirect),
         ]);
-        let token = c.request("POST", "/token", &[("content-type", "application/x-www-form-urlencoded")], Some(&form));
+        let token = self.worker.client.request(
+            "POST",
+            "/token",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            Some(&form),
+        );
         assert_eq!(token.status, 200, "{}", token.body);
         token.json()["access_token"].as_str().expect("access_token").to_string()
     }

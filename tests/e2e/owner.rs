@@ -54,22 +54,7 @@ fn owner_mode_serves_the_workspace_key_behind_a_password() {
     assert_eq!(approve("not the password").status, 403);
     let approved = approve(password);
     assert_eq!(approved.status, 303, "{}", approved.body);
-    let code = url::Url::parse(approved.header("location").unwrap())
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
-    let form = form_body(&[
-        ("grant_type", "authorization_code"),
-        ("client_id", &client_id),
-        ("code", &code),
-        ("code_verifier", PKCE_VERIFIER),
-        ("redirect_uri", redirect),
-    ]);
-    let token: Value =
-        c.request("POST", "/token", &[("content-type", "application/x-www-form-urlencoded")], Some(&form)).json();
-    let at = token["access_token"].as_str().expect("a token").to_string();
+    let at = stack.redeem_redirect(&client_id, redirect, approved.header("location").unwrap());
     let call = |name: &str, args: Value| {
         let body =
             json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": args}});
