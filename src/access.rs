@@ -14,6 +14,7 @@ use crate::oauth::{bearer, OAuthError};
 use crate::platform::Platform;
 use crate::policy::Policy;
 use crate::store::grants;
+use crate::store::person::{self, ConnectionCopy};
 use crate::store::policy as store_policy;
 use crate::user::UserId;
 
@@ -28,6 +29,8 @@ pub struct Principal {
     pub connection_epoch: u64,
     /// The deployer's policy, as read with the grant.
     pub policy: Policy,
+    /// The person's sealed Attio connection, when it was read with the grant.
+    pub connection: ConnectionCopy,
 }
 
 impl Principal {
@@ -115,14 +118,25 @@ pub async fn authenticate<P: Platform>(
 ) -> Result<Principal, Denied> {
     let token = presented_token(req)?;
     let Some((TokenKind::Access, grant_id)) = grant::parse_token(token) else { return Err(Denied::Invalid) };
-    // The grant and the deployer's policy, asked at once.
-    let (grant, policy) = futures_util::future::join(grants::load(p, grant_id), store_policy::load(p)).await;
-    let grant: Grant = match grant {
-        Ok(Some(current)) => current.grant,
-        Ok(None) => return Err(Denied::Invalid),
-        Err(_) => return Err(Denied::Unavailable),
+    // The grant, the person's connection and the policy copy: one request to the person's
+    // object (a grant from before grants moved there: its object and the policy's, at once).
+    let read = match grant::home_of(grant_id) {
+        Some(grant::GrantHome::Own) => {
+            let (read, policy) =
+                futures_util::future::join(person::for_access(p, grant_id), store_policy::load(p)).await;
+            read.map(|r| person::ForAccess { policy: policy.ok(), ..r })
+        }
+        _ => person::for_access(p, grant_id).await,
     };
-    let policy = policy.map_err(|_| Denied::Unavailable)?;
+    let read = read.map_err(|_| Denied::Unavailable)?;
+    let grant: Grant = match read.grant {
+        Some(current) => current.grant,
+        None => return Err(Denied::Invalid),
+    };
+    let policy = match read.policy {
+        Some(policy) => policy,
+        None => store_policy::load(p).await.map_err(|_| Denied::Unavailable)?,
+    };
     let mut scopes = match grant.check_access(ctx.keys(), token, audience, p.now_ms()) {
         Ok(s) => s,
         Err(grant::AccessDenied::WrongAudience) => return Err(Denied::WrongResource),
@@ -153,5 +167,6 @@ pub async fn authenticate<P: Platform>(
         grant_id: grant.grant_id,
         connection_epoch: grant.connection_epoch,
         policy,
+        connection: read.connection,
     })
 }

@@ -23,6 +23,7 @@ use crate::crypto::envelope::Vault;
 use crate::platform::{Platform, StoreError};
 use crate::random::RandomError;
 use crate::secret::AttioAccessToken;
+use crate::store::person::ConnectionCopy;
 use crate::store::vault as store_vault;
 use crate::store::{connections, grant_index, grants};
 use crate::upstream::{self, UpstreamError};
@@ -86,7 +87,34 @@ pub async fn usable<P: Platform>(
     vault: &Vault,
     user: &UserId,
 ) -> Result<Connection, ConnectionError> {
-    let connection = vault::load(p, vault, user).await?.ok_or(ConnectionError::NotConnected)?;
+    usable_from(p, config, vault, user, &ConnectionCopy::NotRead).await
+}
+
+/// [`usable`], starting from what the person's object held (read with the grant): KV is read
+/// only when the object held no copy, and the copy is then put back for the next call.
+async fn usable_from<P: Platform>(
+    p: &P,
+    config: &Config,
+    vault: &Vault,
+    user: &UserId,
+    copy: &ConnectionCopy,
+) -> Result<Connection, ConnectionError> {
+    let connection = match copy {
+        ConnectionCopy::Held(sealed) => vault::open_copy(p, vault, sealed).await?,
+        ConnectionCopy::Missing { gone } => {
+            let (sealed, connection) =
+                vault::load_sealed(p, vault, user).await?.ok_or(ConnectionError::NotConnected)?;
+            // Only into an empty slot, and never a revision from before a disconnect: a newer
+            // revision published meanwhile wins.
+            if gone.is_none_or(|g| g < sealed.revision) {
+                if let Err(e) = connections::replace_latest(p, user, None, &sealed).await {
+                    p.log("connection.copy_failed", &e.to_string());
+                }
+            }
+            connection
+        }
+        ConnectionCopy::NotRead => vault::load(p, vault, user).await?.ok_or(ConnectionError::NotConnected)?,
+    };
     if connection.status == ConnectionStatus::Revoked {
         return Err(ConnectionError::Revoked);
     }
@@ -137,15 +165,17 @@ fn new_epoch<P: Platform>(p: &P) -> u64 {
 }
 
 /// The person's connection, if it is usable and still the one a grant was approved under
-/// (`epoch`): a grant from before a disconnect never reaches a connection made after it.
+/// (`epoch`): a grant from before a disconnect never reaches a connection made after it. `copy`
+/// is what the person's object held when the grant was read ([`crate::access::Principal`]).
 pub async fn usable_for_grant<P: Platform>(
     p: &P,
     config: &Config,
     vault: &Vault,
     user: &UserId,
     epoch: u64,
+    copy: &ConnectionCopy,
 ) -> Result<Connection, ConnectionError> {
-    let connection = usable(p, config, vault, user).await?;
+    let connection = usable_from(p, config, vault, user, copy).await?;
     if connection.epoch != epoch {
         return Err(ConnectionError::NotConnected);
     }
@@ -277,6 +307,13 @@ async fn refresh_holding_lease<P: Platform>(
     // Someone may have finished a refresh between our look at `latest` and taking the lease.
     if let Some(newer) = newer_than(p, vault, &current.user, current.revision).await? {
         return active(newer);
+    }
+    // The copy we started from may be the object's, and a publish that reached only KV left a
+    // newer revision there: its refresh token is the live one (ours is spent).
+    if let Ok(Some((sealed, newer))) = vault::load_sealed(p, vault, &current.user).await {
+        if sealed.revision > current.revision {
+            return active(newer);
+        }
     }
     let Some(refresh_token) = current.tokens.as_ref().and_then(|t| t.refresh.clone()) else {
         return Ok(current);

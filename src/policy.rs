@@ -1,8 +1,7 @@
 //! The deployer's policy, set on `/admin` and applied to every token on its next use: writes
 //! off, tool groups off, the REST proxy off, a maximum grant lifetime. Stored in a Durable
-//! Object (strongly consistent: a change is seen by the very next request anywhere), read by
-//! [`crate::access::authenticate`] concurrently with the grant (two Durable Object requests in
-//! parallel, so no added latency; folding both into one object is issue 18's work).
+//! Object, with a copy in every person's object so that [`crate::access::authenticate`] reads
+//! it in the same request as the grant (`store::policy` keeps the copies in step).
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +14,9 @@ pub const SCHEMA: u8 = 1;
 pub struct Policy {
     #[serde(default)]
     pub v: u8,
+    /// Grows by one with each change: a copy never replaces a newer one.
+    #[serde(default)]
+    pub version: u64,
     /// No tool or proxied request may change Attio data, whatever the grant says.
     #[serde(default)]
     pub writes_off: bool,
@@ -58,6 +60,7 @@ impl Policy {
         };
         Ok(Policy {
             v: SCHEMA,
+            version: 0,
             writes_off: on("writes_off"),
             groups_off: GROUPS
                 .iter()

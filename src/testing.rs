@@ -99,6 +99,9 @@ pub struct FakePlatform {
     objects: RefCell<HashMap<(String, String), Entry>>,
     now: Cell<u64>,
     logs: RefCell<Vec<(String, String)>>,
+    /// Every storage call and outbound request, in order ("do <object> <op>", "kv get <key>",
+    /// "http <method> <url>"): what a test counts to show how many round trips a request makes.
+    calls: RefCell<Vec<String>>,
     pub kv_fails: Cell<bool>,
     /// Counts per (limit, key, minute): the platform's limiters at the shipped limits.
     rate_counts: RefCell<HashMap<(crate::rate_limit::Limit, String, u64), u32>>,
@@ -120,6 +123,7 @@ impl FakePlatform {
             objects: RefCell::default(),
             now: Cell::new(1_700_000_000_000),
             logs: RefCell::default(),
+            calls: RefCell::default(),
             kv_fails: Cell::new(false),
             rate_counts: RefCell::default(),
         }
@@ -146,6 +150,20 @@ impl FakePlatform {
         self.kv.borrow().keys().cloned().collect()
     }
 
+    fn note(&self, call: String) {
+        self.calls.borrow_mut().push(call);
+    }
+
+    /// Whether any record is stored in the object `name`.
+    pub fn objects_named(&self, name: &str) -> bool {
+        self.objects.borrow().keys().any(|(o, _)| o == name)
+    }
+
+    /// The storage calls and outbound requests made since the last call of this function.
+    pub fn take_calls(&self) -> Vec<String> {
+        std::mem::take(&mut *self.calls.borrow_mut())
+    }
+
     pub fn logged(&self, event: &str) -> bool {
         self.logs.borrow().iter().any(|(e, _)| e == event)
     }
@@ -167,6 +185,7 @@ impl SettingsSource for FakePlatform {
 
 impl HttpClient for FakePlatform {
     async fn send(&self, request: Request) -> Result<Response, TransportError> {
+        self.note(format!("http {} {}", request.method(), request.uri()));
         self.http.send(request).await
     }
 }
@@ -183,11 +202,13 @@ impl FakePlatform {
 
 impl KvStore for FakePlatform {
     async fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.note(format!("kv get {key}"));
         self.kv_check()?;
         Ok(self.kv.borrow().get(key).cloned())
     }
 
     async fn kv_put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> Result<(), StoreError> {
+        self.note(format!("kv put {key}"));
         self.kv_check()?;
         assert!(ttl_secs.is_none_or(|t| t >= 60), "KV rejects TTLs under 60 s");
         self.kv.borrow_mut().insert(key.into(), value.into());
@@ -203,12 +224,14 @@ impl KvStore for FakePlatform {
     }
 
     async fn kv_delete(&self, key: &str) -> Result<(), StoreError> {
+        self.note(format!("kv delete {key}"));
         self.kv_check()?;
         self.kv.borrow_mut().remove(key);
         Ok(())
     }
 
     async fn kv_list(&self, prefix: &str, cursor: Option<&str>) -> Result<KvPage, StoreError> {
+        self.note(format!("kv list {prefix}"));
         self.kv_check()?;
         // Pages of two, so callers' cursor handling is exercised.
         let keys: Vec<String> = self
@@ -226,9 +249,31 @@ impl KvStore for FakePlatform {
 
 impl TransitionStore for FakePlatform {
     async fn transition(&self, object: &str, command: Command) -> Result<Outcome, StoreError> {
-        let slot = (object.to_string(), command.key().to_string());
+        self.note(format!("do {object} {}", command_name(&command)));
+        let now = self.now.get();
+        let entry = |key: &str| self.objects.borrow().get(&(object.to_string(), key.to_string())).cloned();
+        match command {
+            Command::Read { keys } => {
+                return Ok(crate::transitions::read(keys.iter().map(|k| entry(k)).collect(), now))
+            }
+            Command::List { prefix, after } => {
+                let listed: Vec<(String, Entry)> = self
+                    .objects
+                    .borrow()
+                    .iter()
+                    .filter(|((o, k), _)| o == object && k.starts_with(&prefix) && after.as_ref().is_none_or(|a| k > a))
+                    .map(|((_, k), e)| (k.clone(), e.clone()))
+                    .collect::<BTreeMap<_, _>>()
+                    .into_iter()
+                    .take(crate::transitions::LIST_LIMIT + 1)
+                    .collect();
+                return Ok(crate::transitions::list(listed, now));
+            }
+            _ => {}
+        }
+        let slot = (object.to_string(), command.key().unwrap_or_default().to_string());
         let current = self.objects.borrow().get(&slot).cloned();
-        let (outcome, effect) = apply(command, current, self.now.get());
+        let (outcome, effect) = apply(command, current, now);
         match effect {
             Effect::Put(e) => {
                 self.objects.borrow_mut().insert(slot, e);
@@ -240,6 +285,11 @@ impl TransitionStore for FakePlatform {
         }
         Ok(outcome)
     }
+}
+
+/// A command's operation name, for the record of storage calls.
+fn command_name(command: &Command) -> String {
+    serde_json::to_value(command).ok().and_then(|v| v["op"].as_str().map(str::to_string)).unwrap_or_default()
 }
 
 impl Random for FakePlatform {

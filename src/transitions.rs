@@ -33,10 +33,21 @@ pub enum Command {
     /// Replace the entry only if its live value is still `expected` (`None`: no live entry):
     /// optimistic concurrency for records several requests update.
     Cas { key: String, expected: Option<Value>, value: Value, expires_at_ms: u64 },
+    /// Return the live entries of several keys at once (in order, `None` where there is none):
+    /// everything one decision needs from one object, in one request. Answered by [`read`].
+    Read { keys: Vec<String> },
+    /// Return up to [`LIST_LIMIT`] live entries whose keys start with `prefix`, in key order,
+    /// after the key `after`. Answered by [`list`].
+    List { prefix: String, after: Option<String> },
 }
 
+/// The most entries one [`Command::List`] returns.
+pub const LIST_LIMIT: usize = 256;
+
 impl Command {
-    pub fn key(&self) -> &str {
+    /// The one key a single-entry command works on; `None` for [`Command::Read`] and
+    /// [`Command::List`], which span several.
+    pub fn key(&self) -> Option<&str> {
         match self {
             Command::Insert { key, .. }
             | Command::Take { key }
@@ -44,7 +55,18 @@ impl Command {
             | Command::Put { key, .. }
             | Command::Acquire { key, .. }
             | Command::Release { key, .. }
-            | Command::Cas { key, .. } => key,
+            | Command::Cas { key, .. } => Some(key),
+            Command::Read { .. } | Command::List { .. } => None,
+        }
+    }
+
+    /// Every key a command names (a [`Command::List`] names none but its prefix), for the
+    /// object to check before touching storage.
+    pub fn named_keys(&self) -> Vec<&str> {
+        match self {
+            Command::Read { keys } => keys.iter().map(String::as_str).collect(),
+            Command::List { prefix, .. } => vec![prefix.as_str()],
+            single => single.key().into_iter().collect(),
         }
     }
 }
@@ -85,6 +107,15 @@ pub enum Outcome {
     },
     /// Never stored, already taken, or expired: indistinguishable on purpose.
     Missing,
+    /// The answer to a [`Command::Read`]: one value per key asked, in order.
+    Values {
+        values: Vec<Option<Value>>,
+    },
+    /// The answer to a [`Command::List`]; `more` when entries past the last were left out.
+    Listed {
+        entries: Vec<(String, Value)>,
+        more: bool,
+    },
 }
 
 /// What the object must do to its storage after [`apply`].
@@ -95,7 +126,23 @@ pub enum Effect {
     Delete,
 }
 
-/// Decides a command against the current entry at `now_ms`.
+/// The answer to a [`Command::Read`], given the stored entries of its keys in order.
+pub fn read(entries: Vec<Option<Entry>>, now_ms: u64) -> Outcome {
+    Outcome::Values { values: entries.into_iter().map(|e| e.filter(|e| e.is_live(now_ms)).map(|e| e.value)).collect() }
+}
+
+/// The answer to a [`Command::List`], given the stored entries from its start in key order (at
+/// most [`LIST_LIMIT`] + 1 of them, so whether there are more is known).
+pub fn list(entries: Vec<(String, Entry)>, now_ms: u64) -> Outcome {
+    let more = entries.len() > LIST_LIMIT;
+    let entries =
+        entries.into_iter().take(LIST_LIMIT).filter(|(_, e)| e.is_live(now_ms)).map(|(k, e)| (k, e.value)).collect();
+    Outcome::Listed { entries, more }
+}
+
+/// Decides a single-entry command against the current entry at `now_ms`. The commands that
+/// span several entries ([`Command::Read`], [`Command::List`]) are answered by [`read`] and
+/// [`list`] and change nothing here.
 pub fn apply(command: Command, current: Option<Entry>, now_ms: u64) -> (Outcome, Effect) {
     let live = current.filter(|e| e.is_live(now_ms));
     let held_by = |entry: &Entry, holder: &str| entry.value.as_str() == Some(holder);
@@ -123,6 +170,7 @@ pub fn apply(command: Command, current: Option<Entry>, now_ms: u64) -> (Outcome,
             (Outcome::Released, Effect::Delete)
         }
         (Command::Release { .. }, _) => (Outcome::Missing, Effect::None),
+        (Command::Read { .. } | Command::List { .. }, _) => (Outcome::Missing, Effect::None),
         (Command::Cas { expected, value, expires_at_ms, .. }, live) => {
             let current = live.map(|e| e.value);
             if current == expected {
@@ -263,7 +311,7 @@ mod tests {
 
         impl Object {
             fn run(&mut self, command: Command, now: u64) -> Outcome {
-                let key = command.key().to_string();
+                let key = command.key().unwrap_or_default().to_string();
                 let (outcome, effect) = apply(command, self.entries.get(&key).cloned(), now);
                 match effect {
                     Effect::Put(e) => {
@@ -349,7 +397,32 @@ mod tests {
     #[test]
     fn wire_format() {
         let c: Command = serde_json::from_str(r#"{"op":"take","key":"abc"}"#).unwrap();
-        assert_eq!(c.key(), "abc");
+        assert_eq!(c.key(), Some("abc"));
         assert_eq!(serde_json::to_string(&Outcome::Missing).unwrap(), r#"{"outcome":"missing"}"#);
+        let r: Command = serde_json::from_str(r#"{"op":"read","keys":["a","b"]}"#).unwrap();
+        assert_eq!((r.key(), r.named_keys()), (None, vec!["a", "b"]));
+    }
+
+    #[test]
+    fn read_returns_live_entries_in_order() {
+        let e = |v: i32, exp: u64| Some(Entry { value: json!(v), expires_at_ms: exp });
+        assert_eq!(
+            read(vec![e(1, 100), None, e(3, 50), e(4, 200)], 60),
+            Outcome::Values { values: vec![Some(json!(1)), None, None, Some(json!(4))] }
+        );
+        let (o, effect) = apply(Command::Read { keys: vec!["k".into()] }, e(1, 100), 0);
+        assert_eq!((o, effect), (Outcome::Missing, Effect::None), "apply never touches storage for a read");
+    }
+
+    #[test]
+    fn list_drops_dead_entries_and_says_when_there_are_more() {
+        let entry = |k: usize, exp: u64| (format!("p:{k:04}"), Entry { value: json!(k), expires_at_ms: exp });
+        let few: Vec<_> = (0..3).map(|k| entry(k, if k == 1 { 10 } else { 100 })).collect();
+        let Outcome::Listed { entries, more } = list(few, 50) else { panic!() };
+        assert_eq!(entries.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["p:0000", "p:0002"]);
+        assert!(!more);
+        let many: Vec<_> = (0..=LIST_LIMIT).map(|k| entry(k, 100)).collect();
+        let Outcome::Listed { entries, more } = list(many, 50) else { panic!() };
+        assert_eq!((entries.len(), more), (LIST_LIMIT, true));
     }
 }

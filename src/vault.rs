@@ -159,14 +159,34 @@ pub async fn save<P: KvStore + Random>(
 /// Loads and opens a user's connection; re-seals it under the newest key when it was sealed
 /// under an older one ([`reseal`]). A failed re-seal is logged and does not fail the read.
 pub async fn load<P: Platform>(p: &P, vault: &Vault, user: &UserId) -> Result<Option<Connection>, VaultStoreError> {
+    Ok(load_sealed(p, vault, user).await?.map(|(_, connection)| connection))
+}
+
+/// [`load`], with the record as stored.
+pub async fn load_sealed<P: Platform>(
+    p: &P,
+    vault: &Vault,
+    user: &UserId,
+) -> Result<Option<(SealedConnection, Connection)>, VaultStoreError> {
     let Some(sealed) = stored::load(p, user).await? else { return Ok(None) };
+    let connection = open_copy(p, vault, &sealed).await?;
+    Ok(Some((sealed, connection)))
+}
+
+/// Opens a sealed record (from KV, or the copy in the person's object), re-sealing it under the
+/// newest key when it was sealed under an older one ([`reseal`]; a failure is logged).
+pub async fn open_copy<P: Platform>(
+    p: &P,
+    vault: &Vault,
+    sealed: &SealedConnection,
+) -> Result<Connection, VaultStoreError> {
     let opened = sealed.open(vault).inspect_err(|_| p.log("vault.unreadable", "a connection record did not open"))?;
     if opened.stale_key {
-        if let Err(e) = reseal(p, vault, &sealed, &opened.connection).await {
+        if let Err(e) = reseal(p, vault, sealed, &opened.connection).await {
             p.log("vault.reseal_failed", &e.to_string());
         }
     }
-    Ok(Some(opened.connection))
+    Ok(opened.connection)
 }
 
 /// Writes `connection` (opened from `read`) back sealed under the newest key — only while `read`

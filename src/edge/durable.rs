@@ -7,9 +7,10 @@
 
 use std::time::Duration;
 
-use worker::{durable_object, Date, DurableObject, Env, Request, Response, State};
+use wasm_bindgen::JsCast;
+use worker::{durable_object, js_sys, Date, DurableObject, Env, ListOptions, Request, Response, State, Storage};
 
-use crate::transitions::{apply, Command, Effect, Entry};
+use crate::transitions::{apply, list, read, Command, Effect, Entry, LIST_LIMIT};
 
 /// Storage key holding the latest expiry of any entry (for the clean-up alarm).
 const LATEST_EXPIRY: &str = "__latest_expiry_ms";
@@ -29,28 +30,21 @@ impl DurableObject for Transitions {
             return Response::error("malformed command", 400);
         };
         let storage = self.state.storage();
-        let key = command.key().to_string();
-        if key.is_empty() || key == LATEST_EXPIRY {
+        if command.named_keys().iter().any(|k| k.is_empty() || *k == LATEST_EXPIRY) {
             return Response::error("invalid key", 400);
         }
-        let current: Option<Entry> = storage.get(&key).await?;
         let now = Date::now().as_millis();
-        let (outcome, effect) = apply(command, current, now);
-        match effect {
-            Effect::Put(entry) => {
-                let latest: Option<u64> = storage.get(LATEST_EXPIRY).await?;
-                let expires = entry.expires_at_ms;
-                storage.put(&key, &entry).await?;
-                if latest.is_none_or(|l| l < expires) {
-                    storage.put(LATEST_EXPIRY, expires).await?;
-                    storage.set_alarm(Duration::from_millis(expires.saturating_sub(now))).await?;
-                }
+        let outcome = match command {
+            Command::Read { keys } => read(read_entries(&storage, &keys).await?, now),
+            Command::List { prefix, after } => list(list_entries(&storage, &prefix, after.as_deref()).await?, now),
+            single => {
+                let key = single.key().unwrap_or_default().to_string();
+                let current: Option<Entry> = storage.get(&key).await?;
+                let (outcome, effect) = apply(single, current, now);
+                store_effect(&storage, &key, effect, now).await?;
+                outcome
             }
-            Effect::Delete => {
-                storage.delete(&key).await?;
-            }
-            Effect::None => {}
-        }
+        };
         Response::from_json(&outcome)
     }
 
@@ -64,6 +58,56 @@ impl DurableObject for Transitions {
         }
         Response::ok("")
     }
+}
+
+/// Carries out what [`apply`] decided for `key`.
+async fn store_effect(storage: &Storage, key: &str, effect: Effect, now: u64) -> worker::Result<()> {
+    match effect {
+        Effect::Put(entry) => {
+            let latest: Option<u64> = storage.get(LATEST_EXPIRY).await?;
+            let expires = entry.expires_at_ms;
+            storage.put(key, &entry).await?;
+            if latest.is_none_or(|l| l < expires) {
+                storage.put(LATEST_EXPIRY, expires).await?;
+                storage.set_alarm(Duration::from_millis(expires.saturating_sub(now))).await?;
+            }
+        }
+        Effect::Delete => {
+            storage.delete(key).await?;
+        }
+        Effect::None => {}
+    }
+    Ok(())
+}
+
+/// The stored entries of `keys`, in order, with one storage read.
+async fn read_entries(storage: &Storage, keys: &[String]) -> worker::Result<Vec<Option<Entry>>> {
+    let found = storage.get_multiple(keys.iter().map(String::as_str).collect()).await?;
+    Ok(keys
+        .iter()
+        .map(|k| serde_wasm_bindgen::from_value(found.get(&wasm_bindgen::JsValue::from_str(k))).ok())
+        .collect())
+}
+
+/// Up to [`LIST_LIMIT`] + 1 stored entries under `prefix`, after `after`, in key order.
+async fn list_entries(storage: &Storage, prefix: &str, after: Option<&str>) -> worker::Result<Vec<(String, Entry)>> {
+    // `start` is inclusive: the smallest key after `after` is `after` + NUL.
+    let start = after.map(|a| format!("{a}\0"));
+    let mut options = ListOptions::new().prefix(prefix).limit(LIST_LIMIT + 1);
+    if let Some(start) = start.as_deref() {
+        options = options.start(start);
+    }
+    let map = storage.list_with_options(options).await?;
+    let mut entries = Vec::new();
+    for pair in map.entries() {
+        let Ok(pair) = pair.and_then(|p| p.dyn_into::<js_sys::Array>()) else { continue };
+        let (Some(key), Ok(entry)) = (pair.get(0).as_string(), serde_wasm_bindgen::from_value::<Entry>(pair.get(1)))
+        else {
+            continue;
+        };
+        entries.push((key, entry));
+    }
+    Ok(entries)
 }
 
 impl std::fmt::Debug for Transitions {

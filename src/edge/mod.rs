@@ -93,7 +93,8 @@ fn internal_error() -> web_sys::Response {
 
 /// The cron trigger: re-seals every vaulted token sealed under an older `VAULT_KEYS` key, so
 /// an old key can be removed once a run reports nothing left under it; then revokes the
-/// connections of people who are no longer active members of their workspace.
+/// connections of people who are no longer active members of their workspace; then brings
+/// every copy of the deployer's policy up to date (after a change that could not reach all).
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let p = EdgePlatform::new(&env, None);
@@ -104,6 +105,10 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             crate::store::vault::save_report(&p, &report).await;
             let members = crate::connection::check_all_members(&p, &config, config.vault()).await;
             p.log("connection.check_all_members", &serde_json::to_string(&members).unwrap_or_default());
+            match crate::store::policy::spread(&p).await {
+                Ok(s) => p.log("policy.spread", &format!("{} updated, {} failed", s.updated, s.failed)),
+                Err(e) => p.log("policy.spread_failed", &e.to_string()),
+            }
         }
         Err(e) => p.log("vault.reseal_all_skipped", &e.to_string()),
     }

@@ -153,7 +153,7 @@ async fn run_tool<P: Platform>(
         Err(why) => return Ok(tool_error(&id, revision, format!("Invalid arguments for {name}: {why}"))),
     };
     let vault = config.vault();
-    let conn = match connection::usable_for_grant(p, config, vault, &principal.user, principal.connection_epoch).await {
+    let conn = match connection::usable_for_grant(p, config, vault, &principal.user, principal.connection_epoch, &principal.connection).await {
         Ok(c) => c,
         Err(ConnectionError::NotConnected | ConnectionError::Revoked | ConnectionError::Unreadable) => {
             return Ok(tool_error(&id, revision, format!("The Attio connection is gone. The person must connect again at {}/connect, then re-authorize this app.", ctx.origin.clone())))

@@ -110,9 +110,39 @@ pub enum TokenKind {
     Refresh,
 }
 
-/// Grant ids are 32 lowercase hex characters.
+fn lower_hex_32(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A grant id is 32 lowercase hex characters of randomness followed by the person it belongs
+/// to (`<random>_<workspace id>_<member id>`), so a token alone says which person's storage
+/// holds its grant. Grants made before that are the randomness alone.
 fn valid_grant_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    lower_hex_32(id) || split_grant_id(id).is_some()
+}
+
+fn split_grant_id(id: &str) -> Option<(&str, UserId)> {
+    let mut parts = id.split('_');
+    let (random, workspace, member) = (parts.next()?, parts.next()?, parts.next()?);
+    let user = UserId::new(workspace, member)?;
+    (parts.next().is_none() && lower_hex_32(random)).then_some((random, user))
+}
+
+/// Where a grant is kept, as its id says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantHome<'a> {
+    /// With the person's other records; the random part keys it there.
+    Person { user: UserId, random: &'a str },
+    /// A grant made before grants were kept with their person: in an object of its own.
+    Own,
+}
+
+/// Where the grant `id` is kept; `None` for an id of neither form.
+pub fn home_of(id: &str) -> Option<GrantHome<'_>> {
+    if lower_hex_32(id) {
+        return Some(GrantHome::Own);
+    }
+    split_grant_id(id).map(|(random, user)| GrantHome::Person { user, random })
 }
 
 /// The kind and grant id of a token of ours, if it has our shape (nothing is trusted yet).
@@ -128,8 +158,10 @@ pub fn parse_token(token: &str) -> Option<(TokenKind, &str)> {
     (parts.next().is_none() && valid_grant_id(gid) && secret_ok).then_some((kind, gid))
 }
 
-pub fn new_grant_id(random_bytes: [u8; 16]) -> String {
-    random_bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// A new grant id for `user`'s grant (see [`valid_grant_id`]).
+pub fn new_grant_id(random_bytes: [u8; 16], user: &UserId) -> String {
+    let random: String = random_bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{random}_{}_{}", user.workspace_id, user.member_id)
 }
 
 /// Scopes a consent choice grants.

@@ -18,6 +18,7 @@ use crate::store::clients as store_clients;
 use crate::store::grant_index;
 use crate::store::grants::{self, Replaced};
 use crate::store::one_time::{self, Redeemed};
+use crate::store::person::ConnectionCopy;
 use crate::user::UserId;
 
 /// `grant_type=authorization_code` (OAuth 2.1 §4.1.3): spends the code once, for the client
@@ -96,8 +97,14 @@ async fn create_grant<P: Platform>(
     let access_secret = random()?;
     let refresh_secret = if with_refresh { Some(random()?) } else { None };
     let now = p.now_ms();
-    let (mut grant, mut issued) =
-        Grant::issue(keys, grant::new_grant_id(gid), record, &access_secret, refresh_secret.as_deref(), now);
+    let (mut grant, mut issued) = Grant::issue(
+        keys,
+        grant::new_grant_id(gid, &record.user),
+        record,
+        &access_secret,
+        refresh_secret.as_deref(),
+        now,
+    );
     if let Some(Derived { source, lifetime_ms }) = derived {
         let expires_at_ms = (now + lifetime_ms).min(source.expires_at_ms);
         grant.expires_at_ms = expires_at_ms;
@@ -312,7 +319,9 @@ enum Standing {
 /// that cannot be used right now is "try again", never "no".
 async fn grant_standing<P: Platform>(p: &P, ctx: &Ctx<'_>, grant: &Grant) -> Result<Standing, OAuthError> {
     let vault = ctx.vault();
-    match connection::usable_for_grant(p, ctx, vault, &grant.user, grant.connection_epoch).await {
+    match connection::usable_for_grant(p, ctx, vault, &grant.user, grant.connection_epoch, &ConnectionCopy::NotRead)
+        .await
+    {
         Ok(c) if connection::still_a_member(p, ctx, vault, &c).await => Ok(Standing::Live),
         Ok(_) => Ok(Standing::MemberLeft),
         Err(ConnectionError::NotConnected | ConnectionError::Revoked) => Ok(Standing::ConnectionGone),

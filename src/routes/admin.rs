@@ -472,7 +472,18 @@ pub async fn set_policy<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     audit::record_admin(p, AdminAction { at_ms: 0, admin: admin.name(), action: "policy".into(), target: summary })
         .await
         .map_err(unavailable)?;
-    store_policy::save(p, &policy).await.map_err(unavailable)?;
+    let spread = store_policy::save(p, &policy).await.map_err(unavailable)?;
+    if spread.failed > 0 {
+        // Saved, but some people's objects still hold the previous policy.
+        p.log("policy.spread_incomplete", &format!("{} updated, {} pending", spread.updated, spread.failed));
+        return Ok(error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Policy saved, not yet everywhere",
+            "The policy is saved, but it could not yet be applied to some people's apps, which follow the \
+             previous policy until it is. Save it again to retry; the daily check also retries.",
+            &NOTHING,
+        ));
+    }
     Ok(redirect(StatusCode::SEE_OTHER, PATH))
 }
 

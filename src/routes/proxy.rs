@@ -72,7 +72,16 @@ pub async fn forward<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
         }
     };
     let vault = config.vault();
-    let conn = match connection::usable_for_grant(p, config, vault, &principal.user, principal.connection_epoch).await {
+    let conn = match connection::usable_for_grant(
+        p,
+        config,
+        vault,
+        &principal.user,
+        principal.connection_epoch,
+        &principal.connection,
+    )
+    .await
+    {
         Ok(c) => c,
         Err(ConnectionError::NotConnected | ConnectionError::Revoked | ConnectionError::Unreadable) => {
             return Ok(reauthorize(ctx, "The Attio connection behind this token is gone."))

@@ -9,11 +9,13 @@ use crate::platform::{Platform, StoreError};
 use crate::transitions::{Command, Outcome};
 use crate::user::UserId;
 
-/// How long the mirrored newest revision is kept after its last write.
-const LATEST_TTL_MS: u64 = 24 * 3600 * 1000;
+/// How long the mirrored newest revision is kept after its last write. Tool calls read the
+/// connection from here (one request with the grant); once it lapses, the next call reads KV
+/// and puts the copy back.
+const LATEST_TTL_MS: u64 = 30 * 24 * 3600 * 1000;
 
 fn object(user: &UserId) -> String {
-    keys::connection_object(user)
+    keys::person_object(user)
 }
 
 /// The newest sealed revision the object holds, if any (an unreadable one is ignored).

@@ -1,6 +1,8 @@
-//! Grants (`grant:<id>` objects, record `grant`): one per approval of a client by a person,
-//! holding the hashes of its access and refresh tokens. Every change is a compare-and-swap
-//! against the version read, so concurrent refreshes and revocations decide on one state.
+//! Grants: one per approval of a client by a person, holding the hashes of its access and
+//! refresh tokens, kept in the person's object (`grant:<random>`; grants made before that, in
+//! `grant:<id>` objects of their own: [`keys::grant_record`]). Every change is a
+//! compare-and-swap against the version read, so concurrent refreshes and revocations decide on
+//! one state.
 
 use serde_json::Value;
 
@@ -19,18 +21,30 @@ pub struct Versioned {
 
 /// The grant, if it exists and is readable.
 pub async fn load<P: Platform>(p: &P, grant_id: &str) -> Result<Option<Versioned>, StoreError> {
-    let object = keys::grant(grant_id);
-    match p.transition(&object, Command::Get { key: keys::GRANT.into() }).await? {
-        Outcome::Found { value } => {
-            Ok(decode::<Grant, P>(p, &object, value.clone()).map(|grant| Versioned { grant, stored: value }))
-        }
+    let Some((object, key)) = keys::grant_record(grant_id) else { return Ok(None) };
+    match p.transition(&object, Command::Get { key }).await? {
+        Outcome::Found { value } => Ok(versioned(p, &object, value)),
         _ => Ok(None),
     }
 }
 
+/// A stored grant as read, if it parses.
+pub(super) fn versioned<P: Platform>(p: &P, object: &str, stored: Value) -> Option<Versioned> {
+    decode::<Grant, P>(p, object, stored.clone()).map(|grant| Versioned { grant, stored })
+}
+
 /// Stores a new grant; `false` if its id is already taken (never in practice: ids are random).
+/// The person's object is first given a copy of the deployer's policy, so that authenticating
+/// the grant's tokens reads everything from that one object.
 pub async fn create<P: Platform>(p: &P, grant: &Grant) -> Result<bool, StoreError> {
-    super::insert(p, &keys::grant(&grant.grant_id), keys::GRANT, grant, grant.expires_at_ms).await
+    let Some((object, key)) = keys::grant_record(&grant.grant_id) else {
+        return Err(StoreError(format!("not a grant id: {}", grant.grant_id)));
+    };
+    if let Err(e) = super::policy::adopt(p, &grant.user).await {
+        // Authentication reads the policy's own object while the copy is missing.
+        p.log("policy.adopt_failed", &e.0);
+    }
+    super::insert(p, &object, &key, grant, grant.expires_at_ms).await
 }
 
 /// Whether [`replace`] stored the new version or found the grant changed meanwhile.
@@ -43,13 +57,14 @@ pub enum Replaced {
 
 /// Replaces `current` with `next`, only if the stored grant is still `current`.
 pub async fn replace<P: Platform>(p: &P, current: &Versioned, next: &Grant) -> Result<Replaced, StoreError> {
+    let Some((object, key)) = keys::grant_record(&current.grant.grant_id) else { return Ok(Replaced::Conflict) };
     let cas = Command::Cas {
-        key: keys::GRANT.into(),
+        key,
         expected: Some(current.stored.clone()),
         value: encode(next)?,
         expires_at_ms: next.expires_at_ms,
     };
-    Ok(match p.transition(&keys::grant(&current.grant.grant_id), cas).await? {
+    Ok(match p.transition(&object, cas).await? {
         Outcome::Stored => Replaced::Stored,
         _ => Replaced::Conflict,
     })

@@ -8,6 +8,7 @@
 //! data), so they only ever gain a new version beside the old.
 
 use crate::crypto::keys::SigningKeys;
+use crate::oauth::grant::{self, GrantHome};
 use crate::secret::{AuthorizationCode, UpstreamState};
 use crate::user::UserId;
 
@@ -118,8 +119,9 @@ pub const JTI: &str = "jti";
 /// A key-set fetch in the last minute.
 pub const FETCH: &str = "fetch";
 
-/// `grant:<grant id>`: the grant id is random and public (it is in our tokens).
-pub fn grant(grant_id: &str) -> String {
+/// `grant:<grant id>`: the object of a grant made before grants moved into their person's
+/// object. The grant id is random and public (it is in our tokens).
+fn grant(grant_id: &str) -> String {
     format!("grant:{grant_id}")
 }
 
@@ -154,10 +156,40 @@ pub fn connect_state_names(keys: &SigningKeys, state: &UpstreamState) -> Vec<Str
     keys.token_hashes(state.expose_secret()).into_iter().map(|h| format!("connect-state:{h}")).collect()
 }
 
-/// `connection:<KV key of the connection>`: the object holding a person's newest connection
-/// and refresh lease.
-pub fn connection_object(user: &UserId) -> String {
+/// `connection:<KV key of the connection>`: the person's object. It holds their newest
+/// connection (`latest`), the refresh lease, the disconnect marker (`gone`), their grants
+/// (`grant:<random part of the id>`) and a copy of the deployer's policy (`policy`): everything
+/// authenticating one of their tokens needs, so that is one request (the name predates the
+/// grants moving in, and stays: it is stored state).
+pub fn person_object(user: &UserId) -> String {
     format!("connection:{}", connection_record(user))
+}
+
+/// The object and the record key of the grant `grant_id`: `grant:<random>` in its person's
+/// object, or (a grant made before grants moved there) `grant` in `grant:<id>`. `None` for an
+/// id of neither form.
+pub fn grant_record(grant_id: &str) -> Option<(String, String)> {
+    Some(match grant::home_of(grant_id)? {
+        GrantHome::Person { user, random } => (person_object(&user), format!("grant:{random}")),
+        GrantHome::Own => (grant(grant_id), GRANT.to_string()),
+    })
+}
+
+/// The copy of the deployer's policy in each person's object.
+pub const POLICY_COPY: &str = "policy";
+
+/// The start of the policy object's list of the people whose objects hold a copy.
+pub const POLICY_HOLDER_PREFIX: &str = "holder:";
+
+/// `holder:<workspace>:<member>`: a person whose object holds a copy of the policy.
+pub fn policy_holder(user: &UserId) -> String {
+    format!("{POLICY_HOLDER_PREFIX}{}:{}", user.workspace_id, user.member_id)
+}
+
+/// The person a [`policy_holder`] key names.
+pub fn user_of_policy_holder(key: &str) -> Option<UserId> {
+    let (ws, member) = key.strip_prefix(POLICY_HOLDER_PREFIX)?.split_once(':')?;
+    UserId::new(ws, member)
 }
 
 /// `jti:<HMAC(client id "\n" jti)>` under every signing key, newest first (spent under the
@@ -181,7 +213,15 @@ mod tests {
         assert_eq!(connection_record(&u), "attio-conn:v1:14beef7a-99f7:50cf242c");
         assert_eq!(user_of_connection_record(&connection_record(&u)), Some(u.clone()));
         assert_eq!(user_of_connection_record("attio-conn:v1:a:b/c"), None);
-        assert_eq!(connection_object(&u), "connection:attio-conn:v1:14beef7a-99f7:50cf242c");
+        assert_eq!(person_object(&u), "connection:attio-conn:v1:14beef7a-99f7:50cf242c");
+        let new_id = format!("{}_14beef7a-99f7_50cf242c", "ab".repeat(16));
+        assert_eq!(grant_record(&new_id), Some((person_object(&u), format!("grant:{}", "ab".repeat(16)))));
+        let old_id = "cd".repeat(16);
+        assert_eq!(grant_record(&old_id), Some((format!("grant:{old_id}"), "grant".to_string())));
+        for bad in ["", "xyz", "ab_c_d", &format!("{}_a:b_c", "ab".repeat(16)), &format!("{new_id}_x")] {
+            assert_eq!(grant_record(bad), None, "{bad}");
+        }
+        assert_eq!(user_of_policy_holder(&policy_holder(&u)), Some(u.clone()));
         assert_eq!(grant_index(&u, "g1"), "grant-index:v1:14beef7a-99f7:50cf242c:g1");
         assert_eq!(client_record("mcp_x"), "client:v1:mcp_x");
         assert_eq!(audit_entry(&u, u64::MAX - 5, "ab"), "audit:v1:14beef7a-99f7:50cf242c:00000000000000000005:ab");

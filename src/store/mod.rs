@@ -10,9 +10,11 @@
 //! | File | Records |
 //! |---|---|
 //! | [`keys`] | every KV key and `Transitions` object name |
-//! | [`grants`] | grants (`grant:<id>`): load, create, replace by compare-and-swap, revoke |
+//! | [`grants`] | grants (in their person's object): load, create, replace by compare-and-swap, revoke |
+//! | [`person`] | what authenticating a token reads from the person's object, in one request |
+//! | [`policy`] | the deployer's policy and its copies in each person's object |
 //! | [`one_time`] | authorization requests, codes, connect state, spent assertion ids, fetch slots |
-//! | [`connections`] | the newest Attio connection and the refresh lease (`connection:<key>`) |
+//! | [`connections`] | the newest Attio connection and the refresh lease (the person's object) |
 //! | [`vault`] | sealed Attio connections in KV (`attio-conn:v1:`) |
 //! | [`clients`] | registered clients, cached metadata documents and key sets (KV) |
 //! | [`grant_index`] | a person's approved apps, for the account page (KV) |
@@ -25,6 +27,7 @@ pub mod grant_index;
 pub mod grants;
 pub mod keys;
 pub mod one_time;
+pub mod person;
 pub mod policy;
 pub mod vault;
 

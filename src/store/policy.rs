@@ -1,17 +1,193 @@
-//! The deployer's policy ([`crate::policy::Policy`]): one record, `policy` in the `policy:v1`
-//! Durable Object, so a change is strongly consistent. No record: the default (nothing off).
+//! The deployer's policy ([`crate::policy::Policy`]): the record of truth is `policy` in the
+//! `policy:v1` Durable Object; every person's object holding a grant keeps a copy
+//! ([`keys::POLICY_COPY`]) so that authenticating a token reads grant, connection and policy in
+//! one request. No record: the default (nothing off).
+//!
+//! Keeping the copies in step, with strong consistency and no scan of KV (which lags):
+//!
+//! - a person's object *adopts* the policy before its first grant is stored: it is listed in the
+//!   policy object (`holder:<person>`) and only then reads the policy and writes its copy;
+//! - a change is stored (its `version` one more than before) and only then *spread*: written to
+//!   the copy of every listed holder.
+//!
+//! Either the listing precedes the spread's reading of the list (the spread reaches the new
+//! holder), or the change was stored before the adoption read the policy (the adoption copies
+//! the change). A copy is only ever replaced by a newer version, so the order the two writes
+//! land in does not matter. A copy a failed spread left behind is caught up by the next save or
+//! the daily cron ([`spread`]); `/admin` says when that is pending.
 
-use super::{get, keys, put};
+use serde_json::Value;
+
+use super::{decode, encode, keys};
 use crate::platform::{Platform, StoreError};
 use crate::policy::Policy;
+use crate::transitions::{Command, Outcome};
+use crate::user::UserId;
 
 /// Kept ten years past the last change: in effect, until changed.
 const TTL_MS: u64 = 10 * 365 * 86_400_000;
 
+/// The policy as its own object holds it.
 pub async fn load<P: Platform>(p: &P) -> Result<Policy, StoreError> {
-    Ok(get::<Policy, P>(p, keys::POLICY_OBJECT, keys::POLICY).await?.unwrap_or_default())
+    Ok(load_stored(p).await?.0)
 }
 
-pub async fn save<P: Platform>(p: &P, policy: &Policy) -> Result<(), StoreError> {
-    put(p, keys::POLICY_OBJECT, keys::POLICY, policy, p.now_ms() + TTL_MS).await
+async fn load_stored<P: Platform>(p: &P) -> Result<(Policy, Option<Value>), StoreError> {
+    match p.transition(keys::POLICY_OBJECT, Command::Get { key: keys::POLICY.into() }).await? {
+        Outcome::Found { value } => {
+            Ok((decode::<Policy, P>(p, keys::POLICY_OBJECT, value.clone()).unwrap_or_default(), Some(value)))
+        }
+        _ => Ok((Policy::default(), None)),
+    }
+}
+
+/// What a [`save`] or a [`spread`] did to the copies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Spread {
+    pub updated: u64,
+    /// Copies that could not be written now (caught up by the next save or the daily cron).
+    pub failed: u64,
+}
+
+/// Stores `policy` as the next version, then brings every copy up to it.
+pub async fn save<P: Platform>(p: &P, policy: &Policy) -> Result<Spread, StoreError> {
+    for _ in 0..5 {
+        let (current, stored) = load_stored(p).await?;
+        let next = Policy { version: current.version + 1, ..policy.clone() };
+        let cas = Command::Cas {
+            key: keys::POLICY.into(),
+            expected: stored,
+            value: encode(&next)?,
+            expires_at_ms: p.now_ms() + TTL_MS,
+        };
+        if p.transition(keys::POLICY_OBJECT, cas).await? == Outcome::Stored {
+            return Ok(spread_version(p, &next).await);
+        }
+    }
+    Err(StoreError("the policy kept changing while it was saved".into()))
+}
+
+/// Brings every holder's copy up to the stored policy (the daily cron, after a failed spread).
+pub async fn spread<P: Platform>(p: &P) -> Result<Spread, StoreError> {
+    let (policy, stored) = load_stored(p).await?;
+    if stored.is_none() {
+        return Ok(Spread::default());
+    }
+    Ok(spread_version(p, &policy).await)
+}
+
+async fn spread_version<P: Platform>(p: &P, policy: &Policy) -> Spread {
+    let mut result = Spread::default();
+    let mut after: Option<String> = None;
+    loop {
+        let list = Command::List { prefix: keys::POLICY_HOLDER_PREFIX.into(), after: after.clone() };
+        let (entries, more) = match p.transition(keys::POLICY_OBJECT, list).await {
+            Ok(Outcome::Listed { entries, more }) => (entries, more),
+            _ => {
+                p.log("policy.spread_unlisted", "the holders of the policy could not be listed");
+                result.failed += 1;
+                return result;
+            }
+        };
+        for (key, _) in &entries {
+            let Some(user) = keys::user_of_policy_holder(key) else { continue };
+            match copy_to(p, &user, policy).await {
+                Ok(()) => result.updated += 1,
+                Err(_) => result.failed += 1,
+            }
+        }
+        match entries.last() {
+            Some((last, _)) if more => after = Some(last.clone()),
+            _ => return result,
+        }
+    }
+}
+
+/// Lists the person as a holder, then copies the current policy into their object: called
+/// before a grant is stored there ([`super::grants::create`]).
+pub async fn adopt<P: Platform>(p: &P, user: &UserId) -> Result<(), StoreError> {
+    let holder = Command::Insert {
+        key: keys::policy_holder(user),
+        value: Value::Bool(true),
+        expires_at_ms: p.now_ms() + TTL_MS,
+    };
+    p.transition(keys::POLICY_OBJECT, holder).await?;
+    let policy = load(p).await?;
+    copy_to(p, user, &policy).await
+}
+
+/// Writes `policy` to the person's copy unless the copy is as new or newer.
+async fn copy_to<P: Platform>(p: &P, user: &UserId, policy: &Policy) -> Result<(), StoreError> {
+    let object = keys::person_object(user);
+    for _ in 0..5 {
+        let current = match p.transition(&object, Command::Get { key: keys::POLICY_COPY.into() }).await? {
+            Outcome::Found { value } => Some(value),
+            _ => None,
+        };
+        let held = current.as_ref().and_then(|v| decode::<Policy, P>(p, &object, v.clone()));
+        if held.is_some_and(|h| h.version >= policy.version) {
+            return Ok(());
+        }
+        let cas = Command::Cas {
+            key: keys::POLICY_COPY.into(),
+            expected: current,
+            value: encode(policy)?,
+            expires_at_ms: p.now_ms() + TTL_MS,
+        };
+        if p.transition(&object, cas).await? == Outcome::Stored {
+            return Ok(());
+        }
+    }
+    Err(StoreError("the policy copy kept changing".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{block_on, FakePlatform};
+
+    fn copy_of(p: &FakePlatform, user: &UserId) -> Option<Policy> {
+        block_on(super::super::get::<Policy, _>(p, &keys::person_object(user), keys::POLICY_COPY)).unwrap()
+    }
+
+    #[test]
+    fn copies_follow_every_change_whichever_comes_first() {
+        let p = FakePlatform::default();
+        let (early, late) = (UserId::new("ws", "early").unwrap(), UserId::new("ws", "late").unwrap());
+        block_on(adopt(&p, &early)).unwrap();
+        assert_eq!(copy_of(&p, &early).map(|c| c.version), Some(0), "the default, before any change");
+        let spread = block_on(save(&p, &Policy { writes_off: true, ..Policy::default() })).unwrap();
+        assert_eq!(spread, Spread { updated: 1, failed: 0 });
+        assert!(copy_of(&p, &early).is_some_and(|c| c.writes_off && c.version == 1), "spread to an earlier holder");
+        block_on(adopt(&p, &late)).unwrap();
+        assert!(copy_of(&p, &late).is_some_and(|c| c.writes_off && c.version == 1), "adopted after the change");
+        block_on(save(&p, &Policy { proxy_off: true, ..Policy::default() })).unwrap();
+        for user in [&early, &late] {
+            assert!(copy_of(&p, user).is_some_and(|c| c.proxy_off && !c.writes_off && c.version == 2));
+        }
+    }
+
+    #[test]
+    fn a_copy_is_never_replaced_by_an_older_version() {
+        let p = FakePlatform::default();
+        let user = UserId::new("ws", "m").unwrap();
+        block_on(adopt(&p, &user)).unwrap();
+        block_on(save(&p, &Policy { writes_off: true, ..Policy::default() })).unwrap();
+        // An adoption that read version 0 before the change, landing after the spread.
+        block_on(copy_to(&p, &user, &Policy::default())).unwrap();
+        assert!(copy_of(&p, &user).is_some_and(|c| c.writes_off && c.version == 1));
+    }
+
+    #[test]
+    fn spread_pages_through_every_holder() {
+        let p = FakePlatform::default();
+        let people: Vec<UserId> =
+            (0..crate::transitions::LIST_LIMIT + 3).map(|i| UserId::new("ws", &format!("m{i}")).unwrap()).collect();
+        for user in &people {
+            block_on(adopt(&p, user)).unwrap();
+        }
+        let spread = block_on(save(&p, &Policy { writes_off: true, ..Policy::default() })).unwrap();
+        assert_eq!(spread.updated, people.len() as u64);
+        assert!(people.iter().all(|u| copy_of(&p, u).is_some_and(|c| c.writes_off)));
+    }
 }

@@ -58,6 +58,7 @@ mod owner;
 mod pages;
 mod proxy;
 mod registration;
+mod storage_calls;
 mod tools;
 
 // ---------------------------------------------------------------------------------------------

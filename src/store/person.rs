@@ -1,0 +1,63 @@
+//! What authenticating a bearer token needs, read in as few requests as the storage layout
+//! allows: for a grant kept in its person's object, one [`Command::Read`] of that object returns
+//! the grant, the newest sealed connection, the disconnect marker and the policy copy together.
+//! A grant from before grants moved there is read from its own object, beside the policy's.
+
+use serde_json::Value;
+
+use super::grants::{self, Versioned};
+use super::vault::SealedConnection;
+use super::{decode, keys};
+use crate::oauth::grant::{self, GrantHome};
+use crate::platform::{Platform, StoreError};
+use crate::policy::Policy;
+use crate::transitions::{Command, Outcome};
+
+/// The person's sealed connection as their object holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionCopy {
+    /// The newest revision (not one from before a disconnect).
+    Held(Box<SealedConnection>),
+    /// The object holds none (it lapsed, or was never written): read KV, and put the copy back
+    /// unless the person disconnected at or after its revision (`gone`).
+    Missing { gone: Option<u64> },
+    /// Not read (a grant in an object of its own): read KV.
+    NotRead,
+}
+
+/// A grant with what was read beside it.
+#[derive(Debug, Clone)]
+pub struct ForAccess {
+    pub grant: Option<Versioned>,
+    pub connection: ConnectionCopy,
+    /// `None` when no copy was read (a grant in its own object, or a person's object without a
+    /// copy yet): the caller reads the policy's own object.
+    pub policy: Option<Policy>,
+}
+
+/// The grant `grant_id` and what its person's object holds beside it.
+pub async fn for_access<P: Platform>(p: &P, grant_id: &str) -> Result<ForAccess, StoreError> {
+    let Some((object, grant_key)) = keys::grant_record(grant_id) else {
+        return Ok(ForAccess { grant: None, connection: ConnectionCopy::NotRead, policy: None });
+    };
+    if grant::home_of(grant_id) == Some(GrantHome::Own) {
+        let grant = grants::load(p, grant_id).await?;
+        return Ok(ForAccess { grant, connection: ConnectionCopy::NotRead, policy: None });
+    }
+    let read =
+        Command::Read { keys: vec![grant_key, keys::LATEST.into(), keys::GONE.into(), keys::POLICY_COPY.into()] };
+    let Outcome::Values { values } = p.transition(&object, read).await? else {
+        return Err(StoreError("unexpected answer to read".into()));
+    };
+    let mut values = values.into_iter();
+    let mut next = || values.next().flatten();
+    let (grant, latest, gone, policy) = (next(), next(), next(), next());
+    let grant = grant.and_then(|v| grants::versioned(p, &object, v));
+    let gone: Option<u64> = gone.and_then(|v| decode(p, &object, v));
+    let latest: Option<SealedConnection> = latest.and_then(|v: Value| decode(p, &object, v));
+    let connection = match latest {
+        Some(sealed) if gone.is_none_or(|g| g < sealed.revision) => ConnectionCopy::Held(Box::new(sealed)),
+        _ => ConnectionCopy::Missing { gone },
+    };
+    Ok(ForAccess { grant, connection, policy: policy.and_then(|v| decode(p, &object, v)) })
+}
