@@ -22,8 +22,8 @@ export async function mintAttioToken(mock) {
   return (await r.json()).access_token;
 }
 
-/** The gateway in test mode, its Attio connection being `attioToken`. */
-export function startGateway(mock, attioToken, { wasm = path.join(root, 'build/index_bg.wasm'), inspector } = {}) {
+/** The gateway in test mode, its Attio connection being `attioToken` (`kvStats`: see workerd.mjs). */
+export function startGateway(mock, attioToken, { wasm = path.join(root, 'build/index_bg.wasm'), inspector, kvStats = false } = {}) {
   return startWorkerd({
     modules: [
       { name: 'index.js', file: path.join(root, 'build/index.js'), type: 'esModule' },
@@ -37,6 +37,7 @@ export function startGateway(mock, attioToken, { wasm = path.join(root, 'build/i
       INSECURE_TEST_MODE: '1', TEST_AUTO_APPROVE: '1', TEST_ATTIO_TOKEN: attioToken,
     },
     inspector,
+    kvStats,
   });
 }
 

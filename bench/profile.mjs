@@ -6,6 +6,7 @@
 // Env: MOCK_URL, BENCH_WASM (the named wasm), PROFILE_ROUTE (metadata | 401 | tool | proxy),
 // PROFILE_REQUESTS (default 2000). Needs Node 22 (global WebSocket).
 
+import fs from 'node:fs';
 import path from 'node:path';
 import { mcpBody, mcpHeaders, mintAttioToken, registerClient, startGateway, tokenResponse } from './gateway.mjs';
 import { freePort } from './workerd.mjs';
@@ -43,6 +44,13 @@ function cdp(wsUrl) {
   return { send, close: () => ws.close() };
 }
 
+// The shim is minified: a JS frame is named by where it starts, with the source there.
+const shim = fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'build/index.js'), 'utf8').split('\n');
+function where({ url, lineNumber, columnNumber }) {
+  if (!url.endsWith('index.js') || lineNumber < 0) return '';
+  return `:${lineNumber + 1}:${columnNumber} ${JSON.stringify((shim[lineNumber] ?? '').slice(columnNumber, columnNumber + 60))}`;
+}
+
 async function main() {
   const inspector = await freePort();
   const g = await startGateway(MOCK, await mintAttioToken(MOCK), { wasm: process.env.BENCH_WASM, inspector });
@@ -75,14 +83,14 @@ async function main() {
   for (const node of profile.nodes) {
     const t = dt.get(node.id) ?? 0;
     total += t;
-    const name = `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url ? `[${path.basename(node.callFrame.url)}]` : ''}`;
+    const name = `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url ? `[${path.basename(node.callFrame.url)}${where(node.callFrame)}]` : ''}`;
     self.set(name, (self.get(name) ?? 0) + t);
   }
   const busy = total - (self.get('(idle) ') ?? 0) - (self.get('(program) ') ?? 0);
   console.log(`# CPU profile: ${route}, ${N} requests; isolate busy ${(busy / N).toFixed(0)} µs/request (sampled, excludes idle and "(program)")`);
   console.log(`(program) ${((self.get('(program) ') ?? 0) / N).toFixed(0)} µs/request`);
   for (const [name, t] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
-    console.log(`${(t / N).toFixed(1).padStart(8)} µs  ${(100 * t / total).toFixed(1).padStart(5)}%  ${name.slice(0, 150)}`);
+    console.log(`${(t / N).toFixed(1).padStart(8)} µs  ${(100 * t / total).toFixed(1).padStart(5)}%  ${name.slice(0, 170)}`);
   }
 }
 

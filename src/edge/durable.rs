@@ -7,57 +7,99 @@
 
 use std::time::Duration;
 
-use wasm_bindgen::JsCast;
-use worker::{durable_object, js_sys, Date, DurableObject, Env, ListOptions, Request, Response, State, Storage};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::future_to_promise;
+use worker::js_sys::{self, Promise};
+use worker::worker_sys::{web_sys, DurableObjectState};
+use worker::{Date, ListOptions, State, Storage};
 
+use super::js;
 use crate::transitions::{apply, list, read, Command, Effect, Entry, LIST_LIMIT};
 
 /// Storage key holding the latest expiry of any entry (for the clean-up alarm).
 const LATEST_EXPIRY: &str = "__latest_expiry_ms";
 
-#[durable_object]
+/// The class the runtime instantiates per object (`constructor(state, env)`, `fetch`,
+/// `alarm`), written out rather than made by workers-rs's `#[durable_object]`: that one
+/// converts each request and response through `worker::Request`/`Response` (and exports
+/// WebSocket and socket handlers this object has no use for), which cost more CPU than the
+/// object's own work on the hot path of every authenticated call.
+#[wasm_bindgen]
 pub struct Transitions {
     state: State,
 }
 
-impl DurableObject for Transitions {
-    fn new(state: State, _env: Env) -> Self {
-        Self { state }
+#[wasm_bindgen]
+impl Transitions {
+    #[wasm_bindgen(constructor)]
+    #[allow(unreachable_pub)] // exported to JS: the runtime calls it
+    pub fn new(state: DurableObjectState, _env: JsValue) -> Transitions {
+        Transitions { state: State::from(state) }
     }
 
-    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let Ok(command) = req.json::<Command>().await else {
-            return Response::error("malformed command", 400);
-        };
+    #[allow(unreachable_pub)]
+    pub fn fetch(&self, req: web_sys::Request) -> Promise {
         let storage = self.state.storage();
-        if command.named_keys().iter().any(|k| k.is_empty() || *k == LATEST_EXPIRY) {
-            return Response::error("invalid key", 400);
-        }
-        let now = Date::now().as_millis();
-        let outcome = match command {
-            Command::Read { keys } => read(read_entries(&storage, &keys).await?, now),
-            Command::List { prefix, after } => list(list_entries(&storage, &prefix, after.as_deref()).await?, now),
-            single => {
-                let key = single.key().unwrap_or_default().to_string();
-                let current: Option<Entry> = storage.get(&key).await?;
-                let (outcome, effect) = apply(single, current, now);
-                store_effect(&storage, &key, effect, now).await?;
-                outcome
-            }
-        };
-        Response::from_json(&outcome)
+        future_to_promise(async move { Ok(answer(&storage, &req).await.into()) })
     }
 
-    async fn alarm(&self) -> worker::Result<Response> {
+    #[allow(unreachable_pub)]
+    pub fn alarm(&self) -> Promise {
         let storage = self.state.storage();
-        let latest: Option<u64> = storage.get(LATEST_EXPIRY).await?;
-        let now = Date::now().as_millis();
-        match latest {
-            Some(l) if l > now => storage.set_alarm(Duration::from_millis(l - now)).await?,
-            _ => storage.delete_all().await?,
-        }
-        Response::ok("")
+        future_to_promise(async move {
+            clean_up(&storage).await.map_err(JsValue::from)?;
+            Ok(JsValue::UNDEFINED)
+        })
     }
+}
+
+/// The answer to one command: 200 with the outcome, 400 for a malformed command, 500 when
+/// storage failed.
+async fn answer(storage: &Storage, req: &web_sys::Request) -> web_sys::Response {
+    let Ok(body) = js::body(req.array_buffer()).await else { return plain(400, "unreadable command") };
+    let Ok(command) = serde_json::from_slice::<Command>(&body) else { return plain(400, "malformed command") };
+    if command.named_keys().iter().any(|k| k.is_empty() || *k == LATEST_EXPIRY) {
+        return plain(400, "invalid key");
+    }
+    match run(storage, command).await {
+        Ok(outcome) => match serde_json::to_string(&outcome) {
+            Ok(json) => plain(200, &json),
+            Err(_) => plain(500, "unencodable outcome"),
+        },
+        Err(_) => plain(500, "storage failed"),
+    }
+}
+
+async fn run(storage: &Storage, command: Command) -> worker::Result<crate::transitions::Outcome> {
+    let now = Date::now().as_millis();
+    Ok(match command {
+        Command::Read { keys } => read(read_entries(storage, &keys).await?, now),
+        Command::List { prefix, after } => list(list_entries(storage, &prefix, after.as_deref()).await?, now),
+        single => {
+            let key = single.key().unwrap_or_default().to_string();
+            let current: Option<Entry> = storage.get(&key).await?;
+            let (outcome, effect) = apply(single, current, now);
+            store_effect(storage, &key, effect, now).await?;
+            outcome
+        }
+    })
+}
+
+/// The alarm: set again while an entry lives, else everything is deleted.
+async fn clean_up(storage: &Storage) -> worker::Result<()> {
+    let latest: Option<u64> = storage.get(LATEST_EXPIRY).await?;
+    let now = Date::now().as_millis();
+    match latest {
+        Some(l) if l > now => storage.set_alarm(Duration::from_millis(l - now)).await,
+        _ => storage.delete_all().await,
+    }
+}
+
+fn plain(status: u16, body: &str) -> web_sys::Response {
+    let init = web_sys::ResponseInit::new();
+    init.set_status(status);
+    web_sys::Response::new_with_opt_str_and_init(Some(body), &init).unwrap_or_else(|_| web_sys::Response::error())
 }
 
 /// Carries out what [`apply`] decided for `key`.
@@ -85,7 +127,9 @@ async fn read_entries(storage: &Storage, keys: &[String]) -> worker::Result<Vec<
     let found = storage.get_multiple(keys.iter().map(String::as_str).collect()).await?;
     Ok(keys
         .iter()
-        .map(|k| serde_wasm_bindgen::from_value(found.get(&wasm_bindgen::JsValue::from_str(k))).ok())
+        // A missing key reads as `undefined`: decoded as `None` without making an error (a JS
+        // `Error`, with its stack trace, is costly).
+        .map(|k| serde_wasm_bindgen::from_value::<Option<Entry>>(found.get(&JsValue::from_str(k))).ok().flatten())
         .collect())
 }
 

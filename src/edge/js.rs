@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::js_sys::{Object, Promise, Reflect, Uint8Array, JSON};
-use worker::worker_sys::web_sys::{Headers, ReadableStream, ReadableStreamDefaultReader};
+use worker::js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array, JSON};
+use worker::worker_sys::web_sys::{self, Headers, ReadableStream, ReadableStreamDefaultReader};
 
 use crate::http::CappedBody;
 
@@ -66,4 +66,27 @@ pub(crate) async fn read_capped(stream: Option<ReadableStream>, max_bytes: usize
             }
         }
     }
+}
+
+/// `target[method](...args)`.
+fn call(target: &JsValue, method: &str, args: &Array) -> Result<JsValue, JsValue> {
+    Reflect::get(target, &JsValue::from_str(method))?.dyn_into::<Function>()?.apply(target, args)
+}
+
+/// POSTs `body` to the Durable Object `name` of the namespace bound as `binding`.
+pub(crate) async fn durable_object_fetch(
+    env: &JsValue,
+    binding: &str,
+    name: &str,
+    body: &str,
+) -> Result<web_sys::Response, JsValue> {
+    let namespace = Reflect::get(env, &JsValue::from_str(binding))?;
+    let id = call(&namespace, "idFromName", &Array::of1(&JsValue::from_str(name)))?;
+    let stub = call(&namespace, "get", &Array::of1(&id))?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(body));
+    let request = web_sys::Request::new_with_str_and_init("https://transitions.internal/", &init)?;
+    let promise: Promise = call(&stub, "fetch", &Array::of1(&request))?.dyn_into()?;
+    JsFuture::from(promise).await?.dyn_into()
 }

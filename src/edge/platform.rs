@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use worker::{Date, Delay, Env, RequestInit};
+use worker::{Date, Delay, Env};
 
 use super::fetch::FetchClient;
 use super::js;
@@ -19,7 +19,7 @@ use crate::rate_limit::Limit;
 use crate::transitions::{Command, Outcome};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
-use worker::worker_sys::{self, web_sys};
+use worker::worker_sys;
 
 pub(crate) struct EdgePlatform<'a> {
     env: &'a Env,
@@ -138,14 +138,14 @@ impl KvStore for EdgePlatform<'_> {
 }
 
 impl TransitionStore for EdgePlatform<'_> {
+    /// One request to the object named `object`, made on the raw JS objects (the namespace's
+    /// `idFromName`/`get`, the stub's `fetch`): workers-rs's wrappers add conversions per call
+    /// that cost more than the object's own work.
     async fn transition(&self, object: &str, command: Command) -> Result<Outcome, StoreError> {
-        let namespace = self.env.durable_object(TRANSITIONS_BINDING).map_err(store_error)?;
-        let stub = namespace.id_from_name(object).map_err(store_error)?.get_stub().map_err(store_error)?;
         let body = serde_json::to_string(&command).map_err(store_error)?;
-        let mut init = RequestInit::new();
-        init.with_method(worker::Method::Post).with_body(Some(body.into()));
-        let request = worker::Request::new_with_init("https://transitions.internal/", &init).map_err(store_error)?;
-        let response: web_sys::Response = stub.fetch_with_request(request).await.map_err(store_error)?.into();
+        let response = js::durable_object_fetch(self.env, TRANSITIONS_BINDING, object, &body)
+            .await
+            .map_err(|_| StoreError("Transitions unreachable".into()))?;
         if response.status() != 200 {
             return Err(StoreError(format!("Transitions answered {}", response.status())));
         }

@@ -29,16 +29,43 @@ pub const REGISTER: &str = "/register";
 pub fn discovery(p: &impl Platform, req: &Request) -> Result<Response, AppError> {
     let config = p.config()?;
     let origin = origin(&config, req);
-    let doc = match req.uri().path() {
-        AS_METADATA => metadata::authorization_server(&origin, !config.exchange_clients.is_empty()),
+    let path = req.uri().path();
+    let exchange = !config.exchange_clients.is_empty();
+    let body = cached_document(path, &origin, exchange, || match path {
+        AS_METADATA => metadata::authorization_server(&origin, exchange),
         PRM_API => metadata::protected_resource(&origin, Audience::Api),
         // The root document describes the primary resource, the MCP endpoint.
         _ => metadata::protected_resource(&origin, Audience::Mcp),
-    };
-    let mut resp = json_response(StatusCode::OK, &doc);
+    });
+    let mut resp = crate::http::response(StatusCode::OK, "application/json", body);
     // Public, identical for everyone: let clients cache it briefly.
     resp.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
     Ok(with_cors(resp))
+}
+
+/// The most (document, origin) pairs kept: a deploy answers on one origin, or a few.
+const CACHED_DOCUMENTS: usize = 8;
+
+thread_local! {
+    /// Discovery documents as sent, per isolate: they depend only on the path, the origin and
+    /// the settings (fixed for an isolate's life), and they are the most requested routes.
+    static DOCUMENTS: std::cell::RefCell<Vec<(String, Vec<u8>)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The serialised document for `path` at `origin`, built by `build` the first time.
+fn cached_document(path: &str, origin: &str, exchange: bool, build: impl FnOnce() -> serde_json::Value) -> Vec<u8> {
+    let key = format!("{path} {origin} {exchange}");
+    if let Some(body) = DOCUMENTS.with_borrow(|docs| docs.iter().find(|(k, _)| *k == key).map(|(_, b)| b.clone())) {
+        return body;
+    }
+    let body = serde_json::to_vec(&build()).unwrap_or_default();
+    DOCUMENTS.with_borrow_mut(|docs| {
+        if docs.len() == CACHED_DOCUMENTS {
+            docs.remove(0);
+        }
+        docs.push((key, body.clone()));
+    });
+    body
 }
 
 /// `POST /register`.
