@@ -5,9 +5,10 @@
 
 use std::collections::BTreeMap;
 
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array, JSON};
+use worker::js_sys::{Array, Function, Promise, Reflect, Uint8Array, JSON};
 use worker::worker_sys::web_sys::{self, Headers, ReadableStream, ReadableStreamDefaultReader};
 
 use crate::http::CappedBody;
@@ -21,10 +22,21 @@ pub(crate) fn headers_to_js(headers: &http::HeaderMap) -> Result<JsValue, JsValu
     JSON::parse(&json)
 }
 
+#[wasm_bindgen(
+    inline_js = "export function header_lines(h) { let s = ''; h.forEach((v, k) => { s += k + ':' + v + '\\n'; }); return s; }"
+)]
+extern "C" {
+    /// Every header as `name:value` lines, built on the JS side in one pass (`forEach` makes no
+    /// pair arrays and needs no JSON): one crossing with one string.
+    fn header_lines(headers: &Headers) -> String;
+}
+
 /// Every header of a JS `Headers`, names lower-cased and repeats already joined by the runtime.
+/// A header value cannot hold a line break and a name cannot hold `:`, so the lines split back
+/// unambiguously.
 pub(crate) fn headers_from_js(headers: &Headers) -> Option<BTreeMap<String, String>> {
-    let json = Object::from_entries(headers).and_then(|o| JSON::stringify(&o)).ok()?.as_string()?;
-    serde_json::from_str(&json).ok()
+    let lines = header_lines(headers);
+    lines.lines().map(|line| line.split_once(':').map(|(n, v)| (n.to_string(), v.to_string()))).collect()
 }
 
 /// A whole body, from the promise of a request's or response's `arrayBuffer()`.
@@ -69,7 +81,7 @@ pub(crate) async fn read_capped(stream: Option<ReadableStream>, max_bytes: usize
 }
 
 /// `target[method](...args)`.
-fn call(target: &JsValue, method: &str, args: &Array) -> Result<JsValue, JsValue> {
+pub(crate) fn call(target: &JsValue, method: &str, args: &Array) -> Result<JsValue, JsValue> {
     Reflect::get(target, &JsValue::from_str(method))?.dyn_into::<Function>()?.apply(target, args)
 }
 
@@ -89,4 +101,9 @@ pub(crate) async fn durable_object_fetch(
     let request = web_sys::Request::new_with_str_and_init("https://transitions.internal/", &init)?;
     let promise: Promise = call(&stub, "fetch", &Array::of1(&request))?.dyn_into()?;
     JsFuture::from(promise).await?.dyn_into()
+}
+
+/// The message of a JS error (or a fixed text): for logs, never a value we sent.
+pub(crate) fn error_message(e: &JsValue) -> String {
+    e.dyn_ref::<worker::js_sys::Error>().map_or_else(|| "a JS call failed".into(), |e| String::from(e.message()))
 }

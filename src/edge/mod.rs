@@ -5,6 +5,7 @@
 mod durable;
 mod fetch;
 mod js;
+mod kv;
 mod platform;
 mod webcrypto;
 

@@ -10,6 +10,7 @@ use worker::{Date, Delay, Env};
 
 use super::fetch::FetchClient;
 use super::js;
+use super::kv::Kv;
 use crate::config::{attio_timeout_ms, Config, ConfigError, SettingsSource, KV_BINDING, TRANSITIONS_BINDING};
 use crate::http::{HttpClient, Request, Response, TransportError};
 use crate::oauth::jwk::PublicJwk;
@@ -18,7 +19,7 @@ use crate::random::{OsRandom, Random, RandomError};
 use crate::rate_limit::Limit;
 use crate::transitions::{Command, Outcome};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::future_to_promise;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use worker::worker_sys;
 
 pub(crate) struct EdgePlatform<'a> {
@@ -39,17 +40,8 @@ impl<'a> EdgePlatform<'a> {
         Self { env, ctx }
     }
 
-    fn kv(&self) -> Result<worker::KvStore, StoreError> {
-        self.env.kv(KV_BINDING).map_err(|e| StoreError(format!("KV binding: {e}")))
-    }
-
-    /// A KV write, ready to execute. KV rejects TTLs under 60 s.
-    fn put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> Result<worker::kv::PutOptionsBuilder, StoreError> {
-        let put = self.kv()?.put(key, value).map_err(store_error)?;
-        Ok(match ttl_secs {
-            Some(ttl) => put.expiration_ttl(ttl.max(60)),
-            None => put,
-        })
+    fn kv(&self) -> Result<Kv, StoreError> {
+        Kv::bound(self.env, KV_BINDING).map_err(|_| StoreError("KV binding missing".into()))
     }
 
     /// From the cached configuration; a misconfigured deploy (whose `/setup` page still probes
@@ -98,42 +90,45 @@ impl HttpClient for EdgePlatform<'_> {
     }
 }
 
+fn js_error(e: JsValue) -> StoreError {
+    StoreError(js::error_message(&e))
+}
+
 impl KvStore for EdgePlatform<'_> {
     async fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.kv()?.get(key).text().await.map_err(store_error)
+        self.kv()?.get(key).await.map_err(js_error)
     }
 
     async fn kv_put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> Result<(), StoreError> {
-        self.put(key, value, ttl_secs)?.execute().await.map_err(store_error)
+        let write = self.kv()?.put(key, value, ttl_secs).map_err(js_error)?;
+        JsFuture::from(write).await.map(|_| ()).map_err(js_error)
     }
 
     fn kv_put_detached(&self, key: &str, value: &str, ttl_secs: Option<u64>) {
-        let put = self.put(key, value, ttl_secs);
-        let write = async move {
-            if let Err(e) = async { put?.execute().await.map_err(store_error) }.await {
-                worker::console_log!("kv.detached_write_failed {e}");
+        let write = match self.kv().and_then(|kv| kv.put(key, value, ttl_secs).map_err(js_error)) {
+            Ok(write) => write,
+            Err(e) => return worker::console_log!("kv.detached_write_failed {e}"),
+        };
+        // Awaited in a task of its own, so a failure is logged as our event.
+        let write = future_to_promise(async move {
+            if let Err(e) = JsFuture::from(write).await {
+                worker::console_log!("kv.detached_write_failed {}", js::error_message(&e));
             }
             Ok(JsValue::UNDEFINED)
-        };
-        let promise = future_to_promise(write);
+        });
         if let Some(ctx) = self.ctx {
             // Without waitUntil the runtime may cancel the write once the response is sent.
-            let _ = ctx.wait_until(&promise);
+            let _ = ctx.wait_until(&write);
         }
     }
 
     async fn kv_delete(&self, key: &str) -> Result<(), StoreError> {
-        self.kv()?.delete(key).await.map_err(store_error)
+        self.kv()?.delete(key).await.map_err(js_error)
     }
 
     async fn kv_list(&self, prefix: &str, cursor: Option<&str>) -> Result<KvPage, StoreError> {
-        let mut list = self.kv()?.list().prefix(prefix.to_string());
-        if let Some(c) = cursor {
-            list = list.cursor(c.to_string());
-        }
-        let page = list.execute().await.map_err(store_error)?;
-        let cursor = if page.list_complete { None } else { page.cursor };
-        Ok(KvPage { keys: page.keys.into_iter().map(|k| k.name).collect(), cursor })
+        let (keys, cursor) = self.kv()?.list(prefix, cursor).await.map_err(js_error)?;
+        Ok(KvPage { keys, cursor })
     }
 }
 
@@ -182,7 +177,7 @@ async fn call_limiter(binding: &JsValue, key: &str) -> Result<bool, JsValue> {
     let options = Object::new();
     Reflect::set(&options, &JsValue::from_str("key"), &JsValue::from_str(key))?;
     let promise: Promise = limit.call1(binding, &options)?.dyn_into()?;
-    let outcome = wasm_bindgen_futures::JsFuture::from(promise).await?;
+    let outcome = JsFuture::from(promise).await?;
     Ok(Reflect::get(&outcome, &JsValue::from_str("success"))?.as_bool().unwrap_or(true))
 }
 
