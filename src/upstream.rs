@@ -2,18 +2,15 @@
 //! URL, the code exchange and refresh at `/oauth/token` (form-encoded, client_secret_post), and
 //! revocation at `/oauth/revoke`.
 //!
-//! The exchange and refresh go through the `oauth2` crate over our [`HttpClient`] (its async
-//! client trait has no `Send` bound, so it runs on Workers). Our adapter turns 429 and 5xx into
-//! transport-level failures that keep their status, so callers can tell "try again later" from
+//! The authorize URL is built by the `oauth2` crate (PKCE S256 challenge, state); the exchange
+//! and refresh are two small form POSTs over our [`HttpClient`], read here. 429 and 5xx become
+//! transient failures that keep their status, so callers can tell "try again later" from
 //! Attio's final word (`invalid_grant`, which means the grant is gone).
 
-use http::header::{CONTENT_TYPE, RETRY_AFTER};
+use http::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 use http::{Method, StatusCode};
 use oauth2::basic::BasicClient;
-use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RefreshToken, RequestTokenError, TokenResponse, TokenUrl,
-};
+use oauth2::{AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl};
 
 use crate::attio::AttioError;
 use crate::config::Config;
@@ -50,15 +47,6 @@ impl UpstreamError {
     }
 }
 
-/// Why the adapter did not hand a response to `oauth2`.
-#[derive(Debug, thiserror::Error)]
-enum AdapterError {
-    #[error(transparent)]
-    Transport(TransportError),
-    #[error("Attio answered {status}")]
-    Status { status: u16, retry_after: Option<String> },
-}
-
 fn endpoint(base: &url::Url, path: &str) -> String {
     format!("{}{path}", base.as_str().trim_end_matches('/'))
 }
@@ -87,75 +75,68 @@ pub fn authorize_url(
     Ok(request.url().0.to_string())
 }
 
-fn token_client(
-    config: &Config,
-    redirect_uri: Option<&str>,
-) -> Result<
-    BasicClient<
-        oauth2::EndpointNotSet,
-        oauth2::EndpointNotSet,
-        oauth2::EndpointNotSet,
-        oauth2::EndpointNotSet,
-        oauth2::EndpointSet,
-    >,
-    UpstreamError,
-> {
-    let token_url =
-        TokenUrl::new(endpoint(&config.attio_app_base, "/oauth/token")).map_err(|_| UpstreamError::Malformed)?;
-    let mut client = BasicClient::new(ClientId::new(config.attio_client_id.clone()))
-        .set_client_secret(oauth2::ClientSecret::new(config.attio_client_secret.expose_secret().clone()))
-        // Attio documents client_secret_post only.
-        .set_auth_type(AuthType::RequestBody)
-        .set_token_uri(token_url);
-    if let Some(r) = redirect_uri {
-        client = client.set_redirect_uri(RedirectUrl::new(r.to_string()).map_err(|_| UpstreamError::Malformed)?);
-    }
-    Ok(client)
+/// Attio's token endpoint's answer (RFC 6749 §5.1). Fields we do not use are ignored.
+#[derive(serde::Deserialize)]
+struct TokenBody {
+    access_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<u64>,
 }
 
-async fn send_for_oauth2(
+/// An OAuth error answer (RFC 6749 §5.2).
+#[derive(serde::Deserialize)]
+struct ErrorBody {
+    error: String,
+}
+
+/// POSTs `form` (with our client credentials, `client_secret_post`: the only method Attio
+/// documents) to Attio's token endpoint and reads the answer. Built here rather than through
+/// `oauth2`'s token client, whose response parsing (`serde_path_to_error`, its typed token
+/// responses) added size to every bundle for two small JSON shapes.
+async fn token_request(
     http: &impl HttpClient,
-    request: oauth2::HttpRequest,
-) -> Result<oauth2::HttpResponse, AdapterError> {
-    let response = http.send(request).await.map_err(AdapterError::Transport)?;
+    config: &Config,
+    mut form: Vec<(&str, &str)>,
+) -> Result<TokenGrant, UpstreamError> {
+    form.push(("client_id", &config.attio_client_id));
+    form.push(("client_secret", config.attio_client_secret.expose_secret()));
+    let body = serde_urlencoded::to_string(&form).map_err(|_| UpstreamError::Malformed)?;
+    let request = http::Request::builder()
+        .method(Method::POST)
+        .uri(endpoint(&config.attio_app_base, "/oauth/token"))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(ACCEPT, "application/json")
+        .body(body.into_bytes())
+        .map_err(|_| UpstreamError::Malformed)?;
+    let response = http.send(request).await.map_err(|t| UpstreamError::Transient(AttioError::Transport(t)))?;
     let status = response.status();
-    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+    if status == StatusCode::TOO_MANY_REQUESTS {
         let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_string);
-        return Err(AdapterError::Status { status: status.as_u16(), retry_after });
+        return Err(UpstreamError::Transient(AttioError::RateLimited { retry_after }));
     }
-    Ok(response)
-}
-
-type OAuthResult =
-    Result<oauth2::basic::BasicTokenResponse, RequestTokenError<AdapterError, oauth2::basic::BasicErrorResponse>>;
-
-fn grant_from(result: OAuthResult) -> Result<TokenGrant, UpstreamError> {
-    match result {
-        Ok(token) => Ok(TokenGrant {
-            access: AttioAccessToken::new(token.access_token().secret().clone()),
-            refresh: token.refresh_token().map(|r| AttioRefreshToken::new(r.secret().clone())),
-            expires_in: token.expires_in().map(|d| d.as_secs()),
-        }),
-        Err(RequestTokenError::ServerResponse(e)) => {
-            Err(UpstreamError::Rejected { error: e.error().as_ref().to_string() })
-        }
-        Err(RequestTokenError::Request(AdapterError::Transport(t))) => {
-            Err(UpstreamError::Transient(AttioError::Transport(t)))
-        }
-        Err(RequestTokenError::Request(AdapterError::Status { status: 429, retry_after })) => {
-            Err(UpstreamError::Transient(AttioError::RateLimited { retry_after }))
-        }
-        Err(RequestTokenError::Request(AdapterError::Status { status, .. })) => {
-            Err(UpstreamError::Transient(AttioError::Status {
-                status,
-                body: crate::attio::AttioErrorBody { code: None, kind: None, message: None },
-            }))
-        }
-        Err(RequestTokenError::Parse(..) | RequestTokenError::Other(_)) => Err(UpstreamError::Malformed),
+    if status.is_server_error() {
+        let body = crate::attio::AttioErrorBody { code: None, kind: None, message: None };
+        return Err(UpstreamError::Transient(AttioError::Status { status: status.as_u16(), body }));
+    }
+    // The body is never kept in an error: a token response holds tokens.
+    if status.is_success() {
+        let token: TokenBody = serde_json::from_slice(response.body()).map_err(|_| UpstreamError::Malformed)?;
+        return Ok(TokenGrant {
+            access: AttioAccessToken::new(token.access_token),
+            refresh: token.refresh_token.map(AttioRefreshToken::new),
+            expires_in: token.expires_in,
+        });
+    }
+    match serde_json::from_slice::<ErrorBody>(response.body()) {
+        Ok(e) => Err(UpstreamError::Rejected { error: e.error }),
+        Err(_) => Err(UpstreamError::Malformed),
     }
 }
 
-/// Exchanges an authorization code (with its PKCE verifier, when one was sent).
+/// Exchanges an authorization code (with its PKCE verifier, when one was sent): RFC 6749 §4.1.3,
+/// RFC 7636 §4.5.
 pub async fn exchange_code(
     http: &impl HttpClient,
     config: &Config,
@@ -163,25 +144,22 @@ pub async fn exchange_code(
     code: &str,
     pkce_verifier: Option<&PkceVerifier>,
 ) -> Result<TokenGrant, UpstreamError> {
-    let client = token_client(config, Some(redirect_uri))?;
-    let mut request = client.exchange_code(AuthorizationCode::new(code.to_string()));
+    let mut form = vec![("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirect_uri)];
     if let Some(v) = pkce_verifier {
-        request = request.set_pkce_verifier(PkceCodeVerifier::new(v.expose_secret().clone()));
+        form.push(("code_verifier", v.expose_secret()));
     }
-    let send = |req: oauth2::HttpRequest| send_for_oauth2(http, req);
-    grant_from(request.request_async(&send).await)
+    token_request(http, config, form).await
 }
 
-/// Spends a refresh token for a new access token (and, usually, a new refresh token).
+/// Spends a refresh token for a new access token (and, usually, a new refresh token): RFC 6749
+/// §6.
 pub async fn refresh(
     http: &impl HttpClient,
     config: &Config,
     refresh_token: &AttioRefreshToken,
 ) -> Result<TokenGrant, UpstreamError> {
-    let client = token_client(config, None)?;
-    let token = RefreshToken::new(refresh_token.expose_secret().clone());
-    let send = |req: oauth2::HttpRequest| send_for_oauth2(http, req);
-    grant_from(client.exchange_refresh_token(&token).request_async(&send).await)
+    let form = vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose_secret().as_str())];
+    token_request(http, config, form).await
 }
 
 /// Revokes a token at Attio (`POST /oauth/revoke`, form `token`). A 400 means Attio no longer
