@@ -22,6 +22,8 @@ pub struct StoreError(pub String);
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KvPage {
     pub keys: Vec<String>,
+    /// Each key's metadata as written ([`KvStore::kv_put_detached`]), in the same order.
+    pub metadata: Vec<Option<String>>,
     /// Where the next page starts; `None` on the last page.
     pub cursor: Option<String>,
 }
@@ -34,8 +36,10 @@ pub trait KvStore {
     fn kv_delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>>;
     /// Starts a write the response does not wait for: the runtime keeps it running after the
     /// response is sent (`ctx.waitUntil`). Only for records nothing in the same request reads
-    /// back (the audit log); a failure is logged, never reported to the caller.
-    fn kv_put_detached(&self, key: &str, value: &str, ttl_secs: Option<u64>);
+    /// back (the audit log); a failure is logged, never reported to the caller. `metadata` (at
+    /// most 1,024 bytes, KV's limit) comes back with the key in a listing, so a reader of many
+    /// small records lists them instead of reading each.
+    fn kv_put_detached(&self, key: &str, value: &str, ttl_secs: Option<u64>, metadata: Option<&str>);
     fn kv_list(&self, prefix: &str, cursor: Option<&str>) -> impl Future<Output = Result<KvPage, StoreError>>;
 }
 

@@ -96,6 +96,7 @@ pub struct FakePlatform {
     pub http: FakeHttp,
     kv: RefCell<BTreeMap<String, String>>,
     kv_ttls: RefCell<HashMap<String, Option<u64>>>,
+    kv_metadata: RefCell<HashMap<String, String>>,
     objects: RefCell<HashMap<(String, String), Entry>>,
     now: Cell<u64>,
     logs: RefCell<Vec<(String, String)>>,
@@ -120,6 +121,7 @@ impl FakePlatform {
             http: FakeHttp::default(),
             kv: RefCell::default(),
             kv_ttls: RefCell::default(),
+            kv_metadata: RefCell::default(),
             objects: RefCell::default(),
             now: Cell::new(1_700_000_000_000),
             logs: RefCell::default(),
@@ -216,10 +218,18 @@ impl KvStore for FakePlatform {
         Ok(())
     }
 
-    fn kv_put_detached(&self, key: &str, value: &str, ttl_secs: Option<u64>) {
+    fn kv_put_detached(&self, key: &str, value: &str, ttl_secs: Option<u64>, metadata: Option<&str>) {
+        assert!(metadata.is_none_or(|m| m.len() <= 1024), "KV metadata is at most 1,024 bytes");
         // Done at once: a test reading it back sees what production sees a moment later.
-        if let Err(e) = block_on(self.kv_put(key, value, ttl_secs)) {
-            self.log("kv.detached_write_failed", &e.to_string());
+        match block_on(self.kv_put(key, value, ttl_secs)) {
+            Ok(()) => {
+                let mut all = self.kv_metadata.borrow_mut();
+                match metadata {
+                    Some(m) => all.insert(key.into(), m.into()),
+                    None => all.remove(key),
+                };
+            }
+            Err(e) => self.log("kv.detached_write_failed", &e.to_string()),
         }
     }
 
@@ -243,7 +253,8 @@ impl KvStore for FakePlatform {
             .cloned()
             .collect();
         let cursor = (keys.len() == 2).then(|| keys[1].clone());
-        Ok(KvPage { keys, cursor })
+        let metadata = keys.iter().map(|k| self.kv_metadata.borrow().get(k).cloned()).collect();
+        Ok(KvPage { keys, metadata, cursor })
     }
 }
 

@@ -8,6 +8,7 @@ use wasm_bindgen_futures::JsFuture;
 use worker::js_sys::{Array, Object, Promise, Reflect};
 
 use super::js::call;
+use crate::platform::KvPage;
 
 /// A KV namespace binding.
 pub(crate) struct Kv(JsValue);
@@ -37,11 +38,21 @@ impl Kv {
         Ok(promise(call(&self.0, "get", &args)?)?.await?.as_string())
     }
 
-    /// Starts writing `value` under `key` (kept `ttl_secs`, at least 60 s, which KV requires).
-    pub(crate) fn put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> Result<Promise, JsValue> {
+    /// Starts writing `value` under `key` (kept `ttl_secs`, at least 60 s, which KV requires),
+    /// with `metadata` (a string) returned by listings.
+    pub(crate) fn put(
+        &self,
+        key: &str,
+        value: &str,
+        ttl_secs: Option<u64>,
+        metadata: Option<&str>,
+    ) -> Result<Promise, JsValue> {
         let options = Object::new();
         if let Some(ttl) = ttl_secs {
             set(&options, "expirationTtl", &JsValue::from(ttl.max(60) as f64))?;
+        }
+        if let Some(m) = metadata {
+            set(&options, "metadata", &JsValue::from_str(m))?;
         }
         let args = Array::of3(&JsValue::from_str(key), &JsValue::from_str(value), &options);
         call(&self.0, "put", &args)?.dyn_into::<Promise>()
@@ -51,12 +62,9 @@ impl Kv {
         promise(call(&self.0, "delete", &Array::of1(&JsValue::from_str(key)))?)?.await.map(|_| ())
     }
 
-    /// One page of the keys under `prefix` after `cursor`, and the cursor of the next page.
-    pub(crate) async fn list(
-        &self,
-        prefix: &str,
-        cursor: Option<&str>,
-    ) -> Result<(Vec<String>, Option<String>), JsValue> {
+    /// One page of the keys under `prefix` after `cursor` with their metadata (when it is a
+    /// string), and the cursor of the next page.
+    pub(crate) async fn list(&self, prefix: &str, cursor: Option<&str>) -> Result<KvPage, JsValue> {
         let options = Object::new();
         set(&options, "prefix", &JsValue::from_str(prefix))?;
         if let Some(c) = cursor {
@@ -64,10 +72,14 @@ impl Kv {
         }
         let page = promise(call(&self.0, "list", &Array::of1(&options))?)?.await?;
         let keys: Array = Reflect::get(&page, &JsValue::from_str("keys"))?.dyn_into()?;
-        let names =
-            keys.iter().filter_map(|k| Reflect::get(&k, &JsValue::from_str("name")).ok()?.as_string()).collect();
+        let (mut names, mut metadata) = (Vec::new(), Vec::new());
+        for k in keys.iter() {
+            let Some(name) = Reflect::get(&k, &JsValue::from_str("name"))?.as_string() else { continue };
+            names.push(name);
+            metadata.push(Reflect::get(&k, &JsValue::from_str("metadata"))?.as_string());
+        }
         let complete = Reflect::get(&page, &JsValue::from_str("list_complete"))?.as_bool().unwrap_or(true);
         let next = if complete { None } else { Reflect::get(&page, &JsValue::from_str("cursor"))?.as_string() };
-        Ok((names, next))
+        Ok(KvPage { keys: names, metadata, cursor: next })
     }
 }

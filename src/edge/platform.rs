@@ -100,12 +100,12 @@ impl KvStore for EdgePlatform<'_> {
     }
 
     async fn kv_put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> Result<(), StoreError> {
-        let write = self.kv()?.put(key, value, ttl_secs).map_err(js_error)?;
+        let write = self.kv()?.put(key, value, ttl_secs, None).map_err(js_error)?;
         JsFuture::from(write).await.map(|_| ()).map_err(js_error)
     }
 
-    fn kv_put_detached(&self, key: &str, value: &str, ttl_secs: Option<u64>) {
-        let write = match self.kv().and_then(|kv| kv.put(key, value, ttl_secs).map_err(js_error)) {
+    fn kv_put_detached(&self, key: &str, value: &str, ttl_secs: Option<u64>, metadata: Option<&str>) {
+        let write = match self.kv().and_then(|kv| kv.put(key, value, ttl_secs, metadata).map_err(js_error)) {
             Ok(write) => write,
             Err(e) => return worker::console_log!("kv.detached_write_failed {e}"),
         };
@@ -127,8 +127,7 @@ impl KvStore for EdgePlatform<'_> {
     }
 
     async fn kv_list(&self, prefix: &str, cursor: Option<&str>) -> Result<KvPage, StoreError> {
-        let (keys, cursor) = self.kv()?.list(prefix, cursor).await.map_err(js_error)?;
-        Ok(KvPage { keys, cursor })
+        self.kv()?.list(prefix, cursor).await.map_err(js_error)
     }
 }
 

@@ -42,61 +42,79 @@ pub fn record<P: KvStore + Random + Clock>(p: &P, user: &UserId, mut entry: Entr
     let random: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
     let key = keys::audit_entry(user, entry.at_ms, &random);
     let Ok(value) = serde_json::to_string(&entry) else { return };
-    p.kv_put_detached(&key, &value, Some(RETENTION_SECS));
+    // The entry again as the key's metadata, so readers list entries instead of reading each
+    // (a long proxied path can exceed KV's 1,024-byte limit: that entry is read by key).
+    let metadata = (value.len() <= METADATA_MAX).then_some(value.as_str());
+    p.kv_put_detached(&key, &value, Some(RETENTION_SECS), metadata);
+}
+
+/// KV's limit on a key's metadata.
+const METADATA_MAX: usize = 1024;
+
+/// Entries written before they carried metadata are read one by one, at most this many per
+/// view (they are gone 30 days after the release that added metadata).
+const READS_MAX: usize = 200;
+
+/// The entries under `prefix`, in key order, from at most `max_keys` keys: from the listing's
+/// metadata, or (entries without it) by reading the key, within [`READS_MAX`].
+async fn entries_under<P: KvStore>(
+    p: &P,
+    prefix: &str,
+    max_keys: usize,
+) -> Result<Vec<(String, Entry)>, crate::platform::StoreError> {
+    let mut out = Vec::new();
+    let (mut seen, mut reads) = (0, 0);
+    let mut cursor: Option<String> = None;
+    while seen < max_keys {
+        let page = p.kv_list(prefix, cursor.as_deref()).await?;
+        for (i, key) in page.keys.iter().enumerate() {
+            if seen == max_keys {
+                break;
+            }
+            seen += 1;
+            let listed = page.metadata.get(i).cloned().flatten();
+            let text = match listed {
+                Some(text) => Some(text),
+                None if reads < READS_MAX => {
+                    reads += 1;
+                    p.kv_get(key).await?
+                }
+                None => None,
+            };
+            if let Some(entry) = text.and_then(|t| serde_json::from_str::<Entry>(&t).ok()) {
+                out.push((key.clone(), entry));
+            }
+        }
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    Ok(out)
 }
 
 /// A person's most recent entries, newest first.
 pub async fn recent<P: KvStore>(p: &P, user: &UserId, limit: usize) -> Result<Vec<Entry>, crate::platform::StoreError> {
-    let prefix = keys::audit_prefix(user);
-    let mut keys = Vec::new();
-    let mut cursor: Option<String> = None;
-    while keys.len() < limit {
-        let page = p.kv_list(&prefix, cursor.as_deref()).await?;
-        keys.extend(page.keys);
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
-    keys.truncate(limit);
-    let mut entries = Vec::with_capacity(keys.len());
-    for key in keys {
-        if let Some(e) = p.kv_get(&key).await?.and_then(|t| serde_json::from_str(&t).ok()) {
-            entries.push(e);
-        }
-    }
-    Ok(entries)
+    Ok(entries_under(p, &keys::audit_prefix(user), limit).await?.into_iter().map(|(_, e)| e).collect())
 }
 
 /// Everyone's entries, newest first, at most `limit`, from the first [`EVERYONE_SCAN`] keys of
 /// the listing (keys sort by person, then newest first: past that many, later people's entries
-/// are left out; the log is kept 30 days).
+/// are left out; the log is kept 30 days). Entries come with the listing (their metadata), so
+/// the scan costs one KV request per thousand entries.
 pub async fn everyones<P: KvStore>(p: &P, limit: usize) -> Result<Vec<(UserId, Entry)>, crate::platform::StoreError> {
-    let mut keys = Vec::new();
-    let mut cursor: Option<String> = None;
-    // Keys sort by person, then newest first: read them all (bounded), then order by time.
-    while keys.len() < EVERYONE_SCAN {
-        let page = p.kv_list(keys::AUDIT_PREFIX, cursor.as_deref()).await?;
-        keys.extend(page.keys);
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
-    let mut rows = Vec::new();
-    for key in keys.iter().take(EVERYONE_SCAN) {
-        let Some(user) = keys::user_of_audit_entry(key) else { continue };
-        if let Some(e) = p.kv_get(key).await?.and_then(|t| serde_json::from_str::<Entry>(&t).ok()) {
-            rows.push((user, e));
-        }
-    }
+    let mut rows: Vec<(UserId, Entry)> = entries_under(p, keys::AUDIT_PREFIX, EVERYONE_SCAN)
+        .await?
+        .into_iter()
+        .filter_map(|(key, e)| Some((keys::user_of_audit_entry(&key)?, e)))
+        .collect();
     rows.sort_by_key(|r| std::cmp::Reverse(r.1.at_ms));
     rows.truncate(limit);
     Ok(rows)
 }
 
-/// The most audit entries the administrators' view reads.
-pub const EVERYONE_SCAN: usize = 2_000;
+/// The most audit entries the administrators' view reads: twenty KV listings.
+pub const EVERYONE_SCAN: usize = 20_000;
 
 /// One action of an administrator: the control-plane audit, apart from the tool-call log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,6 +159,7 @@ pub async fn admin_actions<P: KvStore>(p: &P, limit: usize) -> Result<Vec<AdminA
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::Clock;
     use crate::testing::{block_on, FakePlatform};
 
     fn entry(action: &str) -> Entry {
@@ -169,6 +188,24 @@ mod tests {
         assert_eq!(got, ["third", "second", "first"]);
         assert_eq!(block_on(recent(&p, &ada, 2)).unwrap().len(), 2);
         assert_eq!(block_on(recent(&p, &bob, 10)).unwrap()[0].action, "bob's");
+    }
+
+    #[test]
+    fn readers_take_entries_from_the_listing_and_read_only_older_ones() {
+        let p = FakePlatform::default();
+        let ada = UserId::new("ws", "ada").unwrap();
+        record(&p, &ada, entry("listed"));
+        p.advance_ms(1000);
+        // An entry from before entries carried metadata.
+        let old = serde_json::to_string(&Entry { at_ms: p.now_ms() - 5000, ..entry("old") }).unwrap();
+        p.kv_insert_raw(&keys::audit_entry(&ada, p.now_ms() - 5000, "00"), &old);
+        p.take_calls();
+        let got: Vec<String> = block_on(recent(&p, &ada, 10)).unwrap().into_iter().map(|e| e.action).collect();
+        assert_eq!(got, ["listed", "old"]);
+        let gets: Vec<String> = p.take_calls().into_iter().filter(|c| c.starts_with("kv get")).collect();
+        assert_eq!(gets.len(), 1, "only the entry without metadata is read: {gets:?}");
+        let everyone = block_on(everyones(&p, 10)).unwrap();
+        assert_eq!(everyone.iter().map(|(_, e)| e.action.as_str()).collect::<Vec<_>>(), ["listed", "old"]);
     }
 
     #[test]
