@@ -1,4 +1,4 @@
-//! How many storage requests an authenticated call makes (issue 18: at most one before the
+//! How many storage requests an authenticated call makes (at most one before the
 //! Attio call), and that the cheap path gives nothing away: a token revoked a moment ago is
 //! refused, a connection copy that lapsed is read from KV once and put back, and a grant kept
 //! in an object of its own (made by an earlier release) still works.
