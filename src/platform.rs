@@ -32,13 +32,24 @@ pub struct KvPage {
 pub trait KvStore {
     fn kv_get(&self, key: &str) -> impl Future<Output = Result<Option<String>, StoreError>>;
     /// `ttl_secs`, when given, must be at least 60 (KV's floor).
-    fn kv_put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> impl Future<Output = Result<(), StoreError>>;
+    fn kv_put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> impl Future<Output = Result<(), StoreError>> {
+        self.kv_put_with_metadata(key, value, ttl_secs, None)
+    }
+    /// [`KvStore::kv_put`], with `metadata` (at most 1,024 bytes, KV's limit) that comes back
+    /// with the key in a listing, so a reader of many small records lists them instead of
+    /// reading each.
+    fn kv_put_with_metadata(
+        &self,
+        key: &str,
+        value: &str,
+        ttl_secs: Option<u64>,
+        metadata: Option<&str>,
+    ) -> impl Future<Output = Result<(), StoreError>>;
     fn kv_delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>>;
     /// Starts a write the response does not wait for: the runtime keeps it running after the
     /// response is sent (`ctx.waitUntil`). Only for records nothing in the same request reads
-    /// back (the audit log); a failure is logged, never reported to the caller. `metadata` (at
-    /// most 1,024 bytes, KV's limit) comes back with the key in a listing, so a reader of many
-    /// small records lists them instead of reading each.
+    /// back (the audit log); a failure is logged, never reported to the caller. `metadata` as
+    /// in [`KvStore::kv_put_with_metadata`].
     fn kv_put_detached(&self, key: &str, value: &str, ttl_secs: Option<u64>, metadata: Option<&str>);
     fn kv_list(&self, prefix: &str, cursor: Option<&str>) -> impl Future<Output = Result<KvPage, StoreError>>;
 }

@@ -209,27 +209,31 @@ impl KvStore for FakePlatform {
         Ok(self.kv.borrow().get(key).cloned())
     }
 
-    async fn kv_put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> Result<(), StoreError> {
+    async fn kv_put_with_metadata(
+        &self,
+        key: &str,
+        value: &str,
+        ttl_secs: Option<u64>,
+        metadata: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.note(format!("kv put {key}"));
         self.kv_check()?;
         assert!(ttl_secs.is_none_or(|t| t >= 60), "KV rejects TTLs under 60 s");
+        assert!(metadata.is_none_or(|m| m.len() <= 1024), "KV metadata is at most 1,024 bytes");
         self.kv.borrow_mut().insert(key.into(), value.into());
         self.kv_ttls.borrow_mut().insert(key.into(), ttl_secs);
+        let mut all = self.kv_metadata.borrow_mut();
+        match metadata {
+            Some(m) => all.insert(key.into(), m.into()),
+            None => all.remove(key),
+        };
         Ok(())
     }
 
     fn kv_put_detached(&self, key: &str, value: &str, ttl_secs: Option<u64>, metadata: Option<&str>) {
-        assert!(metadata.is_none_or(|m| m.len() <= 1024), "KV metadata is at most 1,024 bytes");
         // Done at once: a test reading it back sees what production sees a moment later.
-        match block_on(self.kv_put(key, value, ttl_secs)) {
-            Ok(()) => {
-                let mut all = self.kv_metadata.borrow_mut();
-                match metadata {
-                    Some(m) => all.insert(key.into(), m.into()),
-                    None => all.remove(key),
-                };
-            }
-            Err(e) => self.log("kv.detached_write_failed", &e.to_string()),
+        if let Err(e) = block_on(self.kv_put_with_metadata(key, value, ttl_secs, metadata)) {
+            self.log("kv.detached_write_failed", &e.to_string());
         }
     }
 

@@ -99,8 +99,14 @@ impl KvStore for EdgePlatform<'_> {
         self.kv()?.get(key).await.map_err(js_error)
     }
 
-    async fn kv_put(&self, key: &str, value: &str, ttl_secs: Option<u64>) -> Result<(), StoreError> {
-        let write = self.kv()?.put(key, value, ttl_secs, None).map_err(js_error)?;
+    async fn kv_put_with_metadata(
+        &self,
+        key: &str,
+        value: &str,
+        ttl_secs: Option<u64>,
+        metadata: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let write = self.kv()?.put(key, value, ttl_secs, metadata).map_err(js_error)?;
         JsFuture::from(write).await.map(|_| ()).map_err(js_error)
     }
 

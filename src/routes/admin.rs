@@ -46,7 +46,7 @@ pub const SIGN_IN: &str = "/admin/sign-in";
 const OWNER_SIGN_IN_SECS: u64 = 3600;
 
 /// The most people the page lists, and audit rows it shows or exports.
-const PEOPLE_MAX: usize = 500;
+const PEOPLE_MAX: usize = 2_000;
 const AUDIT_ROWS: usize = 200;
 const EXPORT_ROWS: usize = audit::EVERYONE_SCAN;
 
@@ -128,30 +128,38 @@ struct Person {
     apps: Vec<grant_index::Entry>,
 }
 
+/// Everyone the administrator may manage, with their apps: two KV listings (connections and
+/// the grant index, each carrying its records as metadata), not a read per person.
 async fn people<P: Platform>(p: &P, admin: &Admin) -> Result<Vec<Person>, crate::platform::StoreError> {
-    let mut users = Vec::new();
-    let mut cursor: Option<String> = None;
-    while users.len() < PEOPLE_MAX {
-        let page = store_vault::list(p, cursor.as_deref()).await?;
-        users.extend(page.users.into_iter().flatten().filter(|u| admin.may_manage(u)));
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
+    let mut apps: HashMap<UserId, Vec<grant_index::Entry>> = HashMap::new();
+    for (user, entry) in grant_index::everyones(p, p.now_ms()).await? {
+        apps.entry(user).or_default().push(entry);
     }
-    users.truncate(PEOPLE_MAX);
-    let now = p.now_ms();
-    let mut out = Vec::with_capacity(users.len());
-    for user in users {
-        let Ok(Some(sealed)) = store_vault::load(p, &user).await else { continue };
-        let apps = grant_index::list(p, &user, now).await?;
-        out.push(Person {
-            workspace: format!("{} ({})", sealed.workspace_name, sealed.workspace_slug),
-            email: sealed.member_email.clone(),
-            active: sealed.status == ConnectionStatus::Active,
-            connected_at_ms: sealed.connected_at_ms,
-            apps,
-            user,
+    let mut out = Vec::new();
+    for (user, summary) in store_vault::summaries(p, PEOPLE_MAX).await? {
+        if !admin.may_manage(&user) {
+            continue;
+        }
+        let mut apps = apps.remove(&user).unwrap_or_default();
+        apps.sort_by_key(|e| std::cmp::Reverse(e.created_at_ms));
+        out.push(match summary {
+            Some(s) => Person {
+                workspace: format!("{} ({})", s.workspace_name, s.workspace_slug),
+                email: s.member_email,
+                active: s.status == ConnectionStatus::Active,
+                connected_at_ms: s.connected_at_ms,
+                apps,
+                user,
+            },
+            // A record from before summaries were kept, past this view's reads.
+            None => Person {
+                workspace: user.workspace_id.clone(),
+                email: None,
+                active: true,
+                connected_at_ms: 0,
+                apps,
+                user,
+            },
         });
     }
     Ok(out)

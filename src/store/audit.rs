@@ -44,53 +44,25 @@ pub fn record<P: KvStore + Random + Clock>(p: &P, user: &UserId, mut entry: Entr
     let Ok(value) = serde_json::to_string(&entry) else { return };
     // The entry again as the key's metadata, so readers list entries instead of reading each
     // (a long proxied path can exceed KV's 1,024-byte limit: that entry is read by key).
-    let metadata = (value.len() <= METADATA_MAX).then_some(value.as_str());
+    let metadata = super::as_metadata(&value);
     p.kv_put_detached(&key, &value, Some(RETENTION_SECS), metadata);
 }
-
-/// KV's limit on a key's metadata.
-const METADATA_MAX: usize = 1024;
 
 /// Entries written before they carried metadata are read one by one, at most this many per
 /// view (they are gone 30 days after the release that added metadata).
 const READS_MAX: usize = 200;
 
-/// The entries under `prefix`, in key order, from at most `max_keys` keys: from the listing's
-/// metadata, or (entries without it) by reading the key, within [`READS_MAX`].
+/// The entries under `prefix`, in key order, from at most `max_keys` keys.
 async fn entries_under<P: KvStore>(
     p: &P,
     prefix: &str,
     max_keys: usize,
 ) -> Result<Vec<(String, Entry)>, crate::platform::StoreError> {
-    let mut out = Vec::new();
-    let (mut seen, mut reads) = (0, 0);
-    let mut cursor: Option<String> = None;
-    while seen < max_keys {
-        let page = p.kv_list(prefix, cursor.as_deref()).await?;
-        for (i, key) in page.keys.iter().enumerate() {
-            if seen == max_keys {
-                break;
-            }
-            seen += 1;
-            let listed = page.metadata.get(i).cloned().flatten();
-            let text = match listed {
-                Some(text) => Some(text),
-                None if reads < READS_MAX => {
-                    reads += 1;
-                    p.kv_get(key).await?
-                }
-                None => None,
-            };
-            if let Some(entry) = text.and_then(|t| serde_json::from_str::<Entry>(&t).ok()) {
-                out.push((key.clone(), entry));
-            }
-        }
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
-    Ok(out)
+    Ok(super::listed(p, prefix, max_keys, READS_MAX)
+        .await?
+        .into_iter()
+        .filter_map(|(key, text)| Some((key, serde_json::from_str::<Entry>(&text?).ok()?)))
+        .collect())
 }
 
 /// A person's most recent entries, newest first.

@@ -53,9 +53,18 @@ pub fn key_set(keys: &SigningKeys, client_id: &str, uri: &str) -> String {
     format!("jwks:v1:{}", keys.token_hash(&format!("{client_id}\n{uri}")))
 }
 
+/// The start of every grant index entry of everyone.
+pub const GRANT_INDEX_PREFIX: &str = "grant-index:v1:";
+
 /// `grant-index:v1:<workspace>:<member>:`: the start of every index entry of a person's grants.
 pub fn grant_index_prefix(user: &UserId) -> String {
-    format!("grant-index:v1:{}:{}:", user.workspace_id, user.member_id)
+    format!("{GRANT_INDEX_PREFIX}{}:{}:", user.workspace_id, user.member_id)
+}
+
+/// The person a grant index key belongs to.
+pub fn user_of_grant_index(key: &str) -> Option<UserId> {
+    let mut parts = key.strip_prefix(GRANT_INDEX_PREFIX)?.split(':');
+    UserId::new(parts.next()?, parts.next()?)
 }
 
 /// `grant-index:v1:<workspace>:<member>:<grant id>`.

@@ -35,7 +35,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::platform::{Platform, StoreError};
+use crate::platform::{KvStore, Platform, StoreError};
 use crate::transitions::{Command, Outcome};
 
 fn encode<T: Serialize>(record: &T) -> Result<Value, StoreError> {
@@ -94,4 +94,49 @@ async fn take<T: DeserializeOwned, P: Platform>(p: &P, object: &str, key: &str) 
         Outcome::Taken { value } => Ok(decode(p, object, value)),
         _ => Ok(None),
     }
+}
+
+/// KV's limit on a key's metadata.
+const METADATA_MAX: usize = 1024;
+
+/// `record` (a small record's JSON) as its key's metadata too, when it fits: readers of many
+/// such records then list them ([`listed`]) instead of reading each key.
+fn as_metadata(record: &str) -> Option<&str> {
+    (record.len() <= METADATA_MAX).then_some(record)
+}
+
+/// The records under `prefix`, in key order, from at most `max_keys` keys, each as its JSON
+/// text: from the listing's metadata, or (records without it: written before it was kept, or
+/// too long for it) by reading the key, at most `reads_max` times; `None` past that.
+async fn listed<P: KvStore>(
+    p: &P,
+    prefix: &str,
+    max_keys: usize,
+    reads_max: usize,
+) -> Result<Vec<(String, Option<String>)>, StoreError> {
+    let mut out = Vec::new();
+    let mut reads = 0;
+    let mut cursor: Option<String> = None;
+    while out.len() < max_keys {
+        let page = p.kv_list(prefix, cursor.as_deref()).await?;
+        for (key, listed) in page.keys.into_iter().zip(page.metadata.into_iter().chain(std::iter::repeat(None))) {
+            if out.len() == max_keys {
+                break;
+            }
+            let text = match listed {
+                Some(text) => Some(text),
+                None if reads < reads_max => {
+                    reads += 1;
+                    p.kv_get(&key).await?
+                }
+                None => None,
+            };
+            out.push((key, text));
+        }
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    Ok(out)
 }

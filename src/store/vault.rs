@@ -106,12 +106,49 @@ pub async fn load(kv: &impl KvStore, user: &UserId) -> Result<Option<SealedConne
     serde_json::from_str(&text).map(Some).map_err(|_| VaultStoreError::Unreadable)
 }
 
-/// Writes a record (it names its person).
+/// Writes a record (it names its person), with its [`Summary`] as the key's metadata.
 pub async fn save(kv: &impl KvStore, sealed: &SealedConnection) -> Result<(), VaultStoreError> {
     let user = sealed.user().ok_or(VaultStoreError::Unreadable)?;
     let text = serde_json::to_string(sealed).map_err(|_| VaultStoreError::Unreadable)?;
-    kv.kv_put(&keys::connection_record(&user), &text, None).await?;
+    let summary = Summary {
+        workspace_name: sealed.workspace_name.clone(),
+        workspace_slug: sealed.workspace_slug.clone(),
+        member_email: sealed.member_email.clone(),
+        status: sealed.status,
+        connected_at_ms: sealed.connected_at_ms,
+    };
+    let summary = serde_json::to_string(&summary).map_err(|_| VaultStoreError::Unreadable)?;
+    kv.kv_put_with_metadata(&keys::connection_record(&user), &text, None, super::as_metadata(&summary)).await?;
     Ok(())
+}
+
+/// What the administrators' page shows of a connection: no token, no ciphertext. Kept as the
+/// record's KV metadata; its fields have the record's own names, so a record read in full
+/// (one written before the metadata) parses as a summary too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub workspace_name: String,
+    pub workspace_slug: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_email: Option<String>,
+    pub status: ConnectionStatus,
+    pub connected_at_ms: u64,
+}
+
+/// Records read in full by [`summaries`] when their metadata is missing, at most.
+const SUMMARY_READS: usize = 300;
+
+/// Everyone with a connection record, at most `max`, each with its summary (`None` for a record
+/// written before summaries were kept, past the first [`SUMMARY_READS`] of those).
+pub async fn summaries(kv: &impl KvStore, max: usize) -> Result<Vec<(UserId, Option<Summary>)>, StoreError> {
+    Ok(super::listed(kv, keys::CONNECTION_RECORD_PREFIX, max, SUMMARY_READS)
+        .await?
+        .into_iter()
+        .filter_map(|(key, text)| {
+            let user = keys::user_of_connection_record(&key)?;
+            Some((user, text.and_then(|t| serde_json::from_str(&t).ok())))
+        })
+        .collect())
 }
 
 /// Deletes the person's record.
@@ -131,4 +168,46 @@ pub async fn list(kv: &impl KvStore, cursor: Option<&str>) -> Result<Page, Store
     let page = kv.kv_list(keys::CONNECTION_RECORD_PREFIX, cursor).await?;
     let users = page.keys.iter().map(|k| keys::user_of_connection_record(k)).collect();
     Ok(Page { users, cursor: page.cursor })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{block_on, FakePlatform};
+
+    fn sealed(member: &str) -> SealedConnection {
+        SealedConnection {
+            schema: 1,
+            revision: 1,
+            workspace_id: "ws".into(),
+            member_id: member.into(),
+            workspace_slug: "acme".into(),
+            workspace_name: "Acme".into(),
+            scope: "record:read".into(),
+            status: ConnectionStatus::Active,
+            access_token: Some("sealed-bytes".into()),
+            refresh_token: None,
+            access_expires_at_ms: None,
+            connected_at_ms: 7,
+            updated_at_ms: 7,
+            epoch: 1,
+            member_email: Some(format!("{member}@acme.example")),
+        }
+    }
+
+    #[test]
+    fn summaries_come_from_the_listing_and_records_from_before_are_read() {
+        let p = FakePlatform::default();
+        block_on(save(&p, &sealed("ada"))).unwrap();
+        // A record written before summaries were kept: no metadata.
+        let old = sealed("bob");
+        p.kv_insert_raw(&keys::connection_record(&old.user().unwrap()), &serde_json::to_string(&old).unwrap());
+        p.take_calls();
+        let all = block_on(summaries(&p, 10)).unwrap();
+        let emails: Vec<_> = all.iter().map(|(_, s)| s.as_ref().and_then(|s| s.member_email.clone())).collect();
+        assert_eq!(emails, [Some("ada@acme.example".to_string()), Some("bob@acme.example".to_string())]);
+        let gets = p.take_calls().into_iter().filter(|c| c.starts_with("kv get")).count();
+        assert_eq!(gets, 1, "only the record without a summary is read");
+        assert!(!all.iter().any(|(_, s)| format!("{s:?}").contains("sealed-bytes")), "no token in a summary");
+    }
 }
