@@ -143,15 +143,10 @@ impl TransitionStore for EdgePlatform<'_> {
     /// that cost more than the object's own work.
     async fn transition(&self, object: &str, command: Command) -> Result<Outcome, StoreError> {
         let body = serde_json::to_string(&command).map_err(store_error)?;
-        let response = js::durable_object_fetch(self.env, TRANSITIONS_BINDING, object, &body)
+        let answer = js::durable_object_call(self.env, TRANSITIONS_BINDING, object, &body)
             .await
-            .map_err(|_| StoreError("Transitions unreachable".into()))?;
-        if response.status() != 200 {
-            return Err(StoreError(format!("Transitions answered {}", response.status())));
-        }
-        let body =
-            js::body(response.array_buffer()).await.map_err(|_| StoreError("Transitions answer unreadable".into()))?;
-        serde_json::from_slice(&body).map_err(store_error)
+            .map_err(|e| StoreError(format!("Transitions: {}", js::error_message(&e))))?;
+        serde_json::from_str(&answer).map_err(store_error)
     }
 }
 
