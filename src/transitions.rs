@@ -33,6 +33,9 @@ pub enum Command {
     /// Replace the entry only if its live value is still `expected` (`None`: no live entry):
     /// optimistic concurrency for records several requests update.
     Cas { key: String, expected: Option<Value>, value: Value, expires_at_ms: u64 },
+    /// Store `value` unless the live entry's `version` field is already at least `value`'s:
+    /// a copy that only ever moves forward, in one request.
+    PutNewer { key: String, value: Value, expires_at_ms: u64 },
     /// Return the live entries of several keys at once (in order, `None` where there is none):
     /// everything one decision needs from one object, in one request. Answered by [`read`].
     Read { keys: Vec<String> },
@@ -55,7 +58,8 @@ impl Command {
             | Command::Put { key, .. }
             | Command::Acquire { key, .. }
             | Command::Release { key, .. }
-            | Command::Cas { key, .. } => Some(key),
+            | Command::Cas { key, .. }
+            | Command::PutNewer { key, .. } => Some(key),
             Command::Read { .. } | Command::List { .. } => None,
         }
     }
@@ -171,6 +175,15 @@ pub fn apply(command: Command, current: Option<Entry>, now_ms: u64) -> (Outcome,
         }
         (Command::Release { .. }, _) => (Outcome::Missing, Effect::None),
         (Command::Read { .. } | Command::List { .. }, _) => (Outcome::Missing, Effect::None),
+        (Command::PutNewer { value, expires_at_ms, .. }, live) => {
+            let version = |v: &Value| v.get("version").and_then(Value::as_u64).unwrap_or(0);
+            match live {
+                Some(current) if version(&current.value) >= version(&value) => {
+                    (Outcome::Conflict { current: Some(current.value) }, Effect::None)
+                }
+                _ => (Outcome::Stored, Effect::Put(Entry { value, expires_at_ms })),
+            }
+        }
         (Command::Cas { expected, value, expires_at_ms, .. }, live) => {
             let current = live.map(|e| e.value);
             if current == expected {
@@ -401,6 +414,18 @@ mod tests {
         assert_eq!(serde_json::to_string(&Outcome::Missing).unwrap(), r#"{"outcome":"missing"}"#);
         let r: Command = serde_json::from_str(r#"{"op":"read","keys":["a","b"]}"#).unwrap();
         assert_eq!((r.key(), r.named_keys()), (None, vec!["a", "b"]));
+    }
+
+    #[test]
+    fn put_newer_only_moves_forward() {
+        let put = |v: u64| Command::PutNewer { key: "k".into(), value: json!({"version": v}), expires_at_ms: 100 };
+        assert_eq!(apply(put(1), None, 0).0, Outcome::Stored);
+        let live = Some(Entry { value: json!({"version": 2}), expires_at_ms: 100 });
+        assert_eq!(apply(put(2), live.clone(), 0).0, Outcome::Conflict { current: Some(json!({"version": 2})) });
+        assert_eq!(apply(put(1), live.clone(), 0).1, Effect::None);
+        assert_eq!(apply(put(3), live, 0).1, Effect::Put(Entry { value: json!({"version": 3}), expires_at_ms: 100 }));
+        let dead = Some(Entry { value: json!({"version": 9}), expires_at_ms: 10 });
+        assert_eq!(apply(put(1), dead, 50).0, Outcome::Stored, "an expired copy is replaced");
     }
 
     #[test]

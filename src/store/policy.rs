@@ -24,6 +24,9 @@ use crate::policy::Policy;
 use crate::transitions::{Command, Outcome};
 use crate::user::UserId;
 
+/// Copies written at once while spreading a change.
+const SPREAD_BATCH: usize = 16;
+
 /// Kept ten years past the last change: in effect, until changed.
 const TTL_MS: u64 = 10 * 365 * 86_400_000;
 
@@ -89,11 +92,15 @@ async fn spread_version<P: Platform>(p: &P, policy: &Policy) -> Spread {
                 return result;
             }
         };
-        for (key, _) in &entries {
-            let Some(user) = keys::user_of_policy_holder(key) else { continue };
-            match copy_to(p, &user, policy).await {
-                Ok(()) => result.updated += 1,
-                Err(_) => result.failed += 1,
+        let holders: Vec<UserId> = entries.iter().filter_map(|(key, _)| keys::user_of_policy_holder(key)).collect();
+        // A batch at a time, concurrently: a change reaches everyone in a few round trips' time.
+        for batch in holders.chunks(SPREAD_BATCH) {
+            let copies = futures_util::future::join_all(batch.iter().map(|user| copy_to(p, user, policy))).await;
+            for copied in copies {
+                match copied {
+                    Ok(()) => result.updated += 1,
+                    Err(_) => result.failed += 1,
+                }
             }
         }
         match entries.last() {
@@ -116,29 +123,14 @@ pub async fn adopt<P: Platform>(p: &P, user: &UserId) -> Result<(), StoreError> 
     copy_to(p, user, &policy).await
 }
 
-/// Writes `policy` to the person's copy unless the copy is as new or newer.
+/// Writes `policy` to the person's copy unless the copy is as new or newer: one request.
 async fn copy_to<P: Platform>(p: &P, user: &UserId, policy: &Policy) -> Result<(), StoreError> {
-    let object = keys::person_object(user);
-    for _ in 0..5 {
-        let current = match p.transition(&object, Command::Get { key: keys::POLICY_COPY.into() }).await? {
-            Outcome::Found { value } => Some(value),
-            _ => None,
-        };
-        let held = current.as_ref().and_then(|v| decode::<Policy, P>(p, &object, v.clone()));
-        if held.is_some_and(|h| h.version >= policy.version) {
-            return Ok(());
-        }
-        let cas = Command::Cas {
-            key: keys::POLICY_COPY.into(),
-            expected: current,
-            value: encode(policy)?,
-            expires_at_ms: p.now_ms() + TTL_MS,
-        };
-        if p.transition(&object, cas).await? == Outcome::Stored {
-            return Ok(());
-        }
+    let put =
+        Command::PutNewer { key: keys::POLICY_COPY.into(), value: encode(policy)?, expires_at_ms: p.now_ms() + TTL_MS };
+    match p.transition(&keys::person_object(user), put).await? {
+        Outcome::Stored | Outcome::Conflict { .. } => Ok(()),
+        other => Err(StoreError(format!("unexpected answer to a policy copy: {other:?}"))),
     }
-    Err(StoreError("the policy copy kept changing".into()))
 }
 
 #[cfg(test)]
