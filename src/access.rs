@@ -120,15 +120,7 @@ pub async fn authenticate<P: Platform>(
     let Some((TokenKind::Access, grant_id)) = grant::parse_token(token) else { return Err(Denied::Invalid) };
     // The grant, the person's connection and the policy copy: one request to the person's
     // object (a grant from before grants moved there: its object and the policy's, at once).
-    let read = match grant::home_of(grant_id) {
-        Some(grant::GrantHome::Own) => {
-            let (read, policy) =
-                futures_util::future::join(person::for_access(p, grant_id), store_policy::load(p)).await;
-            read.map(|r| person::ForAccess { policy: policy.ok(), ..r })
-        }
-        _ => person::for_access(p, grant_id).await,
-    };
-    let read = read.map_err(|_| Denied::Unavailable)?;
+    let read = person::for_access(p, grant_id).await.map_err(|_| Denied::Unavailable)?;
     let grant: Grant = match read.grant {
         Some(current) => current.grant,
         None => return Err(Denied::Invalid),

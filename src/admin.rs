@@ -1,11 +1,13 @@
 //! The deployer's control plane, without the pages (`routes/admin.rs`): who is an
-//! administrator, whom they may manage, everyone's audit log filtered and exported (CSV per
-//! RFC 4180, JSON Lines), and the administrators' own log.
+//! administrator, whom they may manage, everyone connected with their apps, everyone's audit
+//! log filtered and exported (CSV per RFC 4180, JSON Lines), and the administrators' own log.
 //!
 //! An administrator is, with Cloudflare Access configured, a person whose verified Access email
 //! is in `ADMIN_EMAILS` (the deployer's people: they manage everyone); without Access, a person
 //! signed in with Attio who is an admin of their Attio workspace (they manage that workspace
 //! only). Nobody else reaches `/admin`.
+
+use std::collections::HashMap;
 
 use crate::connection;
 use crate::context::Ctx;
@@ -14,7 +16,10 @@ use crate::http::Request;
 use crate::platform::Platform;
 use crate::session::Session;
 use crate::store::audit::Entry;
+use crate::store::grant_index;
+use crate::store::vault as store_vault;
 use crate::user::UserId;
+use crate::vault::ConnectionStatus;
 
 /// Who is administering.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,6 +184,54 @@ pub fn json_lines(rows: &[(UserId, Entry)]) -> String {
             v.to_string() + "\n"
         })
         .collect()
+}
+
+/// A connected person as the page shows them.
+#[derive(Debug)]
+pub struct Person {
+    pub user: UserId,
+    pub workspace: String,
+    pub email: Option<String>,
+    pub active: bool,
+    pub connected_at_ms: u64,
+    pub apps: Vec<grant_index::Entry>,
+}
+
+/// Everyone the administrator may manage (of the first `max` connections), with their apps: two KV listings (connections and
+/// the grant index, each carrying its records as metadata), not a read per person.
+pub async fn people<P: Platform>(p: &P, admin: &Admin, max: usize) -> Result<Vec<Person>, crate::platform::StoreError> {
+    let mut apps: HashMap<UserId, Vec<grant_index::Entry>> = HashMap::new();
+    for (user, entry) in grant_index::everyones(p, p.now_ms()).await? {
+        apps.entry(user).or_default().push(entry);
+    }
+    let mut out = Vec::new();
+    for (user, summary) in store_vault::summaries(p, max).await? {
+        if !admin.may_manage(&user) {
+            continue;
+        }
+        let mut apps = apps.remove(&user).unwrap_or_default();
+        apps.sort_by_key(|e| std::cmp::Reverse(e.created_at_ms));
+        out.push(match summary {
+            Some(s) => Person {
+                workspace: format!("{} ({})", s.workspace_name, s.workspace_slug),
+                email: s.member_email,
+                active: s.status == ConnectionStatus::Active,
+                connected_at_ms: s.connected_at_ms,
+                apps,
+                user,
+            },
+            // A record from before summaries were kept, past this view's reads.
+            None => Person {
+                workspace: user.workspace_id.clone(),
+                email: None,
+                active: true,
+                connected_at_ms: 0,
+                apps,
+                user,
+            },
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use http::StatusCode;
 use serde::Deserialize;
 
-use crate::admin::{self, Admin, Filter, Refusal};
+use crate::admin::{self, Admin, Filter, Person, Refusal};
 use crate::connection;
 use crate::context::Ctx;
 use crate::error::AppError;
@@ -30,9 +30,7 @@ use crate::store::audit::{self, AdminAction};
 use crate::store::grant_index;
 use crate::store::grants;
 use crate::store::policy as store_policy;
-use crate::store::vault as store_vault;
 use crate::user::UserId;
-use crate::vault::ConnectionStatus;
 
 pub const PATH: &str = "/admin";
 pub const REVOKE: &str = "/admin/revoke";
@@ -91,7 +89,7 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
     };
     let unavailable = |e| AppError::unavailable_because("storage", e);
     let filter: Filter = serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
-    let people = people(p, &admin).await.map_err(unavailable)?;
+    let people = admin::people(p, &admin, PEOPLE_MAX).await.map_err(unavailable)?;
     let rows = audit_rows(p, &admin, &filter, AUDIT_ROWS).await.map_err(unavailable)?;
     let mut actions = audit::admin_actions(p, 50).await.map_err(unavailable)?;
     if let Admin::WorkspaceAdmin { .. } = admin {
@@ -116,53 +114,6 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
         actions_section(&actions),
     );
     Ok(page(StatusCode::OK, "Administration", &body))
-}
-
-/// A connected person as the page shows them.
-struct Person {
-    user: UserId,
-    workspace: String,
-    email: Option<String>,
-    active: bool,
-    connected_at_ms: u64,
-    apps: Vec<grant_index::Entry>,
-}
-
-/// Everyone the administrator may manage, with their apps: two KV listings (connections and
-/// the grant index, each carrying its records as metadata), not a read per person.
-async fn people<P: Platform>(p: &P, admin: &Admin) -> Result<Vec<Person>, crate::platform::StoreError> {
-    let mut apps: HashMap<UserId, Vec<grant_index::Entry>> = HashMap::new();
-    for (user, entry) in grant_index::everyones(p, p.now_ms()).await? {
-        apps.entry(user).or_default().push(entry);
-    }
-    let mut out = Vec::new();
-    for (user, summary) in store_vault::summaries(p, PEOPLE_MAX).await? {
-        if !admin.may_manage(&user) {
-            continue;
-        }
-        let mut apps = apps.remove(&user).unwrap_or_default();
-        apps.sort_by_key(|e| std::cmp::Reverse(e.created_at_ms));
-        out.push(match summary {
-            Some(s) => Person {
-                workspace: format!("{} ({})", s.workspace_name, s.workspace_slug),
-                email: s.member_email,
-                active: s.status == ConnectionStatus::Active,
-                connected_at_ms: s.connected_at_ms,
-                apps,
-                user,
-            },
-            // A record from before summaries were kept, past this view's reads.
-            None => Person {
-                workspace: user.workspace_id.clone(),
-                email: None,
-                active: true,
-                connected_at_ms: 0,
-                apps,
-                user,
-            },
-        });
-    }
-    Ok(out)
 }
 
 async fn audit_rows<P: Platform>(

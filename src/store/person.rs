@@ -30,8 +30,8 @@ pub enum ConnectionCopy {
 pub struct ForAccess {
     pub grant: Option<Versioned>,
     pub connection: ConnectionCopy,
-    /// `None` when no copy was read (a grant in its own object, or a person's object without a
-    /// copy yet): the caller reads the policy's own object.
+    /// `None` when the person's object holds no copy yet (or, for a grant in its own object, the
+    /// policy's object did not answer): the caller reads the policy's own object.
     pub policy: Option<Policy>,
 }
 
@@ -41,8 +41,8 @@ pub async fn for_access<P: Platform>(p: &P, grant_id: &str) -> Result<ForAccess,
         return Ok(ForAccess { grant: None, connection: ConnectionCopy::NotRead, policy: None });
     };
     if grant::home_of(grant_id) == Some(GrantHome::Own) {
-        let grant = grants::load(p, grant_id).await?;
-        return Ok(ForAccess { grant, connection: ConnectionCopy::NotRead, policy: None });
+        let (grant, policy) = futures_util::future::join(grants::load(p, grant_id), super::policy::load(p)).await;
+        return Ok(ForAccess { grant: grant?, connection: ConnectionCopy::NotRead, policy: policy.ok() });
     }
     let read =
         Command::Read { keys: vec![grant_key, keys::LATEST.into(), keys::GONE.into(), keys::POLICY_COPY.into()] };
