@@ -131,27 +131,78 @@ async fn usable_from<P: Platform>(
     refresh_single_flight(p, config, vault, connection).await
 }
 
-/// What a connection being (re)made for `user` continues from: the revision to grow from and
-/// its epoch. Connecting again over an active connection keeps the epoch (its grants go on);
-/// anything else (first connection, after a disconnect or a revocation) starts a new one, so
-/// grants from before never come back.
-pub async fn successor_of<P: Platform>(p: &P, user: &UserId) -> (u64, u64) {
-    successor_with(p, user, |_| new_epoch(p)).await
+/// Makes and publishes `user`'s new connection (built by `make` from its revision and epoch),
+/// returning what was published. Connecting again over an active connection keeps its epoch (its
+/// grants go on); anything else (a first connection, after a disconnect or a revocation) starts
+/// a new one from `fresh` (given the revision it follows), so grants from before never come back.
+///
+/// The epoch is decided against the newest revision in the person's object and written there by
+/// compare-and-swap: two approvals racing to make the same person's connection (two MCP clients
+/// authorized at once) cannot each start an epoch and leave the loser's grant dead. The loser
+/// sees the winner's connection and continues its epoch.
+pub async fn establish<P: Platform>(
+    p: &P,
+    vault: &Vault,
+    user: &UserId,
+    fresh: impl Fn(u64) -> u64,
+    make: impl Fn(u64, u64) -> Connection,
+) -> Result<Connection, ConnectionError> {
+    for _ in 0..ESTABLISH_ATTEMPTS {
+        let Ok(held) = connections::latest(p, user).await else { break };
+        let (previous, epoch) = match &held {
+            Some(s) => continued(s.status, s.revision, s.epoch, &fresh),
+            None => successor_in_kv(p, user, &fresh).await,
+        };
+        let connection = make(next_revision(previous, p.now_ms()), epoch);
+        let sealed = connection.seal(vault, p)?;
+        match connections::replace_latest(p, user, held.as_ref(), &sealed).await {
+            Ok(true) => {
+                if let Err(e) = store_vault::save(p, &sealed).await {
+                    p.log("connection.publish_partial", &format!("kv: {e}"));
+                }
+                return Ok(connection);
+            }
+            // Someone else wrote first: decide again against what they wrote.
+            Ok(false) => continue,
+            Err(_) => break,
+        }
+    }
+    // The object cannot arbitrate (storage trouble, or a copy that keeps changing): decide
+    // from KV and write both, as before objects held connections.
+    let (previous, epoch) = successor_in_kv(p, user, &fresh).await;
+    let connection = make(next_revision(previous, p.now_ms()), epoch);
+    publish(p, vault, &connection).await?;
+    Ok(connection)
 }
 
-/// [`successor_of`], with the new epoch (when one is needed) computed by `fresh` from the
-/// revision it follows: connections made from one configured key derive it, so two approvals
-/// racing to make the same person's first connection agree on it.
-pub async fn successor_with<P: Platform>(p: &P, user: &UserId, fresh: impl FnOnce(u64) -> u64) -> (u64, u64) {
+/// Compare-and-swap rounds [`establish`] tries before deciding without the object.
+const ESTABLISH_ATTEMPTS: usize = 5;
+
+/// What a connection made over a stored one continues from: its revision, and its epoch if it
+/// is active.
+fn continued(status: ConnectionStatus, revision: u64, epoch: u64, fresh: &impl Fn(u64) -> u64) -> (u64, u64) {
+    match status {
+        ConnectionStatus::Active => (revision, epoch),
+        _ => (revision, fresh(revision)),
+    }
+}
+
+/// [`continued`] from the KV record, or from the last disconnect when there is none.
+async fn successor_in_kv<P: Platform>(p: &P, user: &UserId, fresh: &impl Fn(u64) -> u64) -> (u64, u64) {
     match store_vault::load(p, user).await {
-        Ok(Some(s)) if s.status == ConnectionStatus::Active => (s.revision, s.epoch),
-        Ok(Some(s)) => (s.revision, fresh(s.revision)),
+        Ok(Some(s)) => continued(s.status, s.revision, s.epoch, fresh),
         // After a disconnect, revisions go on from it: a copy from before stays older.
         _ => {
             let previous = connections::gone_revision(p, user).await.ok().flatten().unwrap_or(0);
             (previous, fresh(previous))
         }
     }
+}
+
+/// A fresh random epoch, for [`establish`] (`previous` is not needed: randomness keeps epochs
+/// apart).
+pub fn random_epoch<P: Platform>(p: &P) -> impl Fn(u64) -> u64 + '_ {
+    move |_| new_epoch(p)
 }
 
 /// A fresh epoch: random, so two connections never share one (not even within a millisecond),

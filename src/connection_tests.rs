@@ -263,3 +263,43 @@ fn storage_failures_are_transient_never_revocations() {
     p.kv_fails.set(false);
     assert_eq!(block_on(usable(&p, &config, &vault, &c.user)).unwrap().status, ConnectionStatus::Active);
 }
+
+/// Two approvals making the same person's first connection at once (two MCP clients authorized
+/// together): the second to write sees the first's connection and continues its epoch, so the
+/// grant made under either keeps working.
+#[test]
+fn racing_first_connections_agree_on_the_epoch() {
+    let (p, _config, vault) = setup();
+    let user = UserId::new("ws", "m").unwrap();
+    let made = |revision, epoch| Connection { revision, epoch, ..connection(&p, None) };
+    let raced = std::cell::Cell::new(None);
+    // The other approval writes between this one's read and its write.
+    let late = |revision, epoch| {
+        if raced.get().is_none() {
+            let first = block_on(establish(&p, &vault, &user, random_epoch(&p), made)).unwrap();
+            raced.set(Some(first.epoch));
+        }
+        made(revision, epoch)
+    };
+    let second = block_on(establish(&p, &vault, &user, random_epoch(&p), late)).unwrap();
+    assert_eq!(Some(second.epoch), raced.get(), "one epoch for both approvals");
+    let stored = block_on(vault::load(&p, &vault, &user)).unwrap().unwrap();
+    assert_eq!((stored.revision, stored.epoch), (second.revision, second.epoch));
+    let latest = block_on(connections::latest(&p, &user)).unwrap().unwrap();
+    assert_eq!((latest.revision, latest.epoch), (second.revision, second.epoch));
+}
+
+/// After a disconnect the next connection starts a new epoch: grants from before stay dead.
+#[test]
+fn a_connection_after_a_revocation_starts_a_new_epoch() {
+    let (p, _config, vault) = setup();
+    let user = UserId::new("ws", "m").unwrap();
+    let made = |revision, epoch| Connection { revision, epoch, ..connection(&p, None) };
+    let first = block_on(establish(&p, &vault, &user, random_epoch(&p), made)).unwrap();
+    let again = block_on(establish(&p, &vault, &user, random_epoch(&p), made)).unwrap();
+    assert_eq!(again.epoch, first.epoch, "connecting again over an active connection keeps it");
+    assert!(again.revision > first.revision);
+    block_on(mark_revoked(&p, &vault, &again, "test"));
+    let after = block_on(establish(&p, &vault, &user, random_epoch(&p), made)).unwrap();
+    assert_ne!(after.epoch, first.epoch);
+}

@@ -94,22 +94,21 @@ pub async fn connect<P: Platform>(
         let first: [u8; 8] = bytes.get(..8).and_then(|b| b.try_into().ok()).unwrap_or([1; 8]);
         (u64::from_le_bytes(first) >> 11).max(1)
     };
-    let (previous, epoch) = connection::successor_with(p, &user, derive).await;
-    let connection = Connection {
-        user,
-        workspace_slug: identity.workspace_slug,
-        workspace_name: identity.workspace_name,
-        scope: identity.scope,
+    let make = |revision, epoch| Connection {
+        user: user.clone(),
+        workspace_slug: identity.workspace_slug.clone(),
+        workspace_name: identity.workspace_name.clone(),
+        scope: identity.scope.clone(),
         status: ConnectionStatus::Active,
         tokens: Some(Tokens { access: key.clone(), refresh: None }),
         access_expires_at_ms: None,
         connected_at_ms: now,
         updated_at_ms: now,
-        revision: connection::next_revision(previous, now),
+        revision,
         epoch,
         member_email: who.filter(|w| w.contains('@')).map(str::to_string),
     };
-    connection::publish(p, config.vault(), &connection)
+    let connection = connection::establish(p, config.vault(), &user, derive, make)
         .await
         .map_err(|e| AppError::unavailable_because("connection storage", e))?;
     Ok(connection)

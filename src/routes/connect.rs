@@ -199,31 +199,34 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     }
     let member_email = admitted_member(p, ctx, &grant.access, &user).await?;
     let now = p.now_ms();
-    let (previous, epoch) = connection::successor_of(p, &user).await;
-    let connection = Connection {
+    let tokens = Tokens { access: grant.access.clone(), refresh: grant.refresh.clone() };
+    let make = |revision, epoch| Connection {
         user: user.clone(),
         workspace_slug: identity.workspace_slug.clone(),
         workspace_name: identity.workspace_name.clone(),
         scope: identity.scope.clone(),
         status: ConnectionStatus::Active,
-        tokens: Some(Tokens { access: grant.access.clone(), refresh: grant.refresh.clone() }),
+        tokens: Some(tokens.clone()),
         access_expires_at_ms: grant.expires_in.map(|s| now + s * 1000),
         connected_at_ms: now,
         updated_at_ms: now,
-        revision: connection::next_revision(previous, now),
+        revision,
         epoch,
-        member_email,
+        member_email: member_email.clone(),
     };
-    if let Err(e) = connection::publish(p, ctx.vault(), &connection).await {
-        p.log("connect.store_failed", &e.to_string());
-        let _ = upstream::revoke(p, ctx.config, grant.access.expose_secret()).await;
-        return Err(ErrorPage::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Could not save the connection",
-            "The gateway could not store your connection. Nothing was kept; please try again.",
-            TRY_AGAIN,
-        ));
-    }
+    let connection = match connection::establish(p, ctx.vault(), &user, connection::random_epoch(p), make).await {
+        Ok(connection) => connection,
+        Err(e) => {
+            p.log("connect.store_failed", &e.to_string());
+            let _ = upstream::revoke(p, ctx.config, grant.access.expose_secret()).await;
+            return Err(ErrorPage::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Could not save the connection",
+                "The gateway could not store your connection. Nothing was kept; please try again.",
+                TRY_AGAIN,
+            ));
+        }
+    };
     p.log("connect.connected", &format!("workspace {} member {}", user.workspace_id, user.member_id));
     let sid = SessionId::new(p.token().map_err(|_| bad("Temporarily unavailable", "Please try again."))?);
     let session = Session { user: user.clone(), sid, expires_at_ms: now + SESSION_TTL_SECS * 1000 };
