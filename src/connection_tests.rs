@@ -303,3 +303,108 @@ fn a_connection_after_a_revocation_starts_a_new_epoch() {
     let after = block_on(establish(&p, &vault, &user, random_epoch(&p), made)).unwrap();
     assert_ne!(after.epoch, first.epoch);
 }
+
+/// What a disconnect leaves behind while KV still serves the deleted record (about a minute in
+/// production): the object's marker, no copy there, and the old record in KV.
+fn disconnected_with_stale_kv(p: &FakePlatform, vault: &Vault, c: &Connection) {
+    block_on(connections::mark_gone(p, &c.user, next_revision(c.revision, p.now_ms()))).unwrap();
+    block_on(connections::forget_latest(p, &c.user)).unwrap();
+    block_on(vault::save(p, vault, c)).unwrap();
+}
+
+#[test]
+fn connecting_while_kv_still_serves_a_disconnected_record_starts_a_new_epoch() {
+    let (p, _config, vault) = setup();
+    let user = UserId::new("ws", "m").unwrap();
+    let made = |revision, epoch| Connection { revision, epoch, ..connection(&p, None) };
+    let first = block_on(establish(&p, &vault, &user, random_epoch(&p), made)).unwrap();
+    disconnected_with_stale_kv(&p, &vault, &first);
+    let after = block_on(establish(&p, &vault, &user, random_epoch(&p), made)).unwrap();
+    assert_ne!(after.epoch, first.epoch, "grants from before the disconnect stay dead");
+    // A copy put back into the object after the disconnect counts no more than KV's.
+    let sealed = block_on(connections::latest(&p, &user)).unwrap().unwrap();
+    block_on(connections::mark_gone(&p, &user, next_revision(after.revision, p.now_ms()))).unwrap();
+    let again = block_on(establish(&p, &vault, &user, random_epoch(&p), made)).unwrap();
+    assert!(sealed.revision < again.revision);
+    assert_ne!(again.epoch, after.epoch);
+}
+
+#[test]
+fn a_record_from_before_a_disconnect_is_not_used() {
+    let (p, config, vault) = setup();
+    let c = connection(&p, None);
+    disconnected_with_stale_kv(&p, &vault, &c);
+    let (_, gone) = block_on(connections::latest_and_gone(&p, &c.user)).unwrap();
+    let copy = ConnectionCopy::Missing { gone };
+    assert_eq!(block_on(usable_from(&p, &config, &vault, &c.user, &copy)).unwrap_err(), ConnectionError::NotConnected);
+    assert!(block_on(connections::latest(&p, &c.user)).unwrap().is_none(), "and it is not put back");
+}
+
+#[test]
+fn a_revocation_read_before_a_new_connection_does_not_overwrite_it() {
+    let (p, _config, vault) = setup();
+    let user = UserId::new("ws", "m").unwrap();
+    let made = |revision, epoch| Connection { revision, epoch, ..connection(&p, None) };
+    let old = block_on(establish(&p, &vault, &user, random_epoch(&p), made)).unwrap();
+    p.advance_ms(1_000);
+    let new = block_on(establish(&p, &vault, &user, random_epoch(&p), made)).unwrap();
+    // A call that used the old revision learns from Attio that its token is dead.
+    block_on(mark_revoked(&p, &vault, &old, "test"));
+    let stored = block_on(vault::load(&p, &vault, &user)).unwrap().unwrap();
+    assert_eq!((stored.status, stored.revision), (ConnectionStatus::Active, new.revision));
+    assert!(p.logged("connection.revoke_superseded"));
+}
+
+#[test]
+fn a_revocation_after_a_disconnect_writes_nothing_back() {
+    let (p, _config, vault) = setup();
+    let user = UserId::new("ws", "m").unwrap();
+    let made = |revision, epoch| Connection { revision, epoch, ..connection(&p, None) };
+    let c = block_on(establish(&p, &vault, &user, random_epoch(&p), made)).unwrap();
+    block_on(connections::mark_gone(&p, &user, next_revision(c.revision, p.now_ms()))).unwrap();
+    block_on(connections::forget_latest(&p, &user)).unwrap();
+    block_on(store_vault::delete(&p, &user)).unwrap();
+    block_on(mark_revoked(&p, &vault, &c, "test"));
+    assert!(block_on(vault::load(&p, &vault, &user)).unwrap().is_none(), "no record comes back");
+    assert!(block_on(connections::latest(&p, &user)).unwrap().is_none());
+}
+
+#[test]
+fn a_refresh_answered_after_a_disconnect_keeps_nothing() {
+    let (p, config, vault) = setup();
+    let c = connection(&p, Some(30_000));
+    block_on(vault::save(&p, &vault, &c)).unwrap();
+    // The refresh has read the connection; the person disconnects while Attio answers.
+    block_on(connections::mark_gone(&p, &c.user, next_revision(c.revision, p.now_ms()))).unwrap();
+    block_on(store_vault::delete(&p, &c.user)).unwrap();
+    p.http.push(200, r#"{"access_token":"at-new","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-new"}"#);
+    p.http.push(200, "");
+    let got = block_on(refresh_holding_lease(&p, &config, &vault, c.clone()));
+    assert_eq!(got.unwrap_err(), ConnectionError::NotConnected);
+    assert!(block_on(vault::load(&p, &vault, &c.user)).unwrap().is_none(), "no record comes back");
+    let sent = p.http.sent.borrow();
+    assert!(sent.last().is_some_and(|r| String::from_utf8_lossy(r.body()).contains("at-new")), "revoked at Attio");
+}
+
+#[test]
+fn a_disconnect_revokes_the_newest_tokens_even_when_kv_lags() {
+    let (p, config, vault) = setup();
+    let user = UserId::new("ws", "m").unwrap();
+    let p = &p;
+    let with = |token: &'static str| {
+        move |revision, epoch| Connection {
+            revision,
+            epoch,
+            tokens: Some(Tokens { access: AttioAccessToken::new(token.into()), refresh: None }),
+            ..connection(p, None)
+        }
+    };
+    let old = block_on(establish(p, &vault, &user, random_epoch(p), with("at-first"))).unwrap();
+    p.advance_ms(1_000);
+    block_on(establish(p, &vault, &user, random_epoch(p), with("at-second"))).unwrap();
+    block_on(vault::save(p, &vault, &old)).unwrap();
+    p.http.push(200, "");
+    block_on(disconnect(p, &config, &user)).unwrap();
+    let sent = p.http.sent.borrow();
+    assert!(sent.iter().any(|r| String::from_utf8_lossy(r.body()).contains("at-second")), "the live token is revoked");
+}

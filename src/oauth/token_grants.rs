@@ -319,9 +319,10 @@ enum Standing {
 /// that cannot be used right now is "try again", never "no".
 async fn grant_standing<P: Platform>(p: &P, ctx: &Ctx<'_>, grant: &Grant) -> Result<Standing, OAuthError> {
     let vault = ctx.vault();
-    match connection::usable_for_grant(p, ctx, vault, &grant.user, grant.connection_epoch, &ConnectionCopy::NotRead)
-        .await
-    {
+    // The object's copy first, as a tool call reads it: KV may lag a minute behind a connection
+    // just made, and a grant refused here is revoked for good.
+    let copy = crate::store::connections::copy(p, &grant.user).await.unwrap_or(ConnectionCopy::NotRead);
+    match connection::usable_for_grant(p, ctx, vault, &grant.user, grant.connection_epoch, &copy).await {
         Ok(c) if connection::still_a_member(p, ctx, vault, &c).await => Ok(Standing::Live),
         Ok(_) => Ok(Standing::MemberLeft),
         Err(ConnectionError::NotConnected | ConnectionError::Revoked) => Ok(Standing::ConnectionGone),

@@ -4,6 +4,7 @@
 //! ([`crate::vault`]); this object only mirrors its newest revision.
 
 use super::keys;
+use super::person::ConnectionCopy;
 use super::vault::SealedConnection;
 use crate::platform::{Platform, StoreError};
 use crate::transitions::{Command, Outcome};
@@ -21,6 +22,28 @@ fn object(user: &UserId) -> String {
 /// The newest sealed revision the object holds, if any (an unreadable one is ignored).
 pub async fn latest<P: Platform>(p: &P, user: &UserId) -> Result<Option<SealedConnection>, StoreError> {
     super::get(p, &object(user), keys::LATEST).await
+}
+
+/// The newest sealed revision and the disconnect marker, in one request.
+pub async fn latest_and_gone<P: Platform>(
+    p: &P,
+    user: &UserId,
+) -> Result<(Option<SealedConnection>, Option<u64>), StoreError> {
+    let object = object(user);
+    let read = Command::Read { keys: vec![keys::LATEST.into(), keys::GONE.into()] };
+    let Outcome::Values { values } = p.transition(&object, read).await? else {
+        return Err(StoreError("unexpected answer to read".into()));
+    };
+    let mut values = values.into_iter();
+    let mut next = || values.next().flatten();
+    let (latest, gone) = (next(), next());
+    Ok((latest.and_then(|v| super::decode(p, &object, v)), gone.and_then(|v| super::decode(p, &object, v))))
+}
+
+/// What the object holds of the person's connection (see [`ConnectionCopy::of`]).
+pub async fn copy<P: Platform>(p: &P, user: &UserId) -> Result<ConnectionCopy, StoreError> {
+    let (latest, gone) = latest_and_gone(p, user).await?;
+    Ok(ConnectionCopy::of(latest, gone))
 }
 
 /// Records `sealed` as the newest revision.

@@ -55,9 +55,17 @@ pub async fn for_access<P: Platform>(p: &P, grant_id: &str) -> Result<ForAccess,
     let grant = grant.and_then(|v| grants::versioned(p, &object, v));
     let gone: Option<u64> = gone.and_then(|v| decode(p, &object, v));
     let latest: Option<SealedConnection> = latest.and_then(|v: Value| decode(p, &object, v));
-    let connection = match latest {
-        Some(sealed) if gone.is_none_or(|g| g < sealed.revision) => ConnectionCopy::Held(Box::new(sealed)),
-        _ => ConnectionCopy::Missing { gone },
-    };
+    let connection = ConnectionCopy::of(latest, gone);
     Ok(ForAccess { grant, connection, policy: policy.and_then(|v| decode(p, &object, v)) })
+}
+
+impl ConnectionCopy {
+    /// What the object's newest revision and disconnect marker amount to: a revision from before
+    /// the last disconnect is no copy.
+    pub fn of(latest: Option<SealedConnection>, gone: Option<u64>) -> Self {
+        match latest {
+            Some(sealed) if gone.is_none_or(|g| g < sealed.revision) => ConnectionCopy::Held(Box::new(sealed)),
+            _ => ConnectionCopy::Missing { gone },
+        }
+    }
 }

@@ -85,10 +85,13 @@ fn missing_verifiers_expired_codes_wrong_client_methods_and_other_checklist_prob
     // Probe 21: an auth-skip path in the query string does not skip auth.
     assert_eq!(run(&p, get("/v2/self?x=/.well-known/oauth-protected-resource")).status(), 401);
 
-    // D.29: once the Attio connection is revoked, the grant cannot be refreshed.
-    let record =
-        p.kv_value("attio-conn:v1:ws-1:mem-1").unwrap().replace("\"status\":\"active\"", "\"status\":\"revoked\"");
-    p.kv_insert_raw("attio-conn:v1:ws-1:mem-1", &record);
+    // D.29: once the Attio connection is revoked (as when Attio refuses its token: the record
+    // in KV and the copy in the person's object), the grant cannot be refreshed.
+    let config = crate::config::Config::load(&p).unwrap();
+    let user = crate::user::UserId::new("ws-1", "mem-1").unwrap();
+    let live = block_on(crate::vault::load(&p, config.vault(), &user)).unwrap().unwrap();
+    block_on(crate::connection::mark_revoked(&p, config.vault(), &live, "probe"));
+    assert!(p.kv_value("attio-conn:v1:ws-1:mem-1").unwrap().contains("\"status\":\"revoked\""));
     let r = run(&p, refresh_request(&client_id, &rt));
     assert_eq!(body(&r)["error"], "invalid_grant", "{}", text(&r));
 }

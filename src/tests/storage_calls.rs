@@ -96,6 +96,19 @@ fn a_disconnect_is_not_undone_by_a_stale_copy() {
 }
 
 #[test]
+fn a_refresh_reads_the_connection_where_tool_calls_do() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (client_id, code, _) = obtain_code(&p, "https://gateway.test/mcp", "read");
+    let tokens = body(&redeem(&p, &client_id, &code, VERIFIER));
+    let user = person_of(tokens["access_token"].as_str().unwrap());
+    // KV does not have the record yet (it lags a minute behind a connection made elsewhere, or
+    // its write failed); the person's object does.
+    block_on(crate::store::vault::delete(&p, &user)).unwrap();
+    let refreshed = run(&p, refresh_request(&client_id, tokens["refresh_token"].as_str().unwrap()));
+    assert_eq!(refreshed.status(), 200, "{}", text(&refreshed));
+}
+
+#[test]
 fn a_grant_kept_in_an_object_of_its_own_still_works_and_is_revocable() {
     let p = FakePlatform::with_settings(loopback_settings());
     let token = mcp_token(&p, "read");

@@ -72,8 +72,9 @@ fn cloudflare_access_guards_the_people_pages() {
     let decided = browser.request("POST", "/authorize", Some(("application/x-www-form-urlencoded", &form)));
     assert_eq!(decided.status, 303, "{}", decided.body);
     browser.accept_json = true;
-    let audit = browser.get("/connect/audit").json();
-    let approval = audit["entries"].as_array().unwrap().iter().find(|e| e["kind"] == "consent").cloned().unwrap();
+    let consent_entry = |audit: &Value| audit["entries"].as_array()?.iter().find(|e| e["kind"] == "consent").cloned();
+    let audit = eventually(|| browser.get("/connect/audit").json(), |a| consent_entry(a).is_some());
+    let approval = consent_entry(&audit).unwrap_or_else(|| panic!("no consent entry: {audit}"));
     assert_eq!(approval["by"], "ada@acme.example", "{audit}");
     assert!(site.hits("/cdn-cgi/access/certs") >= 1);
 
@@ -90,7 +91,7 @@ fn cloudflare_access_guards_the_people_pages() {
     boss.accept_json = false;
     boss.extra_headers
         .push(("cf-access-jwt-assertion".into(), login(&key, &|c| c["email"] = json!("boss@acme.example"))));
-    let admin = boss.get("/admin");
+    let admin = eventually(|| boss.get("/admin"), |a| a.body.contains("list_lists"));
     assert_eq!(admin.status, 200, "{}", admin.body);
     assert!(admin.body.contains("Access test app") && admin.body.contains("list_lists"), "{}", admin.body);
     let csv = boss.get("/admin/audit.csv?tool=list_lists");
@@ -178,6 +179,10 @@ fn access_pages_in_chromium_show_who_is_signed_in_or_why_not() {
     let client_id = stack.register_client("Access browser app", redirect);
     let screenshots = artifacts_dir().join("screenshots");
     std::fs::create_dir_all(&screenshots).unwrap();
+    // No screenshot from an earlier run may stand in for this run's.
+    for name in logins.as_object().unwrap().keys() {
+        let _ = std::fs::remove_file(screenshots.join(format!("gated-{name}.png")));
+    }
     let input = json!({"authorizeUrl": stack.authorize_url(&client_id, redirect, "/mcp", None), "logins": logins,
         "screenshots": screenshots})
     .to_string();

@@ -28,8 +28,14 @@ fn a_person_walks_setup_consent_attio_sign_in_and_account_in_chromium() {
     let client_id = stack.register_client("Browser test app", redirect);
     let authorize_url = stack.authorize_url(&client_id, redirect, "/mcp", Some("attio:read attio:write"));
     let screenshots = artifacts_dir().join("screenshots");
-    let _ = std::fs::remove_dir_all(&screenshots);
     std::fs::create_dir_all(&screenshots).unwrap();
+    // Only this walk's own screenshots from an earlier run: the Access and owner tests write
+    // theirs (`gated-*`) into the same folder, perhaps at this very moment.
+    for entry in std::fs::read_dir(&screenshots).unwrap().flatten() {
+        if !entry.file_name().to_string_lossy().starts_with("gated-") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
     let input = json!({
         "base": c.base, "clientId": client_id, "redirectUri": redirect, "verifier": PKCE_VERIFIER,
         "authorizeUrl": authorize_url, "screenshots": screenshots,

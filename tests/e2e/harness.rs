@@ -826,3 +826,17 @@ pub fn mcp_post(c: &TestClient, token: &str, headers: &[(&str, &str)], body: &[u
     all.extend_from_slice(headers);
     c.request("POST", "/mcp", &all, Some(body))
 }
+
+/// `probe`'s answer once `ready` accepts it, asked again every 50 ms for up to 5 s (then its
+/// last answer, for the caller's assertion to show): for what the worker writes after it has
+/// answered, such as audit entries (`waitUntil`).
+pub fn eventually<T>(mut probe: impl FnMut() -> T, ready: impl Fn(&T) -> bool) -> T {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let answer = probe();
+        if ready(&answer) || Instant::now() >= deadline {
+            return answer;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

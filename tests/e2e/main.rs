@@ -102,7 +102,8 @@ fn worker_reaches_the_mock_attio() {
     let token = mock.issue_token(ACME_ADMIN_MEMBER_ID).expect("mint token");
     let stack = Stack::with_mock(
         mock,
-        &[("INSECURE_TEST_MODE", "1"), ("TEST_ATTIO_TOKEN", &token), ("ATTIO_TIMEOUT_MS", "1500")],
+        // Room for a slow first call on a busy machine, well under the delay below.
+        &[("INSECURE_TEST_MODE", "1"), ("TEST_ATTIO_TOKEN", &token), ("ATTIO_TIMEOUT_MS", "2500")],
     );
     let c = &stack.worker.client;
 
@@ -127,7 +128,7 @@ fn worker_reaches_the_mock_attio() {
 
     // This route's first I/O is the call to Attio, so its timeout is armed during the edge's
     // synchronous first poll (src/edge/mod.rs); it must still end the request.
-    mock_client.send_json("POST", "/__mock/delay", None, &json!({"ms": 3000}));
+    mock_client.send_json("POST", "/__mock/delay", None, &json!({"ms": 6000}));
     let slow = c.get("/__test/attio-self", None);
     assert_eq!(slow.status, 504, "{}", slow.body);
     mock_client.send_json("POST", "/__mock/clear-faults", None, &json!({}));
@@ -191,6 +192,12 @@ fn a_registration_burst_from_one_address_meets_the_shipped_rate_limit() {
             Some(body),
         )
     };
+    // The platform counts in fixed minutes of the wall clock: a burst that straddles one would
+    // be counted in two windows. Start it well inside a minute.
+    let into_minute = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() % 60_000;
+    if into_minute > 40_000 {
+        std::thread::sleep(std::time::Duration::from_millis((60_000 - into_minute) as u64 + 500));
+    }
     let statuses: Vec<u16> = (0..25).map(|_| register("203.0.113.50").status).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 20, "{statuses:?}");
     assert!(statuses[20..].iter().all(|s| *s == 429), "{statuses:?}");

@@ -547,7 +547,8 @@ fn the_audit_log_records_tool_calls_and_proxied_requests_without_secrets() {
 
     let mut browser = stack.browser();
     assert_eq!(stack.connect(&mut browser).status, 200);
-    let log = browser.get("/connect/audit");
+    // The last entry is written after its answer was sent.
+    let log = eventually(|| browser.get("/connect/audit"), |l| l.body.contains("GET /v2/objects"));
     assert_eq!(log.status, 200, "{}", log.body);
     assert_eq!(log.header("cache-control"), Some("no-store"));
     let entries = log.json()["entries"].as_array().unwrap().clone();

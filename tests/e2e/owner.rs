@@ -71,6 +71,7 @@ fn owner_mode_serves_the_workspace_key_behind_a_password() {
     // In Chromium: the consent page with the password gate and the plain warning.
     let screenshots = artifacts_dir().join("screenshots");
     std::fs::create_dir_all(&screenshots).unwrap();
+    let _ = std::fs::remove_file(screenshots.join("gated-owner-consent.png"));
     let input = json!({"authorizeUrl": authorize, "logins": {"owner-consent": null}, "screenshots": screenshots});
     let script = repo_root().join("tests/browser/gated.mjs");
     let input = input.to_string();

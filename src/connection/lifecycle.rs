@@ -1,0 +1,246 @@
+//! Making, replacing and ending a person's connection. Every write of a new revision (connect,
+//! refresh, revocation) and every disconnect goes through here, so the rules hold in one place:
+//!
+//! - the person's object's `latest` decides: a new revision is written there by compare-and-swap
+//!   against what was read, then to KV (the vault of record, which may lag a minute);
+//! - a connection made over an active one keeps its epoch, and anything else starts a new one,
+//!   so two approvals racing agree and grants from before a disconnect never come back;
+//! - a request that read a connection and then waited on Attio does not write over what happened
+//!   meanwhile (a new connection, or a disconnect: the object's `gone` marker).
+
+use super::{next_revision, ConnectionError};
+use crate::config::Config;
+use crate::crypto::envelope::Vault;
+use crate::platform::{Platform, StoreError};
+use crate::store::vault as store_vault;
+use crate::store::{connections, grant_index, grants};
+use crate::upstream;
+use crate::user::UserId;
+use crate::vault::{self, Connection, ConnectionStatus, VaultStoreError};
+
+/// Makes and publishes `user`'s new connection (built by `make` from its revision and epoch),
+/// returning what was published. Connecting again over an active connection keeps its epoch (its
+/// grants go on); anything else (a first connection, after a disconnect or a revocation) starts
+/// a new one from `fresh` (given the revision it follows), so grants from before never come back.
+///
+/// The epoch is decided against the newest revision in the person's object and written there by
+/// compare-and-swap: two approvals racing to make the same person's connection (two MCP clients
+/// authorized at once) cannot each start an epoch and leave the loser's grant dead. The loser
+/// sees the winner's connection and continues its epoch.
+pub async fn establish<P: Platform>(
+    p: &P,
+    vault: &Vault,
+    user: &UserId,
+    fresh: impl Fn(u64) -> u64,
+    make: impl Fn(u64, u64) -> Connection,
+) -> Result<Connection, ConnectionError> {
+    for _ in 0..ESTABLISH_ATTEMPTS {
+        let Ok((held, gone)) = connections::latest_and_gone(p, user).await else { break };
+        let (previous, epoch) = match &held {
+            Some(s) if !disconnected_since(gone, s.revision) => continued(s.status, s.revision, s.epoch, &fresh),
+            _ => successor_in_kv(p, user, gone, &fresh).await,
+        };
+        let connection = make(next_revision(previous, p.now_ms()), epoch);
+        let sealed = connection.seal(vault, p)?;
+        match connections::replace_latest(p, user, held.as_ref(), &sealed).await {
+            Ok(true) => {
+                if let Err(e) = store_vault::save(p, &sealed).await {
+                    p.log("connection.publish_partial", &format!("kv: {e}"));
+                }
+                return Ok(connection);
+            }
+            // Someone else wrote first: decide again against what they wrote.
+            Ok(false) => continue,
+            Err(_) => break,
+        }
+    }
+    // The object cannot arbitrate (storage trouble, or a copy that keeps changing): decide
+    // from KV and write both, as before objects held connections.
+    let gone = connections::gone_revision(p, user).await.ok().flatten();
+    let (previous, epoch) = successor_in_kv(p, user, gone, &fresh).await;
+    let connection = make(next_revision(previous, p.now_ms()), epoch);
+    publish(p, vault, &connection).await?;
+    Ok(connection)
+}
+
+/// Whether the person disconnected at or after `revision` (`gone`: the object's marker), which
+/// makes a copy of that revision one to ignore (KV may serve a deleted record for a minute).
+pub(super) fn disconnected_since(gone: Option<u64>, revision: u64) -> bool {
+    gone.is_some_and(|g| g >= revision)
+}
+
+/// Compare-and-swap rounds [`establish`] tries before deciding without the object.
+const ESTABLISH_ATTEMPTS: usize = 5;
+
+/// What a connection made over a stored one continues from: its revision, and its epoch if it
+/// is active.
+fn continued(status: ConnectionStatus, revision: u64, epoch: u64, fresh: &impl Fn(u64) -> u64) -> (u64, u64) {
+    match status {
+        ConnectionStatus::Active => (revision, epoch),
+        _ => (revision, fresh(revision)),
+    }
+}
+
+/// [`continued`] from the KV record, or from the last disconnect (`gone`) when there is none or
+/// it is from before that disconnect.
+async fn successor_in_kv<P: Platform>(
+    p: &P,
+    user: &UserId,
+    gone: Option<u64>,
+    fresh: &impl Fn(u64) -> u64,
+) -> (u64, u64) {
+    match store_vault::load(p, user).await {
+        Ok(Some(s)) if !disconnected_since(gone, s.revision) => continued(s.status, s.revision, s.epoch, fresh),
+        // After a disconnect, revisions go on from it: a copy from before stays older.
+        _ => {
+            let previous = gone.unwrap_or(0);
+            (previous, fresh(previous))
+        }
+    }
+}
+
+/// A fresh random epoch, for [`establish`] (`previous` is not needed: randomness keeps epochs
+/// apart).
+pub fn random_epoch<P: Platform>(p: &P) -> impl Fn(u64) -> u64 + '_ {
+    move |_| new_epoch(p)
+}
+
+/// A fresh epoch: random, so two connections never share one (not even within a millisecond),
+/// and never `0`, which means "from before epochs".
+fn new_epoch<P: Platform>(p: &P) -> u64 {
+    let mut bytes = [0u8; 8];
+    // Without randomness the clock still separates connections made at different times.
+    // 53 bits, so any JSON reader holds it exactly.
+    let epoch = if p.fill(&mut bytes).is_ok() { u64::from_le_bytes(bytes) >> 11 } else { p.now_ms() };
+    epoch.max(1)
+}
+
+/// Writes a new revision where racing readers look first (the object), then to KV: every writer
+/// of a new revision (connect, refresh, revocation) goes through here, so a re-seal racing it
+/// ([`vault::reseal`]) cannot write an older copy over it. After a successful refresh the old
+/// refresh token is spent, so both writes are attempted even if one fails: either copy keeps the
+/// connection alive.
+pub async fn publish<P: Platform>(p: &P, vault: &Vault, connection: &Connection) -> Result<(), ConnectionError> {
+    let sealed = connection.seal(vault, p)?;
+    let in_object = connections::publish_latest(p, &connection.user, &sealed).await;
+    let in_kv = store_vault::save(p, &sealed).await;
+    match (in_object, in_kv) {
+        (Err(e), Err(_)) => {
+            p.log("connection.publish_failed", "neither the object nor KV took the new revision");
+            Err(ConnectionError::Storage(e))
+        }
+        (Err(e), Ok(())) => {
+            p.log("connection.publish_partial", &format!("object: {e}"));
+            Ok(())
+        }
+        (Ok(_), Err(e)) => {
+            p.log("connection.publish_partial", &format!("kv: {e}"));
+            Ok(())
+        }
+        (Ok(_), Ok(())) => Ok(()),
+    }
+}
+
+/// Writes `next`, made from the revision `from`, unless the person connected again or
+/// disconnected since (`false`): a request that read a connection, then waited on Attio, must
+/// not write over what happened meanwhile. Compare-and-swap on the object's `latest`, then KV;
+/// when the object cannot arbitrate, both are written as [`publish`] does.
+pub(super) async fn publish_over<P: Platform>(
+    p: &P,
+    vault: &Vault,
+    next: &Connection,
+    from: u64,
+) -> Result<bool, ConnectionError> {
+    let sealed = next.seal(vault, p)?;
+    for _ in 0..ESTABLISH_ATTEMPTS {
+        let Ok((held, gone)) = connections::latest_and_gone(p, &next.user).await else { break };
+        if disconnected_since(gone, from) || held.as_ref().is_some_and(|h| h.revision > from) {
+            return Ok(false);
+        }
+        match connections::replace_latest(p, &next.user, held.as_ref(), &sealed).await {
+            Ok(true) => {
+                if let Err(e) = store_vault::save(p, &sealed).await {
+                    p.log("connection.publish_partial", &format!("kv: {e}"));
+                }
+                return Ok(true);
+            }
+            Ok(false) => continue,
+            Err(_) => break,
+        }
+    }
+    publish(p, vault, next).await.map(|()| true)
+}
+
+/// Marks a connection revoked (tokens dropped, identity kept so pages can say what happened),
+/// unless the person connected again or disconnected since it was read. Failures are logged:
+/// the next use will find Attio refusing again and retry.
+pub async fn mark_revoked<P: Platform>(p: &P, vault: &Vault, connection: &Connection, reason: &str) {
+    let now = p.now_ms();
+    let revoked = Connection {
+        status: ConnectionStatus::Revoked,
+        tokens: None,
+        access_expires_at_ms: None,
+        revision: next_revision(connection.revision, now),
+        updated_at_ms: now,
+        ..connection.clone()
+    };
+    match publish_over(p, vault, &revoked, connection.revision).await {
+        Ok(true) => p.log("connection.revoked", reason),
+        Ok(false) => p.log("connection.revoke_superseded", "the person connected again or disconnected meanwhile"),
+        Err(e) => p.log("connection.revoke_failed", &e.to_string()),
+    }
+}
+
+/// Ends a person's Attio connection: marked gone first (so no stale copy is written back), its
+/// tokens revoked at Attio, every app they approved revoked, the sealed record deleted. Used by
+/// the person (`/connect/disconnect`) and by an administrator (`/admin`). Fails only when the
+/// record could not be deleted; every other step is best effort and logged.
+pub async fn disconnect<P: Platform>(p: &P, config: &Config, user: &UserId) -> Result<(), StoreError> {
+    let existing = newest(p, config.vault(), user).await;
+    // Remembered first: from here on no stale copy of the record may be written back.
+    let previous = match &existing {
+        Ok(found) => found.as_ref().map_or(0, |c| c.revision),
+        // It does not open: its revision is still readable.
+        Err(_) => store_vault::load(p, user).await.ok().flatten().map_or(0, |s| s.revision),
+    };
+    if let Err(e) = connections::mark_gone(p, user, next_revision(previous, p.now_ms())).await {
+        p.log("disconnect.mark_gone_failed", &e.to_string());
+    }
+    if let Ok(Some(Connection { tokens: Some(tokens), .. })) = &existing {
+        let mut to_revoke = vec![tokens.access.expose_secret().clone()];
+        to_revoke.extend(tokens.refresh.as_ref().map(|r| r.expose_secret().clone()));
+        for token in to_revoke {
+            if let Err(e) = upstream::revoke(p, config, &token).await {
+                p.log("disconnect.revoke_failed", &e.to_string());
+            }
+        }
+    }
+    // Every app the person approved loses its access with the connection.
+    match grant_index::list(p, user, p.now_ms()).await {
+        Ok(grants) => {
+            for g in grants {
+                grants::revoke(p, &g.grant_id).await;
+            }
+        }
+        Err(e) => p.log("disconnect.grants_unlisted", &e.0),
+    }
+    // The connection's object may hold a sealed copy from a recent refresh: drop it too.
+    if let Err(e) = connections::forget_latest(p, user).await {
+        p.log("disconnect.object_cleanup_failed", &e.to_string());
+    }
+    store_vault::delete(p, user).await?;
+    Ok(())
+}
+
+/// The newest revision of the person's connection: the object's copy when it is ahead of KV
+/// (which may lag a minute behind a connection made again), otherwise KV's.
+async fn newest<P: Platform>(p: &P, vault: &Vault, user: &UserId) -> Result<Option<Connection>, VaultStoreError> {
+    let from_kv = vault::load(p, vault, user).await;
+    let held = connections::latest(p, user).await.ok().flatten().and_then(|s| s.open(vault).ok());
+    match held {
+        Some(h) if from_kv.as_ref().map_or(true, |k| k.as_ref().is_none_or(|k| k.revision < h.connection.revision)) => {
+            Ok(Some(h.connection))
+        }
+        _ => from_kv,
+    }
+}
