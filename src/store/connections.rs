@@ -68,8 +68,10 @@ pub async fn replace_latest<P: Platform>(
     Ok(p.transition(&object(user), cas).await? == Outcome::Stored)
 }
 
-/// How long a disconnect is remembered: far longer than KV serves a stale copy (about a minute).
-const GONE_TTL_MS: u64 = 24 * 3600 * 1000;
+/// How long a disconnect is remembered: far longer than KV serves a stale copy (about a minute),
+/// and longer than `latest` lives, so a copy from before it put back in a race never outlives it.
+const GONE_TTL_MS: u64 = LATEST_TTL_MS + 24 * 3600 * 1000;
+const _: () = assert!(GONE_TTL_MS > LATEST_TTL_MS);
 
 /// Remembers that the person disconnected at `revision`: no copy read before (KV may serve one
 /// for a minute) may be written back.
@@ -77,7 +79,7 @@ pub async fn mark_gone<P: Platform>(p: &P, user: &UserId, revision: u64) -> Resu
     super::put(p, &object(user), keys::GONE, &revision, p.now_ms() + GONE_TTL_MS).await
 }
 
-/// The revision at which the person last disconnected, if within a day.
+/// The revision at which the person last disconnected, if remembered ([`GONE_TTL_MS`]).
 pub async fn gone_revision<P: Platform>(p: &P, user: &UserId) -> Result<Option<u64>, StoreError> {
     super::get(p, &object(user), keys::GONE).await
 }
