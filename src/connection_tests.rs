@@ -408,3 +408,27 @@ fn a_disconnect_revokes_the_newest_tokens_even_when_kv_lags() {
     let sent = p.http.sent.borrow();
     assert!(sent.iter().any(|r| String::from_utf8_lossy(r.body()).contains("at-second")), "the live token is revoked");
 }
+
+/// Two writers of a person's connection: the object orders them, but their KV writes may land
+/// the other way round. The one that lands last looks at the object and writes what it holds.
+#[test]
+fn kv_ends_at_the_newest_revision_whatever_order_the_writes_land_in() {
+    let (p, config, vault) = setup();
+    let user = UserId::new("ws", "m").unwrap();
+    let made = |revision, epoch| Connection { revision, epoch, ..connection(&p, None) };
+    block_on(establish(&p, &vault, &user, random_epoch(&p), made)).unwrap();
+    p.advance_ms(1_000);
+    // This connect's KV write is slow: another connect, a second later, finishes first.
+    let (other, keys) = (user.clone(), config.vault_keys.clone());
+    p.before(&format!("kv put {}", crate::store::keys::connection_record(&user)), move |p| {
+        p.advance_ms(1_000);
+        let vault = Vault::new(&keys);
+        let made = |revision, epoch| Connection { revision, epoch, ..connection(p, None) };
+        block_on(establish(p, &vault, &other, random_epoch(p), made)).unwrap();
+    });
+    let slow = block_on(establish(&p, &vault, &user, random_epoch(&p), made)).unwrap();
+    let latest = block_on(connections::latest(&p, &user)).unwrap().unwrap();
+    assert!(latest.revision > slow.revision, "the other connect came second in the object");
+    let stored = block_on(vault::load(&p, &vault, &user)).unwrap().unwrap();
+    assert_eq!(stored.revision, latest.revision, "KV holds the newest revision");
+}

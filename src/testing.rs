@@ -89,6 +89,15 @@ impl HttpClient for FakeHttp {
     }
 }
 
+/// An effect [`FakePlatform::before`] runs once.
+struct Hook(Box<dyn FnOnce(&FakePlatform)>);
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hook")
+    }
+}
+
 /// Every effect, in memory.
 #[derive(Debug)]
 pub struct FakePlatform {
@@ -104,6 +113,8 @@ pub struct FakePlatform {
     /// "http <method> <url>"): what a test counts to show how many round trips a request makes.
     calls: RefCell<Vec<String>>,
     pub kv_fails: Cell<bool>,
+    /// What [`FakePlatform::before`] arranged to happen before a call.
+    hooks: RefCell<Vec<(String, Hook)>>,
     /// Counts per (limit, key, minute): the platform's limiters at the shipped limits.
     rate_counts: RefCell<HashMap<(crate::rate_limit::Limit, String, u64), u32>>,
 }
@@ -127,8 +138,15 @@ impl FakePlatform {
             logs: RefCell::default(),
             calls: RefCell::default(),
             kv_fails: Cell::new(false),
+            hooks: RefCell::default(),
             rate_counts: RefCell::default(),
         }
+    }
+
+    /// Runs `effect` once, just before the first call whose record (see `calls`) starts with
+    /// `call`: another request's work landing between two steps of this one.
+    pub fn before(&self, call: &str, effect: impl FnOnce(&FakePlatform) + 'static) {
+        self.hooks.borrow_mut().push((call.to_string(), Hook(Box::new(effect))));
     }
 
     pub fn advance_ms(&self, ms: u64) {
@@ -153,7 +171,14 @@ impl FakePlatform {
     }
 
     fn note(&self, call: String) {
+        let due = {
+            let mut hooks = self.hooks.borrow_mut();
+            hooks.iter().position(|(prefix, _)| call.starts_with(prefix.as_str())).map(|i| hooks.remove(i).1)
+        };
         self.calls.borrow_mut().push(call);
+        if let Some(Hook(effect)) = due {
+            effect(self);
+        }
     }
 
     /// Whether any record is stored in the object `name`.

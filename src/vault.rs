@@ -213,7 +213,7 @@ pub async fn reseal<P: Platform>(
     if !connections::replace_latest(p, user, latest.as_ref(), &resealed).await? {
         return Ok(false);
     }
-    stored::save(p, &resealed).await?;
+    connections::save_in_kv(p, &resealed).await?;
     Ok(true)
 }
 
@@ -380,6 +380,27 @@ mod tests {
         let report = block_on(reseal_all(&p, &rotated));
         assert_eq!((report.resealed, report.failed), (0, 0));
         assert!(still_stale());
+    }
+
+    /// KV has no compare-and-swap: a disconnect that lands between a re-seal's swap in the
+    /// object and its KV write finds the record still there, deletes it, and the write then
+    /// brings it back. The re-seal looks at the object after writing and takes it back.
+    #[test]
+    fn a_disconnect_between_a_reseals_swap_and_its_write_wins() {
+        let p = FakePlatform::default();
+        let old = vault(&[("k1", 1)]);
+        let rotated = vault(&[("k2", 2), ("k1", 1)]);
+        let c = connection("m1");
+        let stale = c.seal(&old, &p).unwrap();
+        block_on(stored::save(&p, &stale)).unwrap();
+        let user = c.user.clone();
+        p.before(&format!("kv put {}", keys::connection_record(&c.user)), move |p| {
+            block_on(connections::mark_gone(p, &user, 8)).unwrap();
+            block_on(connections::forget_latest(p, &user)).unwrap();
+            block_on(stored::delete(p, &user)).unwrap();
+        });
+        block_on(reseal(&p, &rotated, &stale, &c)).unwrap();
+        assert_eq!(p.kv_value(&keys::connection_record(&c.user)), None, "the disconnected record stays deleted");
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub async fn establish<P: Platform>(
         let sealed = connection.seal(vault, p)?;
         match connections::replace_latest(p, user, held.as_ref(), &sealed).await {
             Ok(true) => {
-                if let Err(e) = store_vault::save(p, &sealed).await {
+                if let Err(e) = connections::save_in_kv(p, &sealed).await {
                     p.log("connection.publish_partial", &format!("kv: {e}"));
                 }
                 return Ok(connection);
@@ -123,7 +123,7 @@ fn new_epoch<P: Platform>(p: &P) -> u64 {
 pub async fn publish<P: Platform>(p: &P, vault: &Vault, connection: &Connection) -> Result<(), ConnectionError> {
     let sealed = connection.seal(vault, p)?;
     let in_object = connections::publish_latest(p, &connection.user, &sealed).await;
-    let in_kv = store_vault::save(p, &sealed).await;
+    let in_kv = connections::save_in_kv(p, &sealed).await;
     match (in_object, in_kv) {
         (Err(e), Err(_)) => {
             p.log("connection.publish_failed", "neither the object nor KV took the new revision");
@@ -159,7 +159,7 @@ pub(super) async fn publish_over<P: Platform>(
         }
         match connections::replace_latest(p, &next.user, held.as_ref(), &sealed).await {
             Ok(true) => {
-                if let Err(e) = store_vault::save(p, &sealed).await {
+                if let Err(e) = connections::save_in_kv(p, &sealed).await {
                     p.log("connection.publish_partial", &format!("kv: {e}"));
                 }
                 return Ok(true);

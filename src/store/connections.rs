@@ -5,7 +5,7 @@
 
 use super::keys;
 use super::person::ConnectionCopy;
-use super::vault::SealedConnection;
+use super::vault::{SealedConnection, VaultStoreError};
 use crate::platform::{Platform, StoreError};
 use crate::transitions::{Command, Outcome};
 use crate::user::UserId;
@@ -66,6 +66,28 @@ pub async fn replace_latest<P: Platform>(
         expires_at_ms: p.now_ms() + LATEST_TTL_MS,
     };
     Ok(p.transition(&object(user), cas).await? == Outcome::Stored)
+}
+
+/// Writes `sealed`, just swapped into the object as the newest revision, to KV, then makes KV
+/// agree with the object. KV has no compare-and-swap: a writer delayed between its swap and its
+/// KV write can land after a newer writer's, or after a disconnect deleted the record. So the
+/// object is read once more, and what it holds (or the deletion) is written again when it
+/// differs. Errors are the KV write's; the check after it is best effort.
+pub async fn save_in_kv<P: Platform>(p: &P, sealed: &SealedConnection) -> Result<(), VaultStoreError> {
+    super::vault::save(p, sealed).await?;
+    let Some(user) = sealed.user() else { return Ok(()) };
+    let Ok((latest, gone)) = latest_and_gone(p, &user).await else { return Ok(()) };
+    let after_gone = |revision: u64| gone.is_some_and(|g| g >= revision);
+    match latest.filter(|l| !after_gone(l.revision)) {
+        Some(newer) if newer.revision > sealed.revision => {
+            let _ = super::vault::save(p, &newer).await;
+        }
+        None if after_gone(sealed.revision) => {
+            let _ = super::vault::delete(p, &user).await;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// How long a disconnect is remembered: far longer than KV serves a stale copy (about a minute),
