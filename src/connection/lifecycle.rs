@@ -6,7 +6,10 @@
 //! - a connection made over an active one keeps its epoch, and anything else starts a new one,
 //!   so two approvals racing agree and grants from before a disconnect never come back;
 //! - a request that read a connection and then waited on Attio does not write over what happened
-//!   meanwhile (a new connection, or a disconnect: the object's `gone` marker).
+//!   meanwhile (a new connection, or a disconnect: the object's `gone` marker);
+//! - KV follows the object: after its KV write a writer looks at the object again and repairs
+//!   KV when a newer revision or a disconnect landed first
+//!   ([`connections::save_in_kv`]).
 
 use super::{next_revision, ConnectionError};
 use crate::config::Config;
