@@ -158,7 +158,7 @@ pub fn parse_token(token: &str) -> Option<(TokenKind, &str)> {
     (parts.next().is_none() && valid_grant_id(gid) && secret_ok).then_some((kind, gid))
 }
 
-/// A new grant id for `user`'s grant (see [`valid_grant_id`]).
+/// A new grant id for `user`'s grant (see `valid_grant_id`).
 pub fn new_grant_id(random_bytes: [u8; 16], user: &UserId) -> String {
     let random: String = random_bytes.iter().map(|b| format!("{b:02x}")).collect();
     format!("{random}_{}_{}", user.workspace_id, user.member_id)

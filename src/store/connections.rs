@@ -101,7 +101,7 @@ pub async fn mark_gone<P: Platform>(p: &P, user: &UserId, revision: u64) -> Resu
     super::put(p, &object(user), keys::GONE, &revision, p.now_ms() + GONE_TTL_MS).await
 }
 
-/// The revision at which the person last disconnected, if remembered ([`GONE_TTL_MS`]).
+/// The revision at which the person last disconnected, if remembered (31 days).
 pub async fn gone_revision<P: Platform>(p: &P, user: &UserId) -> Result<Option<u64>, StoreError> {
     super::get(p, &object(user), keys::GONE).await
 }

@@ -139,7 +139,7 @@ pub struct Summary {
 const SUMMARY_READS: usize = 300;
 
 /// Everyone with a connection record, at most `max`, each with its summary (`None` for a record
-/// written before summaries were kept, past the first [`SUMMARY_READS`] of those).
+/// written before summaries were kept, past the first `SUMMARY_READS` of those).
 pub async fn summaries(kv: &impl KvStore, max: usize) -> Result<Vec<(UserId, Option<Summary>)>, StoreError> {
     Ok(super::listed(kv, keys::CONNECTION_RECORD_PREFIX, max, SUMMARY_READS)
         .await?
