@@ -383,3 +383,81 @@ fn member_allowlist_admits_only_listed_members() {
     assert_eq!(done.status, 303, "{}", done.body);
     assert!(state_mentions(&stack, "attio-conn:v1:"), "Bob's connection is stored");
 }
+
+/// Several MCP clients approved for the same person at the same moment, before that person has any
+/// connection: their Attio callbacks land together, and every grant keeps working (refreshed, then
+/// used). Before a connection's epoch was decided in the person's object, a later callback
+/// could start an epoch of its own, and an earlier client's grant died at its first refresh.
+#[test]
+fn clients_approved_at_the_same_moment_all_keep_working() {
+    let stack = Stack::start(&[]);
+    stack.auto_approve();
+    let redirect = "http://127.0.0.1:7777/callback";
+    // Each approval, up to the moment Attio sends the browser back.
+    let prepare = |name: &str| {
+        let registration = json!({"client_name": name, "redirect_uris": [redirect],
+            "grant_types": ["authorization_code", "refresh_token"], "token_endpoint_auth_method": "none"});
+        let registered = stack.worker.client.send_json("POST", "/register", None, &registration);
+        assert_eq!(registered.status, 201, "{}", registered.body);
+        let client_id = registered.json()["client_id"].as_str().unwrap().to_string();
+        let mut browser = stack.browser();
+        browser.accept_json = false;
+        let consent = browser.get_absolute(&stack.authorize_url(&client_id, redirect, "/mcp", None));
+        assert_eq!(consent.status, 200, "{}", consent.body);
+        let (request, csrf) = (hidden(&consent.body, "request"), hidden(&consent.body, "csrf"));
+        let form = form_body(&[("request", &request), ("csrf", &csrf), ("decision", "approve"), ("access", "read")]);
+        let decided = browser.request("POST", "/authorize", Some(("application/x-www-form-urlencoded", &form)));
+        assert_eq!(decided.status, 303, "{}", decided.body);
+        let at_attio = browser.get_absolute(decided.header("location").expect("to Attio"));
+        let back = at_attio.header("location").expect("back from Attio").to_string();
+        (client_id, browser, back)
+    };
+    let approvals: Vec<_> = ["First app", "Second app", "Third app", "Fourth app"].map(prepare).into();
+    let together = std::sync::Barrier::new(approvals.len());
+    let landed: Vec<(String, String)> = std::thread::scope(|s| {
+        let callbacks: Vec<_> = approvals
+            .into_iter()
+            .map(|(client_id, mut browser, back)| {
+                let together = &together;
+                s.spawn(move || {
+                    together.wait();
+                    let r = browser.get_absolute(&back);
+                    assert_eq!(r.status, 303, "{}", r.body);
+                    (client_id, r.header("location").expect("to the client").to_string())
+                })
+            })
+            .collect();
+        callbacks.into_iter().map(|c| c.join().expect("callback")).collect()
+    });
+    let c = &stack.worker.client;
+    let token = |pairs: &[(&str, &str)]| {
+        let r = c.request(
+            "POST",
+            "/token",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            Some(&form_body(pairs)),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()
+    };
+    for (client_id, to_client) in landed {
+        let code =
+            url::Url::parse(&to_client).unwrap().query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+        let issued = token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", &client_id),
+            ("code", &code),
+            ("code_verifier", PKCE_VERIFIER),
+            ("redirect_uri", redirect),
+        ]);
+        let refresh = issued["refresh_token"].as_str().unwrap();
+        let refreshed =
+            token(&[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", refresh)]);
+        let access = refreshed["access_token"].as_str().unwrap();
+        let call =
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}});
+        let r = mcp_post(c, access, &[("mcp-protocol-version", "2025-11-25")], call.to_string().as_bytes());
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.body.contains(ACME_WORKSPACE_ID) && !r.body.contains("\"isError\":true"), "{}", r.body);
+    }
+}
