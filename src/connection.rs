@@ -32,7 +32,7 @@ use crate::vault::{self, Connection, ConnectionStatus, Tokens, VaultStoreError};
 
 mod lifecycle;
 
-pub use lifecycle::{disconnect, establish, mark_revoked, publish, random_epoch};
+pub use lifecycle::{disconnect, establish, mark_revoked, random_epoch};
 use lifecycle::{disconnected_since, publish_over};
 
 /// Refresh this long before the access token expires.
@@ -85,14 +85,29 @@ fn needs_refresh(c: &Connection, now_ms: u64) -> bool {
     refreshable && c.access_expires_at_ms.is_some_and(|exp| now_ms + REFRESH_MARGIN_MS >= exp)
 }
 
-/// An active connection whose access token is usable now (refreshed if it was about to expire).
+/// An active connection whose access token is usable now (refreshed if it was about to expire),
+/// read as tool calls read it: the person's object first (KV may lag a minute behind a new
+/// connection, or serve one a disconnect deleted), then KV.
 pub async fn usable<P: Platform>(
     p: &P,
     config: &Config,
     vault: &Vault,
     user: &UserId,
 ) -> Result<Connection, ConnectionError> {
-    usable_from(p, config, vault, user, &ConnectionCopy::NotRead).await
+    let copy = connections::copy(p, user).await.unwrap_or(ConnectionCopy::NotRead);
+    usable_from(p, config, vault, user, &copy).await
+}
+
+/// The person's newest connection record as [`usable`] reads it, whatever its state: no refresh,
+/// and `None` when there is none or only one from before a disconnect.
+pub async fn current<P: Platform>(p: &P, vault: &Vault, user: &UserId) -> Result<Option<Connection>, ConnectionError> {
+    match connections::copy(p, user).await.unwrap_or(ConnectionCopy::NotRead) {
+        ConnectionCopy::Held(sealed) => Ok(Some(vault::open_copy(p, vault, &sealed).await?)),
+        ConnectionCopy::Missing { gone } => {
+            Ok(vault::load(p, vault, user).await?.filter(|c| !disconnected_since(gone, c.revision)))
+        }
+        ConnectionCopy::NotRead => Ok(vault::load(p, vault, user).await?),
+    }
 }
 
 /// [`usable`], starting from what the person's object held (read with the grant): KV is read
@@ -199,7 +214,10 @@ pub async fn check_all_members<P: Platform>(p: &P, config: &Config, vault: &Vaul
             return report;
         };
         for user in page.users.iter().flatten() {
-            match usable(p, config, vault, user).await {
+            // KV alone: the sweep reads many people within one invocation's request limit, and
+            // a disconnected person's stale record changes nothing here (a revocation after a
+            // disconnect writes nothing).
+            match usable_from(p, config, vault, user, &ConnectionCopy::NotRead).await {
                 Ok(connection) => {
                     report.checked += 1;
                     if !still_a_member(p, config, vault, &connection).await {
@@ -309,6 +327,9 @@ async fn refresh_holding_lease<P: Platform>(
             // issued belong to nothing, so they are not kept anywhere.
             if let Some(t) = &next.tokens {
                 let _ = upstream::revoke(p, config, t.access.expose_secret()).await;
+                if let Some(refresh) = &t.refresh {
+                    let _ = upstream::revoke(p, config, refresh.expose_secret()).await;
+                }
             }
             match newer_than(p, vault, &next.user, current.revision).await? {
                 Some(newer) => active(newer),

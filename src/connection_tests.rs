@@ -289,7 +289,7 @@ fn racing_first_connections_agree_on_the_epoch() {
     assert_eq!((latest.revision, latest.epoch), (second.revision, second.epoch));
 }
 
-/// After a disconnect the next connection starts a new epoch: grants from before stay dead.
+/// After a revocation the next connection starts a new epoch: grants from before stay dead.
 #[test]
 fn a_connection_after_a_revocation_starts_a_new_epoch() {
     let (p, _config, vault) = setup();
@@ -379,11 +379,16 @@ fn a_refresh_answered_after_a_disconnect_keeps_nothing() {
     block_on(store_vault::delete(&p, &c.user)).unwrap();
     p.http.push(200, r#"{"access_token":"at-new","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-new"}"#);
     p.http.push(200, "");
+    p.http.push(200, "");
     let got = block_on(refresh_holding_lease(&p, &config, &vault, c.clone()));
     assert_eq!(got.unwrap_err(), ConnectionError::NotConnected);
     assert!(block_on(vault::load(&p, &vault, &c.user)).unwrap().is_none(), "no record comes back");
     let sent = p.http.sent.borrow();
-    assert!(sent.last().is_some_and(|r| String::from_utf8_lossy(r.body()).contains("at-new")), "revoked at Attio");
+    for token in ["at-new", "rt-new"] {
+        let revoked =
+            sent.iter().skip(1).any(|r| String::from_utf8_lossy(r.body()).contains(&format!("token={token}")));
+        assert!(revoked, "{token} revoked at Attio");
+    }
 }
 
 #[test]
@@ -431,4 +436,36 @@ fn kv_ends_at_the_newest_revision_whatever_order_the_writes_land_in() {
     assert!(latest.revision > slow.revision, "the other connect came second in the object");
     let stored = block_on(vault::load(&p, &vault, &user)).unwrap().unwrap();
     assert_eq!(stored.revision, latest.revision, "KV holds the newest revision");
+}
+
+/// Pages, `/admin` and owner mode read a connection as tool calls do: the object first, since
+/// KV may lag a minute behind a connection just made.
+#[test]
+fn usable_reads_the_person_object_before_kv() {
+    let (p, config, vault) = setup();
+    let user = UserId::new("ws", "m").unwrap();
+    let made = |revision, epoch| Connection { revision, epoch, ..connection(&p, None) };
+    let c = block_on(establish(&p, &vault, &user, random_epoch(&p), made)).unwrap();
+    block_on(store_vault::delete(&p, &user)).unwrap();
+    assert_eq!(block_on(usable(&p, &config, &vault, &user)).unwrap().revision, c.revision);
+    assert_eq!(block_on(current(&p, &vault, &user)).unwrap().map(|c| c.epoch), Some(c.epoch));
+}
+
+/// A copy in the object that does not decode (written by a broken release, say) does not stop
+/// the person from connecting: the swap expects exactly what is stored.
+#[test]
+fn a_copy_that_does_not_decode_is_replaced_by_the_next_connection() {
+    let (p, _config, vault) = setup();
+    let user = UserId::new("ws", "m").unwrap();
+    let garbage = crate::transitions::Command::Put {
+        key: crate::store::keys::LATEST.into(),
+        value: serde_json::json!({"not": "a connection"}),
+        expires_at_ms: p.now_ms() + 60_000,
+    };
+    block_on(crate::platform::TransitionStore::transition(&p, &crate::store::keys::person_object(&user), garbage))
+        .unwrap();
+    let made = |revision, epoch| Connection { revision, epoch, ..connection(&p, None) };
+    let c = block_on(establish(&p, &vault, &user, random_epoch(&p), made)).unwrap();
+    let latest = block_on(connections::latest(&p, &user)).unwrap().unwrap();
+    assert_eq!((latest.revision, latest.epoch), (c.revision, c.epoch));
 }

@@ -37,15 +37,16 @@ pub async fn establish<P: Platform>(
     fresh: impl Fn(u64) -> u64,
     make: impl Fn(u64, u64) -> Connection,
 ) -> Result<Connection, ConnectionError> {
-    for _ in 0..ESTABLISH_ATTEMPTS {
-        let Ok((held, gone)) = connections::latest_and_gone(p, user).await else { break };
-        let (previous, epoch) = match &held {
+    for _ in 0..SWAP_ATTEMPTS {
+        let Ok(held) = connections::held(p, user).await else { return unarbitrated(p, vault, user, fresh, make).await };
+        let gone = held.gone;
+        let (previous, epoch) = match &held.latest {
             Some(s) if !disconnected_since(gone, s.revision) => continued(s.status, s.revision, s.epoch, &fresh),
             _ => successor_in_kv(p, user, gone, &fresh).await,
         };
         let connection = make(next_revision(previous, p.now_ms()), epoch);
         let sealed = connection.seal(vault, p)?;
-        match connections::replace_latest(p, user, held.as_ref(), &sealed).await {
+        match connections::swap(p, user, &held, &sealed).await {
             Ok(true) => {
                 if let Err(e) = connections::save_in_kv(p, &sealed).await {
                     p.log("connection.publish_partial", &format!("kv: {e}"));
@@ -54,11 +55,22 @@ pub async fn establish<P: Platform>(
             }
             // Someone else wrote first: decide again against what they wrote.
             Ok(false) => continue,
-            Err(_) => break,
+            Err(_) => return unarbitrated(p, vault, user, fresh, make).await,
         }
     }
-    // The object cannot arbitrate (storage trouble, or a copy that keeps changing): decide
-    // from KV and write both, as before objects held connections.
+    // Others kept writing: deciding without the object now could split the epoch again.
+    Err(ConnectionError::Storage(StoreError("the connection kept changing; try again".into())))
+}
+
+/// [`establish`] when the person's object does not answer: decided from KV and written to both,
+/// as before objects held connections.
+async fn unarbitrated<P: Platform>(
+    p: &P,
+    vault: &Vault,
+    user: &UserId,
+    fresh: impl Fn(u64) -> u64,
+    make: impl Fn(u64, u64) -> Connection,
+) -> Result<Connection, ConnectionError> {
     let gone = connections::gone_revision(p, user).await.ok().flatten();
     let (previous, epoch) = successor_in_kv(p, user, gone, &fresh).await;
     let connection = make(next_revision(previous, p.now_ms()), epoch);
@@ -72,8 +84,9 @@ pub(super) fn disconnected_since(gone: Option<u64>, revision: u64) -> bool {
     gone.is_some_and(|g| g >= revision)
 }
 
-/// Compare-and-swap rounds [`establish`] tries before deciding without the object.
-const ESTABLISH_ATTEMPTS: usize = 5;
+/// Compare-and-swap rounds a writer tries while others keep writing ([`establish`],
+/// [`publish_over`]).
+const SWAP_ATTEMPTS: usize = 5;
 
 /// What a connection made over a stored one continues from: its revision, and its epoch if it
 /// is active.
@@ -118,12 +131,11 @@ fn new_epoch<P: Platform>(p: &P) -> u64 {
     epoch.max(1)
 }
 
-/// Writes a new revision where racing readers look first (the object), then to KV: every writer
-/// of a new revision (connect, refresh, revocation) goes through here, so a re-seal racing it
-/// ([`vault::reseal`]) cannot write an older copy over it. After a successful refresh the old
-/// refresh token is spent, so both writes are attempted even if one fails: either copy keeps the
-/// connection alive.
-pub async fn publish<P: Platform>(p: &P, vault: &Vault, connection: &Connection) -> Result<(), ConnectionError> {
+/// Writes a new revision to the object, then to KV, unconditionally: the path for when the
+/// object cannot arbitrate (it does not answer), used by [`establish`] and [`publish_over`].
+/// After a successful refresh the old refresh token is spent, so both writes are attempted even
+/// if one fails: either copy keeps the connection alive.
+pub(super) async fn publish<P: Platform>(p: &P, vault: &Vault, connection: &Connection) -> Result<(), ConnectionError> {
     let sealed = connection.seal(vault, p)?;
     let in_object = connections::publish_latest(p, &connection.user, &sealed).await;
     let in_kv = connections::save_in_kv(p, &sealed).await;
@@ -155,12 +167,15 @@ pub(super) async fn publish_over<P: Platform>(
     from: u64,
 ) -> Result<bool, ConnectionError> {
     let sealed = next.seal(vault, p)?;
-    for _ in 0..ESTABLISH_ATTEMPTS {
-        let Ok((held, gone)) = connections::latest_and_gone(p, &next.user).await else { break };
-        if disconnected_since(gone, from) || held.as_ref().is_some_and(|h| h.revision > from) {
+    // When the object does not answer, both are written as before objects held connections (a
+    // refresh's new tokens must be kept somewhere: the old refresh token is spent).
+    let unarbitrated = || async { publish(p, vault, next).await.map(|()| true) };
+    for _ in 0..SWAP_ATTEMPTS {
+        let Ok(held) = connections::held(p, &next.user).await else { return unarbitrated().await };
+        if disconnected_since(held.gone, from) || held.latest.as_ref().is_some_and(|h| h.revision > from) {
             return Ok(false);
         }
-        match connections::replace_latest(p, &next.user, held.as_ref(), &sealed).await {
+        match connections::swap(p, &next.user, &held, &sealed).await {
             Ok(true) => {
                 if let Err(e) = connections::save_in_kv(p, &sealed).await {
                     p.log("connection.publish_partial", &format!("kv: {e}"));
@@ -168,10 +183,11 @@ pub(super) async fn publish_over<P: Platform>(
                 return Ok(true);
             }
             Ok(false) => continue,
-            Err(_) => break,
+            Err(_) => return unarbitrated().await,
         }
     }
-    publish(p, vault, next).await.map(|()| true)
+    // Others kept writing (each swap met a new revision): theirs stand.
+    Ok(false)
 }
 
 /// Marks a connection revoked (tokens dropped, identity kept so pages can say what happened),

@@ -335,19 +335,17 @@ async fn grant_standing<P: Platform>(p: &P, ctx: &Ctx<'_>, grant: &Grant) -> Res
 }
 
 /// Whether the user's Attio connection is active and still the one the grant was approved
-/// under (storage trouble is "try again", never "no").
+/// under, read as tool calls read it (storage trouble is "try again", never "no").
 async fn attio_connection_active<P: Platform>(
     p: &P,
     ctx: &Ctx<'_>,
     user: &UserId,
     epoch: u64,
 ) -> Result<bool, OAuthError> {
-    let config = ctx.config;
-    let vault = config.vault();
-    match crate::vault::load(p, vault, user).await {
+    match connection::current(p, ctx.vault(), user).await {
         Ok(Some(c)) => Ok(c.status == crate::vault::ConnectionStatus::Active && c.epoch == epoch),
         Ok(None) => Ok(false),
-        Err(crate::vault::VaultStoreError::Unreadable) => Err(unreadable_connection()),
+        Err(ConnectionError::Unreadable) => Err(unreadable_connection()),
         Err(_) => Err(OAuthError::temporarily_unavailable("connection storage is unavailable")),
     }
 }

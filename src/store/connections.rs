@@ -3,6 +3,8 @@
 //! refresh lease that makes a refresh single-flight. The record itself lives in KV
 //! ([`crate::vault`]); this object only mirrors its newest revision.
 
+use serde_json::Value;
+
 use super::keys;
 use super::person::ConnectionCopy;
 use super::vault::{SealedConnection, VaultStoreError};
@@ -24,11 +26,20 @@ pub async fn latest<P: Platform>(p: &P, user: &UserId) -> Result<Option<SealedCo
     super::get(p, &object(user), keys::LATEST).await
 }
 
-/// The newest sealed revision and the disconnect marker, in one request.
-pub async fn latest_and_gone<P: Platform>(
-    p: &P,
-    user: &UserId,
-) -> Result<(Option<SealedConnection>, Option<u64>), StoreError> {
+/// What the object holds of a person's connection, read in one request: the newest revision
+/// (as stored, so a compare-and-swap can expect exactly it even when it does not decode) and
+/// the disconnect marker.
+#[derive(Debug, Clone, Default)]
+pub struct Held {
+    stored: Option<Value>,
+    /// The newest revision; `None` when there is none or it does not decode.
+    pub latest: Option<SealedConnection>,
+    /// The revision at which the person last disconnected, while remembered.
+    pub gone: Option<u64>,
+}
+
+/// Reads [`Held`].
+pub async fn held<P: Platform>(p: &P, user: &UserId) -> Result<Held, StoreError> {
     let object = object(user);
     let read = Command::Read { keys: vec![keys::LATEST.into(), keys::GONE.into()] };
     let Outcome::Values { values } = p.transition(&object, read).await? else {
@@ -36,8 +47,29 @@ pub async fn latest_and_gone<P: Platform>(
     };
     let mut values = values.into_iter();
     let mut next = || values.next().flatten();
-    let (latest, gone) = (next(), next());
-    Ok((latest.and_then(|v| super::decode(p, &object, v)), gone.and_then(|v| super::decode(p, &object, v))))
+    let (stored, gone) = (next(), next());
+    let latest = stored.clone().and_then(|v| super::decode(p, &object, v));
+    Ok(Held { stored, latest, gone: gone.and_then(|v| super::decode(p, &object, v)) })
+}
+
+/// Replaces the newest revision with `next` only if the object still holds what `held` read.
+pub async fn swap<P: Platform>(p: &P, user: &UserId, held: &Held, next: &SealedConnection) -> Result<bool, StoreError> {
+    let cas = Command::Cas {
+        key: keys::LATEST.into(),
+        expected: held.stored.clone(),
+        value: super::encode(next)?,
+        expires_at_ms: p.now_ms() + LATEST_TTL_MS,
+    };
+    Ok(p.transition(&object(user), cas).await? == Outcome::Stored)
+}
+
+/// The newest sealed revision and the disconnect marker, in one request.
+pub async fn latest_and_gone<P: Platform>(
+    p: &P,
+    user: &UserId,
+) -> Result<(Option<SealedConnection>, Option<u64>), StoreError> {
+    let held = held(p, user).await?;
+    Ok((held.latest, held.gone))
 }
 
 /// What the object holds of the person's connection (see [`ConnectionCopy::of`]).
