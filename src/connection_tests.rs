@@ -469,3 +469,36 @@ fn a_copy_that_does_not_decode_is_replaced_by_the_next_connection() {
     let latest = block_on(connections::latest(&p, &user)).unwrap().unwrap();
     assert_eq!((latest.revision, latest.epoch), (c.revision, c.epoch));
 }
+
+/// A refresh that read the connection before a disconnect marked it gone, and swapped its new
+/// revision in before the disconnect took the object's copy: the disconnect marks that revision
+/// gone too and revokes its tokens, and the refresh's late KV write is taken back.
+#[test]
+fn a_refresh_landing_inside_a_disconnect_is_ended_with_it() {
+    let (p, config, vault) = setup();
+    let user = UserId::new("ws", "m").unwrap();
+    let made = |revision, epoch| Connection { revision, epoch, ..connection(&p, None) };
+    let c = block_on(establish(&p, &vault, &user, random_epoch(&p), made)).unwrap();
+    let late = Connection {
+        revision: c.revision + 1_000_000,
+        tokens: Some(Tokens { access: AttioAccessToken::new("at-late".into()), refresh: None }),
+        ..c.clone()
+    }
+    .seal(&vault, &p)
+    .unwrap();
+    let swapped_in = late.clone();
+    let object = crate::store::keys::person_object(&user);
+    p.before(&format!("do {object} take"), move |p| {
+        block_on(connections::publish_latest(p, &swapped_in.user().unwrap(), &swapped_in)).unwrap();
+    });
+    for _ in 0..3 {
+        p.http.push(200, "");
+    }
+    block_on(disconnect(&p, &config, &user)).unwrap();
+    // The refresh's KV write lands last.
+    block_on(connections::save_in_kv(&p, &late)).unwrap();
+    assert!(block_on(vault::load(&p, &vault, &user)).unwrap().is_none(), "no record comes back");
+    assert!(block_on(current(&p, &vault, &user)).unwrap().is_none());
+    let sent = p.http.sent.borrow();
+    assert!(sent.iter().any(|r| String::from_utf8_lossy(r.body()).contains("token=at-late")), "revoked at Attio");
+}

@@ -222,17 +222,12 @@ pub async fn disconnect<P: Platform>(p: &P, config: &Config, user: &UserId) -> R
         // It does not open: its revision is still readable.
         Err(_) => store_vault::load(p, user).await.ok().flatten().map_or(0, |s| s.revision),
     };
-    if let Err(e) = connections::mark_gone(p, user, next_revision(previous, p.now_ms())).await {
+    let gone = next_revision(previous, p.now_ms());
+    if let Err(e) = connections::mark_gone(p, user, gone).await {
         p.log("disconnect.mark_gone_failed", &e.to_string());
     }
-    if let Ok(Some(Connection { tokens: Some(tokens), .. })) = &existing {
-        let mut to_revoke = vec![tokens.access.expose_secret().clone()];
-        to_revoke.extend(tokens.refresh.as_ref().map(|r| r.expose_secret().clone()));
-        for token in to_revoke {
-            if let Err(e) = upstream::revoke(p, config, &token).await {
-                p.log("disconnect.revoke_failed", &e.to_string());
-            }
-        }
+    if let Ok(Some(connection)) = &existing {
+        revoke_tokens(p, config, connection).await;
     }
     // Every app the person approved loses its access with the connection.
     match grant_index::list(p, user, p.now_ms()).await {
@@ -243,12 +238,35 @@ pub async fn disconnect<P: Platform>(p: &P, config: &Config, user: &UserId) -> R
         }
         Err(e) => p.log("disconnect.grants_unlisted", &e.0),
     }
-    // The connection's object may hold a sealed copy from a recent refresh: drop it too.
-    if let Err(e) = connections::forget_latest(p, user).await {
-        p.log("disconnect.object_cleanup_failed", &e.to_string());
+    // The connection's object may hold a sealed copy from a recent refresh: drop it too. One
+    // written after the marker (a refresh that read the connection before it) is marked gone
+    // as well, before KV is deleted, so its own KV write is taken back ([`connections::save_in_kv`]).
+    match connections::forget_latest(p, user).await {
+        Ok(Some(late)) if late.revision >= gone => {
+            if let Err(e) = connections::mark_gone(p, user, next_revision(late.revision, p.now_ms())).await {
+                p.log("disconnect.mark_gone_failed", &e.to_string());
+            }
+            if let Ok(opened) = late.open(config.vault()) {
+                revoke_tokens(p, config, &opened.connection).await;
+            }
+        }
+        Ok(_) => {}
+        Err(e) => p.log("disconnect.object_cleanup_failed", &e.to_string()),
     }
     store_vault::delete(p, user).await?;
     Ok(())
+}
+
+/// Revokes a connection's tokens at Attio (best effort, logged).
+async fn revoke_tokens<P: Platform>(p: &P, config: &Config, connection: &Connection) {
+    let Some(tokens) = &connection.tokens else { return };
+    let mut to_revoke = vec![tokens.access.expose_secret().clone()];
+    to_revoke.extend(tokens.refresh.as_ref().map(|r| r.expose_secret().clone()));
+    for token in to_revoke {
+        if let Err(e) = upstream::revoke(p, config, &token).await {
+            p.log("disconnect.revoke_failed", &e.to_string());
+        }
+    }
 }
 
 /// The newest revision of the person's connection: the object's copy when it is ahead of KV

@@ -138,9 +138,13 @@ pub async fn gone_revision<P: Platform>(p: &P, user: &UserId) -> Result<Option<u
     super::get(p, &object(user), keys::GONE).await
 }
 
-/// Forgets the newest revision (on disconnect).
-pub async fn forget_latest<P: Platform>(p: &P, user: &UserId) -> Result<(), StoreError> {
-    p.transition(&object(user), Command::Take { key: keys::LATEST.into() }).await.map(|_| ())
+/// Forgets the newest revision (on disconnect), returning what it was.
+pub async fn forget_latest<P: Platform>(p: &P, user: &UserId) -> Result<Option<SealedConnection>, StoreError> {
+    let object = object(user);
+    match p.transition(&object, Command::Take { key: keys::LATEST.into() }).await? {
+        Outcome::Taken { value } => Ok(super::decode(p, &object, value)),
+        _ => Ok(None),
+    }
 }
 
 /// Takes the refresh lease for `holder` until `expires_at_ms`; `false` if another holds it.
