@@ -37,7 +37,7 @@ impl TestClient {
             .max_redirects(0)
             .timeout_global(Some(std::time::Duration::from_secs(60)))
             // A fresh connection per request: a server may close a kept-alive connection right
-            // after answering (hyper does when a handler leaves the request body unread), and a
+            // after answering (as hyper may when a handler leaves the request body unread), and a
             // pooled one reused at that moment fails with "Peer disconnected".
             .max_idle_connections(0)
             .max_idle_connections_per_host(0)
