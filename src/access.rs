@@ -13,8 +13,9 @@ use crate::oauth::metadata::{Audience, SCOPE_WRITE};
 use crate::oauth::{bearer, OAuthError};
 use crate::platform::Platform;
 use crate::policy::Policy;
+use crate::store::connections::ConnectionCopy;
 use crate::store::grants;
-use crate::store::person::{self, ConnectionCopy};
+use crate::store::person;
 use crate::store::policy as store_policy;
 use crate::user::UserId;
 

@@ -24,7 +24,7 @@ use crate::platform::{Platform, StoreError};
 use crate::random::RandomError;
 use crate::secret::AttioAccessToken;
 use crate::store::connections;
-use crate::store::person::ConnectionCopy;
+use crate::store::connections::ConnectionCopy;
 use crate::store::vault as store_vault;
 use crate::upstream::{self, UpstreamError};
 use crate::user::UserId;
@@ -32,8 +32,9 @@ use crate::vault::{self, Connection, ConnectionStatus, Tokens, VaultStoreError};
 
 mod lifecycle;
 
+use crate::store::connections::disconnected_since;
+use lifecycle::publish_over;
 pub use lifecycle::{disconnect, establish, mark_revoked, random_epoch};
-use lifecycle::{disconnected_since, publish_over};
 
 /// Refresh this long before the access token expires.
 pub const REFRESH_MARGIN_MS: u64 = 60_000;
@@ -129,7 +130,7 @@ async fn usable_from<P: Platform>(
                 return Err(ConnectionError::NotConnected);
             }
             // Only into an empty slot: a newer revision published meanwhile wins.
-            if let Err(e) = connections::replace_latest(p, user, None, &sealed).await {
+            if let Err(e) = connections::swap(p, user, &connections::Held::default(), &sealed).await {
                 p.log("connection.copy_failed", &e.to_string());
             }
             connection
@@ -371,6 +372,9 @@ pub async fn verify<P: Platform>(
     }
 }
 
+#[cfg(test)]
+#[path = "connection_lifecycle_tests.rs"]
+mod lifecycle_tests;
 #[cfg(test)]
 #[path = "connection_tests.rs"]
 mod tests;

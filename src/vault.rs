@@ -202,15 +202,14 @@ pub async fn reseal<P: Platform>(
     connection: &Connection,
 ) -> Result<bool, VaultStoreError> {
     let user = &connection.user;
-    if connections::gone_revision(p, user).await?.is_some_and(|gone| gone >= read.revision) {
-        return Ok(false);
-    }
-    let latest = connections::latest(p, user).await?;
-    if latest.as_ref().is_some_and(|l| l.revision != read.revision) {
+    let held = connections::held(p, user).await?;
+    if connections::disconnected_since(held.gone, read.revision)
+        || held.latest.as_ref().is_some_and(|l| l.revision != read.revision)
+    {
         return Ok(false);
     }
     let resealed = connection.seal(vault, p)?;
-    if !connections::replace_latest(p, user, latest.as_ref(), &resealed).await? {
+    if !connections::swap(p, user, &held, &resealed).await? {
         return Ok(false);
     }
     connections::save_in_kv(p, &resealed).await?;
@@ -352,16 +351,20 @@ mod tests {
         assert_eq!(block_on(load(&p, &vault(&[("k2", 2)]), &c.user)).unwrap(), Some(c));
     }
 
+    /// A record in KV sealed under `k1`, and the vault after `k2` was added in front of it.
+    fn sealed_under_an_old_key() -> (FakePlatform, Vault, Connection, SealedConnection) {
+        let p = FakePlatform::default();
+        let c = connection("m1");
+        let stale = c.seal(&vault(&[("k1", 1)]), &p).unwrap();
+        block_on(stored::save(&p, &stale)).unwrap();
+        (p, vault(&[("k2", 2), ("k1", 1)]), c, stale)
+    }
+
     /// Security review finding 10: a stale KV copy (KV serves one for up to a minute) must not
     /// be written back over a newer revision, nor bring back a record deleted by a disconnect.
     #[test]
     fn a_stale_copy_is_never_resealed_over_a_newer_revision_or_a_disconnect() {
-        let p = FakePlatform::default();
-        let old = vault(&[("k1", 1)]);
-        let rotated = vault(&[("k2", 2), ("k1", 1)]);
-        let c = connection("m1");
-        let stale = c.seal(&old, &p).unwrap();
-        block_on(stored::save(&p, &stale)).unwrap();
+        let (p, rotated, c, stale) = sealed_under_an_old_key();
         let still_stale = || p.kv_value(&keys::connection_record(&c.user)).unwrap().contains("\"v1.k1.");
 
         // A refresh published revision 8 in the connection's object; KV still served 7.
@@ -387,12 +390,7 @@ mod tests {
     /// brings it back. The re-seal looks at the object after writing and takes it back.
     #[test]
     fn a_disconnect_between_a_reseals_swap_and_its_write_wins() {
-        let p = FakePlatform::default();
-        let old = vault(&[("k1", 1)]);
-        let rotated = vault(&[("k2", 2), ("k1", 1)]);
-        let c = connection("m1");
-        let stale = c.seal(&old, &p).unwrap();
-        block_on(stored::save(&p, &stale)).unwrap();
+        let (p, rotated, c, stale) = sealed_under_an_old_key();
         let user = c.user.clone();
         p.before(&format!("kv put {}", keys::connection_record(&c.user)), move |p| {
             block_on(connections::mark_gone(p, &user, 8)).unwrap();

@@ -15,8 +15,9 @@ use super::{next_revision, ConnectionError};
 use crate::config::Config;
 use crate::crypto::envelope::Vault;
 use crate::platform::{Platform, StoreError};
+use crate::store::connections::{self, disconnected_since};
 use crate::store::vault as store_vault;
-use crate::store::{connections, grant_index, grants};
+use crate::store::{grant_index, grants};
 use crate::upstream;
 use crate::user::UserId;
 use crate::vault::{self, Connection, ConnectionStatus, VaultStoreError};
@@ -76,12 +77,6 @@ async fn unarbitrated<P: Platform>(
     let connection = make(next_revision(previous, p.now_ms()), epoch);
     publish(p, vault, &connection).await?;
     Ok(connection)
-}
-
-/// Whether the person disconnected at or after `revision` (`gone`: the object's marker), which
-/// makes a copy of that revision one to ignore (KV may serve a deleted record for a minute).
-pub(super) fn disconnected_since(gone: Option<u64>, revision: u64) -> bool {
-    gone.is_some_and(|g| g >= revision)
 }
 
 /// Compare-and-swap rounds a writer tries while others keep writing ([`establish`],

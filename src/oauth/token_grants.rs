@@ -15,10 +15,10 @@ use crate::oauth::{cimd, params, pkce, redirect, OAuthError};
 use crate::platform::Platform;
 use crate::secret::{AuthorizationCode, PkceVerifier};
 use crate::store::clients as store_clients;
+use crate::store::connections::ConnectionCopy;
 use crate::store::grant_index;
 use crate::store::grants::{self, Replaced};
 use crate::store::one_time::{self, Redeemed};
-use crate::store::person::ConnectionCopy;
 use crate::user::UserId;
 
 /// `grant_type=authorization_code` (OAuth 2.1 §4.1.3): spends the code once, for the client

@@ -6,7 +6,6 @@
 use serde_json::Value;
 
 use super::keys;
-use super::person::ConnectionCopy;
 use super::vault::{SealedConnection, VaultStoreError};
 use crate::platform::{Platform, StoreError};
 use crate::transitions::{Command, Outcome};
@@ -24,6 +23,29 @@ fn object(user: &UserId) -> String {
 /// The newest sealed revision the object holds, if any (an unreadable one is ignored).
 pub async fn latest<P: Platform>(p: &P, user: &UserId) -> Result<Option<SealedConnection>, StoreError> {
     super::get(p, &object(user), keys::LATEST).await
+}
+
+/// The person's sealed connection as their object holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionCopy {
+    /// The newest revision (not one from before a disconnect).
+    Held(Box<SealedConnection>),
+    /// The object holds none (it lapsed, or was never written): read KV, and put the copy back
+    /// unless the person disconnected at or after its revision (`gone`).
+    Missing { gone: Option<u64> },
+    /// Not read (a grant in an object of its own): read KV.
+    NotRead,
+}
+
+impl ConnectionCopy {
+    /// What the object's newest revision and disconnect marker amount to: a revision from before
+    /// the last disconnect is no copy.
+    pub fn of(latest: Option<SealedConnection>, gone: Option<u64>) -> Self {
+        match latest {
+            Some(sealed) if !disconnected_since(gone, sealed.revision) => ConnectionCopy::Held(Box::new(sealed)),
+            _ => ConnectionCopy::Missing { gone },
+        }
+    }
 }
 
 /// What the object holds of a person's connection, read in one request: the newest revision
@@ -63,41 +85,21 @@ pub async fn swap<P: Platform>(p: &P, user: &UserId, held: &Held, next: &SealedC
     Ok(p.transition(&object(user), cas).await? == Outcome::Stored)
 }
 
-/// The newest sealed revision and the disconnect marker, in one request.
-pub async fn latest_and_gone<P: Platform>(
-    p: &P,
-    user: &UserId,
-) -> Result<(Option<SealedConnection>, Option<u64>), StoreError> {
-    let held = held(p, user).await?;
-    Ok((held.latest, held.gone))
+/// Whether the person disconnected at or after `revision` (`gone`: the object's marker), which
+/// makes a record of that revision one to ignore (KV may serve a deleted record for a minute).
+pub fn disconnected_since(gone: Option<u64>, revision: u64) -> bool {
+    gone.is_some_and(|g| g >= revision)
 }
 
 /// What the object holds of the person's connection (see [`ConnectionCopy::of`]).
 pub async fn copy<P: Platform>(p: &P, user: &UserId) -> Result<ConnectionCopy, StoreError> {
-    let (latest, gone) = latest_and_gone(p, user).await?;
-    Ok(ConnectionCopy::of(latest, gone))
+    let held = held(p, user).await?;
+    Ok(ConnectionCopy::of(held.latest, held.gone))
 }
 
 /// Records `sealed` as the newest revision.
 pub async fn publish_latest<P: Platform>(p: &P, user: &UserId, sealed: &SealedConnection) -> Result<(), StoreError> {
     super::put(p, &object(user), keys::LATEST, sealed, p.now_ms() + LATEST_TTL_MS).await
-}
-
-/// Replaces the newest revision with `next` only if the object still holds `expected` (`None`:
-/// it holds none): the compare-and-swap that keeps a re-seal from overwriting a newer revision.
-pub async fn replace_latest<P: Platform>(
-    p: &P,
-    user: &UserId,
-    expected: Option<&SealedConnection>,
-    next: &SealedConnection,
-) -> Result<bool, StoreError> {
-    let cas = Command::Cas {
-        key: keys::LATEST.into(),
-        expected: expected.map(super::encode).transpose()?,
-        value: super::encode(next)?,
-        expires_at_ms: p.now_ms() + LATEST_TTL_MS,
-    };
-    Ok(p.transition(&object(user), cas).await? == Outcome::Stored)
 }
 
 /// Writes `sealed`, just swapped into the object as the newest revision, to KV, then makes KV
@@ -108,13 +110,12 @@ pub async fn replace_latest<P: Platform>(
 pub async fn save_in_kv<P: Platform>(p: &P, sealed: &SealedConnection) -> Result<(), VaultStoreError> {
     super::vault::save(p, sealed).await?;
     let Some(user) = sealed.user() else { return Ok(()) };
-    let Ok((latest, gone)) = latest_and_gone(p, &user).await else { return Ok(()) };
-    let after_gone = |revision: u64| gone.is_some_and(|g| g >= revision);
-    match latest.filter(|l| !after_gone(l.revision)) {
+    let Ok(Held { latest, gone, .. }) = held(p, &user).await else { return Ok(()) };
+    match latest.filter(|l| !disconnected_since(gone, l.revision)) {
         Some(newer) if newer.revision > sealed.revision => {
             let _ = super::vault::save(p, &newer).await;
         }
-        None if after_gone(sealed.revision) => {
+        None if disconnected_since(gone, sealed.revision) => {
             let _ = super::vault::delete(p, &user).await;
         }
         _ => {}

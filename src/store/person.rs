@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use super::connections::ConnectionCopy;
 use super::grants::{self, Versioned};
 use super::vault::SealedConnection;
 use super::{decode, keys};
@@ -12,18 +13,6 @@ use crate::oauth::grant::{self, GrantHome};
 use crate::platform::{Platform, StoreError};
 use crate::policy::Policy;
 use crate::transitions::{Command, Outcome};
-
-/// The person's sealed connection as their object holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConnectionCopy {
-    /// The newest revision (not one from before a disconnect).
-    Held(Box<SealedConnection>),
-    /// The object holds none (it lapsed, or was never written): read KV, and put the copy back
-    /// unless the person disconnected at or after its revision (`gone`).
-    Missing { gone: Option<u64> },
-    /// Not read (a grant in an object of its own): read KV.
-    NotRead,
-}
 
 /// A grant with what was read beside it.
 #[derive(Debug, Clone)]
@@ -57,15 +46,4 @@ pub async fn for_access<P: Platform>(p: &P, grant_id: &str) -> Result<ForAccess,
     let latest: Option<SealedConnection> = latest.and_then(|v: Value| decode(p, &object, v));
     let connection = ConnectionCopy::of(latest, gone);
     Ok(ForAccess { grant, connection, policy: policy.and_then(|v| decode(p, &object, v)) })
-}
-
-impl ConnectionCopy {
-    /// What the object's newest revision and disconnect marker amount to: a revision from before
-    /// the last disconnect is no copy.
-    pub fn of(latest: Option<SealedConnection>, gone: Option<u64>) -> Self {
-        match latest {
-            Some(sealed) if gone.is_none_or(|g| g < sealed.revision) => ConnectionCopy::Held(Box::new(sealed)),
-            _ => ConnectionCopy::Missing { gone },
-        }
-    }
 }
