@@ -129,7 +129,8 @@ pub async fn authenticate<P: Platform>(
     let policy = match read.policy {
         Some(policy) => policy,
         None => store_policy::load(p).await.map_err(|_| Denied::Unavailable)?,
-    };
+    }
+    .capped(ctx.config.owner_grant_days());
     let mut scopes = match grant.check_access(ctx.keys(), token, audience, p.now_ms()) {
         Ok(s) => s,
         Err(grant::AccessDenied::WrongAudience) => return Err(Denied::WrongResource),

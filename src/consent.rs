@@ -1,7 +1,8 @@
 //! Finishing an authorization the person approved (RFC 6749 §4.1.2): the single-use code and
 //! the redirect back to the client (with `state` and RFC 9207 `iss`), and the signed cookie
 //! that remembers, per browser, which clients the person approved, so a direct navigation from
-//! the same client need not ask again (security checklist F.36).
+//! the same client need not ask again while that approval's grant lives (security checklist
+//! F.36).
 
 use http::StatusCode;
 
@@ -9,12 +10,15 @@ use crate::context::Ctx;
 use crate::crypto::keys::SigningKeys;
 use crate::http::Request;
 use crate::oauth::approval::Approved;
-use crate::oauth::grant::{self, CodeGrant};
+use crate::oauth::grant::{self, CodeGrant, Grant};
 use crate::oauth::metadata::{Audience, SCOPE_WRITE};
+use crate::oauth::tool_groups;
 use crate::pages::{ErrorPage, NOTHING};
 use crate::platform::Platform;
 use crate::secret::AuthorizationCode;
 use crate::session;
+use crate::store::grants as store_grants;
+use crate::store::policy as store_policy;
 use crate::store::{audit, keys, one_time};
 use crate::user::UserId;
 use crate::vault::Connection;
@@ -72,24 +76,21 @@ fn approvals(keys: &SigningKeys, req: &Request) -> Vec<(String, bool)> {
 /// `None` for an approval limited to some tool groups, which is asked again next time (the
 /// cookie remembers read or write, not a choice of groups).
 pub fn remember(keys: &SigningKeys, req: &Request, approved: &Approved, user: &UserId) -> Option<String> {
-    if approved.scope.iter().any(|s| crate::oauth::tool_groups::Group::from_scope(s).is_some()) {
+    if approved.scope.iter().any(|s| tool_groups::Group::from_scope(s).is_some()) {
         return None;
     }
     let all = approval_keys(keys, approved, user);
     let write = approved.scope.iter().any(|s| s == SCOPE_WRITE);
     let mut entries = vec![(all[0].clone(), write)];
     entries.extend(approvals(keys, req).into_iter().filter(|(k, _)| !all.contains(k)).take(APPROVED_MAX - 1));
-    let payload: Vec<String> = entries.iter().map(|(k, w)| format!("{k}-{}", if *w { "w" } else { "r" })).collect();
-    let payload = payload.join("~");
-    let value = format!("{payload}.{}", keys.sign(&format!("approved|{payload}")));
-    Some(session::set_cookie(APPROVED_COOKIE, &value, APPROVED_TTL_SECS))
+    Some(approved_cookie(keys, &entries))
 }
 
-/// Whether this request may skip the consent page: the person approved this client (same
-/// redirect URI) before in this browser, with at least the access it asks for now, and the
-/// navigation did not come from another site (`Sec-Fetch-Site` must be `none` or
-/// `same-origin`; a missing header fails closed — security checklist F.36).
-pub fn remembered(keys: &SigningKeys, req: &Request, approved: &Approved, user: &UserId) -> bool {
+/// Whether this browser remembers approving this client (same redirect URI) for this person,
+/// with at least the access it asks for now, and the navigation did not come from another site
+/// (`Sec-Fetch-Site` must be `none` or `same-origin`; a missing header fails closed — security
+/// checklist F.36).
+fn remembered_here(keys: &SigningKeys, req: &Request, approved: &Approved, user: &UserId) -> bool {
     let direct = req
         .headers()
         .get("sec-fetch-site")
@@ -101,6 +102,78 @@ pub fn remembered(keys: &SigningKeys, req: &Request, approved: &Approved, user: 
     let all = approval_keys(keys, approved, user);
     let wants_write = approved.scope.iter().any(|s| s == SCOPE_WRITE);
     approvals(keys, req).iter().any(|(k, write)| all.contains(k) && (*write || !wants_write))
+}
+
+/// Whether this request may skip the consent page: the browser remembers the approval
+/// ([`remembered_here`]) *and* the app still holds a live grant from this person for this
+/// resource, under their current Attio connection, reaching at least what it asks for now.
+/// Revoking the app anywhere (`/account`, `/admin`, RFC 7009, a replayed code, a disconnect),
+/// the deployer's maximum grant age, or a new Attio connection therefore ends the remembered
+/// approval too: the person is asked again. The grants are read from the person's object
+/// (strongly consistent), one request, only when the browser remembers an approval.
+pub async fn remembered<P: Platform>(
+    p: &P,
+    ctx: &Ctx<'_>,
+    req: &Request,
+    approved: &Approved,
+    connection: &Connection,
+) -> bool {
+    if !remembered_here(ctx.keys(), req, approved, &connection.user) {
+        return false;
+    }
+    let Ok(grants) = store_grants::of_person(p, &connection.user).await else { return false };
+    let now = p.now_ms();
+    let live: Vec<&Grant> = grants.iter().filter(|g| reaches(g, approved, connection.epoch, now)).collect();
+    if live.is_empty() {
+        return false;
+    }
+    match store_policy::load(p).await {
+        Ok(policy) => {
+            let policy = policy.capped(ctx.config.owner_grant_days());
+            live.iter().any(|g| !policy.grant_too_old(g.created_at_ms, now))
+        }
+        Err(_) => false,
+    }
+}
+
+/// Whether `grant` is a live approval of `approved`'s client and resource under the connection
+/// `epoch`, with at least the access and tool groups asked for.
+fn reaches(grant: &Grant, approved: &Approved, epoch: u64, now_ms: u64) -> bool {
+    let wants_write = approved.scope.iter().any(|s| s == SCOPE_WRITE);
+    let has_write = grant.scope.iter().any(|s| s == SCOPE_WRITE);
+    let has_groups = tool_groups::granted(&grant.scope);
+    grant.client_id == approved.client_id
+        && grant.audience == approved.audience
+        && !grant.revoked
+        && grant.expires_at_ms > now_ms
+        && grant.source_grant.is_none()
+        && grant.connection_epoch == epoch
+        && (has_write || !wants_write)
+        && tool_groups::granted(&approved.scope).iter().all(|g| has_groups.contains(g))
+}
+
+/// A `Set-Cookie` that drops this approval from the browser's remembered ones, when it is
+/// there: asked again because the app's grant ended, the person should not be skipped past
+/// consent by an entry that no longer stands for anything.
+pub fn forget(keys: &SigningKeys, req: &Request, approved: &Approved, user: &UserId) -> Option<String> {
+    let all = approval_keys(keys, approved, user);
+    let entries = approvals(keys, req);
+    if !entries.iter().any(|(k, _)| all.contains(k)) {
+        return None;
+    }
+    let kept: Vec<(String, bool)> = entries.into_iter().filter(|(k, _)| !all.contains(k)).collect();
+    if kept.is_empty() {
+        return Some(session::clear_cookie(APPROVED_COOKIE));
+    }
+    Some(approved_cookie(keys, &kept))
+}
+
+/// The signed cookie holding `entries`.
+fn approved_cookie(keys: &SigningKeys, entries: &[(String, bool)]) -> String {
+    let payload: Vec<String> = entries.iter().map(|(k, w)| format!("{k}-{}", if *w { "w" } else { "r" })).collect();
+    let payload = payload.join("~");
+    let value = format!("{payload}.{}", keys.sign(&format!("approved|{payload}")));
+    session::set_cookie(APPROVED_COOKIE, &value, APPROVED_TTL_SECS)
 }
 
 /// Issues the code for an approved request and returns where to send the browser: the

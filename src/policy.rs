@@ -47,6 +47,15 @@ impl Policy {
         self.max_grant_days.is_some_and(|d| now_ms.saturating_sub(created_at_ms) > u64::from(d) * 86_400_000)
     }
 
+    /// This policy with its maximum grant lifetime lowered to `cap_days` when that is shorter:
+    /// owner mode's `OWNER_GRANT_DAYS` applies however the deployer set the policy.
+    pub fn capped(mut self, cap_days: Option<u32>) -> Policy {
+        if let Some(cap) = cap_days {
+            self.max_grant_days = Some(self.max_grant_days.map_or(cap, |d| d.min(cap)));
+        }
+        self
+    }
+
     /// A policy from the `/admin` form fields (`writes_off`, `proxy_off`, `off_<group>`,
     /// `max_grant_days`).
     pub fn from_form(form: &[(String, String)]) -> Result<Policy, &'static str> {

@@ -862,6 +862,30 @@ pub async fn delete_record(
     empty()
 }
 
+/// A search's `request_as`, in one of the three forms the spec allows: the workspace, or a
+/// member by id or by email (who must exist).
+fn check_request_as(w: &Workspace, request_as: Option<&Value>) -> Result<(), ApiError> {
+    let request_as = request_as.ok_or_else(|| ApiError::validation("\"request_as\" is required.".into()))?;
+    let field = |k: &str| request_as.get(k).and_then(Value::as_str);
+    match (field("type"), field("workspace_member_id"), field("email_address")) {
+        (Some("workspace"), None, None) => Ok(()),
+        (Some("workspace-member"), Some(id), None) => {
+            let id = uuid_field(id, "request_as.workspace_member_id")?;
+            w.member(id).map(|_| ()).ok_or_else(|| {
+                ApiError::value_not_found(format!("Workspace member with ID \"{id}\" not found."))
+            })
+        }
+        (Some("workspace-member"), None, Some(email)) => {
+            w.members.iter().find(|m| m.email.eq_ignore_ascii_case(email)).map(|_| ()).ok_or_else(|| {
+                ApiError::value_not_found(format!("Workspace member with email \"{email}\" not found."))
+            })
+        }
+        _ => Err(ApiError::validation(
+            "\"request_as\" must be {\"type\":\"workspace\"} or a workspace member by \"workspace_member_id\" or \"email_address\".".into(),
+        )),
+    }
+}
+
 /// `POST /v2/objects/records/search` (beta in Attio): substring match over record text.
 pub async fn search_records(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let world = crate::lock(&shared);
@@ -873,9 +897,7 @@ pub async fn search_records(State(shared): State<Shared>, headers: HeaderMap, bo
     if text.chars().count() > 256 {
         return Err(ApiError::validation("\"query\" must be at most 256 characters.".into()));
     }
-    if q.get("request_as").is_none() {
-        return Err(ApiError::validation("\"request_as\" is required.".into()));
-    }
+    check_request_as(w, q.get("request_as"))?;
     let objects: Vec<&str> = q
         .get("objects")
         .and_then(Value::as_array)

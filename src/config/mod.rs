@@ -54,6 +54,9 @@ pub struct OwnerMode {
     /// Which setting the key came from (`ATTIO_API_KEY` or `ATTIO_ACCESS_TOKEN`).
     pub setting: &'static str,
     pub password: Option<PasswordHash>,
+    /// How many days an approval lasts (`OWNER_GRANT_DAYS`): with no member to re-check, the
+    /// only way someone taken off the gate loses access.
+    pub grant_days: u32,
 }
 
 /// Cloudflare Access: the team's origin (its tokens' `iss`, its keys under
@@ -102,6 +105,11 @@ pub struct Config {
 }
 
 impl Config {
+    /// Owner mode's cap on a grant's age in days (`OWNER_GRANT_DAYS`); `None` otherwise.
+    pub fn owner_grant_days(&self) -> Option<u32> {
+        self.owner.as_ref().map(|o| o.grant_days)
+    }
+
     /// The purpose-bound keys derived from `SIGNING_KEY`.
     pub fn keys(&self) -> &SigningKeys {
         self.derived_keys.get_or_init(|| match self.signing_keys.split_first() {
@@ -282,6 +290,10 @@ impl ConfigReport {
         let api_key = r.read_untrimmed(ATTIO_API_KEY, parse_owner_key).map(|k| (k, ATTIO_API_KEY));
         let access_token = r.read_untrimmed(ATTIO_ACCESS_TOKEN, parse_owner_key).map(|k| (k, ATTIO_ACCESS_TOKEN));
         let owner_password = r.read(OWNER_PASSWORD, PasswordHash::parse);
+        let owner_grant_days = r
+            .read(OWNER_GRANT_DAYS, parse_owner_grant_days)
+            // Malformed: reported, and the configuration does not load.
+            .unwrap_or(1);
         let owner_key = api_key.or(access_token);
         let owner = owner_key.is_some();
         let client_id = r.read_unless(owner, ATTIO_CLIENT_ID, parse_client_id);
@@ -364,7 +376,12 @@ impl ConfigReport {
                     allowed_members,
                     access,
                     admin_emails: admin_emails.unwrap_or_default(),
-                    owner: owner_key.map(|(key, setting)| OwnerMode { key, setting, password: owner_password }),
+                    owner: owner_key.map(|(key, setting)| OwnerMode {
+                        key,
+                        setting,
+                        password: owner_password,
+                        grant_days: owner_grant_days,
+                    }),
                     attio_timeout_ms: timeout,
                     public_origin,
                     exchange_clients: exchange.unwrap_or_default(),

@@ -120,6 +120,13 @@ pub(super) fn parse_timeout(raw: &str) -> Result<u32, String> {
     }
 }
 
+pub(super) fn parse_owner_grant_days(raw: &str) -> Result<u32, String> {
+    match raw.parse::<u32>() {
+        Ok(days) if (1..=30).contains(&days) => Ok(days),
+        _ => Err("a number of days from 1 to 30".into()),
+    }
+}
+
 /// `https://host[:port]` (http only for loopback), nothing after the authority.
 pub(super) fn parse_origin(raw: &str) -> Result<Url, String> {
     let url = parse_base_url(raw)?;

@@ -43,6 +43,7 @@ pub const ADMIN_EMAILS: &str = "ADMIN_EMAILS";
 pub const ATTIO_API_KEY: &str = "ATTIO_API_KEY";
 pub const ATTIO_ACCESS_TOKEN: &str = "ATTIO_ACCESS_TOKEN";
 pub const OWNER_PASSWORD: &str = "OWNER_PASSWORD";
+pub const OWNER_GRANT_DAYS: &str = "OWNER_GRANT_DAYS";
 pub const ATTIO_TIMEOUT_MS: &str = "ATTIO_TIMEOUT_MS";
 pub const PUBLIC_ORIGIN: &str = "PUBLIC_ORIGIN";
 pub const TOKEN_EXCHANGE_CLIENTS: &str = "TOKEN_EXCHANGE_CLIENTS";
@@ -148,6 +149,14 @@ pub const SETTINGS: &[SettingSpec] = &[
         required: Requirement::Optional,
         description: "Owner mode's gate without Cloudflare Access: the salted hash printed by \
                       ./scripts/hash-password (never the password itself).",
+    },
+    SettingSpec {
+        name: OWNER_GRANT_DAYS,
+        kind: SettingKind::Var,
+        required: Requirement::Default("7"),
+        description: "Owner mode: days an app's approval lasts before the person must approve it again through \
+                      the gate (1-30). Owner mode has no Attio member to re-check, so this is how someone taken \
+                      off the Access policy, or no longer given the password, loses access.",
     },
     SettingSpec {
         name: ADMIN_EMAILS,

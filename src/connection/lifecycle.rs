@@ -224,14 +224,22 @@ pub async fn disconnect<P: Platform>(p: &P, config: &Config, user: &UserId) -> R
     if let Ok(Some(connection)) = &existing {
         revoke_tokens(p, config, connection).await;
     }
-    // Every app the person approved loses its access with the connection.
+    // Every app the person approved loses its access with the connection, at once: the grants
+    // in the person's object (strongly consistent), and those the index lists (grants from
+    // before grants moved there live in objects of their own).
+    let mut ended: Vec<String> = Vec::new();
+    match grants::of_person(p, user).await {
+        Ok(held) => ended.extend(held.into_iter().filter(|g| !g.revoked).map(|g| g.grant_id)),
+        Err(e) => p.log("disconnect.grants_unread", &e.0),
+    }
     match grant_index::list(p, user, p.now_ms()).await {
-        Ok(grants) => {
-            for g in grants {
-                grants::revoke(p, &g.grant_id).await;
-            }
-        }
+        Ok(listed) => ended.extend(listed.into_iter().map(|g| g.grant_id)),
         Err(e) => p.log("disconnect.grants_unlisted", &e.0),
+    }
+    ended.sort();
+    ended.dedup();
+    for grant_id in ended {
+        grants::revoke(p, &grant_id).await;
     }
     // The connection's object may hold a sealed copy from a recent refresh: drop it too. One
     // written after the marker (a refresh that read the connection before it) is marked gone
@@ -252,9 +260,14 @@ pub async fn disconnect<P: Platform>(p: &P, config: &Config, user: &UserId) -> R
     Ok(())
 }
 
-/// Revokes a connection's tokens at Attio (best effort, logged).
+/// Revokes a connection's tokens at Attio (best effort, logged). Never owner mode's configured
+/// key: it is every person's connection at once, and revoking it would cut everyone off Attio.
 async fn revoke_tokens<P: Platform>(p: &P, config: &Config, connection: &Connection) {
     let Some(tokens) = &connection.tokens else { return };
+    if config.owner.as_ref().is_some_and(|o| o.key == tokens.access) {
+        p.log("disconnect.owner_key_kept", "the configured owner-mode key is not revoked at Attio");
+        return;
+    }
     let mut to_revoke = vec![tokens.access.expose_secret().clone()];
     to_revoke.extend(tokens.refresh.as_ref().map(|r| r.expose_secret().clone()));
     for token in to_revoke {

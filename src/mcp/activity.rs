@@ -154,6 +154,7 @@ fn why(f: &Failure) -> String {
         Failure::RateLimited(_) => "Attio's rate limit; retry shortly".into(),
         Failure::Unauthorized => "Attio refused the connection".into(),
         Failure::Unreachable(_) | Failure::NotJson => "Attio did not answer; retry shortly".into(),
+        Failure::NoAuthor(_) => "no Attio member to act as".into(),
     }
 }
 

@@ -9,7 +9,7 @@ use http::StatusCode;
 use serde_json::{json, Value};
 
 use super::compact::compact;
-use super::fetch::{Failure, Fetcher};
+use super::fetch::{Acting, Failure, Fetcher};
 use super::jsonrpc::{self, RpcError};
 use super::output::{envelope_for, Output};
 use super::paging::{fit, Page};
@@ -162,7 +162,11 @@ async fn run_tool<P: Platform>(
     };
     let token =
         connection::access_token(&conn).map_err(|e| AppError::unavailable_because("the Attio connection", e))?;
-    let fetcher = Fetcher { platform: p, api: config.attio(), token, member_id: &principal.user.member_id };
+    let acting = match config.owner {
+        Some(_) => Acting::Workspace { approver_email: conn.member_email.as_deref() },
+        None => Acting::Member(&principal.user.member_id),
+    };
+    let fetcher = Fetcher { platform: p, api: config.attio(), token, acting };
     // No log line here: the audit record is the trace of every call (hot path).
     let answer = match &plan {
         Plan::One(call) => fetcher.get(call).await,
@@ -282,6 +286,16 @@ fn explain(tool: &tools::Tool, failure: &Failure, origin: &str) -> String {
                              Check with a read before retrying a write."
             .into(),
         Failure::Unauthorized => "Attio rejected the request momentarily; try again.".into(),
+        Failure::NoAuthor(None) => "This gateway reaches Attio with its owner's workspace key, and Attio \
+            writes a comment only as a workspace member. The app was approved with the owner password, which \
+            names no member, so nothing was written. Write a note instead (create_note), or have the deployer \
+            put the gateway behind Cloudflare Access so approvals name a member by email."
+            .into(),
+        Failure::NoAuthor(Some(email)) => format!(
+            "This gateway reaches Attio with its owner's workspace key, and Attio writes a comment only as a \
+             workspace member. The person who approved this app ({email}) is not a member of this Attio \
+             workspace, so nothing was written. Write a note instead (create_note)."
+        ),
         Failure::Status { status, code, message } => {
             let message = message.clone().unwrap_or_else(|| format!("Attio answered {status}"));
             let hint = match (status, code.as_deref()) {

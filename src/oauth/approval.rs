@@ -1,7 +1,8 @@
 //! An MCP client's authorization request (RFC 6749 §4.1.1, with RFC 7636 PKCE and RFC 8707
-//! `resource`): [`check`] turns the query into an [`Approved`] request or a [`RequestError`]
-//! that says whether the answer is a page (untrusted client or redirect URI, §4.1.2.1) or a
-//! redirect back to the client. The checked request is what the consent page asks the person
+//! `resource`): [`check`] turns the query into an [`Approved`] request or a [`RequestError`].
+//! Both kinds of error are shown to the person as a page, never redirected: before anyone has
+//! seen the consent page, a redirect from our domain to a URI anyone can register would be an
+//! open redirect (RFC 9700 §4.11.2). The checked request is what the consent page asks the person
 //! about, kept server-side until the decision, and, once approved, what the code is issued for.
 
 use serde::{Deserialize, Serialize};
@@ -23,14 +24,13 @@ pub struct Approved {
     pub scope: Vec<String>,
 }
 
-/// Why an authorization request cannot go on, and so where the answer goes.
+/// Why an authorization request cannot go on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RequestError {
-    /// The client or its redirect URI is not known good: the person sees a page and nothing is
-    /// redirected anywhere (RFC 6749 §4.1.2.1).
+    /// The client or its redirect URI is not known good (RFC 6749 §4.1.2.1).
     Page { title: &'static str, message: &'static str },
-    /// Anything else: the error goes back to the client's redirect URI, with `state` and `iss`.
-    Redirect { back_to: Box<Approved>, error: &'static str, description: String },
+    /// Anything else, as the OAuth error (§4.1.2.1) the page names.
+    Invalid { error: &'static str, description: String },
 }
 
 impl RequestError {
@@ -44,9 +44,8 @@ pub fn client_id(query: &[(String, String)]) -> Result<&str, RequestError> {
     params::get(query, "client_id").ok_or(RequestError::page("Invalid request", "The request names no client."))
 }
 
-/// Checks an authorization request from `client` (already loaded), in the order that decides
-/// where errors go: the redirect URI first (a page), then response type, PKCE, scope and
-/// resource (back to the client). An empty scope asks for everything the gateway offers; the
+/// Checks an authorization request from `client` (already loaded): the redirect URI first, then
+/// response type, PKCE, scope and resource. An empty scope asks for everything the gateway offers; the
 /// person narrows it on the consent page.
 pub fn check(query: &[(String, String)], client: &RegisteredClient, origin: &str) -> Result<Approved, RequestError> {
     let redirect_uri = match params::get(query, "redirect_uri") {
@@ -61,25 +60,14 @@ pub fn check(query: &[(String, String)], client: &RegisteredClient, origin: &str
         None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
         None => return Err(RequestError::page("Invalid request", "The request names no redirect_uri.")),
     };
-    let mut approved = Approved {
-        client_id: client.client_id.clone(),
-        redirect_uri,
-        state: params::get(query, "state").map(str::to_string),
-        code_challenge: String::new(),
-        audience: Audience::Mcp,
-        scope: Vec::new(),
-    };
-    let back = |approved: &Approved, error: &'static str, description: &str| RequestError::Redirect {
-        back_to: Box::new(approved.clone()),
-        error,
-        description: description.to_string(),
-    };
+    let invalid =
+        |error: &'static str, description: &str| RequestError::Invalid { error, description: description.to_string() };
     if params::get(query, "response_type") != Some("code") {
-        return Err(back(&approved, "unsupported_response_type", "response_type must be code"));
+        return Err(invalid("unsupported_response_type", "response_type must be code"));
     }
     let challenge = params::get(query, "code_challenge").unwrap_or("");
     if let Err(why) = pkce::valid_challenge(challenge, params::get(query, "code_challenge_method")) {
-        return Err(back(&approved, "invalid_request", why));
+        return Err(invalid("invalid_request", why));
     }
     let scope = match grant::parse_scope(params::get(query, "scope").unwrap_or("")) {
         Ok(s) if s.is_empty() => grant::scopes_for(true),
@@ -89,17 +77,21 @@ pub fn check(query: &[(String, String)], client: &RegisteredClient, origin: &str
             s
         }
         Ok(s) => s,
-        Err(why) => return Err(back(&approved, "invalid_scope", &why)),
+        Err(why) => return Err(invalid("invalid_scope", &why)),
     };
     let audience = match params::get(query, "resource") {
         None => Audience::Mcp,
         Some(r) => match Audience::from_resource(origin, r) {
             Some(a) => a,
-            None => return Err(back(&approved, "invalid_target", "resource is not one of this server's resources")),
+            None => return Err(invalid("invalid_target", "resource is not one of this server's resources")),
         },
     };
-    approved.code_challenge = challenge.to_string();
-    approved.audience = audience;
-    approved.scope = scope;
-    Ok(approved)
+    Ok(Approved {
+        client_id: client.client_id.clone(),
+        redirect_uri,
+        state: params::get(query, "state").map(str::to_string),
+        code_challenge: challenge.to_string(),
+        audience,
+        scope,
+    })
 }

@@ -11,7 +11,7 @@ use crate::crypto::keys::SigningKeys;
 use crate::oauth::client::RegisteredClient;
 use crate::oauth::grant::{self, CodeGrant, Grant, Issued, RefreshOutcome, TokenKind};
 use crate::oauth::metadata::{Audience, SCOPE_WRITE};
-use crate::oauth::{cimd, params, pkce, redirect, OAuthError};
+use crate::oauth::{cimd, params, pkce, redirect, tool_groups, OAuthError};
 use crate::platform::Platform;
 use crate::secret::{AuthorizationCode, PkceVerifier};
 use crate::store::clients as store_clients;
@@ -19,11 +19,10 @@ use crate::store::connections::ConnectionCopy;
 use crate::store::grant_index;
 use crate::store::grants::{self, Replaced};
 use crate::store::one_time::{self, Redeemed};
-use crate::user::UserId;
 
 /// `grant_type=authorization_code` (OAuth 2.1 §4.1.3): spends the code once, for the client
-/// it was issued to, with its redirect URI, PKCE verifier and resource; a replayed code revokes
-/// what it issued.
+/// it was issued to, with its redirect URI, PKCE verifier and resource (each checked before the
+/// code is spent, so a wrong one leaves it to its owner); a replayed code revokes what it issued.
 pub async fn redeem_code<P: Platform>(
     p: &P,
     ctx: &Ctx<'_>,
@@ -51,15 +50,17 @@ pub async fn redeem_code<P: Platform>(
     if params::get(form, "resource").is_some_and(|r| Audience::from_resource(&origin, r) != Some(record.audience)) {
         return Err(OAuthError::invalid_target("resource does not match the authorization request"));
     }
+    // The verifier too, before the code is spent: whoever intercepted a code, but not its
+    // verifier, must not be able to burn it and deny it to the client that holds both.
+    if !pkce::verify(&verifier, &record.code_challenge) {
+        return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
+    }
     // Now spend it: exactly one request gets past this line.
     if one_time::take_code(p, keys, code).await.map_err(unavailable)?.is_none() {
         return Err(replayed_code(p, keys, code, &verifier, client).await);
     }
-    if !pkce::verify(&verifier, &record.code_challenge) {
-        return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
-    }
     let now = p.now_ms();
-    let (grant, issued) = create_grant(p, keys, &record, client.display_name(), client.allows_refresh(), None).await?;
+    let (grant, issued) = create_grant(p, ctx, &record, client.display_name(), client.allows_refresh(), None).await?;
     let redeemed = Redeemed {
         grant_id: grant.grant_id,
         client_id: client.client_id.clone(),
@@ -85,12 +86,13 @@ struct Derived<'a> {
 /// names its source and lives no longer than the lifetime given nor than the source.
 async fn create_grant<P: Platform>(
     p: &P,
-    keys: &SigningKeys,
+    ctx: &Ctx<'_>,
     record: &CodeGrant,
     client_name: &str,
     with_refresh: bool,
     derived: Option<Derived<'_>>,
 ) -> Result<(Grant, Issued), OAuthError> {
+    let keys = ctx.keys();
     let random = || p.token().map_err(|_| OAuthError::temporarily_unavailable("randomness"));
     let mut gid = [0u8; 16];
     p.fill(&mut gid).map_err(|_| OAuthError::temporarily_unavailable("randomness"))?;
@@ -113,6 +115,13 @@ async fn create_grant<P: Platform>(
         }
         issued.expires_in_secs = expires_at_ms.saturating_sub(now) / 1000;
         grant.source_grant = Some(source.grant_id.clone());
+    }
+    // Owner mode: an approval lasts OWNER_GRANT_DAYS at most (access tokens never outlive it).
+    if let Some(days) = ctx.config.owner_grant_days() {
+        grant.expires_at_ms = grant.expires_at_ms.min(now + u64::from(days) * 86_400_000);
+        for a in &mut grant.access {
+            a.expires_at_ms = a.expires_at_ms.min(grant.expires_at_ms);
+        }
     }
     if grants::create(p, &grant).await != Ok(true) {
         return Err(OAuthError::temporarily_unavailable("could not create the grant"));
@@ -178,7 +187,7 @@ pub async fn refresh<P: Platform>(
         None => None,
     };
     // Read once: a retry below is about the grant changing, not the policy.
-    let policy = crate::store::policy::load(p).await.map_err(unavailable)?;
+    let policy = crate::store::policy::load(p).await.map_err(unavailable)?.capped(ctx.config.owner_grant_days());
     for _ in 0..5 {
         let Some(current) = grants::load(p, grant_id).await.map_err(unavailable)? else {
             return Err(OAuthError::invalid_grant("unknown refresh token"));
@@ -269,18 +278,40 @@ pub async fn exchange<P: Platform>(
     let subject_scope = subject_grant
         .check_access(keys, subject, subject_grant.audience, now)
         .map_err(|_| OAuthError::invalid_grant("the subject token is not valid"))?;
+    // The REST proxy reaches all of Attio: a grant the person limited to some parts of it
+    // (notes only, say) must not become a token that reads everything.
+    if tool_groups::granted(&subject_scope).len() < tool_groups::GROUPS.len() {
+        return Err(OAuthError::invalid_scope(
+            "the subject token is limited to some parts of Attio, and an exchanged token reaches all of Attio \
+             through the REST proxy; the person must approve the app for every part first",
+        ));
+    }
     let scope = match params::get(form, "scope") {
         Some(s) => {
             let wanted = grant::parse_scope(s).map_err(OAuthError::invalid_scope)?;
             if wanted.iter().any(|w| !subject_scope.contains(w)) {
                 return Err(OAuthError::invalid_scope("cannot exceed the subject token's scope"));
             }
-            crate::oauth::tool_groups::narrowed(wanted, &subject_scope)
+            tool_groups::narrowed(wanted, &subject_scope)
         }
         None => subject_scope,
     };
-    if !attio_connection_active(p, ctx, &subject_grant.user, subject_grant.connection_epoch).await? {
-        return Err(OAuthError::invalid_grant("the Attio connection behind the subject token was revoked"));
+    // Every check a refresh of the subject's grant makes: the deployer's maximum grant age (and
+    // owner mode's), the Attio connection it was approved under, the person's membership.
+    let policy = crate::store::policy::load(p).await.map_err(unavailable)?.capped(ctx.config.owner_grant_days());
+    if policy.grant_too_old(subject_grant.created_at_ms, now) {
+        return Err(OAuthError::invalid_grant(
+            "the deployer's maximum grant lifetime has passed for the subject token",
+        ));
+    }
+    match grant_standing(p, ctx, &subject_grant).await? {
+        Standing::Live => {}
+        Standing::ConnectionGone => {
+            return Err(OAuthError::invalid_grant("the Attio connection behind the subject token was revoked"))
+        }
+        Standing::MemberLeft => {
+            return Err(OAuthError::invalid_grant("the person is no longer an active member of the Attio workspace"))
+        }
     }
     let record = CodeGrant {
         client_id: format!("exchange:{}", backend.id),
@@ -293,7 +324,7 @@ pub async fn exchange<P: Platform>(
     };
     let name = format!("Backend {}", backend.id);
     let derived = Derived { source: &subject_grant, lifetime_ms: EXCHANGED_TTL_MS };
-    let (_, issued) = create_grant(p, keys, &record, &name, false, Some(derived)).await?;
+    let (_, issued) = create_grant(p, ctx, &record, &name, false, Some(derived)).await?;
     p.log("token.exchanged", &format!("backend {}", backend.id));
     Ok(issued)
 }
@@ -331,22 +362,6 @@ async fn grant_standing<P: Platform>(p: &P, ctx: &Ctx<'_>, grant: &Grant) -> Res
             Err(OAuthError::temporarily_unavailable("connection storage is unavailable"))
         }
         Err(_) => Err(OAuthError::temporarily_unavailable("Attio is unavailable; retry")),
-    }
-}
-
-/// Whether the user's Attio connection is active and still the one the grant was approved
-/// under, read as tool calls read it (storage trouble is "try again", never "no").
-async fn attio_connection_active<P: Platform>(
-    p: &P,
-    ctx: &Ctx<'_>,
-    user: &UserId,
-    epoch: u64,
-) -> Result<bool, OAuthError> {
-    match connection::current(p, ctx.vault(), user).await {
-        Ok(Some(c)) => Ok(c.status == crate::vault::ConnectionStatus::Active && c.epoch == epoch),
-        Ok(None) => Ok(false),
-        Err(ConnectionError::Unreadable) => Err(unreadable_connection()),
-        Err(_) => Err(OAuthError::temporarily_unavailable("connection storage is unavailable")),
     }
 }
 

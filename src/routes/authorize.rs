@@ -2,8 +2,8 @@
 //! §4.1.1, RFC 7636 S256 PKCE, RFC 8707 `resource`, RFC 9207 `iss`), chained to the Attio
 //! connection.
 //!
-//! 1. `GET`: the client and redirect URI are checked first (a bad one gets a page, never a
-//!    redirect); then PKCE, scope and resource (errors go back to the client). The request is
+//! 1. `GET`: the client and redirect URI are checked first, then PKCE, scope and resource; any
+//!    error is a page, never a redirect (nobody has chosen anything yet). The request is
 //!    kept server-side ([`crate::store::one_time`]) and our consent page is shown, bound to
 //!    this browser by a `__Host-` cookie and carrying a CSRF token.
 //! 2. `POST`: the person's decision. Approval with a live Attio connection in this browser's
@@ -49,17 +49,15 @@ fn error_redirect(status: StatusCode, origin: &str, approved: &Approved, error: 
     redirect_response(status, &consent::redirect_url(&approved.redirect_uri, &extra))
 }
 
-/// The answer to a request that cannot go on: a page, or a redirect back to the client. Only a
-/// client people already use (it has redeemed a code) is sent its errors before anyone saw our
-/// consent page: anyone can register a client with any redirect URI, and an immediate redirect
-/// from our domain to it would be an open redirect (RFC 9700 §4.11.2).
-fn request_error(e: RequestError, origin: &str, client_in_use: bool) -> Response {
+/// The answer to a request that cannot go on before the person has seen our consent page: always
+/// a page. Anyone can register a client with any redirect URI (and, redeeming one code with their
+/// own Attio account, make it look used), so an error redirected from our domain to it before the
+/// person chose anything would be an open redirect (RFC 9700 §4.11.2). Only the person's own
+/// decision, and errors after it, go back to the client.
+fn request_error(e: RequestError) -> Response {
     match e {
         RequestError::Page { title, message } => bad_request_page(title, message),
-        RequestError::Redirect { back_to, error, description } if client_in_use => {
-            error_redirect(StatusCode::FOUND, origin, &back_to, error, &description)
-        }
-        RequestError::Redirect { error, description, .. } => bad_request_page(
+        RequestError::Invalid { error, description } => bad_request_page(
             "The application's request cannot be served",
             &format!("{description} ({error}). Nothing was sent back to the application."),
         ),
@@ -85,7 +83,7 @@ pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
     // 1. Client and redirect URI: until both are known good, nothing is redirected anywhere.
     let client_id = match approval::client_id(&q) {
         Ok(id) => id,
-        Err(e) => return Ok(request_error(e, &origin, false)),
+        Err(e) => return Ok(request_error(e)),
     };
     let client = match clients::load(p, config, client_id).await {
         Ok(Some(c)) => c,
@@ -97,7 +95,7 @@ pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
     // 2. Everything else: errors go back to the client.
     let approved = match approval::check(&q, &client, &origin) {
         Ok(approved) => approved,
-        Err(e) => return Ok(request_error(e, &origin, client.in_use)),
+        Err(e) => return Ok(request_error(e)),
     };
 
     if let Some(test) = config.test_mode.as_ref().filter(|t| t.auto_approve) {
@@ -111,13 +109,16 @@ pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
         Some(_) => None,
         None => signed_in_connection(p, ctx, keys, req).await,
     };
-    if let Some(connection) = remembered {
-        if consent::remembered(keys, req, &approved, &connection.user) {
-            return Ok(match consent::complete(p, ctx, &approved, &connection).await {
+    let mut stale_approval = None;
+    if let Some(connection) = &remembered {
+        if consent::remembered(p, ctx, req, &approved, connection).await {
+            return Ok(match consent::complete(p, ctx, &approved, connection).await {
                 Ok(location) => redirect_response(StatusCode::FOUND, &location),
                 Err(page) => page.into_response(),
             });
         }
+        // Remembered, but its grant has ended: forget it while asking again.
+        stale_approval = consent::forget(keys, req, &approved, &connection.user);
     }
 
     // 3. Keep the request here; show the consent page.
@@ -136,6 +137,9 @@ pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
         &mut resp,
         &session::set_cookie(AUTHZ_COOKIE, &keys.sign(&format!("authz|{request_id}")), AUTHZ_TTL_SECS),
     );
+    if let Some(cookie) = stale_approval {
+        add_cookie(&mut resp, &cookie);
+    }
     Ok(resp)
 }
 

@@ -114,9 +114,12 @@ pub async fn page<P: Platform>(p: &P, req: &Request) -> Result<Response, AppErro
             None => html!(
                 "<div class=card><p><strong>Owner mode.</strong> The gateway reaches Attio with the workspace key in \
                  <code>{}</code> (no Attio OAuth app is needed: skip step 1). Apps act as the whole workspace, not as \
-                 one member. Approvals pass {}.</p></div>",
+                 one member. Approvals pass {}, and each lasts {} days (<code>OWNER_GRANT_DAYS</code>): with no \
+                 Attio member to re-check, that is how someone taken off the gate loses access. Disconnecting a \
+                 person on <code>/admin</code> ends their apps at once and never revokes the key.</p></div>",
                 owner.setting,
-                if config.access.is_some() { "Cloudflare Access" } else { "the owner password" }
+                if config.access.is_some() { "Cloudflare Access" } else { "the owner password" },
+                owner.grant_days
             ),
         };
         vault_warning = html!("{}{}", vault_warning, card);

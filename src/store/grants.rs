@@ -11,6 +11,7 @@ use crate::oauth::grant::Grant;
 use crate::platform::{Platform, StoreError};
 use crate::store::grant_index;
 use crate::transitions::{Command, Outcome};
+use crate::user::UserId;
 
 /// A grant as read, with the stored form a [`replace`] must still find.
 #[derive(Debug, Clone)]
@@ -25,6 +26,27 @@ pub async fn load<P: Platform>(p: &P, grant_id: &str) -> Result<Option<Versioned
     match p.transition(&object, Command::Get { key }).await? {
         Outcome::Found { value } => Ok(versioned(p, &object, value)),
         _ => Ok(None),
+    }
+}
+
+/// Every grant kept in the person's object (live or revoked, until each expires), read from the
+/// object itself: strongly consistent, unlike the KV grant index, so it serves decisions (a
+/// remembered consent, a disconnect). Grants from before grants moved there are not included.
+pub async fn of_person<P: Platform>(p: &P, user: &UserId) -> Result<Vec<Grant>, StoreError> {
+    let object = keys::person_object(user);
+    let mut found = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let list = Command::List { prefix: keys::PERSON_GRANT_PREFIX.into(), after: after.take() };
+        let Outcome::Listed { entries, more } = p.transition(&object, list).await? else {
+            return Err(StoreError("unexpected answer to list".into()));
+        };
+        let last = entries.last().map(|(k, _)| k.clone());
+        found.extend(entries.into_iter().filter_map(|(_, v)| decode::<Grant, P>(p, &object, v)));
+        match last {
+            Some(last) if more => after = Some(last),
+            _ => return Ok(found),
+        }
     }
 }
 

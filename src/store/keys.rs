@@ -179,10 +179,13 @@ pub fn person_object(user: &UserId) -> String {
 /// id of neither form.
 pub fn grant_record(grant_id: &str) -> Option<(String, String)> {
     Some(match grant::home_of(grant_id)? {
-        GrantHome::Person { user, random } => (person_object(&user), format!("grant:{random}")),
+        GrantHome::Person { user, random } => (person_object(&user), format!("{PERSON_GRANT_PREFIX}{random}")),
         GrantHome::Own => (grant(grant_id), GRANT.to_string()),
     })
 }
+
+/// The start of every grant's record key in its person's object (`grant:<random>`).
+pub const PERSON_GRANT_PREFIX: &str = "grant:";
 
 /// The copy of the deployer's policy in each person's object.
 pub const POLICY_COPY: &str = "policy";

@@ -48,6 +48,8 @@ mod cf_access;
 mod checklist;
 mod client_auth;
 mod connect;
+mod consent;
+mod exchange;
 pub mod flow;
 mod head;
 mod health;

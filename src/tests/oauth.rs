@@ -95,10 +95,12 @@ fn pkce_and_binding_failures() {
         ),
     );
     assert_eq!(body(&wrong_resource)["error"], "invalid_target");
-    // A wrong verifier burns the code: the right one afterwards fails too.
+    // A wrong verifier does not burn the code either (issue 24, finding 6): whoever intercepted
+    // the code cannot deny it to the client holding the verifier, which redeems it once.
     let wrong = "x".repeat(43);
     assert_eq!(body(&redeem(&p, &client_id, &code, &wrong))["error"], "invalid_grant");
-    assert_eq!(body(&redeem(&p, &client_id, &code, VERIFIER))["error"], "invalid_grant");
+    assert_eq!(redeem(&p, &client_id, &code, VERIFIER).status(), 200, "the owner still redeems it");
+    assert_eq!(body(&redeem(&p, &client_id, &code, VERIFIER))["error"], "invalid_grant", "once");
 }
 
 #[test]
@@ -118,39 +120,41 @@ fn authorize_never_redirects_to_an_unregistered_uri_and_requires_s256() {
     // A registered loopback URI with another port is fine.
     let q = authorize_query(&client_id, "https://gateway.test/mcp").replace("7777", "40404");
     assert_eq!(run(&p, get(&format!("/authorize?{q}"))).status(), 200);
-    // Errors go back to a client people use (it has redeemed a code); see
-    // `a_new_client_is_never_sent_an_error_redirect` for one nobody has used yet.
+    // PKCE, resource and response type errors, even for a client people use (it has redeemed
+    // a code): a page naming the error, never a redirect (see the next test).
     let (client_id, code, _) = obtain_code_for(&p, client_id, "https://gateway.test/mcp", "read");
     assert_eq!(redeem(&p, &client_id, &code, VERIFIER).status(), 200);
-    // PKCE: plain, missing method, missing challenge → error back to the client with iss.
-    for (from, to) in [
+    let pkce = [
         ("code_challenge_method=S256", "code_challenge_method=plain"),
         ("&code_challenge_method=S256", ""),
-        (&format!("code_challenge={CHALLENGE}"), "code_challenge="),
-    ] {
+        (&format!("code_challenge={CHALLENGE}") as &str, "code_challenge="),
+    ];
+    for (from, to) in pkce {
         let q = authorize_query(&client_id, "https://gateway.test/mcp").replace(from, to);
         let r = run(&p, get(&format!("/authorize?{q}")));
-        assert_eq!(r.status(), 302, "{to}");
-        let loc = r.headers()[LOCATION].to_str().unwrap();
-        assert_eq!(query(loc, "error").as_deref(), Some("invalid_request"));
-        assert_eq!(query(loc, "iss").as_deref(), Some("https://gateway.test"));
+        assert_eq!(r.status(), 400, "{to}");
+        assert!(r.headers().get(LOCATION).is_none(), "{to}: redirected");
+        assert!(text(&r).contains("invalid_request"), "{to}: {}", text(&r));
     }
     let q = authorize_query(&client_id, "https://evil.test/mcp");
-    let r = run(&p, get(&format!("/authorize?{q}")));
-    assert_eq!(query(r.headers()[LOCATION].to_str().unwrap(), "error").as_deref(), Some("invalid_target"));
+    assert!(text(&run(&p, get(&format!("/authorize?{q}")))).contains("invalid_target"));
     let q =
         authorize_query(&client_id, "https://gateway.test/mcp").replace("response_type=code", "response_type=token");
-    let r = run(&p, get(&format!("/authorize?{q}")));
-    assert_eq!(query(r.headers()[LOCATION].to_str().unwrap(), "error").as_deref(), Some("unsupported_response_type"));
+    assert!(text(&run(&p, get(&format!("/authorize?{q}")))).contains("unsupported_response_type"));
 }
 
-/// Security review finding 7 (RFC 9700 §4.11.2): anyone can register a client whose redirect
-/// URI is theirs; an error answered with an immediate redirect from our domain would make the
-/// gateway an open redirector. A client nobody has used yet gets its errors on a page.
+/// Security review finding 7 and issue 24 finding 4 (RFC 9700 §4.11.2): anyone can register a
+/// client whose redirect URI is theirs, and redeem one code with their own Attio account to make
+/// it look used; an error answered with an immediate redirect from our domain would make the
+/// gateway an open redirector. No client gets an error redirect before the person has chosen
+/// anything on our consent page.
 #[test]
-fn a_new_client_is_never_sent_an_error_redirect() {
+fn no_client_is_sent_an_error_redirect_before_consent() {
     let p = FakePlatform::with_settings(loopback_settings());
     let client_id = register(&p);
+    // The attacker's own approval and redemption: the client is now in use.
+    let (client_id, code, _) = obtain_code_for(&p, client_id, "https://gateway.test/mcp", "read");
+    assert_eq!(redeem(&p, &client_id, &code, VERIFIER).status(), 200);
     for (from, to) in [
         ("response_type=code", "response_type=bogus"),
         ("code_challenge_method=S256", "code_challenge_method=plain"),
@@ -219,110 +223,6 @@ fn bearer_validation_answers_with_challenges() {
     let mut q = get(&format!("/v2/self?access_token={at}"));
     q.headers_mut().remove("authorization");
     assert_eq!(run(&p, q).status(), 401, "tokens in the query string are ignored");
-}
-
-#[test]
-fn remembered_consent_applies_only_to_direct_navigations_for_the_same_client() {
-    let p = FakePlatform::with_settings(loopback_settings());
-    let (client_id, _, jar) = obtain_code(&p, "https://gateway.test/mcp", "write");
-    assert!(jar.iter().any(|c| c.starts_with("__Host-agw-approved=")));
-    let again = authorize_again(&p, &client_id, &jar, Some("none"));
-    assert_eq!(again.status(), 302, "{}", text(&again));
-    let loc = again.headers()[LOCATION].to_str().unwrap();
-    assert!(loc.starts_with(CLIENT_REDIRECT) && query(loc, "code").is_some(), "{loc}");
-    // A cross-site navigation, or one without Sec-Fetch-Site, sees the consent page again.
-    assert_eq!(authorize_again(&p, &client_id, &jar, Some("cross-site")).status(), 200);
-    assert_eq!(authorize_again(&p, &client_id, &jar, None).status(), 200);
-    // Another client, or a tampered cookie: consent again.
-    let other = register(&p);
-    assert_eq!(authorize_again(&p, &other, &jar, Some("none")).status(), 200);
-    let tampered: Vec<String> = jar
-        .iter()
-        .map(|c| if c.starts_with("__Host-agw-approved=") { c.replacen("-w", "-r", 1) } else { c.clone() })
-        .collect();
-    assert_eq!(authorize_again(&p, &client_id, &tampered, Some("none")).status(), 200);
-}
-
-#[test]
-fn an_approval_of_the_mcp_endpoint_is_not_reused_for_the_rest_proxy() {
-    let p = FakePlatform::with_settings(loopback_settings());
-    let (client_id, _, jar) = obtain_code(&p, "https://gateway.test/mcp", "write");
-    let mut req = with_cookies(&format!("/authorize?{}", authorize_query(&client_id, "https://gateway.test/v2")), &jar);
-    req.headers_mut().insert("sec-fetch-site", "none".parse().unwrap());
-    let asked = run(&p, req);
-    assert_eq!(asked.status(), 200, "the person is asked again for the REST proxy");
-    assert!(text(&asked).contains("REST API"), "the consent page names the resource");
-    // The MCP approval itself is still remembered.
-    assert_eq!(authorize_again(&p, &client_id, &jar, Some("none")).status(), 302);
-}
-
-#[test]
-fn a_read_only_approval_is_not_reused_for_write_access() {
-    let p = FakePlatform::with_settings(loopback_settings());
-    let (client_id, _, jar) = obtain_code(&p, "https://gateway.test/mcp", "read");
-    // The client asks for read and write again: the person must be asked.
-    assert_eq!(authorize_again(&p, &client_id, &jar, Some("none")).status(), 200);
-}
-
-#[test]
-fn token_exchange_gives_configured_backends_a_short_lived_proxy_token() {
-    const BACKEND_SECRET: &str = "backend-secret-that-is-long-enough-000";
-    let exchange_form = |subject: &str, secret: &str, extra: &[(&str, &str)]| {
-        let mut pairs = vec![
-            ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
-            ("client_id", "backend-1"),
-            ("client_secret", secret),
-            ("subject_token", subject),
-            ("subject_token_type", "urn:ietf:params:oauth:token-type:access_token"),
-        ];
-        pairs.extend_from_slice(extra);
-        form("/token", &pairs, &[])
-    };
-    // Off unless configured.
-    let p = FakePlatform::with_settings(loopback_settings());
-    let (client_id, code, _) = obtain_code(&p, "https://gateway.test/mcp", "write");
-    let subject = body(&redeem(&p, &client_id, &code, VERIFIER))["access_token"].as_str().unwrap().to_string();
-    assert_eq!(body(&run(&p, exchange_form(&subject, BACKEND_SECRET, &[])))["error"], "unsupported_grant_type");
-
-    let mut m = loopback_settings();
-    m.insert(crate::config::TOKEN_EXCHANGE_CLIENTS, format!("backend-1:{BACKEND_SECRET}"));
-    let p = FakePlatform::with_settings(m);
-    assert!(body(&run(&p, get("/.well-known/oauth-authorization-server")))["grant_types_supported"]
-        .to_string()
-        .contains("token-exchange"));
-    let (client_id, code, _) = obtain_code(&p, "https://gateway.test/mcp", "read");
-    let subject = body(&redeem(&p, &client_id, &code, VERIFIER))["access_token"].as_str().unwrap().to_string();
-    assert_eq!(run(&p, exchange_form(&subject, "wrong-secret-wrong-secret-wrong-secret", &[])).status(), 401);
-    assert_eq!(
-        body(&run(&p, exchange_form(&subject, BACKEND_SECRET, &[("scope", "attio:write")])))["error"],
-        "invalid_scope"
-    );
-    assert_eq!(
-        body(&run(&p, exchange_form(&subject, BACKEND_SECRET, &[("resource", "https://gateway.test/mcp")])))["error"],
-        "invalid_target"
-    );
-    assert_eq!(body(&run(&p, exchange_form("agwa.not-a-token", BACKEND_SECRET, &[])))["error"], "invalid_grant");
-    let r = run(&p, exchange_form(&subject, BACKEND_SECRET, &[]));
-    assert_eq!(r.status(), 200, "{}", text(&r));
-    let t = body(&r);
-    assert_eq!(t["issued_token_type"], "urn:ietf:params:oauth:token-type:access_token");
-    assert_eq!(t["expires_in"], 900);
-    assert_eq!(t["scope"], "attio:read");
-    assert!(t.get("refresh_token").is_none());
-    // The MCP-audience subject does not work at the proxy; the exchanged token does.
-    assert_eq!(bearer_get(&p, "/v2/self", &subject).status(), 401);
-    let exchanged = t["access_token"].as_str().unwrap().to_string();
-    p.http.push(200, SELF_ACTIVE);
-    assert_eq!(bearer_get(&p, "/v2/self", &exchanged).status(), 200);
-
-    // An exchanged token cannot be exchanged again (no chain that outlives its source).
-    let again = run(&p, exchange_form(&exchanged, BACKEND_SECRET, &[]));
-    assert_eq!(body(&again)["error"], "invalid_grant", "{}", text(&again));
-
-    // Revoking the person's token reaches what was exchanged from it.
-    let revoked = run(&p, form("/revoke", &[("client_id", &client_id), ("token", &subject)], &[]));
-    assert_eq!(revoked.status(), 200);
-    assert_eq!(bearer_get(&p, "/v2/self", &exchanged).status(), 401, "the exchanged token died with its source");
 }
 
 /// Security review finding 5: a member who leaves the workspace (Attio suspends them) loses

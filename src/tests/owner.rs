@@ -1,7 +1,9 @@
 //! Owner mode: an Attio workspace key instead of an OAuth app. The key's mistakes are named on
 //! `/health` without the key; consent is refused without a gate; with `OWNER_PASSWORD` the
 //! owner approves with the password (a wrong one is refused), the app's calls act as the
-//! workspace through the key, and `/connect` has nothing to connect.
+//! workspace through the key, and `/connect` has nothing to connect. The key is never revoked
+//! at Attio (it is everyone's connection), grants last `OWNER_GRANT_DAYS`, and searches run as
+//! the workspace (issue 24, findings 2 and 5).
 
 use super::flow::*;
 use super::*;
@@ -127,4 +129,113 @@ fn the_owner_administers_after_signing_in_with_the_password() {
     assert_eq!(run(&p, with_cookies("/admin", &["__Host-agw-owner=99999999999999.forged".to_string()])).status(), 401);
     p.advance_ms(3_600_001);
     assert_eq!(run(&p, with_cookies("/admin", &jar)).status(), 401, "an hour at most");
+}
+
+/// The owner approves a new app with the password; returns the client and its tokens.
+fn approved_by_the_owner(p: &FakePlatform) -> (String, Value) {
+    let client_id = register(p);
+    let consent = run(p, get(&format!("/authorize?{}", authorize_query(&client_id, "https://gateway.test/mcp"))));
+    let page = text(&consent);
+    let (request, csrf) = (hidden(&page, "request"), hidden(&page, "csrf"));
+    let fields = [
+        ("request", request.as_str()),
+        ("csrf", csrf.as_str()),
+        ("decision", "approve"),
+        ("access", "write"),
+        ("owner_password", "correct horse"),
+    ];
+    p.http.push(200, SELF_ACTIVE);
+    let r = run(p, form("/authorize", &fields, &cookies(&consent)));
+    assert_eq!(r.status(), 303, "{}", text(&r));
+    let code = query(r.headers()[LOCATION].to_str().unwrap(), "code").unwrap();
+    let issued = body(&redeem(p, &client_id, &code, VERIFIER));
+    assert!(issued["access_token"].is_string(), "{issued}");
+    (client_id, issued)
+}
+
+fn ping(p: &FakePlatform, at: &Value) -> u16 {
+    mcp(p, at.as_str().unwrap(), r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, &[]).status().as_u16()
+}
+
+#[test]
+fn an_admin_disconnect_keeps_the_workspace_key_and_ends_the_persons_apps_at_once() {
+    let p = FakePlatform::with_settings(owner_settings(Some("correct horse")));
+    let (_, issued) = approved_by_the_owner(&p);
+    assert_eq!(ping(&p, &issued["access_token"]), 200);
+    let jar = cookies(&run(&p, form("/admin/sign-in", &[("owner_password", "correct horse")], &[])));
+    let page = text(&run(&p, with_cookies("/admin", &jar)));
+    let disconnect = page.split("action=\"/admin/disconnect\"").nth(1).expect("a disconnect form");
+    let field = |name: &str| {
+        disconnect.split(&format!("name={name} value=\"")).nth(1).unwrap().split('"').next().unwrap().to_string()
+    };
+    let fields = [("csrf", field("csrf")), ("workspace_id", field("workspace_id")), ("member_id", field("member_id"))];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let sent_before = p.http.sent.borrow().len();
+    let mut post = form("/admin/disconnect", &fields, &jar);
+    post.headers_mut().insert("origin", "https://gateway.test".parse().unwrap());
+    let r = run(&p, post);
+    assert_eq!(r.status(), 303, "{}", text(&r));
+    // Nothing was sent to Attio: above all not the key to its revoke endpoint.
+    let sent: Vec<String> = p.http.sent.borrow()[sent_before..].iter().map(|r| r.uri().to_string()).collect();
+    assert!(sent.is_empty(), "the workspace key must never be revoked: {sent:?}");
+    assert!(p.logged("disconnect.owner_key_kept"));
+    // The person's apps end at once: the access token and the refresh token.
+    assert_eq!(ping(&p, &issued["access_token"]), 401);
+}
+
+#[test]
+fn grants_last_owner_grant_days_seven_by_default() {
+    for (setting, days) in [(None, 7u64), (Some("2"), 2)] {
+        let mut m = owner_settings(Some("correct horse"));
+        if let Some(d) = setting {
+            m.insert(crate::config::OWNER_GRANT_DAYS, d.into());
+        }
+        let p = FakePlatform::with_settings(m);
+        let (client_id, issued) = approved_by_the_owner(&p);
+        // Refreshed within the last hour of the allowed days: still works.
+        p.advance_ms(days * 86_400_000 - 1_800_000);
+        let refreshed = body(&run(&p, refresh_request(&client_id, issued["refresh_token"].as_str().unwrap())));
+        assert!(refreshed["access_token"].is_string(), "{days} days: {refreshed}");
+        assert_eq!(ping(&p, &refreshed["access_token"]), 200);
+        // Past them: the token is refused and the grant cannot be refreshed.
+        p.advance_ms(1_800_001);
+        assert_eq!(ping(&p, &refreshed["access_token"]), 401, "{days} days");
+        let again = run(&p, refresh_request(&client_id, refreshed["refresh_token"].as_str().unwrap()));
+        assert_eq!(body(&again)["error"], "invalid_grant", "{days} days: {}", text(&again));
+    }
+    // Out of range, or not a number: named on /health.
+    for bad in ["0", "31", "a week"] {
+        let mut m = owner_settings(Some("pw"));
+        m.insert(crate::config::OWNER_GRANT_DAYS, bad.into());
+        let health = text(&run(&FakePlatform::with_settings(m), get("/health")));
+        assert!(health.contains("OWNER_GRANT_DAYS") && health.contains("from 1 to 30"), "{bad}: {health}");
+    }
+}
+
+#[test]
+fn searches_run_as_the_workspace_and_a_comment_needs_a_member() {
+    let p = FakePlatform::with_settings(owner_settings(Some("correct horse")));
+    let (_, issued) = approved_by_the_owner(&p);
+    let at = issued["access_token"].as_str().unwrap();
+    let call = |name: &str, args: &str| {
+        let message = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"{name}","arguments":{args}}}}}"#
+        );
+        body(&mcp(&p, at, &message, &[]))["result"].clone()
+    };
+    p.http.push(200, r#"{"data":[]}"#);
+    let found = call("search_records", r#"{"query":"Initech","objects":["companies"]}"#);
+    assert_eq!(found["isError"], false, "{found}");
+    let sent = p.http.sent.borrow().last().unwrap().body().clone();
+    let sent: Value = serde_json::from_slice(&sent).unwrap();
+    assert_eq!(sent["request_as"], serde_json::json!({"type": "workspace"}), "not an HMAC-made member id");
+    // Approved with the password: no member to write a comment as. Nothing is sent.
+    let before = p.http.sent.borrow().len();
+    let r = call(
+        "create_comment",
+        r#"{"content":"hi","object":"companies","record_id":"9f2ba1a2-77b6-4d2f-9e52-3a3a48a1f2f0"}"#,
+    );
+    assert_eq!(r["isError"], true, "{r}");
+    assert!(r["content"][0]["text"].as_str().unwrap().contains("create_note"), "{r}");
+    assert_eq!(p.http.sent.borrow().len(), before, "nothing sent to Attio");
 }

@@ -1,7 +1,9 @@
 //! Owner mode in workerd: the worker holds a workspace key minted by the mock Attio instead of an
 //! OAuth app. With the owner password (hashed by `scripts/hash-password`), an app is approved and
 //! works as the whole workspace; a wrong password is refused; without a gate consent is refused
-//! and `/health` says why; a malformed key is named on `/health` without being shown.
+//! and `/health` says why; a malformed key is named on `/health` without being shown. Searches
+//! run as the workspace, a comment without a member to write it is refused plainly, and an
+//! administrator's disconnect ends the person's apps without revoking the key at Attio.
 
 use std::process::Command;
 
@@ -105,4 +107,69 @@ fn owner_mode_without_a_gate_or_with_a_bad_key_says_why() {
     let health = stack.worker.client.get("/health", None);
     assert!(health.body.contains("ATTIO_API_KEY has spaces or line breaks around it"), "{}", health.body);
     assert!(!health.body.contains(bad.trim()), "the key is never shown");
+}
+
+/// The owner approves a new app with the password; returns its MCP access token.
+fn approved_with_the_password(stack: &Stack, password: &str) -> String {
+    let redirect = "http://127.0.0.1:7777/callback";
+    let client_id = stack.register_client("Owner's agent", redirect);
+    let mut browser = stack.browser();
+    browser.accept_json = false;
+    let consent = browser.get_absolute(&stack.authorize_url(&client_id, redirect, "/mcp", None));
+    let form = form_body(&[
+        ("request", &hidden(&consent.body, "request")),
+        ("csrf", &hidden(&consent.body, "csrf")),
+        ("decision", "approve"),
+        ("access", "write"),
+        ("owner_password", password),
+    ]);
+    let approved = browser.request("POST", "/authorize", Some(("application/x-www-form-urlencoded", &form)));
+    assert_eq!(approved.status, 303, "{}", approved.body);
+    stack.redeem_redirect(&client_id, redirect, approved.header("location").unwrap())
+}
+
+fn call_tool(stack: &Stack, at: &str, name: &str, args: Value) -> Reply {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": args}});
+    mcp_post(&stack.worker.client, at, &[("mcp-protocol-version", "2025-11-25")], body.to_string().as_bytes())
+}
+
+#[test]
+fn owner_mode_searches_as_the_workspace_and_a_disconnect_keeps_the_key() {
+    let password = "correct horse battery staple";
+    let stack = owner_stack("", &[("OWNER_PASSWORD", &hashed(password))]);
+    let at = approved_with_the_password(&stack, password);
+    // Search: as the workspace (the mock refuses a member id no member has).
+    let found = call_tool(&stack, &at, "search_records", json!({"query": "Initech", "objects": ["companies"]})).json();
+    assert_eq!(found["result"]["isError"], false, "{found}");
+    assert!(found["result"]["content"][0]["text"].as_str().unwrap().contains("Initech"), "{found}");
+    assert_eq!(stack.mock_requests("/v2/objects/records/search", "\"type\":\"workspace\""), 1);
+    // A comment: the password names no member, so nothing is written and the agent is told why.
+    let companies = call_tool(&stack, &at, "query_records", json!({"object": "companies", "limit": 1})).json();
+    let record_id = companies["result"]["structuredContent"]["data"][0]["id"].as_str().unwrap().to_string();
+    let args = json!({"content": "Follow up", "object": "companies", "record_id": record_id});
+    let comment = call_tool(&stack, &at, "create_comment", args).json();
+    assert_eq!(comment["result"]["isError"], true, "{comment}");
+    assert!(comment["result"]["content"][0]["text"].as_str().unwrap().contains("create_note"), "{comment}");
+    assert_eq!(stack.mock_requests("/v2/comments", ""), 0, "nothing written");
+
+    // The administrator (the owner, signed in with the password) disconnects the person.
+    let mut admin = stack.browser();
+    admin.accept_json = false;
+    admin.extra_headers.push(("origin".into(), stack.worker.client.base.clone()));
+    let form = form_body(&[("owner_password", password)]);
+    assert_eq!(admin.request("POST", "/admin/sign-in", Some(("application/x-www-form-urlencoded", &form))).status, 303);
+    let page = admin.get("/admin").body;
+    let disconnect = page.split("action=\"/admin/disconnect\"").nth(1).expect("a disconnect form");
+    let fields = ["csrf", "workspace_id", "member_id"].map(|name| (name, hidden(disconnect, name)));
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let done =
+        admin.request("POST", "/admin/disconnect", Some(("application/x-www-form-urlencoded", &form_body(&fields))));
+    assert_eq!(done.status, 303, "{}", done.body);
+    // Their app ends at once; the workspace key was never sent to Attio's revoke endpoint...
+    assert_eq!(call_tool(&stack, &at, "whoami", json!({})).status, 401);
+    assert_eq!(stack.mock_requests("/oauth/revoke", ""), 0, "the workspace key must never be revoked");
+    // ...so the gateway still reaches Attio: a new approval works at once.
+    let again = approved_with_the_password(&stack, password);
+    let me = call_tool(&stack, &again, "whoami", json!({})).json();
+    assert_eq!(me["result"]["isError"], false, "{me}");
 }
