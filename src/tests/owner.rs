@@ -9,6 +9,7 @@ use super::flow::*;
 use super::*;
 use crate::config::{ATTIO_API_KEY, ATTIO_CLIENT_ID, OWNER_PASSWORD};
 use crate::crypto::password::PasswordHash;
+use crate::platform::Clock;
 
 const KEY: &str = "attio_key_0123456789abcdef0123456789";
 
@@ -170,6 +171,11 @@ fn an_admin_disconnect_keeps_the_workspace_key_and_ends_the_persons_apps_at_once
     };
     let fields = [("csrf", field("csrf")), ("workspace_id", field("workspace_id")), ("member_id", field("member_id"))];
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // The KV listing of the person's apps lost its row (a failed or late KV write): the
+    // disconnect reads the grants from the person's own object, and ends them anyway.
+    for key in p.kv_keys().into_iter().filter(|k| k.starts_with("grant-index:")) {
+        block_on(crate::platform::KvStore::kv_delete(&p, &key)).unwrap();
+    }
     let sent_before = p.http.sent.borrow().len();
     let mut post = form("/admin/disconnect", &fields, &jar);
     post.headers_mut().insert("origin", "https://gateway.test".parse().unwrap());
@@ -192,6 +198,15 @@ fn grants_last_owner_grant_days_seven_by_default() {
         }
         let p = FakePlatform::with_settings(m);
         let (client_id, issued) = approved_by_the_owner(&p);
+        // The grant itself ends then (so /account and /admin show when).
+        let user = crate::user::UserId::new(
+            "ws-1",
+            &crate::owner::person_id(&crate::config::SettingsSource::config(&p).unwrap(), "owner"),
+        )
+        .unwrap();
+        let held = block_on(crate::store::grants::of_person(&p, &user)).unwrap();
+        assert_eq!(held.len(), 1);
+        assert_eq!(held[0].expires_at_ms, p.now_ms() + days * 86_400_000, "{days} days");
         // Refreshed within the last hour of the allowed days: still works.
         p.advance_ms(days * 86_400_000 - 1_800_000);
         let refreshed = body(&run(&p, refresh_request(&client_id, issued["refresh_token"].as_str().unwrap())));
@@ -203,6 +218,16 @@ fn grants_last_owner_grant_days_seven_by_default() {
         let again = run(&p, refresh_request(&client_id, refreshed["refresh_token"].as_str().unwrap()));
         assert_eq!(body(&again)["error"], "invalid_grant", "{days} days: {}", text(&again));
     }
+    // A grant made under a longer setting (or by a release before the cap) is held to the
+    // current one when it is used: OWNER_GRANT_DAYS lowered from 30 to the default.
+    let mut m = owner_settings(Some("correct horse"));
+    m.insert(crate::config::OWNER_GRANT_DAYS, "30".into());
+    let mut p = FakePlatform::with_settings(m);
+    let (client_id, issued) = approved_by_the_owner(&p);
+    p.settings.values.remove(crate::config::OWNER_GRANT_DAYS);
+    p.advance_ms(7 * 86_400_000 + 1);
+    let refused = run(&p, refresh_request(&client_id, issued["refresh_token"].as_str().unwrap()));
+    assert_eq!(body(&refused)["error"], "invalid_grant", "{}", text(&refused));
     // Out of range, or not a number: named on /health.
     for bad in ["0", "31", "a week"] {
         let mut m = owner_settings(Some("pw"));
