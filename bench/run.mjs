@@ -13,7 +13,9 @@
 // peer's, is measured in the same interleaved rounds (the order rotating each round), so a noisy
 // neighbour on the machine shifts all alike.
 //
-// Env: MOCK_URL (a running mock Attio, release build), BENCH_QUICK=1 for a shorter run.
+// Env: MOCK_URL (a running mock Attio, release build), BENCH_QUICK=1 for a shorter run,
+// BUDGET_JSON (the gateway's counts from src/tests/budget.rs) for the budget model,
+// BENCH_BUDGET_ONLY=1 to print only the budget model.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,6 +28,7 @@ import {
 import { peerBundles, peerTokenResponse, peerVersions, startPassThrough, startPeer } from './peer.mjs';
 import { esbuildBinary } from './peer/build.mjs';
 import { startWorkerd } from './workerd.mjs';
+import { gatewayEvents, peerEvents, report as budgetReport } from './budget.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const MOCK = process.env.MOCK_URL;
@@ -196,11 +199,28 @@ async function coldStart(start) {
   return { cold: w.coldMs, first, warm: median(warm) };
 }
 
+/** The budget model: the gateway's counted operations beside the peer's, measured on a peer of
+ *  its own (so the other measurements' traffic does not mix in). */
+async function budget(attio) {
+  const peer = await startPeer(MOCK, attio, { kvStats: true });
+  try {
+    const { gateway, peer: theirs } = budgetReport(out, gatewayEvents(process.env.BUDGET_JSON), await peerEvents(peer));
+    target('Free-plan ceiling ≥ 45,000 tool calls a day (issue 25)', `${gateway.ceiling} (binding: ${gateway.binding}; peer ${theirs.ceiling})`, gateway.ceiling >= 45_000);
+    target('Paid storage ≤ $2.50 per million tool calls (issue 25)', `$${gateway.storagePerMillion.toFixed(2)} (peer $${theirs.storagePerMillion.toFixed(2)})`, gateway.storagePerMillion <= 2.5);
+  } finally {
+    await peer.stop();
+  }
+}
+
 async function main() {
   header();
-  bundle();
-
   const attio = await mintAttioToken(MOCK);
+  if (process.env.BUDGET_JSON) await budget(attio);
+  if (process.env.BENCH_BUDGET_ONLY === '1') {
+    for (const t of targets) out(`${verdict(t.ok).padEnd(8)} ${t.name}: ${t.value}`);
+    return;
+  }
+  bundle();
 
   // Cold start: a fresh workerd, process start to the first 200, gateway and peer alternating.
   const colds = [];

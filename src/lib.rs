@@ -37,6 +37,7 @@
 //! - [`proxy_policy`]: what the REST proxy may forward (path, query, headers).
 //! - [`vault`]: each user's connection in KV, tokens sealed; lazy and bulk key rotation.
 //! - [`connection`]: using a connection: single-flight refresh, revocation.
+//! - [`cron`]: the daily run (re-seal, membership check, policy copies).
 //! - [`mcp`]: the MCP server: JSON-RPC, the Attio tools, method dispatch.
 //! - [`oauth`]: the gateway as an OAuth 2.1 authorization server for MCP clients (one file per RFC;
 //!   [`oauth::approval`] checks an authorization request, [`oauth::token_grants`] runs the token
@@ -74,6 +75,7 @@ pub mod config;
 pub mod connection;
 pub mod consent;
 pub mod context;
+pub mod cron;
 pub mod crypto;
 pub mod error;
 pub mod html;

@@ -117,6 +117,22 @@ pub struct FakePlatform {
     hooks: RefCell<Vec<(String, Hook)>>,
     /// Counts per (limit, key, minute): the platform's limiters at the shipped limits.
     rate_counts: RefCell<HashMap<(crate::rate_limit::Limit, String, u64), u32>>,
+    /// Keys per KV listing page: two by default (so callers' cursor handling is exercised),
+    /// KV's own 1,000 for the budget model.
+    pub kv_page: Cell<usize>,
+    /// Durable Object storage as the `Transitions` class uses it (src/edge/durable.rs): rows
+    /// read and written, alarms set, and each object's latest expiry (`__latest_expiry_ms`).
+    pub rows: Cell<RowCounts>,
+    latest_expiry: RefCell<HashMap<String, u64>>,
+}
+
+/// SQLite rows the `Transitions` class reads and writes through its storage calls, and alarms
+/// it sets, as the budget model counts them (see `src/tests/budget.rs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowCounts {
+    pub read: u64,
+    pub written: u64,
+    pub alarms_set: u64,
 }
 
 impl Default for FakePlatform {
@@ -140,7 +156,19 @@ impl FakePlatform {
             kv_fails: Cell::new(false),
             hooks: RefCell::default(),
             rate_counts: RefCell::default(),
+            kv_page: Cell::new(2),
+            rows: Cell::default(),
+            latest_expiry: RefCell::default(),
         }
+    }
+
+    fn count_rows(&self, read: u64, written: u64, alarms_set: u64) {
+        let r = self.rows.get();
+        self.rows.set(RowCounts {
+            read: r.read + read,
+            written: r.written + written,
+            alarms_set: r.alarms_set + alarms_set,
+        });
     }
 
     /// Runs `effect` once, just before the first call whose record (see `calls`) starts with
@@ -278,10 +306,10 @@ impl KvStore for FakePlatform {
             .borrow()
             .keys()
             .filter(|k| k.starts_with(prefix) && cursor.is_none_or(|c| k.as_str() > c))
-            .take(2)
+            .take(self.kv_page.get())
             .cloned()
             .collect();
-        let cursor = (keys.len() == 2).then(|| keys[1].clone());
+        let cursor = (keys.len() == self.kv_page.get()).then(|| keys[keys.len() - 1].clone());
         let metadata = keys.iter().map(|k| self.kv_metadata.borrow().get(k).cloned()).collect();
         Ok(KvPage { keys, metadata, cursor })
     }
@@ -294,7 +322,8 @@ impl TransitionStore for FakePlatform {
         let entry = |key: &str| self.objects.borrow().get(&(object.to_string(), key.to_string())).cloned();
         match command {
             Command::Read { keys } => {
-                return Ok(crate::transitions::read(keys.iter().map(|k| entry(k)).collect(), now))
+                self.count_rows(keys.len() as u64, 0, 0);
+                return Ok(crate::transitions::read(keys.iter().map(|k| entry(k)).collect(), now));
             }
             Command::List { prefix, after } => {
                 let listed: Vec<(String, Entry)> = self
@@ -307,6 +336,7 @@ impl TransitionStore for FakePlatform {
                     .into_iter()
                     .take(crate::transitions::LIST_LIMIT + 1)
                     .collect();
+                self.count_rows(listed.len() as u64, 0, 0);
                 return Ok(crate::transitions::list(listed, now));
             }
             _ => {}
@@ -314,11 +344,21 @@ impl TransitionStore for FakePlatform {
         let slot = (object.to_string(), command.key().unwrap_or_default().to_string());
         let current = self.objects.borrow().get(&slot).cloned();
         let (outcome, effect) = apply(command, current, now);
+        // As the class does: one row read for the entry; a put reads the latest expiry, writes
+        // the entry, and writes the latest expiry (setting the alarm) when it moves later.
+        self.count_rows(1, 0, 0);
         match effect {
             Effect::Put(e) => {
+                let mut latest = self.latest_expiry.borrow_mut();
+                let later = latest.get(object).is_none_or(|l| *l < e.expires_at_ms);
+                if later {
+                    latest.insert(object.to_string(), e.expires_at_ms);
+                }
+                self.count_rows(1, 1 + u64::from(later), u64::from(later));
                 self.objects.borrow_mut().insert(slot, e);
             }
             Effect::Delete => {
+                self.count_rows(0, 1, 0);
                 self.objects.borrow_mut().remove(&slot);
             }
             Effect::None => {}

@@ -173,17 +173,7 @@ fn a_grant_missing_from_the_index_dies_with_the_disconnect_and_stays_dead_after_
     block_on(crate::platform::KvStore::kv_delete(&p, &index[0])).unwrap();
 
     // Disconnect, from the status page.
-    p.http.push(200, SELF_ACTIVE);
-    let page = text(&run(&p, with_cookies("/connect/status", &jar)));
-    let csrf = page.split("name=csrf value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    p.http.push(204, "");
-    let disconnect = http::Request::post("https://gateway.test/connect/disconnect")
-        .header(COOKIE, jar.join("; "))
-        .header("origin", "https://gateway.test")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("csrf={csrf}").into_bytes())
-        .unwrap();
-    assert_eq!(run(&p, disconnect).status(), 200);
+    assert_eq!(flow::disconnect_from_status(&p, &jar).status(), 200);
 
     // The same member connects again.
     let (state, connect_jar) = start(&p);

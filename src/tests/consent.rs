@@ -35,8 +35,7 @@ fn remembered_consent_applies_only_to_direct_navigations_for_the_same_client() {
 #[test]
 fn an_approval_of_the_mcp_endpoint_is_not_reused_for_the_rest_proxy() {
     let p = FakePlatform::with_settings(loopback_settings());
-    let (client_id, code, jar) = obtain_code(&p, "https://gateway.test/mcp", "write");
-    assert_eq!(redeem(&p, &client_id, &code, VERIFIER).status(), 200);
+    let (client_id, _, jar) = approved(&p, "https://gateway.test/mcp", "write");
     let mut req = with_cookies(&format!("/authorize?{}", authorize_query(&client_id, "https://gateway.test/v2")), &jar);
     req.headers_mut().insert("sec-fetch-site", "none".parse().unwrap());
     let asked = run(&p, req);
@@ -49,8 +48,7 @@ fn an_approval_of_the_mcp_endpoint_is_not_reused_for_the_rest_proxy() {
 #[test]
 fn a_read_only_approval_is_not_reused_for_write_access() {
     let p = FakePlatform::with_settings(loopback_settings());
-    let (client_id, code, jar) = obtain_code(&p, "https://gateway.test/mcp", "read");
-    assert_eq!(redeem(&p, &client_id, &code, VERIFIER).status(), 200);
+    let (client_id, _, jar) = approved(&p, "https://gateway.test/mcp", "read");
     // The client asks for read and write again: the person must be asked.
     assert_eq!(authorize_again(&p, &client_id, &jar, Some("none")).status(), 200);
 }
@@ -65,12 +63,27 @@ fn approved_cookie(resp: &Response) -> Option<String> {
         .map(str::to_string)
 }
 
-/// An app approved and used: its client, its tokens and the browser's cookies.
-fn approved_and_used(p: &FakePlatform) -> (String, Value, Vec<String>) {
-    let (client_id, code, jar) = obtain_code(p, "https://gateway.test/mcp", "write");
+/// An app approved for `access` and its code redeemed: its client, its tokens and the browser's
+/// cookies.
+fn approved(p: &FakePlatform, resource: &str, access: &str) -> (String, Value, Vec<String>) {
+    let (client_id, code, jar) = obtain_code(p, resource, access);
     let issued = body(&redeem(p, &client_id, &code, VERIFIER));
+    assert!(issued["access_token"].is_string(), "{issued}");
+    (client_id, issued, jar)
+}
+
+/// An app approved for writing and used: remembered while its grant lives.
+fn approved_and_used(p: &FakePlatform) -> (String, Value, Vec<String>) {
+    let (client_id, issued, jar) = approved(p, "https://gateway.test/mcp", "write");
     assert_eq!(authorize_again(p, &client_id, &jar, Some("none")).status(), 302, "remembered while it lives");
     (client_id, issued, jar)
+}
+
+/// The browser's remembered approvals with a new session's cookies.
+fn with_new_session(jar: &[String], session: Vec<String>) -> Vec<String> {
+    let mut jar: Vec<String> = jar.iter().filter(|c| c.starts_with("__Host-agw-approved=")).cloned().collect();
+    jar.extend(session);
+    jar
 }
 
 /// The consent page is shown again, and the browser is told to forget the approval.
@@ -110,11 +123,7 @@ fn the_deployers_maximum_grant_age_ends_a_remembered_approval() {
     block_on(crate::store::policy::save(&p, &policy)).unwrap();
     p.advance_ms(2 * 86_400_000);
     // The person signs in again (their session lasts an hour), over the same connection.
-    let (state, connect_jar) = start(&p);
-    script_successful_exchange(&p);
-    let back = callback(&p, &format!("code=attio-code&state={state}"), &connect_jar);
-    let mut jar: Vec<String> = jar.into_iter().filter(|c| c.starts_with("__Host-agw-approved=")).collect();
-    jar.extend(cookies(&back));
+    let jar = with_new_session(&jar, connect_again(&p));
     asked_again(&p, &client_id, &jar);
 }
 
@@ -152,22 +161,8 @@ fn a_new_approval_is_remembered_again_after_one_ended() {
 fn a_disconnect_ends_remembered_approvals_even_after_connecting_again() {
     let p = FakePlatform::with_settings(loopback_settings());
     let (client_id, _, jar) = approved_and_used(&p);
-    p.http.push(200, SELF_ACTIVE);
-    let page = text(&run(&p, with_cookies("/connect/status", &jar)));
-    let csrf = page.split("name=csrf value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    p.http.push(204, "");
-    let disconnect = http::Request::post("https://gateway.test/connect/disconnect")
-        .header(COOKIE, jar.join("; "))
-        .header("origin", "https://gateway.test")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("csrf={csrf}").into_bytes())
-        .unwrap();
-    assert_eq!(run(&p, disconnect).status(), 200);
+    assert_eq!(disconnect_from_status(&p, &jar).status(), 200);
     // Connected again in the same browser: a new connection, and the app must be asked for again.
-    let (state, connect_jar) = start(&p);
-    script_successful_exchange(&p);
-    let back = callback(&p, &format!("code=attio-code&state={state}"), &connect_jar);
-    let mut jar: Vec<String> = jar.into_iter().filter(|c| c.starts_with("__Host-agw-approved=")).collect();
-    jar.extend(cookies(&back));
+    let jar = with_new_session(&jar, connect_again(&p));
     asked_again(&p, &client_id, &jar);
 }

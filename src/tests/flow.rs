@@ -188,3 +188,27 @@ pub fn mcp_at(p: &FakePlatform, url: &str, token: &str, message: &str, headers: 
     }
     run(p, b.body(message.as_bytes().to_vec()).unwrap())
 }
+
+/// Disconnects Attio from the status page (its CSRF token), Attio accepting the revocation.
+pub fn disconnect_from_status(p: &FakePlatform, jar: &[String]) -> Response {
+    p.http.push(200, SELF_ACTIVE);
+    let page = text(&run(p, with_cookies("/connect/status", jar)));
+    let csrf = hidden(&page, "csrf");
+    p.http.push(204, "");
+    let disconnect = http::Request::post("https://gateway.test/connect/disconnect")
+        .header(COOKIE, jar.join("; "))
+        .header("origin", "https://gateway.test")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}").into_bytes())
+        .unwrap();
+    run(p, disconnect)
+}
+
+/// The same person signs in with Attio again: their new session cookies.
+pub fn connect_again(p: &FakePlatform) -> Vec<String> {
+    let (state, connect_jar) = start(p);
+    script_successful_exchange(p);
+    let back = callback(p, &format!("code=attio-code&state={state}"), &connect_jar);
+    assert_eq!(back.status(), 303, "{}", text(&back));
+    cookies(&back)
+}

@@ -44,6 +44,7 @@ fn test_mode_settings() -> HashMap<&'static str, String> {
 }
 
 mod admin;
+mod budget;
 mod cf_access;
 mod checklist;
 mod client_auth;

@@ -63,19 +63,7 @@ fn the_owner_approves_with_the_password_and_apps_act_as_the_workspace() {
     let consent = run(&p, get(&format!("/authorize?{}", authorize_query(&client_id, "https://gateway.test/mcp"))));
     let page = text(&consent);
     assert!(page.contains("name=owner_password") && page.contains("whole workspace"), "{page}");
-    let approve = |password: &str| {
-        let consent = run(&p, get(&format!("/authorize?{}", authorize_query(&client_id, "https://gateway.test/mcp"))));
-        let page = text(&consent);
-        let (request, csrf) = (hidden(&page, "request"), hidden(&page, "csrf"));
-        let fields = [
-            ("request", request.as_str()),
-            ("csrf", csrf.as_str()),
-            ("decision", "approve"),
-            ("access", "write"),
-            ("owner_password", password),
-        ];
-        run(&p, form("/authorize", &fields, &cookies(&consent)))
-    };
+    let approve = |password: &str| owner_decision(&p, &client_id, password);
     assert_eq!(approve("wrong").status(), 403);
     assert!(p.http.sent.borrow().is_empty(), "nothing asked of Attio for a wrong password");
     p.http.push(200, SELF_ACTIVE);
@@ -132,10 +120,9 @@ fn the_owner_administers_after_signing_in_with_the_password() {
     assert_eq!(run(&p, with_cookies("/admin", &jar)).status(), 401, "an hour at most");
 }
 
-/// The owner approves a new app with the password; returns the client and its tokens.
-fn approved_by_the_owner(p: &FakePlatform) -> (String, Value) {
-    let client_id = register(p);
-    let consent = run(p, get(&format!("/authorize?{}", authorize_query(&client_id, "https://gateway.test/mcp"))));
+/// The consent page for `client_id`, approved for writing with `password`.
+fn owner_decision(p: &FakePlatform, client_id: &str, password: &str) -> Response {
+    let consent = run(p, get(&format!("/authorize?{}", authorize_query(client_id, "https://gateway.test/mcp"))));
     let page = text(&consent);
     let (request, csrf) = (hidden(&page, "request"), hidden(&page, "csrf"));
     let fields = [
@@ -143,10 +130,16 @@ fn approved_by_the_owner(p: &FakePlatform) -> (String, Value) {
         ("csrf", csrf.as_str()),
         ("decision", "approve"),
         ("access", "write"),
-        ("owner_password", "correct horse"),
+        ("owner_password", password),
     ];
+    run(p, form("/authorize", &fields, &cookies(&consent)))
+}
+
+/// The owner approves a new app with the password; returns the client and its tokens.
+fn approved_by_the_owner(p: &FakePlatform) -> (String, Value) {
+    let client_id = register(p);
     p.http.push(200, SELF_ACTIVE);
-    let r = run(p, form("/authorize", &fields, &cookies(&consent)));
+    let r = owner_decision(p, &client_id, "correct horse");
     assert_eq!(r.status(), 303, "{}", text(&r));
     let code = query(r.headers()[LOCATION].to_str().unwrap(), "code").unwrap();
     let issued = body(&redeem(p, &client_id, &code, VERIFIER));

@@ -41,18 +41,7 @@ fn owner_mode_serves_the_workspace_key_behind_a_password() {
     let authorize = stack.authorize_url(&client_id, redirect, "/mcp", None);
     let mut browser = stack.browser();
     browser.accept_json = false;
-    let mut approve = |given: &str| {
-        let consent = browser.get_absolute(&authorize);
-        assert!(consent.body.contains("name=owner_password") && consent.body.contains("whole workspace"));
-        let form = form_body(&[
-            ("request", &hidden(&consent.body, "request")),
-            ("csrf", &hidden(&consent.body, "csrf")),
-            ("decision", "approve"),
-            ("access", "write"),
-            ("owner_password", given),
-        ]);
-        browser.request("POST", "/authorize", Some(("application/x-www-form-urlencoded", &form)))
-    };
+    let mut approve = |given: &str| owner_decision(&mut browser, &authorize, given);
     assert_eq!(approve("not the password").status, 403);
     let approved = approve(password);
     assert_eq!(approved.status, 303, "{}", approved.body);
@@ -109,13 +98,10 @@ fn owner_mode_without_a_gate_or_with_a_bad_key_says_why() {
     assert!(!health.body.contains(bad.trim()), "the key is never shown");
 }
 
-/// The owner approves a new app with the password; returns its MCP access token.
-fn approved_with_the_password(stack: &Stack, password: &str) -> String {
-    let redirect = "http://127.0.0.1:7777/callback";
-    let client_id = stack.register_client("Owner's agent", redirect);
-    let mut browser = stack.browser();
-    browser.accept_json = false;
-    let consent = browser.get_absolute(&stack.authorize_url(&client_id, redirect, "/mcp", None));
+/// The owner's consent page at `authorize`, approved for writing with `password`.
+fn owner_decision(browser: &mut Browser, authorize: &str, password: &str) -> Reply {
+    let consent = browser.get_absolute(authorize);
+    assert!(consent.body.contains("name=owner_password") && consent.body.contains("whole workspace"));
     let form = form_body(&[
         ("request", &hidden(&consent.body, "request")),
         ("csrf", &hidden(&consent.body, "csrf")),
@@ -123,7 +109,16 @@ fn approved_with_the_password(stack: &Stack, password: &str) -> String {
         ("access", "write"),
         ("owner_password", password),
     ]);
-    let approved = browser.request("POST", "/authorize", Some(("application/x-www-form-urlencoded", &form)));
+    browser.request("POST", "/authorize", Some(("application/x-www-form-urlencoded", &form)))
+}
+
+/// The owner approves a new app with the password; returns its MCP access token.
+fn approved_with_the_password(stack: &Stack, password: &str) -> String {
+    let redirect = "http://127.0.0.1:7777/callback";
+    let client_id = stack.register_client("Owner's agent", redirect);
+    let mut browser = stack.browser();
+    browser.accept_json = false;
+    let approved = owner_decision(&mut browser, &stack.authorize_url(&client_id, redirect, "/mcp", None), password);
     assert_eq!(approved.status, 303, "{}", approved.body);
     stack.redeem_redirect(&client_id, redirect, approved.header("location").unwrap())
 }
