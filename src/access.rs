@@ -8,11 +8,12 @@ use serde_json::json;
 
 use crate::context::Ctx;
 use crate::http::{json as json_response, set_header, Request, Response};
-use crate::oauth::grant::{self, Grant, TokenKind};
+use crate::oauth::grant::{self, Grant, GrantHome, TokenKind};
 use crate::oauth::metadata::{Audience, SCOPE_WRITE};
 use crate::oauth::{bearer, OAuthError};
 use crate::platform::Platform;
 use crate::policy::Policy;
+use crate::store::audit;
 use crate::store::connections::ConnectionCopy;
 use crate::store::grants;
 use crate::store::person;
@@ -32,6 +33,9 @@ pub struct Principal {
     pub policy: Policy,
     /// The person's sealed Attio connection, when it was read with the grant.
     pub connection: ConnectionCopy,
+    /// The call's audit record, stored before the call goes on; its outcome is the caller's to
+    /// attach ([`audit::finish`]). `None` when the call keeps none (`tools/list`, …).
+    pub audit: Option<audit::Pending>,
 }
 
 impl Principal {
@@ -109,19 +113,36 @@ pub fn presented_token(req: &Request) -> Result<&str, Denied> {
     }
 }
 
-/// Validates the bearer token for `audience` and `scope`.
+/// Validates the bearer token for `audience` and `scope`. With `record` (a call's audit record,
+/// see [`crate::store::audit`]), the record is stored by the same storage request that reads the
+/// grant, only if the token is the grant's, and refusals decided after that are attached to it
+/// as its outcome; the caller attaches the outcome of a call that goes on
+/// ([`Principal::audit`]).
 pub async fn authenticate<P: Platform>(
     p: &P,
     ctx: &Ctx<'_>,
     req: &Request,
     audience: Audience,
     scope: &str,
+    record: Option<audit::Entry>,
 ) -> Result<Principal, Denied> {
     let token = presented_token(req)?;
     let Some((TokenKind::Access, grant_id)) = grant::parse_token(token) else { return Err(Denied::Invalid) };
-    // The grant, the person's connection and the policy copy: one request to the person's
-    // object (a grant from before grants moved there: its object and the policy's, at once).
-    let read = person::for_access(p, grant_id).await.map_err(|_| Denied::Unavailable)?;
+    let keys = ctx.keys();
+    let with_grant = |mut e: audit::Entry| {
+        e.grant_id = Some(grant_id.to_string());
+        e
+    };
+    let record = record.map(with_grant);
+    let pending = match (&record, grant::home_of(grant_id)) {
+        (Some(e), Some(GrantHome::Person { user, .. })) => Some(audit::Pending::new(p, &user, e.clone())),
+        _ => None,
+    };
+    // The grant, the person's connection and the policy copy, and the call's record: one
+    // request to the person's object (a grant from before grants moved there: its object and
+    // the policy's, at once).
+    let hashes = pending.as_ref().map(|pending| (pending, keys.token_hashes(token)));
+    let read = person::for_access(p, grant_id, hashes).await.map_err(|_| Denied::Unavailable)?;
     let grant: Grant = match read.grant {
         Some(current) => current.grant,
         None => return Err(Denied::Invalid),
@@ -131,18 +152,36 @@ pub async fn authenticate<P: Platform>(
         None => store_policy::load(p).await.map_err(|_| Denied::Unavailable)?,
     }
     .capped(ctx.config.owner_grant_days());
-    let mut scopes = match grant.check_access(ctx.keys(), token, audience, p.now_ms()) {
+    let mut scopes = match grant.check_access(keys, token, audience, p.now_ms()) {
         Ok(s) => s,
-        Err(grant::AccessDenied::WrongAudience) => return Err(Denied::WrongResource),
+        Err(grant::AccessDenied::WrongAudience) => {
+            refused(p, &pending, &grant, "refused: a token for the other resource");
+            return Err(Denied::WrongResource);
+        }
         Err(grant::AccessDenied::Invalid) => return Err(Denied::Invalid),
     };
+    // The token is the grant's: its record is stored (a grant in its own object: now).
+    let pending = match (pending, record) {
+        (Some(pending), _) => Some(pending),
+        (None, Some(e)) => {
+            let pending = audit::Pending::new(p, &grant.user, e);
+            match person::record_for_own_grant(p, &pending).await {
+                Ok(()) => Some(pending),
+                // No call reaches Attio without its record.
+                Err(_) => return Err(Denied::Unavailable),
+            }
+        }
+        (None, None) => None,
+    };
     if policy.grant_too_old(grant.created_at_ms, p.now_ms()) {
+        refused(p, &pending, &grant, "refused: the grant is older than the deployer allows");
         return Err(Denied::Invalid);
     }
     if policy.writes_off {
         scopes.retain(|s| s != SCOPE_WRITE);
     }
     if !scopes.iter().any(|s| s == scope) {
+        refused(p, &pending, &grant, &format!("refused: needs {scope}"));
         return Err(Denied::InsufficientScope(scope.to_string()));
     }
     // An exchanged token lives only while the token it was exchanged from does: revoking the
@@ -150,7 +189,10 @@ pub async fn authenticate<P: Platform>(
     if let Some(source) = &grant.source_grant {
         match grants::load(p, source).await {
             Ok(Some(s)) if !s.grant.revoked && s.grant.expires_at_ms > p.now_ms() => {}
-            Ok(_) => return Err(Denied::Invalid),
+            Ok(_) => {
+                refused(p, &pending, &grant, "refused: the token it was exchanged from ended");
+                return Err(Denied::Invalid);
+            }
             Err(_) => return Err(Denied::Unavailable),
         }
     }
@@ -162,5 +204,13 @@ pub async fn authenticate<P: Platform>(
         connection_epoch: grant.connection_epoch,
         policy,
         connection: read.connection,
+        audit: pending,
     })
+}
+
+/// Attaches a refusal to the call's record, when one was stored.
+fn refused<P: Platform>(p: &P, pending: &Option<audit::Pending>, grant: &Grant, why: &str) {
+    if let Some(pending) = pending {
+        audit::finish(p, pending, &grant.client_id, audit::Ended { outcome: why.into(), ..Default::default() });
+    }
 }

@@ -242,11 +242,9 @@ mod tests {
         Entry {
             at_ms: 1_795_843_447_000,
             client_id: "mcp_c1".into(),
-            kind: "tool".into(),
-            action: action.into(),
-            write: false,
             outcome: outcome.into(),
-            by: None,
+            grant_id: None,
+            ..Entry::call("tool", action, false, "", Vec::new())
         }
     }
 

@@ -213,15 +213,18 @@ pub async fn complete<P: Platform>(
     }
     // Approving an app is itself audited, with the approver as Cloudflare Access knows them.
     let entry = audit::Entry {
-        at_ms: 0,
-        client_id: approved.client_id.clone(),
-        kind: "consent".into(),
-        action: format!("approved {}", approved.scope.join(" ")),
-        write: approved.scope.iter().any(|s| s == SCOPE_WRITE),
         outcome: "ok".into(),
         by: ctx.person.clone(),
+        ..audit::Entry::call(
+            "consent",
+            &format!("approved {}", approved.scope.join(" ")),
+            approved.scope.iter().any(|s| s == SCOPE_WRITE),
+            "",
+            Vec::new(),
+        )
     };
-    audit::record(p, user, entry);
+    let entry = audit::Entry { client_id: approved.client_id.clone(), grant_id: None, ..entry };
+    audit::record(p, user, entry).await;
     let mut extra = vec![("code", code.expose_secret().as_str()), ("iss", origin.as_str())];
     if let Some(s) = &approved.state {
         extra.push(("state", s));

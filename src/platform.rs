@@ -57,6 +57,10 @@ pub trait KvStore {
 /// The `Transitions` Durable Object: `object` names the instance (one per value or family).
 pub trait TransitionStore {
     fn transition(&self, object: &str, command: Command) -> impl Future<Output = Result<Outcome, StoreError>>;
+    /// Sends `command` without waiting for it: the runtime keeps it running after the response
+    /// is sent (`ctx.waitUntil`). Only for records nothing in the same request reads back (an
+    /// audit record's outcome); a failure is logged (`do.detached_failed`), never reported.
+    fn transition_detached(&self, object: &str, command: Command);
 }
 
 /// Wall-clock time in milliseconds since the Unix epoch.

@@ -162,6 +162,22 @@ impl FakePlatform {
         }
     }
 
+    /// A put as the class makes it: the latest expiry read, the entry written, and the latest
+    /// expiry written (setting the alarm) when the entry's alarm time is later.
+    fn store_put(&self, object: &str, key: String, e: Entry) {
+        let at = crate::transitions::alarm_at(e.expires_at_ms, self.now.get());
+        let later = {
+            let mut latest = self.latest_expiry.borrow_mut();
+            let later = latest.get(object).is_none_or(|l| *l < at);
+            if later {
+                latest.insert(object.to_string(), at);
+            }
+            later
+        };
+        self.count_rows(1, 1 + u64::from(later), u64::from(later));
+        self.objects.borrow_mut().insert((object.to_string(), key), e);
+    }
+
     fn count_rows(&self, read: u64, written: u64, alarms_set: u64) {
         let r = self.rows.get();
         self.rows.set(RowCounts {
@@ -316,6 +332,13 @@ impl KvStore for FakePlatform {
 }
 
 impl TransitionStore for FakePlatform {
+    fn transition_detached(&self, object: &str, command: Command) {
+        // Done at once: a test reading it back sees what production sees a moment later.
+        if let Err(e) = block_on(self.transition(object, command)) {
+            self.log("do.detached_failed", &e.to_string());
+        }
+    }
+
     async fn transition(&self, object: &str, command: Command) -> Result<Outcome, StoreError> {
         self.note(format!("do {object} {}", command_name(&command)));
         let now = self.now.get();
@@ -324,6 +347,16 @@ impl TransitionStore for FakePlatform {
             Command::Read { keys } => {
                 self.count_rows(keys.len() as u64, 0, 0);
                 return Ok(crate::transitions::read(keys.iter().map(|k| entry(k)).collect(), now));
+            }
+            Command::ReadAndRecord { keys, token_hashes, record_key, record, expires_at_ms } => {
+                self.count_rows(keys.len() as u64, 0, 0);
+                let entries = keys.iter().map(|k| entry(k)).collect();
+                let (outcome, stored) =
+                    crate::transitions::read_and_record(entries, &token_hashes, record, expires_at_ms, now);
+                if let Some(e) = stored {
+                    self.store_put(object, record_key, e);
+                }
+                return Ok(outcome);
             }
             Command::List { prefix, after } => {
                 let listed: Vec<(String, Entry)> = self
@@ -348,15 +381,7 @@ impl TransitionStore for FakePlatform {
         // the entry, and writes the latest expiry (setting the alarm) when it moves later.
         self.count_rows(1, 0, 0);
         match effect {
-            Effect::Put(e) => {
-                let mut latest = self.latest_expiry.borrow_mut();
-                let later = latest.get(object).is_none_or(|l| *l < e.expires_at_ms);
-                if later {
-                    latest.insert(object.to_string(), e.expires_at_ms);
-                }
-                self.count_rows(1, 1 + u64::from(later), u64::from(later));
-                self.objects.borrow_mut().insert(slot, e);
-            }
+            Effect::Put(e) => self.store_put(object, slot.1, e),
             Effect::Delete => {
                 self.count_rows(0, 1, 0);
                 self.objects.borrow_mut().remove(&slot);

@@ -42,6 +42,19 @@ pub enum Command {
     /// Return up to [`LIST_LIMIT`] live entries whose keys start with `prefix`, in key order,
     /// after the key `after`. Answered by [`list`].
     List { prefix: String, after: Option<String> },
+    /// [`Command::Read`] of `keys`, and in the same request a new entry `record` under
+    /// `record_key` (never replacing one), stored only when the first key holds a live grant
+    /// (not revoked, not expired) one of whose access tokens hashes to one of `token_hashes`:
+    /// an authenticated call's audit entry, stored before the call goes on, which a forged
+    /// token cannot make. The grant's `client_id` is copied into the record. Answered by
+    /// [`read_and_record`].
+    ReadAndRecord {
+        keys: Vec<String>,
+        token_hashes: Vec<String>,
+        record_key: String,
+        record: Value,
+        expires_at_ms: u64,
+    },
 }
 
 /// The most entries one [`Command::List`] returns.
@@ -60,7 +73,7 @@ impl Command {
             | Command::Release { key, .. }
             | Command::Cas { key, .. }
             | Command::PutNewer { key, .. } => Some(key),
-            Command::Read { .. } | Command::List { .. } => None,
+            Command::Read { .. } | Command::List { .. } | Command::ReadAndRecord { .. } => None,
         }
     }
 
@@ -69,6 +82,9 @@ impl Command {
     pub fn named_keys(&self) -> Vec<&str> {
         match self {
             Command::Read { keys } => keys.iter().map(String::as_str).collect(),
+            Command::ReadAndRecord { keys, record_key, .. } => {
+                keys.iter().map(String::as_str).chain(std::iter::once(record_key.as_str())).collect()
+            }
             Command::List { prefix, .. } => vec![prefix.as_str()],
             single => single.key().into_iter().collect(),
         }
@@ -144,6 +160,43 @@ pub fn list(entries: Vec<(String, Entry)>, now_ms: u64) -> Outcome {
     Outcome::Listed { entries, more }
 }
 
+/// When the clean-up alarm must fire for an entry expiring at `expires_at_ms`: then, for an
+/// entry that lives a day or less; otherwise at the start of the next day after it, so the many
+/// long-lived entries of a busy object (audit records, 30 days) move the object's latest expiry,
+/// and rewrite it, once a day rather than on every write.
+pub fn alarm_at(expires_at_ms: u64, now_ms: u64) -> u64 {
+    const DAY_MS: u64 = 86_400_000;
+    if expires_at_ms.saturating_sub(now_ms) <= DAY_MS {
+        expires_at_ms
+    } else {
+        (expires_at_ms / DAY_MS).saturating_add(1).saturating_mul(DAY_MS)
+    }
+}
+
+/// The answer to a [`Command::ReadAndRecord`] given the stored entries of its keys (the first
+/// the grant), and the entry to store under its `record_key`, if the grant admits it.
+pub fn read_and_record(
+    entries: Vec<Option<Entry>>,
+    token_hashes: &[String],
+    mut record: Value,
+    expires_at_ms: u64,
+    now_ms: u64,
+) -> (Outcome, Option<Entry>) {
+    let grant = entries.first().cloned().flatten().filter(|e| e.is_live(now_ms)).map(|e| e.value);
+    let admitted = grant.as_ref().filter(|g| {
+        let live = g.get("revoked").and_then(Value::as_bool) != Some(true)
+            && g.get("expires_at_ms").and_then(Value::as_u64).is_some_and(|t| now_ms < t);
+        let access = g.get("access").and_then(Value::as_array).into_iter().flatten();
+        let mut hashes = access.filter_map(|a| a.get("hash").and_then(Value::as_str));
+        live && hashes.any(|h| token_hashes.iter().any(|t| crate::secret::constant_time_eq(t.as_bytes(), h.as_bytes())))
+    });
+    let stored = admitted.map(|g| {
+        record["client_id"] = g.get("client_id").cloned().unwrap_or(Value::Null);
+        Entry { value: record, expires_at_ms }
+    });
+    (read(entries, now_ms), stored)
+}
+
 /// Decides a single-entry command against the current entry at `now_ms`. The commands that
 /// span several entries ([`Command::Read`], [`Command::List`]) are answered by [`read`] and
 /// [`list`] and change nothing here.
@@ -174,7 +227,9 @@ pub fn apply(command: Command, current: Option<Entry>, now_ms: u64) -> (Outcome,
             (Outcome::Released, Effect::Delete)
         }
         (Command::Release { .. }, _) => (Outcome::Missing, Effect::None),
-        (Command::Read { .. } | Command::List { .. }, _) => (Outcome::Missing, Effect::None),
+        (Command::Read { .. } | Command::List { .. } | Command::ReadAndRecord { .. }, _) => {
+            (Outcome::Missing, Effect::None)
+        }
         (Command::PutNewer { value, expires_at_ms, .. }, live) => {
             let version = |v: &Value| v.get("version").and_then(Value::as_u64).unwrap_or(0);
             match live {

@@ -15,7 +15,7 @@ use worker::worker_sys::{web_sys, DurableObjectState};
 use worker::{Date, ListOptions, State, Storage};
 
 use super::js;
-use crate::transitions::{apply, list, read, Command, Effect, Entry, LIST_LIMIT};
+use crate::transitions::{alarm_at, apply, list, read, read_and_record, Command, Effect, Entry, LIST_LIMIT};
 
 /// Storage key holding the latest expiry of any entry (for the clean-up alarm).
 const LATEST_EXPIRY: &str = "__latest_expiry_ms";
@@ -75,6 +75,14 @@ async fn run(storage: &Storage, command: Command) -> worker::Result<crate::trans
     let now = Date::now().as_millis();
     Ok(match command {
         Command::Read { keys } => read(read_entries(storage, &keys).await?, now),
+        Command::ReadAndRecord { keys, token_hashes, record_key, record, expires_at_ms } => {
+            let (outcome, stored) =
+                read_and_record(read_entries(storage, &keys).await?, &token_hashes, record, expires_at_ms, now);
+            if let Some(entry) = stored {
+                store_effect(storage, &record_key, Effect::Put(entry), now).await?;
+            }
+            outcome
+        }
         Command::List { prefix, after } => list(list_entries(storage, &prefix, after.as_deref()).await?, now),
         single => {
             let key = single.key().unwrap_or_default().to_string();
@@ -107,7 +115,7 @@ async fn store_effect(storage: &Storage, key: &str, effect: Effect, now: u64) ->
     match effect {
         Effect::Put(entry) => {
             let latest: Option<u64> = storage.get(LATEST_EXPIRY).await?;
-            let expires = entry.expires_at_ms;
+            let expires = alarm_at(entry.expires_at_ms, now);
             storage.put(key, &entry).await?;
             if latest.is_none_or(|l| l < expires) {
                 storage.put(LATEST_EXPIRY, expires).await?;

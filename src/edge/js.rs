@@ -108,6 +108,12 @@ pub(crate) async fn durable_object_call(
     text.as_string().ok_or_else(|| JsValue::from_str("the object's answer is not text"))
 }
 
+/// The same call, not awaited: its promise (for `waitUntil`).
+pub(crate) fn durable_object_promise(env: &JsValue, binding: &str, name: &str, body: &str) -> Result<Promise, JsValue> {
+    let namespace = Reflect::get(env, &JsValue::from_str(binding))?;
+    Ok(object_call(&namespace, name, body))
+}
+
 /// The message of a JS error (or a fixed text): for logs, never a value we sent.
 pub(crate) fn error_message(e: &JsValue) -> String {
     e.dyn_ref::<worker::js_sys::Error>().map_or_else(|| "a JS call failed".into(), |e| String::from(e.message()))

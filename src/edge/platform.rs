@@ -148,6 +148,26 @@ impl TransitionStore for EdgePlatform<'_> {
             .map_err(|e| StoreError(format!("Transitions: {}", js::error_message(&e))))?;
         serde_json::from_str(&answer).map_err(store_error)
     }
+
+    fn transition_detached(&self, object: &str, command: Command) {
+        let call = serde_json::to_string(&command)
+            .map_err(|e| JsValue::from_str(&e.to_string()))
+            .and_then(|body| js::durable_object_promise(self.env, TRANSITIONS_BINDING, object, &body));
+        let call = match call {
+            Ok(call) => call,
+            Err(e) => return worker::console_log!("do.detached_failed {}", js::error_message(&e)),
+        };
+        let call = future_to_promise(async move {
+            if let Err(e) = JsFuture::from(call).await {
+                worker::console_log!("do.detached_failed {}", js::error_message(&e));
+            }
+            Ok(JsValue::UNDEFINED)
+        });
+        if let Some(ctx) = self.ctx {
+            // Without waitUntil the runtime may cancel the call once the response is sent.
+            let _ = ctx.wait_until(&call);
+        }
+    }
 }
 
 impl Random for EdgePlatform<'_> {

@@ -112,20 +112,47 @@ pub async fn call_tool<P: Platform>(
         set_header(&mut resp, WWW_AUTHENTICATE, &challenge);
         return Ok(resp);
     }
-    let resp = run_tool(p, ctx, principal, Answering { id: &id, revision }, tool, params).await?;
-    let failed = resp.extensions().get::<ToolFailed>().is_some_and(|f| f.0);
-    let outcome = if failed { "error" } else { "ok" }.to_string();
-    let entry = audit::Entry {
-        at_ms: 0,
-        client_id: principal.client_id.clone(),
-        kind: "tool".into(),
-        action: name.into(),
-        write: tool.write,
-        outcome,
-        by: None,
+    run_tool(p, ctx, principal, Answering { id: &id, revision }, tool, params).await
+}
+
+/// The audit record of a `tools/call` naming a known tool: the tool, whether it writes, and
+/// the ids among its arguments (never other values). `None` for an unknown tool (the call is
+/// refused before anything happens).
+pub fn audit_record(params: &Value) -> Option<audit::Entry> {
+    let tool = tools::find(params.get("name").and_then(Value::as_str)?)?;
+    let ids = params
+        .get("arguments")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.ends_with("_id") || matches!(k.as_str(), "object" | "list" | "parent_object"))
+        .filter_map(|(_, v)| v.as_str())
+        .filter(|v| v.len() <= 100)
+        .map(str::to_string)
+        .collect();
+    Some(audit::Entry::call("tool", tool.name, tool.write, "", ids))
+}
+
+/// Attaches a tool call's outcome to its record: `ok`, `error` (the tool reported a failure:
+/// Attio's error, or Attio unreachable), or `refused <status>` (the gateway refused it: a write
+/// under a read-only grant, a tool group not granted, a malformed request).
+pub fn finish_record<P: Platform>(
+    p: &P,
+    principal: &Principal,
+    pending: &audit::Pending,
+    answer: &Result<Response, AppError>,
+    started_ms: u64,
+) {
+    let outcome = match answer {
+        Ok(resp) => match resp.extensions().get::<ToolFailed>() {
+            Some(ToolFailed(false)) => "ok".to_string(),
+            Some(ToolFailed(true)) => "error".to_string(),
+            None => format!("refused {}", resp.status().as_u16()),
+        },
+        Err(_) => "error".to_string(),
     };
-    audit::record(p, &principal.user, entry);
-    Ok(resp)
+    let ended = audit::Ended { outcome, status: None, duration_ms: Some(p.now_ms().saturating_sub(started_ms)) };
+    audit::finish(p, pending, &principal.client_id, ended);
 }
 
 /// Bytes of list items one answer carries at most (about 10k tokens); the rest is a page away.

@@ -65,10 +65,33 @@ pub async fn handle<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
     if let Some(refusal) = refuse_by_head(ctx, req) {
         return Ok(refusal);
     }
-    let principal = match authenticate(p, ctx, req, Audience::Mcp, SCOPE_READ).await {
+    // Parsed before authenticating: a tool call's audit record is stored with the request that
+    // reads the grant. Errors in it are answered after authentication, as before.
+    let message = jsonrpc::parse(req.body());
+    let record = match &message {
+        Ok(Message::Request { method, params, .. }) if method == "tools/call" => call::audit_record(params),
+        _ => None,
+    };
+    let principal = match authenticate(p, ctx, req, Audience::Mcp, SCOPE_READ, record).await {
         Ok(principal) => principal,
         Err(denied) => return Ok(denied.into_response(&ctx.origin, Audience::Mcp)),
     };
+    let started = p.now_ms();
+    let answer = respond(p, ctx, req, &principal, message).await;
+    if let Some(pending) = &principal.audit {
+        call::finish_record(p, &principal, pending, &answer, started);
+    }
+    answer
+}
+
+/// The answer to an authenticated request.
+async fn respond<P: Platform>(
+    p: &P,
+    ctx: &Ctx<'_>,
+    req: &Request,
+    principal: &crate::access::Principal,
+    message: Result<Message, RpcError>,
+) -> Result<Response, AppError> {
     let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.starts_with("application/json") {
         return Ok(call::rpc_error(
@@ -89,7 +112,7 @@ pub async fn handle<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
         method: header_str(req, "mcp-method"),
         name: header_str(req, "mcp-name"),
     };
-    let (id, method, params) = match jsonrpc::parse(req.body()) {
+    let (id, method, params) = match message {
         Ok(Message::Request { id, method, params }) => (id, method, params),
         Ok(Message::Notification { method }) => {
             // Nothing to answer, but a bad version or header is still refused.
@@ -112,7 +135,7 @@ pub async fn handle<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
         (_, "server/discover") => mcp::discover_result(),
         (Revision::Legacy, "ping") => json!({}),
         (_, "tools/list") => mcp::list_tools(principal.can_write(), &principal.groups()),
-        (_, "tools/call") => return call::call_tool(p, ctx, req, &principal, revision, id, &params).await,
+        (_, "tools/call") => return call::call_tool(p, ctx, req, principal, revision, id, &params).await,
         // 2026-07-28 removed `initialize`, `ping` and the rest: 404, like any unknown method.
         (Revision::Stateless, _) => {
             return Ok(call::rpc_error(

@@ -21,6 +21,7 @@ use crate::oauth::bearer;
 use crate::oauth::metadata::{Audience, SCOPE_READ, SCOPE_WRITE};
 use crate::platform::Platform;
 use crate::proxy_policy;
+use crate::store::audit;
 
 pub const PREFIX: &str = "/v2/";
 
@@ -48,15 +49,46 @@ pub fn refuse_by_head(ctx: &Ctx<'_>, req: &Request) -> Option<Response> {
     presented_token(req).err().map(|d| d.into_response(&ctx.origin, Audience::Api))
 }
 
-/// Any method on `/v2/...`.
+/// Marks a response Attio answered, with Attio's status, for the call's audit record.
+#[derive(Debug, Clone, Copy)]
+struct AttioAnswered(u16);
+
+/// Any method on `/v2/...`: its audit record is stored with the request that authenticates it,
+/// and the outcome attached once answered.
 pub async fn forward<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
-    let config = ctx.config;
     let path = req.uri().path();
     let write = proxy_policy::is_write(req.method(), path);
-    let principal = match authenticate(p, ctx, req, Audience::Api, if write { SCOPE_WRITE } else { SCOPE_READ }).await {
+    let record = audit::Entry::call("proxy", &format!("{} {path}", req.method()), write, "", Vec::new());
+    let scope = if write { SCOPE_WRITE } else { SCOPE_READ };
+    let principal = match authenticate(p, ctx, req, Audience::Api, scope, Some(record)).await {
         Ok(principal) => principal,
         Err(denied) => return Ok(denied.into_response(&ctx.origin, Audience::Api)),
     };
+    let started = p.now_ms();
+    let answer = forward_for(p, ctx, req, &principal).await;
+    if let Some(pending) = &principal.audit {
+        let (outcome, status) = match &answer {
+            Ok(resp) => match resp.extensions().get::<AttioAnswered>() {
+                Some(AttioAnswered(s)) if (200..300).contains(s) => ("ok".to_string(), Some(*s)),
+                Some(AttioAnswered(s)) => (format!("error {s}"), Some(*s)),
+                None => (format!("refused {}", resp.status().as_u16()), None),
+            },
+            Err(_) => ("error".to_string(), None),
+        };
+        let ended = audit::Ended { outcome, status, duration_ms: Some(p.now_ms().saturating_sub(started)) };
+        audit::finish(p, pending, &principal.client_id, ended);
+    }
+    answer
+}
+
+async fn forward_for<P: Platform>(
+    p: &P,
+    ctx: &Ctx<'_>,
+    req: &Request,
+    principal: &crate::access::Principal,
+) -> Result<Response, AppError> {
+    let config = ctx.config;
+    let path = req.uri().path();
     if principal.policy.proxy_off {
         return Ok(attio_error(
             StatusCode::FORBIDDEN,
@@ -118,15 +150,6 @@ pub async fn forward<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
     for (name, value) in proxy_policy::response_headers(&parts.headers).iter() {
         resp.headers_mut().insert(name.clone(), value.clone());
     }
-    let entry = crate::store::audit::Entry {
-        at_ms: 0,
-        client_id: principal.client_id.clone(),
-        kind: "proxy".into(),
-        action: format!("{} {path}", req.method()),
-        write,
-        outcome: if status.is_success() { "ok".into() } else { format!("error {}", status.as_u16()) },
-        by: None,
-    };
-    crate::store::audit::record(p, &principal.user, entry);
+    resp.extensions_mut().insert(AttioAnswered(status.as_u16()));
     Ok(resp)
 }

@@ -1,63 +1,164 @@
-//! The audit log: one entry per MCP tool call, per proxied REST request and per approval of an
-//! app (`consent`, with the approver's Cloudflare Access email when Access is on), saying who (the
-//! person, by workspace and member), which client, what (tool name, or method and path without
-//! the query string), read or write, the outcome, and when. Never tokens, query strings or
-//! record contents.
+//! The audit log: one record per MCP tool call, per proxied REST request (allowed or refused)
+//! and per approval of an app (`consent`, with the approver's Cloudflare Access email when Access
+//! is on), saying who (the person, by workspace and member), which client and grant, what (tool
+//! name, or method and path without the query string, and the ids it names), read or write, the
+//! outcome with Attio's status and the call's duration, and when. Never tokens, query strings,
+//! argument values, record contents or IP addresses.
 //!
-//! Entries live in KV under [`keys::audit_entry`] for 30 days, so a prefix listing returns a
-//! person's entries newest first.
+//! Records live in the person's Durable Object (`audit:<newest first>:<random>`, 30 days), the
+//! object every authenticated call already reads: a call's record is stored by the same request
+//! that authenticates it ([`Pending`], through `store::person::for_access`), before the call
+//! reaches Attio, and its outcome is attached after the answer with one more request
+//! ([`finish`]), so a call costs no KV write and no entry is dropped when KV writes run out. A
+//! record whose outcome could not be attached reads `unknown`. Records written by releases
+//! before this one stay in KV under [`keys::audit_entry`] until their 30 days end, and are read
+//! beside the new ones.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::keys;
-use crate::platform::{Clock, KvStore};
+use crate::platform::{Clock, KvStore, Platform, StoreError};
 use crate::random::Random;
+use crate::transitions::{Command, Outcome};
 use crate::user::UserId;
 
 pub const RETENTION_SECS: u64 = 30 * 24 * 3600;
+const RETENTION_MS: u64 = RETENTION_SECS * 1000;
+
+/// What a record's outcome reads until one is attached.
+pub const UNKNOWN: &str = "unknown";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub at_ms: u64,
+    /// The app: filled in by the person's object from the grant the call authenticated with.
+    #[serde(default)]
     pub client_id: String,
-    /// `tool` or `proxy`.
+    /// `tool`, `proxy` or `consent`.
     pub kind: String,
     /// The tool name, or `METHOD /v2/path` (no query string).
     pub action: String,
     pub write: bool,
-    /// `ok`, or `error` with a short reason (an HTTP status or error kind, never a body).
+    /// `ok`, `error` (Attio answered with an error), `refused <why>` (the gateway refused it:
+    /// scope, tool group, the deployer's policy), or `unknown` (no outcome could be attached).
     pub outcome: String,
     /// Who acted, when Cloudflare Access verified it (their email); absent for calls made by
     /// programs with a token, and in entries from before it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
+    /// The grant the call used (absent in records from before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<String>,
+    /// Attio's HTTP status, when the call reached Attio.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// How long the call took, in milliseconds, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// The ids the call named (object and list slugs, record, entry, note, task, meeting,
+    /// thread and comment ids), never other argument values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ids: Vec<String>,
 }
 
-/// Records an entry. Best effort and off the response path: the write finishes after the
-/// response is sent, and a failed write is logged, never fails the request it audits.
-pub fn record<P: KvStore + Random + Clock>(p: &P, user: &UserId, mut entry: Entry) {
-    entry.at_ms = p.now_ms();
+impl Entry {
+    /// A call's record before anything is known of its outcome.
+    pub fn call(kind: &str, action: &str, write: bool, grant_id: &str, ids: Vec<String>) -> Entry {
+        Entry {
+            at_ms: 0,
+            client_id: String::new(),
+            kind: kind.into(),
+            action: action.into(),
+            write,
+            outcome: UNKNOWN.into(),
+            by: None,
+            grant_id: Some(grant_id.into()),
+            status: None,
+            duration_ms: None,
+            ids,
+        }
+    }
+}
+
+/// A call's record, stored with the request that authenticates it (see
+/// `store::person::for_access`), its outcome attached by [`finish`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub user: UserId,
+    pub key: String,
+    pub entry: Entry,
+}
+
+impl Pending {
+    /// A record of `entry` for `user`, timed now, under a fresh key.
+    pub fn new<P: Random + Clock>(p: &P, user: &UserId, mut entry: Entry) -> Pending {
+        entry.at_ms = p.now_ms();
+        Pending { user: user.clone(), key: keys::person_audit_entry(entry.at_ms, &random_hex(p)), entry }
+    }
+
+    /// The command that stores it: `keys` read, and the record stored only if the first key's
+    /// grant has an access token hashing to one of `token_hashes`.
+    pub fn with_read(&self, keys: Vec<String>, token_hashes: Vec<String>) -> Result<Command, StoreError> {
+        Ok(Command::ReadAndRecord {
+            keys,
+            token_hashes,
+            record_key: self.key.clone(),
+            record: super::encode(&self.entry)?,
+            expires_at_ms: self.entry.at_ms + RETENTION_MS,
+        })
+    }
+}
+
+/// What is known of a call once it ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ended {
+    pub outcome: String,
+    pub status: Option<u16>,
+    pub duration_ms: Option<u64>,
+}
+
+/// Attaches `ended` to the record `pending` (after the response; a failure is logged and the
+/// record keeps reading `unknown`). The client id the person's object filled in is kept:
+/// `client_id` is the principal's, the same grant's.
+pub fn finish<P: Platform>(p: &P, pending: &Pending, client_id: &str, ended: Ended) {
+    let mut entry = pending.entry.clone();
+    entry.client_id = client_id.into();
+    entry.outcome = ended.outcome;
+    entry.status = ended.status;
+    entry.duration_ms = ended.duration_ms;
+    let Ok(value) = super::encode(&entry) else { return };
+    let command = Command::Put { key: pending.key.clone(), value, expires_at_ms: entry.at_ms + RETENTION_MS };
+    p.transition_detached(&keys::person_object(&pending.user), command);
+}
+
+fn random_hex<P: Random>(p: &P) -> String {
     let mut suffix = [0u8; 4];
     let _ = p.fill(&mut suffix);
-    let random: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
-    let key = keys::audit_entry(user, entry.at_ms, &random);
-    let Ok(value) = serde_json::to_string(&entry) else { return };
-    // The entry again as the key's metadata, so readers list entries instead of reading each
-    // (a long proxied path can exceed KV's 1,024-byte limit: that entry is read by key).
-    let metadata = super::as_metadata(&value);
-    p.kv_put_detached(&key, &value, Some(RETENTION_SECS), metadata);
+    suffix.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Records an entry that is not a call (an approval): stored in the person's object before
+/// the caller goes on. A failure is logged and does not fail what it records.
+pub async fn record<P: Platform>(p: &P, user: &UserId, entry: Entry) {
+    let pending = Pending::new(p, user, entry);
+    let object = keys::person_object(user);
+    if let Err(e) = super::put(p, &object, &pending.key, &pending.entry, pending.entry.at_ms + RETENTION_MS).await {
+        p.log("audit.record_failed", &e.0);
+    }
 }
 
 /// Entries written before they carried metadata are read one by one, at most this many per
 /// view (they are gone 30 days after the release that added metadata).
 const READS_MAX: usize = 200;
 
-/// The entries under `prefix`, in key order, from at most `max_keys` keys.
-async fn entries_under<P: KvStore>(
+/// Entries an earlier release wrote to KV under `prefix`, in key order, from at most `max_keys`
+/// keys (until their 30 days end).
+async fn kv_entries_under<P: KvStore>(
     p: &P,
     prefix: &str,
     max_keys: usize,
-) -> Result<Vec<(String, Entry)>, crate::platform::StoreError> {
+) -> Result<Vec<(String, Entry)>, StoreError> {
     Ok(super::listed(p, prefix, max_keys, READS_MAX)
         .await?
         .into_iter()
@@ -65,28 +166,58 @@ async fn entries_under<P: KvStore>(
         .collect())
 }
 
-/// A person's most recent entries, newest first.
-pub async fn recent<P: KvStore>(p: &P, user: &UserId, limit: usize) -> Result<Vec<Entry>, crate::platform::StoreError> {
-    Ok(entries_under(p, &keys::audit_prefix(user), limit).await?.into_iter().map(|(_, e)| e).collect())
+/// The newest records in the person's object (one listing: up to 256).
+async fn in_object<P: Platform>(p: &P, user: &UserId) -> Result<Vec<Entry>, StoreError> {
+    let object = keys::person_object(user);
+    let list = Command::List { prefix: keys::PERSON_AUDIT_PREFIX.into(), after: None };
+    match p.transition(&object, list).await? {
+        Outcome::Listed { entries, .. } => {
+            Ok(entries.into_iter().filter_map(|(_, v): (String, Value)| super::decode(p, &object, v)).collect())
+        }
+        other => Err(StoreError(format!("unexpected answer to list: {other:?}"))),
+    }
 }
 
-/// Everyone's entries, newest first, at most `limit`, from the first [`EVERYONE_SCAN`] keys of
-/// the listing (keys sort by person, then newest first: past that many, later people's entries
-/// are left out; the log is kept 30 days). Entries come with the listing (their metadata), so
-/// the scan costs one KV request per thousand entries.
-pub async fn everyones<P: KvStore>(p: &P, limit: usize) -> Result<Vec<(UserId, Entry)>, crate::platform::StoreError> {
-    let mut rows: Vec<(UserId, Entry)> = entries_under(p, keys::AUDIT_PREFIX, EVERYONE_SCAN)
-        .await?
-        .into_iter()
-        .filter_map(|(key, e)| Some((keys::user_of_audit_entry(&key)?, e)))
-        .collect();
+fn newest_first(mut entries: Vec<Entry>, limit: usize) -> Vec<Entry> {
+    entries.sort_by_key(|e| std::cmp::Reverse(e.at_ms));
+    entries.truncate(limit);
+    entries
+}
+
+/// A person's most recent entries, newest first: their object's, and an earlier release's in KV.
+pub async fn recent<P: Platform>(p: &P, user: &UserId, limit: usize) -> Result<Vec<Entry>, StoreError> {
+    let (held, old) =
+        futures_util::future::join(in_object(p, user), kv_entries_under(p, &keys::audit_prefix(user), limit)).await;
+    let mut entries = held?;
+    entries.extend(old?.into_iter().map(|(_, e)| e));
+    Ok(newest_first(entries, limit))
+}
+
+/// The most people whose objects one view of everyone's log asks (each is one request; the
+/// platform allows 50 a request on the Free plan, and the view makes a few more).
+pub const PEOPLE_PER_VIEW: usize = 30;
+
+/// Everyone's entries, newest first, at most `limit`: the newest records of each of the first
+/// [`PEOPLE_PER_VIEW`] people (asked at once), and an earlier release's in KV (the first
+/// [`EVERYONE_SCAN`] keys of that listing).
+pub async fn everyones<P: Platform>(p: &P, limit: usize) -> Result<Vec<(UserId, Entry)>, StoreError> {
+    let people: Vec<UserId> =
+        super::vault::summaries(p, PEOPLE_PER_VIEW).await?.into_iter().map(|(user, _)| user).collect();
+    let asked = futures_util::future::join_all(people.iter().map(|u| in_object(p, u))).await;
+    let mut rows: Vec<(UserId, Entry)> = Vec::new();
+    for (user, held) in people.iter().zip(asked) {
+        rows.extend(held?.into_iter().map(|e| (user.clone(), e)));
+    }
+    let old = kv_entries_under(p, keys::AUDIT_PREFIX, EVERYONE_SCAN).await?;
+    rows.extend(old.into_iter().filter_map(|(key, e)| Some((keys::user_of_audit_entry(&key)?, e))));
     rows.sort_by_key(|r| std::cmp::Reverse(r.1.at_ms));
     rows.truncate(limit);
     Ok(rows)
 }
 
-/// The most audit entries the administrators' view reads: twenty KV listings.
-pub const EVERYONE_SCAN: usize = 20_000;
+/// The most entries an earlier release wrote to KV that the administrators' view reads: five
+/// KV listings (they are gone 30 days after this release).
+pub const EVERYONE_SCAN: usize = 5_000;
 
 /// One action of an administrator: the control-plane audit, apart from the tool-call log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,20 +235,17 @@ pub struct AdminAction {
 pub const ADMIN_LOG_RETENTION_SECS: u64 = 365 * 24 * 3600;
 
 /// Records an administrator's action (before the response, so it is not lost).
-pub async fn record_admin<P: KvStore + Random + Clock>(
-    p: &P,
-    mut action: AdminAction,
-) -> Result<(), crate::platform::StoreError> {
+pub async fn record_admin<P: KvStore + Random + Clock>(p: &P, mut action: AdminAction) -> Result<(), StoreError> {
     action.at_ms = p.now_ms();
     let mut suffix = [0u8; 4];
     let _ = p.fill(&mut suffix);
     let random: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
-    let value = serde_json::to_string(&action).map_err(|e| crate::platform::StoreError(e.to_string()))?;
+    let value = serde_json::to_string(&action).map_err(|e| StoreError(e.to_string()))?;
     p.kv_put(&keys::admin_log_entry(action.at_ms, &random), &value, Some(ADMIN_LOG_RETENTION_SECS)).await
 }
 
 /// The administrators' most recent actions, newest first.
-pub async fn admin_actions<P: KvStore>(p: &P, limit: usize) -> Result<Vec<AdminAction>, crate::platform::StoreError> {
+pub async fn admin_actions<P: KvStore>(p: &P, limit: usize) -> Result<Vec<AdminAction>, StoreError> {
     let page = p.kv_list(keys::ADMIN_LOG_PREFIX, None).await?;
     let mut out = Vec::new();
     for key in page.keys.iter().take(limit) {
@@ -135,15 +263,7 @@ mod tests {
     use crate::testing::{block_on, FakePlatform};
 
     fn entry(action: &str) -> Entry {
-        Entry {
-            at_ms: 0,
-            client_id: "mcp_c".into(),
-            kind: "tool".into(),
-            action: action.into(),
-            write: false,
-            outcome: "ok".into(),
-            by: None,
-        }
+        Entry { outcome: "ok".into(), ..Entry::call("tool", action, false, "g", Vec::new()) }
     }
 
     #[test]
@@ -152,10 +272,10 @@ mod tests {
         let ada = UserId::new("ws", "ada").unwrap();
         let bob = UserId::new("ws", "bob").unwrap();
         for (i, action) in ["first", "second", "third"].iter().enumerate() {
-            record(&p, &ada, entry(action));
+            block_on(record(&p, &ada, entry(action)));
             p.advance_ms(1000 + i as u64);
         }
-        record(&p, &bob, entry("bob's"));
+        block_on(record(&p, &bob, entry("bob's")));
         let got: Vec<String> = block_on(recent(&p, &ada, 10)).unwrap().into_iter().map(|e| e.action).collect();
         assert_eq!(got, ["third", "second", "first"]);
         assert_eq!(block_on(recent(&p, &ada, 2)).unwrap().len(), 2);
@@ -163,28 +283,42 @@ mod tests {
     }
 
     #[test]
-    fn readers_take_entries_from_the_listing_and_read_only_older_ones() {
+    fn entries_an_earlier_release_wrote_to_kv_are_read_beside_the_new_ones() {
         let p = FakePlatform::default();
         let ada = UserId::new("ws", "ada").unwrap();
-        record(&p, &ada, entry("listed"));
-        p.advance_ms(1000);
-        // An entry from before entries carried metadata.
+        // As the previous release wrote them: with metadata, and older ones without.
+        let listed = serde_json::to_string(&Entry { at_ms: p.now_ms() - 3000, ..entry("listed") }).unwrap();
+        block_on(p.kv_put_with_metadata(
+            &keys::audit_entry(&ada, p.now_ms() - 3000, "01"),
+            &listed,
+            None,
+            Some(&listed),
+        ))
+        .unwrap();
         let old = serde_json::to_string(&Entry { at_ms: p.now_ms() - 5000, ..entry("old") }).unwrap();
         p.kv_insert_raw(&keys::audit_entry(&ada, p.now_ms() - 5000, "00"), &old);
-        p.take_calls();
+        block_on(record(&p, &ada, entry("new")));
+        // Ada is connected: the administrators' view asks her object too.
+        p.kv_insert_raw(&keys::connection_record(&ada), "{}");
         let got: Vec<String> = block_on(recent(&p, &ada, 10)).unwrap().into_iter().map(|e| e.action).collect();
-        assert_eq!(got, ["listed", "old"]);
-        let gets: Vec<String> = p.take_calls().into_iter().filter(|c| c.starts_with("kv get")).collect();
-        assert_eq!(gets.len(), 1, "only the entry without metadata is read: {gets:?}");
+        assert_eq!(got, ["new", "listed", "old"]);
         let everyone = block_on(everyones(&p, 10)).unwrap();
-        assert_eq!(everyone.iter().map(|(_, e)| e.action.as_str()).collect::<Vec<_>>(), ["listed", "old"]);
+        assert_eq!(everyone.iter().map(|(_, e)| e.action.as_str()).collect::<Vec<_>>(), ["new", "listed", "old"]);
     }
 
     #[test]
-    fn a_failed_write_is_logged_and_never_reaches_the_caller() {
+    fn a_record_whose_outcome_was_never_attached_reads_unknown() {
         let p = FakePlatform::default();
-        p.kv_fails.set(true);
-        record(&p, &UserId::new("ws", "ada").unwrap(), entry("whoami"));
-        assert!(p.logged("kv.detached_write_failed"));
+        let ada = UserId::new("ws", "ada").unwrap();
+        let pending = Pending::new(&p, &ada, Entry::call("tool", "whoami", false, "g", Vec::new()));
+        block_on(super::super::put(&p, &keys::person_object(&ada), &pending.key, &pending.entry, p.now_ms() + 1000))
+            .unwrap();
+        assert_eq!(block_on(recent(&p, &ada, 1)).unwrap()[0].outcome, UNKNOWN);
+        finish(&p, &pending, "mcp_c", Ended { outcome: "ok".into(), status: Some(200), duration_ms: Some(12) });
+        let e = &block_on(recent(&p, &ada, 1)).unwrap()[0];
+        assert_eq!(
+            (e.outcome.as_str(), e.status, e.duration_ms, e.client_id.as_str()),
+            ("ok", Some(200), Some(12), "mcp_c")
+        );
     }
 }

@@ -187,6 +187,15 @@ pub fn grant_record(grant_id: &str) -> Option<(String, String)> {
 /// The start of every grant's record key in its person's object (`grant:<random>`).
 pub const PERSON_GRANT_PREFIX: &str = "grant:";
 
+/// The start of every audit record in a person's object.
+pub const PERSON_AUDIT_PREFIX: &str = "audit:";
+
+/// `audit:<u64::MAX - at, 20 digits>:<random hex>` in the person's object: keys sort newest
+/// first, so a listing returns the person's records in that order.
+pub fn person_audit_entry(at_ms: u64, random_hex: &str) -> String {
+    format!("{PERSON_AUDIT_PREFIX}{:020}:{random_hex}", u64::MAX - at_ms)
+}
+
 /// The copy of the deployer's policy in each person's object.
 pub const POLICY_COPY: &str = "policy";
 

@@ -1,10 +1,13 @@
 //! What authenticating a bearer token needs, read in as few requests as the storage layout
-//! allows: for a grant kept in its person's object, one [`Command::Read`] of that object returns
-//! the grant, the newest sealed connection, the disconnect marker and the policy copy together.
-//! A grant from before grants moved there is read from its own object, beside the policy's.
+//! allows: for a grant kept in its person's object, one request to that object returns the
+//! grant, the newest sealed connection, the disconnect marker and the policy copy together, and
+//! stores the call's audit record when the token is the grant's ([`Command::ReadAndRecord`]).
+//! A grant from before grants moved there is read from its own object, beside the policy's, and
+//! its call's record is stored once the token checked out ([`record_for_own_grant`]).
 
 use serde_json::Value;
 
+use super::audit::Pending;
 use super::connections::ConnectionCopy;
 use super::grants::{self, Versioned};
 use super::vault::SealedConnection;
@@ -24,8 +27,14 @@ pub struct ForAccess {
     pub policy: Option<Policy>,
 }
 
-/// The grant `grant_id` and what its person's object holds beside it.
-pub async fn for_access<P: Platform>(p: &P, grant_id: &str) -> Result<ForAccess, StoreError> {
+/// The grant `grant_id` and what its person's object holds beside it; with `record`, the call's
+/// audit record and the presented token's hashes (under every signing key), the record is stored
+/// in the same request if the token is one of the grant's.
+pub async fn for_access<P: Platform>(
+    p: &P,
+    grant_id: &str,
+    record: Option<(&Pending, Vec<String>)>,
+) -> Result<ForAccess, StoreError> {
     let Some((object, grant_key)) = keys::grant_record(grant_id) else {
         return Ok(ForAccess { grant: None, connection: ConnectionCopy::NotRead, policy: None });
     };
@@ -33,8 +42,11 @@ pub async fn for_access<P: Platform>(p: &P, grant_id: &str) -> Result<ForAccess,
         let (grant, policy) = futures_util::future::join(grants::load(p, grant_id), super::policy::load(p)).await;
         return Ok(ForAccess { grant: grant?, connection: ConnectionCopy::NotRead, policy: policy.ok() });
     }
-    let read =
-        Command::Read { keys: vec![grant_key, keys::LATEST.into(), keys::GONE.into(), keys::POLICY_COPY.into()] };
+    let keys = vec![grant_key, keys::LATEST.into(), keys::GONE.into(), keys::POLICY_COPY.into()];
+    let read = match record {
+        Some((pending, token_hashes)) => pending.with_read(keys, token_hashes)?,
+        None => Command::Read { keys },
+    };
     let Outcome::Values { values } = p.transition(&object, read).await? else {
         return Err(StoreError("unexpected answer to read".into()));
     };
@@ -46,4 +58,12 @@ pub async fn for_access<P: Platform>(p: &P, grant_id: &str) -> Result<ForAccess,
     let latest: Option<SealedConnection> = latest.and_then(|v: Value| decode(p, &object, v));
     let connection = ConnectionCopy::of(latest, gone);
     Ok(ForAccess { grant, connection, policy: policy.and_then(|v| decode(p, &object, v)) })
+}
+
+/// Stores the audit record of a call made with a grant kept in its own object (made by an
+/// earlier release), once its token checked out: that object is not the person's, so the
+/// record cannot ride on the read.
+pub async fn record_for_own_grant<P: Platform>(p: &P, pending: &Pending) -> Result<(), StoreError> {
+    let expires = pending.entry.at_ms + super::audit::RETENTION_SECS * 1000;
+    super::put(p, &keys::person_object(&pending.user), &pending.key, &pending.entry, expires).await
 }

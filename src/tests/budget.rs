@@ -163,15 +163,11 @@ fn events() -> BTreeMap<&'static str, Ops> {
     e.insert("account_view", measure(&p, 1, || assert_eq!(run(&p, with_cookies("/account", &jar)).status(), 200)));
     for i in 0..20_000u64 {
         let entry = crate::store::audit::Entry {
-            at_ms: 0,
             client_id: client_id.clone(),
-            kind: "tool".into(),
-            action: "list_objects".into(),
-            write: false,
             outcome: "ok".into(),
-            by: None,
+            ..crate::store::audit::Entry::call("tool", "list_objects", false, "g", Vec::new())
         };
-        crate::store::audit::record(&p, &crate::user::UserId::new("ws-1", "mem-1").unwrap(), entry);
+        block_on(crate::store::audit::record(&p, &crate::user::UserId::new("ws-1", "mem-1").unwrap(), entry));
         p.advance_ms(1 + i % 2);
     }
     e.insert(
@@ -237,11 +233,14 @@ fn minus(a: Ops, b: Ops) -> Ops {
 #[test]
 fn the_budget_model_counts_every_event() {
     let events = events();
-    let call = events["tools_call"];
-    // A tool call: one Durable Object request before Attio, one Attio call; its audit entry is
-    // today a KV write after the response (the cost issue 25 removes).
-    assert_eq!((call.do_requests, call.fetches, call.kv_get), (1, 1, 0), "{call:?}");
-    assert_eq!(events["proxy_read"].do_requests, 1);
+    // A tool call and a proxied read: one Attio call, no KV operation at all, and two Durable
+    // Object requests writing two rows: the read that also stores the call's audit record, and
+    // the outcome attached after the answer.
+    for name in ["tools_call", "proxy_read"] {
+        let e = events[name];
+        assert_eq!((e.do_requests, e.rows_written, e.fetches), (2, 2, 1), "{name}: {e:?}");
+        assert_eq!(e.kv_get + e.kv_put + e.kv_delete + e.kv_list, 0, "{name}: {e:?}");
+    }
     for (name, ops) in &events {
         assert!(ops.subrequests() <= 50, "{name} exceeds the Free plan's 50 subrequests: {ops:?}");
     }

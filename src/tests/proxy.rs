@@ -16,7 +16,7 @@ fn a_read_only_token_gets_403_insufficient_scope_for_writes() {
     // The status and challenge of a refusal (the whole response is large for a closure's Err).
     let check = |scope: &str| {
         let ctx = crate::context::Ctx::new(&config, &req);
-        block_on(crate::access::authenticate(&p, &ctx, &req, crate::oauth::metadata::Audience::Api, scope))
+        block_on(crate::access::authenticate(&p, &ctx, &req, crate::oauth::metadata::Audience::Api, scope, None))
             .map(|_| ())
             .map_err(|d| d.into_response(&ctx.origin, crate::oauth::metadata::Audience::Api))
             .map_err(|r| (r.status().as_u16(), r.headers()["www-authenticate"].to_str().unwrap_or("").to_string()))

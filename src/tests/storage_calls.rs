@@ -32,7 +32,11 @@ fn a_tool_call_reads_storage_once_before_calling_attio() {
     let calls = p.take_calls();
     let before = before_attio(&calls);
     assert_eq!(before.len(), 1, "one storage request before Attio, not: {before:?}");
-    assert!(before[0].starts_with("do connection:attio-conn:v1:") && before[0].ends_with(" read"), "{before:?}");
+    // The grant, connection and policy read, and the call's audit record stored, in one request.
+    assert!(
+        before[0].starts_with("do connection:attio-conn:v1:") && before[0].ends_with(" read_and_record"),
+        "{before:?}"
+    );
     assert!(calls.iter().any(|c| c.starts_with("http GET") && c.contains("/v2/objects")), "{calls:?}");
     // The REST proxy takes the same path.
     let rest = proxy_token(&p, "read");
@@ -157,4 +161,41 @@ fn without_a_policy_copy_the_policy_is_read_from_its_own_object() {
     let r = mcp(&p, &token, note, &[]);
     assert_eq!(r.status(), 403, "{}", text(&r));
     assert!(p.take_calls().iter().any(|c| c.starts_with("do policy:v1 get")));
+}
+
+/// Issue 25: a call's audit record is stored by the request that authenticates it and its
+/// outcome attached after: an allowed call reads `ok` with its duration, a call the gateway
+/// refuses reads why, and a forged token naming a real grant stores nothing.
+#[test]
+fn allowed_and_refused_calls_are_recorded_and_a_forged_token_records_nothing() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let token = mcp_token(&p, "read");
+    let user = person_of(&token);
+    let records = || block_on(crate::store::audit::recent(&p, &user, 50)).unwrap();
+    let before = records().len();
+    p.advance_ms(10);
+    assert_eq!(body(&list_objects(&p, &token))["result"]["isError"], false);
+    p.advance_ms(10);
+    let delete = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"delete_note","arguments":{"note_id":"00000000-0000-4000-8000-000000000000"}}}"#;
+    assert_eq!(mcp(&p, &token, delete, &[]).status(), 403);
+    let log = records();
+    assert_eq!(log.len(), before + 2, "{log:?}");
+    let (refused, allowed) = (&log[0], &log[1]);
+    assert_eq!((allowed.action.as_str(), allowed.outcome.as_str()), ("list_objects", "ok"));
+    assert!(
+        allowed.duration_ms.is_some() && allowed.grant_id.is_some() && !allowed.client_id.is_empty(),
+        "{allowed:?}"
+    );
+    assert_eq!(
+        (refused.action.as_str(), refused.outcome.as_str(), refused.write),
+        ("delete_note", "refused 403", true)
+    );
+    assert_eq!(refused.ids, ["00000000-0000-4000-8000-000000000000"], "the ids it named, nothing else");
+    // The same grant id with a secret that is not its token: refused, and nothing stored.
+    let (prefix, _) = token.rsplit_once('.').unwrap();
+    let forged = format!("{prefix}.{}", "A".repeat(43));
+    let rows = p.rows.get().written;
+    assert_eq!(list_objects(&p, &forged).status(), 401);
+    assert_eq!(p.rows.get().written, rows, "a forged token writes nothing");
+    assert_eq!(records().len(), before + 2);
 }

@@ -544,11 +544,20 @@ fn the_audit_log_records_tool_calls_and_proxied_requests_without_secrets() {
     let rest = stack.access_token("/v2", "read");
     let proxied = c.request("GET", "/v2/objects?limit=1", &[("authorization", &format!("Bearer {rest}"))], None);
     assert_eq!(proxied.status, 200, "{}", proxied.body);
+    // Refused calls are recorded too: a write under a read-only grant, and a proxied write.
+    let read_only = stack.mcp_access_token("read");
+    let args = json!({"name": "delete_note", "arguments": {"note_id": "00000000-0000-4000-8000-000000000000"}});
+    assert_eq!(mcp(&c, &read_only, 7, "tools/call", args).status, 403);
+    let write = c.request("DELETE", "/v2/notes/x", &[("authorization", &format!("Bearer {rest}"))], None);
+    assert_eq!(write.status, 403, "{}", write.body);
 
     let mut browser = stack.browser();
     assert_eq!(stack.connect(&mut browser).status, 200);
     // The last entry is written after its answer was sent.
-    let log = eventually(|| browser.get("/connect/audit"), |l| l.body.contains("GET /v2/objects"));
+    let log = eventually(
+        || browser.get("/connect/audit"),
+        |l| l.body.contains("GET /v2/objects\",") && l.body.contains("refused"),
+    );
     assert_eq!(log.status, 200, "{}", log.body);
     assert_eq!(log.header("cache-control"), Some("no-store"));
     let entries = log.json()["entries"].as_array().unwrap().clone();
@@ -561,6 +570,20 @@ fn the_audit_log_records_tool_calls_and_proxied_requests_without_secrets() {
     assert_eq!(note["write"], true);
     let rest_entry = find("GET /v2/objects").expect("proxied request audited (without its query)");
     assert_eq!((rest_entry["kind"].as_str(), rest_entry["outcome"].as_str()), (Some("proxy"), Some("ok")));
+    // The refused calls, with why.
+    let refused = find("delete_note").expect("a refused tool call is recorded");
+    assert_eq!((refused["outcome"].as_str(), refused["write"].as_bool()), (Some("refused 403"), Some(true)));
+    let refused = find("DELETE /v2/notes/x").expect("a refused proxied request is recorded");
+    assert!(refused["outcome"].as_str().unwrap().starts_with("refused"), "{refused}");
+    // Outcomes carry Attio's status and the call's duration where it ran.
+    assert_eq!(rest_entry["status"], 200, "{rest_entry}");
+    assert!(whoami["duration_ms"].is_u64(), "{whoami}");
+    // The administrators' view shows them (the mock's member is an Attio workspace admin).
+    let admin = browser.get("/admin");
+    assert_eq!(admin.status, 200, "{}", admin.body);
+    for shown in ["whoami", "delete_note", "refused 403", "GET /v2/objects"] {
+        assert!(admin.body.contains(shown), "/admin lacks {shown}: {}", admin.body);
+    }
     // Who (the client) is recorded; contents and tokens never are.
     assert!(note["client_id"].as_str().is_some_and(|id| !id.is_empty()));
     assert!(!log.body.contains("Secret plans") && !log.body.contains(&at) && !log.body.contains(&rest));

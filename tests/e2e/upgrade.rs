@@ -2,7 +2,8 @@
 //! once and cached under `target/upgrade-base/`) creates a person's Attio connection, a
 //! registered MCP client and its grant against the mock; then this release's bundle serves the
 //! same persisted state (KV and Durable Objects) at the same origin. The refresh token, the
-//! access token, a tool call and the person's `/account` page must all still work.
+//! access token, a tool call, the person's `/account` page and the audit log written before the
+//! upgrade (read by the person and by an administrator) must all still work.
 //!
 //! Move `BASE` forward as releases are cut; every change to stored records, bindings or
 //! Durable Object classes (and their `[[migrations]]`) must keep this green.
@@ -128,6 +129,14 @@ fn state_made_by_the_previous_release_is_served_by_this_one() {
     let account = browser.get("/account");
     assert_eq!(account.status, 200, "{}", account.body);
     assert!(account.body.contains("Upgrade client"), "{}", account.body);
+    // The audit log: the call made before the upgrade (in KV, as that release kept it) beside
+    // the two made since (in the person's object), for the person and for an administrator.
+    let whoamis = |body: &str| body.matches("\"action\":\"whoami\"").count();
+    let log = eventually(|| browser.get("/connect/audit"), |l| whoamis(&l.body) >= 3);
+    assert_eq!(whoamis(&log.body), 3, "{}", log.body);
+    let admin = browser.get("/admin");
+    assert_eq!(admin.status, 200, "{}", admin.body);
+    assert!(admin.body.matches(">whoami<").count() >= 3, "{}", admin.body);
     // The registered client still authorizes under the new release.
     let again = stack.approve_in_browser(&stack.authorize_url(&client_id, redirect, "/mcp", None), "read");
     assert!(again.starts_with(redirect), "{again}");
