@@ -162,19 +162,21 @@ impl FakePlatform {
         }
     }
 
-    /// A put as the class makes it: the latest expiry read, the entry written, and the latest
-    /// expiry written (setting the alarm) when the entry's alarm time is later.
+    /// A put as the class makes it: the latest expiry read (once per object: the class keeps
+    /// it), the entry written, and the latest expiry written (setting the alarm) when the
+    /// entry's alarm time is later.
     fn store_put(&self, object: &str, key: String, e: Entry) {
         let at = crate::transitions::alarm_at(e.expires_at_ms, self.now.get());
-        let later = {
+        let (known, later) = {
             let mut latest = self.latest_expiry.borrow_mut();
+            let known = latest.contains_key(object);
             let later = latest.get(object).is_none_or(|l| *l < at);
             if later {
                 latest.insert(object.to_string(), at);
             }
-            later
+            (known, later)
         };
-        self.count_rows(1, 1 + u64::from(later), u64::from(later));
+        self.count_rows(u64::from(!known), 1 + u64::from(later), u64::from(later));
         self.objects.borrow_mut().insert((object.to_string(), key), e);
     }
 
@@ -376,10 +378,9 @@ impl TransitionStore for FakePlatform {
         }
         let slot = (object.to_string(), command.key().unwrap_or_default().to_string());
         let current = self.objects.borrow().get(&slot).cloned();
+        // As the class does: one row read for the entry (not for a put, which replaces it).
+        self.count_rows(u64::from(!matches!(command, Command::Put { .. })), 0, 0);
         let (outcome, effect) = apply(command, current, now);
-        // As the class does: one row read for the entry; a put reads the latest expiry, writes
-        // the entry, and writes the latest expiry (setting the alarm) when it moves later.
-        self.count_rows(1, 0, 0);
         match effect {
             Effect::Put(e) => self.store_put(object, slot.1, e),
             Effect::Delete => {

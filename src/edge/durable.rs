@@ -5,6 +5,8 @@
 //! or per grant family), so no single object becomes a hot spot. An alarm at the latest expiry
 //! deletes everything once all entries are dead.
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::time::Duration;
 
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -28,6 +30,9 @@ const LATEST_EXPIRY: &str = "__latest_expiry_ms";
 #[wasm_bindgen]
 pub struct Transitions {
     state: State,
+    /// `__latest_expiry_ms` as last read or written by this instance: a cache of the stored
+    /// value (read again after a restart), so a put reads storage once, not twice.
+    latest: Rc<Cell<Option<u64>>>,
 }
 
 #[wasm_bindgen]
@@ -35,19 +40,22 @@ impl Transitions {
     #[wasm_bindgen(constructor)]
     #[allow(unreachable_pub)] // exported to JS: the runtime calls it
     pub fn new(state: DurableObjectState, _env: JsValue) -> Transitions {
-        Transitions { state: State::from(state) }
+        Transitions { state: State::from(state), latest: Rc::default() }
     }
 
     #[allow(unreachable_pub)]
     pub fn fetch(&self, req: web_sys::Request) -> Promise {
         let storage = self.state.storage();
-        future_to_promise(async move { Ok(answer(&storage, &req).await.into()) })
+        let latest = Rc::clone(&self.latest);
+        future_to_promise(async move { Ok(answer(&storage, &latest, &req).await.into()) })
     }
 
     #[allow(unreachable_pub)]
     pub fn alarm(&self) -> Promise {
         let storage = self.state.storage();
+        let latest = Rc::clone(&self.latest);
         future_to_promise(async move {
+            latest.set(None);
             clean_up(&storage).await.map_err(JsValue::from)?;
             Ok(JsValue::UNDEFINED)
         })
@@ -56,13 +64,13 @@ impl Transitions {
 
 /// The answer to one command: 200 with the outcome, 400 for a malformed command, 500 when
 /// storage failed.
-async fn answer(storage: &Storage, req: &web_sys::Request) -> web_sys::Response {
+async fn answer(storage: &Storage, latest: &Cell<Option<u64>>, req: &web_sys::Request) -> web_sys::Response {
     let Ok(body) = js::body(req.array_buffer()).await else { return plain(400, "unreadable command") };
     let Ok(command) = serde_json::from_slice::<Command>(&body) else { return plain(400, "malformed command") };
     if command.named_keys().iter().any(|k| k.is_empty() || *k == LATEST_EXPIRY) {
         return plain(400, "invalid key");
     }
-    match run(storage, command).await {
+    match run(storage, latest, command).await {
         Ok(outcome) => match serde_json::to_string(&outcome) {
             Ok(json) => plain(200, &json),
             Err(_) => plain(500, "unencodable outcome"),
@@ -71,7 +79,11 @@ async fn answer(storage: &Storage, req: &web_sys::Request) -> web_sys::Response 
     }
 }
 
-async fn run(storage: &Storage, command: Command) -> worker::Result<crate::transitions::Outcome> {
+async fn run(
+    storage: &Storage,
+    latest: &Cell<Option<u64>>,
+    command: Command,
+) -> worker::Result<crate::transitions::Outcome> {
     let now = Date::now().as_millis();
     Ok(match command {
         Command::Read { keys } => read(read_entries(storage, &keys).await?, now),
@@ -79,16 +91,18 @@ async fn run(storage: &Storage, command: Command) -> worker::Result<crate::trans
             let (outcome, stored) =
                 read_and_record(read_entries(storage, &keys).await?, &token_hashes, record, expires_at_ms, now);
             if let Some(entry) = stored {
-                store_effect(storage, &record_key, Effect::Put(entry), now).await?;
+                store_effect(storage, latest, &record_key, Effect::Put(entry), now).await?;
             }
             outcome
         }
         Command::List { prefix, after } => list(list_entries(storage, &prefix, after.as_deref()).await?, now),
         single => {
             let key = single.key().unwrap_or_default().to_string();
-            let current: Option<Entry> = storage.get(&key).await?;
+            // A put replaces whatever is there: nothing to read first.
+            let current: Option<Entry> =
+                if matches!(single, Command::Put { .. }) { None } else { storage.get(&key).await? };
             let (outcome, effect) = apply(single, current, now);
-            store_effect(storage, &key, effect, now).await?;
+            store_effect(storage, latest, &key, effect, now).await?;
             outcome
         }
     })
@@ -111,15 +125,27 @@ fn plain(status: u16, body: &str) -> web_sys::Response {
 }
 
 /// Carries out what [`apply`] decided for `key`.
-async fn store_effect(storage: &Storage, key: &str, effect: Effect, now: u64) -> worker::Result<()> {
+async fn store_effect(
+    storage: &Storage,
+    latest: &Cell<Option<u64>>,
+    key: &str,
+    effect: Effect,
+    now: u64,
+) -> worker::Result<()> {
     match effect {
         Effect::Put(entry) => {
-            let latest: Option<u64> = storage.get(LATEST_EXPIRY).await?;
+            let known = match latest.get() {
+                Some(l) => Some(l),
+                None => storage.get(LATEST_EXPIRY).await?,
+            };
             let expires = alarm_at(entry.expires_at_ms, now);
             storage.put(key, &entry).await?;
-            if latest.is_none_or(|l| l < expires) {
+            if known.is_none_or(|l| l < expires) {
                 storage.put(LATEST_EXPIRY, expires).await?;
                 storage.set_alarm(Duration::from_millis(expires.saturating_sub(now))).await?;
+                latest.set(Some(expires));
+            } else {
+                latest.set(known);
             }
         }
         Effect::Delete => {
