@@ -158,7 +158,13 @@ pub async fn authenticate<P: Platform>(
             refused(p, &pending, &grant, "refused: a token for the other resource");
             return Err(Denied::WrongResource);
         }
-        Err(grant::AccessDenied::Invalid) => return Err(Denied::Invalid),
+        Err(grant::AccessDenied::Invalid) => {
+            // A grant someone holds, with a token that is not (or no longer) its own: counted.
+            if let Some(e) = &record {
+                audit::refused_token(p, &grant.user, grant_id, &grant.client_id, &e.kind, e.write);
+            }
+            return Err(Denied::Invalid);
+        }
     };
     // The token is the grant's: its record is stored (a grant in its own object: now).
     let pending = match (pending, record) {

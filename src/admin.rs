@@ -166,7 +166,7 @@ pub fn csv(rows: &[(UserId, Entry)]) -> String {
             e.kind.clone(),
             e.action.clone(),
             e.write.to_string(),
-            e.outcome.clone(),
+            e.outcome_text(),
         ];
         out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");

@@ -124,6 +124,8 @@ pub struct FakePlatform {
     /// read and written, alarms set, and each object's latest expiry (`__latest_expiry_ms`).
     pub rows: Cell<RowCounts>,
     latest_expiry: RefCell<HashMap<String, u64>>,
+    /// Each object's refusal tallies, as the class keeps them in memory.
+    tallies: RefCell<HashMap<String, crate::transitions::Tallies>>,
 }
 
 /// SQLite rows the `Transitions` class reads and writes through its storage calls, and alarms
@@ -159,6 +161,7 @@ impl FakePlatform {
             kv_page: Cell::new(2),
             rows: Cell::default(),
             latest_expiry: RefCell::default(),
+            tallies: RefCell::default(),
         }
     }
 
@@ -349,6 +352,26 @@ impl TransitionStore for FakePlatform {
             Command::Read { keys } => {
                 self.count_rows(keys.len() as u64, 0, 0);
                 return Ok(crate::transitions::read(keys.iter().map(|k| entry(k)).collect(), now));
+            }
+            Command::Tally { series, key, record, expires_at_ms, drop } => {
+                let writes = {
+                    let mut all = self.tallies.borrow_mut();
+                    crate::transitions::tally(
+                        all.entry(object.to_string()).or_default(),
+                        series,
+                        key,
+                        record,
+                        expires_at_ms,
+                    )
+                };
+                for (key, e) in writes {
+                    self.store_put(object, key, e);
+                }
+                if let Some(dropped) = drop {
+                    self.count_rows(0, 1, 0);
+                    self.objects.borrow_mut().remove(&(object.to_string(), dropped));
+                }
+                return Ok(Outcome::Stored);
             }
             Command::ReadAndRecord { keys, token_hashes, record_key, record, expires_at_ms } => {
                 self.count_rows(keys.len() as u64, 0, 0);

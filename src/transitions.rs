@@ -55,6 +55,14 @@ pub enum Command {
         record: Value,
         expires_at_ms: u64,
     },
+    /// One more refused call in the series `series` (a grant, a kind of call, a reason): one
+    /// record per series and minute, under `key`, with a `count`. The minute's first refusal
+    /// stores `record` with count 1; the object counts later ones in memory and writes the
+    /// minute's total when the series' next minute begins, so a client retrying in a loop
+    /// costs at most two writes a minute (a restart of the object loses only the count beyond
+    /// what was written). `drop`: a call's own record to delete, its refusal counted here
+    /// instead. Answered by [`tally`].
+    Tally { series: String, key: String, record: Value, expires_at_ms: u64, drop: Option<String> },
 }
 
 /// The most entries one [`Command::List`] returns.
@@ -73,7 +81,7 @@ impl Command {
             | Command::Release { key, .. }
             | Command::Cas { key, .. }
             | Command::PutNewer { key, .. } => Some(key),
-            Command::Read { .. } | Command::List { .. } | Command::ReadAndRecord { .. } => None,
+            Command::Read { .. } | Command::List { .. } | Command::ReadAndRecord { .. } | Command::Tally { .. } => None,
         }
     }
 
@@ -85,6 +93,7 @@ impl Command {
             Command::ReadAndRecord { keys, record_key, .. } => {
                 keys.iter().map(String::as_str).chain(std::iter::once(record_key.as_str())).collect()
             }
+            Command::Tally { key, drop, .. } => std::iter::once(key.as_str()).chain(drop.as_deref()).collect(),
             Command::List { prefix, .. } => vec![prefix.as_str()],
             single => single.key().into_iter().collect(),
         }
@@ -197,6 +206,41 @@ pub fn read_and_record(
     (read(entries, now_ms), stored)
 }
 
+/// What an object remembers of each tally series it counted since it started: the current
+/// minute's key, the record as stored, and the count so far.
+pub type Tallies = std::collections::BTreeMap<String, (String, Entry, u64)>;
+
+/// A [`Command::Tally`] against the object's `memory`: the records to write (the previous
+/// minute's total, when it grew past what was written; the new minute's first record), in
+/// order. The caller also deletes the command's `drop`.
+pub fn tally(
+    memory: &mut Tallies,
+    series: String,
+    key: String,
+    record: Value,
+    expires_at_ms: u64,
+) -> Vec<(String, Entry)> {
+    let mut writes = Vec::new();
+    match memory.get_mut(&series) {
+        Some((current, _, count)) if *current == key => {
+            *count += 1;
+            return writes;
+        }
+        Some((old_key, old, count)) if *count > 1 => {
+            let mut total = old.clone();
+            total.value["count"] = Value::from(*count);
+            writes.push((std::mem::take(old_key), total));
+        }
+        _ => {}
+    }
+    let mut first = record;
+    first["count"] = Value::from(1);
+    let entry = Entry { value: first, expires_at_ms };
+    writes.push((key.clone(), entry.clone()));
+    memory.insert(series, (key, entry, 1));
+    writes
+}
+
 /// Decides a single-entry command against the current entry at `now_ms`. The commands that
 /// span several entries ([`Command::Read`], [`Command::List`]) are answered by [`read`] and
 /// [`list`] and change nothing here.
@@ -227,7 +271,7 @@ pub fn apply(command: Command, current: Option<Entry>, now_ms: u64) -> (Outcome,
             (Outcome::Released, Effect::Delete)
         }
         (Command::Release { .. }, _) => (Outcome::Missing, Effect::None),
-        (Command::Read { .. } | Command::List { .. } | Command::ReadAndRecord { .. }, _) => {
+        (Command::Read { .. } | Command::List { .. } | Command::ReadAndRecord { .. } | Command::Tally { .. }, _) => {
             (Outcome::Missing, Effect::None)
         }
         (Command::PutNewer { value, expires_at_ms, .. }, live) => {
@@ -504,5 +548,25 @@ mod tests {
         let many: Vec<_> = (0..=LIST_LIMIT).map(|k| entry(k, 100)).collect();
         let Outcome::Listed { entries, more } = list(many, 50) else { panic!() };
         assert_eq!((entries.len(), more), (LIST_LIMIT, true));
+    }
+
+    #[test]
+    fn a_tally_writes_a_minutes_first_refusal_and_its_total_once_the_next_minute_begins() {
+        let mut memory = Tallies::new();
+        let record = serde_json::json!({"outcome": "refused 401"});
+        let mut writes = |key: &str| tally(&mut memory, "s".into(), key.into(), record.clone(), 10);
+        let first = writes("m1");
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].1.value["count"], 1);
+        for _ in 0..99 {
+            assert!(writes("m1").is_empty(), "the rest of the minute is counted in memory");
+        }
+        let next = writes("m2");
+        assert_eq!(
+            next.iter().map(|(k, e)| (k.as_str(), e.value["count"].as_u64())).collect::<Vec<_>>(),
+            [("m1", Some(100)), ("m2", Some(1))]
+        );
+        // A minute with one refusal has nothing more to write when the next begins.
+        assert_eq!(writes("m3").len(), 1);
     }
 }

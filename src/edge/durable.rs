@@ -5,7 +5,7 @@
 //! or per grant family), so no single object becomes a hot spot. An alarm at the latest expiry
 //! deletes everything once all entries are dead.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -17,7 +17,9 @@ use worker::worker_sys::{web_sys, DurableObjectState};
 use worker::{Date, ListOptions, State, Storage};
 
 use super::js;
-use crate::transitions::{alarm_at, apply, list, read, read_and_record, Command, Effect, Entry, LIST_LIMIT};
+use crate::transitions::{
+    alarm_at, apply, list, read, read_and_record, tally, Command, Effect, Entry, Tallies, LIST_LIMIT,
+};
 
 /// Storage key holding the latest expiry of any entry (for the clean-up alarm).
 const LATEST_EXPIRY: &str = "__latest_expiry_ms";
@@ -33,6 +35,8 @@ pub struct Transitions {
     /// `__latest_expiry_ms` as last read or written by this instance: a cache of the stored
     /// value (read again after a restart), so a put reads storage once, not twice.
     latest: Rc<Cell<Option<u64>>>,
+    /// The refusal tallies counted since the instance started ([`crate::transitions::tally`]).
+    tallies: Rc<RefCell<Tallies>>,
 }
 
 #[wasm_bindgen]
@@ -40,14 +44,14 @@ impl Transitions {
     #[wasm_bindgen(constructor)]
     #[allow(unreachable_pub)] // exported to JS: the runtime calls it
     pub fn new(state: DurableObjectState, _env: JsValue) -> Transitions {
-        Transitions { state: State::from(state), latest: Rc::default() }
+        Transitions { state: State::from(state), latest: Rc::default(), tallies: Rc::default() }
     }
 
     #[allow(unreachable_pub)]
     pub fn fetch(&self, req: web_sys::Request) -> Promise {
         let storage = self.state.storage();
-        let latest = Rc::clone(&self.latest);
-        future_to_promise(async move { Ok(answer(&storage, &latest, &req).await.into()) })
+        let memory = Memory { latest: Rc::clone(&self.latest), tallies: Rc::clone(&self.tallies) };
+        future_to_promise(async move { Ok(answer(&storage, &memory, &req).await.into()) })
     }
 
     #[allow(unreachable_pub)]
@@ -64,13 +68,20 @@ impl Transitions {
 
 /// The answer to one command: 200 with the outcome, 400 for a malformed command, 500 when
 /// storage failed.
-async fn answer(storage: &Storage, latest: &Cell<Option<u64>>, req: &web_sys::Request) -> web_sys::Response {
+/// What the instance keeps between requests: caches and counts, never anything a decision
+/// relies on.
+struct Memory {
+    latest: Rc<Cell<Option<u64>>>,
+    tallies: Rc<RefCell<Tallies>>,
+}
+
+async fn answer(storage: &Storage, memory: &Memory, req: &web_sys::Request) -> web_sys::Response {
     let Ok(body) = js::body(req.array_buffer()).await else { return plain(400, "unreadable command") };
     let Ok(command) = serde_json::from_slice::<Command>(&body) else { return plain(400, "malformed command") };
     if command.named_keys().iter().any(|k| k.is_empty() || *k == LATEST_EXPIRY) {
         return plain(400, "invalid key");
     }
-    match run(storage, latest, command).await {
+    match run(storage, memory, command).await {
         Ok(outcome) => match serde_json::to_string(&outcome) {
             Ok(json) => plain(200, &json),
             Err(_) => plain(500, "unencodable outcome"),
@@ -79,11 +90,8 @@ async fn answer(storage: &Storage, latest: &Cell<Option<u64>>, req: &web_sys::Re
     }
 }
 
-async fn run(
-    storage: &Storage,
-    latest: &Cell<Option<u64>>,
-    command: Command,
-) -> worker::Result<crate::transitions::Outcome> {
+async fn run(storage: &Storage, memory: &Memory, command: Command) -> worker::Result<crate::transitions::Outcome> {
+    let latest = &*memory.latest;
     let now = Date::now().as_millis();
     Ok(match command {
         Command::Read { keys } => read(read_entries(storage, &keys).await?, now),
@@ -96,6 +104,16 @@ async fn run(
             outcome
         }
         Command::List { prefix, after } => list(list_entries(storage, &prefix, after.as_deref()).await?, now),
+        Command::Tally { series, key, record, expires_at_ms, drop } => {
+            let writes = tally(&mut memory.tallies.borrow_mut(), series, key, record, expires_at_ms);
+            for (key, entry) in writes {
+                store_effect(storage, latest, &key, Effect::Put(entry), now).await?;
+            }
+            if let Some(dropped) = drop {
+                store_effect(storage, latest, &dropped, Effect::Delete, now).await?;
+            }
+            crate::transitions::Outcome::Stored
+        }
         single => {
             let key = single.key().unwrap_or_default().to_string();
             // A put replaces whatever is there: nothing to read first.

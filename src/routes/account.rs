@@ -142,7 +142,7 @@ fn activity_section(activity: &[audit::Entry], grants: &[Entry]) -> Html {
                 e.action,
                 if e.write { "write" } else { "read" },
                 if e.outcome == "ok" { "yes" } else { "no" },
-                e.outcome,
+                e.outcome_text(),
             )
         })
         .collect();

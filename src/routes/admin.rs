@@ -255,7 +255,7 @@ fn audit_section(rows: &[(UserId, audit::Entry)], filter: &Filter, query: &str) 
                 e.action,
                 e.by.as_deref().unwrap_or(""),
                 if e.outcome == "ok" { "yes" } else { "no" },
-                e.outcome,
+                e.outcome_text(),
             )
         })
         .collect();

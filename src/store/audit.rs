@@ -60,6 +60,10 @@ pub struct Entry {
     /// thread and comment ids), never other argument values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ids: Vec<String>,
+    /// For refused calls, counted per grant, kind of call, reason and minute: how many (at
+    /// least: the object counts past the first in memory). Absent on a single call's record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
 }
 
 impl Entry {
@@ -77,6 +81,15 @@ impl Entry {
             status: None,
             duration_ms: None,
             ids,
+            count: None,
+        }
+    }
+
+    /// The outcome as pages show it: with the count of a tally of refused calls.
+    pub fn outcome_text(&self) -> String {
+        match self.count {
+            Some(n) if n > 1 => format!("{} (×{n})", self.outcome),
+            _ => self.outcome.clone(),
         }
     }
 }
@@ -119,17 +132,54 @@ pub struct Ended {
 }
 
 /// Attaches `ended` to the record `pending` (after the response; a failure is logged and the
-/// record keeps reading `unknown`). The client id the person's object filled in is kept:
-/// `client_id` is the principal's, the same grant's.
+/// record keeps reading `unknown`). `client_id` is the principal's, the same grant's. A refusal
+/// (`refused …`) is counted in the minute's tally for its grant, call and reason instead, and
+/// the call's own record dropped, so a client retrying a refused call in a loop leaves one
+/// record a minute.
 pub fn finish<P: Platform>(p: &P, pending: &Pending, client_id: &str, ended: Ended) {
     let mut entry = pending.entry.clone();
     entry.client_id = client_id.into();
     entry.outcome = ended.outcome;
     entry.status = ended.status;
     entry.duration_ms = ended.duration_ms;
+    if entry.outcome.starts_with("refused") {
+        let series =
+            format!("{}|{}|{}|{}", entry.grant_id.as_deref().unwrap_or(""), entry.kind, entry.action, entry.outcome);
+        entry.duration_ms = None;
+        return tally(p, &pending.user, &series, entry, Some(pending.key.clone()));
+    }
     let Ok(value) = super::encode(&entry) else { return };
     let command = Command::Put { key: pending.key.clone(), value, expires_at_ms: entry.at_ms + RETENTION_MS };
     p.transition_detached(&keys::person_object(&pending.user), command);
+}
+
+/// A call refused before its record could be stored (its token is not the grant's: wrong,
+/// expired or revoked), counted in the minute's tally for the grant, kind of call and reason.
+/// Reachable without a valid token, so it costs at most two writes a minute per grant and kind,
+/// and none for a grant nobody holds.
+pub fn refused_token<P: Platform>(p: &P, user: &UserId, grant_id: &str, client_id: &str, kind: &str, write: bool) {
+    let reason = "refused 401: invalid, expired or revoked token";
+    let entry = Entry {
+        client_id: client_id.into(),
+        outcome: reason.into(),
+        ..Entry::call(kind, "*", write, grant_id, Vec::new())
+    };
+    tally(p, user, &format!("{grant_id}|{kind}|{reason}"), entry, None);
+}
+
+/// Counts `entry` in the minute's tally of `series` in the person's object (after the response).
+fn tally<P: Platform>(p: &P, user: &UserId, series: &str, mut entry: Entry, drop: Option<String>) {
+    let minute = p.now_ms() / 60_000 * 60_000;
+    entry.at_ms = minute;
+    let key = keys::person_audit_tally(minute, &format!("{:016x}", fnv1a(series.as_bytes())));
+    let Ok(record) = super::encode(&entry) else { return };
+    let command = Command::Tally { series: series.into(), key, record, expires_at_ms: minute + RETENTION_MS, drop };
+    p.transition_detached(&keys::person_object(user), command);
+}
+
+/// FNV-1a: a short, stable name for a tally series in its key (not a secret, not an index).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 fn random_hex<P: Random>(p: &P) -> String {

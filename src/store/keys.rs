@@ -196,6 +196,12 @@ pub fn person_audit_entry(at_ms: u64, random_hex: &str) -> String {
     format!("{PERSON_AUDIT_PREFIX}{:020}:{random_hex}", u64::MAX - at_ms)
 }
 
+/// `audit:<u64::MAX - minute, 20 digits>:t<series>` in the person's object: the tally of one
+/// series of refused calls in one minute, sorting among the records by its minute.
+pub fn person_audit_tally(minute_ms: u64, series_hex: &str) -> String {
+    format!("{PERSON_AUDIT_PREFIX}{:020}:t{series_hex}", u64::MAX - minute_ms)
+}
+
 /// The copy of the deployer's policy in each person's object.
 pub const POLICY_COPY: &str = "policy";
 

@@ -165,37 +165,50 @@ fn without_a_policy_copy_the_policy_is_read_from_its_own_object() {
 
 /// Issue 25: a call's audit record is stored by the request that authenticates it and its
 /// outcome attached after: an allowed call reads `ok` with its duration, a call the gateway
-/// refuses reads why, and a forged token naming a real grant stores nothing.
+/// refuses reads why, and a forged token naming a real grant stores nothing of its own: it is
+/// counted, a record a minute per grant (two writes a minute at most, however fast it loops).
 #[test]
-fn allowed_and_refused_calls_are_recorded_and_a_forged_token_records_nothing() {
+fn allowed_and_refused_calls_are_recorded_and_refusals_are_counted_per_minute() {
     let p = FakePlatform::with_settings(loopback_settings());
     let token = mcp_token(&p, "read");
     let user = person_of(&token);
     let records = || block_on(crate::store::audit::recent(&p, &user, 50)).unwrap();
-    let before = records().len();
-    p.advance_ms(10);
+    let find = |action: &str, outcome: &str| {
+        records().into_iter().filter(|e| e.action == action && e.outcome.starts_with(outcome)).collect::<Vec<_>>()
+    };
+    p.advance_ms(60_000);
     assert_eq!(body(&list_objects(&p, &token))["result"]["isError"], false);
-    p.advance_ms(10);
     let delete = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"delete_note","arguments":{"note_id":"00000000-0000-4000-8000-000000000000"}}}"#;
     assert_eq!(mcp(&p, &token, delete, &[]).status(), 403);
-    let log = records();
-    assert_eq!(log.len(), before + 2, "{log:?}");
-    let (refused, allowed) = (&log[0], &log[1]);
-    assert_eq!((allowed.action.as_str(), allowed.outcome.as_str()), ("list_objects", "ok"));
+    let allowed = find("list_objects", "ok");
+    assert_eq!(allowed.len(), 1, "{:?}", records());
+    let allowed = &allowed[0];
     assert!(
         allowed.duration_ms.is_some() && allowed.grant_id.is_some() && !allowed.client_id.is_empty(),
         "{allowed:?}"
     );
-    assert_eq!(
-        (refused.action.as_str(), refused.outcome.as_str(), refused.write),
-        ("delete_note", "refused 403", true)
-    );
-    assert_eq!(refused.ids, ["00000000-0000-4000-8000-000000000000"], "the ids it named, nothing else");
-    // The same grant id with a secret that is not its token: refused, and nothing stored.
+    let refused = find("delete_note", "refused 403");
+    assert_eq!(refused.len(), 1, "{:?}", records());
+    assert_eq!((refused[0].write, refused[0].count), (true, Some(1)));
+    assert_eq!(refused[0].ids, ["00000000-0000-4000-8000-000000000000"], "the ids it named, nothing else");
+
+    // The same grant id with a secret that is not its token, in a loop: refused each time;
+    // the first of the minute is written, the rest counted.
     let (prefix, _) = token.rsplit_once('.').unwrap();
     let forged = format!("{prefix}.{}", "A".repeat(43));
     let rows = p.rows.get().written;
+    for _ in 0..30 {
+        assert_eq!(list_objects(&p, &forged).status(), 401);
+    }
+    assert_eq!(p.rows.get().written - rows, 1, "one write for thirty refusals in a minute");
+    p.advance_ms(60_000);
     assert_eq!(list_objects(&p, &forged).status(), 401);
-    assert_eq!(p.rows.get().written, rows, "a forged token writes nothing");
-    assert_eq!(records().len(), before + 2);
+    assert_eq!(p.rows.get().written - rows, 3, "the minute's total, then the next minute's first");
+    let counted: Vec<Option<u64>> = find("*", "refused 401").into_iter().map(|e| e.count).collect();
+    assert_eq!(counted, [Some(1), Some(30)], "newest first");
+    // A grant id nobody holds costs nothing at all.
+    let rows = p.rows.get().written;
+    let unknown = format!("agwa.{}_{}_{}.{}", "0".repeat(32), user.workspace_id, user.member_id, "A".repeat(43));
+    assert_eq!(list_objects(&p, &unknown).status(), 401);
+    assert_eq!(p.rows.get().written, rows);
 }
