@@ -230,6 +230,14 @@ impl FakePlatform {
         }
     }
 
+    /// The keys stored in the object `name`, live or expired.
+    pub fn keys_in(&self, name: &str) -> Vec<String> {
+        let mut keys: Vec<String> =
+            self.objects.borrow().keys().filter(|(o, _)| o == name).map(|(_, k)| k.clone()).collect();
+        keys.sort();
+        keys
+    }
+
     /// Whether any record is stored in the object `name`.
     pub fn objects_named(&self, name: &str) -> bool {
         self.objects.borrow().keys().any(|(o, _)| o == name)
@@ -402,7 +410,12 @@ impl TransitionStore for FakePlatform {
         let slot = (object.to_string(), command.key().unwrap_or_default().to_string());
         let current = self.objects.borrow().get(&slot).cloned();
         // As the class does: one row read for the entry (not for a put, which replaces it).
-        self.count_rows(u64::from(!matches!(command, Command::Put { .. })), 0, 0);
+        let put = matches!(command, Command::Put { .. } | Command::PutAndPrune { .. });
+        self.count_rows(u64::from(!put), 0, 0);
+        let prune = match &command {
+            Command::PutAndPrune { prune_prefix, prune_max, .. } => Some((prune_prefix.clone(), *prune_max)),
+            _ => None,
+        };
         let (outcome, effect) = apply(command, current, now);
         match effect {
             Effect::Put(e) => self.store_put(object, slot.1, e),
@@ -411,6 +424,24 @@ impl TransitionStore for FakePlatform {
                 self.objects.borrow_mut().remove(&slot);
             }
             Effect::None => {}
+        }
+        if let Some((prefix, max)) = prune {
+            let oldest: Vec<(String, Entry)> = {
+                let objects = self.objects.borrow();
+                let mut under: Vec<(String, Entry)> = objects
+                    .iter()
+                    .filter(|((o, k), _)| o == object && k.starts_with(&prefix))
+                    .map(|((_, k), e)| (k.clone(), e.clone()))
+                    .collect();
+                under.sort_by(|a, b| b.0.cmp(&a.0));
+                under.truncate(max);
+                under
+            };
+            self.count_rows(oldest.len() as u64, 0, 0);
+            for key in crate::transitions::expired_keys(oldest, now) {
+                self.count_rows(0, 1, 0);
+                self.objects.borrow_mut().remove(&(object.to_string(), key));
+            }
         }
         Ok(outcome)
     }

@@ -63,6 +63,11 @@ pub enum Command {
     /// what was written). `drop`: a call's own record to delete, its refusal counted here
     /// instead. Answered by [`tally`].
     Tally { series: String, key: String, record: Value, expires_at_ms: u64, drop: Option<String> },
+    /// [`Command::Put`], and the expired entries among the last `prune_max` keys under
+    /// `prune_prefix` deleted: retention for records whose keys sort newest first (the audit
+    /// log), so a busy object, whose storage never expires as a whole, does not grow past its
+    /// retention. Each call removes up to `prune_max`, more than the one record it adds.
+    PutAndPrune { key: String, value: Value, expires_at_ms: u64, prune_prefix: String, prune_max: usize },
 }
 
 /// The most entries one [`Command::List`] returns.
@@ -80,7 +85,8 @@ impl Command {
             | Command::Acquire { key, .. }
             | Command::Release { key, .. }
             | Command::Cas { key, .. }
-            | Command::PutNewer { key, .. } => Some(key),
+            | Command::PutNewer { key, .. }
+            | Command::PutAndPrune { key, .. } => Some(key),
             Command::Read { .. } | Command::List { .. } | Command::ReadAndRecord { .. } | Command::Tally { .. } => None,
         }
     }
@@ -206,6 +212,12 @@ pub fn read_and_record(
     (read(entries, now_ms), stored)
 }
 
+/// The keys among `oldest` (the last keys under a prefix, with their entries) whose entries
+/// have expired: what a [`Command::PutAndPrune`] deletes.
+pub fn expired_keys(oldest: Vec<(String, Entry)>, now_ms: u64) -> Vec<String> {
+    oldest.into_iter().filter(|(_, e)| !e.is_live(now_ms)).map(|(k, _)| k).collect()
+}
+
 /// What an object remembers of each tally series it counted since it started: the current
 /// minute's key, the record as stored, and the count so far.
 pub type Tallies = std::collections::BTreeMap<String, (String, Entry, u64)>;
@@ -260,7 +272,7 @@ pub fn apply(command: Command, current: Option<Entry>, now_ms: u64) -> (Outcome,
         (Command::Take { .. }, None) => (Outcome::Missing, Effect::Delete),
         (Command::Get { .. }, Some(entry)) => (Outcome::Found { value: entry.value }, Effect::None),
         (Command::Get { .. }, None) => (Outcome::Missing, Effect::None),
-        (Command::Put { value, expires_at_ms, .. }, _) => {
+        (Command::Put { value, expires_at_ms, .. } | Command::PutAndPrune { value, expires_at_ms, .. }, _) => {
             (Outcome::Stored, Effect::Put(Entry { value, expires_at_ms }))
         }
         (Command::Acquire { holder, .. }, Some(entry)) if !held_by(&entry, &holder) => (Outcome::Busy, Effect::None),

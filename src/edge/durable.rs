@@ -18,7 +18,7 @@ use worker::{Date, ListOptions, State, Storage};
 
 use super::js;
 use crate::transitions::{
-    alarm_at, apply, list, read, read_and_record, tally, Command, Effect, Entry, Tallies, LIST_LIMIT,
+    alarm_at, apply, expired_keys, list, read, read_and_record, tally, Command, Effect, Entry, Tallies, LIST_LIMIT,
 };
 
 /// Storage key holding the latest expiry of any entry (for the clean-up alarm).
@@ -54,6 +54,20 @@ impl Transitions {
         future_to_promise(async move { Ok(answer(&storage, &memory, &req).await.into()) })
     }
 
+    /// One command by RPC (`stub.run(command)`, see `scripts/lean-entry.mjs`): the command's
+    /// JSON in, the outcome's JSON out; a malformed command or failed storage rejects.
+    #[allow(unreachable_pub)]
+    pub fn run(&self, command: String) -> Promise {
+        let storage = self.state.storage();
+        let memory = Memory { latest: Rc::clone(&self.latest), tallies: Rc::clone(&self.tallies) };
+        future_to_promise(async move {
+            decide(&storage, &memory, command.as_bytes())
+                .await
+                .map(|o| JsValue::from_str(&o))
+                .map_err(|(_, why)| JsValue::from_str(why))
+        })
+    }
+
     #[allow(unreachable_pub)]
     pub fn alarm(&self) -> Promise {
         let storage = self.state.storage();
@@ -77,16 +91,21 @@ struct Memory {
 
 async fn answer(storage: &Storage, memory: &Memory, req: &web_sys::Request) -> web_sys::Response {
     let Ok(body) = js::body(req.array_buffer()).await else { return plain(400, "unreadable command") };
-    let Ok(command) = serde_json::from_slice::<Command>(&body) else { return plain(400, "malformed command") };
+    match decide(storage, memory, &body).await {
+        Ok(json) => plain(200, &json),
+        Err((status, why)) => plain(status, why),
+    }
+}
+
+/// A command's outcome as JSON, or the status and reason it failed with.
+async fn decide(storage: &Storage, memory: &Memory, body: &[u8]) -> Result<String, (u16, &'static str)> {
+    let Ok(command) = serde_json::from_slice::<Command>(body) else { return Err((400, "malformed command")) };
     if command.named_keys().iter().any(|k| k.is_empty() || *k == LATEST_EXPIRY) {
-        return plain(400, "invalid key");
+        return Err((400, "invalid key"));
     }
     match run(storage, memory, command).await {
-        Ok(outcome) => match serde_json::to_string(&outcome) {
-            Ok(json) => plain(200, &json),
-            Err(_) => plain(500, "unencodable outcome"),
-        },
-        Err(_) => plain(500, "storage failed"),
+        Ok(outcome) => serde_json::to_string(&outcome).map_err(|_| (500, "unencodable outcome")),
+        Err(_) => Err((500, "storage failed")),
     }
 }
 
@@ -116,11 +135,24 @@ async fn run(storage: &Storage, memory: &Memory, command: Command) -> worker::Re
         }
         single => {
             let key = single.key().unwrap_or_default().to_string();
+            let prune = match &single {
+                Command::PutAndPrune { prune_prefix, prune_max, .. } => Some((prune_prefix.clone(), *prune_max)),
+                _ => None,
+            };
             // A put replaces whatever is there: nothing to read first.
-            let current: Option<Entry> =
-                if matches!(single, Command::Put { .. }) { None } else { storage.get(&key).await? };
+            let current: Option<Entry> = if matches!(single, Command::Put { .. } | Command::PutAndPrune { .. }) {
+                None
+            } else {
+                storage.get(&key).await?
+            };
             let (outcome, effect) = apply(single, current, now);
             store_effect(storage, latest, &key, effect, now).await?;
+            if let Some((prefix, max)) = prune {
+                let expired = expired_keys(oldest_entries(storage, &prefix, max).await?, now);
+                if !expired.is_empty() {
+                    storage.delete_multiple(expired).await?;
+                }
+            }
             outcome
         }
     })
@@ -185,15 +217,14 @@ async fn read_entries(storage: &Storage, keys: &[String]) -> worker::Result<Vec<
         .collect())
 }
 
-/// Up to [`LIST_LIMIT`] + 1 stored entries under `prefix`, after `after`, in key order.
-async fn list_entries(storage: &Storage, prefix: &str, after: Option<&str>) -> worker::Result<Vec<(String, Entry)>> {
-    // `start` is inclusive: the smallest key after `after` is `after` + NUL.
-    let start = after.map(|a| format!("{a}\0"));
-    let mut options = ListOptions::new().prefix(prefix).limit(LIST_LIMIT + 1);
-    if let Some(start) = start.as_deref() {
-        options = options.start(start);
-    }
-    let map = storage.list_with_options(options).await?;
+/// The last `max` stored entries under `prefix` (the oldest, for keys that sort newest first).
+async fn oldest_entries(storage: &Storage, prefix: &str, max: usize) -> worker::Result<Vec<(String, Entry)>> {
+    let map = storage.list_with_options(ListOptions::new().prefix(prefix).reverse(true).limit(max)).await?;
+    Ok(pairs(&map))
+}
+
+/// A listing's entries, in order.
+fn pairs(map: &js_sys::Map) -> Vec<(String, Entry)> {
     let mut entries = Vec::new();
     for pair in map.entries() {
         let Ok(pair) = pair.and_then(|p| p.dyn_into::<js_sys::Array>()) else { continue };
@@ -203,7 +234,19 @@ async fn list_entries(storage: &Storage, prefix: &str, after: Option<&str>) -> w
         };
         entries.push((key, entry));
     }
-    Ok(entries)
+    entries
+}
+
+/// Up to [`LIST_LIMIT`] + 1 stored entries under `prefix`, after `after`, in key order.
+async fn list_entries(storage: &Storage, prefix: &str, after: Option<&str>) -> worker::Result<Vec<(String, Entry)>> {
+    // `start` is inclusive: the smallest key after `after` is `after` + NUL.
+    let start = after.map(|a| format!("{a}\0"));
+    let mut options = ListOptions::new().prefix(prefix).limit(LIST_LIMIT + 1);
+    if let Some(start) = start.as_deref() {
+        options = options.start(start);
+    }
+    let map = storage.list_with_options(options).await?;
+    Ok(pairs(&map))
 }
 
 impl std::fmt::Debug for Transitions {

@@ -85,33 +85,42 @@ pub(crate) fn call(target: &JsValue, method: &str, args: &Array) -> Result<JsVal
     Reflect::get(target, &JsValue::from_str(method))?.dyn_into::<Function>()?.apply(target, args)
 }
 
-#[wasm_bindgen(inline_js = "export function object_call(ns, name, body) { \
-    return ns.get(ns.idFromName(name)).fetch('https://transitions.internal/', { method: 'POST', body }) \
-        .then((r) => r.status === 200 ? r.text() : Promise.reject(new Error('the object answered ' + r.status))); }")]
+#[wasm_bindgen(inline_js = "export function object_call(stubs, ns, name, body) { \
+    let stub = stubs.get(name); \
+    if (stub === undefined) { stub = ns.get(ns.idFromName(name)); stubs.set(name, stub); } \
+    return stub.run(body); }")]
 extern "C" {
-    /// POSTs `body` to the object `name` of the Durable Object namespace `ns` and resolves to
-    /// the answer's text: the whole round trip as one promise (one await on the Rust side, no
-    /// `Request` built in Rust, no body copied through a buffer).
-    fn object_call(ns: &JsValue, name: &str, body: &str) -> Promise;
+    /// Sends `body` (a command) to the object `name` of the Durable Object namespace `ns` by
+    /// RPC and resolves to its answer: the whole round trip as one promise, with no `Request`
+    /// or `Response` built on either side (`scripts/lean-entry.mjs` makes the class callable).
+    /// `stubs` (a `Map` per request) keeps the stub of each object the request called.
+    fn object_call(stubs: &JsValue, ns: &JsValue, name: &str, body: &str) -> Promise;
 }
 
-/// POSTs `body` to the Durable Object `name` of the namespace bound as `binding`; its answer
-/// (status 200) as text.
+/// Sends `body` to the Durable Object `name` of the namespace bound as `binding`; its answer
+/// as text.
 pub(crate) async fn durable_object_call(
     env: &JsValue,
+    stubs: &JsValue,
     binding: &str,
     name: &str,
     body: &str,
 ) -> Result<String, JsValue> {
     let namespace = Reflect::get(env, &JsValue::from_str(binding))?;
-    let text = JsFuture::from(object_call(&namespace, name, body)).await?;
+    let text = JsFuture::from(object_call(stubs, &namespace, name, body)).await?;
     text.as_string().ok_or_else(|| JsValue::from_str("the object's answer is not text"))
 }
 
 /// The same call, not awaited: its promise (for `waitUntil`).
-pub(crate) fn durable_object_promise(env: &JsValue, binding: &str, name: &str, body: &str) -> Result<Promise, JsValue> {
+pub(crate) fn durable_object_promise(
+    env: &JsValue,
+    stubs: &JsValue,
+    binding: &str,
+    name: &str,
+    body: &str,
+) -> Result<Promise, JsValue> {
     let namespace = Reflect::get(env, &JsValue::from_str(binding))?;
-    Ok(object_call(&namespace, name, body))
+    Ok(object_call(stubs, &namespace, name, body))
 }
 
 /// The message of a JS error (or a fixed text): for logs, never a value we sent.

@@ -27,6 +27,10 @@ pub(crate) struct EdgePlatform<'a> {
     /// The request's context, for `waitUntil`; `None` on the cron trigger, which awaits all
     /// its work anyway.
     ctx: Option<&'a worker_sys::Context>,
+    /// Durable Object stubs this request already made, by object name: a tool call asks the
+    /// person's object twice (the read with its audit record, then the outcome), and making a
+    /// stub (`idFromName`, `get`) costs more than the call itself.
+    stubs: JsValue,
 }
 
 // Per isolate (wasm is single-threaded): settings cannot change while an isolate lives, so the
@@ -37,7 +41,7 @@ thread_local! {
 
 impl<'a> EdgePlatform<'a> {
     pub(crate) fn new(env: &'a Env, ctx: Option<&'a worker_sys::Context>) -> Self {
-        Self { env, ctx }
+        Self { env, ctx, stubs: worker::js_sys::Map::new().into() }
     }
 
     fn kv(&self) -> Result<Kv, StoreError> {
@@ -143,7 +147,7 @@ impl TransitionStore for EdgePlatform<'_> {
     /// that cost more than the object's own work.
     async fn transition(&self, object: &str, command: Command) -> Result<Outcome, StoreError> {
         let body = serde_json::to_string(&command).map_err(store_error)?;
-        let answer = js::durable_object_call(self.env, TRANSITIONS_BINDING, object, &body)
+        let answer = js::durable_object_call(self.env, &self.stubs, TRANSITIONS_BINDING, object, &body)
             .await
             .map_err(|e| StoreError(format!("Transitions: {}", js::error_message(&e))))?;
         serde_json::from_str(&answer).map_err(store_error)
@@ -152,7 +156,7 @@ impl TransitionStore for EdgePlatform<'_> {
     fn transition_detached(&self, object: &str, command: Command) {
         let call = serde_json::to_string(&command)
             .map_err(|e| JsValue::from_str(&e.to_string()))
-            .and_then(|body| js::durable_object_promise(self.env, TRANSITIONS_BINDING, object, &body));
+            .and_then(|body| js::durable_object_promise(self.env, &self.stubs, TRANSITIONS_BINDING, object, &body));
         let call = match call {
             Ok(call) => call,
             Err(e) => return worker::console_log!("do.detached_failed {}", js::error_message(&e)),

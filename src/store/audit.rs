@@ -149,7 +149,15 @@ pub fn finish<P: Platform>(p: &P, pending: &Pending, client_id: &str, ended: End
         return tally(p, &pending.user, &series, entry, Some(pending.key.clone()));
     }
     let Ok(value) = super::encode(&entry) else { return };
-    let command = Command::Put { key: pending.key.clone(), value, expires_at_ms: entry.at_ms + RETENTION_MS };
+    // Retention rides on it: the oldest records past their 30 days go, two at most for the one
+    // added, so the log never outgrows its month however busy the person is.
+    let command = Command::PutAndPrune {
+        key: pending.key.clone(),
+        value,
+        expires_at_ms: entry.at_ms + RETENTION_MS,
+        prune_prefix: keys::PERSON_AUDIT_PREFIX.into(),
+        prune_max: 2,
+    };
     p.transition_detached(&keys::person_object(&pending.user), command);
 }
 
@@ -370,5 +378,28 @@ mod tests {
             (e.outcome.as_str(), e.status, e.duration_ms, e.client_id.as_str()),
             ("ok", Some(200), Some(12), "mcp_c")
         );
+    }
+
+    #[test]
+    fn records_past_their_month_are_deleted_by_later_outcome_writes() {
+        let p = FakePlatform::default();
+        let ada = UserId::new("ws", "ada").unwrap();
+        let object = keys::person_object(&ada);
+        let call = || {
+            let pending = Pending::new(&p, &ada, Entry::call("tool", "whoami", false, "g", Vec::new()));
+            finish(&p, &pending, "mcp_c", Ended { outcome: "ok".into(), ..Default::default() });
+            p.advance_ms(1);
+        };
+        for _ in 0..3 {
+            call();
+        }
+        let audit_keys = || p.keys_in(&object).into_iter().filter(|k| k.starts_with(keys::PERSON_AUDIT_PREFIX)).count();
+        assert_eq!(audit_keys(), 3);
+        p.advance_ms(RETENTION_MS);
+        call();
+        assert_eq!(audit_keys(), 2, "the two oldest went, the new one came");
+        call();
+        assert_eq!(audit_keys(), 2, "the last expired one went");
+        assert_eq!(block_on(recent(&p, &ada, 10)).unwrap().len(), 2);
     }
 }
