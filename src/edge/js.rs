@@ -106,8 +106,7 @@ pub(crate) async fn durable_object_call(
     name: &str,
     body: &str,
 ) -> Result<String, JsValue> {
-    let namespace = Reflect::get(env, &JsValue::from_str(binding))?;
-    let text = JsFuture::from(object_call(stubs, &namespace, name, body)).await?;
+    let text = JsFuture::from(durable_object_promise(env, stubs, binding, name, body)?).await?;
     text.as_string().ok_or_else(|| JsValue::from_str("the object's answer is not text"))
 }
 

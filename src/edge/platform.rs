@@ -20,6 +20,7 @@ use crate::rate_limit::Limit;
 use crate::transitions::{Command, Outcome};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use worker::js_sys::Promise;
 use worker::worker_sys;
 
 pub(crate) struct EdgePlatform<'a> {
@@ -46,6 +47,20 @@ impl<'a> EdgePlatform<'a> {
 
     fn kv(&self) -> Result<Kv, StoreError> {
         Kv::bound(self.env, KV_BINDING).map_err(|_| StoreError("KV binding missing".into()))
+    }
+
+    /// Keeps `work` running after the response is sent (`waitUntil`: without it the runtime may
+    /// cancel it), awaited in a task of its own so a failure is logged as `event`.
+    fn detach(&self, work: Promise, event: &'static str) {
+        let work = future_to_promise(async move {
+            if let Err(e) = JsFuture::from(work).await {
+                worker::console_log!("{event} {}", js::error_message(&e));
+            }
+            Ok(JsValue::UNDEFINED)
+        });
+        if let Some(ctx) = self.ctx {
+            let _ = ctx.wait_until(&work);
+        }
     }
 
     /// From the cached configuration; a misconfigured deploy (whose `/setup` page still probes
@@ -119,17 +134,7 @@ impl KvStore for EdgePlatform<'_> {
             Ok(write) => write,
             Err(e) => return worker::console_log!("kv.detached_write_failed {e}"),
         };
-        // Awaited in a task of its own, so a failure is logged as our event.
-        let write = future_to_promise(async move {
-            if let Err(e) = JsFuture::from(write).await {
-                worker::console_log!("kv.detached_write_failed {}", js::error_message(&e));
-            }
-            Ok(JsValue::UNDEFINED)
-        });
-        if let Some(ctx) = self.ctx {
-            // Without waitUntil the runtime may cancel the write once the response is sent.
-            let _ = ctx.wait_until(&write);
-        }
+        self.detach(write, "kv.detached_write_failed");
     }
 
     async fn kv_delete(&self, key: &str) -> Result<(), StoreError> {
@@ -161,16 +166,7 @@ impl TransitionStore for EdgePlatform<'_> {
             Ok(call) => call,
             Err(e) => return worker::console_log!("do.detached_failed {}", js::error_message(&e)),
         };
-        let call = future_to_promise(async move {
-            if let Err(e) = JsFuture::from(call).await {
-                worker::console_log!("do.detached_failed {}", js::error_message(&e));
-            }
-            Ok(JsValue::UNDEFINED)
-        });
-        if let Some(ctx) = self.ctx {
-            // Without waitUntil the runtime may cancel the call once the response is sent.
-            let _ = ctx.wait_until(&call);
-        }
+        self.detach(call, "do.detached_failed");
     }
 }
 
