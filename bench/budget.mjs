@@ -145,13 +145,13 @@ export function report(out, gw, peer) {
   out(`## Budget model (Cloudflare limits and prices checked ${PLAN.checked}; see bench/budget.mjs)`);
   out('storage operations per event (gateway: counted by src/tests/budget.rs; peer: measured in workerd; "·" = none, blank = the peer has no such event)');
   const cols = ['requests', 'kv_get', 'kv_put', 'kv_delete', 'kv_list', 'do_requests', 'alarms_set', 'rows_read', 'rows_written', 'fetches'];
-  out(`${'event'.padEnd(24)} ${cols.map((c) => c.replace('_', ' ').padStart(13)).join('')}   peer: kv get/put/delete/list`);
+  out(`${'event'.padEnd(28)} ${cols.map((c) => c.replace('_', ' ').padStart(13)).join('')}   peer: kv get/put/delete/list`);
   for (const name of Object.keys(gw).sort()) {
     const e = gw[name];
     const cells = cols.map((c) => (e[c] ? fmt(e[c]) : '·').padStart(13)).join('');
     const pe = peer[name];
     const pcell = pe ? `${pe.kv_get}/${pe.kv_put}/${pe.kv_delete}/${pe.kv_list}` : '';
-    out(`${name.padEnd(24)} ${cells}   ${pcell}`);
+    out(`${name.padEnd(28)} ${cells}   ${pcell}`);
   }
   out(`the day's mix: ${Object.entries(MIX.fixed).map(([k, v]) => `${v} ${k}`).join(', ')}; per tool call: ${Object.entries(MIX.perToolCall).map(([k, v]) => `${v} ${k}`).join(', ')}`);
   out(`assumed: Attio answers in ${ASSUMED.attioLatencyMs} ms (no object waits on it); ${ASSUMED.doMsPerRequest} ms of object wall time per object request at ${ASSUMED.doMemoryGb * 1000} MB; every alarm set fires once`);
