@@ -218,6 +218,9 @@ pub fn expired_keys(oldest: Vec<(String, Entry)>, now_ms: u64) -> Vec<String> {
     oldest.into_iter().filter(|(_, e)| !e.is_live(now_ms)).map(|(k, _)| k).collect()
 }
 
+/// The most tally series an object keeps counting in memory.
+pub const TALLIES_MAX: usize = 1_000;
+
 /// What an object remembers of each tally series it counted since it started: the current
 /// minute's key, the record as stored, and the count so far.
 pub type Tallies = std::collections::BTreeMap<String, (String, Entry, u64)>;
@@ -233,6 +236,11 @@ pub fn tally(
     expires_at_ms: u64,
 ) -> Vec<(String, Entry)> {
     let mut writes = Vec::new();
+    // Bounded: past this many series the object forgets the counts it has not written (each
+    // record keeps at least the count it was written with).
+    if memory.len() >= TALLIES_MAX && !memory.contains_key(&series) {
+        memory.clear();
+    }
     match memory.get_mut(&series) {
         Some((current, _, count)) if *current == key => {
             *count += 1;
@@ -580,5 +588,11 @@ mod tests {
         );
         // A minute with one refusal has nothing more to write when the next begins.
         assert_eq!(writes("m3").len(), 1);
+        // Memory is bounded: past TALLIES_MAX series it starts again.
+        let mut memory = Tallies::new();
+        for i in 0..=TALLIES_MAX {
+            tally(&mut memory, format!("s{i}"), "m".into(), record.clone(), 10);
+        }
+        assert_eq!(memory.len(), 1);
     }
 }
