@@ -128,12 +128,10 @@ pub async fn authenticate<P: Platform>(
 ) -> Result<Principal, Denied> {
     let token = presented_token(req)?;
     let Some((TokenKind::Access, grant_id)) = grant::parse_token(token) else { return Err(Denied::Invalid) };
-    let keys = ctx.keys();
-    let with_grant = |mut e: audit::Entry| {
-        e.grant_id = Some(grant_id.to_string());
-        e
-    };
-    let record = record.map(with_grant);
+    // The token's hashes under every signing key, made once: the grant's object compares them
+    // to store the call's record, and so does the check below.
+    let hashes = ctx.keys().token_hashes(token);
+    let record = record.map(|e| audit::Entry { grant_id: Some(grant_id.to_string()), ..e });
     let pending = match (&record, grant::home_of(grant_id)) {
         (Some(e), Some(GrantHome::Person { user, .. })) => Some(audit::Pending::new(p, &user, e.clone())),
         _ => None,
@@ -141,8 +139,8 @@ pub async fn authenticate<P: Platform>(
     // The grant, the person's connection and the policy copy, and the call's record: one
     // request to the person's object (a grant from before grants moved there: its object and
     // the policy's, at once).
-    let hashes = pending.as_ref().map(|pending| (pending, keys.token_hashes(token)));
-    let read = person::for_access(p, grant_id, hashes).await.map_err(|_| Denied::Unavailable)?;
+    let with_record = pending.as_ref().map(|pending| (pending, hashes.clone()));
+    let read = person::for_access(p, grant_id, with_record).await.map_err(|_| Denied::Unavailable)?;
     let grant: Grant = match read.grant {
         Some(current) => current.grant,
         None => return Err(Denied::Invalid),
@@ -152,7 +150,7 @@ pub async fn authenticate<P: Platform>(
         None => store_policy::load(p).await.map_err(|_| Denied::Unavailable)?,
     }
     .capped(ctx.config.owner_grant_days());
-    let mut scopes = match grant.check_access(keys, token, audience, p.now_ms()) {
+    let mut scopes = match grant.check_access_hashed(&hashes, audience, p.now_ms()) {
         Ok(s) => s,
         Err(grant::AccessDenied::WrongAudience) => {
             refused(p, &pending, &grant, "refused: a token for the other resource");
@@ -171,7 +169,7 @@ pub async fn authenticate<P: Platform>(
         (Some(pending), _) => Some(pending),
         (None, Some(e)) => {
             let pending = audit::Pending::new(p, &grant.user, e);
-            match person::record_for_own_grant(p, &pending).await {
+            match pending.store(p).await {
                 Ok(()) => Some(pending),
                 // No call reaches Attio without its record.
                 Err(_) => return Err(Denied::Unavailable),

@@ -197,6 +197,21 @@ pub struct Person {
     pub apps: Vec<grant_index::Entry>,
 }
 
+/// Everyone the administrator may manage (of the first `max` connections), without their apps:
+/// one KV listing.
+pub async fn managed_users<P: Platform>(
+    p: &P,
+    admin: &Admin,
+    max: usize,
+) -> Result<Vec<UserId>, crate::platform::StoreError> {
+    Ok(store_vault::summaries(p, max)
+        .await?
+        .into_iter()
+        .map(|(user, _)| user)
+        .filter(|u| admin.may_manage(u))
+        .collect())
+}
+
 /// Everyone the administrator may manage (of the first `max` connections), with their apps: two KV listings (connections and
 /// the grant index, each carrying its records as metadata), not a read per person.
 pub async fn people<P: Platform>(p: &P, admin: &Admin, max: usize) -> Result<Vec<Person>, crate::platform::StoreError> {
@@ -243,8 +258,7 @@ mod tests {
             at_ms: 1_795_843_447_000,
             client_id: "mcp_c1".into(),
             outcome: outcome.into(),
-            grant_id: None,
-            ..Entry::call("tool", action, false, "", Vec::new())
+            ..Entry::call("tool", action, false, Vec::new())
         }
     }
 

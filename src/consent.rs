@@ -105,7 +105,7 @@ fn remembered_here(keys: &SigningKeys, req: &Request, approved: &Approved, user:
 }
 
 /// Whether this request may skip the consent page: the browser remembers the approval
-/// ([`remembered_here`]) *and* the app still holds a live grant from this person for this
+/// (`remembered_here`) *and* the app still holds a live grant from this person for this
 /// resource, under their current Attio connection, reaching at least what it asks for now.
 /// Revoking the app anywhere (`/account`, `/admin`, RFC 7009, a replayed code, a disconnect),
 /// the deployer's maximum grant age, or a new Attio connection therefore ends the remembered
@@ -212,18 +212,14 @@ pub async fn complete<P: Platform>(
         _ => return Err(unavailable()),
     }
     // Approving an app is itself audited, with the approver as Cloudflare Access knows them.
+    let action = format!("approved {}", approved.scope.join(" "));
+    let write = approved.scope.iter().any(|s| s == SCOPE_WRITE);
     let entry = audit::Entry {
+        client_id: approved.client_id.clone(),
         outcome: "ok".into(),
         by: ctx.person.clone(),
-        ..audit::Entry::call(
-            "consent",
-            &format!("approved {}", approved.scope.join(" ")),
-            approved.scope.iter().any(|s| s == SCOPE_WRITE),
-            "",
-            Vec::new(),
-        )
+        ..audit::Entry::call("consent", &action, write, Vec::new())
     };
-    let entry = audit::Entry { client_id: approved.client_id.clone(), grant_id: None, ..entry };
     audit::record(p, user, entry).await;
     let mut extra = vec![("code", code.expose_secret().as_str()), ("iss", origin.as_str())];
     if let Some(s) = &approved.state {

@@ -130,7 +130,7 @@ pub fn audit_record(params: &Value) -> Option<audit::Entry> {
         .filter(|v| v.len() <= 100)
         .map(str::to_string)
         .collect();
-    Some(audit::Entry::call("tool", tool.name, tool.write, "", ids))
+    Some(audit::Entry::call("tool", tool.name, tool.write, ids))
 }
 
 /// Attaches a tool call's outcome to its record: `ok`, `error` (the tool reported a failure:

@@ -332,13 +332,25 @@ impl Grant {
         audience: Audience,
         now: u64,
     ) -> Result<Vec<String>, AccessDenied> {
+        self.check_access_hashed(&keys.token_hashes(presented), audience, now)
+    }
+
+    /// [`Grant::check_access`] for a token whose hashes (under every signing key) the caller
+    /// already made: they are computed once per request, not once per access record.
+    pub fn check_access_hashed(
+        &self,
+        token_hashes: &[String],
+        audience: Audience,
+        now: u64,
+    ) -> Result<Vec<String>, AccessDenied> {
         if !self.is_live(now) {
             return Err(AccessDenied::Invalid);
         }
+        let matches = |stored: &str| token_hashes.iter().any(|h| constant_time_eq(h.as_bytes(), stored.as_bytes()));
         let record = self
             .access
             .iter()
-            .find(|a| keys.hash_matches(presented, &a.hash))
+            .find(|a| matches(&a.hash))
             .filter(|a| a.expires_at_ms > now)
             .ok_or(AccessDenied::Invalid)?;
         if self.audience != audience {

@@ -90,7 +90,8 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
     let unavailable = |e| AppError::unavailable_because("storage", e);
     let filter: Filter = serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
     let people = admin::people(p, &admin, PEOPLE_MAX).await.map_err(unavailable)?;
-    let rows = audit_rows(p, &admin, &filter, AUDIT_ROWS).await.map_err(unavailable)?;
+    let users: Vec<UserId> = people.iter().map(|person| person.user.clone()).collect();
+    let rows = audit_rows(p, &admin, &filter, &users, AUDIT_ROWS).await.map_err(unavailable)?;
     let mut actions = audit::admin_actions(p, 50).await.map_err(unavailable)?;
     if let Admin::WorkspaceAdmin { .. } = admin {
         actions.retain(|a| a.admin == admin.name());
@@ -116,13 +117,15 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
     Ok(page(StatusCode::OK, "Administration", &body))
 }
 
+/// The entries of `users` (the people `admin` manages) that `filter` keeps, newest first.
 async fn audit_rows<P: Platform>(
     p: &P,
     admin: &Admin,
     filter: &Filter,
+    users: &[UserId],
     limit: usize,
 ) -> Result<Vec<(UserId, audit::Entry)>, crate::platform::StoreError> {
-    let mut rows = audit::everyones(p, audit::EVERYONE_SCAN).await?;
+    let mut rows = audit::everyones(p, users, audit::EVERYONE_SCAN).await?;
     rows.retain(|(u, e)| admin.may_manage(u) && filter.matches(u, e));
     rows.truncate(limit);
     Ok(rows)
@@ -298,7 +301,8 @@ pub async fn export<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request, csv: bool)
     };
     let unavailable = |e| AppError::unavailable_because("storage", e);
     let filter: Filter = serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
-    let rows = audit_rows(p, &admin, &filter, EXPORT_ROWS).await.map_err(unavailable)?;
+    let users = admin::managed_users(p, &admin, PEOPLE_MAX).await.map_err(unavailable)?;
+    let rows = audit_rows(p, &admin, &filter, &users, EXPORT_ROWS).await.map_err(unavailable)?;
     let action = AdminAction {
         at_ms: 0,
         admin: admin.name(),

@@ -58,7 +58,7 @@ struct AttioAnswered(u16);
 pub async fn forward<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
     let path = req.uri().path();
     let write = proxy_policy::is_write(req.method(), path);
-    let record = audit::Entry::call("proxy", &format!("{} {path}", req.method()), write, "", Vec::new());
+    let record = audit::Entry::call("proxy", &format!("{} {path}", req.method()), write, Vec::new());
     let scope = if write { SCOPE_WRITE } else { SCOPE_READ };
     let principal = match authenticate(p, ctx, req, Audience::Api, scope, Some(record)).await {
         Ok(principal) => principal,

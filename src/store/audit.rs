@@ -68,7 +68,7 @@ pub struct Entry {
 
 impl Entry {
     /// A call's record before anything is known of its outcome.
-    pub fn call(kind: &str, action: &str, write: bool, grant_id: &str, ids: Vec<String>) -> Entry {
+    pub fn call(kind: &str, action: &str, write: bool, ids: Vec<String>) -> Entry {
         Entry {
             at_ms: 0,
             client_id: String::new(),
@@ -77,7 +77,7 @@ impl Entry {
             write,
             outcome: UNKNOWN.into(),
             by: None,
-            grant_id: Some(grant_id.into()),
+            grant_id: None,
             status: None,
             duration_ms: None,
             ids,
@@ -108,6 +108,12 @@ impl Pending {
     pub fn new<P: Random + Clock>(p: &P, user: &UserId, mut entry: Entry) -> Pending {
         entry.at_ms = p.now_ms();
         Pending { user: user.clone(), key: keys::person_audit_entry(entry.at_ms, &random_hex(p)), entry }
+    }
+
+    /// Stores it on its own (a call whose grant is not kept in the person's object, an approval).
+    pub async fn store<P: Platform>(&self, p: &P) -> Result<(), StoreError> {
+        let object = keys::person_object(&self.user);
+        super::put(p, &object, &self.key, &self.entry, self.entry.at_ms + RETENTION_MS).await
     }
 
     /// The command that stores it: `keys` read, and the record stored only if the first key's
@@ -170,7 +176,8 @@ pub fn refused_token<P: Platform>(p: &P, user: &UserId, grant_id: &str, client_i
     let entry = Entry {
         client_id: client_id.into(),
         outcome: reason.into(),
-        ..Entry::call(kind, "*", write, grant_id, Vec::new())
+        grant_id: Some(grant_id.into()),
+        ..Entry::call(kind, "*", write, Vec::new())
     };
     tally(p, user, &format!("{grant_id}|{kind}|{reason}"), entry, None);
 }
@@ -199,9 +206,7 @@ fn random_hex<P: Random>(p: &P) -> String {
 /// Records an entry that is not a call (an approval): stored in the person's object before
 /// the caller goes on. A failure is logged and does not fail what it records.
 pub async fn record<P: Platform>(p: &P, user: &UserId, entry: Entry) {
-    let pending = Pending::new(p, user, entry);
-    let object = keys::person_object(user);
-    if let Err(e) = super::put(p, &object, &pending.key, &pending.entry, pending.entry.at_ms + RETENTION_MS).await {
+    if let Err(e) = Pending::new(p, user, entry).store(p).await {
         p.log("audit.record_failed", &e.0);
     }
 }
@@ -255,19 +260,22 @@ pub async fn recent<P: Platform>(p: &P, user: &UserId, limit: usize) -> Result<V
 /// platform allows 50 a request on the Free plan, and the view makes a few more).
 pub const PEOPLE_PER_VIEW: usize = 30;
 
-/// Everyone's entries, newest first, at most `limit`: the newest records of each of the first
-/// [`PEOPLE_PER_VIEW`] people (asked at once), and an earlier release's in KV (the first
-/// [`EVERYONE_SCAN`] keys of that listing).
-pub async fn everyones<P: Platform>(p: &P, limit: usize) -> Result<Vec<(UserId, Entry)>, StoreError> {
-    let people: Vec<UserId> =
-        super::vault::summaries(p, PEOPLE_PER_VIEW).await?.into_iter().map(|(user, _)| user).collect();
-    let asked = futures_util::future::join_all(people.iter().map(|u| in_object(p, u))).await;
+/// The entries of `people`, newest first, at most `limit`: the newest records of each of the
+/// first [`PEOPLE_PER_VIEW`] of them (asked at once), and an earlier release's in KV (the first
+/// [`EVERYONE_SCAN`] keys of that listing, anyone's: the caller filters).
+pub async fn everyones<P: Platform>(
+    p: &P,
+    people: &[UserId],
+    limit: usize,
+) -> Result<Vec<(UserId, Entry)>, StoreError> {
+    let people = &people[..people.len().min(PEOPLE_PER_VIEW)];
+    let asked = futures_util::future::join_all(people.iter().map(|u| in_object(p, u)));
+    let (asked, old) = futures_util::future::join(asked, kv_entries_under(p, keys::AUDIT_PREFIX, EVERYONE_SCAN)).await;
     let mut rows: Vec<(UserId, Entry)> = Vec::new();
     for (user, held) in people.iter().zip(asked) {
         rows.extend(held?.into_iter().map(|e| (user.clone(), e)));
     }
-    let old = kv_entries_under(p, keys::AUDIT_PREFIX, EVERYONE_SCAN).await?;
-    rows.extend(old.into_iter().filter_map(|(key, e)| Some((keys::user_of_audit_entry(&key)?, e))));
+    rows.extend(old?.into_iter().filter_map(|(key, e)| Some((keys::user_of_audit_entry(&key)?, e))));
     rows.sort_by_key(|r| std::cmp::Reverse(r.1.at_ms));
     rows.truncate(limit);
     Ok(rows)
@@ -321,7 +329,7 @@ mod tests {
     use crate::testing::{block_on, FakePlatform};
 
     fn entry(action: &str) -> Entry {
-        Entry { outcome: "ok".into(), ..Entry::call("tool", action, false, "g", Vec::new()) }
+        Entry { outcome: "ok".into(), ..Entry::call("tool", action, false, Vec::new()) }
     }
 
     #[test]
@@ -356,11 +364,9 @@ mod tests {
         let old = serde_json::to_string(&Entry { at_ms: p.now_ms() - 5000, ..entry("old") }).unwrap();
         p.kv_insert_raw(&keys::audit_entry(&ada, p.now_ms() - 5000, "00"), &old);
         block_on(record(&p, &ada, entry("new")));
-        // Ada is connected: the administrators' view asks her object too.
-        p.kv_insert_raw(&keys::connection_record(&ada), "{}");
         let got: Vec<String> = block_on(recent(&p, &ada, 10)).unwrap().into_iter().map(|e| e.action).collect();
         assert_eq!(got, ["new", "listed", "old"]);
-        let everyone = block_on(everyones(&p, 10)).unwrap();
+        let everyone = block_on(everyones(&p, std::slice::from_ref(&ada), 10)).unwrap();
         assert_eq!(everyone.iter().map(|(_, e)| e.action.as_str()).collect::<Vec<_>>(), ["new", "listed", "old"]);
     }
 
@@ -368,7 +374,7 @@ mod tests {
     fn a_record_whose_outcome_was_never_attached_reads_unknown() {
         let p = FakePlatform::default();
         let ada = UserId::new("ws", "ada").unwrap();
-        let pending = Pending::new(&p, &ada, Entry::call("tool", "whoami", false, "g", Vec::new()));
+        let pending = Pending::new(&p, &ada, Entry::call("tool", "whoami", false, Vec::new()));
         block_on(super::super::put(&p, &keys::person_object(&ada), &pending.key, &pending.entry, p.now_ms() + 1000))
             .unwrap();
         assert_eq!(block_on(recent(&p, &ada, 1)).unwrap()[0].outcome, UNKNOWN);
@@ -386,7 +392,7 @@ mod tests {
         let ada = UserId::new("ws", "ada").unwrap();
         let object = keys::person_object(&ada);
         let call = || {
-            let pending = Pending::new(&p, &ada, Entry::call("tool", "whoami", false, "g", Vec::new()));
+            let pending = Pending::new(&p, &ada, Entry::call("tool", "whoami", false, Vec::new()));
             finish(&p, &pending, "mcp_c", Ended { outcome: "ok".into(), ..Default::default() });
             p.advance_ms(1);
         };

@@ -3,7 +3,7 @@
 //! grant, the newest sealed connection, the disconnect marker and the policy copy together, and
 //! stores the call's audit record when the token is the grant's ([`Command::ReadAndRecord`]).
 //! A grant from before grants moved there is read from its own object, beside the policy's, and
-//! its call's record is stored once the token checked out ([`record_for_own_grant`]).
+//! its call's record is stored once the token checked out (`audit::Pending::store`).
 
 use serde_json::Value;
 
@@ -58,12 +58,4 @@ pub async fn for_access<P: Platform>(
     let latest: Option<SealedConnection> = latest.and_then(|v: Value| decode(p, &object, v));
     let connection = ConnectionCopy::of(latest, gone);
     Ok(ForAccess { grant, connection, policy: policy.and_then(|v| decode(p, &object, v)) })
-}
-
-/// Stores the audit record of a call made with a grant kept in its own object (made by an
-/// earlier release), once its token checked out: that object is not the person's, so the
-/// record cannot ride on the read.
-pub async fn record_for_own_grant<P: Platform>(p: &P, pending: &Pending) -> Result<(), StoreError> {
-    let expires = pending.entry.at_ms + super::audit::RETENTION_SECS * 1000;
-    super::put(p, &keys::person_object(&pending.user), &pending.key, &pending.entry, expires).await
 }

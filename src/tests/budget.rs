@@ -165,7 +165,7 @@ fn events() -> BTreeMap<&'static str, Ops> {
         let entry = crate::store::audit::Entry {
             client_id: client_id.clone(),
             outcome: "ok".into(),
-            ..crate::store::audit::Entry::call("tool", "list_objects", false, "g", Vec::new())
+            ..crate::store::audit::Entry::call("tool", "list_objects", false, Vec::new())
         };
         block_on(crate::store::audit::record(&p, &crate::user::UserId::new("ws-1", "mem-1").unwrap(), entry));
         p.advance_ms(1 + i % 2);
@@ -212,9 +212,9 @@ fn events() -> BTreeMap<&'static str, Ops> {
     let q = platform();
     let ada = crate::user::UserId::new("ws-1", "ada").unwrap();
     let outcome = || {
-        let call = crate::store::audit::Entry::call("tool", "whoami", false, "g", Vec::new());
+        let call = crate::store::audit::Entry::call("tool", "whoami", false, Vec::new());
         let pending = crate::store::audit::Pending::new(&q, &ada, call);
-        block_on(crate::store::person::record_for_own_grant(&q, &pending)).unwrap();
+        block_on(pending.store(&q)).unwrap();
         let ended = crate::store::audit::Ended { outcome: "ok".into(), ..Default::default() };
         measure(&q, 0, || crate::store::audit::finish(&q, &pending, "mcp_c", ended))
     };

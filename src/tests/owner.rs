@@ -72,8 +72,8 @@ fn the_owner_approves_with_the_password_and_apps_act_as_the_workspace() {
     let sent = p.http.sent.borrow()[0].headers()["authorization"].to_str().unwrap().to_string();
     assert_eq!(sent, format!("Bearer {KEY}"), "the key identifies the workspace");
     // The approval is audited as the owner.
-    let audited = block_on(crate::store::audit::everyones(&p, 10)).unwrap();
-    assert!(audited.iter().any(|(_, e)| e.kind == "consent" && e.by.as_deref() == Some("owner")), "{audited:?}");
+    let audited = block_on(crate::store::audit::recent(&p, &owner_user(&p), 10)).unwrap();
+    assert!(audited.iter().any(|e| e.kind == "consent" && e.by.as_deref() == Some("owner")), "{audited:?}");
     let to_client = r.headers()[LOCATION].to_str().unwrap().to_string();
     let code = query(&to_client, "code").unwrap();
     let at = body(&redeem(&p, &client_id, &code, VERIFIER))["access_token"].as_str().unwrap().to_string();
@@ -135,6 +135,12 @@ fn owner_decision(p: &FakePlatform, client_id: &str, password: &str) -> Response
     run(p, form("/authorize", &fields, &cookies(&consent)))
 }
 
+/// The person the password gate admits: the owner, in the key's workspace.
+fn owner_user(p: &FakePlatform) -> crate::user::UserId {
+    let config = crate::config::SettingsSource::config(p).unwrap();
+    crate::user::UserId::new("ws-1", &crate::owner::person_id(&config, "owner")).unwrap()
+}
+
 /// The owner approves a new app with the password; returns the client and its tokens.
 fn approved_by_the_owner(p: &FakePlatform) -> (String, Value) {
     let client_id = register(p);
@@ -192,12 +198,7 @@ fn grants_last_owner_grant_days_seven_by_default() {
         let p = FakePlatform::with_settings(m);
         let (client_id, issued) = approved_by_the_owner(&p);
         // The grant itself ends then (so /account and /admin show when).
-        let user = crate::user::UserId::new(
-            "ws-1",
-            &crate::owner::person_id(&crate::config::SettingsSource::config(&p).unwrap(), "owner"),
-        )
-        .unwrap();
-        let held = block_on(crate::store::grants::of_person(&p, &user)).unwrap();
+        let held = block_on(crate::store::grants::of_person(&p, &owner_user(&p))).unwrap();
         assert_eq!(held.len(), 1);
         assert_eq!(held[0].expires_at_ms, p.now_ms() + days * 86_400_000, "{days} days");
         // Refreshed within the last hour of the allowed days: still works.
