@@ -42,16 +42,17 @@ export const ASSUMED = { attioLatencyMs: 300, doMsPerRequest: 10, doMemoryGb: 0.
 // refreshes), 5 new connections (each an app authorized: consent page, decision, Attio's
 // callback, code grant), 5 registrations, 20 page views (10 /account, 10 /admin over a month
 // of log), one cron run, and an `initialize` and a `tools/list` per 10 tool calls. Retention is
-// counted as in a steady month: every call's audit record is deleted 30 days later, one row
-// written each (Cloudflare bills a deleted row as a row written; the peer keeps no log).
+// counted as in a steady month: audit records are kept in chunks of 32 (src/transitions/log.rs),
+// and each chunk is deleted 30 days later, one row written (Cloudflare bills a deleted row as a
+// row written; the peer keeps no log): a 32nd of a row per call.
 export const MIX = {
   people: 10,
   fixed: {
     refresh_grant: 200, authorize: 5, consent: 5, connect: 5, code_grant: 5, register: 5,
     account_view: 10, admin_view_20k_log: 10, cron_fixed: 1, cron_per_person: 10,
   },
-  // Each tool call's audit record is deleted 30 days later (in a steady month, one a call).
-  perToolCall: { tools_call: 1, initialize: 0.1, tools_list: 0.1, audit_retention_per_record: 1 },
+  // Each chunk of 32 audit records is deleted 30 days later (in a steady month, a 32nd a call).
+  perToolCall: { tools_call: 1, initialize: 0.1, tools_list: 0.1, audit_retention_per_chunk: 1 / 32 },
 };
 
 const KINDS = ['requests', 'kv_get', 'kv_put', 'kv_delete', 'kv_list', 'do_requests', 'rows_read', 'rows_written', 'do_gb_s'];

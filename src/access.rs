@@ -132,7 +132,7 @@ pub async fn authenticate<P: Platform>(
     // to store the call's record, and so does the check below.
     let hashes = ctx.keys().token_hashes(token);
     let record = record.map(|e| audit::Entry { grant_id: Some(grant_id.to_string()), ..e });
-    let pending = match (&record, grant::home_of(grant_id)) {
+    let mut pending = match (&record, grant::home_of(grant_id)) {
         (Some(e), Some(GrantHome::Person { user, .. })) => Some(audit::Pending::new(p, &user, e.clone())),
         _ => None,
     };
@@ -141,6 +141,9 @@ pub async fn authenticate<P: Platform>(
     // the policy's, at once).
     let with_record = pending.as_ref().map(|pending| (pending, hashes.clone()));
     let read = person::for_access(p, grant_id, with_record).await.map_err(|_| Denied::Unavailable)?;
+    if let Some(pending) = &mut pending {
+        pending.stored_in(read.recorded.clone());
+    }
     let grant: Grant = match read.grant {
         Some(current) => current.grant,
         None => return Err(Denied::Invalid),
@@ -168,7 +171,7 @@ pub async fn authenticate<P: Platform>(
     let pending = match (pending, record) {
         (Some(pending), _) => Some(pending),
         (None, Some(e)) => {
-            let pending = audit::Pending::new(p, &grant.user, e);
+            let mut pending = audit::Pending::new(p, &grant.user, e);
             match pending.store(p).await {
                 Ok(()) => Some(pending),
                 // No call reaches Attio without its record.

@@ -13,7 +13,7 @@ use crate::config::{SettingsSource, ATTIO_CLIENT_ID, ATTIO_CLIENT_SECRET, SIGNIN
 use crate::http::{HttpClient, Request, Response, TransportError};
 use crate::platform::{Clock, KvPage, KvStore, Log, Sleep, StoreError, TransitionStore};
 use crate::random::{OsRandom, Random, RandomError};
-use crate::transitions::{apply, Command, Effect, Entry, Outcome};
+use crate::transitions::{Command, Entry, Outcome};
 
 mod durable;
 pub use durable::RowCounts;
@@ -127,8 +127,8 @@ pub struct FakePlatform {
     /// read and written, alarms set, and each object's latest expiry (`__latest_expiry_ms`).
     pub rows: Cell<RowCounts>,
     latest_expiry: RefCell<HashMap<String, u64>>,
-    /// Each object's refusal tallies, as the class keeps them in memory.
-    tallies: RefCell<HashMap<String, crate::transitions::Tallies>>,
+    /// What each object keeps in memory between requests, as the class does.
+    memories: RefCell<HashMap<String, std::rc::Rc<RefCell<crate::transitions::object::Memory>>>>,
 }
 
 impl Default for FakePlatform {
@@ -155,7 +155,7 @@ impl FakePlatform {
             kv_page: Cell::new(2),
             rows: Cell::default(),
             latest_expiry: RefCell::default(),
-            tallies: RefCell::default(),
+            memories: RefCell::default(),
         }
     }
 

@@ -12,8 +12,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub mod log;
+pub mod object;
 mod records;
-pub use records::{alarm_at, expired_keys, read_and_record, tally, Tallies, TALLIES_MAX};
+pub use log::{Log, Place};
+pub use records::{alarm_at, expired_keys, read_and_record, remember, tally, Tallied, Tallies, TALLIES_MAX};
 
 /// What a caller asks the object to do with one key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,32 +48,25 @@ pub enum Command {
     /// Return up to [`LIST_LIMIT`] live entries whose keys start with `prefix`, in key order,
     /// after the key `after`. Answered by [`list`].
     List { prefix: String, after: Option<String> },
-    /// [`Command::Read`] of `keys`, and in the same request a new entry `record` under
-    /// `record_key` (never replacing one), stored only when the first key holds a live grant
-    /// (not revoked, not expired) one of whose access tokens hashes to one of `token_hashes`:
-    /// an authenticated call's audit entry, stored before the call goes on, which a forged
-    /// token cannot make. The grant's `client_id` is copied into the record. Answered by
-    /// [`read_and_record`].
-    ReadAndRecord {
-        keys: Vec<String>,
-        token_hashes: Vec<String>,
-        record_key: String,
-        record: Value,
-        expires_at_ms: u64,
-    },
-    /// One more refused call in the series `series` (a grant, a kind of call, a reason): one
-    /// record per series and minute, under `key`, with a `count`. The minute's first refusal
-    /// stores `record` with count 1; the object counts later ones in memory and writes the
-    /// minute's total when the series' next minute begins, so a client retrying in a loop
-    /// costs at most two writes a minute (a restart of the object loses only the count beyond
-    /// what was written). `drop`: a call's own record to delete, its refusal counted here
-    /// instead. Answered by [`tally`].
-    Tally { series: String, key: String, record: Value, expires_at_ms: u64, drop: Option<String> },
-    /// [`Command::Put`], and the expired entries among the last `prune_max` keys under
-    /// `prune_prefix` deleted: retention for records whose keys sort newest first (the audit
-    /// log), so a busy object, whose storage never expires as a whole, does not grow past its
-    /// retention. Each call removes up to `prune_max`, more than the one record it adds.
-    PutAndPrune { key: String, value: Value, expires_at_ms: u64, prune_prefix: String, prune_max: usize },
+    /// [`Command::Read`] of `keys`, and in the same request `record` added to the log `log`
+    /// (see [`log`]), only when the first key holds a live grant (not revoked, not expired) one
+    /// of whose access tokens hashes to one of `token_hashes`: an authenticated call's audit
+    /// record, stored before the call goes on, which a forged token cannot make. The grant's
+    /// `client_id` is copied into the record. Answered by [`read_and_record`], with the key of
+    /// the chunk the record went to.
+    ReadAndRecord { keys: Vec<String>, token_hashes: Vec<String>, record: Value, expires_at_ms: u64, log: Log },
+    /// `record` added to the log `log`, unconditionally: answered with the chunk's key.
+    Record { record: Value, expires_at_ms: u64, log: Log },
+    /// Each field of `patch` set on the record at `place` (a call's outcome, once known).
+    Attach { place: Place, patch: Value },
+    /// One more refused call in the series `series` (a grant, a kind of call, a reason) in the
+    /// minute `minute_ms`: one record per series and minute in the log, with a `count`. The
+    /// minute's first refusal adds `record` with count 1; the object counts later ones in
+    /// memory and sets the minute's total when the series' next minute begins, so a client
+    /// retrying in a loop adds one record a minute (a restart of the object loses only the
+    /// count beyond what was written). `drop`: a call's own record to remove, its refusal
+    /// counted here instead. Answered by [`tally`].
+    Tally { series: String, minute_ms: u64, record: Value, expires_at_ms: u64, drop: Option<Place>, log: Log },
 }
 
 /// The most entries one [`Command::List`] returns.
@@ -88,9 +84,13 @@ impl Command {
             | Command::Acquire { key, .. }
             | Command::Release { key, .. }
             | Command::Cas { key, .. }
-            | Command::PutNewer { key, .. }
-            | Command::PutAndPrune { key, .. } => Some(key),
-            Command::Read { .. } | Command::List { .. } | Command::ReadAndRecord { .. } | Command::Tally { .. } => None,
+            | Command::PutNewer { key, .. } => Some(key),
+            Command::Read { .. }
+            | Command::List { .. }
+            | Command::ReadAndRecord { .. }
+            | Command::Record { .. }
+            | Command::Attach { .. }
+            | Command::Tally { .. } => None,
         }
     }
 
@@ -99,10 +99,15 @@ impl Command {
     pub fn named_keys(&self) -> Vec<&str> {
         match self {
             Command::Read { keys } => keys.iter().map(String::as_str).collect(),
-            Command::ReadAndRecord { keys, record_key, .. } => {
-                keys.iter().map(String::as_str).chain(std::iter::once(record_key.as_str())).collect()
+            Command::ReadAndRecord { keys, log, .. } => {
+                keys.iter().map(String::as_str).chain([log.prefix.as_str(), log.new_key.as_str()]).collect()
             }
-            Command::Tally { key, drop, .. } => std::iter::once(key.as_str()).chain(drop.as_deref()).collect(),
+            Command::Record { log, .. } => vec![log.prefix.as_str(), log.new_key.as_str()],
+            Command::Attach { place, .. } => vec![place.key.as_str()],
+            Command::Tally { drop, log, .. } => [log.prefix.as_str(), log.new_key.as_str()]
+                .into_iter()
+                .chain(drop.as_ref().map(|d| d.key.as_str()))
+                .collect(),
             Command::List { prefix, .. } => vec![prefix.as_str()],
             single => single.key().into_iter().collect(),
         }
@@ -117,7 +122,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    fn is_live(&self, now_ms: u64) -> bool {
+    pub fn is_live(&self, now_ms: u64) -> bool {
         now_ms < self.expires_at_ms
     }
 }
@@ -145,9 +150,16 @@ pub enum Outcome {
     },
     /// Never stored, already taken, or expired: indistinguishable on purpose.
     Missing,
-    /// The answer to a [`Command::Read`]: one value per key asked, in order.
+    /// The answer to a [`Command::Read`]: one value per key asked, in order; for a
+    /// [`Command::ReadAndRecord`], the key of the chunk the record went to, if it was stored.
     Values {
         values: Vec<Option<Value>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        recorded: Option<String>,
+    },
+    /// The answer to a [`Command::Record`]: the key of the chunk the record went to.
+    Recorded {
+        key: String,
     },
     /// The answer to a [`Command::List`]; `more` when entries past the last were left out.
     Listed {
@@ -166,7 +178,8 @@ pub enum Effect {
 
 /// The answer to a [`Command::Read`], given the stored entries of its keys in order.
 pub fn read(entries: Vec<Option<Entry>>, now_ms: u64) -> Outcome {
-    Outcome::Values { values: entries.into_iter().map(|e| e.filter(|e| e.is_live(now_ms)).map(|e| e.value)).collect() }
+    let values = entries.into_iter().map(|e| e.filter(|e| e.is_live(now_ms)).map(|e| e.value)).collect();
+    Outcome::Values { values, recorded: None }
 }
 
 /// The answer to a [`Command::List`], given the stored entries from its start in key order (at
@@ -197,7 +210,7 @@ pub fn apply(command: Command, current: Option<Entry>, now_ms: u64) -> (Outcome,
         (Command::Take { .. }, None) => (Outcome::Missing, Effect::Delete),
         (Command::Get { .. }, Some(entry)) => (Outcome::Found { value: entry.value }, Effect::None),
         (Command::Get { .. }, None) => (Outcome::Missing, Effect::None),
-        (Command::Put { value, expires_at_ms, .. } | Command::PutAndPrune { value, expires_at_ms, .. }, _) => {
+        (Command::Put { value, expires_at_ms, .. }, _) => {
             (Outcome::Stored, Effect::Put(Entry { value, expires_at_ms }))
         }
         (Command::Acquire { holder, .. }, Some(entry)) if !held_by(&entry, &holder) => (Outcome::Busy, Effect::None),
@@ -208,9 +221,15 @@ pub fn apply(command: Command, current: Option<Entry>, now_ms: u64) -> (Outcome,
             (Outcome::Released, Effect::Delete)
         }
         (Command::Release { .. }, _) => (Outcome::Missing, Effect::None),
-        (Command::Read { .. } | Command::List { .. } | Command::ReadAndRecord { .. } | Command::Tally { .. }, _) => {
-            (Outcome::Missing, Effect::None)
-        }
+        (
+            Command::Read { .. }
+            | Command::List { .. }
+            | Command::ReadAndRecord { .. }
+            | Command::Record { .. }
+            | Command::Attach { .. }
+            | Command::Tally { .. },
+            _,
+        ) => (Outcome::Missing, Effect::None),
         (Command::PutNewer { value, expires_at_ms, .. }, live) => {
             let version = |v: &Value| v.get("version").and_then(Value::as_u64).unwrap_or(0);
             match live {
@@ -469,7 +488,7 @@ mod tests {
         let e = |v: i32, exp: u64| Some(Entry { value: json!(v), expires_at_ms: exp });
         assert_eq!(
             read(vec![e(1, 100), None, e(3, 50), e(4, 200)], 60),
-            Outcome::Values { values: vec![Some(json!(1)), None, None, Some(json!(4))] }
+            Outcome::Values { values: vec![Some(json!(1)), None, None, Some(json!(4))], recorded: None }
         );
         let (o, effect) = apply(Command::Read { keys: vec!["k".into()] }, e(1, 100), 0);
         assert_eq!((o, effect), (Outcome::Missing, Effect::None), "apply never touches storage for a read");

@@ -1,11 +1,12 @@
-//! The `Transitions` Durable Object: executes [`crate::transitions`] commands atomically.
+//! The `Transitions` Durable Object: executes [`crate::transitions`] commands atomically, by
+//! [`crate::transitions::object::execute`] over the runtime's storage.
 //!
 //! A Durable Object handles one request at a time, so "read entry → decide → write" cannot
 //! interleave with another caller's. Callers choose the object by name (one per one-time value
-//! or per grant family), so no single object becomes a hot spot. An alarm at the latest expiry
+//! or per person), so no single object becomes a hot spot. An alarm at the latest expiry
 //! deletes everything once all entries are dead.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -17,12 +18,8 @@ use worker::worker_sys::{web_sys, DurableObjectState};
 use worker::{Date, ListOptions, State, Storage};
 
 use super::js;
-use crate::transitions::{
-    alarm_at, apply, expired_keys, list, read, read_and_record, tally, Command, Effect, Entry, Tallies, LIST_LIMIT,
-};
-
-/// Storage key holding the latest expiry of any entry (for the clean-up alarm).
-const LATEST_EXPIRY: &str = "__latest_expiry_ms";
+use crate::transitions::object::{execute, Failed, Memory, ObjectStorage, LATEST_EXPIRY};
+use crate::transitions::{Command, Entry};
 
 /// The class the runtime instantiates per object (`constructor(state, env)`, `fetch`,
 /// `alarm`), written out rather than made by workers-rs's `#[durable_object]`: that one
@@ -32,11 +29,8 @@ const LATEST_EXPIRY: &str = "__latest_expiry_ms";
 #[wasm_bindgen]
 pub struct Transitions {
     state: State,
-    /// `__latest_expiry_ms` as last read or written by this instance: a cache of the stored
-    /// value (read again after a restart), so a put reads storage once, not twice.
-    latest: Rc<Cell<Option<u64>>>,
-    /// The refusal tallies counted since the instance started ([`crate::transitions::tally`]).
-    tallies: Rc<RefCell<Tallies>>,
+    /// What the instance keeps between requests ([`Memory`]): caches of its storage and counts.
+    memory: Rc<RefCell<Memory>>,
 }
 
 #[wasm_bindgen]
@@ -44,13 +38,13 @@ impl Transitions {
     #[wasm_bindgen(constructor)]
     #[allow(unreachable_pub)] // exported to JS: the runtime calls it
     pub fn new(state: DurableObjectState, _env: JsValue) -> Transitions {
-        Transitions { state: State::from(state), latest: Rc::default(), tallies: Rc::default() }
+        Transitions { state: State::from(state), memory: Rc::default() }
     }
 
     #[allow(unreachable_pub)]
     pub fn fetch(&self, req: web_sys::Request) -> Promise {
-        let storage = self.state.storage();
-        let memory = Memory { latest: Rc::clone(&self.latest), tallies: Rc::clone(&self.tallies) };
+        let storage = Store(self.state.storage());
+        let memory = Rc::clone(&self.memory);
         future_to_promise(async move { Ok(answer(&storage, &memory, &req).await.into()) })
     }
 
@@ -58,8 +52,8 @@ impl Transitions {
     /// JSON in, the outcome's JSON out; a malformed command or failed storage rejects.
     #[allow(unreachable_pub)]
     pub fn run(&self, command: String) -> Promise {
-        let storage = self.state.storage();
-        let memory = Memory { latest: Rc::clone(&self.latest), tallies: Rc::clone(&self.tallies) };
+        let storage = Store(self.state.storage());
+        let memory = Rc::clone(&self.memory);
         future_to_promise(async move {
             decide(&storage, &memory, command.as_bytes())
                 .await
@@ -71,9 +65,11 @@ impl Transitions {
     #[allow(unreachable_pub)]
     pub fn alarm(&self) -> Promise {
         let storage = self.state.storage();
-        let latest = Rc::clone(&self.latest);
+        let memory = Rc::clone(&self.memory);
         future_to_promise(async move {
-            latest.set(None);
+            // The caches go: the clean-up may delete everything they describe.
+            let tallies = std::mem::take(&mut memory.borrow_mut().tallies);
+            *memory.borrow_mut() = Memory { tallies, ..Memory::default() };
             clean_up(&storage).await.map_err(JsValue::from)?;
             Ok(JsValue::UNDEFINED)
         })
@@ -82,14 +78,7 @@ impl Transitions {
 
 /// The answer to one command: 200 with the outcome, 400 for a malformed command, 500 when
 /// storage failed.
-/// What the instance keeps between requests: caches and counts, never anything a decision
-/// relies on.
-struct Memory {
-    latest: Rc<Cell<Option<u64>>>,
-    tallies: Rc<RefCell<Tallies>>,
-}
-
-async fn answer(storage: &Storage, memory: &Memory, req: &web_sys::Request) -> web_sys::Response {
+async fn answer(storage: &Store, memory: &RefCell<Memory>, req: &web_sys::Request) -> web_sys::Response {
     let Ok(body) = js::body(req.array_buffer()).await else { return plain(400, "unreadable command") };
     match decide(storage, memory, &body).await {
         Ok(json) => plain(200, &json),
@@ -98,64 +87,15 @@ async fn answer(storage: &Storage, memory: &Memory, req: &web_sys::Request) -> w
 }
 
 /// A command's outcome as JSON, or the status and reason it failed with.
-async fn decide(storage: &Storage, memory: &Memory, body: &[u8]) -> Result<String, (u16, &'static str)> {
+async fn decide(storage: &Store, memory: &RefCell<Memory>, body: &[u8]) -> Result<String, (u16, &'static str)> {
     let Ok(command) = serde_json::from_slice::<Command>(body) else { return Err((400, "malformed command")) };
     if command.named_keys().iter().any(|k| k.is_empty() || *k == LATEST_EXPIRY) {
         return Err((400, "invalid key"));
     }
-    match run(storage, memory, command).await {
+    match execute(storage, memory, command, Date::now().as_millis()).await {
         Ok(outcome) => serde_json::to_string(&outcome).map_err(|_| (500, "unencodable outcome")),
         Err(_) => Err((500, "storage failed")),
     }
-}
-
-async fn run(storage: &Storage, memory: &Memory, command: Command) -> worker::Result<crate::transitions::Outcome> {
-    let latest = &*memory.latest;
-    let now = Date::now().as_millis();
-    Ok(match command {
-        Command::Read { keys } => read(read_entries(storage, &keys).await?, now),
-        Command::ReadAndRecord { keys, token_hashes, record_key, record, expires_at_ms } => {
-            let (outcome, stored) =
-                read_and_record(read_entries(storage, &keys).await?, &token_hashes, record, expires_at_ms, now);
-            if let Some(entry) = stored {
-                store_effect(storage, latest, &record_key, Effect::Put(entry), now).await?;
-            }
-            outcome
-        }
-        Command::List { prefix, after } => list(list_entries(storage, &prefix, after.as_deref()).await?, now),
-        Command::Tally { series, key, record, expires_at_ms, drop } => {
-            let writes = tally(&mut memory.tallies.borrow_mut(), series, key, record, expires_at_ms);
-            for (key, entry) in writes {
-                store_effect(storage, latest, &key, Effect::Put(entry), now).await?;
-            }
-            if let Some(dropped) = drop {
-                store_effect(storage, latest, &dropped, Effect::Delete, now).await?;
-            }
-            crate::transitions::Outcome::Stored
-        }
-        single => {
-            let key = single.key().unwrap_or_default().to_string();
-            let prune = match &single {
-                Command::PutAndPrune { prune_prefix, prune_max, .. } => Some((prune_prefix.clone(), *prune_max)),
-                _ => None,
-            };
-            // A put replaces whatever is there: nothing to read first.
-            let current: Option<Entry> = if matches!(single, Command::Put { .. } | Command::PutAndPrune { .. }) {
-                None
-            } else {
-                storage.get(&key).await?
-            };
-            let (outcome, effect) = apply(single, current, now);
-            store_effect(storage, latest, &key, effect, now).await?;
-            if let Some((prefix, max)) = prune {
-                let expired = expired_keys(oldest_entries(storage, &prefix, max).await?, now);
-                if !expired.is_empty() {
-                    storage.delete_multiple(expired).await?;
-                }
-            }
-            outcome
-        }
-    })
 }
 
 /// The alarm: set again while an entry lives, else everything is deleted.
@@ -174,53 +114,55 @@ fn plain(status: u16, body: &str) -> web_sys::Response {
     web_sys::Response::new_with_opt_str_and_init(Some(body), &init).unwrap_or_else(|_| web_sys::Response::error())
 }
 
-/// Carries out what [`apply`] decided for `key`.
-async fn store_effect(
-    storage: &Storage,
-    latest: &Cell<Option<u64>>,
-    key: &str,
-    effect: Effect,
-    now: u64,
-) -> worker::Result<()> {
-    match effect {
-        Effect::Put(entry) => {
-            let known = match latest.get() {
-                Some(l) => Some(l),
-                None => storage.get(LATEST_EXPIRY).await?,
-            };
-            let expires = alarm_at(entry.expires_at_ms, now);
-            storage.put(key, &entry).await?;
-            if known.is_none_or(|l| l < expires) {
-                storage.put(LATEST_EXPIRY, expires).await?;
-                storage.set_alarm(Duration::from_millis(expires.saturating_sub(now))).await?;
-                latest.set(Some(expires));
-            } else {
-                latest.set(known);
-            }
-        }
-        Effect::Delete => {
-            storage.delete(key).await?;
-        }
-        Effect::None => {}
+/// The runtime's storage of one object, as the commands use it.
+struct Store(Storage);
+
+fn failed(e: worker::Error) -> Failed {
+    Failed(e.to_string())
+}
+
+impl ObjectStorage for Store {
+    async fn get(&self, keys: &[String]) -> Result<Vec<Option<Entry>>, Failed> {
+        let found = self.0.get_multiple(keys.iter().map(String::as_str).collect()).await.map_err(failed)?;
+        Ok(keys
+            .iter()
+            // A missing key reads as `undefined`: decoded as `None` without making an error (a
+            // JS `Error`, with its stack trace, is costly).
+            .map(|k| serde_wasm_bindgen::from_value::<Option<Entry>>(found.get(&JsValue::from_str(k))).ok().flatten())
+            .collect())
     }
-    Ok(())
-}
 
-/// The stored entries of `keys`, in order, with one storage read.
-async fn read_entries(storage: &Storage, keys: &[String]) -> worker::Result<Vec<Option<Entry>>> {
-    let found = storage.get_multiple(keys.iter().map(String::as_str).collect()).await?;
-    Ok(keys
-        .iter()
-        // A missing key reads as `undefined`: decoded as `None` without making an error (a JS
-        // `Error`, with its stack trace, is costly).
-        .map(|k| serde_wasm_bindgen::from_value::<Option<Entry>>(found.get(&JsValue::from_str(k))).ok().flatten())
-        .collect())
-}
+    async fn put(&self, key: &str, entry: &Entry) -> Result<(), Failed> {
+        self.0.put(key, entry).await.map_err(failed)
+    }
 
-/// The last `max` stored entries under `prefix` (the oldest, for keys that sort newest first).
-async fn oldest_entries(storage: &Storage, prefix: &str, max: usize) -> worker::Result<Vec<(String, Entry)>> {
-    let map = storage.list_with_options(ListOptions::new().prefix(prefix).reverse(true).limit(max)).await?;
-    Ok(pairs(&map))
+    async fn delete(&self, keys: Vec<String>) -> Result<(), Failed> {
+        self.0.delete_multiple(keys).await.map(drop).map_err(failed)
+    }
+
+    async fn list(
+        &self,
+        prefix: &str,
+        start: Option<&str>,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<(String, Entry)>, Failed> {
+        let mut options = ListOptions::new().prefix(prefix).reverse(reverse).limit(limit);
+        if let Some(start) = start {
+            options = options.start(start);
+        }
+        let map = self.0.list_with_options(options).await.map_err(failed)?;
+        Ok(pairs(&map))
+    }
+
+    async fn latest_expiry(&self) -> Result<Option<u64>, Failed> {
+        self.0.get(LATEST_EXPIRY).await.map_err(failed)
+    }
+
+    async fn set_latest_expiry(&self, at_ms: u64, now_ms: u64) -> Result<(), Failed> {
+        self.0.put(LATEST_EXPIRY, at_ms).await.map_err(failed)?;
+        self.0.set_alarm(Duration::from_millis(at_ms.saturating_sub(now_ms))).await.map_err(failed)
+    }
 }
 
 /// A listing's entries, in order.
@@ -235,18 +177,6 @@ fn pairs(map: &js_sys::Map) -> Vec<(String, Entry)> {
         entries.push((key, entry));
     }
     entries
-}
-
-/// Up to [`LIST_LIMIT`] + 1 stored entries under `prefix`, after `after`, in key order.
-async fn list_entries(storage: &Storage, prefix: &str, after: Option<&str>) -> worker::Result<Vec<(String, Entry)>> {
-    // `start` is inclusive: the smallest key after `after` is `after` + NUL.
-    let start = after.map(|a| format!("{a}\0"));
-    let mut options = ListOptions::new().prefix(prefix).limit(LIST_LIMIT + 1);
-    if let Some(start) = start.as_deref() {
-        options = options.start(start);
-    }
-    let map = storage.list_with_options(options).await?;
-    Ok(pairs(&map))
 }
 
 impl std::fmt::Debug for Transitions {

@@ -5,14 +5,15 @@
 //! outcome with Attio's status and the call's duration, and when. Never tokens, query strings,
 //! argument values, record contents or IP addresses.
 //!
-//! Records live in the person's Durable Object (`audit:<newest first>:<random>`, 30 days), the
-//! object every authenticated call already reads: a call's record is stored by the same request
-//! that authenticates it ([`Pending`], through `store::person::for_access`), before the call
-//! reaches Attio, and its outcome is attached after the answer with one more request
-//! ([`finish`]), so a call costs no KV write and no entry is dropped when KV writes run out. A
-//! record whose outcome could not be attached reads `unknown`. Records written by releases
+//! Records live in the person's Durable Object, the object every authenticated call already
+//! reads, in chunks of up to 32 (`audit:<newest first>:<random>`, see
+//! [`crate::transitions::log`]; 30 days): a call's record is stored by the same request that
+//! authenticates it ([`Pending`], through `store::person::for_access`), before the call reaches
+//! Attio, and its outcome is attached after the answer with one more request ([`finish`]). A
+//! call costs no KV write and two rows written, and no entry is dropped when KV writes run out.
+//! A record whose outcome could not be attached reads `unknown`. Records written by releases
 //! before this one stay in KV under [`keys::audit_entry`] until their 30 days end, and are read
-//! beside the new ones.
+//! beside the new ones; one release kept a record per row in the object, read the same way.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,7 +21,7 @@ use serde_json::Value;
 use super::keys;
 use crate::platform::{Clock, KvStore, Platform, StoreError};
 use crate::random::Random;
-use crate::transitions::{Command, Outcome};
+use crate::transitions::{log, Command, Log, Outcome, Place};
 use crate::user::UserId;
 
 pub const RETENTION_SECS: u64 = 30 * 24 * 3600;
@@ -31,6 +32,9 @@ pub const UNKNOWN: &str = "unknown";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
+    /// The record's name in its chunk (random; absent in records from before chunks).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
     pub at_ms: u64,
     /// The app: filled in by the person's object from the grant the call authenticated with.
     #[serde(default)]
@@ -70,6 +74,7 @@ impl Entry {
     /// A call's record before anything is known of its outcome.
     pub fn call(kind: &str, action: &str, write: bool, ids: Vec<String>) -> Entry {
         Entry {
+            id: String::new(),
             at_ms: 0,
             client_id: String::new(),
             kind: kind.into(),
@@ -99,21 +104,41 @@ impl Entry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
     pub user: UserId,
-    pub key: String,
     pub entry: Entry,
+    /// The key a new chunk of the log takes, if this record starts one.
+    new_chunk: String,
+    /// Where the person's object stored it, once it did.
+    pub placed: Option<Place>,
 }
 
 impl Pending {
-    /// A record of `entry` for `user`, timed now, under a fresh key.
+    /// A record of `entry` for `user`, timed now, with a fresh id.
     pub fn new<P: Random + Clock>(p: &P, user: &UserId, mut entry: Entry) -> Pending {
         entry.at_ms = p.now_ms();
-        Pending { user: user.clone(), key: keys::person_audit_entry(entry.at_ms, &random_hex(p)), entry }
+        entry.id = random_hex(p);
+        let new_chunk = keys::person_audit_entry(entry.at_ms, &random_hex(p));
+        Pending { user: user.clone(), entry, new_chunk, placed: None }
+    }
+
+    fn log(&self) -> Log {
+        Log { prefix: keys::PERSON_AUDIT_PREFIX.into(), new_key: self.new_chunk.clone() }
     }
 
     /// Stores it on its own (a call whose grant is not kept in the person's object, an approval).
-    pub async fn store<P: Platform>(&self, p: &P) -> Result<(), StoreError> {
+    pub async fn store<P: Platform>(&mut self, p: &P) -> Result<(), StoreError> {
         let object = keys::person_object(&self.user);
-        super::put(p, &object, &self.key, &self.entry, self.entry.at_ms + RETENTION_MS).await
+        let command = Command::Record {
+            record: super::encode(&self.entry)?,
+            expires_at_ms: self.entry.at_ms + RETENTION_MS,
+            log: self.log(),
+        };
+        match p.transition(&object, command).await? {
+            Outcome::Recorded { key } => {
+                self.stored_in(Some(key));
+                Ok(())
+            }
+            other => Err(StoreError(format!("unexpected answer to record: {other:?}"))),
+        }
     }
 
     /// The command that stores it: `keys` read, and the record stored only if the first key's
@@ -122,10 +147,15 @@ impl Pending {
         Ok(Command::ReadAndRecord {
             keys,
             token_hashes,
-            record_key: self.key.clone(),
             record: super::encode(&self.entry)?,
             expires_at_ms: self.entry.at_ms + RETENTION_MS,
+            log: self.log(),
         })
+    }
+
+    /// Notes the chunk the object stored it in (`None`: it was not stored).
+    pub fn stored_in(&mut self, chunk: Option<String>) {
+        self.placed = chunk.map(|key| Place { key, id: self.entry.id.clone() });
     }
 }
 
@@ -140,31 +170,30 @@ pub struct Ended {
 /// Attaches `ended` to the record `pending` (after the response; a failure is logged and the
 /// record keeps reading `unknown`). `client_id` is the principal's, the same grant's. A refusal
 /// (`refused …`) is counted in the minute's tally for its grant, call and reason instead, and
-/// the call's own record dropped, so a client retrying a refused call in a loop leaves one
+/// the call's own record removed, so a client retrying a refused call in a loop leaves one
 /// record a minute.
 pub fn finish<P: Platform>(p: &P, pending: &Pending, client_id: &str, ended: Ended) {
-    let mut entry = pending.entry.clone();
-    entry.client_id = client_id.into();
-    entry.outcome = ended.outcome;
-    entry.status = ended.status;
-    entry.duration_ms = ended.duration_ms;
-    if entry.outcome.starts_with("refused") {
+    let Some(place) = pending.placed.clone() else {
+        // Never stored: the call did not go on, so there is nothing to attach to.
+        return p.log("audit.finish_unstored", &pending.entry.action);
+    };
+    if ended.outcome.starts_with("refused") {
+        let mut entry = pending.entry.clone();
+        entry.client_id = client_id.into();
+        entry.outcome = ended.outcome;
+        entry.status = ended.status;
         let series =
             format!("{}|{}|{}|{}", entry.grant_id.as_deref().unwrap_or(""), entry.kind, entry.action, entry.outcome);
-        entry.duration_ms = None;
-        return tally(p, &pending.user, &series, entry, Some(pending.key.clone()));
+        return tally(p, pending, &series, entry, Some(place));
     }
-    let Ok(value) = super::encode(&entry) else { return };
-    // Retention rides on it: the oldest records past their 30 days go, two at most for the one
-    // added, so the log never outgrows its month however busy the person is.
-    let command = Command::PutAndPrune {
-        key: pending.key.clone(),
-        value,
-        expires_at_ms: entry.at_ms + RETENTION_MS,
-        prune_prefix: keys::PERSON_AUDIT_PREFIX.into(),
-        prune_max: 2,
-    };
-    p.transition_detached(&keys::person_object(&pending.user), command);
+    let mut patch = serde_json::json!({ "client_id": client_id, "outcome": ended.outcome });
+    if let Some(status) = ended.status {
+        patch["status"] = status.into();
+    }
+    if let Some(duration) = ended.duration_ms {
+        patch["duration_ms"] = duration.into();
+    }
+    p.transition_detached(&keys::person_object(&pending.user), Command::Attach { place, patch });
 }
 
 /// A call refused before its record could be stored (its token is not the grant's: wrong,
@@ -179,22 +208,27 @@ pub fn refused_token<P: Platform>(p: &P, user: &UserId, grant_id: &str, client_i
         grant_id: Some(grant_id.into()),
         ..Entry::call(kind, "*", write, Vec::new())
     };
-    tally(p, user, &format!("{grant_id}|{kind}|{reason}"), entry, None);
+    let pending = Pending::new(p, user, entry.clone());
+    tally(p, &pending, &format!("{grant_id}|{kind}|{reason}"), pending.entry.clone(), None);
 }
 
 /// Counts `entry` in the minute's tally of `series` in the person's object (after the response).
-fn tally<P: Platform>(p: &P, user: &UserId, series: &str, mut entry: Entry, drop: Option<String>) {
+fn tally<P: Platform>(p: &P, pending: &Pending, series: &str, mut entry: Entry, drop: Option<Place>) {
     let minute = p.now_ms() / 60_000 * 60_000;
     entry.at_ms = minute;
-    let key = keys::person_audit_tally(minute, &format!("{:016x}", fnv1a(series.as_bytes())));
+    entry.duration_ms = None;
+    // Its own id: the call's record (with the call's id) is the one dropped.
+    entry.id = random_hex(p);
     let Ok(record) = super::encode(&entry) else { return };
-    let command = Command::Tally { series: series.into(), key, record, expires_at_ms: minute + RETENTION_MS, drop };
-    p.transition_detached(&keys::person_object(user), command);
-}
-
-/// FNV-1a: a short, stable name for a tally series in its key (not a secret, not an index).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
+    let command = Command::Tally {
+        series: series.into(),
+        minute_ms: minute,
+        record,
+        expires_at_ms: minute + RETENTION_MS,
+        drop,
+        log: pending.log(),
+    };
+    p.transition_detached(&keys::person_object(&pending.user), command);
 }
 
 fn random_hex<P: Random>(p: &P) -> String {
@@ -229,14 +263,19 @@ async fn kv_entries_under<P: KvStore>(
         .collect())
 }
 
-/// The newest records in the person's object (one listing: up to 256).
+/// The newest records in the person's object, within their 30 days (one listing: up to 256
+/// chunks).
 async fn in_object<P: Platform>(p: &P, user: &UserId) -> Result<Vec<Entry>, StoreError> {
     let object = keys::person_object(user);
     let list = Command::List { prefix: keys::PERSON_AUDIT_PREFIX.into(), after: None };
+    let since = p.now_ms().saturating_sub(RETENTION_MS);
     match p.transition(&object, list).await? {
-        Outcome::Listed { entries, .. } => {
-            Ok(entries.into_iter().filter_map(|(_, v): (String, Value)| super::decode(p, &object, v)).collect())
-        }
+        Outcome::Listed { entries, .. } => Ok(entries
+            .into_iter()
+            .flat_map(|(_, v): (String, Value)| log::records_of(v))
+            .filter_map(|v| super::decode::<Entry, _>(p, &object, v))
+            .filter(|e| e.at_ms >= since)
+            .collect()),
         other => Err(StoreError(format!("unexpected answer to list: {other:?}"))),
     }
 }
@@ -374,9 +413,8 @@ mod tests {
     fn a_record_whose_outcome_was_never_attached_reads_unknown() {
         let p = FakePlatform::default();
         let ada = UserId::new("ws", "ada").unwrap();
-        let pending = Pending::new(&p, &ada, Entry::call("tool", "whoami", false, Vec::new()));
-        block_on(super::super::put(&p, &keys::person_object(&ada), &pending.key, &pending.entry, p.now_ms() + 1000))
-            .unwrap();
+        let mut pending = Pending::new(&p, &ada, Entry::call("tool", "whoami", false, Vec::new()));
+        block_on(pending.store(&p)).unwrap();
         assert_eq!(block_on(recent(&p, &ada, 1)).unwrap()[0].outcome, UNKNOWN);
         finish(&p, &pending, "mcp_c", Ended { outcome: "ok".into(), status: Some(200), duration_ms: Some(12) });
         let e = &block_on(recent(&p, &ada, 1)).unwrap()[0];
@@ -386,26 +424,51 @@ mod tests {
         );
     }
 
+    /// A call's record as an authenticated call makes it: stored, then its outcome attached.
+    fn call(p: &FakePlatform, user: &UserId) {
+        let mut pending = Pending::new(p, user, Entry::call("tool", "whoami", false, Vec::new()));
+        block_on(pending.store(p)).unwrap();
+        finish(p, &pending, "mcp_c", Ended { outcome: "ok".into(), ..Default::default() });
+        p.advance_ms(1);
+    }
+
     #[test]
-    fn records_past_their_month_are_deleted_by_later_outcome_writes() {
+    fn records_share_chunks_and_chunks_past_their_month_are_deleted_when_a_new_one_starts() {
         let p = FakePlatform::default();
         let ada = UserId::new("ws", "ada").unwrap();
         let object = keys::person_object(&ada);
-        let call = || {
-            let pending = Pending::new(&p, &ada, Entry::call("tool", "whoami", false, Vec::new()));
-            finish(&p, &pending, "mcp_c", Ended { outcome: "ok".into(), ..Default::default() });
-            p.advance_ms(1);
-        };
-        for _ in 0..3 {
-            call();
+        let rows = || p.keys_in(&object).into_iter().filter(|k| k.starts_with(keys::PERSON_AUDIT_PREFIX)).count();
+        let written = || p.rows.get().written;
+        for _ in 0..40 {
+            call(&p, &ada);
         }
-        let audit_keys = || p.keys_in(&object).into_iter().filter(|k| k.starts_with(keys::PERSON_AUDIT_PREFIX)).count();
-        assert_eq!(audit_keys(), 3);
-        p.advance_ms(RETENTION_MS);
-        call();
-        assert_eq!(audit_keys(), 2, "the two oldest went, the new one came");
-        call();
-        assert_eq!(audit_keys(), 2, "the last expired one went");
-        assert_eq!(block_on(recent(&p, &ada, 10)).unwrap().len(), 2);
+        assert_eq!(rows(), 2, "40 records in two chunks");
+        let before = written();
+        call(&p, &ada);
+        assert_eq!(written() - before, 2, "a call: its record, then its outcome");
+        assert_eq!(block_on(recent(&p, &ada, 100)).unwrap().len(), 41);
+        // A month on, the old records are no longer shown, and the next chunk deletes theirs.
+        p.advance_ms(RETENTION_MS + log::CHUNK_SPAN_MS);
+        assert!(block_on(recent(&p, &ada, 100)).unwrap().is_empty(), "past their month");
+        call(&p, &ada);
+        assert_eq!(rows(), 1, "the new chunk alone");
+        assert_eq!(block_on(recent(&p, &ada, 100)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_record_an_earlier_release_stored_on_its_own_in_the_object_is_read_and_expires() {
+        let p = FakePlatform::default();
+        let ada = UserId::new("ws", "ada").unwrap();
+        let object = keys::person_object(&ada);
+        let single = Entry { at_ms: p.now_ms(), ..entry("single") };
+        let key = keys::person_audit_entry(single.at_ms, "0011aabb");
+        block_on(super::super::put(&p, &object, &key, &single, p.now_ms() + RETENTION_MS)).unwrap();
+        p.advance_ms(5);
+        call(&p, &ada);
+        let got: Vec<String> = block_on(recent(&p, &ada, 10)).unwrap().into_iter().map(|e| e.action).collect();
+        assert_eq!(got, ["whoami", "single"]);
+        p.advance_ms(RETENTION_MS + log::CHUNK_SPAN_MS);
+        call(&p, &ada);
+        assert!(!p.keys_in(&object).contains(&key), "pruned with the chunks");
     }
 }

@@ -64,7 +64,7 @@ pub struct Held {
 pub async fn held<P: Platform>(p: &P, user: &UserId) -> Result<Held, StoreError> {
     let object = object(user);
     let read = Command::Read { keys: vec![keys::LATEST.into(), keys::GONE.into()] };
-    let Outcome::Values { values } = p.transition(&object, read).await? else {
+    let Outcome::Values { values, .. } = p.transition(&object, read).await? else {
         return Err(StoreError("unexpected answer to read".into()));
     };
     let mut values = values.into_iter();

@@ -190,16 +190,11 @@ pub const PERSON_GRANT_PREFIX: &str = "grant:";
 /// The start of every audit record in a person's object.
 pub const PERSON_AUDIT_PREFIX: &str = "audit:";
 
-/// `audit:<u64::MAX - at, 20 digits>:<random hex>` in the person's object: keys sort newest
-/// first, so a listing returns the person's records in that order.
+/// `audit:<u64::MAX - at, 20 digits>:<random hex>` in the person's object, a chunk of the log
+/// begun at `at_ms`: keys sort newest first, so a listing returns the person's records in
+/// about that order.
 pub fn person_audit_entry(at_ms: u64, random_hex: &str) -> String {
     format!("{PERSON_AUDIT_PREFIX}{:020}:{random_hex}", u64::MAX - at_ms)
-}
-
-/// `audit:<u64::MAX - minute, 20 digits>:t<series>` in the person's object: the tally of one
-/// series of refused calls in one minute, sorting among the records by its minute.
-pub fn person_audit_tally(minute_ms: u64, series_hex: &str) -> String {
-    format!("{PERSON_AUDIT_PREFIX}{:020}:t{series_hex}", u64::MAX - minute_ms)
 }
 
 /// The copy of the deployer's policy in each person's object.

@@ -25,6 +25,8 @@ pub struct ForAccess {
     /// `None` when the person's object holds no copy yet (or, for a grant in its own object, the
     /// policy's object did not answer): the caller reads the policy's own object.
     pub policy: Option<Policy>,
+    /// The chunk of the person's log the call's record went to, if it was stored.
+    pub recorded: Option<String>,
 }
 
 /// The grant `grant_id` and what its person's object holds beside it; with `record`, the call's
@@ -36,18 +38,19 @@ pub async fn for_access<P: Platform>(
     record: Option<(&Pending, Vec<String>)>,
 ) -> Result<ForAccess, StoreError> {
     let Some((object, grant_key)) = keys::grant_record(grant_id) else {
-        return Ok(ForAccess { grant: None, connection: ConnectionCopy::NotRead, policy: None });
+        return Ok(ForAccess { grant: None, connection: ConnectionCopy::NotRead, policy: None, recorded: None });
     };
     if grant::home_of(grant_id) == Some(GrantHome::Own) {
         let (grant, policy) = futures_util::future::join(grants::load(p, grant_id), super::policy::load(p)).await;
-        return Ok(ForAccess { grant: grant?, connection: ConnectionCopy::NotRead, policy: policy.ok() });
+        let (grant, policy) = (grant?, policy.ok());
+        return Ok(ForAccess { grant, connection: ConnectionCopy::NotRead, policy, recorded: None });
     }
     let keys = vec![grant_key, keys::LATEST.into(), keys::GONE.into(), keys::POLICY_COPY.into()];
     let read = match record {
         Some((pending, token_hashes)) => pending.with_read(keys, token_hashes)?,
         None => Command::Read { keys },
     };
-    let Outcome::Values { values } = p.transition(&object, read).await? else {
+    let Outcome::Values { values, recorded } = p.transition(&object, read).await? else {
         return Err(StoreError("unexpected answer to read".into()));
     };
     let mut values = values.into_iter();
@@ -57,5 +60,5 @@ pub async fn for_access<P: Platform>(
     let gone: Option<u64> = gone.and_then(|v| decode(p, &object, v));
     let latest: Option<SealedConnection> = latest.and_then(|v: Value| decode(p, &object, v));
     let connection = ConnectionCopy::of(latest, gone);
-    Ok(ForAccess { grant, connection, policy: policy.and_then(|v| decode(p, &object, v)) })
+    Ok(ForAccess { grant, connection, policy: policy.and_then(|v| decode(p, &object, v)), recorded })
 }

@@ -206,22 +206,27 @@ fn events() -> BTreeMap<&'static str, Ops> {
     let save_two = measure(&p, 1, || {
         block_on(crate::store::policy::save(&p, &policy)).unwrap();
     });
-    // Retention: a record past its 30 days is deleted by a later call's outcome write, one row
-    // each (deletes are billed as rows written): the difference between an outcome write that
-    // finds one expired record and one that finds none.
+    // Retention: a chunk of records past its 30 days is deleted when a later record starts a
+    // new chunk, one row each (deletes are billed as rows written): the difference between a
+    // record that starts a chunk and finds one expired and one that finds none.
     let q = platform();
     let ada = crate::user::UserId::new("ws-1", "ada").unwrap();
-    let outcome = || {
+    let stored = || {
         let call = crate::store::audit::Entry::call("tool", "whoami", false, Vec::new());
-        let pending = crate::store::audit::Pending::new(&q, &ada, call);
-        block_on(pending.store(&q)).unwrap();
-        let ended = crate::store::audit::Ended { outcome: "ok".into(), ..Default::default() };
-        measure(&q, 0, || crate::store::audit::finish(&q, &pending, "mcp_c", ended))
+        let mut pending = crate::store::audit::Pending::new(&q, &ada, call);
+        measure(&q, 0, || block_on(pending.store(&q)).unwrap())
     };
-    let fresh = outcome();
+    stored();
     q.advance_ms(31 * 86_400_000);
-    let pruning = outcome();
-    e.insert("audit_retention_per_record", minus(pruning, fresh));
+    // The object's latest expiry moved on first (it does once a day in any case), so neither
+    // measured record moves it.
+    let later = crate::platform::Clock::now_ms(&q) + 60 * 86_400_000;
+    let probe = Command::Put { key: "probe".into(), value: json!(1), expires_at_ms: later };
+    block_on(q.transition(&crate::store::keys::person_object(&ada), probe)).unwrap();
+    let pruning = stored();
+    q.advance_ms(crate::transitions::log::CHUNK_SPAN_MS);
+    let fresh = stored();
+    e.insert("audit_retention_per_chunk", minus(pruning, fresh));
     e.insert("cron_fixed", minus(one, minus(two, one)));
     e.insert("cron_per_person", minus(two, one));
     e.insert("policy_save_fixed", minus(save_one, minus(save_two, save_one)));
@@ -257,8 +262,10 @@ fn the_budget_model_counts_every_event() {
         assert_eq!((e.do_requests, e.rows_written, e.fetches), (2, 2, 1), "{name}: {e:?}");
         assert_eq!(e.kv_get + e.kv_put + e.kv_delete + e.kv_list, 0, "{name}: {e:?}");
     }
-    let retention = events["audit_retention_per_record"];
-    assert_eq!(retention.rows_written, 1, "one expired record deleted: {retention:?}");
+    let retention = events["audit_retention_per_chunk"];
+    assert_eq!(retention.rows_written, 1, "one expired chunk deleted: {retention:?}");
+    // bench/budget.mjs weighs a chunk's retention as a 32nd of a tool call.
+    assert_eq!(crate::transitions::log::CHUNK_RECORDS, 32);
     for (name, ops) in &events {
         assert!(ops.subrequests() <= 50, "{name} exceeds the Free plan's 50 subrequests: {ops:?}");
     }

@@ -1,12 +1,11 @@
 //! The rules of the commands that keep the audit log in a person's object
-//! ([`super::Command::ReadAndRecord`], [`super::Command::Tally`],
-//! [`super::Command::PutAndPrune`]): which record a read stores, how refused calls are counted
-//! a minute at a time, which expired records go, and when the clean-up alarm fires for such
-//! long-lived records.
+//! ([`super::Command::ReadAndRecord`], [`super::Command::Tally`]): which record a read stores,
+//! how refused calls are counted a minute at a time, which expired rows go, and when the
+//! clean-up alarm fires for such long-lived records.
 
 use serde_json::Value;
 
-use super::{read, Entry, Outcome};
+use super::{read, Entry, Outcome, Place};
 
 /// When the clean-up alarm must fire for an entry expiring at `expires_at_ms`: then, for an
 /// entry that lives a day or less; otherwise at the start of the next day after it, so the many
@@ -21,15 +20,14 @@ pub fn alarm_at(expires_at_ms: u64, now_ms: u64) -> u64 {
     }
 }
 
-/// The answer to a [`super::Command::ReadAndRecord`] given the stored entries of its keys (the first
-/// the grant), and the entry to store under its `record_key`, if the grant admits it.
+/// The answer to a [`super::Command::ReadAndRecord`] given the stored entries of its keys (the
+/// first the grant), and the record to add to the log, if the grant admits it.
 pub fn read_and_record(
     entries: Vec<Option<Entry>>,
     token_hashes: &[String],
     mut record: Value,
-    expires_at_ms: u64,
     now_ms: u64,
-) -> (Outcome, Option<Entry>) {
+) -> (Outcome, Option<Value>) {
     let grant = entries.first().cloned().flatten().filter(|e| e.is_live(now_ms)).map(|e| e.value);
     let admitted = grant.as_ref().filter(|g| {
         let live = g.get("revoked").and_then(Value::as_bool) != Some(true)
@@ -40,7 +38,7 @@ pub fn read_and_record(
     });
     let stored = admitted.map(|g| {
         record["client_id"] = g.get("client_id").cloned().unwrap_or(Value::Null);
-        Entry { value: record, expires_at_ms }
+        record
     });
     (read(entries, now_ms), stored)
 }
@@ -54,44 +52,40 @@ pub fn expired_keys(oldest: Vec<(String, Entry)>, now_ms: u64) -> Vec<String> {
 /// The most tally series an object keeps counting in memory.
 pub const TALLIES_MAX: usize = 1_000;
 
-/// What an object remembers of each tally series it counted since it started: the current
-/// minute's key, the record as stored, and the count so far.
-pub type Tallies = std::collections::BTreeMap<String, (String, Entry, u64)>;
+/// What an object remembers of each tally series it counted since it started: the minute,
+/// where that minute's record is, and the count so far.
+pub type Tallies = std::collections::BTreeMap<String, (u64, Place, u64)>;
 
-/// A [`super::Command::Tally`] against the object's `memory`: the records to write (the previous
-/// minute's total, when it grew past what was written; the new minute's first record), in
-/// order. The caller also deletes the command's `drop`.
-pub fn tally(
-    memory: &mut Tallies,
-    series: String,
-    key: String,
-    record: Value,
-    expires_at_ms: u64,
-) -> Vec<(String, Entry)> {
-    let mut writes = Vec::new();
+/// What one more refusal asks of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tallied {
+    /// Counted in memory: nothing to write.
+    Counted,
+    /// The minute's first: its record added (count 1, then [`remember`]ed), and the series'
+    /// previous minute given its total when it grew past the 1 it was written with.
+    Add { total: Option<(Place, u64)> },
+}
+
+/// A [`super::Command::Tally`] of `series` in `minute_ms` against the object's `memory`.
+pub fn tally(memory: &mut Tallies, series: &str, minute_ms: u64) -> Tallied {
     // Bounded: past this many series the object forgets the counts it has not written (each
     // record keeps at least the count it was written with).
-    if memory.len() >= TALLIES_MAX && !memory.contains_key(&series) {
+    if memory.len() >= TALLIES_MAX && !memory.contains_key(series) {
         memory.clear();
     }
-    match memory.get_mut(&series) {
-        Some((current, _, count)) if *current == key => {
+    match memory.get_mut(series) {
+        Some((minute, _, count)) if *minute == minute_ms => {
             *count += 1;
-            return writes;
+            Tallied::Counted
         }
-        Some((old_key, old, count)) if *count > 1 => {
-            let mut total = old.clone();
-            total.value["count"] = Value::from(*count);
-            writes.push((std::mem::take(old_key), total));
-        }
-        _ => {}
+        Some((_, place, count)) if *count > 1 => Tallied::Add { total: Some((place.clone(), *count)) },
+        _ => Tallied::Add { total: None },
     }
-    let mut first = record;
-    first["count"] = Value::from(1);
-    let entry = Entry { value: first, expires_at_ms };
-    writes.push((key.clone(), entry.clone()));
-    memory.insert(series, (key, entry, 1));
-    writes
+}
+
+/// Where the minute's first refusal of `series` went, counted once.
+pub fn remember(memory: &mut Tallies, series: String, minute_ms: u64, place: Place) {
+    memory.insert(series, (minute_ms, place, 1));
 }
 
 #[cfg(test)]
@@ -99,27 +93,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_tally_writes_a_minutes_first_refusal_and_its_total_once_the_next_minute_begins() {
+    fn a_tally_adds_a_minutes_first_refusal_and_its_total_once_the_next_minute_begins() {
         let mut memory = Tallies::new();
-        let record = serde_json::json!({"outcome": "refused 401"});
-        let mut writes = |key: &str| tally(&mut memory, "s".into(), key.into(), record.clone(), 10);
-        let first = writes("m1");
-        assert_eq!(first.len(), 1);
-        assert_eq!(first[0].1.value["count"], 1);
+        let place = |k: &str| Place { key: k.into(), id: format!("id-{k}") };
+        assert_eq!(tally(&mut memory, "s", 1), Tallied::Add { total: None });
+        remember(&mut memory, "s".into(), 1, place("m1"));
         for _ in 0..99 {
-            assert!(writes("m1").is_empty(), "the rest of the minute is counted in memory");
+            assert_eq!(tally(&mut memory, "s", 1), Tallied::Counted, "the rest of the minute is counted in memory");
         }
-        let next = writes("m2");
-        assert_eq!(
-            next.iter().map(|(k, e)| (k.as_str(), e.value["count"].as_u64())).collect::<Vec<_>>(),
-            [("m1", Some(100)), ("m2", Some(1))]
-        );
-        // A minute with one refusal has nothing more to write when the next begins.
-        assert_eq!(writes("m3").len(), 1);
+        assert_eq!(tally(&mut memory, "s", 2), Tallied::Add { total: Some((place("m1"), 100)) });
+        remember(&mut memory, "s".into(), 2, place("m2"));
+        // A minute with one refusal has no total to set when the next begins.
+        assert_eq!(tally(&mut memory, "s", 3), Tallied::Add { total: None });
         // Memory is bounded: past TALLIES_MAX series it starts again.
         let mut memory = Tallies::new();
         for i in 0..=TALLIES_MAX {
-            tally(&mut memory, format!("s{i}"), "m".into(), record.clone(), 10);
+            let series = format!("s{i}");
+            tally(&mut memory, &series, 1);
+            remember(&mut memory, series, 1, place("m"));
         }
         assert_eq!(memory.len(), 1);
     }

@@ -1,0 +1,234 @@
+//! What the `Transitions` object does with one command, over any storage: the real class
+//! (`src/edge/durable.rs`, the runtime's storage) and the fake platform (`src/testing`, storage
+//! in memory, every row counted for the budget model) run this same code, so what the host
+//! tests count is what production does.
+//!
+//! A Durable Object handles one event at a time and holds other events while a storage call is
+//! in flight, so the read-decide-write of a command cannot interleave with another's. What the
+//! object keeps in memory ([`Memory`]) is a cache of its own storage (the latest expiry, the
+//! log's newest chunk) or a count it may lose (refusal tallies): a restart only costs a read.
+
+use std::cell::RefCell;
+use std::future::Future;
+
+use serde_json::{json, Value};
+
+use super::log::{Chunk, Log, Place, PRUNE_MAX};
+use super::records::{remember, Tallied};
+use super::{alarm_at, apply, expired_keys, list, read, read_and_record, tally, Command, Effect, Entry, Outcome};
+use super::{Tallies, LIST_LIMIT};
+
+/// A storage call failed (the object answers 500; the caller sees it as unavailable).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failed(pub String);
+
+/// An object's storage, as the commands use it. Keys never include [`LATEST_EXPIRY`], which
+/// the object keeps for its clean-up alarm.
+pub trait ObjectStorage {
+    /// The entries of `keys`, in order (one read).
+    fn get(&self, keys: &[String]) -> impl Future<Output = Result<Vec<Option<Entry>>, Failed>>;
+    fn put(&self, key: &str, entry: &Entry) -> impl Future<Output = Result<(), Failed>>;
+    fn delete(&self, keys: Vec<String>) -> impl Future<Output = Result<(), Failed>>;
+    /// Up to `limit` entries under `prefix` in key order (reversed: from the last), from
+    /// `start` (inclusive) when given.
+    fn list(
+        &self,
+        prefix: &str,
+        start: Option<&str>,
+        reverse: bool,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<(String, Entry)>, Failed>>;
+    /// The stored [`LATEST_EXPIRY`].
+    fn latest_expiry(&self) -> impl Future<Output = Result<Option<u64>, Failed>>;
+    /// Stores [`LATEST_EXPIRY`] and sets the clean-up alarm for then.
+    fn set_latest_expiry(&self, at_ms: u64, now_ms: u64) -> impl Future<Output = Result<(), Failed>>;
+}
+
+/// Storage key holding the latest expiry of any entry (for the clean-up alarm).
+pub const LATEST_EXPIRY: &str = "__latest_expiry_ms";
+
+/// What an object keeps between requests: caches of its storage and counts, never anything a
+/// decision relies on.
+#[derive(Debug, Default)]
+pub struct Memory {
+    /// [`LATEST_EXPIRY`] as last read or written.
+    pub latest: Option<u64>,
+    /// Refusal tallies counted since the object started.
+    pub tallies: Tallies,
+    /// The log's newest chunk as last written.
+    pub chunk: Option<Chunk>,
+}
+
+/// Carries out `command` at `now_ms`.
+pub async fn execute<S: ObjectStorage>(
+    s: &S,
+    memory: &RefCell<Memory>,
+    command: Command,
+    now_ms: u64,
+) -> Result<Outcome, Failed> {
+    Ok(match command {
+        Command::Read { keys } => read(s.get(&keys).await?, now_ms),
+        Command::ReadAndRecord { keys, token_hashes, record, expires_at_ms, log } => {
+            let (outcome, admitted) = read_and_record(s.get(&keys).await?, &token_hashes, record, now_ms);
+            let Outcome::Values { values, .. } = outcome else { return Ok(outcome) };
+            let recorded = match admitted {
+                Some(record) => edit_log(s, memory, &log, Some((record, expires_at_ms)), Vec::new(), now_ms).await?,
+                None => None,
+            };
+            Outcome::Values { values, recorded }
+        }
+        Command::Record { record, expires_at_ms, log } => {
+            let key = edit_log(s, memory, &log, Some((record, expires_at_ms)), Vec::new(), now_ms).await?;
+            Outcome::Recorded { key: key.unwrap_or_default() }
+        }
+        Command::Attach { place, patch } => {
+            let log = Log { prefix: String::new(), new_key: String::new() };
+            edit_log(s, memory, &log, None, vec![(place, Change::Patch(patch))], now_ms).await?;
+            Outcome::Stored
+        }
+        Command::Tally { series, minute_ms, mut record, expires_at_ms, drop, log } => {
+            let mut changes: Vec<(Place, Change)> = drop.into_iter().map(|d| (d, Change::Remove)).collect();
+            let step = tally(&mut memory.borrow_mut().tallies, &series, minute_ms);
+            let Tallied::Add { total } = step else {
+                edit_log(s, memory, &log, None, changes, now_ms).await?;
+                return Ok(Outcome::Stored);
+            };
+            if let Some((place, count)) = total {
+                changes.push((place, Change::Patch(json!({ "count": count }))));
+            }
+            record["count"] = Value::from(1);
+            let id = record.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+            if let Some(key) = edit_log(s, memory, &log, Some((record, expires_at_ms)), changes, now_ms).await? {
+                remember(&mut memory.borrow_mut().tallies, series, minute_ms, Place { key, id });
+            }
+            Outcome::Stored
+        }
+        Command::List { prefix, after } => {
+            // `start` is inclusive: the smallest key after `after` is `after` + NUL.
+            let start = after.map(|a| format!("{a}\0"));
+            list(s.list(&prefix, start.as_deref(), false, LIST_LIMIT + 1).await?, now_ms)
+        }
+        single => {
+            let key = single.key().unwrap_or_default().to_string();
+            // A put replaces whatever is there: nothing to read first.
+            let current = match single {
+                Command::Put { .. } => None,
+                _ => s.get(std::slice::from_ref(&key)).await?.pop().flatten(),
+            };
+            let (outcome, effect) = apply(single, current, now_ms);
+            match effect {
+                Effect::Put(entry) => put(s, memory, &key, &entry, now_ms).await?,
+                Effect::Delete => s.delete(vec![key]).await?,
+                Effect::None => {}
+            }
+            outcome
+        }
+    })
+}
+
+/// Stores `entry`, moving the object's latest expiry (and its alarm) when it is later: with
+/// [`alarm_at`]'s day rounding, once a day for a busy log.
+async fn put<S: ObjectStorage>(
+    s: &S,
+    memory: &RefCell<Memory>,
+    key: &str,
+    entry: &Entry,
+    now_ms: u64,
+) -> Result<(), Failed> {
+    let cached = memory.borrow().latest;
+    let known = match cached {
+        Some(l) => Some(l),
+        None => s.latest_expiry().await?,
+    };
+    let at = alarm_at(entry.expires_at_ms, now_ms);
+    s.put(key, entry).await?;
+    if known.is_none_or(|l| l < at) {
+        s.set_latest_expiry(at, now_ms).await?;
+        memory.borrow_mut().latest = Some(at);
+    } else {
+        memory.borrow_mut().latest = known;
+    }
+    Ok(())
+}
+
+/// What a command does to a record already in the log.
+enum Change {
+    Patch(Value),
+    Remove,
+}
+
+/// Adds `append` to the log's newest chunk (a new chunk under `log.new_key` when that one is
+/// full, and then the expired among the oldest [`PRUNE_MAX`] rows deleted) and makes `changes`
+/// to the records they name, writing each chunk touched once. Returns the key of the chunk the
+/// record went to.
+async fn edit_log<S: ObjectStorage>(
+    s: &S,
+    memory: &RefCell<Memory>,
+    log: &Log,
+    append: Option<(Value, u64)>,
+    changes: Vec<(Place, Change)>,
+    now_ms: u64,
+) -> Result<Option<String>, Failed> {
+    // Taken out, put back only once storage agrees with it.
+    let cached = memory.borrow_mut().chunk.take();
+    let mut newest = match cached {
+        Some(c) if append.is_none() || c.key.starts_with(&log.prefix) => Some(c),
+        _ if append.is_some() => newest_chunk(s, &log.prefix).await?,
+        _ => None,
+    };
+    let mut others: Vec<Chunk> = Vec::new();
+    let mut touched: Vec<String> = Vec::new();
+    for (place, change) in changes {
+        let in_newest = newest.as_ref().is_some_and(|c| c.key == place.key);
+        if !in_newest && !others.iter().any(|c| c.key == place.key) {
+            let stored = s.get(std::slice::from_ref(&place.key)).await?.pop().flatten();
+            match stored.and_then(|e| Chunk::from_entry(&place.key, &e)) {
+                Some(chunk) => others.push(chunk),
+                None => continue,
+            }
+        }
+        let Some(chunk) = newest.iter_mut().chain(others.iter_mut()).find(|c| c.key == place.key) else { continue };
+        let changed = match change {
+            Change::Patch(patch) => chunk.patch(&place.id, &patch),
+            Change::Remove => chunk.remove(&place.id),
+        };
+        if changed && !touched.contains(&place.key) {
+            touched.push(place.key);
+        }
+    }
+    let mut started = false;
+    let mut appended = None;
+    if let Some((record, expires_at_ms)) = append {
+        let chunk = match newest.take() {
+            Some(c) if c.has_room(now_ms) => c,
+            _ => {
+                started = true;
+                Chunk::new(&log.new_key, now_ms)
+            }
+        };
+        let chunk = newest.insert(chunk);
+        chunk.push(record, expires_at_ms);
+        touched.retain(|k| *k != chunk.key);
+        touched.push(chunk.key.clone());
+        appended = Some(chunk.key.clone());
+    }
+    for chunk in newest.iter_mut().chain(others.iter_mut()).filter(|c| touched.contains(&c.key)) {
+        put(s, memory, &chunk.key.clone(), &chunk.encode(), now_ms).await?;
+    }
+    if started {
+        let oldest = s.list(&log.prefix, None, true, PRUNE_MAX).await?;
+        let expired: Vec<String> =
+            expired_keys(oldest, now_ms).into_iter().filter(|k| Some(k) != appended.as_ref()).collect();
+        if !expired.is_empty() {
+            s.delete(expired).await?;
+        }
+    }
+    memory.borrow_mut().chunk = newest;
+    Ok(appended)
+}
+
+/// The newest chunk under `prefix` (a record an earlier release stored on its own is none).
+async fn newest_chunk<S: ObjectStorage>(s: &S, prefix: &str) -> Result<Option<Chunk>, Failed> {
+    let newest = s.list(prefix, None, false, 1).await?;
+    Ok(newest.first().and_then(|(key, entry)| Chunk::from_entry(key, entry)))
+}
