@@ -97,6 +97,15 @@ extern "C" {
     fn object_call(stubs: &JsValue, ns: &JsValue, name: &str, body: &str) -> Promise;
 }
 
+#[wasm_bindgen(inline_js = "export function wait_until(ctx, work, event) { \
+    ctx.waitUntil(work.catch((e) => console.log(event + ' ' + (e instanceof Error ? e.message : 'a JS call failed')))); }")]
+extern "C" {
+    /// Keeps `work` running after the response (`ctx.waitUntil`), its failure logged as
+    /// `event` with the error's message: no Rust future in between, which would cost a task
+    /// and its wake-ups on the hot path of every authenticated call (its outcome write).
+    pub(crate) fn wait_until(ctx: &JsValue, work: &Promise, event: &str);
+}
+
 /// Sends `body` to the Durable Object `name` of the namespace bound as `binding`; its answer
 /// as text.
 pub(crate) async fn durable_object_call(

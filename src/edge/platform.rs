@@ -19,7 +19,7 @@ use crate::random::{OsRandom, Random, RandomError};
 use crate::rate_limit::Limit;
 use crate::transitions::{Command, Outcome};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 use worker::js_sys::Promise;
 use worker::worker_sys;
 
@@ -50,16 +50,10 @@ impl<'a> EdgePlatform<'a> {
     }
 
     /// Keeps `work` running after the response is sent (`waitUntil`: without it the runtime may
-    /// cancel it), awaited in a task of its own so a failure is logged as `event`.
+    /// cancel it); a failure is logged as `event`.
     fn detach(&self, work: Promise, event: &'static str) {
-        let work = future_to_promise(async move {
-            if let Err(e) = JsFuture::from(work).await {
-                worker::console_log!("{event} {}", js::error_message(&e));
-            }
-            Ok(JsValue::UNDEFINED)
-        });
         if let Some(ctx) = self.ctx {
-            let _ = ctx.wait_until(&work);
+            js::wait_until(ctx, &work, event);
         }
     }
 
