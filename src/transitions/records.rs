@@ -44,7 +44,7 @@ pub fn read_and_record(
 }
 
 /// The keys among `oldest` (the last keys under a prefix, with their entries) whose entries
-/// have expired: what a [`super::Command::PutAndPrune`] deletes.
+/// have expired: what a new chunk of a log deletes (see [`super::log`]).
 pub fn expired_keys(oldest: Vec<(String, Entry)>, now_ms: u64) -> Vec<String> {
     oldest.into_iter().filter(|(_, e)| !e.is_live(now_ms)).map(|(k, _)| k).collect()
 }
