@@ -118,26 +118,52 @@ pub async fn identify<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resul
 }
 
 /// What the audit view is narrowed to (query parameters of `/admin` and its exports).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 pub struct Filter {
     /// `<workspace>:<member>`, or a part of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub person: Option<String>,
     /// A client id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<String>,
     /// A tool name or proxied request (`GET /v2/objects`), or a part of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,
     /// `ok` or `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
+    /// `24h`, `7d` or `30d` (anything else: the whole 30 days kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<String>,
+    /// Entries before this time (ms): the page after one that ended there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<u64>,
 }
 
 impl Filter {
-    pub fn matches(&self, user: &UserId, e: &Entry) -> bool {
-        let given = |f: &Option<String>| f.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-        let person = format!("{}:{}", user.workspace_id, user.member_id);
-        given(&self.person).is_none_or(|p| person.contains(&p) || e.by.as_deref().is_some_and(|b| b.contains(&p)))
-            && given(&self.app).is_none_or(|a| e.client_id == a)
-            && given(&self.tool).is_none_or(|t| e.action.contains(&t))
-            && given(&self.outcome).is_none_or(|o| if o == "ok" { e.outcome == "ok" } else { e.outcome != "ok" })
+    /// The store's query for it at `now_ms`.
+    pub fn query(&self, now_ms: u64) -> crate::store::audit::Query {
+        let hours = match self.range.as_deref() {
+            Some("24h") => 24,
+            Some("7d") => 7 * 24,
+            _ => 30 * 24,
+        };
+        crate::store::audit::Query {
+            filter: crate::transitions::log::Filter {
+                app: self.app.clone(),
+                tool: self.tool.clone(),
+                outcome: self.outcome.clone(),
+                by: None,
+                since_ms: now_ms.saturating_sub(hours * 3_600_000),
+            },
+            person: self.person.clone(),
+            before_ms: self.before,
+        }
+    }
+
+    /// The query string of the same filter from `before` on (the next page).
+    pub fn older(&self, before: u64) -> String {
+        serde_urlencoded::to_string(Filter { before: Some(before), ..self.clone() }).unwrap_or_default()
     }
 }
 
@@ -278,15 +304,14 @@ mod tests {
     }
 
     #[test]
-    fn filters_narrow_by_person_app_tool_and_outcome() {
-        let user = UserId::new("ws", "m").unwrap();
-        let e = entry("query_records", "error: 429");
-        assert!(Filter::default().matches(&user, &e));
-        assert!(Filter { person: Some("ws:m".into()), ..Filter::default() }.matches(&user, &e));
-        assert!(!Filter { person: Some("other".into()), ..Filter::default() }.matches(&user, &e));
-        assert!(Filter { tool: Some("query".into()), outcome: Some("error".into()), ..Filter::default() }
-            .matches(&user, &e));
-        assert!(!Filter { outcome: Some("ok".into()), ..Filter::default() }.matches(&user, &e));
-        assert!(!Filter { app: Some("mcp_other".into()), ..Filter::default() }.matches(&user, &e));
+    fn a_filter_becomes_the_stores_query_and_pages_on() {
+        let now = 100 * 24 * 3_600_000;
+        let f = Filter { tool: Some("query".into()), range: Some("24h".into()), ..Filter::default() };
+        let q = f.query(now);
+        assert_eq!((q.filter.tool.as_deref(), q.filter.since_ms, q.before_ms), (Some("query"), now - 86_400_000, None));
+        assert_eq!(Filter::default().query(now).filter.since_ms, now - 30 * 86_400_000);
+        assert_eq!(f.older(42), "tool=query&range=24h&before=42");
+        let back: Filter = serde_urlencoded::from_str(&f.older(42)).unwrap();
+        assert_eq!(back.query(now).before_ms, Some(42));
     }
 }

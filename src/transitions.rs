@@ -67,6 +67,18 @@ pub enum Command {
     /// count beyond what was written). `drop`: a call's own record to remove, its refusal
     /// counted here instead. Answered by [`tally`].
     Tally { series: String, minute_ms: u64, record: Value, expires_at_ms: u64, drop: Option<Place>, log: Log },
+    /// A page of the log under `prefix`: the records `filter` keeps, before `before_ms`,
+    /// newest first, at most `limit`, reading at most `rows` chunks (never more than
+    /// [`log::SEARCH_ROWS`]) from `start` (the key of a chunk begun at `before_ms`). Answered
+    /// by [`log::search`].
+    Search {
+        prefix: String,
+        start: Option<String>,
+        filter: log::Filter,
+        before_ms: Option<u64>,
+        limit: usize,
+        rows: usize,
+    },
 }
 
 /// The most entries one [`Command::List`] returns.
@@ -90,7 +102,8 @@ impl Command {
             | Command::ReadAndRecord { .. }
             | Command::Record { .. }
             | Command::Attach { .. }
-            | Command::Tally { .. } => None,
+            | Command::Tally { .. }
+            | Command::Search { .. } => None,
         }
     }
 
@@ -109,6 +122,7 @@ impl Command {
                 .chain(drop.as_ref().map(|d| d.key.as_str()))
                 .collect(),
             Command::List { prefix, .. } => vec![prefix.as_str()],
+            Command::Search { prefix, .. } => vec![prefix.as_str()],
             single => single.key().into_iter().collect(),
         }
     }
@@ -160,6 +174,12 @@ pub enum Outcome {
     /// The answer to a [`Command::Record`]: the key of the chunk the record went to.
     Recorded {
         key: String,
+    },
+    /// The answer to a [`Command::Search`]: a page of records, and the `before_ms` of the
+    /// next (`None`: no more).
+    Searched {
+        records: Vec<Value>,
+        next_before_ms: Option<u64>,
     },
     /// The answer to a [`Command::List`]; `more` when entries past the last were left out.
     Listed {
@@ -227,7 +247,8 @@ pub fn apply(command: Command, current: Option<Entry>, now_ms: u64) -> (Outcome,
             | Command::ReadAndRecord { .. }
             | Command::Record { .. }
             | Command::Attach { .. }
-            | Command::Tally { .. },
+            | Command::Tally { .. }
+            | Command::Search { .. },
             _,
         ) => (Outcome::Missing, Effect::None),
         (Command::PutNewer { value, expires_at_ms, .. }, live) => {

@@ -45,8 +45,9 @@ const OWNER_SIGN_IN_SECS: u64 = 3600;
 
 /// The most people the page lists, and audit rows it shows or exports.
 const PEOPLE_MAX: usize = 2_000;
-const AUDIT_ROWS: usize = 200;
-const EXPORT_ROWS: usize = audit::EVERYONE_SCAN;
+const AUDIT_ROWS: usize = 50;
+/// The most entries one export request returns; the `Link` header names the next.
+const EXPORT_ROWS: usize = 1_000;
 
 fn refused(why: Refusal) -> Response {
     match why {
@@ -92,6 +93,8 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
     let people = admin::people(p, &admin, PEOPLE_MAX).await.map_err(unavailable)?;
     let users: Vec<UserId> = people.iter().map(|person| person.user.clone()).collect();
     let rows = audit_rows(p, &admin, &filter, &users, AUDIT_ROWS).await.map_err(unavailable)?;
+    let older = rows.next_before_ms.map(|b| filter.older(b));
+    let rows = rows.rows;
     let mut actions = audit::admin_actions(p, 50).await.map_err(unavailable)?;
     if let Admin::WorkspaceAdmin { .. } = admin {
         actions.retain(|a| a.admin == admin.name());
@@ -111,24 +114,24 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
         },
         policy,
         people_section(&people, &rows, &csrf),
-        audit_section(&rows, &filter, req.uri().query().unwrap_or("")),
+        audit_section(&rows, &filter, older.as_deref()),
         actions_section(&actions),
     );
     Ok(page(StatusCode::OK, "Administration", &body))
 }
 
-/// The entries of `users` (the people `admin` manages) that `filter` keeps, newest first.
+/// A page of the entries of `users` (the people `admin` manages) that `filter` keeps, newest
+/// first, answered by their objects (see [`audit::page`]).
 async fn audit_rows<P: Platform>(
     p: &P,
     admin: &Admin,
     filter: &Filter,
     users: &[UserId],
     limit: usize,
-) -> Result<Vec<(UserId, audit::Entry)>, crate::platform::StoreError> {
-    let mut rows = audit::everyones(p, users, audit::EVERYONE_SCAN).await?;
-    rows.retain(|(u, e)| admin.may_manage(u) && filter.matches(u, e));
-    rows.truncate(limit);
-    Ok(rows)
+) -> Result<audit::Page, crate::platform::StoreError> {
+    let mut page = audit::page(p, users, &filter.query(p.now_ms()), limit).await?;
+    page.rows.retain(|(u, _)| admin.may_manage(u));
+    Ok(page)
 }
 
 fn policy_section(policy: &Policy, csrf: &str) -> Html {
@@ -233,19 +236,32 @@ fn people_section(people: &[Person], rows: &[(UserId, audit::Entry)], csrf: &str
     html!("<h2>People</h2>{}", cards)
 }
 
-fn audit_section(rows: &[(UserId, audit::Entry)], filter: &Filter, query: &str) -> Html {
+fn audit_section(rows: &[(UserId, audit::Entry)], filter: &Filter, older: Option<&str>) -> Html {
     let value = |f: &Option<String>| f.clone().unwrap_or_default();
+    let range: Html = [("30d", "30 days"), ("7d", "7 days"), ("24h", "24 hours")]
+        .iter()
+        .map(|(v, label)| {
+            let selected = if filter.range.as_deref() == Some(v) { " selected" } else { "" };
+            html!("<option value={}{}>{}</option>", v, selected, label)
+        })
+        .collect();
     let form = html!(
         "<form method=get action=\"{PATH}\"><label>Person <input name=person value=\"{}\"></label> \
          <label>App <input name=app value=\"{}\"></label> <label>Tool <input name=tool value=\"{}\"></label> \
          <label>Outcome <input name=outcome value=\"{}\" placeholder=\"ok or error\"></label> \
-         <button type=submit>Filter</button></form>",
+         <label>Last <select name=range>{}</select></label> <button type=submit>Filter</button></form>",
         value(&filter.person),
         value(&filter.app),
         value(&filter.tool),
         value(&filter.outcome),
+        range,
     );
+    let query = serde_urlencoded::to_string(filter).unwrap_or_default();
     let suffix = if query.is_empty() { String::new() } else { format!("?{query}") };
+    let more = match older {
+        Some(q) => html!("<p><a href=\"{PATH}?{}\">Older entries</a></p>", q),
+        None => NOTHING,
+    };
     let rows: Html = rows
         .iter()
         .map(|(u, e)| {
@@ -265,11 +281,12 @@ fn audit_section(rows: &[(UserId, audit::Entry)], filter: &Filter, query: &str) 
     html!(
         "<h2>Audit log</h2>{}<p><a href=\"{}\">Export CSV</a> · <a href=\"{}\">Export JSON Lines</a></p>\
          <div class=table><table><thead><tr><th>When</th><th>Person</th><th>App</th><th>Action</th><th>By</th>\
-         <th>Outcome</th></tr></thead><tbody>{}</tbody></table></div>",
+         <th>Outcome</th></tr></thead><tbody>{}</tbody></table></div>{}",
         form,
         format!("{AUDIT_CSV}{suffix}"),
         format!("{AUDIT_JSONL}{suffix}"),
         rows,
+        more,
     )
 }
 
@@ -302,7 +319,8 @@ pub async fn export<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request, csv: bool)
     let unavailable = |e| AppError::unavailable_because("storage", e);
     let filter: Filter = serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
     let users = admin::managed_users(p, &admin, PEOPLE_MAX).await.map_err(unavailable)?;
-    let rows = audit_rows(p, &admin, &filter, &users, EXPORT_ROWS).await.map_err(unavailable)?;
+    let page = audit_rows(p, &admin, &filter, &users, EXPORT_ROWS).await.map_err(unavailable)?;
+    let rows = page.rows;
     let action = AdminAction {
         at_ms: 0,
         admin: admin.name(),
@@ -319,6 +337,11 @@ pub async fn export<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request, csv: bool)
     set_header(&mut resp, CONTENT_TYPE, kind);
     set_header(&mut resp, CONTENT_DISPOSITION, &format!("attachment; filename=\"{name}\""));
     set_header(&mut resp, http::header::CACHE_CONTROL, "no-store");
+    if let Some(before) = page.next_before_ms {
+        // The rest of the log, a request at a time (RFC 8288).
+        let path = if csv { AUDIT_CSV } else { AUDIT_JSONL };
+        set_header(&mut resp, http::header::LINK, &format!("<{path}?{}>; rel=\"next\"", filter.older(before)));
+    }
     Ok(resp)
 }
 

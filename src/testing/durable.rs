@@ -27,6 +27,12 @@ impl FakePlatform {
         });
     }
 
+    /// Puts `entry` under `key` in the object `name` directly, as if written long ago: for tests
+    /// that need a large log quickly (nothing is counted).
+    pub fn seed_object(&self, name: &str, key: String, entry: Entry) {
+        self.objects.borrow_mut().insert((name.to_string(), key), entry);
+    }
+
     /// The object `name`'s memory, as its instance keeps it (the fake's instances never
     /// restart).
     fn memory_of(&self, name: &str) -> Rc<RefCell<Memory>> {

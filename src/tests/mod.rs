@@ -44,6 +44,7 @@ fn test_mode_settings() -> HashMap<&'static str, String> {
 }
 
 mod admin;
+mod audit_views;
 mod budget;
 mod cf_access;
 mod checklist;

@@ -112,6 +112,77 @@ impl Chunk {
     }
 }
 
+/// Which records a search returns: each field given must match (an empty one is not given).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filter {
+    /// The app: the record's `client_id`, exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// A part of the record's `action` (a tool name, `GET /v2/objects`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    /// `ok`: only calls that succeeded; anything else: only those that did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// A part of who acted (`by`, the Access email).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// Only records at or after this time.
+    #[serde(default)]
+    pub since_ms: u64,
+}
+
+impl Filter {
+    pub fn matches(&self, record: &Value) -> bool {
+        let text = |field: &str| record.get(field).and_then(Value::as_str).unwrap_or_default();
+        let given = |f: &Option<String>| f.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        at_ms(record) >= self.since_ms
+            && given(&self.app).is_none_or(|a| text("client_id") == a)
+            && given(&self.tool).is_none_or(|t| text("action").contains(&t))
+            && given(&self.outcome).is_none_or(|o| (text("outcome") == "ok") == (o == "ok"))
+            && given(&self.by).is_none_or(|b| text("by").contains(&b))
+    }
+}
+
+/// The most rows (chunks) one search reads: 2,000 chunks hold up to 64,000 records. A view
+/// across people shares this among their objects.
+pub const SEARCH_ROWS: usize = 2_000;
+
+/// A record's time.
+pub fn at_ms(record: &Value) -> u64 {
+    record.get("at_ms").and_then(Value::as_u64).unwrap_or(0)
+}
+
+/// A page of a search: the records `filter` keeps among `rows` (up to `max_rows` + 1 chunks,
+/// newest first, as listed from the first chunk that may hold a record before `before_ms`),
+/// newest first, at most `limit`; and where the next page starts (`None`: no more). A page
+/// never splits the records of one millisecond.
+pub fn search(
+    rows: Vec<(String, Entry)>,
+    max_rows: usize,
+    filter: &Filter,
+    before_ms: Option<u64>,
+    limit: usize,
+) -> (Vec<Value>, Option<u64>) {
+    let more_rows = rows.len() > max_rows;
+    let before = before_ms.unwrap_or(u64::MAX);
+    let scanned: Vec<Value> = rows.into_iter().take(max_rows).flat_map(|(_, e)| records_of(e.value)).collect();
+    let oldest_scanned = scanned.iter().map(at_ms).min();
+    let mut found: Vec<Value> = scanned.into_iter().filter(|r| at_ms(r) < before && filter.matches(r)).collect();
+    found.sort_by_key(|r| std::cmp::Reverse(at_ms(r)));
+    if found.len() > limit {
+        let cut = at_ms(&found[limit]);
+        found.truncate(limit);
+        while found.len() > 1 && found.last().is_some_and(|r| at_ms(r) == cut) {
+            found.pop();
+        }
+        let next = found.last().map(at_ms);
+        return (found, next);
+    }
+    // The chunks not read yet hold records older than every one read.
+    (found, if more_rows { oldest_scanned } else { None })
+}
+
 /// The records a value listed under a log's prefix holds: a chunk's, or the single record an
 /// earlier release stored on its own.
 pub fn records_of(value: Value) -> Vec<Value> {
@@ -143,6 +214,47 @@ mod tests {
         assert_eq!(records_of(entry.value), [json!({"id": "a", "outcome": "ok", "status": 200})]);
         assert_eq!(records_of(json!({"id": "single"})), [json!({"id": "single"})], "an earlier release's record");
         assert_eq!(Chunk::from_entry("k", &Entry { value: json!({"id": "single"}), expires_at_ms: 1 }), None);
+    }
+
+    fn chunks(times: &[&[u64]]) -> Vec<(String, Entry)> {
+        times
+            .iter()
+            .enumerate()
+            .map(|(i, ts)| {
+                let mut c = Chunk::new(&format!("c{i}"), 0);
+                for t in *ts {
+                    c.push(
+                        json!({"id": format!("r{t}"), "at_ms": t, "outcome": if t % 2 == 0 { "ok" } else { "error" }}),
+                        99,
+                    );
+                }
+                (c.key.clone(), c.encode())
+            })
+            .collect()
+    }
+
+    fn times(records: &[Value]) -> Vec<u64> {
+        records.iter().map(at_ms).collect()
+    }
+
+    #[test]
+    fn a_search_pages_newest_first_by_whole_milliseconds_and_says_where_to_go_on() {
+        let rows = chunks(&[&[9, 8, 8], &[7, 6], &[5]]);
+        let (page, next) = search(rows.clone(), 9, &Filter::default(), None, 2);
+        assert_eq!((times(&page), next), (vec![9], Some(9)), "the two records of ms 8 stay together");
+        let (page, next) = search(rows.clone(), 9, &Filter::default(), Some(9), 3);
+        assert_eq!((times(&page), next), (vec![8, 8, 7], Some(7)));
+        let (page, next) = search(rows.clone(), 9, &Filter::default(), Some(7), 10);
+        assert_eq!((times(&page), next), (vec![6, 5], None), "all read: no more");
+        let ok = Filter { outcome: Some("ok".into()), ..Filter::default() };
+        assert_eq!(times(&search(rows.clone(), 9, &ok, None, 10).0), [8, 8, 6]);
+        let failed = Filter { outcome: Some("error".into()), since_ms: 6, ..Filter::default() };
+        assert_eq!(times(&search(rows, 9, &failed, None, 10).0), [9, 7]);
+        // More chunks than one search reads: it goes on from the oldest record it read.
+        let many: Vec<Vec<u64>> = (0..=64).rev().map(|t| vec![t + 100]).collect();
+        let many: Vec<&[u64]> = many.iter().map(Vec::as_slice).collect();
+        let none = Filter { tool: Some("absent".into()), ..Filter::default() };
+        assert_eq!(search(chunks(&many), 64, &none, None, 10), (vec![], Some(101)));
     }
 
     #[test]

@@ -13,7 +13,10 @@ use std::future::Future;
 
 use serde_json::{json, Value};
 
-use super::log::{Chunk, Log, Place, PRUNE_MAX};
+use super::log::{search, Chunk, Log, Place, PRUNE_MAX, SEARCH_ROWS};
+
+/// The most records one search returns.
+const SEARCH_LIMIT: usize = 1_000;
 use super::records::{remember, Tallied};
 use super::{alarm_at, apply, expired_keys, list, read, read_and_record, tally, Command, Effect, Entry, Outcome};
 use super::{Tallies, LIST_LIMIT};
@@ -102,6 +105,12 @@ pub async fn execute<S: ObjectStorage>(
                 remember(&mut memory.borrow_mut().tallies, series, minute_ms, Place { key, id });
             }
             Outcome::Stored
+        }
+        Command::Search { prefix, start, filter, before_ms, limit, rows } => {
+            let max_rows = rows.clamp(1, SEARCH_ROWS);
+            let listed = s.list(&prefix, start.as_deref(), false, max_rows + 1).await?;
+            let (records, next_before_ms) = search(listed, max_rows, &filter, before_ms, limit.min(SEARCH_LIMIT));
+            Outcome::Searched { records, next_before_ms }
         }
         Command::List { prefix, after } => {
             // `start` is inclusive: the smallest key after `after` is `after` + NUL.
