@@ -41,7 +41,9 @@ export const ASSUMED = { attioLatencyMs: 300, doMsPerRequest: 10, doMemoryGb: 0.
 // The day's mix (the issue's): 10 people with 2 apps each, 1-hour access tokens (about 200
 // refreshes), 5 new connections (each an app authorized: consent page, decision, Attio's
 // callback, code grant), 5 registrations, 20 page views (10 /account, 10 /admin over a month
-// of log), one cron run, and an `initialize` and a `tools/list` per 10 tool calls. Retention is
+// of log), a day of the cron (it runs every minute: one pass over the ten people a batch a run,
+// then the policy copies, and the other minutes each read one KV key), and an `initialize` and
+// a `tools/list` per 10 tool calls. Retention is
 // counted as in a steady month: audit records are kept in chunks of 32 (src/transitions/log.rs),
 // and each chunk is deleted 30 days later, one row written (Cloudflare bills a deleted row as a
 // row written; the peer keeps no log): a 32nd of a row per call.
@@ -49,7 +51,7 @@ export const MIX = {
   people: 10,
   fixed: {
     refresh_grant: 200, authorize: 5, consent: 5, connect: 5, code_grant: 5, register: 5,
-    account_view: 10, admin_view_20k_log: 10, cron_fixed: 1, cron_per_person: 10,
+    account_view: 10, admin_view_20k_log: 10, cron_day_10_people: 1, cron_idle_run: 1440,
   },
   // Each chunk of 32 audit records is deleted 30 days later (in a steady month, a 32nd a call).
   perToolCall: { tools_call: 1, initialize: 0.1, tools_list: 0.1, audit_retention_per_chunk: 1 / 32 },

@@ -25,7 +25,6 @@ use crate::random::RandomError;
 use crate::secret::AttioAccessToken;
 use crate::store::connections;
 use crate::store::connections::ConnectionCopy;
-use crate::store::vault as store_vault;
 use crate::upstream::{self, UpstreamError};
 use crate::user::UserId;
 use crate::vault::{self, Connection, ConnectionStatus, Tokens, VaultStoreError};
@@ -195,44 +194,28 @@ pub async fn still_a_member<P: Platform>(p: &P, config: &Config, vault: &Vault, 
     }
 }
 
-/// What [`check_all_members`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct MembershipReport {
-    pub checked: u64,
-    /// Connections revoked because their member is suspended or gone.
-    pub ended: u64,
-    /// Connections that could not be checked (not usable now, or storage trouble).
-    pub skipped: u64,
-}
+pub use crate::store::vault::MembershipReport;
 
-/// The daily sweep: checks every active connection's member and revokes those whose member left.
-pub async fn check_all_members<P: Platform>(p: &P, config: &Config, vault: &Vault) -> MembershipReport {
-    let mut report = MembershipReport::default();
-    let mut cursor: Option<String> = None;
-    loop {
-        let Ok(page) = store_vault::list(p, cursor.as_deref()).await else {
-            report.skipped += 1;
-            return report;
-        };
-        for user in page.users.iter().flatten() {
-            // KV alone: the sweep reads many people within one invocation's request limit, and
-            // a disconnected person's stale record changes nothing here (a revocation after a
-            // disconnect writes nothing).
-            match usable_from(p, config, vault, user, &ConnectionCopy::NotRead).await {
-                Ok(connection) => {
-                    report.checked += 1;
-                    if !still_a_member(p, config, vault, &connection).await {
-                        report.ended += 1;
-                    }
-                }
-                Err(ConnectionError::NotConnected | ConnectionError::Revoked) => {}
-                Err(_) => report.skipped += 1,
+/// The cron's check of one person (see `crate::cron`): their connection's member, and the
+/// connection revoked if the member is suspended or gone; counted in `report`.
+pub async fn check_member<P: Platform>(
+    p: &P,
+    config: &Config,
+    vault: &Vault,
+    user: &UserId,
+    report: &mut MembershipReport,
+) {
+    // KV alone: a disconnected person's stale record changes nothing here (a revocation after a
+    // disconnect writes nothing).
+    match usable_from(p, config, vault, user, &ConnectionCopy::NotRead).await {
+        Ok(connection) => {
+            report.checked += 1;
+            if !still_a_member(p, config, vault, &connection).await {
+                report.ended += 1;
             }
         }
-        match page.cursor {
-            Some(next) => cursor = Some(next),
-            None => return report,
-        }
+        Err(ConnectionError::NotConnected | ConnectionError::Revoked) => {}
+        Err(_) => report.skipped += 1,
     }
 }
 

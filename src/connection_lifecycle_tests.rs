@@ -4,6 +4,7 @@
 use super::tests::{connect, connection, setup};
 use super::*;
 use crate::platform::Clock;
+use crate::store::vault as store_vault;
 use crate::testing::{block_on, FakePlatform};
 
 /// Two approvals making the same person's first connection at once (two MCP clients authorized

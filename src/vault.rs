@@ -8,7 +8,8 @@
 //! revision does not decrypt.
 //!
 //! Reading a record sealed under an older vault key re-seals it under the newest one (lazy
-//! rotation); [`reseal_all`] does the same for every record, so an old key can be retired.
+//! rotation); the cron does the same for every record ([`reseal_one`]), so an old key can be
+//! retired.
 
 use crate::crypto::envelope::{Vault, VaultError};
 use crate::platform::KvStore;
@@ -218,51 +219,86 @@ pub async fn reseal<P: Platform>(
 
 pub use crate::store::vault::ResealReport;
 
-/// The warning when the last vault sweep found records that do not open, if it did.
-pub async fn unreadable_warning(p: &impl KvStore) -> Option<String> {
-    let report = stored::last_report(p).await.filter(|r| r.unreadable > 0)?;
-    Some(format!(
-        "{} stored Attio connection(s) could not be opened with the configured VAULT_KEYS at the last daily check \
-         (a key was probably removed too early). They are kept: put the old key back at the end of VAULT_KEYS, \
-         or ask those people to connect again.",
-        report.unreadable
-    ))
+/// What `/health` and `/setup` say of the cron's daily pass over everyone (see `crate::cron`):
+/// when it last finished, whom it covered and what failed, and the warnings it calls for.
+pub async fn daily_check(p: &(impl KvStore + crate::platform::Clock)) -> (serde_json::Value, Vec<String>) {
+    let Some(report) = stored::last_report(p).await else {
+        return (serde_json::Value::Null, Vec::new());
+    };
+    let mut warnings = Vec::new();
+    if report.reseal.unreadable > 0 {
+        warnings.push(format!(
+            "{} stored Attio connection(s) could not be opened with the configured VAULT_KEYS at the last daily \
+             check (a key was probably removed too early). They are kept: put the old key back at the end of \
+             VAULT_KEYS, or ask those people to connect again.",
+            report.reseal.unreadable
+        ));
+    }
+    // A pass finishes every day; two days without one means the cron is not running.
+    if p.now_ms().saturating_sub(report.reseal.at_ms) > 2 * 86_400_000 {
+        warnings.push(format!(
+            "The daily check of every connection last finished at {}: is the cron trigger deployed?",
+            crate::time::iso8601(report.reseal.at_ms)
+        ));
+    }
+    let failed = report.reseal.failed + report.members.skipped;
+    if failed > 0 {
+        warnings.push(format!(
+            "The last daily check could not check {failed} connection(s) (storage or Attio trouble); the next one tries again."
+        ));
+    }
+    let summary = serde_json::json!({
+        "finished_at": crate::time::iso8601(report.reseal.at_ms),
+        "people": report.people,
+        "members_checked": report.members.checked,
+        "connections_ended": report.members.ended,
+        "resealed": report.reseal.resealed,
+        "unreadable": report.reseal.unreadable,
+        "failed": failed,
+    });
+    (summary, warnings)
 }
 
-/// Re-seals every connection sealed under an older key with the newest key. Records that do not
-/// open are counted and left in place; nothing is deleted.
+/// The cron's re-seal of one person's record (see `crate::cron`): sealed again with the newest
+/// key when it was sealed under an older one; counted in `report`. Records that do not open are
+/// left untouched and counted.
+pub async fn reseal_one<P: Platform>(p: &P, vault: &Vault, user: &UserId, report: &mut ResealReport) {
+    report.scanned += 1;
+    match stored::load(p, user).await {
+        Ok(Some(sealed)) => match sealed.open(vault) {
+            Ok(opened) if opened.stale_key => match reseal(p, vault, &sealed, &opened.connection).await {
+                Ok(true) => report.resealed += 1,
+                // A newer revision (sealed under the newest key) or a disconnect won.
+                Ok(false) => {}
+                Err(_) => report.failed += 1,
+            },
+            Ok(_) => {}
+            Err(_) => report.unreadable += 1,
+        },
+        Ok(None) => {}
+        Err(VaultStoreError::Unreadable) => report.unreadable += 1,
+        Err(_) => report.failed += 1,
+    }
+}
+
+/// Re-seals every record at once (tests: production goes a batch per cron run, see
+/// `crate::cron`).
+#[cfg(test)]
 pub async fn reseal_all<P: Platform>(p: &P, vault: &Vault) -> ResealReport {
     let mut report = ResealReport { at_ms: p.now_ms(), ..ResealReport::default() };
     let mut cursor: Option<String> = None;
     loop {
-        let page = match stored::list(p, cursor.as_deref()).await {
-            Ok(page) => page,
-            Err(e) => {
-                p.log("vault.reseal_list_failed", &e.to_string());
-                report.failed += 1;
-                return report;
-            }
+        let Ok(page) = stored::list(p, cursor.as_deref()).await else {
+            report.failed += 1;
+            return report;
         };
         for user in &page.users {
-            report.scanned += 1;
-            let Some(user) = user else {
-                report.unreadable += 1;
-                continue;
-            };
-            match stored::load(p, user).await {
-                Ok(Some(sealed)) => match sealed.open(vault) {
-                    Ok(opened) if opened.stale_key => match reseal(p, vault, &sealed, &opened.connection).await {
-                        Ok(true) => report.resealed += 1,
-                        // A newer revision (sealed under the newest key) or a disconnect won.
-                        Ok(false) => {}
-                        Err(_) => report.failed += 1,
-                    },
-                    Ok(_) => {}
-                    Err(_) => report.unreadable += 1,
-                },
-                Ok(None) => {}
-                Err(VaultStoreError::Unreadable) => report.unreadable += 1,
-                Err(_) => report.failed += 1,
+            match user {
+                Some(user) => reseal_one(p, vault, user, &mut report).await,
+                None => {
+                    report.scanned += 1;
+                    report.unreadable += 1;
+                }
             }
         }
         match page.cursor {

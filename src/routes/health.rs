@@ -12,12 +12,15 @@ use crate::vault;
 
 /// `GET /health`.
 pub async fn report(p: &impl Platform) -> Response {
-    let mut response = report_settings(p, vault::unreadable_warning(p).await);
+    let mut response = report_settings(p, vault::daily_check(p).await);
     crate::http::set_header(&mut response, http::header::CACHE_CONTROL, "no-store");
     response
 }
 
-fn report_settings(settings: &impl SettingsSource, vault_warning: Option<String>) -> Response {
+fn report_settings(
+    settings: &impl SettingsSource,
+    (daily_check, vault_warnings): (serde_json::Value, Vec<String>),
+) -> Response {
     let report = ConfigReport::inspect(settings);
     let bindings: Vec<_> = BINDINGS
         .iter()
@@ -31,7 +34,7 @@ fn report_settings(settings: &impl SettingsSource, vault_warning: Option<String>
         Ok(_) => Vec::new(),
         Err(e) => e.problems.clone(),
     };
-    let mut warnings: Vec<String> = vault_warning.into_iter().collect();
+    let mut warnings: Vec<String> = vault_warnings;
     for b in BINDINGS.iter().filter(|b| !settings.binding_present(b.name)) {
         if b.required {
             problems.push(format!("the {} binding ({}) is missing: declare it in wrangler.toml", b.name, b.kind));
@@ -56,6 +59,7 @@ fn report_settings(settings: &impl SettingsSource, vault_warning: Option<String>
             "settings": report.settings,
             "bindings": bindings,
             "test_mode": test_mode,
+            "daily_check": daily_check,
         }),
     )
 }

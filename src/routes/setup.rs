@@ -101,10 +101,18 @@ pub async fn page<P: Platform>(p: &P, req: &Request) -> Result<Response, AppErro
             Html::trusted("<tr><td colspan=2 class=muted>Checked once the settings above are complete.</td></tr>")
         }
     };
-    let mut vault_warning = match crate::vault::unreadable_warning(p).await {
-        Some(w) => html!("<div class=\"card error\" role=alert><p>{}</p></div>", w),
-        None => Html::default(),
-    };
+    let (check, warnings) = crate::vault::daily_check(p).await;
+    let mut vault_warning: Html =
+        warnings.iter().map(|w| html!("<div class=\"card error\" role=alert><p>{}</p></div>", w)).collect();
+    if let Some(at) = check["finished_at"].as_str() {
+        vault_warning = html!(
+            "{}<p class=muted>The daily check of every connection (membership, vault keys) last finished at {}, \
+             covering {} people.</p>",
+            vault_warning,
+            at,
+            check["people"].as_u64().unwrap_or(0)
+        );
+    }
     // Owner mode: say which key, which gate, and that calls act as the whole workspace.
     if let Some((config, owner)) = report.config.as_ref().ok().and_then(|c| Some((c, c.owner.as_ref()?))) {
         let card = match crate::owner::gate_problem(config) {

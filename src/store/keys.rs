@@ -32,6 +32,9 @@ pub fn user_of_connection_record(key: &str) -> Option<UserId> {
 /// `vault-report:v1`: what the last sweep of the vault found.
 pub const VAULT_REPORT: &str = "vault-report:v1";
 
+/// `sweep:v1`: how far the cron is through its daily pass over everyone.
+pub const SWEEP_PROGRESS: &str = "sweep:v1";
+
 /// `client:v1:<client id>`: a dynamically registered client.
 pub fn client_record(client_id: &str) -> String {
     format!("client:v1:{client_id}")

@@ -29,6 +29,7 @@ pub mod keys;
 pub mod one_time;
 pub mod person;
 pub mod policy;
+pub mod sweep;
 pub mod vault;
 
 use serde::de::DeserializeOwned;

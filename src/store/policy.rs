@@ -13,8 +13,11 @@
 //! Either the listing precedes the spread's reading of the list (the spread reaches the new
 //! holder), or the change was stored before the adoption read the policy (the adoption copies
 //! the change). A copy is only ever replaced by a newer version, so the order the two writes
-//! land in does not matter. A copy a failed spread left behind is caught up by the next save or
-//! the daily cron ([`spread`]); `/admin` says when that is pending.
+//! land in does not matter. One invocation writes at most [`COPIES_PER_INVOCATION`] copies (each
+//! is a Durable Object request, and the Free plan allows 50 subrequests an invocation): a save
+//! spreads to the first holders and the cron, every minute, goes on from where it stopped
+//! ([`spread_from`], `crate::cron`); the cron also brings every copy up to date once a day, so a
+//! copy a failed spread left behind is caught up. `/admin` says when that is pending.
 
 use serde_json::Value;
 
@@ -26,6 +29,9 @@ use crate::user::UserId;
 
 /// Copies written at once while spreading a change.
 const SPREAD_BATCH: usize = 16;
+
+/// The most copies one invocation writes: the rest go on in the next.
+pub const COPIES_PER_INVOCATION: usize = 24;
 
 /// Kept ten years past the last change: in effect, until changed.
 const TTL_MS: u64 = 10 * 365 * 86_400_000;
@@ -44,15 +50,24 @@ async fn load_stored<P: Platform>(p: &P) -> Result<(Policy, Option<Value>), Stor
     }
 }
 
-/// What a [`save`] or a [`spread`] did to the copies.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What a [`save`] or a [`spread_from`] did to the copies.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Spread {
     pub updated: u64,
     /// Copies that could not be written now (caught up by the next save or the daily cron).
     pub failed: u64,
+    /// The holders not reached yet, when one invocation's share ran out.
+    pub rest: Option<Rest>,
 }
 
-/// Stores `policy` as the next version, then brings every copy up to it.
+/// Where a spread goes on: after the holder key `after` (`None`: from the first).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rest {
+    pub after: Option<String>,
+}
+
+/// Stores `policy` as the next version, then brings the first [`COPIES_PER_INVOCATION`] copies
+/// up to it (the cron goes on with [`Spread::rest`]).
 pub async fn save<P: Platform>(p: &P, policy: &Policy) -> Result<Spread, StoreError> {
     for _ in 0..5 {
         let (current, stored) = load_stored(p).await?;
@@ -64,50 +79,48 @@ pub async fn save<P: Platform>(p: &P, policy: &Policy) -> Result<Spread, StoreEr
             expires_at_ms: p.now_ms() + TTL_MS,
         };
         if p.transition(keys::POLICY_OBJECT, cas).await? == Outcome::Stored {
-            return Ok(spread_version(p, &next).await);
+            return Ok(spread_batch(p, &next, None).await);
         }
     }
     Err(StoreError("the policy kept changing while it was saved".into()))
 }
 
-/// Brings every holder's copy up to the stored policy (the daily cron, after a failed spread).
-pub async fn spread<P: Platform>(p: &P) -> Result<Spread, StoreError> {
+/// Brings the next [`COPIES_PER_INVOCATION`] holders' copies after `rest` up to the stored
+/// policy (the cron: after a save reached only the first, and once a day for all).
+pub async fn spread_from<P: Platform>(p: &P, rest: &Rest) -> Result<Spread, StoreError> {
     let (policy, stored) = load_stored(p).await?;
     if stored.is_none() {
         return Ok(Spread::default());
     }
-    Ok(spread_version(p, &policy).await)
+    Ok(spread_batch(p, &policy, rest.after.clone()).await)
 }
 
-async fn spread_version<P: Platform>(p: &P, policy: &Policy) -> Spread {
-    let mut result = Spread::default();
-    let mut after: Option<String> = None;
-    loop {
-        let list = Command::List { prefix: keys::POLICY_HOLDER_PREFIX.into(), after: after.clone() };
-        let (entries, more) = match p.transition(keys::POLICY_OBJECT, list).await {
-            Ok(Outcome::Listed { entries, more }) => (entries, more),
-            _ => {
-                p.log("policy.spread_unlisted", "the holders of the policy could not be listed");
-                result.failed += 1;
-                return result;
-            }
-        };
-        let holders: Vec<UserId> = entries.iter().filter_map(|(key, _)| keys::user_of_policy_holder(key)).collect();
-        // A batch at a time, concurrently: a change reaches everyone in a few round trips' time.
-        for batch in holders.chunks(SPREAD_BATCH) {
-            let copies = futures_util::future::join_all(batch.iter().map(|user| copy_to(p, user, policy))).await;
-            for copied in copies {
-                match copied {
-                    Ok(()) => result.updated += 1,
-                    Err(_) => result.failed += 1,
-                }
-            }
+async fn spread_batch<P: Platform>(p: &P, policy: &Policy, after: Option<String>) -> Spread {
+    let list = Command::List { prefix: keys::POLICY_HOLDER_PREFIX.into(), after: after.clone() };
+    let (entries, more) = match p.transition(keys::POLICY_OBJECT, list).await {
+        Ok(Outcome::Listed { entries, more }) => (entries, more),
+        _ => {
+            p.log("policy.spread_unlisted", "the holders of the policy could not be listed");
+            return Spread { updated: 0, failed: 1, rest: Some(Rest { after }) };
         }
-        match entries.last() {
-            Some((last, _)) if more => after = Some(last.clone()),
-            _ => return result,
+    };
+    let taken = &entries[..entries.len().min(COPIES_PER_INVOCATION)];
+    let holders: Vec<UserId> = taken.iter().filter_map(|(key, _)| keys::user_of_policy_holder(key)).collect();
+    let mut result = Spread::default();
+    // A batch at a time, concurrently: a change reaches everyone in a few round trips' time.
+    for batch in holders.chunks(SPREAD_BATCH) {
+        let copies = futures_util::future::join_all(batch.iter().map(|user| copy_to(p, user, policy))).await;
+        for copied in copies {
+            match copied {
+                Ok(()) => result.updated += 1,
+                Err(_) => result.failed += 1,
+            }
         }
     }
+    if more || entries.len() > taken.len() {
+        result.rest = Some(Rest { after: taken.last().map(|(key, _)| key.clone()) });
+    }
+    result
 }
 
 /// Lists the person as a holder, then copies the current policy into their object: called
@@ -149,7 +162,7 @@ mod tests {
         block_on(adopt(&p, &early)).unwrap();
         assert_eq!(copy_of(&p, &early).map(|c| c.version), Some(0), "the default, before any change");
         let spread = block_on(save(&p, &Policy { writes_off: true, ..Policy::default() })).unwrap();
-        assert_eq!(spread, Spread { updated: 1, failed: 0 });
+        assert_eq!(spread, Spread { updated: 1, failed: 0, rest: None });
         assert!(copy_of(&p, &early).is_some_and(|c| c.writes_off && c.version == 1), "spread to an earlier holder");
         block_on(adopt(&p, &late)).unwrap();
         assert!(copy_of(&p, &late).is_some_and(|c| c.writes_off && c.version == 1), "adopted after the change");
@@ -171,15 +184,26 @@ mod tests {
     }
 
     #[test]
-    fn spread_pages_through_every_holder() {
+    fn a_spread_goes_on_where_an_invocations_share_ran_out_until_every_holder_has_it() {
         let p = FakePlatform::default();
         let people: Vec<UserId> =
             (0..crate::transitions::LIST_LIMIT + 3).map(|i| UserId::new("ws", &format!("m{i}")).unwrap()).collect();
         for user in &people {
             block_on(adopt(&p, user)).unwrap();
         }
-        let spread = block_on(save(&p, &Policy { writes_off: true, ..Policy::default() })).unwrap();
-        assert_eq!(spread.updated, people.len() as u64);
+        p.take_calls();
+        let mut spread = block_on(save(&p, &Policy { writes_off: true, ..Policy::default() })).unwrap();
+        assert!(p.take_calls().len() <= 40, "one invocation's share");
+        let mut updated = spread.updated;
+        let mut invocations = 1;
+        while let Some(rest) = spread.rest.clone() {
+            spread = block_on(spread_from(&p, &rest)).unwrap();
+            assert!(p.take_calls().len() <= 40, "one invocation's share");
+            updated += spread.updated;
+            invocations += 1;
+        }
+        assert_eq!(updated, people.len() as u64);
+        assert_eq!(invocations, people.len().div_ceil(COPIES_PER_INVOCATION));
         assert!(people.iter().all(|u| copy_of(&p, u).is_some_and(|c| c.writes_off)));
     }
 }

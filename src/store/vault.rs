@@ -73,8 +73,7 @@ pub enum VaultStoreError {
     Random(#[from] RandomError),
 }
 
-/// What a sweep of every connection record found ([`crate::vault::reseal_all`]); the last one is
-/// kept (`vault-report:v1`) so `/health` and `/setup` can say when records do not open.
+/// What the re-seals of a pass over every connection record found ([`crate::vault::reseal_one`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResealReport {
     pub scanned: u64,
@@ -88,15 +87,42 @@ pub struct ResealReport {
     pub at_ms: u64,
 }
 
-/// Keeps the last sweep's report (best effort: a lost report only delays a warning a day).
-pub async fn save_report(kv: &impl KvStore, report: &ResealReport) {
+/// What the cron's membership checks (`crate::connection::check_member`) found in a pass.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MembershipReport {
+    pub checked: u64,
+    /// Connections revoked because their member is suspended or gone.
+    pub ended: u64,
+    /// Connections that could not be checked (not usable now, or storage trouble).
+    pub skipped: u64,
+}
+
+/// What the cron's last finished pass over everyone found (`crate::cron`): kept
+/// (`vault-report:v1`, the re-seal's fields at the top level as the release before passes
+/// wrote them) so `/health` and `/setup` can say when it ran, whom it covered and what failed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassReport {
+    /// `at_ms`: when the pass finished.
+    #[serde(flatten)]
+    pub reseal: ResealReport,
+    /// People the pass covered.
+    #[serde(default)]
+    pub people: u64,
+    #[serde(default)]
+    pub members: MembershipReport,
+    #[serde(default)]
+    pub started_at_ms: u64,
+}
+
+/// Keeps the last pass's report (best effort: a lost report only delays a warning a day).
+pub async fn save_report(kv: &impl KvStore, report: &PassReport) {
     if let Ok(text) = serde_json::to_string(report) {
         let _ = kv.kv_put(keys::VAULT_REPORT, &text, None).await;
     }
 }
 
-/// The last sweep's report, if there was one.
-pub async fn last_report(kv: &impl KvStore) -> Option<ResealReport> {
+/// The last pass's report, if there was one.
+pub async fn last_report(kv: &impl KvStore) -> Option<PassReport> {
     kv.kv_get(keys::VAULT_REPORT).await.ok().flatten().and_then(|t| serde_json::from_str(&t).ok())
 }
 

@@ -51,6 +51,7 @@ mod checklist;
 mod client_auth;
 mod connect;
 mod consent;
+mod cron;
 mod exchange;
 pub mod flow;
 mod head;

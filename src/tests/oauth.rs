@@ -260,11 +260,13 @@ fn the_daily_sweep_revokes_connections_of_members_who_left() {
     let config = crate::config::SettingsSource::config(&p).unwrap();
     // An outage proves nothing.
     p.http.push(503, "{}");
-    let report = block_on(crate::connection::check_all_members(&p, &config, config.vault()));
-    assert_eq!((report.checked, report.ended), (1, 0));
+    let progress = block_on(crate::cron::run_until_done(&p, &config, 5));
+    assert_eq!((progress.members.checked, progress.members.ended), (1, 0));
+    // The next day's pass.
+    p.advance_ms(86_400_000);
     p.http.push(200, r#"{"data":{"access_level":"suspended"}}"#);
-    let report = block_on(crate::connection::check_all_members(&p, &config, config.vault()));
-    assert_eq!((report.checked, report.ended), (1, 1));
+    let progress = block_on(crate::cron::run_until_done(&p, &config, 5));
+    assert_eq!((progress.members.checked, progress.members.ended), (1, 1));
     assert_ne!(bearer_get(&p, "/v2/self", t["access_token"].as_str().unwrap()).status(), 200);
     let refused = run(&p, refresh_request(&client_id, t["refresh_token"].as_str().unwrap()));
     assert_eq!(body(&refused)["error"], "invalid_grant");
@@ -288,9 +290,8 @@ fn an_unreadable_connection_never_costs_anyone_their_grants_and_is_reported() {
     assert_eq!(body(&r)["error"], "temporarily_unavailable");
     // The sweep counts it; /health and /setup say so.
     let config = crate::config::SettingsSource::config(&p).unwrap();
-    let report = block_on(crate::vault::reseal_all(&p, config.vault()));
-    assert_eq!(report.unreadable, 1);
-    block_on(crate::store::vault::save_report(&p, &report));
+    let progress = block_on(crate::cron::run_until_done(&p, &config, 5));
+    assert_eq!(progress.reseal.unreadable, 1);
     let health = run(&p, get("/health"));
     assert!(body(&health)["warnings"].to_string().contains("could not be opened"), "{}", text(&health));
     assert!(text(&run(&p, get("/setup"))).contains("could not be opened"));
