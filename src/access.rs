@@ -65,8 +65,15 @@ pub enum Denied {
     WrongResource,
     /// Valid, without this scope.
     InsufficientScope(String),
-    /// The grant could not be read; nothing is known about the token.
-    Unavailable,
+    /// The grant could not be read; nothing is known about the token. With the daily budget
+    /// that ran out, when the platform said so ([`crate::platform::spent_budget`]).
+    Unavailable(Option<&'static str>),
+}
+
+impl Denied {
+    fn unavailable(e: &crate::platform::StoreError) -> Denied {
+        Denied::Unavailable(crate::platform::spent_budget(e))
+    }
 }
 
 impl Denied {
@@ -92,8 +99,14 @@ impl Denied {
                 "the access token lacks a needed scope",
                 Some(scope.as_str()),
             ),
-            Denied::Unavailable => {
-                return OAuthError::temporarily_unavailable("token storage is unavailable").into_response()
+            Denied::Unavailable(spent) => {
+                let why = spent.map_or("token storage is unavailable".to_string(), |b| {
+                    format!(
+                        "{b}: calls are \
+                    refused rather than served without their audit record"
+                    )
+                });
+                return OAuthError::temporarily_unavailable(why).into_response();
             }
         };
         let mut resp =
@@ -140,7 +153,7 @@ pub async fn authenticate<P: Platform>(
     // request to the person's object (a grant from before grants moved there: its object and
     // the policy's, at once).
     let with_record = pending.as_ref().map(|pending| (pending, hashes.clone()));
-    let read = person::for_access(p, grant_id, with_record).await.map_err(|_| Denied::Unavailable)?;
+    let read = person::for_access(p, grant_id, with_record).await.map_err(|e| Denied::unavailable(&e))?;
     if let Some(pending) = &mut pending {
         pending.stored_in(read.recorded.clone());
     }
@@ -150,7 +163,7 @@ pub async fn authenticate<P: Platform>(
     };
     let policy = match read.policy {
         Some(policy) => policy,
-        None => store_policy::load(p).await.map_err(|_| Denied::Unavailable)?,
+        None => store_policy::load(p).await.map_err(|e| Denied::unavailable(&e))?,
     }
     .capped(ctx.config.owner_grant_days());
     let mut scopes = match grant.check_access_hashed(&hashes, audience, p.now_ms()) {
@@ -175,7 +188,7 @@ pub async fn authenticate<P: Platform>(
             match pending.store(p).await {
                 Ok(()) => Some(pending),
                 // No call reaches Attio without its record.
-                Err(_) => return Err(Denied::Unavailable),
+                Err(e) => return Err(Denied::unavailable(&e)),
             }
         }
         (None, None) => None,
@@ -200,7 +213,7 @@ pub async fn authenticate<P: Platform>(
                 refused(p, &pending, &grant, "refused: the token it was exchanged from ended");
                 return Err(Denied::Invalid);
             }
-            Err(_) => return Err(Denied::Unavailable),
+            Err(e) => return Err(Denied::unavailable(&e)),
         }
     }
     Ok(Principal {

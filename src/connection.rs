@@ -205,6 +205,19 @@ pub async fn check_member<P: Platform>(
     user: &UserId,
     report: &mut MembershipReport,
 ) {
+    // A record a disconnect could not delete (that day's KV deletes were spent) is deleted now,
+    // before the disconnect's marker lapses.
+    if let Ok(held) = connections::held(p, user).await {
+        if let Ok(Some(record)) = crate::store::vault::load(p, user).await {
+            if disconnected_since(held.gone, record.revision) {
+                match crate::store::vault::delete(p, user).await {
+                    Ok(()) => report.cleared += 1,
+                    Err(_) => report.skipped += 1,
+                }
+                return;
+            }
+        }
+    }
     // KV alone: a disconnected person's stale record changes nothing here (a revocation after a
     // disconnect writes nothing).
     match usable_from(p, config, vault, user, &ConnectionCopy::NotRead).await {

@@ -17,9 +17,10 @@ use crate::store::policy::{self, Rest};
 use crate::store::sweep::{self, Progress};
 use crate::store::vault as store_vault;
 
-/// People a run checks: each costs up to five subrequests (their record, the re-seal's swap
-/// and write, the Attio membership call, a revocation).
-pub const PEOPLE_PER_RUN: usize = 6;
+/// People a run checks: each costs up to seven subrequests (their record, read twice, the
+/// object's disconnect marker, the re-seal's swap and write, the Attio membership call, a
+/// revocation), so five stay within 40 with the run's own four.
+pub const PEOPLE_PER_RUN: usize = 5;
 
 const DAY_MS: u64 = 86_400_000;
 
@@ -59,8 +60,13 @@ async fn people<P: Platform>(p: &P, config: &Config, progress: &mut Progress) ->
     let key = config.vault().active_key_id().unwrap_or_default();
     if progress.day < today || progress.vault_key != key {
         let spread = progress.spread.take();
-        *progress =
-            Progress { day: today, started_at_ms: p.now_ms(), vault_key: key.to_string(), spread, ..Progress::default() };
+        *progress = Progress {
+            day: today,
+            started_at_ms: p.now_ms(),
+            vault_key: key.to_string(),
+            spread,
+            ..Progress::default()
+        };
     } else if progress.done {
         return false;
     }

@@ -63,6 +63,23 @@ pub trait TransitionStore {
     fn transition_detached(&self, object: &str, command: Command);
 }
 
+/// Which of the platform's daily budgets a storage error says is spent, in words for an error
+/// description (Cloudflare's messages name the limit: "KV put() limit exceeded for the day",
+/// "Exceeded allowed rows written in Durable Objects free tier"). `None` for any other failure.
+pub fn spent_budget(e: &StoreError) -> Option<&'static str> {
+    let m = e.0.to_ascii_lowercase();
+    if !m.contains("exceeded") {
+        return None;
+    }
+    if m.contains("durable object") {
+        Some("the deployment's daily Durable Object budget on Cloudflare is spent (it resets at 00:00 UTC)")
+    } else if m.contains("kv") {
+        Some("the deployment's daily Workers KV write budget on Cloudflare is spent (it resets at 00:00 UTC)")
+    } else {
+        None
+    }
+}
+
 /// Wall-clock time in milliseconds since the Unix epoch.
 pub trait Clock {
     fn now_ms(&self) -> u64;

@@ -116,6 +116,11 @@ pub struct FakePlatform {
     /// "http <method> <url>"): what a test counts to show how many round trips a request makes.
     calls: RefCell<Vec<String>>,
     pub kv_fails: Cell<bool>,
+    /// The day's KV writes (puts and deletes) are spent: they fail as the platform fails them;
+    /// reads and lists still work.
+    pub kv_writes_spent: Cell<bool>,
+    /// The day's Durable Object budget is spent: every object request fails.
+    pub objects_spent: Cell<bool>,
     /// What [`FakePlatform::before`] arranged to happen before a call.
     hooks: RefCell<Vec<(String, Hook)>>,
     /// Counts per (limit, key, minute): the platform's limiters at the shipped limits.
@@ -150,6 +155,8 @@ impl FakePlatform {
             logs: RefCell::default(),
             calls: RefCell::default(),
             kv_fails: Cell::new(false),
+            kv_writes_spent: Cell::new(false),
+            objects_spent: Cell::new(false),
             hooks: RefCell::default(),
             rate_counts: RefCell::default(),
             kv_page: Cell::new(2),
@@ -249,6 +256,14 @@ impl FakePlatform {
             Ok(())
         }
     }
+
+    fn kv_write_check(&self) -> Result<(), StoreError> {
+        self.kv_check()?;
+        if self.kv_writes_spent.get() {
+            return Err(StoreError("KV put() limit exceeded for the day.".into()));
+        }
+        Ok(())
+    }
 }
 
 impl KvStore for FakePlatform {
@@ -266,7 +281,7 @@ impl KvStore for FakePlatform {
         metadata: Option<&str>,
     ) -> Result<(), StoreError> {
         self.note(format!("kv put {key}"));
-        self.kv_check()?;
+        self.kv_write_check()?;
         assert!(ttl_secs.is_none_or(|t| t >= 60), "KV rejects TTLs under 60 s");
         assert!(metadata.is_none_or(|m| m.len() <= 1024), "KV metadata is at most 1,024 bytes");
         self.kv.borrow_mut().insert(key.into(), value.into());
@@ -288,7 +303,7 @@ impl KvStore for FakePlatform {
 
     async fn kv_delete(&self, key: &str) -> Result<(), StoreError> {
         self.note(format!("kv delete {key}"));
-        self.kv_check()?;
+        self.kv_write_check()?;
         self.kv.borrow_mut().remove(key);
         Ok(())
     }

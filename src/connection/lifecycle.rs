@@ -47,10 +47,20 @@ pub async fn establish<P: Platform>(
         };
         let connection = make(next_revision(previous, p.now_ms()), epoch);
         let sealed = connection.seal(vault, p)?;
+        // A person with no connection in their object: the vault of record first, so a failed
+        // KV write (the day's writes spent) leaves nothing half-made anywhere. Over a held
+        // connection, the object first (it arbitrates; KV follows, and a lagging KV copy is
+        // caught up by the next writer).
+        let first = held.latest.is_none();
+        if first {
+            connections::save_in_kv(p, &sealed).await?;
+        }
         match connections::swap(p, user, &held, &sealed).await {
             Ok(true) => {
-                if let Err(e) = connections::save_in_kv(p, &sealed).await {
-                    p.log("connection.publish_partial", &format!("kv: {e}"));
+                if !first {
+                    if let Err(e) = connections::save_in_kv(p, &sealed).await {
+                        p.log("connection.publish_partial", &format!("kv: {e}"));
+                    }
                 }
                 return Ok(connection);
             }
@@ -218,9 +228,13 @@ pub async fn disconnect<P: Platform>(p: &P, config: &Config, user: &UserId) -> R
         Err(_) => store_vault::load(p, user).await.ok().flatten().map_or(0, |s| s.revision),
     };
     let gone = next_revision(previous, p.now_ms());
-    if let Err(e) = connections::mark_gone(p, user, gone).await {
-        p.log("disconnect.mark_gone_failed", &e.to_string());
-    }
+    let marked = match connections::mark_gone(p, user, gone).await {
+        Ok(()) => true,
+        Err(e) => {
+            p.log("disconnect.mark_gone_failed", &e.to_string());
+            false
+        }
+    };
     if let Ok(Some(connection)) = &existing {
         revoke_tokens(p, config, connection).await;
     }
@@ -256,8 +270,16 @@ pub async fn disconnect<P: Platform>(p: &P, config: &Config, user: &UserId) -> R
         Ok(_) => {}
         Err(e) => p.log("disconnect.object_cleanup_failed", &e.to_string()),
     }
-    store_vault::delete(p, user).await?;
-    Ok(())
+    match store_vault::delete(p, user).await {
+        Ok(()) => Ok(()),
+        // The marker already makes the record one every reader ignores (the day's KV deletes
+        // may be spent): disconnected, with the record left for the next connect to replace.
+        Err(e) if marked => {
+            p.log("disconnect.kv_record_left", &e.to_string());
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Revokes a connection's tokens at Attio (best effort, logged). Never owner mode's configured

@@ -26,7 +26,8 @@ use crate::paths::CONNECT;
 use crate::platform::Platform;
 use crate::policy::Policy;
 use crate::session;
-use crate::store::audit::{self, AdminAction};
+use crate::store::admin_log::{self, AdminAction};
+use crate::store::audit;
 use crate::store::grant_index;
 use crate::store::grants;
 use crate::store::policy as store_policy;
@@ -95,7 +96,7 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
     let rows = audit_rows(p, &admin, &filter, &users, AUDIT_ROWS).await.map_err(unavailable)?;
     let older = rows.next_before_ms.map(|b| filter.older(b));
     let rows = rows.rows;
-    let mut actions = audit::admin_actions(p, 50).await.map_err(unavailable)?;
+    let mut actions = admin_log::recent(p, 50).await.map_err(unavailable)?;
     if let Admin::WorkspaceAdmin { .. } = admin {
         actions.retain(|a| a.admin == admin.name());
     }
@@ -327,7 +328,7 @@ pub async fn export<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request, csv: bool)
         action: "export".into(),
         target: format!("{} audit rows as {}", rows.len(), if csv { "CSV" } else { "JSON Lines" }),
     };
-    audit::record_admin(p, action).await.map_err(unavailable)?;
+    admin_log::record(p, action).await.map_err(unavailable)?;
     let (body, kind, name) = if csv {
         (admin::csv(&rows), "text/csv; charset=utf-8", "audit.csv")
     } else {
@@ -394,7 +395,7 @@ pub async fn revoke<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
         return Ok(error_page(StatusCode::NOT_FOUND, "No such app", "That app was already revoked.", &NOTHING));
     };
     let target = format!("app {} of {}:{}", entry.client_id, user.workspace_id, user.member_id);
-    audit::record_admin(p, AdminAction { at_ms: 0, admin: admin.name(), action: "revoke".into(), target })
+    admin_log::record(p, AdminAction { at_ms: 0, admin: admin.name(), action: "revoke".into(), target })
         .await
         .map_err(unavailable)?;
     grants::revoke(p, &entry.grant_id).await;
@@ -455,7 +456,7 @@ pub async fn set_policy<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
         policy.groups_off.join(" "),
         policy.max_grant_days.map_or("default".to_string(), |d| d.to_string()),
     );
-    audit::record_admin(p, AdminAction { at_ms: 0, admin: admin.name(), action: "policy".into(), target: summary })
+    admin_log::record(p, AdminAction { at_ms: 0, admin: admin.name(), action: "policy".into(), target: summary })
         .await
         .map_err(unavailable)?;
     let spread = store_policy::save(p, &policy).await.map_err(unavailable)?;
@@ -507,7 +508,7 @@ pub async fn disconnect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     };
     let unavailable = |e| AppError::unavailable_because("storage", e);
     let target = format!("{}:{}", user.workspace_id, user.member_id);
-    audit::record_admin(p, AdminAction { at_ms: 0, admin: admin.name(), action: "disconnect".into(), target })
+    admin_log::record(p, AdminAction { at_ms: 0, admin: admin.name(), action: "disconnect".into(), target })
         .await
         .map_err(unavailable)?;
     connection::disconnect(p, ctx.config, &user).await.map_err(unavailable)?;

@@ -219,10 +219,18 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
         Err(e) => {
             p.log("connect.store_failed", &e.to_string());
             let _ = upstream::revoke(p, ctx.config, grant.access.expose_secret()).await;
+            let spent = match &e {
+                ConnectionError::Storage(s) => crate::platform::spent_budget(s),
+                _ => None,
+            };
+            let message = match spent {
+                Some(budget) => format!("{budget}, so no new connection can be saved today. Nothing was kept."),
+                None => "The gateway could not store your connection. Nothing was kept; please try again.".into(),
+            };
             return Err(ErrorPage::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Could not save the connection",
-                "The gateway could not store your connection. Nothing was kept; please try again.",
+                message,
                 TRY_AGAIN,
             ));
         }

@@ -103,10 +103,11 @@ pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppE
         assertion_keys: reg.assertion_keys.clone(),
         in_use: false,
     };
-    if store_clients::register(p, &record).await.is_err() {
-        return Ok(with_cors(
-            OAuthError::temporarily_unavailable("registration storage is unavailable").into_response(),
-        ));
+    if let Err(e) = store_clients::register(p, &record).await {
+        let why = crate::platform::spent_budget(&e).map_or("registration storage is unavailable".to_string(), |b| {
+            format!("{b}: no new client can be registered today")
+        });
+        return Ok(with_cors(OAuthError::temporarily_unavailable(why).into_response()));
     }
     let mut body = json!({
         "client_id": client_id,

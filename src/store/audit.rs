@@ -230,7 +230,7 @@ fn tally<P: Platform>(p: &P, pending: &Pending, series: &str, mut entry: Entry, 
     p.transition_detached(&keys::person_object(&pending.user), command);
 }
 
-fn random_hex<P: Random>(p: &P) -> String {
+pub(super) fn random_hex<P: Random>(p: &P) -> String {
     let mut suffix = [0u8; 4];
     let _ = p.fill(&mut suffix);
     suffix.iter().map(|b| format!("{b:02x}")).collect()
@@ -389,43 +389,6 @@ fn newest_page(mut rows: Vec<(UserId, Entry)>, complete_down_to: Option<u64>, li
 /// The most entries an earlier release wrote to KV that the administrators' view reads: five
 /// KV listings (they are gone 30 days after this release).
 pub const EVERYONE_SCAN: usize = 5_000;
-
-/// One action of an administrator: the control-plane audit, apart from the tool-call log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdminAction {
-    pub at_ms: u64,
-    /// The administrator: their Access email, or `workspace-admin:<workspace>:<member>`.
-    pub admin: String,
-    /// `revoke`, `disconnect`, `export`, `policy`.
-    pub action: String,
-    /// What it was done to (a person, an app), never a token.
-    pub target: String,
-}
-
-/// Kept a year: the record of who changed what.
-pub const ADMIN_LOG_RETENTION_SECS: u64 = 365 * 24 * 3600;
-
-/// Records an administrator's action (before the response, so it is not lost).
-pub async fn record_admin<P: KvStore + Random + Clock>(p: &P, mut action: AdminAction) -> Result<(), StoreError> {
-    action.at_ms = p.now_ms();
-    let mut suffix = [0u8; 4];
-    let _ = p.fill(&mut suffix);
-    let random: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
-    let value = serde_json::to_string(&action).map_err(|e| StoreError(e.to_string()))?;
-    p.kv_put(&keys::admin_log_entry(action.at_ms, &random), &value, Some(ADMIN_LOG_RETENTION_SECS)).await
-}
-
-/// The administrators' most recent actions, newest first.
-pub async fn admin_actions<P: KvStore>(p: &P, limit: usize) -> Result<Vec<AdminAction>, StoreError> {
-    let page = p.kv_list(keys::ADMIN_LOG_PREFIX, None).await?;
-    let mut out = Vec::new();
-    for key in page.keys.iter().take(limit) {
-        if let Some(a) = p.kv_get(key).await?.and_then(|t| serde_json::from_str(&t).ok()) {
-            out.push(a);
-        }
-    }
-    Ok(out)
-}
 
 #[cfg(test)]
 mod tests {

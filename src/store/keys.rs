@@ -84,12 +84,20 @@ pub fn user_of_audit_entry(key: &str) -> Option<UserId> {
     UserId::new(parts.next()?, parts.next()?)
 }
 
-/// The start of every entry of the administrators' own log.
+/// The start of every entry of the administrators' own log in KV, as releases before it moved
+/// into its object wrote them (`admin-log:v1:<u64::MAX - at, 20 digits>:<random hex>`).
 pub const ADMIN_LOG_PREFIX: &str = "admin-log:v1:";
 
-/// `admin-log:v1:<u64::MAX - at, 20 digits>:<random hex>`: newest first.
-pub fn admin_log_entry(at_ms: u64, random_hex: &str) -> String {
-    format!("{ADMIN_LOG_PREFIX}{:020}:{random_hex}", u64::MAX - at_ms)
+/// The Durable Object holding the administrators' log, in chunks.
+pub const ADMIN_LOG_OBJECT: &str = "admin-log:v2";
+
+/// The start of every chunk of the administrators' log in its object.
+pub const ADMIN_LOG_CHUNK_PREFIX: &str = "log:";
+
+/// `log:<u64::MAX - at, 20 digits>:<random hex>`: a chunk of the administrators' log begun at
+/// `at_ms`, newest first.
+pub fn admin_log_chunk(at_ms: u64, random_hex: &str) -> String {
+    format!("{ADMIN_LOG_CHUNK_PREFIX}{:020}:{random_hex}", u64::MAX - at_ms)
 }
 
 /// `audit:v1:<workspace>:<member>:`: the start of every audit entry of a person.

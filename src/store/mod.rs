@@ -20,6 +20,7 @@
 //! | [`grant_index`] | a person's approved apps, for the account page (KV) |
 //! | [`audit`] | the audit log (KV) |
 
+pub mod admin_log;
 pub mod audit;
 pub mod clients;
 pub mod connections;

@@ -95,6 +95,9 @@ pub struct MembershipReport {
     pub ended: u64,
     /// Connections that could not be checked (not usable now, or storage trouble).
     pub skipped: u64,
+    /// Records of people who disconnected that were left in KV (deleted now).
+    #[serde(default)]
+    pub cleared: u64,
 }
 
 /// What the cron's last finished pass over everyone found (`crate::cron`): kept

@@ -120,6 +120,9 @@ impl TransitionStore for FakePlatform {
 
     async fn transition(&self, object: &str, command: Command) -> Result<Outcome, StoreError> {
         self.note(format!("do {object} {}", command_name(&command)));
+        if self.objects_spent.get() {
+            return Err(StoreError("Exceeded allowed rows written in Durable Objects free tier.".into()));
+        }
         let memory = self.memory_of(object);
         let storage = FakeObject { p: self, name: object };
         execute(&storage, &memory, command, self.now.get()).await.map_err(|Failed(e)| StoreError(e))

@@ -46,6 +46,7 @@ fn test_mode_settings() -> HashMap<&'static str, String> {
 mod admin;
 mod audit_views;
 mod budget;
+mod budgets_spent;
 mod cf_access;
 mod checklist;
 mod client_auth;

@@ -188,6 +188,39 @@ fn an_admin_disconnect_keeps_the_workspace_key_and_ends_the_persons_apps_at_once
     assert_eq!(ping(&p, &issued["access_token"]), 401);
 }
 
+/// Issue 26: with the day's KV writes spent, an administrator still disconnects a person (the
+/// administrators' log is in its own object, and the person's grants end in theirs).
+#[test]
+fn with_the_days_kv_writes_spent_an_admin_disconnect_still_ends_the_persons_apps() {
+    let p = FakePlatform::with_settings(owner_settings(Some("correct horse")));
+    let (_, issued) = approved_by_the_owner(&p);
+    let jar = cookies(&run(&p, form("/admin/sign-in", &[("owner_password", "correct horse")], &[])));
+    let page = text(&run(&p, with_cookies("/admin", &jar)));
+    let disconnect = page.split("action=\"/admin/disconnect\"").nth(1).expect("a disconnect form");
+    let field = |name: &str| {
+        disconnect.split(&format!("name={name} value=\"")).nth(1).unwrap().split('"').next().unwrap().to_string()
+    };
+    let fields = [("csrf", field("csrf")), ("workspace_id", field("workspace_id")), ("member_id", field("member_id"))];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    p.kv_writes_spent.set(true);
+    let mut post = form("/admin/disconnect", &fields, &jar);
+    post.headers_mut().insert("origin", "https://gateway.test".parse().unwrap());
+    let r = run(&p, post);
+    assert_eq!(r.status(), 303, "{}", text(&r));
+    assert_eq!(ping(&p, &issued["access_token"]), 401);
+    let page = text(&run(&p, with_cookies("/admin", &jar)));
+    assert!(page.contains("<td>disconnect</td>"), "the action is in the administrators' log: {page}");
+    // The record the disconnect could not delete is ignored meanwhile, and the next day's pass
+    // (with the day's writes back) deletes it, before the disconnect's marker lapses.
+    let records = || p.kv_keys().into_iter().filter(|k| k.starts_with("attio-conn:v1:")).count();
+    assert_eq!(records(), 1);
+    p.kv_writes_spent.set(false);
+    p.advance_ms(86_400_000);
+    let config = crate::config::SettingsSource::config(&p).unwrap();
+    let progress = block_on(crate::cron::run_until_done(&p, &config, 10));
+    assert_eq!((progress.members.cleared, records()), (1, 0), "{progress:?}");
+}
+
 #[test]
 fn grants_last_owner_grant_days_seven_by_default() {
     for (setting, days) in [(None, 7u64), (Some("2"), 2)] {
