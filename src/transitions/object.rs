@@ -108,8 +108,10 @@ pub async fn execute<S: ObjectStorage>(
         }
         Command::Search { prefix, start, filter, before_ms, limit, rows } => {
             let max_rows = rows.clamp(1, SEARCH_ROWS);
-            let listed = s.list(&prefix, start.as_deref(), false, max_rows + 1).await?;
-            let (records, next_before_ms) = search(listed, max_rows, &filter, before_ms, limit.min(SEARCH_LIMIT));
+            let limit = limit.min(SEARCH_LIMIT);
+            let listed =
+                newest_rows(s, &prefix, start, max_rows, |rows| matching(rows, &filter, before_ms) > limit).await?;
+            let (records, next_before_ms) = search(listed, max_rows, &filter, before_ms, limit);
             Outcome::Searched { records, next_before_ms }
         }
         Command::List { prefix, after } => {
@@ -234,6 +236,41 @@ async fn edit_log<S: ObjectStorage>(
     }
     memory.borrow_mut().chunk = newest;
     Ok(appended)
+}
+
+/// Up to `max_rows` + 1 rows under `prefix` from `start`, in key order, read a few at a time (8,
+/// then four times as many each time) until `enough` says the rows read so far answer the
+/// question: a page of the newest entries reads a handful of rows, not `max_rows`.
+async fn newest_rows<S: ObjectStorage>(
+    s: &S,
+    prefix: &str,
+    mut start: Option<String>,
+    max_rows: usize,
+    enough: impl Fn(&[(String, Entry)]) -> bool,
+) -> Result<Vec<(String, Entry)>, Failed> {
+    let mut listed: Vec<(String, Entry)> = Vec::new();
+    let mut batch = 8;
+    loop {
+        let take = batch.min(max_rows + 1 - listed.len());
+        let rows = s.list(prefix, start.as_deref(), false, take).await?;
+        let got = rows.len();
+        // `start` is inclusive: the smallest key after the last is it + NUL.
+        start = rows.last().map(|(k, _)| format!("{k}\0"));
+        listed.extend(rows);
+        if got < take || listed.len() > max_rows || enough(&listed) {
+            return Ok(listed);
+        }
+        batch *= 4;
+    }
+}
+
+/// How many records in `rows` (chunks) `filter` keeps before `before_ms`.
+fn matching(rows: &[(String, Entry)], filter: &super::log::Filter, before_ms: Option<u64>) -> usize {
+    let before = before_ms.unwrap_or(u64::MAX);
+    rows.iter()
+        .flat_map(|(_, e)| super::log::records_of(e.value.clone()))
+        .filter(|r| super::log::at_ms(r) < before && filter.matches(r))
+        .count()
 }
 
 /// The newest chunk under `prefix` (a record an earlier release stored on its own is none).
