@@ -141,6 +141,10 @@ pub async fn authenticate<P: Platform>(
 ) -> Result<Principal, Denied> {
     let token = presented_token(req)?;
     let Some((TokenKind::Access, grant_id)) = grant::parse_token(token) else { return Err(Denied::Invalid) };
+    // A forged or altered token: refused before any storage is asked.
+    if !grant::intact(ctx.keys(), token) {
+        return Err(Denied::Invalid);
+    }
     // The token's hashes under every signing key, made once: the grant's object compares them
     // to store the call's record, and so does the check below.
     let hashes = ctx.keys().token_hashes(token);

@@ -10,6 +10,8 @@
 //! | starting a flow (`GET /authorize`, `GET /connect`) | client address | 60 / minute | `LIMIT_FLOWS` |
 //! | failed client authentications or grants at `/token` | client id, and client address | 30 / minute each | `LIMIT_TOKEN_FAILURES` |
 //!
+//! A client address is an IPv4 address or an IPv6 /64 ([`by_address`]).
+//!
 //! They are the platform's Rate Limiting bindings (`[[ratelimits]]` in `wrangler.toml`, where a
 //! deployer changes a number; the simulator in `wrangler dev` enforces them too), counted per
 //! Cloudflare location, which is what a burst from one address meets. A refusal is `429` with
@@ -61,9 +63,21 @@ pub fn client_address(req: &Request) -> &str {
     req.headers().get("cf-connecting-ip").and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()).unwrap_or("unknown")
 }
 
-/// The key of a per-address count.
+/// The key of a per-address count: an IPv4 address, or an IPv6 address's /64 (one subscriber's
+/// network: a client that has one would otherwise get 2^64 budgets).
 pub fn by_address(req: &Request) -> String {
-    format!("addr:{}", client_address(req))
+    let address = client_address(req);
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            // An IPv4 address written as IPv6 counts as itself.
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return format!("addr:{v4}");
+            }
+            let s = v6.segments();
+            format!("addr:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => format!("addr:{address}"),
+    }
 }
 
 /// The key of a per-client count (client ids are at most 2,000 bytes; longer ones are cut, as
@@ -83,6 +97,12 @@ mod tests {
         assert_eq!(by_address(&req), "addr:203.0.113.9");
         assert_eq!(by_address(&http::Request::get("/").body(Vec::new()).unwrap()), "addr:unknown");
         assert_eq!(by_client("mcp_x"), "client:mcp_x");
+        // IPv6: every address of one /64 shares a budget; another /64 has its own.
+        let v6 = |a: &str| by_address(&http::Request::get("/").header("cf-connecting-ip", a).body(Vec::new()).unwrap());
+        assert_eq!(v6("2001:db8:1:2:aaaa::1"), "addr:2001:db8:1:2::/64");
+        assert_eq!(v6("2001:0db8:0001:0002:ffff:ffff:ffff:ffff"), "addr:2001:db8:1:2::/64");
+        assert_ne!(v6("2001:db8:1:3::1"), v6("2001:db8:1:2::1"));
+        assert_eq!(v6("::ffff:203.0.113.9"), "addr:203.0.113.9");
         assert_eq!(by_client(&"é".repeat(3000)).chars().count(), "client:".len() + 512);
     }
 }

@@ -144,6 +144,7 @@ impl Default for FakePlatform {
 
 impl FakePlatform {
     pub fn with_settings(values: HashMap<&'static str, String>) -> Self {
+        crate::routes::health::forget_cached();
         Self {
             settings: MapSource::new(values),
             http: FakeHttp::default(),

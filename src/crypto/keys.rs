@@ -3,7 +3,10 @@
 //!
 //! - token hashes: `HMAC-SHA256(token_hash_key, token)`, hex: the only form in which tokens and
 //!   codes the gateway issues are stored or looked up (security checklist I.47);
-//! - signatures: `HMAC-SHA256(cookie_key, message)`, base64url, verified in constant time.
+//! - signatures: `HMAC-SHA256(cookie_key, message)`, base64url, verified in constant time;
+//! - token tags: the second half of a tagged token's secret is `HMAC-SHA256(tag_key, head ‖
+//!   nonce)` cut to 128 bits, so a token's integrity is checked without storage
+//!   ([`SigningKeys::tagged_token`], [`SigningKeys::token_intact`]).
 //!
 //! Rotation works like `VAULT_KEYS`: `SIGNING_KEY` may list several keys, newest first. Only the
 //! newest hashes, signs and derives; the older ones still recognise what they made (token
@@ -28,6 +31,7 @@ struct Derived {
     token_hash: [u8; 32],
     cookie: [u8; 32],
     derivation: [u8; 32],
+    token_tag: [u8; 32],
 }
 
 /// The purpose-bound keys: the newest entry's, and the older entries' (which only recognise).
@@ -62,7 +66,15 @@ impl Derived {
             token_hash: expand(&hk, "token-hash/v1"),
             cookie: expand(&hk, "cookie-signature/v1"),
             derivation: expand(&hk, "token-derivation/v1"),
+            token_tag: expand(&hk, "token-tag/v1"),
         }
+    }
+
+    fn tag(&self, head: &str, nonce: &[u8]) -> HmacSha256 {
+        let mut m = mac(&self.token_tag);
+        m.update(head.as_bytes());
+        m.update(nonce);
+        m
     }
 
     fn token_hash(&self, token: &str) -> String {
@@ -115,6 +127,42 @@ impl SigningKeys {
         URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
     }
 
+    /// 128 bits derived from `input` for `label` (as [`Self::derive_secret`]): a tagged token's
+    /// nonce.
+    pub fn derive_nonce(&self, label: &str, input: &str) -> [u8; 16] {
+        let mut m = mac(&self.newest.derivation);
+        m.update(b"nonce|");
+        m.update(label.as_bytes());
+        m.update(b"|");
+        m.update(input.as_bytes());
+        let mut nonce = [0u8; 16];
+        nonce.copy_from_slice(&m.finalize().into_bytes()[..16]);
+        nonce
+    }
+
+    /// `<prefix>.<id>.<secret>`, whose secret (43 base64url characters, 256 bits) is `nonce`
+    /// followed by a 128-bit tag over the rest under the newest key.
+    pub fn tagged_token(&self, prefix: &str, id: &str, nonce: &[u8; 16]) -> String {
+        let head = format!("{prefix}.{id}.");
+        let mut secret = [0u8; 32];
+        secret[..16].copy_from_slice(nonce);
+        secret[16..].copy_from_slice(&self.newest.tag(&head, nonce).finalize().into_bytes()[..16]);
+        format!("{head}{}", URL_SAFE_NO_PAD.encode(secret))
+    }
+
+    /// Whether `token` (`<head>.<secret>`) carries our tag under any of the keys, compared in
+    /// constant time: a forged or altered token fails here, before any storage is asked.
+    pub fn token_intact(&self, token: &str) -> bool {
+        let Some(dot) = token.rfind('.') else { return false };
+        let (head, secret) = (&token[..=dot], &token[dot + 1..]);
+        let Ok(secret) = URL_SAFE_NO_PAD.decode(secret) else { return false };
+        if secret.len() != 32 {
+            return false;
+        }
+        let (nonce, tag) = secret.split_at(16);
+        std::iter::once(&self.newest).chain(&self.older).any(|k| k.tag(head, nonce).verify_truncated_left(tag).is_ok())
+    }
+
     /// A signature over `message` (for cookies).
     pub fn sign(&self, message: &str) -> String {
         let mut m = mac(&self.newest.cookie);
@@ -157,6 +205,15 @@ mod tests {
         let other = SigningKeys::new(&KeyMaterial::new([8; 32]));
         assert_ne!(other.token_hash("tok"), hash, "keyed");
         assert!(!other.verify("tok", &sig));
+        // A tagged token checks out under its key, not under another, and not once altered.
+        let token = k.tagged_token("agwa2", "gid", &k.derive_nonce("access", "x"));
+        assert!(k.token_intact(&token));
+        assert!(!other.token_intact(&token));
+        let mut altered = token.clone().into_bytes();
+        let last = altered.len() - 2;
+        altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
+        assert!(!k.token_intact(std::str::from_utf8(&altered).unwrap()));
+        assert!(!k.token_intact(&token.replace(".gid.", ".gie.")));
         let d = k.derive_secret("refresh", "tok");
         assert_eq!(d, k.derive_secret("refresh", "tok"));
         assert_ne!(d, k.derive_secret("access", "tok"));

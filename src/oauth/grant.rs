@@ -3,9 +3,12 @@
 //!
 //! ## Tokens
 //!
-//! `agwa.<grant id>.<secret>` (access) and `agwr.<grant id>.<secret>` (refresh): 256-bit
-//! secrets, stored only as `HMAC(K, token)`. The grant id (random, meaningless) only says which
-//! object to ask; nothing is decided before the whole token's hash has matched.
+//! `agwa2.<grant id>.<secret>` (access) and `agwr2.<grant id>.<secret>` (refresh), stored only
+//! as `HMAC(K, token)`. The secret (256 bits) is a 128-bit nonce and a 128-bit tag over the rest
+//! of the token (`crypto::keys`), so a forged or altered token is refused before any storage is
+//! asked ([`intact`]); tokens from before tags (`agwa.`, `agwr.`, random secrets) are still
+//! accepted until they end. The grant id (random, meaningless) only says which object to ask;
+//! nothing is decided before the whole token's hash has matched.
 //!
 //! ## Refresh rotation (OAuth 2.1 §4.3.1, RFC 9700 §4.14.2)
 //!
@@ -145,12 +148,28 @@ pub fn home_of(id: &str) -> Option<GrantHome<'_>> {
     split_grant_id(id).map(|(random, user)| GrantHome::Person { user, random })
 }
 
+/// The prefixes of tagged tokens.
+const ACCESS_PREFIX: &str = "agwa2";
+const REFRESH_PREFIX: &str = "agwr2";
+
+/// Whether `token` may be one of ours as far as can be told without storage: a tagged token's
+/// tag must check out; a token from before tags passes (only storage can tell).
+pub fn intact(keys: &SigningKeys, token: &str) -> bool {
+    let tagged = token.starts_with(&format!("{ACCESS_PREFIX}.")) || token.starts_with(&format!("{REFRESH_PREFIX}."));
+    !tagged || keys.token_intact(token)
+}
+
+/// Whether `token` is tagged and its tag checks out: what may be answered without storage.
+pub fn tagged_and_intact(keys: &SigningKeys, token: &str) -> bool {
+    token.starts_with(&format!("{ACCESS_PREFIX}.")) && keys.token_intact(token)
+}
+
 /// The kind and grant id of a token of ours, if it has our shape (nothing is trusted yet).
 pub fn parse_token(token: &str) -> Option<(TokenKind, &str)> {
     let mut parts = token.split('.');
     let kind = match parts.next()? {
-        "agwa" => TokenKind::Access,
-        "agwr" => TokenKind::Refresh,
+        "agwa" | ACCESS_PREFIX => TokenKind::Access,
+        "agwr" | REFRESH_PREFIX => TokenKind::Refresh,
         _ => return None,
     };
     let (gid, secret) = (parts.next()?, parts.next()?);
@@ -202,8 +221,9 @@ impl Grant {
         refresh_secret: Option<&str>,
         now: u64,
     ) -> (Grant, Issued) {
-        let access_token = format!("agwa.{grant_id}.{access_secret}");
-        let refresh_token = refresh_secret.map(|s| format!("agwr.{grant_id}.{s}"));
+        let access_token = keys.tagged_token(ACCESS_PREFIX, &grant_id, &keys.derive_nonce("access", access_secret));
+        let refresh_token =
+            refresh_secret.map(|s| keys.tagged_token(REFRESH_PREFIX, &grant_id, &keys.derive_nonce("refresh", s)));
         let grant = Grant {
             grant_id,
             client_id: code.client_id.clone(),
@@ -248,15 +268,15 @@ impl Grant {
     /// The pair a refresh with `presented` yields: derived, so a repeat yields the same pair.
     fn derived(&self, keys: &SigningKeys, presented: &str, scope: Vec<String>) -> Issued {
         Issued {
-            access_token: IssuedToken::new(format!(
-                "agwa.{}.{}",
-                self.grant_id,
-                keys.derive_secret("access", presented)
+            access_token: IssuedToken::new(keys.tagged_token(
+                ACCESS_PREFIX,
+                &self.grant_id,
+                &keys.derive_nonce("access", presented),
             )),
-            refresh_token: Some(IssuedToken::new(format!(
-                "agwr.{}.{}",
-                self.grant_id,
-                keys.derive_secret("refresh", presented)
+            refresh_token: Some(IssuedToken::new(keys.tagged_token(
+                REFRESH_PREFIX,
+                &self.grant_id,
+                &keys.derive_nonce("refresh", presented),
             ))),
             expires_in_secs: ACCESS_TTL_MS / 1000,
             scope,

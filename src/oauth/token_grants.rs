@@ -182,6 +182,10 @@ pub async fn refresh<P: Platform>(
     let Some((TokenKind::Refresh, grant_id)) = grant::parse_token(presented) else {
         return Err(OAuthError::invalid_grant("unknown refresh token"));
     };
+    // A forged or altered token: refused before anything is read.
+    if !grant::intact(keys, presented) {
+        return Err(OAuthError::invalid_grant("unknown refresh token"));
+    }
     let scope = match params::get(form, "scope") {
         Some(s) => Some(grant::parse_scope(s).map_err(OAuthError::invalid_scope)?),
         None => None,
@@ -265,6 +269,9 @@ pub async fn exchange<P: Platform>(
     let Some((TokenKind::Access, grant_id)) = grant::parse_token(subject) else {
         return Err(OAuthError::invalid_grant("the subject token is not valid"));
     };
+    if !grant::intact(ctx.keys(), subject) {
+        return Err(OAuthError::invalid_grant("the subject token is not valid"));
+    }
     let unavailable = |_| OAuthError::temporarily_unavailable("grant storage is unavailable");
     let Some(subject_grant) = grants::load(p, grant_id).await.map_err(unavailable)?.map(|v| v.grant) else {
         return Err(OAuthError::invalid_grant("the subject token is not valid"));
@@ -368,6 +375,9 @@ async fn grant_standing<P: Platform>(p: &P, ctx: &Ctx<'_>, grant: &Grant) -> Res
 /// Revokes `token` if it is one of `client`'s own (RFC 7009 §2.1); anything else is ignored, as
 /// the answer is the same either way.
 pub async fn revoke<P: Platform>(p: &P, keys: &SigningKeys, client: &RegisteredClient, token: &str) {
+    if !grant::intact(keys, token) {
+        return;
+    }
     if let Some((_, grant_id)) = grant::parse_token(token) {
         if let Ok(Some(current)) = grants::load(p, grant_id).await {
             if current.grant.client_id == client.client_id && current.grant.owns(keys, token) {

@@ -1,6 +1,10 @@
 //! `GET /health`: whether the worker is configured, setting by setting, and whether its
 //! bindings exist. Safe to expose: secrets are reported as present/missing/malformed only.
 //! Answers 200 when the gateway can serve, 503 when it cannot.
+//!
+//! Anyone may ask, as often as they like, so what it needs from storage (the cron's last pass:
+//! `daily_check`) is read at most once per isolate every ten minutes: polling `/health` spends
+//! no storage budget.
 
 use http::StatusCode;
 use serde_json::json;
@@ -10,9 +14,37 @@ use crate::http::{json, Response};
 use crate::platform::Platform;
 use crate::vault;
 
+/// How long an isolate shows the daily check it read.
+const DAILY_CHECK_CACHE_MS: u64 = 600_000;
+
+type DailyCheck = (serde_json::Value, Vec<String>);
+
+std::thread_local! {
+    /// The daily check as this isolate last read it, and when.
+    static DAILY_CHECK: std::cell::RefCell<Option<(u64, DailyCheck)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The daily check, from this isolate's copy while it is fresh.
+async fn daily_check(p: &impl Platform) -> DailyCheck {
+    let now = p.now_ms();
+    let fresh = |(at, _): &(u64, DailyCheck)| *at <= now && now - *at < DAILY_CHECK_CACHE_MS;
+    if let Some(hit) = DAILY_CHECK.with(|c| c.borrow().as_ref().filter(|c| fresh(c)).map(|(_, v)| v.clone())) {
+        return hit;
+    }
+    let read = vault::daily_check(p).await;
+    DAILY_CHECK.with(|c| *c.borrow_mut() = Some((now, read.clone())));
+    read
+}
+
+/// Forgets this thread's copy (host tests: each fake platform starts without one).
+#[cfg(test)]
+pub fn forget_cached() {
+    DAILY_CHECK.with(|c| *c.borrow_mut() = None);
+}
+
 /// `GET /health`.
 pub async fn report(p: &impl Platform) -> Response {
-    let mut response = report_settings(p, vault::daily_check(p).await);
+    let mut response = report_settings(p, daily_check(p).await);
     crate::http::set_header(&mut response, http::header::CACHE_CONTROL, "no-store");
     response
 }

@@ -72,24 +72,32 @@ pub async fn handle<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
         Ok(Message::Request { method, params, .. }) if method == "tools/call" => call::audit_record(params),
         _ => None,
     };
+    // `initialize` with a token whose tag checks out is answered without storage: it shows only
+    // the server's capabilities, and every MCP session opens with it (a Durable Object request
+    // saved per session).
+    let initialize = matches!(&message, Ok(Message::Request { method, .. }) if method == "initialize");
+    if initialize && presented_token(req).is_ok_and(|t| crate::oauth::grant::tagged_and_intact(ctx.keys(), t)) {
+        return respond(p, ctx, req, None, message).await;
+    }
     let principal = match authenticate(p, ctx, req, Audience::Mcp, SCOPE_READ, record).await {
         Ok(principal) => principal,
         Err(denied) => return Ok(denied.into_response(&ctx.origin, Audience::Mcp)),
     };
     let started = p.now_ms();
-    let answer = respond(p, ctx, req, &principal, message).await;
+    let answer = respond(p, ctx, req, Some(&principal), message).await;
     if let Some(pending) = &principal.audit {
         call::finish_record(p, &principal, pending, &answer, started);
     }
     answer
 }
 
-/// The answer to an authenticated request.
+/// The answer to an authenticated request (`principal`: `None` for an `initialize` answered on
+/// the token's tag alone).
 async fn respond<P: Platform>(
     p: &P,
     ctx: &Ctx<'_>,
     req: &Request,
-    principal: &crate::access::Principal,
+    principal: Option<&crate::access::Principal>,
     message: Result<Message, RpcError>,
 ) -> Result<Response, AppError> {
     let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -134,8 +142,15 @@ async fn respond<P: Platform>(
         }
         (_, "server/discover") => mcp::discover_result(),
         (Revision::Legacy, "ping") => json!({}),
-        (_, "tools/list") => mcp::list_tools(principal.can_write(), &principal.groups()),
-        (_, "tools/call") => return call::call_tool(p, ctx, req, principal, revision, id, &params).await,
+        // Only `initialize` comes without a principal (see `handle`).
+        (_, "tools/list") => {
+            let principal = principal.ok_or(AppError::NotFound)?;
+            mcp::list_tools(principal.can_write(), &principal.groups())
+        }
+        (_, "tools/call") => {
+            let principal = principal.ok_or(AppError::NotFound)?;
+            return call::call_tool(p, ctx, req, principal, revision, id, &params).await;
+        }
         // 2026-07-28 removed `initialize`, `ping` and the rest: 404, like any unknown method.
         (Revision::Stateless, _) => {
             return Ok(call::rpc_error(

@@ -76,6 +76,13 @@ async fn token_inner<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
         let issued = token_grants::exchange(p, ctx, backend, &form).await?;
         return Ok(token_response(&issued, Some(ACCESS_TOKEN_TYPE)));
     }
+    // A forged or altered refresh token is refused before the client is resolved (no client
+    // record read, no metadata document fetched). It counts as a failed attempt.
+    if params::get(&form, "grant_type") == Some("refresh_token")
+        && params::get(&form, "refresh_token").is_some_and(|t| !crate::oauth::grant::intact(ctx.keys(), t))
+    {
+        return Err(OAuthError::invalid_grant("unknown refresh token"));
+    }
     let endpoint = format!("{}{TOKEN}", ctx.origin);
     let client = client_auth::authenticate(p, ctx, &ctx.origin, &endpoint, req, &form).await?;
     let issued = match params::get(&form, "grant_type") {
@@ -92,6 +99,11 @@ async fn token_inner<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
 pub async fn revoke<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
     let result = async {
         let form = form(req)?;
+        // A tagged token whose tag fails was never ours: nothing to revoke, nothing loaded, not
+        // even the client (RFC 7009 §2.2: an invalid token is answered 200).
+        if params::get(&form, "token").is_some_and(|t| !crate::oauth::grant::intact(ctx.keys(), t)) {
+            return Ok(json_response(StatusCode::OK, &json!({})));
+        }
         let endpoint = format!("{}{REVOKE}", ctx.origin);
         let client = client_auth::authenticate(p, ctx, &ctx.origin, &endpoint, req, &form).await?;
         let token = params::get(&form, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;

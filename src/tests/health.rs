@@ -13,6 +13,22 @@ fn health_reports_configured() {
     assert!(!text(&r).contains("s3cr3t-value"));
 }
 
+/// Issue 27: polling /health spends no storage: the daily check is read once per isolate every
+/// ten minutes.
+#[test]
+fn health_reads_storage_at_most_once_per_isolate_every_ten_minutes() {
+    let p = FakePlatform::default();
+    assert_eq!(run(&p, get("/health")).status(), 200);
+    assert_eq!(p.take_calls(), ["kv get vault-report:v1"]);
+    for _ in 0..100 {
+        assert_eq!(run(&p, get("/health")).status(), 200);
+    }
+    assert!(p.take_calls().is_empty(), "no storage request");
+    p.advance_ms(600_000);
+    assert_eq!(run(&p, get("/health")).status(), 200);
+    assert_eq!(p.take_calls().len(), 1);
+}
+
 #[test]
 fn health_names_missing_settings_and_bindings() {
     let mut p = FakePlatform::default();

@@ -34,6 +34,19 @@ fn a_registration_burst_from_one_address_is_refused_after_the_limit_and_stores_n
     assert_eq!(run(&p, from(registration(), "203.0.113.7")).status(), 201);
 }
 
+/// Issue 27: an IPv6 client's whole /64 shares one budget (it may pick any of 2^64 addresses).
+#[test]
+fn registrations_from_one_ipv6_64_share_a_budget() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let limit = Limit::Registration.default_per_minute() as usize;
+    let statuses: Vec<u16> = (0..limit + 5)
+        .map(|i| run(&p, from(registration(), &format!("2001:db8:aa:bb::{:x}", i + 1))).status().as_u16())
+        .collect();
+    assert!(statuses[..limit].iter().all(|s| *s == 201), "{statuses:?}");
+    assert!(statuses[limit..].iter().all(|s| *s == 429), "{statuses:?}");
+    assert_eq!(run(&p, from(registration(), "2001:db8:aa:bc::1")).status(), 201, "another /64");
+}
+
 #[test]
 fn starting_flows_from_one_address_is_limited_with_a_page_that_says_so() {
     let p = FakePlatform::with_settings(loopback_settings());

@@ -44,6 +44,7 @@ fn test_mode_settings() -> HashMap<&'static str, String> {
 }
 
 mod admin;
+mod anonymous;
 mod audit_views;
 mod budget;
 mod budgets_spent;

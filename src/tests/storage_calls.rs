@@ -165,8 +165,9 @@ fn without_a_policy_copy_the_policy_is_read_from_its_own_object() {
 
 /// Issue 25: a call's audit record is stored by the request that authenticates it and its
 /// outcome attached after: an allowed call reads `ok` with its duration, a call the gateway
-/// refuses reads why, and a forged token naming a real grant stores nothing of its own: it is
-/// counted, a record a minute per grant (two writes a minute at most, however fast it loops).
+/// refuses reads why, a forged token naming a real grant costs nothing (its tag fails), and the
+/// grant's own expired token is counted, a record a minute per grant (two writes a minute at
+/// most, however fast it loops).
 #[test]
 fn allowed_and_refused_calls_are_recorded_and_refusals_are_counted_per_minute() {
     let p = FakePlatform::with_settings(loopback_settings());
@@ -192,17 +193,23 @@ fn allowed_and_refused_calls_are_recorded_and_refusals_are_counted_per_minute() 
     assert_eq!((refused[0].write, refused[0].count), (true, Some(1)));
     assert_eq!(refused[0].ids, ["00000000-0000-4000-8000-000000000000"], "the ids it named, nothing else");
 
-    // The same grant id with a secret that is not its token, in a loop: refused each time;
-    // the first of the minute is written, the rest counted.
+    // The same grant id with a secret that is not its token (its tag fails): refused with no
+    // storage request at all.
     let (prefix, _) = token.rsplit_once('.').unwrap();
     let forged = format!("{prefix}.{}", "A".repeat(43));
+    p.take_calls();
+    assert_eq!(list_objects(&p, &forged).status(), 401);
+    assert!(p.take_calls().iter().all(|c| c.starts_with("http ")), "nothing read for a forged token");
+    // The grant's own token once it expired, in a loop: refused each time; the first of the
+    // minute is written, the rest counted.
+    p.advance_ms(3_600_000);
     let rows = p.rows.get().written;
     for _ in 0..30 {
-        assert_eq!(list_objects(&p, &forged).status(), 401);
+        assert_eq!(list_objects(&p, &token).status(), 401);
     }
     assert_eq!(p.rows.get().written - rows, 1, "one write for thirty refusals in a minute");
     p.advance_ms(60_000);
-    assert_eq!(list_objects(&p, &forged).status(), 401);
+    assert_eq!(list_objects(&p, &token).status(), 401);
     assert_eq!(p.rows.get().written - rows, 2, "the minute's total and the next minute's first: one chunk written");
     let counted: Vec<Option<u64>> = find("*", "refused 401").into_iter().map(|e| e.count).collect();
     assert_eq!(counted, [Some(1), Some(30)], "newest first");

@@ -32,8 +32,11 @@ pub fn read_and_record(
     let admitted = grant.as_ref().filter(|g| {
         let live = g.get("revoked").and_then(Value::as_bool) != Some(true)
             && g.get("expires_at_ms").and_then(Value::as_u64).is_some_and(|t| now_ms < t);
+        // Only access tokens still within their lifetime: an expired one is refused (and
+        // counted) by the caller, and must leave no record of its own.
         let access = g.get("access").and_then(Value::as_array).into_iter().flatten();
-        let mut hashes = access.filter_map(|a| a.get("hash").and_then(Value::as_str));
+        let current = access.filter(|a| a.get("expires_at_ms").and_then(Value::as_u64).is_some_and(|t| now_ms < t));
+        let mut hashes = current.filter_map(|a| a.get("hash").and_then(Value::as_str));
         live && hashes.any(|h| token_hashes.iter().any(|t| crate::secret::constant_time_eq(t.as_bytes(), h.as_bytes())))
     });
     let stored = admitted.map(|g| {
