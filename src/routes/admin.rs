@@ -30,6 +30,7 @@ use crate::store::admin_log::{self, AdminAction};
 use crate::store::audit;
 use crate::store::grant_index;
 use crate::store::grants;
+use crate::store::owner_gate;
 use crate::store::policy as store_policy;
 use crate::user::UserId;
 
@@ -106,13 +107,25 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
     } else {
         NOTHING
     };
+    // Owner mode behind a password: how many wrong ones were tried this hour.
+    let gate = if ctx.config.owner.as_ref().is_some_and(|o| o.password.is_some()) {
+        let failed = owner_gate::failures(p).await.map_err(unavailable)?;
+        html!(
+            "<p class=muted>Wrong owner passwords this hour: {} (owner sign-in locks at {} until the hour ends).</p>",
+            failed,
+            owner_gate::LOCKOUT_AFTER
+        )
+    } else {
+        NOTHING
+    };
     let body = html!(
-        "<h1>Administration</h1>{}<p class=muted>{}</p>{}{}{}{}",
+        "<h1>Administration</h1>{}<p class=muted>{}</p>{}{}{}{}{}",
         access_identity(ctx.person.as_deref()),
         match &admin {
             Admin::Deployer { .. } => "You administer everyone connected to this gateway.".to_string(),
             Admin::WorkspaceAdmin { user } => format!("You administer the Attio workspace {}.", user.workspace_id),
         },
+        gate,
         policy,
         people_section(&people, &rows, &csrf),
         audit_section(&rows, &filter, older.as_deref()),
@@ -417,8 +430,25 @@ pub async fn sign_in<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
     if !p.within_limit(crate::rate_limit::Limit::TokenFailures, &format!("owner-password|{by}")).await {
         return Ok(crate::pages::too_many_requests());
     }
+    // Counted across every location: past the lock-out, not even the right password is tried.
+    let failed = owner_gate::failures(p).await.map_err(|e| AppError::unavailable_because("storage", e))?;
+    if failed >= owner_gate::LOCKOUT_AFTER {
+        p.log("admin.owner_sign_in_locked", &failed.to_string());
+        return Ok(error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Sign-in locked",
+            &format!(
+                "{failed} wrong owner passwords were tried this hour, so owner sign-in is locked until the hour \
+                 ends (UTC). Sign in through Cloudflare Access meanwhile, if it is set up."
+            ),
+            &NOTHING,
+        ));
+    }
     let form = params::parse(std::str::from_utf8(req.body()).unwrap_or("")).unwrap_or_default();
     if !hash.verify(params::get(&form, "owner_password").unwrap_or("")) {
+        if let Err(e) = owner_gate::record_failure(p, failed).await {
+            p.log("admin.owner_failure_uncounted", &e.to_string());
+        }
         return forbidden("That is not the owner's password.");
     }
     let expires = p.now_ms() + OWNER_SIGN_IN_SECS * 1000;

@@ -88,6 +88,9 @@ pub fn user_of_audit_entry(key: &str) -> Option<UserId> {
 /// into its object wrote them (`admin-log:v1:<u64::MAX - at, 20 digits>:<random hex>`).
 pub const ADMIN_LOG_PREFIX: &str = "admin-log:v1:";
 
+/// The Durable Object counting failed owner-password sign-ins, an entry per hour.
+pub const OWNER_GATE_OBJECT: &str = "owner-gate:v1";
+
 /// The Durable Object holding the administrators' log, in chunks.
 pub const ADMIN_LOG_OBJECT: &str = "admin-log:v2";
 

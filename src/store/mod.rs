@@ -28,6 +28,7 @@ pub mod grant_index;
 pub mod grants;
 pub mod keys;
 pub mod one_time;
+pub mod owner_gate;
 pub mod person;
 pub mod policy;
 pub mod sweep;

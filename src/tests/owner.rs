@@ -221,6 +221,37 @@ fn with_the_days_kv_writes_spent_an_admin_disconnect_still_ends_the_persons_apps
     assert_eq!((progress.members.cleared, records()), (1, 0), "{progress:?}");
 }
 
+/// Issue 27: wrong owner passwords are counted across every location (the rate limit counts per
+/// location): after 20 in an hour, sign-in is locked, even with the right password, until the
+/// hour ends; /admin shows the count.
+#[test]
+fn owner_sign_in_locks_after_twenty_wrong_passwords_in_an_hour_from_anywhere() {
+    let p = FakePlatform::with_settings(owner_settings(Some("correct horse")));
+    // To the start of an hour, so the twenty fall in one.
+    p.advance_ms(3_600_000 - Clock::now_ms(&p) % 3_600_000);
+    let attempt = |password: &str, address: &str| {
+        let mut req = form("/admin/sign-in", &[("owner_password", password)], &[]);
+        req.headers_mut().insert("cf-connecting-ip", address.parse().unwrap());
+        run(&p, req)
+    };
+    for i in 0..20 {
+        // A new address each time: the per-address limit never trips.
+        assert_eq!(attempt("guess", &format!("198.51.100.{i}")).status(), 403);
+    }
+    let locked = attempt("correct horse", "203.0.113.1");
+    assert_eq!(locked.status(), 429, "{}", text(&locked));
+    assert!(text(&locked).contains("locked"), "{}", text(&locked));
+    let rows = p.rows.get().written;
+    assert_eq!(attempt("guess", "203.0.113.2").status(), 429);
+    assert_eq!(p.rows.get().written, rows, "no write once locked");
+    // The next hour, the owner signs in, and /admin shows what happened.
+    p.advance_ms(3_600_000);
+    let jar = cookies(&attempt("correct horse", "203.0.113.1"));
+    assert_eq!(attempt("guess", "203.0.113.3").status(), 403);
+    let page = text(&run(&p, with_cookies("/admin", &jar)));
+    assert!(page.contains("Wrong owner passwords this hour: 1"), "{page}");
+}
+
 #[test]
 fn grants_last_owner_grant_days_seven_by_default() {
     for (setting, days) in [(None, 7u64), (Some("2"), 2)] {
