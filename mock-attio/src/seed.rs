@@ -14,7 +14,7 @@
 //! | [`SSO_FOLLOW_UP_MEETING`] | "Initech SSO follow-up": 7 days after the seeding day, 15:00 UTC, linked to Initech and Peter |
 //! | [`HOOLI_MEETING`] | "Hooli expansion check-in": past (2024-01-22), linked to Hooli and Gavin Belson |
 //! | [`UMBRELLA_WORKSHOP_MEETING`] | "Umbrella pilot workshop": all day, 14 days after the seeding day, linked to Umbrella and Alice |
-//! | [`KICKOFF_RECORDING`] | the kickoff's completed call recording: [`KICKOFF_TRANSCRIPT_SEGMENTS`] segments, Ada Admin and Peter Gibbons taking turns |
+//! | [`KICKOFF_RECORDING`] | the kickoff's completed call recording: [`KICKOFF_TRANSCRIPT_TURNS`] turns, Ada Admin and Peter Gibbons taking turns, each turn a few short segments as Attio sends them (`"Right,"`, `"single sign-on came up"`, …) |
 //! | [`INITECH_THREAD`] | a thread on the Initech company record: Ada's question, Bob's answer |
 //! | [`INITECH_ENTRY_THREAD`] | a thread on Initech's `key_accounts` entry: one comment by Bob |
 //!
@@ -64,8 +64,9 @@ pub const HOOLI_MEETING: &str = "acme/meeting/hooli-expansion-check-in";
 pub const UMBRELLA_WORKSHOP_MEETING: &str = "acme/meeting/umbrella-pilot-workshop";
 /// `id(KICKOFF_RECORDING)`: the kickoff meeting's call recording.
 pub const KICKOFF_RECORDING: &str = "acme/call_recording/initech-renewal-kickoff";
-/// How many speech segments the kickoff recording's transcript has.
-pub const KICKOFF_TRANSCRIPT_SEGMENTS: usize = 120;
+/// How many speaker turns the kickoff recording's transcript has (each several segments: short
+/// phrases, as Attio sends them).
+pub const KICKOFF_TRANSCRIPT_TURNS: usize = 120;
 /// `id(INITECH_THREAD)`: the comment thread on the Initech company record.
 pub const INITECH_THREAD: &str = "acme/thread/initech-sso";
 /// `id(INITECH_ENTRY_THREAD)`: the comment thread on Initech's `key_accounts` entry.
@@ -602,22 +603,43 @@ fn kickoff_transcript(host: &str, guest: &str) -> Vec<Segment> {
     ];
     // Centiseconds, so the times are exact to two decimals.
     let mut at: i64 = 50;
-    let mut segments = Vec::with_capacity(KICKOFF_TRANSCRIPT_SEGMENTS);
+    let mut segments = Vec::new();
     for topic in TOPICS {
         for (turn, text) in TURNS.iter().enumerate() {
-            let speech = text.replace("{topic}", topic);
-            let words = speech.split_whitespace().count() as i64;
-            let end = at + 35 * words + 40;
-            segments.push(Segment {
-                speech,
-                start_time: at as f64 / 100.0,
-                end_time: end as f64 / 100.0,
-                speaker: if turn % 2 == 0 { host } else { guest }.to_string(),
-            });
-            at = end + 60;
+            let speaker = if turn % 2 == 0 { host } else { guest };
+            for phrase in phrases(&text.replace("{topic}", topic)) {
+                let words = phrase.split_whitespace().count() as i64;
+                let end = at + 35 * words + 10;
+                segments.push(Segment {
+                    speech: phrase,
+                    start_time: at as f64 / 100.0,
+                    end_time: end as f64 / 100.0,
+                    speaker: speaker.to_string(),
+                });
+                at = end + 5;
+            }
+            at += 60;
         }
     }
     segments
+}
+
+/// A turn cut as Attio's transcription cuts speech: short phrases of at most three words, ending
+/// at punctuation (its own example: `"Hello,"`, `"Mr Watson,"`).
+fn phrases(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    for word in text.split_whitespace() {
+        current.push(word);
+        if current.len() == 3 || word.ends_with([',', '.', '?', ':', '!']) {
+            out.push(current.join(" "));
+            current.clear();
+        }
+    }
+    if !current.is_empty() {
+        out.push(current.join(" "));
+    }
+    out
 }
 
 fn globex() -> Workspace {

@@ -6,7 +6,7 @@
 use mock_attio::client::{Reply, TestClient as Client};
 use mock_attio::seed::{
     id, ACME_ADMIN_MEMBER_ID, DEFAULT_SCOPES, HOOLI_MEETING, INITECH_ENTRY_THREAD, INITECH_THREAD, KICKOFF_MEETING,
-    KICKOFF_RECORDING, KICKOFF_TRANSCRIPT_SEGMENTS, SSO_FOLLOW_UP_MEETING, UMBRELLA_WORKSHOP_MEETING,
+    KICKOFF_RECORDING, KICKOFF_TRANSCRIPT_TURNS, SSO_FOLLOW_UP_MEETING, UMBRELLA_WORKSHOP_MEETING,
 };
 use mock_attio::{MockAttio, Settings};
 use serde_json::{json, Value};
@@ -268,11 +268,11 @@ fn transcript_pages_over_three_pages() {
         );
         let page = data["transcript"].as_array().unwrap();
         let raw = data["raw_transcript"].as_str().unwrap();
-        assert_eq!(raw.lines().count(), page.len(), "speakers alternate: one line per segment");
-        for (line, s) in raw.lines().zip(page) {
-            let speech = s["speech"].as_str().unwrap();
-            assert!(line.ends_with(&format!("{}: {speech}", s["speaker"]["name"].as_str().unwrap())), "{line}");
-        }
+        // One line per run of one speaker, holding that run's phrases in order.
+        let runs = 1 + page.windows(2).filter(|p| p[0]["speaker"] != p[1]["speaker"]).count();
+        assert_eq!(raw.lines().count(), runs, "one line per speaker turn");
+        let last = page.last().unwrap();
+        assert!(raw.ends_with(last["speech"].as_str().unwrap()), "{raw}");
         sizes.push(page.len());
         segments.extend(page.iter().cloned());
         match body["pagination"]["next_cursor"].as_str() {
@@ -280,19 +280,25 @@ fn transcript_pages_over_three_pages() {
             None => break,
         }
     }
-    assert_eq!(sizes, [50, 50, 20]);
-    assert_eq!(segments.len(), KICKOFF_TRANSCRIPT_SEGMENTS);
+    assert!(sizes[..sizes.len() - 1].iter().all(|s| *s == 50), "{sizes:?}");
+    // As Attio sends them: short phrases, several per turn; the speaker changes 119 times.
+    assert!(segments.len() > 3 * KICKOFF_TRANSCRIPT_TURNS, "{}", segments.len());
+    assert!(segments.iter().all(|s| s["speech"].as_str().unwrap().split_whitespace().count() <= 3));
     assert_eq!(segments[0]["speaker"]["name"], "Ada Admin");
-    assert_eq!(segments[1]["speaker"]["name"], "Peter Gibbons");
-    assert!(segments.windows(2).all(|p| p[0]["speaker"] != p[1]["speaker"]), "speakers alternate");
+    assert_eq!(segments[0]["speech"], "Next on the");
+    let changes = segments.windows(2).filter(|p| p[0]["speaker"] != p[1]["speaker"]).count();
+    assert_eq!(changes, KICKOFF_TRANSCRIPT_TURNS - 1);
     assert!(segments.windows(2).all(|p| p[0]["end_time"].as_f64() < p[1]["start_time"].as_f64()));
     assert!(segments.iter().all(|s| s["start_time"].as_f64() < s["end_time"].as_f64()));
     assert_eq!(segments[0]["start_time"], 0.5);
     let first = c.get(&base, t).json();
-    assert!(first["data"]["raw_transcript"]
-        .as_str()
-        .unwrap()
-        .starts_with("[00:00] Ada Admin: Next on the agenda: single sign-on.\n[00:"));
+    assert!(
+        first["data"]["raw_transcript"]
+            .as_str()
+            .unwrap()
+            .starts_with("[00:00] Ada Admin: Next on the agenda: single sign-on.\n[00:"),
+        "one line per turn"
+    );
 
     assert_error(&c.get(&format!("{base}?cursor=garbage"), t), 400, "validation_type");
     let meetings_cursor =

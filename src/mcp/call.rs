@@ -204,6 +204,7 @@ async fn run_tool<P: Platform>(
         },
         Plan::WhoAmI => whoami(&fetcher, principal, config.owner.is_some()).await,
         Plan::Activity(request) => super::activity::run(&fetcher, request, &principal.groups(), p.now_ms()).await,
+        Plan::Transcript(request) => super::transcript::run(&fetcher, request).await,
     };
     match answer {
         Ok(value) => {

@@ -135,7 +135,7 @@ fn other_field(key: &str, v: &Value, out: &mut Map<String, Value>) {
         "assignees" => (key, map_items(v, |a| Some(actor(a)).filter(|a| !a.is_null()))),
         "linked_records" => (key, map_items(v, linked_record)),
         "participants" => (key, map_items(v, participant)),
-        "transcript" => (key, map_items(v, speech)),
+        "transcript" => (key, turns(v)),
         "comments" => (key, map_items(v, |c| Some(item(c)))),
         _ => (key, v.clone()),
     };
@@ -200,12 +200,35 @@ fn participant(v: &Value) -> Option<Value> {
     Some(json!(if notes.is_empty() { email.to_string() } else { format!("{email} ({})", notes.join(", ")) }))
 }
 
-/// A transcript segment as `"[mm:ss] Speaker: words"`.
-fn speech(v: &Value) -> Option<Value> {
-    let words = str_field(v, "speech")?;
-    let secs = v.get("start_time").and_then(Value::as_f64).unwrap_or(0.0).max(0.0) as u64;
-    let speaker = v.get("speaker").and_then(|s| str_field(s, "name")).unwrap_or("Unknown speaker");
-    Some(json!(format!("[{:02}:{:02}] {speaker}: {words}", secs / 60, secs % 60)))
+/// Transcript segments as speaker turns, like Attio's own `raw_transcript`: consecutive segments
+/// of one speaker (Attio sends short phrases, several a turn) become one line,
+/// `"[mm:ss] Speaker: words"`, timed at the turn's start, so a phrase can be searched for and
+/// a label is paid once a turn.
+fn turns(v: &Value) -> Value {
+    let Value::Array(segments) = v else { return v.clone() };
+    let mut lines: Vec<Value> = Vec::new();
+    let mut turn: Option<(u64, &str, String)> = None;
+    for segment in segments {
+        let Some(words) = str_field(segment, "speech").map(str::trim).filter(|w| !w.is_empty()) else { continue };
+        let speaker = segment.get("speaker").and_then(|s| str_field(s, "name")).unwrap_or("Unknown speaker");
+        match &mut turn {
+            Some((_, current, text)) if *current == speaker => {
+                text.push(' ');
+                text.push_str(words);
+            }
+            _ => {
+                lines.extend(turn.take().map(|t| turn_line(&t)));
+                let secs = segment.get("start_time").and_then(Value::as_f64).unwrap_or(0.0).max(0.0) as u64;
+                turn = Some((secs, speaker, words.to_string()));
+            }
+        }
+    }
+    lines.extend(turn.map(|t| turn_line(&t)));
+    Value::Array(lines)
+}
+
+fn turn_line((secs, speaker, words): &(u64, &str, String)) -> Value {
+    json!(format!("[{:02}:{:02}] {speaker}: {words}", secs / 60, secs % 60))
 }
 
 /// `{slug: [value objects]}` → `{slug: plain}`: current values only, empty attributes dropped.
@@ -413,6 +436,32 @@ mod tests {
         );
         let text = serde_json::to_string(&c).unwrap();
         assert!(!text.contains("created_by_actor") && !text.contains("null"), "{text}");
+    }
+
+    #[test]
+    fn a_transcript_is_one_line_per_speaker_turn_as_attio_sends_short_segments() {
+        // Attio's documented shape: a phrase per segment, several per turn.
+        let seg = |speech: &str, start: f64, who: &str| json!({"speech": speech, "start_time": start, "end_time": start + 0.3, "speaker": {"name": who}});
+        let answer = json!({"data": {"transcript": [
+            seg("Hello,", 0.51, "Alex Bell"), seg("Mr Watson,", 0.82, "Alex Bell"), seg("come here.", 1.2, "Alex Bell"),
+            seg("I want to see you.", 1.9, "Alex Bell"), seg("Coming!", 63.0, "Thomas Watson"), seg("Good.", 64.5, "Alex Bell"),
+        ]}});
+        let lines = compact(&answer)["data"]["transcript"].clone();
+        assert_eq!(
+            lines,
+            json!([
+                "[00:00] Alex Bell: Hello, Mr Watson, come here. I want to see you.",
+                "[01:03] Thomas Watson: Coming!",
+                "[01:04] Alex Bell: Good."
+            ])
+        );
+        // Within 1.15× the words plus one label a turn.
+        let words: usize =
+            ["Hello, Mr Watson, come here. I want to see you.", "Coming!", "Good."].iter().map(|w| w.len()).sum();
+        let labels: usize =
+            ["[00:00] Alex Bell: ", "[01:03] Thomas Watson: ", "[01:04] Alex Bell: "].iter().map(|l| l.len()).sum();
+        let text: usize = lines.as_array().unwrap().iter().map(|l| l.as_str().unwrap().len()).sum();
+        assert!(text as f64 <= 1.15 * (words + labels) as f64);
     }
 
     #[test]

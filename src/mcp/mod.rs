@@ -14,6 +14,7 @@ pub mod jsonrpc;
 pub mod output;
 pub mod paging;
 pub mod tools;
+pub mod transcript;
 
 use http::StatusCode;
 use serde_json::{json, Value};

@@ -40,6 +40,8 @@ pub enum Plan {
     WhoAmI,
     /// A record's recent activity, from several Attio requests ([`super::activity`]).
     Activity(super::activity::Request),
+    /// A page of a call transcript in whole speaker turns ([`super::transcript`]).
+    Transcript(super::transcript::Request),
 }
 
 impl Plan {
@@ -369,8 +371,16 @@ mod tests {
             c.path,
             "/v2/meetings?limit=25&cursor=abc&participants=a%40b.example%2Cc%40d.example&sort=start_desc"
         );
-        let c = build("get_transcript", json!({"meeting_id": "m", "call_recording_id": "r", "cursor": "n2"})).unwrap();
-        assert_eq!(c.path, "/v2/meetings/m/call_recordings/r/transcript?cursor=n2");
+        match find("get_transcript")
+            .unwrap()
+            .build(&json!({"meeting_id": "m", "call_recording_id": "r", "cursor": "t1.2.n2"}))
+        {
+            Ok(Plan::Transcript(r)) => assert_eq!(
+                (r.path.as_str(), r.cursor.as_deref(), r.skip),
+                ("/v2/meetings/m/call_recordings/r/transcript", Some("n2"), 2)
+            ),
+            other => panic!("{other:?}"),
+        }
         let c = build("list_comment_threads", json!({"list": "deals", "entry_id": "e"})).unwrap();
         assert_eq!(c.path, "/v2/threads?limit=25&list=deals&entry_id=e");
         let c = build("create_comment", json!({"content": "Hi", "object": "companies", "record_id": "r"})).unwrap();

@@ -21,6 +21,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::metadata::OFFLINE_ACCESS;
 use super::metadata::{Audience, SCOPE_READ, SCOPE_WRITE};
 use crate::crypto::keys::SigningKeys;
 use crate::secret::{constant_time_eq, IssuedToken};
@@ -191,9 +192,6 @@ pub fn scopes_for(write: bool) -> Vec<String> {
         vec![SCOPE_READ.into()]
     }
 }
-
-/// The OpenID Connect scope for refresh tokens (OIDC Core §11), tolerated, never granted.
-pub const OFFLINE_ACCESS: &str = "offline_access";
 
 /// Parses a space-separated `scope` parameter against what we support (RFC 6749 §3.3).
 pub fn parse_scope(raw: &str) -> Result<Vec<String>, String> {

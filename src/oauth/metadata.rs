@@ -13,6 +13,9 @@ use super::jwk::JwsAlg;
 pub const SCOPE_READ: &str = "attio:read";
 /// Read and write access.
 pub const SCOPE_WRITE: &str = "attio:write";
+/// The OpenID Connect scope for refresh tokens (OIDC Core §11): every client allowed the
+/// refresh grant gets one anyway, so it is listed, accepted and never granted ([`super::grant::parse_scope`]).
+pub const OFFLINE_ACCESS: &str = "offline_access";
 /// Every scope a client may ask for: read, write, and the tool groups ([`super::tool_groups`]).
 pub const SCOPES: &[&str] = &[
     SCOPE_READ,
@@ -85,7 +88,9 @@ pub fn authorization_server(origin: &str, token_exchange: bool) -> Value {
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
         "revocation_endpoint_auth_signing_alg_values_supported": JwsAlg::names(),
         "code_challenge_methods_supported": ["S256"],
-        "scopes_supported": SCOPES,
+        // `offline_access` too: accepted and dropped (every client allowed the refresh grant
+        // gets a refresh token), and some clients keep refreshing only when it is listed.
+        "scopes_supported": SCOPES.iter().copied().chain([OFFLINE_ACCESS]).collect::<Vec<_>>(),
         "authorization_response_iss_parameter_supported": true,
         "client_id_metadata_document_supported": true,
     })
@@ -102,7 +107,7 @@ pub fn protected_resource(origin: &str, audience: Audience) -> Value {
         // What a client asks for when it asks for everything (mcp-remote requests exactly this
         // list): read and write. The tool-group scopes, listed by the authorization server,
         // only narrow a grant, and the consent page offers them anyway.
-        "scopes_supported": [SCOPE_READ, SCOPE_WRITE],
+        "scopes_supported": [SCOPE_READ, SCOPE_WRITE, OFFLINE_ACCESS],
         "bearer_methods_supported": ["header"],
         "resource_name": name,
     })

@@ -348,3 +348,22 @@ fn signing_key_rotation_keeps_grants_sessions_and_flows_in_progress() {
     assert_eq!(run(&p, with_cookies("/account", &jar)).status(), 401, "its session is gone with it");
     assert_eq!(authenticates(&p), 200, "the client secret was re-hashed under the new key when it was used");
 }
+
+/// Issue 28: `offline_access` is listed by the authorization server and the protected resource
+/// (some clients keep refreshing only when it is), accepted when asked for, and changes nothing:
+/// the grant carries the scopes it names besides, and a refresh token comes anyway.
+#[test]
+fn offline_access_is_listed_accepted_and_dropped() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let listed = |path: &str| body(&run(&p, get(path)))["scopes_supported"].to_string();
+    assert!(listed("/.well-known/oauth-authorization-server").contains("offline_access"));
+    assert!(listed("/.well-known/oauth-protected-resource/mcp").contains("offline_access"));
+    let client_id = register(&p);
+    let query =
+        format!("{}&scope=attio%3Aread+offline_access", authorize_query(&client_id, "https://gateway.test/mcp"));
+    let consent = run(&p, get(&format!("/authorize?{query}")));
+    assert_eq!(consent.status(), 200, "{}", text(&consent));
+    let (client_id, code, _) = obtain_code(&p, "https://gateway.test/mcp", "read");
+    let issued = body(&redeem(&p, &client_id, &code, VERIFIER));
+    assert!(issued["refresh_token"].is_string() && !issued["scope"].to_string().contains("offline_access"), "{issued}");
+}

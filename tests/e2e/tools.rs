@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use mock_attio::seed::{id, INITECH_THREAD, KICKOFF_MEETING, KICKOFF_RECORDING, KICKOFF_TRANSCRIPT_SEGMENTS};
+use mock_attio::seed::{id, INITECH_THREAD, KICKOFF_MEETING, KICKOFF_RECORDING, KICKOFF_TRANSCRIPT_TURNS};
 use serde_json::{json, Value};
 
 use crate::harness::*;
@@ -239,7 +239,14 @@ fn every_tool_works_end_to_end() {
         kinds.len()
     );
     let transcript = json!({"meeting_id": meeting, "call_recording_id": recording});
-    assert_eq!(follow_pages(&r, "get_transcript", transcript), KICKOFF_TRANSCRIPT_SEGMENTS);
+    // Attio sends short phrases; each speaker turn is one line, and no page splits a turn.
+    assert_eq!(follow_pages(&r, "get_transcript", transcript.clone()), KICKOFF_TRANSCRIPT_TURNS);
+    let first = r.call("get_transcript", transcript);
+    assert_eq!(
+        first.structured["data"]["transcript"][0], "[00:00] Ada Admin: Next on the agenda: single sign-on.",
+        "{}",
+        first.text
+    );
 
     // Writes, in an order that creates what the next one changes and removes.
     let made = w.ok(

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::super::arguments::*;
 use super::super::output::{Item, Output};
-use super::{cursor_paging, one, tool, Tool};
+use super::{cursor_paging, one, tool, Plan, Tool};
 use super::{MEETINGS, RECORDINGS, RECORDS};
 
 pub(super) static TOOLS: &[Tool] = &[
@@ -62,12 +62,12 @@ pub(super) static TOOLS: &[Tool] = &[
         write: false, destructive: false, idempotent: true, scopes: &[MEETINGS, RECORDINGS], output: Output::One(Item::Recording),
         || schema(json!({"meeting_id": {"type": "string"}, "call_recording_id": {"type": "string"}}), &["meeting_id", "call_recording_id"]),
         |a| one(Method::GET, format!("/v2/meetings/{}/call_recordings/{}", seg(a, "meeting_id")?, seg(a, "call_recording_id")?), &[], None)),
-    tool!("get_transcript", "Get a call transcript", "The transcript of a call recording, one line per speech \
-    segment as \"[mm:ss] Speaker: words\", a page at a time (continue with next_cursor).",
+    tool!("get_transcript", "Get a call transcript", "The transcript of a call recording, one line per speaker \
+    turn as \"[mm:ss] Speaker: words\", a page of whole turns at a time (continue with next_cursor).",
     write: false, destructive: false, idempotent: true, scopes: &[MEETINGS, RECORDINGS], output: Output::Transcript,
     || schema(json!({"meeting_id": {"type": "string"}, "call_recording_id": {"type": "string"}, "cursor": {"type": "string"}}), &["meeting_id", "call_recording_id"]),
     |a| {
-        let q: Vec<(&str, String)> = opt_string(a, "cursor")?.map(|c| ("cursor", c.to_string())).into_iter().collect();
-        one(Method::GET, format!("/v2/meetings/{}/call_recordings/{}/transcript", seg(a, "meeting_id")?, seg(a, "call_recording_id")?), &q, None)
+        let path = format!("/v2/meetings/{}/call_recordings/{}/transcript", seg(a, "meeting_id")?, seg(a, "call_recording_id")?);
+        Ok(Plan::Transcript(super::super::transcript::Request::new(path, opt_string(a, "cursor")?)))
     }),
 ];
