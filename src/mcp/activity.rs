@@ -1,8 +1,9 @@
 //! `record_activity`: what happened with one record, from the Attio endpoints that know a part
-//! of it (notes, tasks, meetings and their call recordings, comment threads, list entries), asked
-//! at once and merged into one timeline, newest first, each event one compact line with its
-//! most useful fields. A part the connection may not read (a scope missing on the Attio app) is
-//! named in `skipped` instead of failing the whole answer.
+//! of it (notes, tasks, meetings and their call recordings, comment threads on the record and on
+//! its list entries, list entries), asked at once and merged into one timeline, newest first,
+//! each event one compact line with its most useful fields. A part the connection may not read
+//! (a scope missing on the Attio app) is named in `skipped` instead of failing the whole answer;
+//! items older than the window are counted in `older`, with how to see them.
 
 use futures_util::future::join_all;
 use http::Method;
@@ -27,6 +28,8 @@ pub struct Request {
 const DEFAULT_DAYS: u64 = 90;
 /// Meetings whose call recordings are looked up (each is one more request).
 const RECORDED_MEETINGS: usize = 5;
+/// List entries whose comment threads are looked up (each is one more request).
+const THREADED_ENTRIES: usize = 5;
 /// A summary line's length in characters.
 const SUMMARY: usize = 160;
 
@@ -112,11 +115,21 @@ pub async fn run<P: Platform>(
         withheld.iter().map(|(s, _)| format!("{}: not granted to this app", s.name())).collect();
     let withheld = withheld.len();
     let mut first_failure = None;
+    let mut older = 0u64;
+    let mut entries: Vec<Value> = Vec::new();
     for ((source, _), answer) in parts.iter().zip(answers) {
         match answer {
             Ok(v) => {
                 let items = compact(&v).get("data").and_then(Value::as_array).cloned().unwrap_or_default();
-                events.extend(items.iter().filter_map(|i| event(*source, i, &since)));
+                for item in &items {
+                    match event(*source, item, &since) {
+                        Some(e) => events.push(e),
+                        None => older += 1,
+                    }
+                }
+                if *source == Source::Entries {
+                    entries = items;
+                }
             }
             Err(failure) => {
                 skipped.push(format!("{}: {}", source.name(), why(&failure)));
@@ -130,6 +143,9 @@ pub async fn run<P: Platform>(
     if groups.contains(&Group::Meetings) {
         add_recordings(f, &mut events, &now).await;
     }
+    if groups.contains(&Group::Comments) {
+        older += add_entry_threads(f, &entries, &mut events, &mut skipped, &since).await;
+    }
     events.sort_by(|a, b| b["at"].as_str().cmp(&a["at"].as_str()));
     let total = events.len() as u64;
     let page: Vec<Value> = events.into_iter().skip(r.offset as usize).take(r.limit as usize).collect();
@@ -141,7 +157,52 @@ pub async fn run<P: Platform>(
     if !skipped.is_empty() {
         out["skipped"] = json!(skipped);
     }
+    if older > 0 {
+        out["older"] =
+            json!(format!("{older} item(s) before {since} are not shown: pass an earlier `since` to include them"));
+    }
     Ok(out)
+}
+
+/// The comment threads on the record's list entries (the first [`THREADED_ENTRIES`]), as
+/// `comment_thread` events naming their list; returns how many were older than `since`.
+async fn add_entry_threads<P: Platform>(
+    f: &Fetcher<'_, P>,
+    entries: &[Value],
+    events: &mut Vec<Value>,
+    skipped: &mut Vec<String>,
+    since: &str,
+) -> u64 {
+    let lookups: Vec<(String, Call)> = entries
+        .iter()
+        .filter_map(|e| {
+            let (list, entry) = (s(e, "list_api_slug"), s(e, "entry_id"));
+            let call = get("/v2/threads".into(), &[("list", list), ("entry_id", entry), ("limit", "50")])?;
+            (!list.is_empty() && !entry.is_empty()).then(|| (list.to_string(), call))
+        })
+        .take(THREADED_ENTRIES)
+        .collect();
+    let answers = join_all(lookups.iter().map(|(_, c)| f.get(c))).await;
+    let mut older = 0;
+    for ((list, _), answer) in lookups.iter().zip(answers) {
+        let items = match answer {
+            Ok(v) => compact(&v).get("data").and_then(Value::as_array).cloned().unwrap_or_default(),
+            Err(failure) => {
+                skipped.push(format!("comment threads on the {list} entry: {}", why(&failure)));
+                continue;
+            }
+        };
+        for item in &items {
+            match event(Source::Threads, item, since) {
+                Some(mut e) => {
+                    e["detail"]["list"] = json!(list);
+                    events.push(e);
+                }
+                None => older += 1,
+            }
+        }
+    }
+    older
 }
 
 /// Why a part is missing, in a few words an agent can pass on.

@@ -219,21 +219,31 @@ impl Output {
                     "Who and where you are in Attio.")}),
                 &["data"],
             ),
-            Output::Activity => list_of(
-                json!({"type": "object", "required": ["at", "kind", "id"], "properties": {
-                    "at": string("When it happened (ISO 8601): created, started or last commented."),
-                    "kind": string("note, task, meeting, comment_thread or list_entry."),
-                    "id": string("The item's id, for get_note, get_task, get_meeting, get_comment_thread or get_list_entry."),
-                    "summary": string("One line: title, text or what changed."),
-                    "detail": d(json!({"type": "object"}), "The item's most useful fields (deadline, participants, recordings, list, …).")}}),
-                "Events, newest first.",
-            ),
+            Output::Activity => {
+                let mut schema = list_of(
+                    json!({"type": "object", "required": ["at", "kind", "id"], "properties": {
+                        "at": string("When it happened (ISO 8601): created, started or last commented."),
+                        "kind": string("note, task, meeting, comment_thread or list_entry."),
+                        "id": string("The item's id, for get_note, get_task, get_meeting, get_comment_thread or get_list_entry."),
+                        "summary": string("One line: title, text or what changed."),
+                        "detail": d(json!({"type": "object"}), "The item's most useful fields (deadline, participants, recordings, list, …).")}}),
+                    "Events, newest first.",
+                );
+                schema["properties"]["since"] =
+                    string("The window's start: older items are left out (open tasks never are).");
+                schema["properties"]["older"] =
+                    string("Present when the window hides older items: how many, and how to see them.");
+                schema["properties"]["skipped"] =
+                    d(json!({"type": "array", "items": {"type": "string"}}), "Parts that could not be read, and why.");
+                schema
+            }
             Output::Transcript => envelope(
                 json!({
                     "data": d(json!({"type": "object", "required": ["id"], "properties": {
                         "id": id("The call recording's id."), "meeting_id": string("The meeting."),
                         "web_url": string("The recording in Attio's web app."),
-                        "transcript": d(json!({"type": "array", "items": {"type": ["string", "object"]}}), "Speech segments of this page, \"[mm:ss] Speaker: words\".")}}),
+                        "note": string("Present when a turn longer than the page goes on in the next."),
+                        "transcript": d(json!({"type": "array", "items": {"type": ["string", "object"]}}), "Speaker turns of this page, one line each: \"[mm:ss] Speaker: words\".")}}),
                         "A page of the transcript."),
                     "has_more": d(json!({"type": "boolean"}), "Whether more of the transcript follows."),
                     "next_cursor": string("When has_more: the cursor argument for the next page."),

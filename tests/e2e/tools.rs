@@ -8,7 +8,9 @@
 
 use std::collections::HashMap;
 
-use mock_attio::seed::{id, INITECH_THREAD, KICKOFF_MEETING, KICKOFF_RECORDING, KICKOFF_TRANSCRIPT_TURNS};
+use mock_attio::seed::{
+    id, INITECH_ENTRY_THREAD, INITECH_THREAD, KICKOFF_MEETING, KICKOFF_RECORDING, KICKOFF_TRANSCRIPT_TURNS,
+};
 use serde_json::{json, Value};
 
 use crate::harness::*;
@@ -204,6 +206,13 @@ fn every_tool_works_end_to_end() {
     for kind in ["note", "task", "meeting", "comment_thread", "list_entry"] {
         assert!(kinds.contains(&kind), "record_activity lacks {kind}: {activity}");
     }
+    // The thread on Initech's key_accounts entry, beside the one on the record.
+    let entry_thread = id(INITECH_ENTRY_THREAD).to_string();
+    let on_entry = activity["data"].as_array().unwrap().iter().find(|e| e["id"] == json!(entry_thread));
+    assert_eq!(on_entry.map(|e| e["detail"]["list"].clone()), Some(json!("key_accounts")), "{activity}");
+    // A narrow window says how many older items it hides and how to see them.
+    let recent = r.ok("record_activity", json!({"object": "companies", "record_id": initech}), "older");
+    assert!(recent["older"].as_str().unwrap().contains("earlier `since`"), "{recent}");
     let recorded =
         activity["data"].as_array().unwrap().iter().find(|e| e["id"] == json!(meeting)).expect("the kickoff");
     assert_eq!(recorded["detail"]["recordings"][0]["id"], json!(recording), "{recorded}");

@@ -71,9 +71,10 @@ pub(super) static TOOLS: &[Tool] = &[
         || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "record_id": {"type": "string"}, "limit": {"type": "integer", "minimum": 1, "maximum": 1000}, "offset": {"type": "integer", "minimum": 0}}), &["object", "record_id"]),
         |a| one(Method::GET, format!("/v2/objects/{}/records/{}/entries", seg(a, "object")?, seg(a, "record_id")?), &paging(a, 1000)?, None)),
     tool!("record_activity", "Record activity", "What happened with a record: its notes, tasks (open ones always), \
-    meetings with their call recordings, comment threads and list entries, newest first, in one compact \
-    timeline. Use for \"what's the latest with Acme?\". Parts the connection's Attio scopes do not cover are \
-    listed in skipped.",
+    meetings with their call recordings, comment threads (on the record and its list entries) and list entries, \
+    newest first, in one compact timeline. Use for \"what's the latest with Acme?\". The last 90 days by \
+    default: `older` says how many items an earlier since would add. Parts the connection's Attio scopes do \
+    not cover are listed in skipped.",
     write: false, destructive: false, idempotent: true, scopes: &[RECORDS, OBJECTS, NOTES, TASKS, MEMBERS, MEETINGS, RECORDINGS, COMMENTS, ENTRIES, LISTS], output: Output::Activity,
     || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "record_id": {"type": "string"},
         "since": {"type": "string", "description": "Only what happened at or after this ISO 8601 time (default: 90 days ago). Open tasks are shown whatever their age."},
