@@ -157,28 +157,39 @@ fn ping(p: &FakePlatform, at: &Value) -> u16 {
     mcp(p, at.as_str().unwrap(), r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, &[]).status().as_u16()
 }
 
+/// The owner signed in on `/admin` (cookies), and the fields of the one person's disconnect form.
+fn signed_in_with_disconnect_form(p: &FakePlatform) -> (Vec<String>, Vec<(String, String)>) {
+    let jar = cookies(&run(p, form("/admin/sign-in", &[("owner_password", "correct horse")], &[])));
+    let page = text(&run(p, with_cookies("/admin", &jar)));
+    let disconnect = page.split("action=\"/admin/disconnect\"").nth(1).expect("a disconnect form");
+    let field = |name: &str| {
+        let value = disconnect.split(&format!("name={name} value=\"")).nth(1).unwrap().split('"').next().unwrap();
+        (name.to_string(), value.to_string())
+    };
+    (jar, vec![field("csrf"), field("workspace_id"), field("member_id")])
+}
+
+/// Posts the disconnect form from the gateway's own origin.
+fn post_disconnect(p: &FakePlatform, jar: &[String], fields: &[(String, String)]) -> Response {
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut post = form("/admin/disconnect", &fields, jar);
+    post.headers_mut().insert("origin", "https://gateway.test".parse().unwrap());
+    run(p, post)
+}
+
 #[test]
 fn an_admin_disconnect_keeps_the_workspace_key_and_ends_the_persons_apps_at_once() {
     let p = FakePlatform::with_settings(owner_settings(Some("correct horse")));
     let (_, issued) = approved_by_the_owner(&p);
     assert_eq!(ping(&p, &issued["access_token"]), 200);
-    let jar = cookies(&run(&p, form("/admin/sign-in", &[("owner_password", "correct horse")], &[])));
-    let page = text(&run(&p, with_cookies("/admin", &jar)));
-    let disconnect = page.split("action=\"/admin/disconnect\"").nth(1).expect("a disconnect form");
-    let field = |name: &str| {
-        disconnect.split(&format!("name={name} value=\"")).nth(1).unwrap().split('"').next().unwrap().to_string()
-    };
-    let fields = [("csrf", field("csrf")), ("workspace_id", field("workspace_id")), ("member_id", field("member_id"))];
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (jar, fields) = signed_in_with_disconnect_form(&p);
     // The KV listing of the person's apps lost its row (a failed or late KV write): the
     // disconnect reads the grants from the person's own object, and ends them anyway.
     for key in p.kv_keys().into_iter().filter(|k| k.starts_with("grant-index:")) {
         block_on(crate::platform::KvStore::kv_delete(&p, &key)).unwrap();
     }
     let sent_before = p.http.sent.borrow().len();
-    let mut post = form("/admin/disconnect", &fields, &jar);
-    post.headers_mut().insert("origin", "https://gateway.test".parse().unwrap());
-    let r = run(&p, post);
+    let r = post_disconnect(&p, &jar, &fields);
     assert_eq!(r.status(), 303, "{}", text(&r));
     // Nothing was sent to Attio: above all not the key to its revoke endpoint.
     let sent: Vec<String> = p.http.sent.borrow()[sent_before..].iter().map(|r| r.uri().to_string()).collect();
@@ -194,18 +205,9 @@ fn an_admin_disconnect_keeps_the_workspace_key_and_ends_the_persons_apps_at_once
 fn with_the_days_kv_writes_spent_an_admin_disconnect_still_ends_the_persons_apps() {
     let p = FakePlatform::with_settings(owner_settings(Some("correct horse")));
     let (_, issued) = approved_by_the_owner(&p);
-    let jar = cookies(&run(&p, form("/admin/sign-in", &[("owner_password", "correct horse")], &[])));
-    let page = text(&run(&p, with_cookies("/admin", &jar)));
-    let disconnect = page.split("action=\"/admin/disconnect\"").nth(1).expect("a disconnect form");
-    let field = |name: &str| {
-        disconnect.split(&format!("name={name} value=\"")).nth(1).unwrap().split('"').next().unwrap().to_string()
-    };
-    let fields = [("csrf", field("csrf")), ("workspace_id", field("workspace_id")), ("member_id", field("member_id"))];
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (jar, fields) = signed_in_with_disconnect_form(&p);
     p.kv_writes_spent.set(true);
-    let mut post = form("/admin/disconnect", &fields, &jar);
-    post.headers_mut().insert("origin", "https://gateway.test".parse().unwrap());
-    let r = run(&p, post);
+    let r = post_disconnect(&p, &jar, &fields);
     assert_eq!(r.status(), 303, "{}", text(&r));
     assert_eq!(ping(&p, &issued["access_token"]), 401);
     let page = text(&run(&p, with_cookies("/admin", &jar)));
