@@ -122,6 +122,7 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
         admin::SIGN_IN if post => admin::sign_in(p, &person_ctx(&*p.config()?), req).await,
         setup::PATH if get => setup::page(p, req).await,
         diagnostics::ATTIO_SELF if get => diagnostics::attio_self(p).await,
+        diagnostics::SEED_AUDIT if post => diagnostics::seed_audit(p, req).await,
         path if path.starts_with(proxy::PREFIX) => proxy::forward(p, &Ctx::new(&*p.config()?, req), req).await,
         mcp::PATH if options => Ok(crate::http::preflight()),
         mcp::PATH => mcp::handle(p, &Ctx::new(&*p.config()?, req), req).await,

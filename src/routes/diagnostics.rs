@@ -4,6 +4,10 @@
 //!
 //! `GET /__test/attio-self` proves the worker can reach Attio (the mock): it calls `/v2/self`
 //! with the configured `TEST_ATTIO_TOKEN` and reports what Attio said.
+//!
+//! `POST /__test/seed-audit` writes synthetic audit entries into a person's log (at most
+//! [`SEED_MAX`] a request), so end-to-end tests can look at a large log without making every
+//! call: `{"workspace_id", "member_id", "count", "newest_ms", "step_ms", "action"}`.
 
 use http::StatusCode;
 use serde_json::json;
@@ -15,6 +19,41 @@ use crate::http::{json, Response};
 use crate::platform::Platform;
 
 pub const ATTIO_SELF: &str = "/__test/attio-self";
+pub const SEED_AUDIT: &str = "/__test/seed-audit";
+
+/// The most entries one seeding request writes (157 object requests).
+pub const SEED_MAX: u64 = 5_000;
+
+#[derive(serde::Deserialize)]
+struct Seed {
+    workspace_id: String,
+    member_id: String,
+    count: u64,
+    newest_ms: u64,
+    step_ms: u64,
+    action: String,
+}
+
+/// `POST /__test/seed-audit` (test mode only).
+pub async fn seed_audit(p: &impl Platform, req: &crate::http::Request) -> Result<Response, AppError> {
+    let config = p.config()?;
+    config.test_mode.as_ref().ok_or(AppError::NotFound)?;
+    let seed: Seed =
+        serde_json::from_slice(req.body()).map_err(|_| AppError::BadRequest("seed: a JSON object with every field"))?;
+    let user = crate::user::UserId::new(&seed.workspace_id, &seed.member_id)
+        .ok_or(AppError::BadRequest("seed: not a person"))?;
+    let entries: Vec<crate::store::audit::Entry> = (0..seed.count.min(SEED_MAX))
+        .map(|i| crate::store::audit::Entry {
+            at_ms: seed.newest_ms.saturating_sub(i * seed.step_ms),
+            client_id: "mcp_seeded".into(),
+            outcome: "ok".into(),
+            ..crate::store::audit::Entry::call("tool", &seed.action, false, Vec::new())
+        })
+        .collect();
+    let written =
+        crate::store::audit::seed(p, &user, entries).await.map_err(|e| AppError::unavailable_because("storage", e))?;
+    Ok(json(StatusCode::OK, &json!({"written": written})))
+}
 
 pub async fn attio_self(p: &impl Platform) -> Result<Response, AppError> {
     let config = p.config()?;

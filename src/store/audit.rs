@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::keys;
 use crate::platform::{Clock, Platform, StoreError};
 use crate::random::Random;
-use crate::transitions::{Command, Log, Outcome, Place};
+use crate::transitions::{log, Command, Log, Outcome, Place};
 use crate::user::UserId;
 
 mod views;
@@ -247,12 +247,33 @@ pub async fn record<P: Platform>(p: &P, user: &UserId, entry: Entry) {
     }
 }
 
+/// Writes `entries` (newest first) into the person's log as chunks of 32, as long ago: the
+/// test-mode seeding route (`/__test/seed-audit`) alone uses it, to give end-to-end tests a large
+/// log quickly. Each chunk is one request.
+pub async fn seed<P: Platform>(p: &P, user: &UserId, mut entries: Vec<Entry>) -> Result<usize, StoreError> {
+    let object = keys::person_object(user);
+    entries.sort_by_key(|e| e.at_ms);
+    let mut written = 0;
+    for group in entries.chunks(log::CHUNK_RECORDS) {
+        let first = group.first().map_or(0, |e| e.at_ms);
+        let key = keys::person_audit_entry(first, &random_hex(p));
+        let mut chunk = log::Chunk::new(&key, first);
+        for e in group {
+            chunk.push(super::encode(&Entry { id: random_hex(p), ..e.clone() })?, e.at_ms + RETENTION_MS);
+        }
+        let entry = chunk.encode();
+        let put = Command::Put { key, value: entry.value, expires_at_ms: entry.expires_at_ms };
+        p.transition(&object, put).await?;
+        written += group.len();
+    }
+    Ok(written)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::platform::{Clock, KvStore};
     use crate::testing::{block_on, FakePlatform};
-    use crate::transitions::log;
 
     fn entry(action: &str) -> Entry {
         Entry { outcome: "ok".into(), ..Entry::call("tool", action, false, Vec::new()) }

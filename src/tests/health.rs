@@ -29,6 +29,23 @@ fn health_reads_storage_at_most_once_per_isolate_every_ten_minutes() {
     assert_eq!(p.take_calls().len(), 1);
 }
 
+/// Issue 26: the seeding route that gives end-to-end tests a large audit log answers 404 in the
+/// shipped configuration (test mode needs INSECURE_TEST_MODE and loopback Attio URLs).
+#[test]
+fn the_audit_seeding_route_is_off_outside_test_mode() {
+    let seed = r#"{"workspace_id":"ws-1","member_id":"mem-1","count":10,"newest_ms":1,"step_ms":1,"action":"x"}"#;
+    let r = run(&FakePlatform::default(), post_json("/__test/seed-audit", seed));
+    assert_eq!(r.status(), 404);
+    let mut on = loopback_settings();
+    on.insert(INSECURE_TEST_MODE, "1".into());
+    let p = FakePlatform::with_settings(on);
+    let r = run(&p, post_json("/__test/seed-audit", seed));
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert_eq!(body(&r)["written"], 10);
+    let user = crate::user::UserId::new("ws-1", "mem-1").unwrap();
+    assert_eq!(block_on(crate::store::audit::recent(&p, &user, 50)).unwrap().len(), 0, "older than 30 days");
+}
+
 #[test]
 fn health_names_missing_settings_and_bindings() {
     let mut p = FakePlatform::default();
