@@ -8,7 +8,7 @@
 //! |---|---|---|---|
 //! | dynamic client registration (`POST /register`) | client address | 20 / minute | `LIMIT_REGISTRATION` |
 //! | starting a flow (`GET /authorize`, `GET /connect`) | client address | 60 / minute | `LIMIT_FLOWS` |
-//! | failed client authentications or grants at `/token` | client id, and client address | 30 / minute each | `LIMIT_TOKEN_FAILURES` |
+//! | failed client authentications or grants at `/token`, failed client authentications at `/revoke` | client id, and client address | 30 / minute each | `LIMIT_TOKEN_FAILURES` |
 //!
 //! A client address is an IPv4 address or an IPv6 /64 ([`by_address`]).
 //!

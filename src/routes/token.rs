@@ -95,7 +95,8 @@ async fn token_inner<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
 }
 
 /// `POST /revoke` (RFC 7009): always 200 for a well-formed request from an authenticated
-/// client; only that client's own tokens are affected.
+/// client; only that client's own tokens are affected. Failed client authentications count
+/// against the same limit as `/token`'s.
 pub async fn revoke<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
     let result = async {
         let form = form(req)?;
@@ -111,5 +112,11 @@ pub async fn revoke<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
         Ok::<_, OAuthError>(json_response(StatusCode::OK, &json!({})))
     }
     .await;
-    Ok(with_cors(result.unwrap_or_else(OAuthError::into_response)))
+    // A failed client authentication counts as at `/token`: past the limit, 429.
+    let resp = match result {
+        Ok(resp) => resp,
+        Err(e) if e.is_credential_failure() => count_failure(p, req, e).await.into_response(),
+        Err(e) => e.into_response(),
+    };
+    Ok(with_cors(resp))
 }

@@ -34,6 +34,21 @@ fn a_registration_burst_from_one_address_is_refused_after_the_limit_and_stores_n
     assert_eq!(run(&p, from(registration(), "203.0.113.7")).status(), 201);
 }
 
+/// Issue 27: `/revoke` had no limit at all: failed client authentications there now count like
+/// `/token`'s, and past the limit the answer is 429.
+#[test]
+fn failed_client_authentications_at_revoke_are_limited() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let limit = Limit::TokenFailures.default_per_minute() as usize;
+    let attempt = || {
+        let req = form("/revoke", &[("client_id", "mcp_unknown"), ("token", "agwa.x.y")], &[]);
+        run(&p, from(req, "203.0.113.21")).status().as_u16()
+    };
+    let statuses: Vec<u16> = (0..limit + 3).map(|_| attempt()).collect();
+    assert!(statuses[..limit].iter().all(|s| *s == 401), "{statuses:?}");
+    assert!(statuses[limit..].iter().all(|s| *s == 429), "{statuses:?}");
+}
+
 /// Issue 27: an IPv6 client's whole /64 shares one budget (it may pick any of 2^64 addresses).
 #[test]
 fn registrations_from_one_ipv6_64_share_a_budget() {
