@@ -149,20 +149,22 @@ pub fn home_of(id: &str) -> Option<GrantHome<'_>> {
     split_grant_id(id).map(|(random, user)| GrantHome::Person { user, random })
 }
 
-/// The prefixes of tagged tokens.
+/// The prefixes of tagged tokens, and how such tokens begin.
 const ACCESS_PREFIX: &str = "agwa2";
 const REFRESH_PREFIX: &str = "agwr2";
+const ACCESS_START: &str = "agwa2.";
+const REFRESH_START: &str = "agwr2.";
 
 /// Whether `token` may be one of ours as far as can be told without storage: a tagged token's
 /// tag must check out; a token from before tags passes (only storage can tell).
 pub fn intact(keys: &SigningKeys, token: &str) -> bool {
-    let tagged = token.starts_with(&format!("{ACCESS_PREFIX}.")) || token.starts_with(&format!("{REFRESH_PREFIX}."));
+    let tagged = token.starts_with(ACCESS_START) || token.starts_with(REFRESH_START);
     !tagged || keys.token_intact(token)
 }
 
 /// Whether `token` is tagged and its tag checks out: what may be answered without storage.
 pub fn tagged_and_intact(keys: &SigningKeys, token: &str) -> bool {
-    token.starts_with(&format!("{ACCESS_PREFIX}.")) && keys.token_intact(token)
+    token.starts_with(ACCESS_START) && keys.token_intact(token)
 }
 
 /// The kind and grant id of a token of ours, if it has our shape (nothing is trusted yet).

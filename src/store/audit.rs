@@ -210,7 +210,7 @@ pub fn refused_token<P: Platform>(p: &P, user: &UserId, grant_id: &str, client_i
         grant_id: Some(grant_id.into()),
         ..Entry::call(kind, "*", write, Vec::new())
     };
-    let pending = Pending::new(p, user, entry.clone());
+    let pending = Pending::new(p, user, entry);
     tally(p, &pending, &format!("{grant_id}|{kind}|{reason}"), pending.entry.clone(), None);
 }
 

@@ -142,6 +142,11 @@ impl Filter {
             && given(&self.outcome).is_none_or(|o| (text("outcome") == "ok") == (o == "ok"))
             && given(&self.by).is_none_or(|b| text("by").contains(&b))
     }
+
+    /// Whether a page before `before_ms` shows `record`.
+    pub fn keeps(&self, record: &Value, before_ms: Option<u64>) -> bool {
+        at_ms(record) < before_ms.unwrap_or(u64::MAX) && self.matches(record)
+    }
 }
 
 /// The most rows (chunks) one search reads: 2,000 chunks hold up to 64,000 records. A view
@@ -165,10 +170,9 @@ pub fn search(
     limit: usize,
 ) -> (Vec<Value>, Option<u64>) {
     let more_rows = rows.len() > max_rows;
-    let before = before_ms.unwrap_or(u64::MAX);
     let scanned: Vec<Value> = rows.into_iter().take(max_rows).flat_map(|(_, e)| records_of(e.value)).collect();
     let oldest_scanned = scanned.iter().map(at_ms).min();
-    let mut found: Vec<Value> = scanned.into_iter().filter(|r| at_ms(r) < before && filter.matches(r)).collect();
+    let mut found: Vec<Value> = scanned.into_iter().filter(|r| filter.keeps(r, before_ms)).collect();
     found.sort_by_key(|r| std::cmp::Reverse(at_ms(r)));
     if found.len() > limit {
         let cut = at_ms(&found[limit]);

@@ -75,25 +75,24 @@ pub async fn execute<S: ObjectStorage>(
             let (outcome, admitted) = read_and_record(s.get(&keys).await?, &token_hashes, record, now_ms);
             let Outcome::Values { values, .. } = outcome else { return Ok(outcome) };
             let recorded = match admitted {
-                Some(record) => edit_log(s, memory, &log, Some((record, expires_at_ms)), Vec::new(), now_ms).await?,
+                Some(record) => edit_log(s, memory, Some((&log, record, expires_at_ms)), Vec::new(), now_ms).await?,
                 None => None,
             };
             Outcome::Values { values, recorded }
         }
         Command::Record { record, expires_at_ms, log } => {
-            let key = edit_log(s, memory, &log, Some((record, expires_at_ms)), Vec::new(), now_ms).await?;
+            let key = edit_log(s, memory, Some((&log, record, expires_at_ms)), Vec::new(), now_ms).await?;
             Outcome::Recorded { key: key.unwrap_or_default() }
         }
         Command::Attach { place, patch } => {
-            let log = Log { prefix: String::new(), new_key: String::new() };
-            edit_log(s, memory, &log, None, vec![(place, Change::Patch(patch))], now_ms).await?;
+            edit_log(s, memory, None, vec![(place, Change::Patch(patch))], now_ms).await?;
             Outcome::Stored
         }
         Command::Tally { series, minute_ms, mut record, expires_at_ms, drop, log } => {
             let mut changes: Vec<(Place, Change)> = drop.into_iter().map(|d| (d, Change::Remove)).collect();
             let step = tally(&mut memory.borrow_mut().tallies, &series, minute_ms);
             let Tallied::Add { total } = step else {
-                edit_log(s, memory, &log, None, changes, now_ms).await?;
+                edit_log(s, memory, None, changes, now_ms).await?;
                 return Ok(Outcome::Stored);
             };
             if let Some((place, count)) = total {
@@ -101,7 +100,7 @@ pub async fn execute<S: ObjectStorage>(
             }
             record["count"] = Value::from(1);
             let id = record.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-            if let Some(key) = edit_log(s, memory, &log, Some((record, expires_at_ms)), changes, now_ms).await? {
+            if let Some(key) = edit_log(s, memory, Some((&log, record, expires_at_ms)), changes, now_ms).await? {
                 remember(&mut memory.borrow_mut().tallies, series, minute_ms, Place { key, id });
             }
             Outcome::Stored
@@ -168,24 +167,23 @@ enum Change {
     Remove,
 }
 
-/// Adds `append` to the log's newest chunk (a new chunk under `log.new_key` when that one is
-/// full, and then the expired among the oldest [`PRUNE_MAX`] rows deleted) and makes `changes`
+/// Adds `append`'s record to its log's newest chunk (a new chunk under the log's `new_key` when
+/// that one is full, and then the expired among the oldest [`PRUNE_MAX`] rows deleted) and makes `changes`
 /// to the records they name, writing each chunk touched once. Returns the key of the chunk the
 /// record went to.
 async fn edit_log<S: ObjectStorage>(
     s: &S,
     memory: &RefCell<Memory>,
-    log: &Log,
-    append: Option<(Value, u64)>,
+    append: Option<(&Log, Value, u64)>,
     changes: Vec<(Place, Change)>,
     now_ms: u64,
 ) -> Result<Option<String>, Failed> {
     // Taken out, put back only once storage agrees with it.
     let cached = memory.borrow_mut().chunk.take();
-    let mut newest = match cached {
-        Some(c) if append.is_none() || c.key.starts_with(&log.prefix) => Some(c),
-        _ if append.is_some() => newest_chunk(s, &log.prefix).await?,
-        _ => None,
+    let mut newest = match (cached, &append) {
+        (Some(c), Some((log, ..))) if c.key.starts_with(&log.prefix) => Some(c),
+        (_, Some((log, ..))) => newest_chunk(s, &log.prefix).await?,
+        (cached, None) => cached,
     };
     let mut others: Vec<Chunk> = Vec::new();
     let mut touched: Vec<String> = Vec::new();
@@ -207,13 +205,13 @@ async fn edit_log<S: ObjectStorage>(
             touched.push(place.key);
         }
     }
-    let mut started = false;
+    let mut started = None;
     let mut appended = None;
-    if let Some((record, expires_at_ms)) = append {
+    if let Some((log, record, expires_at_ms)) = append {
         let chunk = match newest.take() {
             Some(c) if c.has_room(now_ms) => c,
             _ => {
-                started = true;
+                started = Some(log.prefix.as_str());
                 Chunk::new(&log.new_key, now_ms)
             }
         };
@@ -226,8 +224,8 @@ async fn edit_log<S: ObjectStorage>(
     for chunk in newest.iter_mut().chain(others.iter_mut()).filter(|c| touched.contains(&c.key)) {
         put(s, memory, &chunk.key.clone(), &chunk.encode(), now_ms).await?;
     }
-    if started {
-        let oldest = s.list(&log.prefix, None, true, PRUNE_MAX).await?;
+    if let Some(prefix) = started {
+        let oldest = s.list(prefix, None, true, PRUNE_MAX).await?;
         let expired: Vec<String> =
             expired_keys(oldest, now_ms).into_iter().filter(|k| Some(k) != appended.as_ref()).collect();
         if !expired.is_empty() {
@@ -239,14 +237,15 @@ async fn edit_log<S: ObjectStorage>(
 }
 
 /// Up to `max_rows` + 1 rows under `prefix` from `start`, in key order, read a few at a time (8,
-/// then four times as many each time) until `enough` says the rows read so far answer the
-/// question: a page of the newest entries reads a handful of rows, not `max_rows`.
+/// then four times as many each time) until `enough`, shown each batch as it is read, says the
+/// rows so far answer the question: a page of the newest entries reads a handful of rows, not
+/// `max_rows`.
 async fn newest_rows<S: ObjectStorage>(
     s: &S,
     prefix: &str,
     mut start: Option<String>,
     max_rows: usize,
-    enough: impl Fn(&[(String, Entry)]) -> bool,
+    mut enough: impl FnMut(&[(String, Entry)]) -> bool,
 ) -> Result<Vec<(String, Entry)>, Failed> {
     let mut listed: Vec<(String, Entry)> = Vec::new();
     let mut batch = 8;
@@ -256,8 +255,9 @@ async fn newest_rows<S: ObjectStorage>(
         let got = rows.len();
         // `start` is inclusive: the smallest key after the last is it + NUL.
         start = rows.last().map(|(k, _)| format!("{k}\0"));
+        let answered = enough(&rows);
         listed.extend(rows);
-        if got < take || listed.len() > max_rows || enough(&listed) {
+        if got < take || listed.len() > max_rows || answered {
             return Ok(listed);
         }
         batch *= 4;
@@ -266,10 +266,9 @@ async fn newest_rows<S: ObjectStorage>(
 
 /// How many records in `rows` (chunks) `filter` keeps before `before_ms`.
 fn matching(rows: &[(String, Entry)], filter: &super::log::Filter, before_ms: Option<u64>) -> usize {
-    let before = before_ms.unwrap_or(u64::MAX);
     rows.iter()
         .flat_map(|(_, e)| super::log::records_of(e.value.clone()))
-        .filter(|r| super::log::at_ms(r) < before && filter.matches(r))
+        .filter(|r| filter.keeps(r, before_ms))
         .count()
 }
 
