@@ -13,11 +13,13 @@ use crate::oauth::metadata::{Audience, SCOPE_WRITE};
 use crate::oauth::{bearer, OAuthError};
 use crate::platform::Platform;
 use crate::policy::Policy;
+use crate::rate_limit::{self, Limit};
 use crate::store::audit;
 use crate::store::connections::ConnectionCopy;
 use crate::store::grants;
 use crate::store::person;
 use crate::store::policy as store_policy;
+use crate::store::sweep as store_sweep;
 use crate::user::UserId;
 
 /// Who a valid access token speaks for.
@@ -65,6 +67,8 @@ pub enum Denied {
     WrongResource,
     /// Valid, without this scope.
     InsufficientScope(String),
+    /// A token of the earlier format, past the per-address limit on lookups.
+    RateLimited,
     /// The grant could not be read; nothing is known about the token. With the daily budget
     /// that ran out, when the platform said so ([`crate::platform::spent_budget`]).
     Unavailable(Option<&'static str>),
@@ -99,6 +103,10 @@ impl Denied {
                 "the access token lacks a needed scope",
                 Some(scope.as_str()),
             ),
+            Denied::RateLimited => {
+                return OAuthError::rate_limited("too many requests needing a lookup from this address; wait a minute")
+                    .into_response();
+            }
             Denied::Unavailable(spent) => {
                 let why = spent.map_or("token storage is unavailable".to_string(), |b| {
                     format!(
@@ -126,6 +134,21 @@ pub fn presented_token(req: &Request) -> Result<&str, Denied> {
     }
 }
 
+/// An access token of the earlier, untagged format: only storage can tell whether it is ours,
+/// so it passes the per-address `Lookups` limit first, and an access-token lifetime after the
+/// first release issuing tagged tokens ran, none can be live any more (refused unread).
+async fn earlier_format_allowed<P: Platform>(p: &P, req: &Request) -> Result<(), Denied> {
+    if !p.within_limit(Limit::Lookups, &rate_limit::by_address(req)).await {
+        p.log("rate_limit.lookups", "address");
+        return Err(Denied::RateLimited);
+    }
+    let now = p.now_ms();
+    match store_sweep::tagged_tokens_since(p, now).await {
+        Some(since) if now > since + grant::ACCESS_TTL_MS => Err(Denied::Invalid),
+        _ => Ok(()),
+    }
+}
+
 /// Validates the bearer token for `audience` and `scope`. With `record` (a call's audit record,
 /// see [`crate::store::audit`]), the record is stored by the same storage request that reads the
 /// grant, only if the token is the grant's, and refusals decided after that are attached to it
@@ -144,6 +167,9 @@ pub async fn authenticate<P: Platform>(
     // A forged or altered token: refused before any storage is asked.
     if !grant::intact(ctx.keys(), token) {
         return Err(Denied::Invalid);
+    }
+    if grant::untagged(token) {
+        earlier_format_allowed(p, req).await?;
     }
     // The token's hashes under every signing key, made once: the grant's object compares them
     // to store the call's record, and so does the check below.

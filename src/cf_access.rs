@@ -43,7 +43,7 @@ pub async fn check<P: Platform>(p: &P, config: &Config, req: &Request) -> Gate {
     let Some(token) = header_str(req, HEADER) else {
         return Gate::Refused("no Cloudflare Access login came with this request");
     };
-    match verify(p, config, access, token).await {
+    match verify(p, access, token).await {
         Ok(email) => Gate::Admitted { email },
         Err(why) => {
             p.log("access.refused", why);
@@ -52,26 +52,18 @@ pub async fn check<P: Platform>(p: &P, config: &Config, req: &Request) -> Gate {
     }
 }
 
-async fn verify<P: Platform>(
-    p: &P,
-    config: &Config,
-    access: &AccessSettings,
-    token: &str,
-) -> Result<String, &'static str> {
+async fn verify<P: Platform>(p: &P, access: &AccessSettings, token: &str) -> Result<String, &'static str> {
     let jwt = assertion::parse(token).map_err(|_| "the Cloudflare Access token is not a signed JWT")?;
     if jwt.alg.as_str() != "RS256" {
         return Err("the Cloudflare Access token is not signed with RS256");
     }
     let email = claims_ok(&jwt.claims, access, p.now_ms() / 1000)?;
     let certs = format!("{}/cdn-cgi/access/certs", access.team);
-    let keys_error = |e: KeysError| match e {
-        KeysError::Store(_) => "the Cloudflare Access keys could not be read",
-        _ => "the Cloudflare Access keys could not be fetched",
-    };
-    let mut keys = clients::key_set(p, config, KEYS_OWNER, &certs, false).await.map_err(keys_error)?;
+    let keys_error = |_: KeysError| "the Cloudflare Access keys could not be fetched";
+    let mut keys = clients::key_set(p, KEYS_OWNER, &certs, false).await.map_err(keys_error)?;
     if assertion::candidate_keys(&jwt, &keys).is_empty() {
         // The team may have rotated its keys since they were cached.
-        keys = clients::key_set(p, config, KEYS_OWNER, &certs, true).await.map_err(keys_error)?;
+        keys = clients::key_set(p, KEYS_OWNER, &certs, true).await.map_err(keys_error)?;
     }
     for key in assertion::candidate_keys(&jwt, &keys) {
         if p.verify_signature(&key.key, &jwt.signing_input, &jwt.signature).await {

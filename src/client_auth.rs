@@ -18,7 +18,7 @@ use crate::config::{Config, ExchangeClient};
 use crate::http::Request;
 use crate::oauth::assertion::{self, Assertion, Expected, ASSERTION_TYPE};
 use crate::oauth::client::{AuthMethod, RegisteredClient};
-use crate::oauth::{params, OAuthError};
+use crate::oauth::{params, sealed_client, OAuthError};
 use crate::platform::Platform;
 use crate::secret::constant_time_eq;
 use crate::store::clients as store_clients;
@@ -155,6 +155,15 @@ pub async fn authenticate<P: Platform>(
         )));
     }
     match presented {
+        // A sealed client's secret is derived from its id (its kept copy holds a hash instead).
+        Presented::Secret { secret, .. }
+            if sealed_client::is_sealed(&client.client_id) && client.secret_hash.is_none() =>
+        {
+            if !sealed_client::secret_matches(config.keys(), &client.client_id, secret) {
+                return Err(OAuthError::invalid_client("client authentication failed"));
+            }
+            keep_past_rotation(p, config, &client, Some(secret)).await;
+        }
         Presented::Secret { secret, .. } => {
             let hash = client.secret_hash.as_deref().unwrap_or_default();
             // A missing hash (a public client) matches nothing: hashes are never empty.
@@ -166,7 +175,12 @@ pub async fn authenticate<P: Platform>(
             let newest = config.keys().token_hash(secret);
             if !constant_time_eq(newest.as_bytes(), hash.as_bytes()) {
                 let rehashed = RegisteredClient { secret_hash: Some(newest), ..client.clone() };
-                if let Err(e) = store_clients::replace(p, &rehashed).await {
+                let kept = if sealed_client::is_sealed(&rehashed.client_id) {
+                    store_clients::keep_sealed_copy(p, &rehashed).await
+                } else {
+                    store_clients::replace(p, &rehashed).await
+                };
+                if let Err(e) = kept {
                     p.log("client.rehash_failed", &e.0);
                 }
             }
@@ -181,7 +195,28 @@ pub async fn authenticate<P: Platform>(
         }
         Presented::Public { .. } => {}
     }
+    if !matches!(method, AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost) {
+        keep_past_rotation(p, config, &client, None).await;
+    }
     Ok(client)
+}
+
+/// A sealed client whose id was made under an older `SIGNING_KEY` (one being retired) gets a
+/// copy in KV the first time it authenticates, so it keeps working once that key is removed.
+/// Best effort: a client idle for the whole rotation registers again.
+async fn keep_past_rotation<P: Platform>(p: &P, config: &Config, client: &RegisteredClient, secret: Option<&str>) {
+    let keys = config.keys();
+    let id = &client.client_id;
+    if !sealed_client::is_sealed(id) || !keys.token_intact(id) || keys.token_intact_under_newest(id) {
+        return;
+    }
+    if matches!(store_clients::load_sealed_copy(p, id).await, Ok(Some(_))) {
+        return;
+    }
+    let copy = RegisteredClient { secret_hash: secret.map(|s| keys.token_hash(s)), ..client.clone() };
+    if let Err(e) = store_clients::keep_sealed_copy(p, &copy).await {
+        p.log("client.keep_copy_failed", &e.0);
+    }
 }
 
 async fn verify_assertion<P: Platform>(
@@ -203,7 +238,6 @@ async fn verify_assertion<P: Platform>(
     };
     let checked = assertion::check(assertion, &expected).map_err(|e| refused(e.0))?;
     let keys_error = |e: KeysError| match e {
-        KeysError::Store(_) => OAuthError::temporarily_unavailable("key storage is unavailable"),
         KeysError::Unusable => refused("the client's key set could not be fetched or has no usable key"),
         KeysError::Throttled => {
             refused("the client's key set was fetched less than a minute ago and could not be used")

@@ -1,22 +1,25 @@
 //! Finding a client and its keys: a registered client ([`crate::store::clients`]), or, for an `https`
 //! client id, its Client ID Metadata Document (fetched under the SSRF policy of
 //! [`public_url::check`], at most [`cimd::MAX_DOCUMENT`] bytes within [`FETCH_TIMEOUT_MS`],
-//! validated, cached for an hour, a failure remembered for a minute); and a `private_key_jwt` client's public keys (RFC 7517),
-//! inline or fetched from its `jwks_uri` under the same policy and cached briefly.
+//! validated, kept for an hour, a failure remembered for a minute); and a `private_key_jwt` client's public keys (RFC 7517),
+//! inline or fetched from its `jwks_uri` under the same policy and kept briefly.
 //!
-//! Key sets are fetched at most once a minute per client, enforced in a `Transitions` object
-//! (strongly consistent), so a stream of assertions with random `kid`s cannot turn the gateway
-//! into a fetch amplifier: an unknown `kid` refetches the set only if the minute allows.
+//! What is fetched is kept in the isolate's memory ([`crate::memo`]), never in storage: anyone
+//! can name a metadata document, so caching it in KV would let anonymous requests spend the
+//! day's KV writes. A request that would fetch a document this isolate does not hold passes the
+//! per-address `Lookups` limit first ([`needs_fetch`], checked by the routes). Key sets are
+//! fetched at most once a minute per client and isolate, so a stream of assertions with random
+//! `kid`s cannot turn the gateway into a fetch amplifier.
 
 use http::StatusCode;
 
 use crate::config::Config;
 use crate::http::{with_limits, ReadLimits};
+use crate::memo::{self, Memo};
 use crate::oauth::client::{KeySource, RegisteredClient};
-use crate::oauth::{cimd, jwk, public_url};
+use crate::oauth::{cimd, jwk, public_url, sealed_client};
 use crate::platform::{Platform, StoreError};
-use crate::store::clients::{self as store_clients, CachedKeys};
-use crate::store::one_time;
+use crate::store::clients as store_clients;
 
 /// Deadline for fetching a metadata document or key set, head and body together.
 pub const FETCH_TIMEOUT_MS: u32 = 5_000;
@@ -26,6 +29,48 @@ pub const KEYS_CACHE_SECS: u64 = 300;
 pub const KEYS_STALE_SECS: u64 = 3600;
 /// At most one key-set fetch per client in this many seconds.
 pub const KEYS_REFETCH_SECS: u64 = 60;
+
+/// How many documents, key sets and fetch slots one isolate keeps (oldest out first).
+const MEMO_ENTRIES: usize = 256;
+
+/// A key set as fetched, with when.
+#[derive(Debug, Clone)]
+struct FetchedKeys {
+    keys: Vec<jwk::ClientKey>,
+    fetched_at_ms: u64,
+}
+
+std::thread_local! {
+    /// Metadata documents by URL: the validated client, or `None` for one that failed.
+    static DOCUMENTS: std::cell::RefCell<Memo<Option<RegisteredClient>>> = const { std::cell::RefCell::new(Memo::new(MEMO_ENTRIES)) };
+    /// Key sets by owner and URI.
+    static KEY_SETS: std::cell::RefCell<Memo<FetchedKeys>> = const { std::cell::RefCell::new(Memo::new(MEMO_ENTRIES)) };
+    /// Owners whose key set was fetched within the minute.
+    static FETCH_SLOTS: std::cell::RefCell<Memo<()>> = const { std::cell::RefCell::new(Memo::new(MEMO_ENTRIES)) };
+}
+
+/// Forgets what this thread's isolate fetched (host tests: each fake platform starts afresh).
+#[cfg(test)]
+pub fn forget_fetched() {
+    DOCUMENTS.with_borrow_mut(Memo::clear);
+    KEY_SETS.with_borrow_mut(Memo::clear);
+    FETCH_SLOTS.with_borrow_mut(Memo::clear);
+}
+
+/// Whether resolving `client_id` would make a storage request or a fetch: a metadata document
+/// this isolate does not hold, a client registered by an earlier release (a KV record), or a
+/// sealed id whose tag no listed key recognises (its kept copy is looked for). The caller counts
+/// the per-address `Lookups` limit first. A sealed id with a good tag costs nothing.
+pub fn needs_lookup(config: &Config, client_id: &str, now_ms: u64) -> bool {
+    if client_id.is_empty() || client_id.len() > 2000 {
+        return false;
+    }
+    if cimd::is_url(client_id) {
+        return public_url::check(client_id, allow_loopback(config)).is_ok()
+            && memo::get(&DOCUMENTS, client_id, now_ms).is_none();
+    }
+    !(sealed_client::is_sealed(client_id) && config.keys().token_intact(client_id))
+}
 
 /// The test-only exception that lets metadata documents and key sets live on loopback.
 pub fn allow_loopback(config: &Config) -> bool {
@@ -43,6 +88,13 @@ pub async fn load<P: Platform>(
     }
     if cimd::is_url(client_id) {
         return metadata_document_client(p, config, client_id).await;
+    }
+    if sealed_client::is_sealed(client_id) {
+        if let Some(client) = sealed_client::open(config.keys(), client_id) {
+            return Ok(Some(client));
+        }
+        // Made under a key since retired, and kept when it was last used before that.
+        return store_clients::load_sealed_copy(p, client_id).await;
     }
     store_clients::load_registered(p, client_id).await
 }
@@ -75,28 +127,31 @@ async fn metadata_document_client<P: Platform>(
         return Ok(None);
     }
     let now = p.now_ms();
-    let keys = config.keys();
-    if let Some(client) = store_clients::cached_document(p, keys, client_id, now).await? {
-        return Ok(Some(client));
+    if let Some(known) = memo::get(&DOCUMENTS, client_id, now) {
+        return Ok(known);
     }
-    if store_clients::document_failed_recently(p, keys, client_id, now).await {
-        return Ok(None);
-    }
-    let Some(body) = fetch_small(p, client_id, cimd::MAX_DOCUMENT, "cimd").await else {
-        store_clients::remember_failed_document(p, keys, client_id, now).await;
-        return Ok(None);
+    let failed = || {
+        memo::put(&DOCUMENTS, client_id, now + FAILED_DOCUMENT_SECS * 1000, None, now);
+        Ok(None)
     };
-    let client = match cimd::parse_document(client_id, &body, now, allow_loopback(config)) {
-        Ok(c) => c,
+    let Some(body) = fetch_small(p, client_id, cimd::MAX_DOCUMENT, "cimd").await else {
+        return failed();
+    };
+    match cimd::parse_document(client_id, &body, now, allow_loopback(config)) {
+        Ok(client) => {
+            memo::put(&DOCUMENTS, client_id, now + cimd::CACHE_SECS * 1000, Some(client.clone()), now);
+            Ok(Some(client))
+        }
         Err(why) => {
             p.log("cimd.invalid", why);
-            store_clients::remember_failed_document(p, keys, client_id, now).await;
-            return Ok(None);
+            failed()
         }
-    };
-    store_clients::cache_document(p, config.keys(), &client, now, cimd::CACHE_SECS).await;
-    Ok(Some(client))
+    }
 }
+
+/// How long a metadata document that could not be fetched or used is not fetched again by an
+/// isolate: a burst naming one document costs its server one request, not one each.
+pub const FAILED_DOCUMENT_SECS: u64 = 60;
 
 /// Why a client's keys could not be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,8 +160,6 @@ pub enum KeysError {
     Unusable,
     #[error("the client's key set was fetched less than a minute ago")]
     Throttled,
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 /// A client's public keys. `refresh`: the cached set lacked the key asked for, so fetch it again
@@ -128,7 +181,7 @@ pub async fn keys<P: Platform>(
     // The URI passed the SSRF policy when the client was accepted; checked again, as the
     // cached record could predate a policy change.
     public_url::check(uri, allow_loopback(config)).map_err(|_| KeysError::Unusable)?;
-    key_set(p, config, &client.client_id, uri, refresh).await
+    key_set(p, &client.client_id, uri, refresh).await
 }
 
 /// The key set published at `uri` (a client's `jwks_uri`, or Cloudflare Access's certs),
@@ -137,22 +190,21 @@ pub async fn keys<P: Platform>(
 /// fetched within [`KEYS_STALE_SECS`] is used.
 pub async fn key_set<P: Platform>(
     p: &P,
-    config: &Config,
     owner: &str,
     uri: &str,
     refresh: bool,
 ) -> Result<Vec<jwk::ClientKey>, KeysError> {
     let now = p.now_ms();
-    let cached = store_clients::cached_keys(p, config.keys(), owner, uri)
-        .await?
-        .filter(|c| now < c.fetched_at_ms + KEYS_STALE_SECS * 1000);
+    let memo_key = format!("{owner}\n{uri}");
+    let cached = memo::get(&KEY_SETS, &memo_key, now);
     if let Some(c) = cached.as_ref().filter(|c| !refresh && now < c.fetched_at_ms + KEYS_CACHE_SECS * 1000) {
         return Ok(c.keys.clone());
     }
     let stale_or = |e: KeysError| cached.as_ref().map(|c| c.keys.clone()).ok_or(e);
-    if !one_time::take_fetch_slot(p, config.keys(), owner, now + KEYS_REFETCH_SECS * 1000).await? {
+    if memo::get(&FETCH_SLOTS, owner, now).is_some() {
         return stale_or(KeysError::Throttled);
     }
+    memo::put(&FETCH_SLOTS, owner, now + KEYS_REFETCH_SECS * 1000, (), now);
     let Some(body) = fetch_small(p, uri, jwk::MAX_SET_BYTES, "jwks").await else {
         return stale_or(KeysError::Unusable);
     };
@@ -163,7 +215,7 @@ pub async fn key_set<P: Platform>(
             return stale_or(KeysError::Unusable);
         }
     };
-    let fresh = CachedKeys { keys, fetched_at_ms: now };
-    store_clients::cache_keys(p, config.keys(), owner, uri, &fresh, KEYS_STALE_SECS).await;
+    let fresh = FetchedKeys { keys, fetched_at_ms: now };
+    memo::put(&KEY_SETS, &memo_key, now + KEYS_STALE_SECS * 1000, fresh.clone(), now);
     Ok(fresh.keys)
 }

@@ -197,7 +197,9 @@ pub async fn complete<P: Platform>(
             NOTHING,
         )
     };
-    let code = p.token().map(|t| AuthorizationCode::new(format!("agwc.{t}"))).map_err(|_| unavailable())?;
+    let mut random = [0u8; 16];
+    p.fill(&mut random).map_err(|_| unavailable())?;
+    let code = AuthorizationCode::new(grant::new_code(keys, &random));
     let record = CodeGrant {
         client_id: approved.client_id.clone(),
         redirect_uri: approved.redirect_uri.clone(),

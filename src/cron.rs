@@ -27,6 +27,12 @@ const DAY_MS: u64 = 86_400_000;
 /// One run: the policy copies still pending, else the next people of today's pass.
 pub async fn run<P: Platform>(p: &P, config: &Config) {
     let mut progress = sweep::load(p).await;
+    // The first run of a release that issues tagged tokens: from an hour after this, tokens of
+    // the earlier format are refused without a lookup.
+    let first = progress.tagged_tokens_since_ms == 0;
+    if first {
+        progress.tagged_tokens_since_ms = p.now_ms();
+    }
     let worked = match progress.spread.clone() {
         Some(rest) => {
             spread(p, &mut progress, &rest).await;
@@ -34,7 +40,7 @@ pub async fn run<P: Platform>(p: &P, config: &Config) {
         }
         None => people(p, config, &mut progress).await,
     };
-    if worked {
+    if worked || first {
         if let Err(e) = sweep::save(p, &progress).await {
             // The next run redoes this batch (every step is idempotent).
             p.log("cron.progress_unsaved", &e.to_string());
@@ -65,6 +71,7 @@ async fn people<P: Platform>(p: &P, config: &Config, progress: &mut Progress) ->
             started_at_ms: p.now_ms(),
             vault_key: key.to_string(),
             spread,
+            tagged_tokens_since_ms: progress.tagged_tokens_since_ms,
             ..Progress::default()
         };
     } else if progress.done {

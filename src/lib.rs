@@ -81,6 +81,7 @@ pub mod error;
 pub mod html;
 pub mod http;
 pub mod mcp;
+pub mod memo;
 pub mod oauth;
 pub mod owner;
 pub mod pages;

@@ -9,6 +9,7 @@
 //! | dynamic client registration (`POST /register`) | client address | 20 / minute | `LIMIT_REGISTRATION` |
 //! | starting a flow (`GET /authorize`, `GET /connect`) | client address | 60 / minute | `LIMIT_FLOWS` |
 //! | failed client authentications or grants at `/token`, failed client authentications at `/revoke` | client id, and client address | 30 / minute each | `LIMIT_TOKEN_FAILURES` |
+//! | work nothing local can settle first: fetching a client metadata document the isolate does not hold (`/token`, `/revoke`), looking up a token of the earlier, untagged format (`/mcp`, `/v2`, `/token`, `/revoke`) | client address | 30 / minute | `LIMIT_LOOKUPS` |
 //!
 //! A client address is an IPv4 address or an IPv6 /64 ([`by_address`]).
 //!
@@ -19,7 +20,9 @@
 //! and someone sending bad credentials under a real app's id cannot lock that app out.
 //! Without the bindings the limits are off, and `/health` and `/setup` say so.
 
-use crate::config::{FLOWS_LIMIT_BINDING, REGISTRATION_LIMIT_BINDING, TOKEN_FAILURES_LIMIT_BINDING};
+use crate::config::{
+    FLOWS_LIMIT_BINDING, LOOKUPS_LIMIT_BINDING, REGISTRATION_LIMIT_BINDING, TOKEN_FAILURES_LIMIT_BINDING,
+};
 use crate::http::Request;
 
 /// One of the gateway's rate limits.
@@ -31,6 +34,9 @@ pub enum Limit {
     Flows,
     /// Failed client authentications or grants at `/token`, per client id and per address.
     TokenFailures,
+    /// Fetches of metadata documents and lookups of untagged tokens, per address, counted
+    /// before the work.
+    Lookups,
 }
 
 /// How long a refused caller should wait (the limits count per minute).
@@ -43,6 +49,7 @@ impl Limit {
             Limit::Registration => REGISTRATION_LIMIT_BINDING,
             Limit::Flows => FLOWS_LIMIT_BINDING,
             Limit::TokenFailures => TOKEN_FAILURES_LIMIT_BINDING,
+            Limit::Lookups => LOOKUPS_LIMIT_BINDING,
         }
     }
 
@@ -52,6 +59,7 @@ impl Limit {
             Limit::Registration => 20,
             Limit::Flows => 60,
             Limit::TokenFailures => 30,
+            Limit::Lookups => 30,
         }
     }
 }

@@ -145,6 +145,8 @@ impl Default for FakePlatform {
 impl FakePlatform {
     pub fn with_settings(values: HashMap<&'static str, String>) -> Self {
         crate::routes::health::forget_cached();
+        crate::clients::forget_fetched();
+        crate::store::sweep::forget_cached();
         Self {
             settings: MapSource::new(values),
             http: FakeHttp::default(),

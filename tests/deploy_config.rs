@@ -92,7 +92,7 @@ fn every_setting_and_binding_is_documented_and_declared_for_deploys() {
     // Bindings provision themselves: no placeholder ids.
     assert!(!wrangler.lines().any(|l| l.trim_start().starts_with("id = ")), "wrangler.toml carries a resource id");
     // The shipped rate limits are the ones the code documents (and its test double enforces).
-    for limit in [Limit::Registration, Limit::Flows, Limit::TokenFailures] {
+    for limit in [Limit::Registration, Limit::Flows, Limit::TokenFailures, Limit::Lookups] {
         let block = wrangler.split("[[ratelimits]]").find(|b| b.contains(&format!("name = \"{}\"", limit.binding())));
         let block = block.unwrap_or_else(|| panic!("{} not in wrangler.toml", limit.binding()));
         let expected = format!("simple = {{ limit = {}, period = 60 }}", limit.default_per_minute());

@@ -244,6 +244,7 @@ pub const TRANSITIONS_BINDING: &str = "TRANSITIONS";
 pub const REGISTRATION_LIMIT_BINDING: &str = "LIMIT_REGISTRATION";
 pub const FLOWS_LIMIT_BINDING: &str = "LIMIT_FLOWS";
 pub const TOKEN_FAILURES_LIMIT_BINDING: &str = "LIMIT_TOKEN_FAILURES";
+pub const LOOKUPS_LIMIT_BINDING: &str = "LIMIT_LOOKUPS";
 
 /// Every binding the worker uses.
 pub const BINDINGS: &[BindingSpec] = &[
@@ -275,6 +276,12 @@ pub const BINDINGS: &[BindingSpec] = &[
         name: TOKEN_FAILURES_LIMIT_BINDING,
         kind: "ratelimit",
         purpose: "Failed attempts at the token endpoint per client and per address (default 30 a minute).",
+        required: false,
+    },
+    BindingSpec {
+        name: LOOKUPS_LIMIT_BINDING,
+        kind: "ratelimit",
+        purpose: "Metadata-document fetches and untagged-token lookups per address (default 30 a minute).",
         required: false,
     },
 ];

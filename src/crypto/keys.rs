@@ -77,6 +77,14 @@ impl Derived {
         m
     }
 
+    fn derive_secret(&self, label: &str, input: &str) -> String {
+        let mut m = mac(&self.derivation);
+        m.update(label.as_bytes());
+        m.update(b"|");
+        m.update(input.as_bytes());
+        URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
+    }
+
     fn token_hash(&self, token: &str) -> String {
         let mut m = mac(&self.token_hash);
         m.update(token.as_bytes());
@@ -120,11 +128,15 @@ impl SigningKeys {
     /// A secret derived from `input` for `label`: 256 bits, base64url. Unpredictable without
     /// both `input` and the server key; the same inputs always give the same secret.
     pub fn derive_secret(&self, label: &str, input: &str) -> String {
-        let mut m = mac(&self.newest.derivation);
-        m.update(label.as_bytes());
-        m.update(b"|");
-        m.update(input.as_bytes());
-        URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
+        self.newest.derive_secret(label, input)
+    }
+
+    /// Whether `presented` is [`Self::derive_secret`]`(label, input)` under any of the keys,
+    /// compared in constant time: a derived secret outlives a rotation of `SIGNING_KEY`.
+    pub fn derived_secret_matches(&self, label: &str, input: &str, presented: &str) -> bool {
+        std::iter::once(&self.newest)
+            .chain(&self.older)
+            .any(|k| crate::secret::constant_time_eq(k.derive_secret(label, input).as_bytes(), presented.as_bytes()))
     }
 
     /// 128 bits derived from `input` for `label` (as [`Self::derive_secret`]): a tagged token's
@@ -161,6 +173,14 @@ impl SigningKeys {
         }
         let (nonce, tag) = secret.split_at(16);
         std::iter::once(&self.newest).chain(&self.older).any(|k| k.tag(head, nonce).verify_truncated_left(tag).is_ok())
+    }
+
+    /// Whether `token` carries our tag under the newest key (not only an older one).
+    pub fn token_intact_under_newest(&self, token: &str) -> bool {
+        let Some(dot) = token.rfind('.') else { return false };
+        let (head, secret) = (&token[..=dot], &token[dot + 1..]);
+        let Ok(secret) = URL_SAFE_NO_PAD.decode(secret) else { return false };
+        secret.len() == 32 && self.newest.tag(head, &secret[..16]).verify_truncated_left(&secret[16..]).is_ok()
     }
 
     /// A signature over `message` (for cookies).

@@ -155,11 +155,25 @@ const REFRESH_PREFIX: &str = "agwr2";
 const ACCESS_START: &str = "agwa2.";
 const REFRESH_START: &str = "agwr2.";
 
+/// How an authorization code begins: `agwc2.c.<nonce ‖ tag>` (earlier releases: `agwc.<random>`).
+const CODE_PREFIX: &str = "agwc2";
+const CODE_START: &str = "agwc2.";
+
+/// A new authorization code from 128 random bits, tagged like the tokens.
+pub fn new_code(keys: &SigningKeys, random: &[u8; 16]) -> String {
+    keys.tagged_token(CODE_PREFIX, "c", random)
+}
+
+/// Whether `value` (a token or code presented to us) is of the earlier, untagged format: only
+/// storage can tell whether it is ours, so looking it up passes the per-address limit first.
+pub fn untagged(value: &str) -> bool {
+    ![ACCESS_START, REFRESH_START, CODE_START].iter().any(|start| value.starts_with(start))
+}
+
 /// Whether `token` may be one of ours as far as can be told without storage: a tagged token's
 /// tag must check out; a token from before tags passes (only storage can tell).
 pub fn intact(keys: &SigningKeys, token: &str) -> bool {
-    let tagged = token.starts_with(ACCESS_START) || token.starts_with(REFRESH_START);
-    !tagged || keys.token_intact(token)
+    untagged(token) || keys.token_intact(token)
 }
 
 /// Whether `token` is tagged and its tag checks out: what may be answered without storage.

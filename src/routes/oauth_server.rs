@@ -13,11 +13,10 @@ use crate::error::AppError;
 use crate::http::{json as json_response, with_cors, Request, Response};
 use crate::oauth::client::{self, KeySource, RegisteredClient};
 use crate::oauth::metadata::{self, Audience};
-use crate::oauth::OAuthError;
+use crate::oauth::{sealed_client, OAuthError};
 use crate::platform::Platform;
 use crate::rate_limit::{self, Limit};
 use crate::secret::IssuedClientSecret;
-use crate::store::clients as store_clients;
 
 pub const AS_METADATA: &str = "/.well-known/oauth-authorization-server";
 pub const PRM_ROOT: &str = "/.well-known/oauth-protected-resource";
@@ -82,33 +81,36 @@ pub async fn register(p: &impl Platform, req: &Request) -> Result<Response, AppE
         Err(e) => return Ok(with_cors(e.into_response())),
     };
     let keys = config.keys();
-    let random = || p.token().map_err(|e| AppError::unavailable_because("randomness", e));
-    let client_id = format!("mcp_{}", random()?);
-    let secret = match reg.auth_method {
-        client::AuthMethod::None | client::AuthMethod::PrivateKeyJwt => None,
-        client::AuthMethod::ClientSecretBasic | client::AuthMethod::ClientSecretPost => {
-            Some(IssuedClientSecret::new(format!("agws.{}", random()?)))
-        }
-    };
     let now = p.now_ms();
     let record = RegisteredClient {
-        client_id: client_id.clone(),
+        client_id: String::new(),
         client_name: reg.client_name.clone(),
         redirect_uris: reg.redirect_uris.clone(),
         grant_types: reg.grant_types.clone(),
         auth_method: reg.auth_method,
-        secret_hash: secret.as_ref().map(|s| keys.token_hash(s.expose_secret())),
+        secret_hash: None,
         created_at_ms: now,
         other_auth_methods: Vec::new(),
         assertion_keys: reg.assertion_keys.clone(),
         in_use: false,
     };
-    if let Err(e) = store_clients::register(p, &record).await {
-        let why = crate::platform::spent_budget(&e).map_or("registration storage is unavailable".to_string(), |b| {
-            format!("{b}: no new client can be registered today")
-        });
-        return Ok(with_cors(OAuthError::temporarily_unavailable(why).into_response()));
-    }
+    // The registration travels in the id: nothing is stored until the client is used.
+    let mut nonce = [0u8; 16];
+    p.fill(&mut nonce).map_err(|e| AppError::unavailable_because("randomness", e))?;
+    let Some(client_id) = sealed_client::seal(keys, &record, &nonce) else {
+        let why = format!(
+            "the registration does not fit in a client id of {} bytes: register fewer or shorter redirect URIs, \
+             a shorter client_name, or a jwks_uri instead of inline jwks",
+            sealed_client::MAX_ID
+        );
+        return Ok(with_cors(OAuthError::invalid_client_metadata(why).into_response()));
+    };
+    let secret = match reg.auth_method {
+        client::AuthMethod::None | client::AuthMethod::PrivateKeyJwt => None,
+        client::AuthMethod::ClientSecretBasic | client::AuthMethod::ClientSecretPost => {
+            Some(IssuedClientSecret::new(sealed_client::secret(keys, &client_id)))
+        }
+    };
     let mut body = json!({
         "client_id": client_id,
         "client_id_issued_at": now / 1000,

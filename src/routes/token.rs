@@ -7,10 +7,11 @@ use http::StatusCode;
 use serde_json::json;
 
 use crate::client_auth;
+use crate::clients;
 use crate::context::Ctx;
 use crate::error::AppError;
 use crate::http::{json as json_response, set_header, with_cors, Request, Response};
-use crate::oauth::grant::Issued;
+use crate::oauth::grant::{self, Issued};
 use crate::oauth::metadata::TOKEN_EXCHANGE;
 use crate::oauth::token_grants::{self, ACCESS_TOKEN_TYPE};
 use crate::oauth::{params, OAuthError};
@@ -76,13 +77,17 @@ async fn token_inner<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
         let issued = token_grants::exchange(p, ctx, backend, &form).await?;
         return Ok(token_response(&issued, Some(ACCESS_TOKEN_TYPE)));
     }
-    // A forged or altered refresh token is refused before the client is resolved (no client
-    // record read, no metadata document fetched). It counts as a failed attempt.
-    if params::get(&form, "grant_type") == Some("refresh_token")
-        && params::get(&form, "refresh_token").is_some_and(|t| !crate::oauth::grant::intact(ctx.keys(), t))
-    {
-        return Err(OAuthError::invalid_grant("unknown refresh token"));
+    // A forged or altered code or refresh token is refused before the client is resolved (no
+    // client record read, no metadata document fetched). It counts as a failed attempt.
+    let presented = match params::get(&form, "grant_type") {
+        Some("authorization_code") => params::get(&form, "code"),
+        Some("refresh_token") => params::get(&form, "refresh_token"),
+        _ => None,
+    };
+    if presented.is_some_and(|t| !grant::intact(ctx.keys(), t)) {
+        return Err(OAuthError::invalid_grant("unknown code or refresh token"));
     }
+    within_lookups(p, ctx, req, &form, presented).await?;
     let endpoint = format!("{}{TOKEN}", ctx.origin);
     let client = client_auth::authenticate(p, ctx, &ctx.origin, &endpoint, req, &form).await?;
     let issued = match params::get(&form, "grant_type") {
@@ -94,6 +99,25 @@ async fn token_inner<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
     Ok(token_response(&issued, None))
 }
 
+/// Work nothing local can settle is counted against the per-address `Lookups` limit before it
+/// is done: resolving a client that needs a fetch or a storage read
+/// ([`clients::needs_lookup`]), or looking up a code or token of the earlier, untagged format.
+async fn within_lookups<P: Platform>(
+    p: &P,
+    ctx: &Ctx<'_>,
+    req: &Request,
+    form: &[(String, String)],
+    presented: Option<&str>,
+) -> Result<(), OAuthError> {
+    let claimed = client_auth::claimed_client_id(req, form).unwrap_or_default();
+    let lookup = clients::needs_lookup(ctx.config, &claimed, p.now_ms()) || presented.is_some_and(grant::untagged);
+    if !lookup || p.within_limit(Limit::Lookups, &rate_limit::by_address(req)).await {
+        return Ok(());
+    }
+    p.log("rate_limit.lookups", "address");
+    Err(OAuthError::rate_limited("too many requests needing a lookup from this address; wait a minute"))
+}
+
 /// `POST /revoke` (RFC 7009): always 200 for a well-formed request from an authenticated
 /// client; only that client's own tokens are affected. Failed client authentications count
 /// against the same limit as `/token`'s.
@@ -102,9 +126,10 @@ pub async fn revoke<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
         let form = form(req)?;
         // A tagged token whose tag fails was never ours: nothing to revoke, nothing loaded, not
         // even the client (RFC 7009 §2.2: an invalid token is answered 200).
-        if params::get(&form, "token").is_some_and(|t| !crate::oauth::grant::intact(ctx.keys(), t)) {
+        if params::get(&form, "token").is_some_and(|t| !grant::intact(ctx.keys(), t)) {
             return Ok(json_response(StatusCode::OK, &json!({})));
         }
+        within_lookups(p, ctx, req, &form, params::get(&form, "token")).await?;
         let endpoint = format!("{}{REVOKE}", ctx.origin);
         let client = client_auth::authenticate(p, ctx, &ctx.origin, &endpoint, req, &form).await?;
         let token = params::get(&form, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;

@@ -40,20 +40,13 @@ pub fn client_record(client_id: &str) -> String {
     format!("client:v1:{client_id}")
 }
 
-/// `cimd:v1:<HMAC(document URL)>`: a fetched client metadata document.
-pub fn metadata_document(keys: &SigningKeys, url: &str) -> String {
-    format!("cimd:v1:{}", keys.token_hash(url))
-}
-
-/// `cimd-failed:v1:<HMAC(document URL)>`: a metadata document that could not be used just now.
-pub fn failed_metadata_document(keys: &SigningKeys, url: &str) -> String {
-    format!("cimd-failed:v1:{}", keys.token_hash(url))
-}
-
-/// `jwks:v1:<HMAC(client id "\n" jwks_uri)>`: a client's fetched key set. Keyed by the URI too,
-/// so a document that moves its keys elsewhere starts afresh.
-pub fn key_set(keys: &SigningKeys, client_id: &str, uri: &str) -> String {
-    format!("jwks:v1:{}", keys.token_hash(&format!("{client_id}\n{uri}")))
+/// `client:v2:<SHA-256(client id)>`: the copy of a sealed client kept past the retirement of
+/// the key that made its id. Keyed by a plain hash (the id is no secret, and sealed ids run to
+/// 512 bytes), so the key outlives every rotation.
+pub fn sealed_client_copy(client_id: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(client_id.as_bytes());
+    format!("client:v2:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
 /// The start of every grant index entry of everyone.
@@ -139,8 +132,6 @@ pub const GONE: &str = "gone";
 pub const REFRESH_LEASE: &str = "refresh-lease";
 /// A spent client-assertion id.
 pub const JTI: &str = "jti";
-/// A key-set fetch in the last minute.
-pub const FETCH: &str = "fetch";
 
 /// `grant:<grant id>`: the object of a grant made before grants moved into their person's
 /// object. The grant id is random and public (it is in our tokens).
@@ -232,11 +223,6 @@ pub fn user_of_policy_holder(key: &str) -> Option<UserId> {
 /// newest, looked for under all).
 pub fn jti_names(keys: &SigningKeys, client_id: &str, jti: &str) -> Vec<String> {
     keys.token_hashes(&format!("{client_id}\n{jti}")).into_iter().map(|h| format!("jti:{h}")).collect()
-}
-
-/// `jwks-fetch:<HMAC(client id)>`.
-pub fn jwks_fetch(keys: &SigningKeys, client_id: &str) -> String {
-    format!("jwks-fetch:{}", keys.token_hash(client_id))
 }
 
 #[cfg(test)]

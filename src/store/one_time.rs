@@ -170,13 +170,3 @@ pub async fn spend_jti<P: Platform>(
     }
     super::insert(p, &newest, keys::JTI, &(), expires_at_ms).await
 }
-
-/// Takes this minute's key-set fetch for a client; `false` if it was taken already.
-pub async fn take_fetch_slot<P: Platform>(
-    p: &P,
-    keys: &SigningKeys,
-    client_id: &str,
-    expires_at_ms: u64,
-) -> Result<bool, StoreError> {
-    super::insert(p, &keys::jwks_fetch(keys, client_id), keys::FETCH, &(), expires_at_ms).await
-}

@@ -34,6 +34,10 @@ pub struct Progress {
     /// Policy copies still to write: after a save reached only the first holders, and once a
     /// day for all.
     pub spread: Option<Rest>,
+    /// When a release issuing tagged tokens first ran the cron (0: not yet). Tokens of the
+    /// earlier, untagged format are refused without storage one access-token lifetime later.
+    #[serde(default)]
+    pub tagged_tokens_since_ms: u64,
 }
 
 /// The progress as last saved (a fresh one when there is none or it does not read).
@@ -51,4 +55,31 @@ pub async fn spread_pending(kv: &impl KvStore, rest: Rest) -> Result<(), StoreEr
     let mut progress = load(kv).await;
     progress.spread = Some(rest);
     save(kv, &progress).await
+}
+
+/// How long an isolate keeps what it read of [`tagged_tokens_since`].
+const SINCE_MEMO_MS: u64 = 600_000;
+
+std::thread_local! {
+    static SINCE: std::cell::RefCell<crate::memo::Memo<u64>> = const { std::cell::RefCell::new(crate::memo::Memo::new(1)) };
+}
+
+/// [`Progress::tagged_tokens_since_ms`] (`None` before the cron first ran), read at most once
+/// every ten minutes per isolate.
+pub async fn tagged_tokens_since(kv: &impl KvStore, now_ms: u64) -> Option<u64> {
+    let since = match crate::memo::get(&SINCE, "since", now_ms) {
+        Some(since) => since,
+        None => {
+            let since = load(kv).await.tagged_tokens_since_ms;
+            crate::memo::put(&SINCE, "since", now_ms + SINCE_MEMO_MS, since, now_ms);
+            since
+        }
+    };
+    (since > 0).then_some(since)
+}
+
+/// Forgets this thread's copy (host tests).
+#[cfg(test)]
+pub fn forget_cached() {
+    SINCE.with_borrow_mut(crate::memo::Memo::clear);
 }

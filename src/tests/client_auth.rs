@@ -6,15 +6,22 @@ use super::*;
 #[test]
 fn a_private_key_jwt_client_spends_nothing_until_its_assertion_verifies() {
     use crate::oauth::assertion::ASSERTION_TYPE;
-    use crate::testing::jwt_signer::{claims, TestKey, CLIENT_RSA_PEM, OTHER_RSA_PEM};
-    let key = TestKey::rsa(CLIENT_RSA_PEM);
+    use crate::testing::jwt_signer::{claims, TestKey, CLIENT_P256_PEM, CLIENT_RSA_PEM, OTHER_RSA_PEM};
     let p = FakePlatform::with_settings(loopback_settings());
-    let registration = serde_json::json!({
-        "client_name": "Signed <Client>", "redirect_uris": [CLIENT_REDIRECT],
-        "grant_types": ["authorization_code", "refresh_token"],
-        "token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [key.public_jwk("k1")]}
-    });
-    let r = run(&p, post_json("/register", &registration.to_string()));
+    let registration = |key: &TestKey| {
+        serde_json::json!({
+            "client_name": "Signed <Client>", "redirect_uris": [CLIENT_REDIRECT],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [key.public_jwk("k1")]}
+        })
+        .to_string()
+    };
+    // An inline RSA key does not fit in a sealed client id: refused, pointing to jwks_uri.
+    let r = run(&p, post_json("/register", &registration(&TestKey::rsa(CLIENT_RSA_PEM))));
+    assert_eq!(r.status(), 400, "{}", text(&r));
+    assert!(body(&r)["error_description"].as_str().unwrap().contains("jwks_uri"), "{}", text(&r));
+    let key = TestKey::p256(CLIENT_P256_PEM);
+    let r = run(&p, post_json("/register", &registration(&key)));
     assert_eq!(r.status(), 201, "{}", text(&r));
     assert!(body(&r).get("client_secret").is_none(), "no secret for a key-authenticated client");
     assert_eq!(body(&r)["jwks"]["keys"][0]["kid"], "k1");

@@ -22,6 +22,12 @@ pub fn register(p: &FakePlatform) -> String {
     body(&r)["client_id"].as_str().unwrap().to_string()
 }
 
+/// `req` as Cloudflare delivers it from `address` (`CF-Connecting-IP`).
+pub fn from_address(mut req: Request, address: &str) -> Request {
+    req.headers_mut().insert("cf-connecting-ip", address.parse().unwrap());
+    req
+}
+
 pub fn form(path: &str, pairs: &[(&str, &str)], jar: &[String]) -> Request {
     let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
     http::Request::post(format!("https://gateway.test{path}"))

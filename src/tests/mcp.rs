@@ -226,7 +226,7 @@ fn the_audit_log_records_who_did_what_without_secrets() {
     // The tool calls came from the MCP client; the proxied read from the second (REST) client.
     assert!(entries[1..].iter().all(|e| e["client_id"] == client_id.as_str()));
     assert!(
-        entries[0]["client_id"].as_str().unwrap().starts_with("mcp_") && entries[0]["client_id"] != client_id.as_str()
+        entries[0]["client_id"].as_str().unwrap().starts_with("mcp2.") && entries[0]["client_id"] != client_id.as_str()
     );
     let all = text(&r);
     for secret in [at.as_str(), api.as_str(), "attio-at-1", "secret-record", "secret@x.test"] {

@@ -25,7 +25,7 @@ fn discovery_documents_name_our_origin_exactly() {
 }
 
 #[test]
-fn registration_issues_ids_and_stores_only_a_secret_hash() {
+fn registration_issues_sealed_ids_and_stores_nothing() {
     let p = FakePlatform::default();
     let r = run(
         &p,
@@ -37,7 +37,8 @@ fn registration_issues_ids_and_stores_only_a_secret_hash() {
     assert_eq!(r.status(), 201, "{}", text(&r));
     assert!(is_no_store(&r));
     let public = body(&r);
-    assert!(public["client_id"].as_str().unwrap().starts_with("mcp_"));
+    let id = public["client_id"].as_str().unwrap();
+    assert!(id.starts_with("mcp2.") && id.len() <= 512, "{id}");
     assert!(public.get("client_secret").is_none(), "public clients get no secret");
 
     let r = run(
@@ -48,27 +49,49 @@ fn registration_issues_ids_and_stores_only_a_secret_hash() {
         ),
     );
     let confidential = body(&r);
-    let secret = confidential["client_secret"].as_str().unwrap();
-    let stored = p.kv_value(&format!("client:v1:{}", confidential["client_id"].as_str().unwrap())).unwrap();
-    assert!(!stored.contains(secret), "secret stored in the clear");
-    assert!(stored.contains("secret_hash"));
+    assert!(confidential["client_secret"].as_str().unwrap().starts_with("agws2."));
+    assert_eq!(p.kv_keys(), Vec::<String>::new(), "registrations store nothing");
+    assert!(!p.take_calls().iter().any(|c| c.starts_with("do ") || c.starts_with("kv ")), "no storage request");
 
     let bad = run(&p, post_json("/register", r#"{"redirect_uris":["javascript:alert(1)"]}"#));
     assert_eq!(bad.status(), 400);
     assert_eq!(body(&bad)["error"], "invalid_redirect_uri");
-    assert_eq!(p.kv_keys().len(), 2, "nothing stored for a refused registration");
+    // A registration that would not fit in 512 bytes is refused, saying what to change.
+    let uris: Vec<String> = (0..8).map(|i| format!("https://app.example/oauth/callback/{i}/x")).collect();
+    let big = run(&p, post_json("/register", &serde_json::json!({ "redirect_uris": uris }).to_string()));
+    assert_eq!((big.status().as_u16(), body(&big)["error"].as_str()), (400, Some("invalid_client_metadata")));
+    assert!(body(&big)["error_description"].as_str().unwrap().contains("fewer or shorter redirect URIs"));
 }
 
 #[test]
-fn a_registration_expires_within_a_day_unless_it_is_used() {
+fn a_sealed_client_works_through_a_flow_and_an_altered_id_is_unknown() {
     let p = FakePlatform::with_settings(loopback_settings());
     let client_id = flow::register(&p);
-    let key = format!("client:v1:{client_id}");
-    assert_eq!(p.kv_ttl(&key), Some(Some(crate::store::clients::UNUSED_TTL_SECS)), "abandoned registrations go soon");
+    assert!(client_id.starts_with("mcp2."));
     let (_, code, _) = flow::obtain_code_for(&p, client_id.clone(), "https://gateway.test/mcp", "read");
     assert_eq!(flow::redeem(&p, &client_id, &code, flow::VERIFIER).status(), 200);
-    assert_eq!(p.kv_ttl(&key), Some(Some(crate::store::clients::TTL_SECS)), "a client in use is kept");
-    assert!(p.kv_value(&key).unwrap().contains("\"in_use\":true"));
+    assert!(!p.kv_keys().iter().any(|k| k.starts_with("client:")), "no client record, even once used");
+    // The same registration under another redirect URI is another id whose tag fails.
+    let (head, tag) = client_id.rsplit_once('.').unwrap();
+    let altered = format!("{head}.{}", tag.chars().rev().collect::<String>());
+    let r = run(&p, get(&format!("/authorize?{}", flow::authorize_query(&altered, "https://gateway.test/mcp"))));
+    assert_eq!(r.status(), 400, "{}", text(&r));
+    assert!(text(&r).contains("Unknown application"), "{}", text(&r));
+}
+
+#[test]
+fn a_client_registered_by_an_earlier_release_keeps_working_and_is_kept_once_used() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let record = format!(
+        r#"{{"client_id":"mcp_legacy","client_name":"Test <Client>","redirect_uris":["{}"],"grant_types":["authorization_code","refresh_token"],"auth_method":"none","created_at_ms":1}}"#,
+        flow::CLIENT_REDIRECT
+    );
+    p.kv_insert_raw("client:v1:mcp_legacy", &record);
+    let (_, code, _) = flow::obtain_code_for(&p, "mcp_legacy".into(), "https://gateway.test/mcp", "read");
+    assert_eq!(flow::redeem(&p, "mcp_legacy", &code, flow::VERIFIER).status(), 200);
+    let key = "client:v1:mcp_legacy";
+    assert_eq!(p.kv_ttl(key), Some(Some(crate::store::clients::TTL_SECS)), "a client in use is kept");
+    assert!(p.kv_value(key).unwrap().contains("\"in_use\":true"));
 }
 
 #[test]
