@@ -227,6 +227,10 @@ pub async fn authenticate<P: Platform>(
         refused(p, &pending, &grant, "refused: the grant is older than the deployer allows");
         return Err(Denied::Invalid);
     }
+    if policy.blocks(&grant.client_id) {
+        refused(p, &pending, &grant, "refused: the deployer blocked this app");
+        return Err(Denied::Invalid);
+    }
     if policy.writes_off {
         scopes.retain(|s| s != SCOPE_WRITE);
     }

@@ -29,6 +29,10 @@ pub struct Policy {
     /// Grants older than this many days stop working (the app must be approved again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_grant_days: Option<u32>,
+    /// Client ids no grant of which may be used, refreshed or approved: an app the deployer
+    /// blocked (registrations store nothing, so blocking is the way to refuse one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked_apps: Vec<String>,
     #[serde(default)]
     pub updated_at_ms: u64,
     /// Who last changed it (an administrator's name), for the page.
@@ -36,10 +40,18 @@ pub struct Policy {
     pub updated_by: String,
 }
 
+/// The most apps a policy blocks (each copy of the policy carries them).
+const MAX_BLOCKED: usize = 50;
+
 impl Policy {
     /// The groups a grant may use under this policy.
     pub fn allowed_groups(&self, granted: Vec<Group>) -> Vec<Group> {
         granted.into_iter().filter(|g| !self.groups_off.iter().any(|off| off == g.name())).collect()
+    }
+
+    /// Whether the deployer blocked the app `client_id`.
+    pub fn blocks(&self, client_id: &str) -> bool {
+        self.blocked_apps.iter().any(|b| b == client_id)
     }
 
     /// Whether a grant created at `created_at_ms` has outlived the maximum lifetime.
@@ -57,7 +69,7 @@ impl Policy {
     }
 
     /// A policy from the `/admin` form fields (`writes_off`, `proxy_off`, `off_<group>`,
-    /// `max_grant_days`).
+    /// `max_grant_days`, `blocked_apps`: client ids, one per line).
     pub fn from_form(form: &[(String, String)]) -> Result<Policy, &'static str> {
         let on = |k: &str| form.iter().any(|(n, v)| n == k && v == "on");
         let days = match form.iter().find(|(n, _)| n == "max_grant_days").map(|(_, v)| v.trim()) {
@@ -67,6 +79,15 @@ impl Policy {
                 _ => return Err("the maximum grant lifetime is a number of days from 1 to 3650"),
             },
         };
+        let blocked_apps: Vec<String> = form
+            .iter()
+            .filter(|(n, _)| n == "blocked_apps")
+            .flat_map(|(_, v)| v.split_whitespace())
+            .map(str::to_string)
+            .collect();
+        if blocked_apps.len() > MAX_BLOCKED || blocked_apps.iter().any(|b| b.len() > 2000) {
+            return Err("at most 50 blocked apps, each a client id of at most 2000 characters");
+        }
         Ok(Policy {
             v: SCHEMA,
             version: 0,
@@ -78,6 +99,7 @@ impl Policy {
                 .collect(),
             proxy_off: on("proxy_off"),
             max_grant_days: days,
+            blocked_apps,
             updated_at_ms: 0,
             updated_by: String::new(),
         })
@@ -103,5 +125,10 @@ mod tests {
         assert!(Policy::from_form(&form(&[("max_grant_days", "0")])).is_err());
         assert_eq!(Policy::from_form(&form(&[])).unwrap().max_grant_days, None);
         assert!(!Policy::default().grant_too_old(0, u64::MAX));
+        let blocking = Policy::from_form(&form(&[("blocked_apps", " mcp2.a.b \r\nhttps://x.test/c.json\n")])).unwrap();
+        assert_eq!(blocking.blocked_apps, ["mcp2.a.b", "https://x.test/c.json"]);
+        assert!(blocking.blocks("mcp2.a.b") && !blocking.blocks("mcp2.a"));
+        let too_many = "x ".repeat(51);
+        assert!(Policy::from_form(&form(&[("blocked_apps", too_many.as_str())])).is_err());
     }
 }

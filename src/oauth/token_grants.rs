@@ -218,6 +218,9 @@ pub async fn refresh<P: Platform>(
         if policy.grant_too_old(grant.created_at_ms, p.now_ms()) {
             return Err(OAuthError::invalid_grant("the deployer's maximum grant lifetime has passed; authorize again"));
         }
+        if policy.blocks(&grant.client_id) {
+            return Err(OAuthError::invalid_grant("the deployer blocked this app on this gateway"));
+        }
         let (next, answer) = match grant.refresh(keys, presented, scope.clone(), p.now_ms()) {
             RefreshOutcome::Rotated(next, issued) => (next, Ok(issued)),
             RefreshOutcome::Replayed(issued) => return Ok(issued),
@@ -310,6 +313,9 @@ pub async fn exchange<P: Platform>(
         return Err(OAuthError::invalid_grant(
             "the deployer's maximum grant lifetime has passed for the subject token",
         ));
+    }
+    if policy.blocks(&subject_grant.client_id) {
+        return Err(OAuthError::invalid_grant("the deployer blocked the app of the subject token"));
     }
     match grant_standing(p, ctx, &subject_grant).await? {
         Standing::Live => {}

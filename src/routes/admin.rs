@@ -166,7 +166,9 @@ fn policy_section(policy: &Policy, csrf: &str) -> Html {
          <label><input type=checkbox name=writes_off value=on{}> Writes off: no app may change Attio data</label><br>\
          <label><input type=checkbox name=proxy_off value=on{}> REST proxy off (<code>/v2/*</code>)</label><br>{}\
          <label>Maximum grant lifetime <input name=max_grant_days inputmode=numeric size=5 value=\"{}\"> days \
-         (empty: 30 days, the default)</label>\
+         (empty: 30 days, the default)</label><br>\
+         <label>Blocked apps: client ids, one per line (each app's id is in the log and its export)<br>\
+         <textarea name=blocked_apps rows=3 cols=60>{}</textarea></label>\
          <p><button class=primary type=submit>Apply to every app now</button></p></form>\
          <p class=muted>Applies on each app's next call.{}</p></div>",
         csrf,
@@ -174,6 +176,7 @@ fn policy_section(policy: &Policy, csrf: &str) -> Html {
         checked(policy.proxy_off),
         groups,
         policy.max_grant_days.map(|d| d.to_string()).unwrap_or_default(),
+        policy.blocked_apps.join("\n"),
         if policy.updated_by.is_empty() {
             String::new()
         } else {
@@ -480,11 +483,12 @@ pub async fn set_policy<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     policy.updated_by = admin.name();
     let unavailable = |e| AppError::unavailable_because("storage", e);
     let summary = format!(
-        "writes {}, proxy {}, groups off [{}], max grant days {}",
+        "writes {}, proxy {}, groups off [{}], max grant days {}, {} apps blocked",
         if policy.writes_off { "off" } else { "on" },
         if policy.proxy_off { "off" } else { "on" },
         policy.groups_off.join(" "),
         policy.max_grant_days.map_or("default".to_string(), |d| d.to_string()),
+        policy.blocked_apps.len(),
     );
     admin_log::record(p, AdminAction { at_ms: 0, admin: admin.name(), action: "policy".into(), target: summary })
         .await

@@ -34,6 +34,7 @@ use crate::rate_limit::{self, Limit};
 use crate::session::{self, Session};
 use crate::sign_in;
 use crate::store::one_time::{self};
+use crate::store::policy as store_policy;
 
 pub const AUTHORIZE: &str = "/authorize";
 
@@ -92,6 +93,19 @@ pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
         }
         Err(e) => return Err(AppError::unavailable_because("client storage", e)),
     };
+    // A blocked app is refused here, before anyone is asked to approve it.
+    match store_policy::load(p).await {
+        Ok(policy) if policy.blocks(&client.client_id) => {
+            return Ok(error_page(
+                StatusCode::FORBIDDEN,
+                "Application blocked",
+                "The people who run this gateway have blocked this application. Nothing was shared with it.",
+                &NOTHING,
+            ))
+        }
+        Ok(_) => {}
+        Err(e) => return Err(AppError::unavailable_because("policy storage", e)),
+    }
     // 2. Everything else: errors go back to the client.
     let approved = match approval::check(&q, &client, &origin) {
         Ok(approved) => approved,

@@ -55,3 +55,26 @@ fn policy_turns_writes_the_proxy_and_old_grants_off_on_the_next_call() {
     assert_eq!(again.status(), 400);
     assert!(text(&again).contains("maximum grant lifetime"), "{}", text(&again));
 }
+
+/// Issue 27: registrations store nothing, so an app is refused by blocking its id in the
+/// deployer's policy: its calls, its refreshes and new approvals stop; other apps carry on.
+#[test]
+fn a_blocked_app_cannot_call_refresh_or_be_approved_and_other_apps_carry_on() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (client_id, code, _) = obtain_code(&p, "https://gateway.test/mcp", "read");
+    let issued = body(&redeem(&p, &client_id, &code, VERIFIER));
+    let token = issued["access_token"].as_str().unwrap().to_string();
+    let other = mcp_token(&p, "read");
+    let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    assert_eq!(mcp(&p, &token, list, &[]).status(), 200);
+    let policy = crate::policy::Policy::from_form(&[("blocked_apps".into(), client_id.clone())]).unwrap();
+    block_on(crate::store::policy::save(&p, &policy)).unwrap();
+    assert_eq!(mcp(&p, &token, list, &[]).status(), 401, "its calls stop");
+    assert_eq!(mcp(&p, &other, list, &[]).status(), 200, "another app carries on");
+    let r = run(&p, refresh_request(&client_id, issued["refresh_token"].as_str().unwrap()));
+    assert_eq!(body(&r)["error"], "invalid_grant");
+    assert!(text(&r).contains("blocked"), "{}", text(&r));
+    let r = run(&p, get(&format!("/authorize?{}", authorize_query(&client_id, "https://gateway.test/mcp"))));
+    assert_eq!(r.status(), 403);
+    assert!(text(&r).contains("Application blocked"), "{}", text(&r));
+}
