@@ -140,6 +140,51 @@ export async function peerEvents(p) {
   return events;
 }
 
+// Anonymous traffic (issue 27): the shipped per-address limits (wrangler.toml, read below), a
+// minute at a time for a whole day, from one address at one Cloudflare location (the limits
+// count per location). Each `anon_<limit>_<what>` event of src/tests/budget.rs is something a
+// stranger can do under that limit, counted once the earlier token formats' lifetimes are over
+// (the steady state; in the first 30 days after the upgrade an earlier-format refresh token
+// still costs up to two object requests under LIMIT_LOOKUPS); `anon_unlimited_…` ones pass no
+// limit; `anon_perminute_…` is what an isolate reads once and keeps (counted once a minute).
+// Several addresses multiply it: only WAF rules bound that, and the Workers request budget.
+const LIMIT_BINDINGS = { flows: 'LIMIT_FLOWS', lookups: 'LIMIT_LOOKUPS', registration: 'LIMIT_REGISTRATION' };
+const STORAGE_KINDS = ['kv_get', 'kv_put', 'kv_delete', 'kv_list', 'do_requests', 'rows_read', 'rows_written'];
+
+/** The shipped per-minute limits, from wrangler.toml. */
+export function shippedLimits(wranglerToml) {
+  const limits = {};
+  for (const [name, binding] of Object.entries(LIMIT_BINDINGS)) {
+    const block = wranglerToml.split('[[ratelimits]]').find((b) => b.includes(`name = "${binding}"`)) ?? '';
+    const m = block.match(/limit\s*=\s*(\d+),\s*period\s*=\s*(\d+)/);
+    limits[name] = m ? Number(m[1]) * (60 / Number(m[2])) : Infinity;
+  }
+  return limits;
+}
+
+/** What one address can make the gateway spend in a day, by kind, and the share of Free. */
+export function anonymous(events, limits) {
+  const day = Object.fromEntries([...STORAGE_KINDS, 'fetches'].map((k) => [k, 0]));
+  const worst = {};
+  for (const [name, ops] of Object.entries(events)) {
+    const m = name.match(/^anon_([a-z]+)_/);
+    if (!m) continue;
+    const perMinute = { unlimited: Infinity, perminute: 1 }[m[1]] ?? limits[m[1]];
+    const b = billed(ops);
+    for (const k of Object.keys(day)) {
+      const v = k === 'fetches' ? ops.fetches ?? 0 : b[k];
+      if (!v) continue;
+      if (!Number.isFinite(perMinute)) throw new Error(`${name} passes no limit yet costs ${k}`);
+      // Under one limit the dearest event is what an attacker repeats.
+      const key = `${m[1]}|${k}`;
+      worst[key] = Math.max(worst[key] ?? 0, v * perMinute * 1440);
+    }
+  }
+  for (const [key, v] of Object.entries(worst)) day[key.split('|')[1]] += v;
+  const share = Object.fromEntries(STORAGE_KINDS.map((k) => [k, day[k] / PLAN.free[k]]));
+  return { day, share };
+}
+
 const fmt = (n) => (Number.isInteger(n) ? String(n) : n.toFixed(n < 1 ? 3 : 1));
 const money = (x) => `$${x.toFixed(x < 0.1 ? 4 : 2)}`;
 
@@ -168,6 +213,11 @@ export function report(out, gw, peer) {
   out(`gateway per tool call: ${KINDS.map((k) => `${k} ${fmt(g.perCall[k])}`).join(', ')}`);
   out(`gateway cost per million by kind: ${top.map(([k, v]) => `${k} ${money(v)}`).join(', ')}`);
   out(`gateway fixed daily use by the mix: ${KINDS.filter((k) => g.fixed[k]).map((k) => `${k} ${fmt(g.fixed[k])} of ${PLAN.free[k]}`).join(', ')}`);
+  const limits = shippedLimits(fs.readFileSync(new URL('../wrangler.toml', import.meta.url), 'utf8'));
+  const anon = anonymous(gw, limits);
+  out(`anonymous, one address for a day at the shipped limits (${Object.entries(limits).map(([k, v]) => `${k} ${v}/min`).join(', ')}; each limit's dearest event, repeated):`);
+  out(`  ${STORAGE_KINDS.map((k) => `${k} ${fmt(anon.day[k])} (${(100 * anon.share[k]).toFixed(1)}% of Free)`).join(', ')}; fetches ${fmt(anon.day.fetches)}`);
+  out('  (every address adds as much; only WAF rules bound many addresses, and the Workers request budget itself)');
   out();
-  return { gateway: g, peer: p };
+  return { gateway: g, peer: p, anonymous: anon };
 }

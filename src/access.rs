@@ -137,14 +137,14 @@ pub fn presented_token(req: &Request) -> Result<&str, Denied> {
 /// An access token of the earlier, untagged format: only storage can tell whether it is ours,
 /// so it passes the per-address `Lookups` limit first, and an access-token lifetime after the
 /// first release issuing tagged tokens ran, none can be live any more (refused unread).
-async fn earlier_format_allowed<P: Platform>(p: &P, req: &Request) -> Result<(), Denied> {
+async fn earlier_format_allowed<P: Platform>(p: &P, req: &Request, token: &str) -> Result<(), Denied> {
     if !p.within_limit(Limit::Lookups, &rate_limit::by_address(req)).await {
         p.log("rate_limit.lookups", "address");
         return Err(Denied::RateLimited);
     }
     let now = p.now_ms();
     match store_sweep::tagged_tokens_since(p, now).await {
-        Some(since) if now > since + grant::ACCESS_TTL_MS => Err(Denied::Invalid),
+        Some(since) if now > since + grant::untagged_lifetime_ms(token) => Err(Denied::Invalid),
         _ => Ok(()),
     }
 }
@@ -169,7 +169,7 @@ pub async fn authenticate<P: Platform>(
         return Err(Denied::Invalid);
     }
     if grant::untagged(token) {
-        earlier_format_allowed(p, req).await?;
+        earlier_format_allowed(p, req, token).await?;
     }
     // The token's hashes under every signing key, made once: the grant's object compares them
     // to store the call's record, and so does the check below.

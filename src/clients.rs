@@ -57,6 +57,11 @@ pub fn forget_fetched() {
     FETCH_SLOTS.with_borrow_mut(Memo::clear);
 }
 
+/// Whether `client_id` has the form of a client registered by an earlier release (`mcp_…`).
+pub fn earlier_registration(client_id: &str) -> bool {
+    client_id.starts_with("mcp_")
+}
+
 /// Whether resolving `client_id` would make a storage request or a fetch: a metadata document
 /// this isolate does not hold, a client registered by an earlier release (a KV record), or a
 /// sealed id whose tag no listed key recognises (its kept copy is looked for). The caller counts

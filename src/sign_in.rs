@@ -1,8 +1,11 @@
-//! Starting the Attio sign-in (RFC 6749 §4.1.1 as Attio's OAuth client): a fresh `state`, a
-//! pending record for the callback (with the sealed PKCE verifier and, when an MCP client is
-//! waiting, the authorization to finish), the `state` bound to this browser by a cookie, and
-//! the redirect to Attio. `routes::connect` finishes it at the callback; `/connect` and the
-//! consent decision (`routes::authorize`) both start it here.
+//! Starting the Attio sign-in (RFC 6749 §4.1.1 as Attio's OAuth client): a fresh `state`, and
+//! what the callback needs (where Attio sends the person back, the PKCE verifier and, when an
+//! MCP client is waiting, the authorization to finish) sealed in this browser's connect cookie
+//! (XChaCha20-Poly1305 under `VAULT_KEYS`, the associated data naming the `state`), then the
+//! redirect to Attio. Nothing is stored: starting a sign-in, which anyone can, spends no
+//! storage. `routes::connect` finishes it at the callback and spends the `state` once Attio has
+//! exchanged the code (RFC 6749 §10.12: the cookie binds the flow to the browser that began
+//! it); `/connect` and the consent decision (`routes::authorize`) both start it here.
 
 use http::StatusCode;
 
@@ -10,14 +13,45 @@ use crate::context::Ctx;
 use crate::error::AppError;
 use crate::http::{add_cookie, redirect, Response};
 use crate::oauth::approval::Approved;
+use crate::pages::{error_page, NOTHING};
 use crate::paths;
 use crate::platform::Platform;
 use crate::secret::{PkceVerifier, UpstreamState};
 use crate::session::{self, CONNECT_COOKIE, CONNECT_TTL_SECS};
-use crate::store::one_time::{self, pending_object, Pending};
+use crate::store::one_time;
 use crate::upstream;
 
-/// The associated data sealing a pending sign-in's PKCE verifier: bound to its object.
+/// The longest sealed sign-in a cookie carries (browsers keep cookies of up to 4,096 bytes).
+const MAX_COOKIE: usize = 3_800;
+
+/// A sign-in in progress, as the connect cookie carries it (sealed).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct SignIn {
+    /// Our callback URL, as sent to Attio.
+    pub redirect_uri: String,
+    /// The PKCE verifier (a secret: the cookie is encrypted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pkce_verifier: Option<String>,
+    /// An MCP client's authorization the person approved, to finish once Attio says who they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continuation: Option<Approved>,
+    pub expires_at_ms: u64,
+}
+
+/// The associated data of a sealed sign-in: it opens only for its own `state`.
+fn sign_in_aad(keys: &crate::crypto::keys::SigningKeys, state: &UpstreamState) -> Vec<u8> {
+    format!("attio-gateway/sign-in/v1|{}", keys.token_hash(state.expose_secret())).into_bytes()
+}
+
+/// The sign-in this browser's connect cookie carries for `state` (the caller checks its
+/// expiry, to say so).
+pub fn carried(ctx: &Ctx<'_>, req: &crate::http::Request, state: &UpstreamState) -> Option<SignIn> {
+    let cookie = session::cookie(req, CONNECT_COOKIE)?;
+    let opened = ctx.vault().open(&sign_in_aad(ctx.keys(), state), cookie).ok()?;
+    serde_json::from_slice(&opened.plaintext).ok()
+}
+
+/// The associated data of a stored sign-in's PKCE verifier (the release before): its object.
 pub fn pending_aad(object: &str) -> Vec<u8> {
     format!("attio-gateway/pending/v1|{object}|pkce_verifier").into_bytes()
 }
@@ -39,27 +73,55 @@ pub async fn begin<P: Platform>(
         None
     };
     let redirect_uri = format!("{}{}", ctx.origin.clone(), paths::ATTIO_CALLBACK);
-    let object = pending_object(keys, &state);
-    let sealed_verifier = match &verifier {
-        Some(v) => Some(
-            vault
-                .seal(&pending_aad(&object), v.expose_secret().as_bytes(), p)
-                .map_err(|e| AppError::unavailable_because("encryption", e))?,
-        ),
-        None => None,
+    let sign_in = SignIn {
+        redirect_uri: redirect_uri.clone(),
+        pkce_verifier: verifier.as_ref().map(|v| v.expose_secret().to_string()),
+        continuation,
+        expires_at_ms: p.now_ms() + CONNECT_TTL_SECS * 1000,
     };
-    let pending = Pending { redirect_uri: redirect_uri.clone(), pkce_verifier: sealed_verifier, continuation };
-    match one_time::put_pending(p, &object, &pending, p.now_ms() + CONNECT_TTL_SECS * 1000).await {
-        Ok(true) => {}
-        Ok(false) => return Err(AppError::unavailable_because("the state store", "state already taken")),
-        Err(e) => return Err(AppError::unavailable_because("the state store", e)),
+    let plaintext = serde_json::to_vec(&sign_in).map_err(|e| AppError::unavailable_because("encoding", e))?;
+    let sealed = vault
+        .seal(&sign_in_aad(keys, &state), &plaintext, p)
+        .map_err(|e| AppError::unavailable_because("encryption", e))?;
+    if sealed.len() > MAX_COOKIE {
+        return Ok(error_page(
+            StatusCode::BAD_REQUEST,
+            "Request too long",
+            "The application's authorization request (its redirect address, state and id) is too long to carry \
+             through the Attio sign-in. Nothing was stored.",
+            &NOTHING,
+        ));
     }
     let url = upstream::authorize_url(config, &redirect_uri, &state, verifier.as_ref())
         .map_err(|e| AppError::unavailable_because("the Attio authorize URL", e))?;
     let mut resp = redirect(status, &url);
-    add_cookie(
-        &mut resp,
-        &session::set_cookie(CONNECT_COOKIE, &session::connect_binding(keys, &state), CONNECT_TTL_SECS),
-    );
+    add_cookie(&mut resp, &session::set_cookie(CONNECT_COOKIE, &sealed, CONNECT_TTL_SECS));
     Ok(resp)
+}
+
+/// A sign-in the release before this one stored (its cookie only a binding): taken from
+/// storage once, as it was then. Gone ten minutes after the upgrade.
+pub async fn stored<P: Platform>(
+    p: &P,
+    ctx: &Ctx<'_>,
+    req: &crate::http::Request,
+    state: &UpstreamState,
+) -> Result<Option<SignIn>, crate::platform::StoreError> {
+    if !session::has_connect_binding(ctx.keys(), req, state) {
+        return Ok(None);
+    }
+    let Some((object, pending)) = one_time::take_pending(p, ctx.keys(), state).await? else { return Ok(None) };
+    let verifier = match &pending.pkce_verifier {
+        Some(sealed) => match ctx.vault().open(&pending_aad(&object), sealed) {
+            Ok(o) => String::from_utf8(o.plaintext).ok(),
+            Err(_) => return Ok(None),
+        },
+        None => None,
+    };
+    Ok(Some(SignIn {
+        redirect_uri: pending.redirect_uri,
+        pkce_verifier: verifier,
+        continuation: pending.continuation,
+        expires_at_ms: u64::MAX,
+    }))
 }

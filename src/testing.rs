@@ -147,6 +147,7 @@ impl FakePlatform {
         crate::routes::health::forget_cached();
         crate::clients::forget_fetched();
         crate::store::sweep::forget_cached();
+        crate::store::policy::forget_recent();
         Self {
             settings: MapSource::new(values),
             http: FakeHttp::default(),

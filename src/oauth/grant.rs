@@ -170,6 +170,18 @@ pub fn untagged(value: &str) -> bool {
     ![ACCESS_START, REFRESH_START, CODE_START].iter().any(|start| value.starts_with(start))
 }
 
+/// How long after the first run of a release issuing tagged values an untagged `value` of ours
+/// can still be live: an access token an hour, a code two minutes, a refresh token its grant's
+/// 30 days (it is replaced by a tagged one at its first use). Past that it is refused unread.
+pub fn untagged_lifetime_ms(value: &str) -> u64 {
+    match value.split('.').next() {
+        Some("agwa") => ACCESS_TTL_MS,
+        Some("agwc") => CODE_TTL_MS,
+        Some("agwr") => GRANT_LIFETIME_MS,
+        _ => 0,
+    }
+}
+
 /// Whether `token` may be one of ours as far as can be told without storage: a tagged token's
 /// tag must check out; a token from before tags passes (only storage can tell).
 pub fn intact(keys: &SigningKeys, token: &str) -> bool {

@@ -14,6 +14,7 @@
 //! | [`cimd`] | Client ID Metadata Documents: document validation, allowed auth methods |
 //! | [`public_url`] | the SSRF policy for URLs from outside input (metadata documents, key sets) |
 //! | [`client`] | RFC 7591 dynamic client registration: validation and the stored record |
+//! | [`sealed_request`] | an authorization request (RFC 6749 §4.1.1) carried by the consent form under a tag: showing the page stores nothing |
 //! | [`sealed_client`] | RFC 7591 §3.2.1 client ids that carry their registration, tagged: registering stores nothing |
 //! | [`token_grants`] | the token endpoint's grant types (code, refresh, RFC 8693 exchange) and RFC 7009 revocation |
 //! | [`grant`] | codes, grants, access and refresh tokens (OAuth 2.1 §4.1.3, §4.3; RFC 9700 §4.14 rotation) |
@@ -33,6 +34,7 @@ pub mod pkce;
 pub mod public_url;
 pub mod redirect;
 pub mod sealed_client;
+pub mod sealed_request;
 pub mod token_grants;
 pub mod tool_groups;
 

@@ -26,7 +26,7 @@ use crate::oauth::approval::{self, Approved, RequestError};
 use crate::oauth::client::RegisteredClient;
 use crate::oauth::grant::{self};
 use crate::oauth::metadata::{Audience, SCOPE_WRITE};
-use crate::oauth::{params, redirect, tool_groups};
+use crate::oauth::{params, redirect, sealed_request, tool_groups};
 use crate::owner;
 use crate::pages::{access_identity, avatar, error_page, page_with_form_targets, too_many_requests, NOTHING};
 use crate::platform::Platform;
@@ -39,7 +39,7 @@ use crate::store::policy as store_policy;
 pub const AUTHORIZE: &str = "/authorize";
 
 const AUTHZ_COOKIE: &str = "__Host-agw-authz";
-const AUTHZ_TTL_SECS: u64 = 600;
+const AUTHZ_TTL_SECS: u64 = sealed_request::TTL_MS / 1000;
 
 /// An error sent back to the client's (validated) redirect URI, with `state` and `iss`.
 fn error_redirect(status: StatusCode, origin: &str, approved: &Approved, error: &str, description: &str) -> Response {
@@ -93,8 +93,9 @@ pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
         }
         Err(e) => return Err(AppError::unavailable_because("client storage", e)),
     };
-    // A blocked app is refused here, before anyone is asked to approve it.
-    match store_policy::load(p).await {
+    // A blocked app is refused here, before anyone is asked to approve it (the policy as this
+    // isolate read it within a minute: anyone can open this page).
+    match store_policy::load_recent(p).await {
         Ok(policy) if policy.blocks(&client.client_id) => {
             return Ok(error_page(
                 StatusCode::FORBIDDEN,
@@ -135,13 +136,11 @@ pub async fn authorize<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
         stale_approval = consent::forget(keys, req, &approved, &connection.user);
     }
 
-    // 3. Keep the request here; show the consent page.
-    let request_id = p.token().map_err(|e| AppError::unavailable_because("randomness", e))?;
-    let expires_at_ms = p.now_ms() + AUTHZ_TTL_SECS * 1000;
-    match one_time::put_request(p, keys, &request_id, &approved, expires_at_ms).await {
-        Ok(true) => {}
-        _ => return Err(AppError::unavailable("the authorization store")),
-    }
+    // 3. Show the consent page; the form carries the request (nothing is stored until a person
+    // answers it).
+    let mut nonce = [0u8; 16];
+    p.fill(&mut nonce).map_err(|e| AppError::unavailable_because("randomness", e))?;
+    let request_id = sealed_request::seal(keys, &approved, p.now_ms(), &nonce);
     let workspace = match Session::from_request(keys, req, p.now_ms()) {
         Some(s) => crate::store::vault::load(p, &s.user).await.ok().flatten().map(|c| c.workspace_name),
         None => None,
@@ -282,6 +281,10 @@ fn chosen_groups(form: &[(String, String)], approved: &Approved) -> Option<Vec<t
 
 /// `POST /authorize`: the consent decision.
 pub async fn decide<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    // Counted like the page: a form can be sent again, and each answer may load the client.
+    if !p.within_limit(Limit::Flows, &rate_limit::by_address(req)).await {
+        return Ok(too_many_requests());
+    }
     let config = ctx.config;
     let origin = ctx.origin.clone();
     let keys = config.keys();
@@ -303,7 +306,13 @@ pub async fn decide<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
             "This consent form was not issued to this browser, or it has expired. Start again from the application.",
         );
     }
-    let mut approved: Approved = match one_time::take_request(p, keys, request_id).await {
+    // The request the form carries; a form from before requests were carried (one stored by
+    // the release before) is taken from storage, once.
+    let carried = match sealed_request::is_sealed(request_id) {
+        true => Ok(sealed_request::open(keys, request_id, p.now_ms())),
+        false => one_time::take_request(p, keys, request_id).await,
+    };
+    let mut approved: Approved = match carried {
         Ok(Some(approved)) => approved,
         Ok(None) => {
             return Ok(bad_request_page("Request expired", "This consent request has expired or was already answered."))

@@ -32,9 +32,9 @@ use crate::platform::Platform;
 use crate::rate_limit::{self, Limit};
 use crate::secret::{PkceVerifier, SessionId, UpstreamState};
 use crate::session::{self, Session, CONNECT_COOKIE, SESSION_COOKIE, SESSION_TTL_SECS};
-use crate::sign_in::{self, pending_aad};
+use crate::sign_in;
 
-use crate::store::one_time::{self, Pending};
+use crate::store::one_time;
 
 use crate::upstream::{self, UpstreamError};
 use crate::user::UserId;
@@ -70,6 +70,10 @@ struct CallbackParams {
 
 /// `GET /oauth/attio/callback`.
 pub async fn callback<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
+    // Counted like the start: each callback may send a code to Attio's token endpoint.
+    if !p.within_limit(Limit::Flows, &rate_limit::by_address(req)).await {
+        return Ok(too_many_requests());
+    }
     let mut resp = finish_connect(p, ctx, req).await.unwrap_or_else(ErrorPage::into_response);
     // Whatever happened, this flow's binding is spent.
     add_cookie(&mut resp, &session::clear_cookie(CONNECT_COOKIE));
@@ -109,32 +113,36 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     let Some(state) = params.state.filter(|s| !s.is_empty()).map(UpstreamState::new) else {
         return Err(bad("Missing state", "This sign-in response has no state parameter, so it cannot be trusted."));
     };
-    // The browser binding is checked before the state is spent, so a request from another
-    // browser cannot burn the real one.
-    if !session::has_connect_binding(ctx.keys(), req, &state) {
-        return Err(ErrorPage::new(
-            StatusCode::FORBIDDEN,
-            "Sign-in started elsewhere",
-            "This sign-in was started in a different browser, or its cookie has expired. Start again from this browser.",
-            TRY_AGAIN,
-        ));
+    // The browser carries its sign-in, sealed for this state: another browser (or a forged
+    // state) opens nothing, and nothing was stored to look up. A sign-in the release before
+    // stored is taken from storage, once.
+    let carried = sign_in::carried(ctx, req, &state);
+    if carried.as_ref().is_some_and(|s| p.now_ms() >= s.expires_at_ms) {
+        return Err(bad("Sign-in expired", "This sign-in has expired (after 10 minutes). Start again."));
     }
-    let (object, pending): (String, Pending) = match one_time::take_pending(p, ctx.keys(), &state).await {
-        Ok(Some(found)) => found,
-        Ok(None) => {
-            return Err(bad(
-                "Sign-in expired or already used",
-                "This sign-in link is unknown, has expired (after 10 minutes), or was already used.",
-            ))
-        }
-        Err(_) => {
-            return Err(ErrorPage::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Temporarily unavailable",
-                "The gateway could not check this sign-in. Please try again.",
-                TRY_AGAIN,
-            ))
-        }
+    let stored = carried.is_none();
+    let pending = match carried {
+        Some(sign_in) => sign_in,
+        None => match sign_in::stored(p, ctx, req, &state).await {
+            Ok(Some(sign_in)) => sign_in,
+            Ok(None) => {
+                return Err(ErrorPage::new(
+                    StatusCode::FORBIDDEN,
+                    "Sign-in expired or started elsewhere",
+                    "This sign-in was started in a different browser, has expired (after 10 minutes), or was \
+                     already used. Start again from this browser.",
+                    TRY_AGAIN,
+                ))
+            }
+            Err(_) => {
+                return Err(ErrorPage::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Temporarily unavailable",
+                    "The gateway could not check this sign-in. Please try again.",
+                    TRY_AGAIN,
+                ))
+            }
+        },
     };
     if let Some(error) = params.error.as_deref() {
         return Err(if error == "access_denied" {
@@ -157,22 +165,33 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     let Some(code) = params.code.as_deref().filter(|c| !c.is_empty()) else {
         return Err(bad("Missing code", "Attio's response carried no authorization code."));
     };
-    let verifier = match &pending.pkce_verifier {
-        Some(sealed) => Some(
-            ctx.vault()
-                .open(&pending_aad(&object), sealed)
-                .ok()
-                .and_then(|o| String::from_utf8(o.plaintext).ok())
-                .map(PkceVerifier::new)
-                .ok_or_else(|| bad("Sign-in could not be completed", "The pending sign-in could not be read."))?,
-        ),
-        None => None,
-    };
+    let verifier = pending.pkce_verifier.clone().map(PkceVerifier::new);
     let grant =
         upstream::exchange_code(p, ctx.config, &pending.redirect_uri, code, verifier.as_ref()).await.map_err(|e| {
             p.log("connect.exchange_failed", &e.to_string());
             upstream_failure_page(&e)
         })?;
+    // Attio vouched for the code: now the state is spent, once (a second callback for it is
+    // refused, and the token it just got is given back).
+    if !stored {
+        match one_time::spend_state(p, ctx.keys(), &state, pending.expires_at_ms).await {
+            Ok(true) => {}
+            spent_or_failed => {
+                let _ = upstream::revoke(p, ctx.config, grant.access.expose_secret()).await;
+                return Err(match spent_or_failed {
+                    Ok(_) => {
+                        bad("Sign-in already used", "This sign-in was already completed. Start again if you need to.")
+                    }
+                    Err(_) => ErrorPage::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Temporarily unavailable",
+                        "The gateway could not check this sign-in. Nothing was kept; please try again.",
+                        TRY_AGAIN,
+                    ),
+                });
+            }
+        }
+    }
     let identity = identify(p, ctx.config, &grant.access).await?;
     let Some(user) = UserId::new(&identity.workspace_id, &identity.authorized_by_workspace_member_id) else {
         return Err(ErrorPage::new(

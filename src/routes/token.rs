@@ -17,6 +17,8 @@ use crate::oauth::token_grants::{self, ACCESS_TOKEN_TYPE};
 use crate::oauth::{params, OAuthError};
 use crate::platform::Platform;
 use crate::rate_limit::{self, Limit};
+use crate::store::clients as store_clients;
+use crate::store::sweep as store_sweep;
 
 pub const TOKEN: &str = "/token";
 pub const REVOKE: &str = "/revoke";
@@ -87,7 +89,9 @@ async fn token_inner<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
     if presented.is_some_and(|t| !grant::intact(ctx.keys(), t)) {
         return Err(OAuthError::invalid_grant("unknown code or refresh token"));
     }
-    within_lookups(p, ctx, req, &form, presented).await?;
+    if let Lookup::Dead = before_lookups(p, ctx, req, &form, presented).await? {
+        return Err(OAuthError::invalid_grant("unknown code or refresh token"));
+    }
     let endpoint = format!("{}{TOKEN}", ctx.origin);
     let client = client_auth::authenticate(p, ctx, &ctx.origin, &endpoint, req, &form).await?;
     let issued = match params::get(&form, "grant_type") {
@@ -99,23 +103,42 @@ async fn token_inner<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
     Ok(token_response(&issued, None))
 }
 
+/// What the checks before any lookup decided.
+enum Lookup {
+    /// Nothing to look up, or a lookup the address's limit allows.
+    Go,
+    /// An earlier-format code or token older than anything still live: refused unread.
+    Dead,
+}
+
 /// Work nothing local can settle is counted against the per-address `Lookups` limit before it
 /// is done: resolving a client that needs a fetch or a storage read
 /// ([`clients::needs_lookup`]), or looking up a code or token of the earlier, untagged format.
-async fn within_lookups<P: Platform>(
+/// Once the release has served long enough, such values and clients cannot be live any more
+/// and are refused without a lookup.
+async fn before_lookups<P: Platform>(
     p: &P,
     ctx: &Ctx<'_>,
     req: &Request,
     form: &[(String, String)],
     presented: Option<&str>,
-) -> Result<(), OAuthError> {
+) -> Result<Lookup, OAuthError> {
     let claimed = client_auth::claimed_client_id(req, form).unwrap_or_default();
-    let lookup = clients::needs_lookup(ctx.config, &claimed, p.now_ms()) || presented.is_some_and(grant::untagged);
-    if !lookup || p.within_limit(Limit::Lookups, &rate_limit::by_address(req)).await {
-        return Ok(());
+    let untagged = presented.filter(|t| grant::untagged(t));
+    if untagged.is_none() && !clients::needs_lookup(ctx.config, &claimed, p.now_ms()) {
+        return Ok(Lookup::Go);
     }
-    p.log("rate_limit.lookups", "address");
-    Err(OAuthError::rate_limited("too many requests needing a lookup from this address; wait a minute"))
+    if !p.within_limit(Limit::Lookups, &rate_limit::by_address(req)).await {
+        p.log("rate_limit.lookups", "address");
+        return Err(OAuthError::rate_limited("too many requests needing a lookup from this address; wait a minute"));
+    }
+    let now = p.now_ms();
+    let Some(since) = store_sweep::tagged_tokens_since(p, now).await else { return Ok(Lookup::Go) };
+    if clients::earlier_registration(&claimed) && now > since + store_clients::EARLIER_LIFETIME_MS {
+        return Err(OAuthError::invalid_client("unknown client"));
+    }
+    let dead = untagged.is_some_and(|t| now > since + grant::untagged_lifetime_ms(t));
+    Ok(if dead { Lookup::Dead } else { Lookup::Go })
 }
 
 /// `POST /revoke` (RFC 7009): always 200 for a well-formed request from an authenticated
@@ -129,7 +152,9 @@ pub async fn revoke<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
         if params::get(&form, "token").is_some_and(|t| !grant::intact(ctx.keys(), t)) {
             return Ok(json_response(StatusCode::OK, &json!({})));
         }
-        within_lookups(p, ctx, req, &form, params::get(&form, "token")).await?;
+        if let Lookup::Dead = before_lookups(p, ctx, req, &form, params::get(&form, "token")).await? {
+            return Ok(json_response(StatusCode::OK, &json!({})));
+        }
         let endpoint = format!("{}{REVOKE}", ctx.origin);
         let client = client_auth::authenticate(p, ctx, &ctx.origin, &endpoint, req, &form).await?;
         let token = params::get(&form, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;

@@ -12,6 +12,11 @@ use crate::platform::{KvStore, StoreError};
 /// How long a registered client that is in use is kept (RFC 7591 gives no lifetime): 90 days
 /// from its first redeemed code.
 pub const TTL_SECS: u64 = 90 * 24 * 3600;
+/// How long after the first run of a release that stores no registration a client registered
+/// before can still exist: a day unused, then 90 days from its first code. Past that such an
+/// id is refused without a read.
+pub const EARLIER_LIFETIME_MS: u64 = (UNUSED_TTL_SECS + TTL_SECS) * 1000;
+
 /// How long a registration nobody has used yet is kept: a day is ample to finish connecting,
 /// and registrations made and abandoned (or made by the thousand) go away on their own.
 pub const UNUSED_TTL_SECS: u64 = 24 * 3600;

@@ -132,6 +132,8 @@ pub const GONE: &str = "gone";
 pub const REFRESH_LEASE: &str = "refresh-lease";
 /// A spent client-assertion id.
 pub const JTI: &str = "jti";
+/// A sign-in `state` whose callback completed.
+pub const SPENT: &str = "spent";
 
 /// `grant:<grant id>`: the object of a grant made before grants moved into their person's
 /// object. The grant id is random and public (it is in our tokens).

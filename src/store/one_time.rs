@@ -152,6 +152,17 @@ pub async fn take_pending<P: Platform>(
     first_found(p, keys::connect_state_names(keys, state), keys::PENDING, true).await
 }
 
+/// Spends a sign-in's `state` once Attio exchanged its code, until `expires_at_ms`; `false` if
+/// it was spent already (the callback came twice).
+pub async fn spend_state<P: Platform>(
+    p: &P,
+    keys: &SigningKeys,
+    state: &UpstreamState,
+    expires_at_ms: u64,
+) -> Result<bool, StoreError> {
+    super::insert(p, &keys::connect_state(keys, state), keys::SPENT, &(), expires_at_ms).await
+}
+
 /// Spends a client assertion's `jti` until `expires_at_ms`; `false` if it was spent already.
 pub async fn spend_jti<P: Platform>(
     p: &P,

@@ -41,6 +41,32 @@ pub async fn load<P: Platform>(p: &P) -> Result<Policy, StoreError> {
     Ok(load_stored(p).await?.0)
 }
 
+/// How long an isolate uses the policy it read for [`load_recent`].
+pub const RECENT_MS: u64 = 60_000;
+
+std::thread_local! {
+    static RECENT: std::cell::RefCell<crate::memo::Memo<Policy>> = const { std::cell::RefCell::new(crate::memo::Memo::new(1)) };
+}
+
+/// The policy as this isolate read it within [`RECENT_MS`]: for a page anyone can open (the
+/// start of an authorization), so a stream of them costs one storage request a minute per
+/// isolate. Calls and refreshes read the current policy with the grant.
+pub async fn load_recent<P: Platform>(p: &P) -> Result<Policy, StoreError> {
+    let now = p.now_ms();
+    if let Some(policy) = crate::memo::get(&RECENT, "policy", now) {
+        return Ok(policy);
+    }
+    let policy = load(p).await?;
+    crate::memo::put(&RECENT, "policy", now + RECENT_MS, policy.clone(), now);
+    Ok(policy)
+}
+
+/// Forgets this thread's copy (host tests).
+#[cfg(test)]
+pub fn forget_recent() {
+    RECENT.with_borrow_mut(crate::memo::Memo::clear);
+}
+
 async fn load_stored<P: Platform>(p: &P) -> Result<(Policy, Option<Value>), StoreError> {
     match p.transition(keys::POLICY_OBJECT, Command::Get { key: keys::POLICY.into() }).await? {
         Outcome::Found { value } => {

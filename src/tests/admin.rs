@@ -74,6 +74,8 @@ fn a_blocked_app_cannot_call_refresh_or_be_approved_and_other_apps_carry_on() {
     let r = run(&p, refresh_request(&client_id, issued["refresh_token"].as_str().unwrap()));
     assert_eq!(body(&r)["error"], "invalid_grant");
     assert!(text(&r).contains("blocked"), "{}", text(&r));
+    // The authorization page, open to anyone, uses the policy an isolate read within a minute.
+    p.advance_ms(crate::store::policy::RECENT_MS);
     let r = run(&p, get(&format!("/authorize?{}", authorize_query(&client_id, "https://gateway.test/mcp"))));
     assert_eq!(r.status(), 403);
     assert!(text(&r).contains("Application blocked"), "{}", text(&r));

@@ -248,9 +248,86 @@ fn events() -> BTreeMap<&'static str, Ops> {
     q.advance_ms(crate::transitions::log::CHUNK_SPAN_MS);
     let fresh = stored();
     e.insert("audit_retention_per_chunk", minus(pruning, fresh));
+    anonymous_events(&mut e);
     e.insert("policy_save_fixed", minus(save_one, minus(save_two, save_one)));
     e.insert("policy_save_per_person", minus(save_two, save_one));
     e
+}
+
+/// What anonymous requests cost at worst once this release has served past every earlier
+/// format's lifetime (the steady state): `bench/budget.mjs` multiplies each `anon_<limit>_…`
+/// event by the limit it passes, a minute at a time for a day, for one address. What an
+/// isolate reads once and keeps a while (the policy for the authorization page, the release's
+/// first run) is `anon_perminute_…`, counted once a minute.
+fn anonymous_events(e: &mut BTreeMap<&'static str, Ops>) {
+    let p = platform();
+    let config = crate::config::SettingsSource::config(&p).unwrap();
+    block_on(crate::cron::run(&p, &config));
+    p.advance_ms(crate::store::clients::EARLIER_LIFETIME_MS + 86_400_000);
+    let client_id = register(&p);
+    let authorize = format!("/authorize?{}", authorize_query(&client_id, "https://gateway.test/mcp"));
+    let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    let untagged = format!("agwa.{}.{}", "0".repeat(32), "A".repeat(43));
+    // What the isolate keeps: read once (cold), then not (warm).
+    let cold = measure(&p, 2, || {
+        assert_eq!(run(&p, get(&authorize)).status(), 200);
+        assert_eq!(mcp(&p, &untagged, list, &[]).status(), 401);
+    });
+    let warm = measure(&p, 2, || {
+        assert_eq!(run(&p, get(&authorize)).status(), 200);
+        assert_eq!(mcp(&p, &untagged, list, &[]).status(), 401);
+    });
+    e.insert("anon_perminute_isolate_reads", minus(cold, warm));
+    // A flow (the `Flows` limit counts each step): the authorization page, the decision (the
+    // Attio sign-in starts), and Attio's callback with the state but a code Attio refuses.
+    let mut consent = None;
+    let page = measure(&p, 1, || consent = Some(run(&p, get(&authorize))));
+    let consent = consent.unwrap();
+    let html = text(&consent);
+    let approve = [
+        ("request", hidden(&html, "request")),
+        ("csrf", hidden(&html, "csrf")),
+        ("decision", "approve".into()),
+        ("access", "read".into()),
+    ];
+    let approve: Vec<(&str, &str)> = approve.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut decision = None;
+    let decide = measure(&p, 1, || decision = Some(run(&p, form("/authorize", &approve, &cookies(&consent)))));
+    let decision = decision.unwrap();
+    let state = query(decision.headers()[LOCATION].to_str().unwrap(), "state").unwrap();
+    let refused = measure(&p, 1, || {
+        p.http.push(400, r#"{"error":"invalid_grant"}"#);
+        assert_eq!(callback(&p, &format!("code=stolen&state={state}"), &cookies(&decision)).status(), 400);
+    });
+    e.insert("anon_flows_authorization_page", page);
+    e.insert("anon_flows_decision", decide);
+    e.insert("anon_flows_refused_callback", refused);
+    e.insert("anon_flows_connect_start", measure(&p, 1, || drop(start(&p))));
+    // The `Lookups` limit: what a stranger can still ask to be looked up.
+    let code_form = |client: &str, code: &str| {
+        let pairs =
+            [("grant_type", "authorization_code"), ("client_id", client), ("code", code), ("code_verifier", VERIFIER)];
+        form("/token", &pairs, &[])
+    };
+    e.insert(
+        "anon_lookups_earlier_client",
+        measure(&p, 1, || assert_eq!(run(&p, code_form("mcp_unknown", "agwc.x")).status(), 401)),
+    );
+    e.insert(
+        "anon_lookups_untagged_code",
+        measure(&p, 1, || assert_eq!(run(&p, code_form(&client_id, "agwc.x")).status(), 400)),
+    );
+    // A code of ours in form (its tag checks out; what a stranger who began a flow holds).
+    let code = crate::oauth::grant::new_code(config.keys(), &[1; 16]);
+    e.insert(
+        "anon_lookups_metadata_document",
+        measure(&p, 1, || assert_eq!(run(&p, code_form("https://any.host/c.json", &code)).status(), 401)),
+    );
+    e.insert("anon_lookups_untagged_token", measure(&p, 1, || assert_eq!(mcp(&p, &untagged, list, &[]).status(), 401)));
+    // No limit needed: what costs nothing (a registration, a forged tagged token anywhere).
+    e.insert("anon_registration", measure(&p, 1, || assert!(register(&p).starts_with("mcp2."))));
+    let forged = format!("agwa2.{}.{}", "0".repeat(32), "A".repeat(43));
+    e.insert("anon_unlimited_forged_token", measure(&p, 1, || assert_eq!(mcp(&p, &forged, list, &[]).status(), 401)));
 }
 
 /// `a - b`, field by field (never below zero).
@@ -285,6 +362,14 @@ fn the_budget_model_counts_every_event() {
     assert_eq!(retention.rows_written, 1, "one expired chunk deleted: {retention:?}");
     // bench/budget.mjs weighs a chunk's retention as a 32nd of a tool call.
     assert_eq!(crate::transitions::log::CHUNK_RECORDS, 32);
+    // Anonymous requests store nothing and fetch nothing, once the earlier formats' lifetimes
+    // are over, except the Attio exchange a callback makes and a metadata document's fetch
+    // (behind their limits), and what an isolate reads once a minute at most.
+    for (name, ops) in events.iter().filter(|(n, _)| n.starts_with("anon_") && !n.starts_with("anon_perminute")) {
+        let storage = ops.kv_get + ops.kv_put + ops.kv_delete + ops.kv_list + ops.do_requests + ops.alarms_set;
+        assert_eq!(storage, 0, "{name}: {ops:?}");
+        assert!(ops.fetches <= 1, "{name}: {ops:?}");
+    }
     for (name, ops) in &events {
         // A day of the cron is many invocations: each of its runs is held to 40 elsewhere.
         if *name != "cron_day_10_people" {

@@ -41,12 +41,27 @@ fn state_must_be_present_known_fresh_unused_and_from_this_browser() {
     let (_, other_jar) = start(&p);
     assert_eq!(callback(&p, &format!("code=c&state={state}"), &other_jar).status(), 403, "another flow's cookie");
     assert_eq!(callback(&p, "code=c&state=forged", &jar).status(), 403, "unknown state");
+    // Nothing was stored for these: a forged or foreign state opens nothing.
+    assert!(!p.take_calls().iter().any(|c| c.starts_with("do ") || c.starts_with("kv ")));
     script_successful_exchange(&p);
-    assert_eq!(callback(&p, &format!("code=c&state={state}"), &jar).status(), 303);
+    let done = callback(&p, &format!("code=c&state={state}"), &jar);
+    assert_eq!(done.status(), 303);
+    let cleared =
+        done.headers().get_all(SET_COOKIE).iter().any(|c| c.to_str().unwrap().starts_with("__Host-agw-connect=;"));
+    assert!(cleared, "the callback clears the browser's sign-in");
+    // Replayed with the old cookie: Attio refuses its spent code...
+    p.http.push(400, r#"{"error":"invalid_grant"}"#);
     let replay = callback(&p, &format!("code=c&state={state}"), &jar);
     assert_eq!(replay.status(), 400, "replayed");
-    assert!(text(&replay).contains("already used"));
+    assert!(text(&replay).contains("Attio refused"), "{}", text(&replay));
+    // ...and were it to hand out another token, the spent state is refused and the token given back.
+    p.http.push(200, r#"{"access_token":"attio-at-2","token_type":"Bearer"}"#);
+    p.http.push(200, "{}");
+    let replay = callback(&p, &format!("code=c2&state={state}"), &jar);
+    assert_eq!(replay.status(), 400, "replayed");
+    assert!(text(&replay).contains("already used"), "{}", text(&replay));
     assert!(replay.headers().get(LOCATION).is_none(), "errors never redirect");
+    assert!(p.http.sent.borrow().iter().any(|r| r.uri().path().ends_with("/revoke")), "the token given back");
 }
 
 #[test]

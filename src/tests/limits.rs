@@ -74,10 +74,20 @@ fn starting_flows_from_one_address_is_limited_with_a_page_that_says_so() {
     assert_eq!(refused.status(), 429);
     assert_eq!(refused.headers()["retry-after"], "60");
     assert!(text(&refused).contains("Wait a minute"), "an explanatory page");
-    // /connect shares the budget: each start writes a pending sign-in.
+    // /connect, the consent decision and Attio's callback share the budget (none stores
+    // anything, but each may load a client or send a code to Attio).
     let connect = run(&p, from_address(get("/connect"), "203.0.113.8"));
     assert_eq!(connect.status(), 429);
+    let decision = from_address(form("/authorize", &[("request", "x"), ("csrf", "y")], &[]), "203.0.113.8");
+    assert_eq!(run(&p, decision).status(), 429);
+    let back = from_address(get("/oauth/attio/callback?code=c&state=s"), "203.0.113.8");
+    assert_eq!(run(&p, back).status(), 429);
     assert_eq!(run(&p, from_address(get("/connect"), "198.51.100.3")).status(), 302, "another address signs in");
+    // Opening the consent page stores nothing, however often.
+    let calls = p.take_calls();
+    let stored: Vec<&String> =
+        calls.iter().filter(|c| c.starts_with("kv put") || (c.starts_with("do ") && !c.ends_with(" get"))).collect();
+    assert!(stored.is_empty(), "nothing stored: {stored:?}");
 }
 
 #[test]

@@ -195,10 +195,18 @@ fn consent_needs_this_browsers_cookie_and_csrf_token() {
     let loc = denied.headers()[LOCATION].to_str().unwrap();
     assert_eq!(query(loc, "error").as_deref(), Some("access_denied"));
     assert_eq!(query(loc, "state").as_deref(), Some("client-state&x"));
-    // The request is answered: a second decision finds nothing.
+    // The request is answered: the answer clears the form's cookie, so this browser cannot
+    // answer it again (the request was never stored: nothing else to spend).
+    let cleared = denied.headers().get_all(SET_COOKIE).iter().any(|c| {
+        let c = c.to_str().unwrap();
+        c.starts_with("__Host-agw-authz=;") && c.contains("Max-Age=0")
+    });
+    assert!(cleared, "{:?}", denied.headers());
+    let after: Vec<String> = jar.iter().filter(|c| !c.starts_with("__Host-agw-authz=")).cloned().collect();
     assert_eq!(
-        run(&p, form("/authorize", &[("request", &request), ("csrf", &csrf), ("decision", "approve")], &jar)).status(),
-        400
+        run(&p, form("/authorize", &[("request", &request), ("csrf", &csrf), ("decision", "approve")], &after))
+            .status(),
+        403
     );
 }
 

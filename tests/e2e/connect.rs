@@ -169,10 +169,11 @@ fn state_is_single_use_fresh_and_bound_to_the_browser() {
     let cookie = alice.cookie_header();
     let ok = alice.get(&path);
     assert_eq!(ok.status, 303, "{}", ok.body);
-    // Replayed with the same cookie the browser had then: the state is spent.
+    // Replayed with the same cookie the browser had then: Attio refuses its spent code (and had
+    // it not, the spent state would be refused: host test `state_must_be_present_…`).
     let replay = TestClient::new(stack.worker.client.base.clone()).request("GET", &path, &[("cookie", &cookie)], None);
     assert_eq!(replay.status, 400);
-    assert!(replay.body.contains("already used"), "{}", replay.body);
+    assert!(replay.body.contains("Attio refused"), "{}", replay.body);
     // An unknown state with a binding made for it is still unknown.
     let unknown = TestClient::new(stack.worker.client.base.clone()).request(
         "GET",
@@ -181,7 +182,9 @@ fn state_is_single_use_fresh_and_bound_to_the_browser() {
         None,
     );
     assert!(unknown.status == 400 || unknown.status == 403, "{}", unknown.status);
-    assert_eq!(stack.mock_requests("/oauth/token", ""), 1, "only the legitimate callback exchanged a code");
+    // The legitimate callback exchanged its code; the replay's was refused by Attio; the
+    // foreign and unknown states sent nothing.
+    assert_eq!(stack.mock_requests("/oauth/token", ""), 2);
 }
 
 #[test]

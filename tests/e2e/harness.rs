@@ -437,7 +437,7 @@ impl DocumentServer {
 
     /// Requests received, at any path.
     pub fn fetches(&self) -> usize {
-        self.site.hits.lock().expect("hits").len()
+        self.site.fetches()
     }
 }
 
@@ -525,6 +525,11 @@ impl Site {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Requests received, at any path.
+    pub fn fetches(&self) -> usize {
+        self.hits.lock().expect("hits").len()
     }
 
     /// How often `path` was requested.

@@ -6,6 +6,7 @@
 #![allow(unreachable_pub)]
 
 mod access;
+mod anonymous;
 mod browser;
 mod clients;
 mod conformance;
