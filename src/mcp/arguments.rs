@@ -138,37 +138,37 @@ pub(super) const MIRRORED: &[(&str, &str)] = &[("object", "Object")];
 /// agent never has to guess.
 pub(super) fn common_description(name: &str) -> Option<&'static str> {
     Some(match name {
-        "record_id" => "The record's id (a UUID), as returned by search_records or query_records.",
-        "entry_id" => "The list entry's id (a UUID), as returned by query_list_entries.",
-        "note_id" => "The note's id (a UUID), as returned by list_notes.",
-        "task_id" => "The task's id (a UUID), as returned by list_tasks.",
+        "record_id" => "The record's id (from search_records or query_records).",
+        "entry_id" => "The list entry's id (from query_list_entries).",
+        "note_id" => "The note's id (from list_notes).",
+        "task_id" => "The task's id (from list_tasks).",
         "list" => "List slug or id (see list_lists).",
-        "mode" => "\"append\" adds values to multiselect attributes; \"overwrite\" replaces what is stored (default append).",
-        "limit" => "How many items to return at most (default 25).",
-        "offset" => "How many items to skip: the next_offset of the previous page.",
-        "query" => "Text to search for in names, domains, emails and other searchable attributes.",
+        "mode" => "append (default) adds to multiselect values; overwrite replaces them.",
+        "limit" => "At most this many (default 25).",
+        "offset" => "The previous page's next_offset.",
+        "query" => "Text to find in names, domains, emails and the like.",
         "parent_object" => "Object slug of the record the note belongs to, e.g. companies.",
-        "parent_record_id" => "Id (a UUID) of the record it belongs to.",
+        "parent_record_id" => "Id of the record it belongs to.",
         "title" => "The note's title, as plain text.",
         "content" => "The text: plain text, or Markdown when format is \"markdown\".",
         "format" => "\"plaintext\" (default) or \"markdown\".",
-        "entry_values" => "The entry's attribute values keyed by the list's attribute slugs, as plain values.",
-        "assignee" => "Only tasks assigned to this workspace member: a member id (from list_workspace_members) or their email address.",
+        "entry_values" => "The entry's own values by the list's attribute slugs, plain.",
+        "assignee" => "Only tasks of this member (an id from list_workspace_members, or an email).",
         "is_completed" => "true for completed tasks, false for open ones.",
         "linked_object" => "With linked_record_id: only tasks linked to this record's object (e.g. companies).",
-        "linked_record_id" => "With linked_object: only tasks linked to this record (a UUID).",
-        "assignees" => "Workspace members to assign, each a member id (from list_workspace_members or whoami) or the member's email address; replaces the current assignees.",
-        "meeting_id" => "The meeting's id (a UUID), as returned by list_meetings or record_activity.",
-        "call_recording_id" => "The call recording's id (a UUID), as returned by list_call_recordings.",
-        "thread_id" => "The comment thread's id (a UUID), as returned by list_comment_threads.",
-        "comment_id" => "The comment's id (a UUID), as returned by get_comment_thread or create_comment.",
-        "cursor" => "Where to continue: the next_cursor of the previous page. Omit for the first page.",
+        "linked_record_id" => "With linked_object: only tasks linked to this record.",
+        "assignees" => "Member ids or emails; replaces the current assignees.",
+        "meeting_id" => "The meeting's id (from list_meetings or record_activity).",
+        "call_recording_id" => "The call recording's id (from list_call_recordings).",
+        "thread_id" => "The comment thread's id (from list_comment_threads).",
+        "comment_id" => "The comment's id (from get_comment_thread or create_comment).",
+        "cursor" => "The previous page's next_cursor (none for the first page).",
         "attribute" => "The attribute's slug or id (see list_attributes), e.g. stage.",
         "show_archived" => "true also returns archived options (default false).",
-        "attributes" => "Only these attribute slugs in each item's values (default: every attribute with a value).",
+        "attributes" => "Only these attribute slugs in values (default: all with a value).",
         "object" => OBJECT_DESC,
-        "deadline_at" => "When the task is due, an ISO 8601 timestamp such as 2026-12-01T17:00:00Z; null for none.",
-        "linked_records" => "Records the task is about, each {\"target_object\": slug, \"target_record_id\": UUID}; replaces the current links.",
+        "deadline_at" => "When it is due, ISO 8601 (e.g. 2026-12-01T17:00:00Z); null for none.",
+        "linked_records" => "Records the task is about; replaces the current links.",
         _ => return None,
     })
 }
@@ -200,8 +200,12 @@ pub(super) fn schema_one_of(mut properties: Value, required: &[&str], groups: &[
             }
         }
     }
-    let mut schema =
-        json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false});
+    // Unknown arguments are refused by name when called (`Tool::build`); the schema need not
+    // say so on every tool.
+    let mut schema = json!({"type": "object", "properties": properties});
+    if !required.is_empty() {
+        schema["required"] = json!(required);
+    }
     if !groups.is_empty() {
         schema["oneOf"] = groups.iter().map(|g| json!({"required": g})).collect();
     }
@@ -211,35 +215,30 @@ pub(super) fn schema_one_of(mut properties: Value, required: &[&str], groups: &[
 /// Arguments that are timestamps.
 const TIMES: &[&str] = &["deadline_at", "since", "ends_from", "starts_before"];
 
-pub(super) const OBJECT_DESC: &str =
-    "Object slug or id: people, companies, deals, users, workspaces, or a custom object's slug (see list_objects).";
-pub(super) const FILTER_DESC: &str = "Attio filter on attribute slugs (see list_attributes). Shorthand {\"name\": \"Acme\"} \
-    means equals; verbose form {\"slug\": {\"$operator\": value}}; combine with $and, $or, $not. By attribute type: \
-    text {\"name\": {\"$contains\": \"acme\"}}; number {\"employee_count\": {\"$gte\": 50}}; \
-    date or timestamp range {\"created_at\": {\"$gte\": \"2026-01-01\", \"$lt\": \"2026-02-01\"}}; \
-    select or status by title {\"stage\": \"Won\"} (titles from list_attribute_options); \
-    record reference {\"company\": {\"target_record_id\": \"<uuid>\"}}; \
-    email {\"email_addresses\": {\"email_address\": {\"$eq\": \"ada@acme.com\"}}}; \
-    domain {\"domains\": {\"domain\": {\"$eq\": \"acme.com\"}}}; \
-    empty or not {\"description\": {\"$not_empty\": true}}. Other operators: $eq, $starts_with, $ends_with, $gt, $lt, $lte, $in.";
-pub(super) const VALUES_DESC: &str = "Attribute values keyed by attribute slug, as plain values, e.g. {\"name\": \"Acme\", \"domains\": [\"acme.com\"]}; \
-    select and status values by title. Use list_attributes for slugs and types, list_attribute_options for titles.";
+pub(super) const OBJECT_DESC: &str = "Object slug: people, companies, deals, … (see list_objects).";
+pub(super) const FILTER_DESC: &str = "Attio filter on attribute slugs: {\"name\": \"Acme\"} means equals, else \
+    {\"slug\": {\"$op\": value}} with $eq $contains $starts_with $ends_with $gt $gte $lt $lte $in $not_empty, \
+    combined with $and $or $not. Select/status by title {\"stage\": \"Won\"}; dates {\"created_at\": {\"$gte\": \"2026-01-01\"}}; \
+    reference {\"company\": {\"target_record_id\": \"<id>\"}}; email {\"email_addresses\": {\"email_address\": \
+    {\"$eq\": \"ada@acme.com\"}}}; domain {\"domains\": {\"domain\": {\"$eq\": \"acme.com\"}}}.";
+pub(super) const VALUES_DESC: &str =
+    "Plain values by attribute slug, e.g. {\"name\": \"Acme\"}; select and status by title.";
 
 /// `{attribute, direction}` items of a query's `sorts`.
 pub(super) fn sorts_schema() -> Value {
-    json!({"type": "array", "maxItems": 10, "description": "Sort order, first key first, e.g. [{\"attribute\": \"name\", \"direction\": \"asc\"}].",
-        "items": {"type": "object", "additionalProperties": false, "required": ["attribute", "direction"], "properties": {
-            "attribute": {"type": "string", "description": "Attribute slug to sort by."},
-            "direction": {"type": "string", "enum": ["asc", "desc"], "description": "asc (A→Z, oldest, smallest first) or desc."},
-            "field": {"type": "string", "description": "For attributes with several fields, which one, e.g. last_name of a name."}}}})
+    json!({"type": "array", "maxItems": 10, "description": "Sort keys, first first, e.g. [{\"attribute\": \"name\", \"direction\": \"asc\"}].",
+        "items": {"type": "object", "required": ["attribute", "direction"], "properties": {
+            "attribute": {"type": "string", "description": "Attribute slug."},
+            "direction": {"type": "string", "enum": ["asc", "desc"], "description": "asc (A→Z, oldest first) or desc."},
+            "field": {"type": "string", "description": "A field of a multi-field attribute, e.g. last_name."}}}})
 }
 
 /// `[{target_object, target_record_id}]` of a task.
 pub(super) fn linked_records_schema() -> Value {
-    json!({"type": "array", "maxItems": 50, "items": {"type": "object", "additionalProperties": false,
+    json!({"type": "array", "maxItems": 50, "items": {"type": "object",
         "required": ["target_object", "target_record_id"], "properties": {
-            "target_object": {"type": "string", "description": "Object slug of the linked record, e.g. companies."},
-            "target_record_id": {"type": "string", "format": "uuid", "description": "The linked record's id (a UUID)."}}}})
+            "target_object": {"type": "string", "description": "The record's object slug, e.g. companies."},
+            "target_record_id": {"type": "string", "format": "uuid", "description": "The record's id."}}}})
 }
 
 /// Checks items against [`sorts_schema`] or [`linked_records_schema`]: objects with exactly the
@@ -289,8 +288,8 @@ pub(super) fn query_props(extra: Value) -> Value {
     let mut p = json!({
         "filter": {"type": "object", "description": FILTER_DESC},
         "sorts": sorts_schema(),
-        "limit": {"type": "integer", "minimum": 1, "maximum": 500, "description": "At most this many (default 25)."},
-        "offset": {"type": "integer", "minimum": 0, "description": "Skip this many, for paging: the next_offset of the previous page."},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 500},
+        "offset": {"type": "integer", "minimum": 0},
         "attributes": {"type": "array", "items": {"type": "string"}},
     });
     if let (Some(p), Some(e)) = (p.as_object_mut(), extra.as_object()) {

@@ -55,111 +55,49 @@ fn string(description: &str) -> Value {
     d(json!({"type": ["string", "null"]}), description)
 }
 
-/// An actor: `"<type>:<id>"` compact, Attio's `{type, id}` object raw.
-fn actor(description: &str) -> Value {
-    d(json!({"type": ["string", "object", "null"]}), description)
-}
-
 fn id(description: &str) -> Value {
     d(json!({"type": ["string", "object"]}), description)
 }
 
-/// An item schema: the properties a compact item may have, `id` required.
-fn item(props: Value) -> Value {
-    json!({"type": "object", "required": ["id"], "properties": props})
-}
-
 impl Item {
+    /// The item's schema: an object with its id, its fields named in one description (a
+    /// schema per field would triple `tools/list`, which every conversation pays for; the
+    /// results are validated against these in the end-to-end tests).
     pub fn schema(self) -> Value {
-        let created_at = string("When it was created (ISO 8601).");
-        let created_by = actor("Who created it, as \"<actor type>:<id>\" (a workspace-member id for people).");
-        let values = d(
-            json!({"type": "object"}),
-            "Current attribute values by attribute slug, as plain values: text, numbers and dates as themselves; \
-             select and status by title; currency as \"5000 USD\"; a record reference as {object, record_id}; \
-             several values as an array. Empty attributes are left out.",
-        );
-        let linked = d(
-            json!({"type": "array", "items": {"type": "object"}}),
-            "Linked records, each {object (slug) or object_id, record_id}.",
-        );
-        match self {
-            Item::Record => item(json!({
-                "id": id("The record's id (a UUID)."), "object_id": string("The id of the record's object."),
-                "web_url": string("The record in Attio's web app."), "values": values})),
-            Item::SearchHit => item(json!({
-                "id": id("The record's id (a UUID)."), "object_id": string("The id of the record's object."),
-                "object_slug": string("The record's object, e.g. companies."), "record_text": string("The record's name."),
-                "domains": d(json!({"type": "array"}), "The record's domains, for companies."),
-                "email_addresses": d(json!({"type": "array"}), "The record's email addresses, for people."),
-                "record_image": string("A picture of the record.")})),
-            Item::Entry => item(json!({
-                "id": id("The entry's id (a UUID)."), "list_id": string("The id of the list the entry is in."),
-                "parent_object": string("The object of the record the entry holds."),
-                "parent_record_id": string("The id of the record the entry holds."), "values": values})),
-            Item::Membership => json!({"type": "object", "required": ["entry_id", "list_id"], "properties": {
-                "entry_id": string("The list entry's id (a UUID)."), "list_id": string("The list's id."),
-                "list_api_slug": string("The list's slug."), "created_at": string("When the record was added to the list.")}}),
-            Item::Note => item(json!({
-                "id": id("The note's id (a UUID)."), "title": string("The note's title."),
-                "content": string("The note's text (Markdown when Attio has it)."),
-                "parent_object": string("The object of the record the note is on."),
-                "parent_record_id": string("The record the note is on."), "meeting_id": string("The meeting the note belongs to, if any."),
-                "tags": d(json!({"type": "array"}), "Members and records tagged in the note."),
-                "created_by": created_by, "created_at": created_at})),
-            Item::Task => item(json!({
-                "id": id("The task's id (a UUID)."), "content": string("What is to be done."),
-                "deadline_at": string("When it is due (ISO 8601); absent when it has no deadline."),
-                "is_completed": d(json!({"type": "boolean"}), "Whether it is done."),
-                "assignees": d(json!({"type": "array"}), "Who it is assigned to, as \"workspace-member:<id>\"."),
-                "linked_records": linked, "created_by": created_by, "created_at": created_at})),
-            Item::Meeting => item(json!({
-                "id": id("The meeting's id (a UUID)."), "title": string("The meeting's title."),
-                "description": string("The meeting's description."),
-                "start": id("When it starts: an ISO 8601 time, or a date for all-day meetings."),
-                "end": id("When it ends: an ISO 8601 time, or a date for all-day meetings."),
-                "is_all_day": d(json!({"type": "boolean"}), "Whether it is an all-day meeting."),
-                "participants": d(json!({"type": "array"}), "Participants as \"email (organizer, response)\"."),
-                "linked_records": linked, "created_by": created_by, "created_at": created_at})),
-            Item::Recording => item(json!({
-                "id": id("The call recording's id (a UUID)."), "meeting_id": string("The meeting it recorded."),
-                "status": string("processing, completed (a transcript exists) or failed."),
-                "web_url": string("The recording in Attio's web app."), "created_by": created_by, "created_at": created_at})),
-            Item::Thread => item(json!({
-                "id": id("The thread's id (a UUID)."), "created_at": created_at,
-                "comments": d(json!({"type": "array", "items": Item::Comment.schema()}), "The thread's comments, oldest first.")})),
-            Item::Comment => item(json!({
-                "id": id("The comment's id (a UUID)."), "thread_id": string("The thread it belongs to."),
-                "content": string("The comment's text."), "author": actor("Who wrote it, as \"workspace-member:<id>\"."),
-                "record": d(json!({"type": ["object", "null"]}), "The record it is on: {object_id, record_id}."),
-                "entry": d(json!({"type": ["object", "null"]}), "The list entry it is on: {list_id, entry_id}."),
-                "resolved_at": string("When the thread was resolved, if it was."),
-                "resolved_by": actor("Who resolved it."), "created_at": created_at})),
-            Item::Option => item(json!({
-                "id": id("The option's or status's id."), "title": string("The title to use in filters and values."),
-                "is_archived": d(json!({"type": "boolean"}), "Archived options can no longer be chosen."),
-                "target_time_in_status": string("For statuses: how long an entry should stay in it."),
-                "celebration_enabled": d(json!({"type": "boolean"}), "For statuses: whether reaching it is celebrated.")})),
-            Item::List => item(json!({
-                "id": id("The list's id."), "api_slug": string("The list's slug, for the list arguments."),
-                "name": string("The list's name."), "parent_object": d(json!({"type": ["array", "string"]}), "The object(s) whose records the list holds."),
-                "workspace_access": string("Access for the whole workspace."), "created_by": created_by, "created_at": created_at})),
-            Item::Object => item(json!({
-                "id": id("The object's id."), "api_slug": string("The object's slug, for the object arguments."),
-                "singular_noun": string("What one record is called."), "plural_noun": string("What records are called."),
-                "created_at": created_at})),
-            Item::Attribute => item(json!({
-                "id": id("The attribute's id."), "api_slug": string("The attribute's slug: the key in values and filters."),
-                "title": string("The attribute's name."), "type": string("Its type: text, number, select, status, record-reference, …"),
-                "is_multiselect": d(json!({"type": "boolean"}), "Whether it holds several values."),
-                "is_unique": d(json!({"type": "boolean"}), "Whether its values are unique (usable as upsert_record's matching_attribute)."),
-                "is_required": d(json!({"type": "boolean"}), "Whether a record must have it."),
-                "is_writable": d(json!({"type": "boolean"}), "Whether it can be written.")})),
-            Item::Member => item(json!({
-                "id": id("The member's id (a UUID): use it to assign tasks."), "first_name": string("First name."),
-                "last_name": string("Last name."), "email_address": string("Email address (also usable to assign tasks)."),
-                "access_level": string("admin, member or suspended."), "avatar_url": string("Picture."), "created_at": created_at})),
-        }
+        let (required, description): (&[&str], &str) = match self {
+            Item::Record => (&["id"], "A record: id, object_id, web_url, values (current attribute values by slug, plain: \
+                select and status by title, currency as \"5000 USD\", a reference as {object, record_id}, several \
+                values as an array; empty ones left out)."),
+            Item::SearchHit => (&["id"], "A match: id (the record's), object_id, object_slug, record_text (its name), \
+                domains, email_addresses, record_image."),
+            Item::Entry => (&["id"], "A list entry: id, list_id, parent_object and parent_record_id (the record it holds), \
+                values (the entry's own attribute values, plain as in records)."),
+            Item::Membership => (&["entry_id", "list_id"], "One of the record's list entries: entry_id, list_id, \
+                list_api_slug, created_at."),
+            Item::Note => (&["id"], "A note: id, title, content (Markdown when Attio has it), parent_object, \
+                parent_record_id, meeting_id, tags, created_by (\"<actor type>:<id>\"), created_at."),
+            Item::Task => (&["id"], "A task: id, content, deadline_at (absent: none), is_completed, assignees \
+                (\"workspace-member:<id>\"), linked_records ({object, record_id}), created_by, created_at."),
+            Item::Meeting => (&["id"], "A meeting: id, title, description, start and end (ISO 8601 times, or dates when \
+                all day), is_all_day, participants (\"email (organizer, response)\"), linked_records, created_by, created_at."),
+            Item::Recording => (&["id"], "A call recording: id, meeting_id, status (processing, completed: a transcript \
+                exists, or failed), web_url, created_by, created_at."),
+            Item::Thread => (&["id"], "A comment thread: id, created_at, comments (oldest first, each id, content, \
+                author, resolved_at, created_at)."),
+            Item::Comment => (&["id"], "A comment: id, thread_id, content, author (\"workspace-member:<id>\"), record \
+                {object_id, record_id} or entry {list_id, entry_id}, resolved_at, resolved_by, created_at."),
+            Item::Option => (&["id"], "A select option or status: id, title (use it in filters and values), is_archived; \
+                statuses also target_time_in_status and celebration_enabled."),
+            Item::List => (&["id"], "A list: id, api_slug (for the list arguments), name, parent_object, \
+                workspace_access, created_by, created_at."),
+            Item::Object => (&["id"], "An object: id, api_slug (for the object arguments), singular_noun, plural_noun, \
+                created_at."),
+            Item::Attribute => (&["id"], "An attribute: id, api_slug (the key in values and filters), title, type, \
+                is_multiselect, is_unique (usable as upsert_record's matching_attribute), is_required, is_writable."),
+            Item::Member => (&["id"], "A workspace member: id (use it to assign tasks), first_name, last_name, \
+                email_address (also usable to assign tasks), access_level, avatar_url, created_at."),
+        };
+        json!({"type": "object", "required": required, "description": description})
     }
 
     /// Puts a page's items in the order an agent wants when Attio's is not it.
@@ -187,10 +125,10 @@ fn list_of(items: Value, what: &str) -> Value {
     envelope(
         json!({
             "data": d(json!({"type": "array", "items": items}), what),
-            "has_more": d(json!({"type": "boolean"}), "Whether more items follow this page."),
-            "next_offset": d(json!({"type": "integer"}), "When has_more: the offset argument for the next page."),
-            "next_cursor": string("When has_more: the cursor argument for the next page."),
-            "note": string("Present when the answer was cut to fit: how to get the rest."),
+            "has_more": d(json!({"type": "boolean"}), "More items follow."),
+            "next_offset": d(json!({"type": "integer"}), "The offset of the next page."),
+            "next_cursor": string("The cursor of the next page."),
+            "note": string("Why the answer was cut, and how to get the rest."),
         }),
         &["data", "has_more"],
     )

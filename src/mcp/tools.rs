@@ -18,7 +18,7 @@ use http::Method;
 use serde_json::{json, Map, Value};
 
 use super::arguments::*;
-use super::output::Output;
+use super::output::{Item, Output};
 use crate::oauth::tool_groups::Group;
 
 /// The argument every tool takes: Attio's own JSON instead of the compact result.
@@ -107,14 +107,17 @@ impl Tool {
         props.and_then(|p| p.get("offset")).is_some() && props.and_then(|p| p.get("limit")).is_some()
     }
 
-    /// The tool's input schema, with the `raw` switch every tool has.
+    /// The tool's input schema. Every tool accepts `raw`; it is declared where Attio's own JSON
+    /// says more than the compact result (records and entries: every value with its history),
+    /// so the other tools' schemas stay short in every conversation.
     pub fn input_schema(&self) -> Value {
         let mut schema = self.schema().clone();
-        if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        let raw_says_more =
+            matches!(self.output, Output::List(Item::Record | Item::Entry) | Output::One(Item::Record | Item::Entry));
+        if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut).filter(|_| raw_says_more) {
             props.insert(
                 RAW.into(),
-                json!({"type": "boolean", "description": "true returns Attio's own JSON (every value with its history) \
-                        instead of the compact result. Rarely needed; costs many more tokens."}),
+                json!({"type": "boolean", "description": "true: Attio's own JSON, with value history (far larger)."}),
             );
         }
         schema

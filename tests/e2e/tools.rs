@@ -32,6 +32,21 @@ impl Agent<'_> {
     fn new(c: &TestClient, token: String) -> Agent<'_> {
         let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}).to_string();
         let list = mcp_post(c, &token, &[("mcp-protocol-version", "2025-11-25")], body.as_bytes()).json();
+        // Issue 28's budgets, as a client receives the list: what a model is handed (name,
+        // description, input schema) at most 25,000 bytes, the whole result at most the 59,878
+        // of attio-mcp 1.6.1's.
+        let whole = list["result"].to_string().len();
+        let facing: usize = list["result"]["tools"]
+            .as_array()
+            .expect("tools")
+            .iter()
+            .map(|t| {
+                json!({"name": t["name"], "description": t["description"], "inputSchema": t["inputSchema"]})
+                    .to_string()
+                    .len()
+            })
+            .sum();
+        assert!(facing <= 25_000 && whole <= 59_878, "tools/list: {facing} B model-facing, {whole} B whole");
         let schemas = list["result"]["tools"]
             .as_array()
             .expect("tools")

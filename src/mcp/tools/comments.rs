@@ -64,8 +64,7 @@ pub(super) static TOOLS: &[Tool] = &[
         write: false, destructive: false, idempotent: true, scopes: READ_SCOPES, output: Output::One(Item::Thread),
         || schema(json!({"thread_id": {"type": "string"}}), &["thread_id"]),
         |a| one(Method::GET, format!("/v2/threads/{}", seg(a, "thread_id")?), &[], None)),
-    tool!("create_comment", "Comment", "Comment on a record or list entry (a new thread), or reply in a thread, as the \
-    connected member. Mention a workspace member by writing their email address in the text.",
+    tool!("create_comment", "Comment", "Comment on a record or list entry (a new thread) or reply in a thread, as the connected member. Mention a member by their email in the text.",
     write: true, destructive: false, idempotent: false, scopes: WRITE_SCOPES, output: Output::One(Item::Comment),
     || {
         let mut extra = Map::new();

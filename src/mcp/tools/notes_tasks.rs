@@ -52,8 +52,7 @@ pub(super) static TOOLS: &[Tool] = &[
         write: true, destructive: true, idempotent: true, scopes: &[NOTES_WRITE], output: Output::Deleted,
         || schema(json!({"note_id": {"type": "string"}}), &["note_id"]),
         |a| one(Method::DELETE, format!("/v2/notes/{}", seg(a, "note_id")?), &[], None)),
-    tool!("list_tasks", "List tasks", "Tasks, optionally only those linked to a record, assigned to a member (id or \
-    email) or (not) completed; each page ordered open first, then by deadline (soonest first, none last).",
+    tool!("list_tasks", "List tasks", "Tasks, optionally linked to a record, assigned to a member (id or email) or (not) completed; open first, then by deadline.",
     write: false, destructive: false, idempotent: true, scopes: TASK_SCOPES, output: Output::List(Item::Task),
     || schema(json!({"linked_object": {"type": "string"}, "linked_record_id": {"type": "string"}, "assignee": {"type": "string"}, "is_completed": {"type": "boolean"},
         "limit": {"type": "integer", "minimum": 1, "maximum": 500}, "offset": {"type": "integer", "minimum": 0}}), &[]),
@@ -82,8 +81,7 @@ pub(super) static TOOLS: &[Tool] = &[
             "linked_records": typed_items(a, "linked_records", &linked_records_schema())?.unwrap_or(json!([])), "assignees": assignees(a)?}});
         one(Method::POST, "/v2/tasks".into(), &[], Some(body))
     }),
-    tool!("update_task", "Update a task", "Complete or reopen, reschedule (deadline_at, null clears it), reassign \
-    (assignees) or relink a task. assignees and linked_records replace the task's current ones.",
+    tool!("update_task", "Update a task", "Complete or reopen, reschedule (deadline_at; null clears it), reassign or relink a task. assignees and linked_records replace the current ones.",
     write: true, destructive: true, idempotent: true, scopes: TASK_WRITE_SCOPES, output: Output::One(Item::Task),
     || schema(json!({"task_id": {"type": "string"}, "is_completed": {"type": "boolean"}, "deadline_at": {"type": ["string", "null"]},
         "assignees": {"type": "array", "maxItems": 50, "items": {"type": "string"}}, "linked_records": linked_records_schema()}), &["task_id"]),

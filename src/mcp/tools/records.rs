@@ -11,8 +11,7 @@ use super::{call, one, paging, tool, AsMember, Plan, Tool};
 use super::{COMMENTS, ENTRIES, LISTS, MEETINGS, MEMBERS, NOTES, OBJECTS, RECORDINGS, RECORDS, RECORDS_WRITE, TASKS};
 
 pub(super) static TOOLS: &[Tool] = &[
-    tool!("whoami", "Who am I", "The connected Attio workspace, the member who connected it (id, name, email: use them to \
-        assign tasks to \"me\"), the Attio scopes granted and whether this grant may change data. No arguments.",
+    tool!("whoami", "Who am I", "The connected workspace, the member who connected it (id, name, email: for tasks assigned to \"me\"), the Attio scopes and whether this grant may write.",
         write: false, destructive: false, idempotent: true, scopes: &[MEMBERS], output: Output::WhoAmI,
         || schema(json!({}), &[]),
         |_| Ok(Plan::WhoAmI)),
@@ -20,9 +19,7 @@ pub(super) static TOOLS: &[Tool] = &[
         write: false, destructive: false, idempotent: true, scopes: &[OBJECTS], output: Output::List(Item::Object),
         || schema(json!({}), &[]),
         |_| one(Method::GET, "/v2/objects".into(), &[], None)),
-    tool!("list_attributes", "List attributes", "The attributes of an object or list: slugs, types, which are unique, \
-    required or multiselect. Use before filtering or writing; for the titles a select or status attribute \
-    accepts, call list_attribute_options.",
+    tool!("list_attributes", "List attributes", "An object's or list's attributes: slugs, types, unique, required, multiselect. Use before filtering or writing (a select's titles: list_attribute_options).",
     write: false, destructive: false, idempotent: true, scopes: &[OBJECTS], output: Output::List(Item::Attribute),
     || schema_one_of(json!({"object": {"type": "string", "description": OBJECT_DESC}, "list": {"type": "string", "description": "List slug or id (instead of object)."}}), &[], &[&["object"], &["list"]]),
     |a| match exactly_one(a, &[&["object"], &["list"]])? {
@@ -46,10 +43,9 @@ pub(super) static TOOLS: &[Tool] = &[
             statuses: call(Method::GET, format!("{base}/statuses"), &q, None)?,
         })
     }),
-    tool!("search_records", "Search records", "Full-text search for records by name, domain, email and similar across \
-    one or more objects, as the connected member sees them. Best for finding a record's id from a name.",
+    tool!("search_records", "Search records", "Full-text search by name, domain, email and the like across objects, as the connected member sees them: finds a record's id from a name.",
     write: false, destructive: false, idempotent: true, scopes: &[RECORDS, OBJECTS], output: Output::List(Item::SearchHit),
-    || schema(json!({"query": {"type": "string", "maxLength": 256}, "objects": {"type": "array", "minItems": 1, "items": {"type": "string"}, "description": "Object slugs to search, e.g. [\"people\", \"companies\"]."}, "limit": {"type": "integer", "minimum": 1, "maximum": 25, "description": "How many results at most (default 25; Attio returns the best matches first, without paging)."}}), &["query", "objects"]),
+    || schema(json!({"query": {"type": "string", "maxLength": 256}, "objects": {"type": "array", "minItems": 1, "items": {"type": "string"}, "description": "Object slugs to search, e.g. [\"people\", \"companies\"]."}, "limit": {"type": "integer", "minimum": 1, "maximum": 25, "description": "At most this many, best first (default 25; no paging)."}}), &["query", "objects"]),
     |a| {
         let objects = strings(a, "objects")?.filter(|o| !o.is_empty()).ok_or("\"objects\" must list at least one object slug")?;
         let body = json!({"query": text(a, "query", 256)?, "objects": objects, "limit": count(a, "limit", 25)?.unwrap_or(25), "request_as": {"type": "workspace"}});
@@ -65,19 +61,14 @@ pub(super) static TOOLS: &[Tool] = &[
         write: false, destructive: false, idempotent: true, scopes: &[RECORDS, OBJECTS], output: Output::One(Item::Record),
         || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "record_id": {"type": "string"}, "attributes": {"type": "array", "items": {"type": "string"}}}), &["object", "record_id"]),
         |a| one(Method::GET, format!("/v2/objects/{}/records/{}", seg(a, "object")?, seg(a, "record_id")?), &[], None)),
-    tool!("list_record_entries", "List a record's list entries", "Which lists (pipelines) a record is in: one item per \
-        entry with the list's id and slug and the entry id (for get_list_entry or update_list_entry).",
+    tool!("list_record_entries", "List a record's list entries", "Which lists (pipelines) a record is in: per entry the list's id and slug and the entry id (for get_list_entry, update_list_entry).",
         write: false, destructive: false, idempotent: true, scopes: &[RECORDS, OBJECTS, ENTRIES], output: Output::List(Item::Membership),
         || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "record_id": {"type": "string"}, "limit": {"type": "integer", "minimum": 1, "maximum": 1000}, "offset": {"type": "integer", "minimum": 0}}), &["object", "record_id"]),
         |a| one(Method::GET, format!("/v2/objects/{}/records/{}/entries", seg(a, "object")?, seg(a, "record_id")?), &paging(a, 1000)?, None)),
-    tool!("record_activity", "Record activity", "What happened with a record: its notes, tasks (open ones always), \
-    meetings with their call recordings, comment threads (on the record and its list entries) and list entries, \
-    newest first, in one compact timeline. Use for \"what's the latest with Acme?\". The last 90 days by \
-    default: `older` says how many items an earlier since would add. Parts the connection's Attio scopes do \
-    not cover are listed in skipped.",
+    tool!("record_activity", "Record activity", "What happened with a record, newest first in one timeline: notes, tasks (open ones always), meetings with recordings, comment threads (on it and its list entries), list entries. For \"what's the latest with Acme?\". The last 90 days unless since says otherwise; older counts what that hides.",
     write: false, destructive: false, idempotent: true, scopes: &[RECORDS, OBJECTS, NOTES, TASKS, MEMBERS, MEETINGS, RECORDINGS, COMMENTS, ENTRIES, LISTS], output: Output::Activity,
     || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "record_id": {"type": "string"},
-        "since": {"type": "string", "description": "Only what happened at or after this ISO 8601 time (default: 90 days ago). Open tasks are shown whatever their age."},
+        "since": {"type": "string", "description": "Only what happened from this time on (default 90 days ago); open tasks always."},
         "limit": {"type": "integer", "minimum": 1, "maximum": 100, "description": "How many events at most (default 25)."},
         "offset": {"type": "integer", "minimum": 0, "maximum": 500}}), &["object", "record_id"]),
     |a| Ok(Plan::Activity(activity::Request {
@@ -92,14 +83,11 @@ pub(super) static TOOLS: &[Tool] = &[
         write: true, destructive: false, idempotent: false, scopes: &[RECORDS_WRITE, OBJECTS], output: Output::One(Item::Record),
         || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "values": {"type": "object", "description": VALUES_DESC}}), &["object", "values"]),
         |a| one(Method::POST, format!("/v2/objects/{}/records", seg(a, "object")?), &[], Some(json!({"data": {"values": object(a, "values")?}})))),
-    tool!("upsert_record", "Create or update a record", "Create a record, or update the one whose unique matching \
-        attribute (e.g. domains, email_addresses) has the given value; on update, multiselect values given replace \
-        the stored ones.",
+    tool!("upsert_record", "Create or update a record", "Create a record, or update the one whose unique matching_attribute (e.g. domains) has the given value; multiselect values given replace the stored ones.",
         write: true, destructive: true, idempotent: true, scopes: &[RECORDS_WRITE, OBJECTS], output: Output::One(Item::Record),
         || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "matching_attribute": {"type": "string", "description": "Slug of a unique attribute."}, "values": {"type": "object", "description": VALUES_DESC}}), &["object", "matching_attribute", "values"]),
         |a| one(Method::PUT, format!("/v2/objects/{}/records", seg(a, "object")?), &[("matching_attribute", string(a, "matching_attribute")?.to_string())], Some(json!({"data": {"values": object(a, "values")?}})))),
-    tool!("update_record", "Update a record", "Change attribute values of a record. mode \"append\" adds to multiselect \
-        attributes; \"overwrite\" replaces them.",
+    tool!("update_record", "Update a record", "Change a record's attribute values (mode: append to or overwrite multiselect values).",
         write: true, destructive: true, idempotent: false, scopes: &[RECORDS_WRITE, OBJECTS], output: Output::One(Item::Record),
         || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "record_id": {"type": "string"}, "values": {"type": "object", "description": VALUES_DESC}, "mode": {"type": "string", "enum": ["append", "overwrite"]}}), &["object", "record_id", "values"]),
         |a| one(write_method(a)?, format!("/v2/objects/{}/records/{}", seg(a, "object")?, seg(a, "record_id")?), &[], Some(json!({"data": {"values": object(a, "values")?}})))),
