@@ -162,7 +162,7 @@ pub(super) fn common_description(name: &str) -> Option<&'static str> {
         "call_recording_id" => "The call recording's id (from list_call_recordings).",
         "thread_id" => "The comment thread's id (from list_comment_threads).",
         "comment_id" => "The comment's id (from get_comment_thread or create_comment).",
-        "cursor" => "The previous page's next_cursor (none for the first page).",
+        "cursor" => "The previous page's next_cursor.",
         "attribute" => "The attribute's slug or id (see list_attributes), e.g. stage.",
         "show_archived" => "true also returns archived options (default false).",
         "attributes" => "Only these attribute slugs in values (default: all with a value).",
@@ -216,11 +216,10 @@ pub(super) fn schema_one_of(mut properties: Value, required: &[&str], groups: &[
 const TIMES: &[&str] = &["deadline_at", "since", "ends_from", "starts_before"];
 
 pub(super) const OBJECT_DESC: &str = "Object slug: people, companies, deals, … (see list_objects).";
-pub(super) const FILTER_DESC: &str = "Attio filter on attribute slugs: {\"name\": \"Acme\"} means equals, else \
-    {\"slug\": {\"$op\": value}} with $eq $contains $starts_with $ends_with $gt $gte $lt $lte $in $not_empty, \
-    combined with $and $or $not. Select/status by title {\"stage\": \"Won\"}; dates {\"created_at\": {\"$gte\": \"2026-01-01\"}}; \
-    reference {\"company\": {\"target_record_id\": \"<id>\"}}; email {\"email_addresses\": {\"email_address\": \
-    {\"$eq\": \"ada@acme.com\"}}}; domain {\"domains\": {\"domain\": {\"$eq\": \"acme.com\"}}}.";
+pub(super) const FILTER_DESC: &str = "Attio filter by attribute slug: {\"name\": \"Acme\"} is equals, else \
+    {\"slug\": {\"$op\": v}}: $eq $contains $starts_with $gt $gte $lt $lte $in $not_empty; $and $or $not. Select \
+    and status by title; reference {\"company\": {\"target_record_id\": id}}; email {\"email_addresses\": \
+    {\"email_address\": {\"$eq\": e}}}; domain {\"domains\": {\"domain\": {\"$eq\": d}}}.";
 pub(super) const VALUES_DESC: &str =
     "Plain values by attribute slug, e.g. {\"name\": \"Acme\"}; select and status by title.";
 

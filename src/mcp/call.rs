@@ -172,20 +172,40 @@ async fn run_tool<P: Platform>(
     tool: &tools::Tool,
     params: &Value,
 ) -> Result<Response, AppError> {
-    let config = ctx.config;
-    let (id, revision, name) = (to.id.clone(), to.revision, tool.name);
     let args = params.get("arguments").unwrap_or(&Value::Null);
+    Ok(match execute(p, ctx, principal, tool, args).await? {
+        Ok(structured) => {
+            // The text carries the whole result (most clients show the model only the text),
+            // without indentation.
+            let text = serde_json::to_string(&structured).unwrap_or_default();
+            tool_result(to.id, to.revision, Some(structured), text, false)
+        }
+        Err(message) => tool_error(to.id, to.revision, message),
+    })
+}
+
+/// Runs `tool` with `args` on the person's Attio connection: its structured result, or what
+/// to tell the agent (what went wrong and what to do next).
+async fn execute<P: Platform>(
+    p: &P,
+    ctx: &Ctx<'_>,
+    principal: &Principal,
+    tool: &tools::Tool,
+    args: &Value,
+) -> Result<Result<Value, String>, AppError> {
+    let config = ctx.config;
+    let name = tool.name;
     let plan = match tool.build(args) {
         Ok(plan) => plan,
-        Err(why) => return Ok(tool_error(&id, revision, format!("Invalid arguments for {name}: {why}"))),
+        Err(why) => return Ok(Err(format!("Invalid arguments for {name}: {why}"))),
     };
     let vault = config.vault();
     let conn = match connection::usable_for_grant(p, config, vault, &principal.user, principal.connection_epoch, &principal.connection).await {
         Ok(c) => c,
         Err(ConnectionError::NotConnected | ConnectionError::Revoked | ConnectionError::Unreadable) => {
-            return Ok(tool_error(&id, revision, format!("The Attio connection is gone. The person must connect again at {}/connect, then re-authorize this app.", ctx.origin.clone())))
+            return Ok(Err(format!("The Attio connection is gone. The person must connect again at {}/connect, then re-authorize this app.", ctx.origin.clone())))
         }
-        Err(e) => return Ok(tool_error(&id, revision, format!("Attio is temporarily unavailable ({e}); try again shortly."))),
+        Err(e) => return Ok(Err(format!("Attio is temporarily unavailable ({e}); try again shortly."))),
     };
     let token =
         connection::access_token(&conn).map_err(|e| AppError::unavailable_because("the Attio connection", e))?;
@@ -206,28 +226,73 @@ async fn run_tool<P: Platform>(
         Plan::Activity(request) => super::activity::run(&fetcher, request, &principal.groups(), p.now_ms()).await,
         Plan::Transcript(request) => super::transcript::run(&fetcher, request).await,
     };
-    match answer {
+    Ok(match answer {
         Ok(value) => {
             let raw = args.get(tools::RAW).and_then(Value::as_bool) == Some(true);
-            let structured = shape(tool, args, value, raw);
-            // The text carries the whole result (most clients show the model only the text),
-            // without indentation.
-            let text = serde_json::to_string(&structured).unwrap_or_default();
-            Ok(tool_result(&id, revision, Some(structured), text, false))
+            Ok(shape(tool, args, value, raw))
         }
-        Err(Failure::Unauthorized) => Ok(match connection::verify(p, config, vault, &conn).await {
-            Err(ConnectionError::Revoked) => tool_error(
-                &id,
-                revision,
-                format!(
-                    "Attio revoked this connection. The person must connect again at {}/connect.",
-                    ctx.origin.clone()
-                ),
+        Err(Failure::Unauthorized) => Err(match connection::verify(p, config, vault, &conn).await {
+            Err(ConnectionError::Revoked) => format!(
+                "Attio revoked this connection. The person must connect again at {}/connect.",
+                ctx.origin.clone()
             ),
-            _ => tool_error(&id, revision, "Attio rejected the request momentarily; try again.".into()),
+            _ => "Attio rejected the request momentarily; try again.".into(),
         }),
-        Err(failure) => Ok(tool_error(&id, revision, explain(tool, &failure, &ctx.origin))),
+        Err(failure) => Err(explain(tool, &failure, &ctx.origin)),
+    })
+}
+
+/// `completion/complete` (MCP 2025-06-18 §completion) for a prompt's argument: record names
+/// matching what was typed (Attio's record search, as the connected member sees them) or object
+/// slugs; nothing for free text. At most ten, best first.
+pub async fn complete<P: Platform>(
+    p: &P,
+    ctx: &Ctx<'_>,
+    principal: &Principal,
+    revision: Revision,
+    id: Value,
+    params: &Value,
+) -> Result<Response, AppError> {
+    let invalid = |why: String| Ok(rpc_error(StatusCode::OK, RpcError::new(id.clone(), jsonrpc::INVALID_PARAMS, why)));
+    let reference = &params["ref"];
+    let prompt = match (reference["type"].as_str(), reference["name"].as_str().and_then(super::prompts::find)) {
+        (Some("ref/prompt"), Some(prompt)) => prompt,
+        (Some("ref/prompt"), None) => return invalid("unknown prompt; see prompts/list".into()),
+        _ => return invalid("completions are offered for prompt arguments (ref/prompt) only".into()),
+    };
+    let Some(argument) = params["argument"]["name"].as_str() else {
+        return invalid("argument.name is required".into());
+    };
+    let typed = params["argument"]["value"].as_str().unwrap_or("").trim().to_lowercase();
+    let context = &params["context"]["arguments"];
+    let (tool, args) = match super::prompts::suggest(prompt, argument) {
+        super::prompts::Suggest::Record if !typed.is_empty() => {
+            let objects = context["object"].as_str().map_or(json!(["companies", "people", "deals"]), |o| json!([o]));
+            ("search_records", json!({"query": typed, "objects": objects, "limit": 10}))
+        }
+        super::prompts::Suggest::Object => ("list_objects", json!({})),
+        _ => ("", Value::Null),
+    };
+    let mut values: Vec<String> = Vec::new();
+    if let Some(tool) = tools::find(tool).filter(|t| t.allowed_for(&principal.groups())) {
+        let found = execute(p, ctx, principal, tool, &args).await?.unwrap_or_default();
+        let field = if tool.name == "list_objects" { "api_slug" } else { "record_text" };
+        values = found["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|item| item[field].as_str())
+            .filter(|v| field == "record_text" || v.to_lowercase().starts_with(&typed))
+            .map(str::to_string)
+            .take(10)
+            .collect();
+        values.dedup();
     }
+    let result = json!({"completion": {"values": values, "hasMore": false}});
+    let mut resp =
+        json_response(StatusCode::OK, &jsonrpc::result(&id, super::shape(revision, "completion/complete", result)));
+    resp.extensions_mut().insert(ToolFailed(false));
+    Ok(resp)
 }
 
 /// A compact (or, asked for, raw) result: projected to the asked attributes, a page put in a

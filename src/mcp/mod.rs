@@ -2,7 +2,8 @@
 //! streamable HTTP in its stateless JSON-response form): message parsing ([`jsonrpc`]), the
 //! tools ([`tools`]), their arguments ([`arguments`]) and result shapes ([`output`]), executing a
 //! tool call ([`call`]) through Attio requests ([`fetch`]), shaping its result ([`compact`],
-//! [`paging`]), a record's timeline ([`activity`]), and the method checks below. The HTTP
+//! [`paging`]), a record's timeline ([`activity`]), workflows as prompts ([`prompts`]), and the
+//! method checks below. The HTTP
 //! transport lives in `routes/mcp.rs`.
 
 pub mod activity;
@@ -13,6 +14,7 @@ pub mod fetch;
 pub mod jsonrpc;
 pub mod output;
 pub mod paging;
+pub mod prompts;
 pub mod tools;
 pub mod transcript;
 
@@ -150,7 +152,7 @@ pub fn check_param_header(header: Option<&str>, argument: Option<&Value>) -> Res
 pub fn shape(revision: Revision, method: &str, mut result: Value) -> Value {
     if revision == Revision::Stateless {
         result["resultType"] = json!("complete");
-        if matches!(method, "server/discover" | "tools/list") {
+        if matches!(method, "server/discover" | "tools/list" | "prompts/list") {
             result["ttlMs"] = json!(LIST_TTL_MS);
             result["cacheScope"] = json!("private");
         }
@@ -170,10 +172,15 @@ const INSTRUCTIONS: &str = "Tools for the person's Attio CRM workspace. Start wi
 pub fn discover_result() -> Value {
     json!({
         "supportedVersions": VERSIONS,
-        "capabilities": {"tools": {"listChanged": false}},
+        "capabilities": capabilities(),
         "instructions": INSTRUCTIONS,
         "_meta": {"io.modelcontextprotocol/serverInfo": server_info()},
     })
+}
+
+/// What the server offers: tools, prompts (workflows), and completions of prompt arguments.
+fn capabilities() -> Value {
+    json!({"tools": {"listChanged": false}, "prompts": {"listChanged": false}, "completions": {}})
 }
 
 /// The `initialize` result, for the revision the client asked for.
@@ -181,7 +188,7 @@ pub fn initialize_result(requested: Option<&str>) -> Value {
     let version = requested.filter(|v| supported(v)).unwrap_or(PREFERRED);
     json!({
         "protocolVersion": version,
-        "capabilities": {"tools": {"listChanged": false}},
+        "capabilities": capabilities(),
         "serverInfo": server_info(),
         "instructions": INSTRUCTIONS,
     })

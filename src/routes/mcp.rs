@@ -17,7 +17,7 @@ use crate::context::Ctx;
 use crate::error::AppError;
 use crate::http::{header_str, json as json_response, response, set_header, Request, Response};
 use crate::mcp::jsonrpc::{self, Message, RpcError};
-use crate::mcp::{self, call, Revision};
+use crate::mcp::{self, call, prompts, Revision};
 use crate::oauth::metadata::{Audience, SCOPE_READ};
 use crate::platform::Platform;
 
@@ -70,6 +70,10 @@ pub async fn handle<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
     let message = jsonrpc::parse(req.body());
     let record = match &message {
         Ok(Message::Request { method, params, .. }) if method == "tools/call" => call::audit_record(params),
+        // A completion reads record names from Attio: audited like a search.
+        Ok(Message::Request { method, .. }) if method == "completion/complete" => {
+            Some(crate::store::audit::Entry::call("completion", "completion/complete", false, Vec::new()))
+        }
         _ => None,
     };
     // `initialize` with a token whose tag checks out is answered without storage: it shows only
@@ -150,6 +154,24 @@ async fn respond<P: Platform>(
         (_, "tools/call") => {
             let principal = principal.ok_or(AppError::NotFound)?;
             return call::call_tool(p, ctx, req, principal, revision, id, &params).await;
+        }
+        (_, "prompts/list") => prompts::list(principal.ok_or(AppError::NotFound)?.can_write()),
+        (_, "prompts/get") => {
+            let principal = principal.ok_or(AppError::NotFound)?;
+            let found = params["name"].as_str().and_then(prompts::find).filter(|p| principal.can_write() || !p.write);
+            let answer = found
+                .ok_or_else(|| "unknown prompt; see prompts/list".to_string())
+                .and_then(|prompt| prompts::get(prompt, params.get("arguments").unwrap_or(&Value::Null)));
+            match answer {
+                Ok(result) => result,
+                Err(why) => {
+                    return Ok(call::rpc_error(StatusCode::OK, RpcError::new(id, jsonrpc::INVALID_PARAMS, why)))
+                }
+            }
+        }
+        (_, "completion/complete") => {
+            let principal = principal.ok_or(AppError::NotFound)?;
+            return call::complete(p, ctx, principal, revision, id, &params).await;
         }
         // 2026-07-28 removed `initialize`, `ping` and the rest: 404, like any unknown method.
         (Revision::Stateless, _) => {

@@ -302,15 +302,80 @@ fn the_tool_list_is_within_its_byte_budgets() {
         .unwrap()
         .len()
     };
-    let model: usize = tools.iter().map(facing).sum();
+    // prompts/list is handed to the model too (as slash commands): it counts in the budget.
+    let prompts = mcp(&p, &token, r#"{"jsonrpc":"2.0","id":2,"method":"prompts/list"}"#, &[]);
+    let prompts = serde_json::to_string(&body(&prompts)["result"]).unwrap().len();
+    let model: usize = tools.iter().map(facing).sum::<usize>() + prompts;
     let output: usize = tools.iter().map(|t| serde_json::to_string(&t["outputSchema"]).unwrap().len()).sum();
     let mut sizes: Vec<(usize, &str)> = tools.iter().map(|t| (facing(t), t["name"].as_str().unwrap())).collect();
     sizes.sort_unstable_by(|a, b| b.cmp(a));
-    eprintln!("tools/list: {} tools, {whole} B whole, {model} B model-facing, {output} B output schemas", tools.len());
+    eprintln!(
+        "tools/list: {} tools, {whole} B whole, {model} B model-facing with prompts/list's {prompts}, {output} B output schemas",
+        tools.len()
+    );
     eprintln!("largest model-facing: {:?}", &sizes[..8]);
     if let Ok(path) = std::env::var("TOOLS_JSON") {
         std::fs::write(path, serde_json::to_string_pretty(result).unwrap()).unwrap();
     }
     assert!(model <= 25_000, "model-facing {model} B");
     assert!(whole <= 59_878, "whole {whole} B");
+}
+
+/// Issue 28: workflows as prompts. `initialize` offers prompts and completions; `prompts/list`
+/// lists three (two for a read-only grant); `completion/complete` suggests record names from
+/// Attio's search as the connected member sees them; `prompts/get` names the chosen record and
+/// the tools to use, and says what is missing.
+#[test]
+fn prompts_are_listed_completed_from_attio_and_got() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let token = mcp_token(&p, "write");
+    let rpc = |token: &str, method: &str, params: Value| {
+        let message = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        body(&mcp(&p, token, &message.to_string(), &[]))
+    };
+    let init = rpc(
+        &token,
+        "initialize",
+        serde_json::json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}),
+    );
+    assert!(
+        init["result"]["capabilities"]["prompts"].is_object()
+            && init["result"]["capabilities"]["completions"].is_object()
+    );
+    let names = |list: &Value| -> Vec<String> {
+        list["result"]["prompts"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(
+        names(&rpc(&token, "prompts/list", serde_json::json!({}))),
+        ["account_brief", "meeting_prep", "log_a_call"]
+    );
+    p.http.push(
+        200,
+        r#"{"data":[{"id":{"workspace_id":"ws-1","object_id":"o-1","record_id":"11111111-1111-4111-8111-111111111111"},"record_text":"Initech","object_slug":"companies","domains":["initech.example"],"email_addresses":[]}]}"#,
+    );
+    let c = rpc(
+        &token,
+        "completion/complete",
+        serde_json::json!({"ref": {"type": "ref/prompt", "name": "account_brief"}, "argument": {"name": "record", "value": "Ini"}}),
+    );
+    assert_eq!(c["result"]["completion"]["values"], serde_json::json!(["Initech"]), "{c}");
+    let sent: Value = serde_json::from_slice(p.http.sent.borrow().last().unwrap().body()).unwrap();
+    assert_eq!((sent["query"].as_str(), sent["objects"].as_array().map(Vec::len)), (Some("ini"), Some(3)));
+    let brief =
+        rpc(&token, "prompts/get", serde_json::json!({"name": "account_brief", "arguments": {"record": "Initech"}}));
+    let text = brief["result"]["messages"][0]["content"]["text"].as_str().unwrap();
+    assert!(text.contains("brief on Initech") && text.contains("record_activity"), "{text}");
+    let missing =
+        rpc(&token, "prompts/get", serde_json::json!({"name": "log_a_call", "arguments": {"record": "Initech"}}));
+    assert_eq!(missing["error"]["code"], -32602);
+    assert!(missing["error"]["message"].as_str().unwrap().contains("summary"));
+    // A read-only grant is not offered the prompt that writes.
+    let reader = mcp_token(&p, "read");
+    assert_eq!(names(&rpc(&reader, "prompts/list", serde_json::json!({}))), ["account_brief", "meeting_prep"]);
+    let refused = rpc(
+        &reader,
+        "prompts/get",
+        serde_json::json!({"name": "log_a_call", "arguments": {"record": "x", "summary": "y"}}),
+    );
+    assert_eq!(refused["error"]["code"], -32602);
 }

@@ -417,3 +417,46 @@ fn every_tool_works_end_to_end() {
     assert!(kinds.iter().all(|k| *k == "note"), "{kinds:?}");
     assert_eq!(activity["skipped"].as_array().map(Vec::len), Some(4), "{activity}");
 }
+
+/// Issue 28: the workflows as prompts, against the mock's data. A record name typed in part is
+/// completed from Attio's search (as the connected member sees it), and each prompt's message
+/// names the record chosen and the tools to use.
+#[test]
+fn prompts_complete_from_attio_and_name_real_records() {
+    let stack = Stack::start(&[]);
+    let c = TestClient::new(stack.worker.client.base.clone());
+    let token = stack.mcp_access_token("write");
+    let rpc = |method: &str, params: Value| {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+        mcp_post(&c, &token, &[("mcp-protocol-version", "2025-11-25")], body.as_bytes()).json()
+    };
+    let listed = rpc("prompts/list", json!({}));
+    assert_eq!(listed["result"]["prompts"].as_array().map(Vec::len), Some(3), "{listed}");
+    for (prompt, typed, expected, extra) in [
+        ("account_brief", "Initech", "Initech", json!({})),
+        ("meeting_prep", "Peter", "Peter Gibbons", json!({})),
+        ("log_a_call", "Hool", "Hooli", json!({"summary": "Agreed on the pilot.", "follow_up": "Send the contract"})),
+    ] {
+        let completed = rpc(
+            "completion/complete",
+            json!({"ref": {"type": "ref/prompt", "name": prompt}, "argument": {"name": "record", "value": typed}}),
+        );
+        let values: Vec<String> = completed["result"]["completion"]["values"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{completed}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        assert!(values.iter().any(|v| v == expected), "{prompt}: {values:?}");
+        let mut arguments = extra.clone();
+        arguments["record"] = json!(expected);
+        let got = rpc("prompts/get", json!({"name": prompt, "arguments": arguments}));
+        let text = got["result"]["messages"][0]["content"]["text"].as_str().unwrap_or_else(|| panic!("{got}"));
+        assert!(text.contains(expected) && text.contains("search_records"), "{prompt}: {text}");
+    }
+    let objects = rpc(
+        "completion/complete",
+        json!({"ref": {"type": "ref/prompt", "name": "account_brief"}, "argument": {"name": "object", "value": "comp"}}),
+    );
+    assert_eq!(objects["result"]["completion"]["values"], json!(["companies"]), "{objects}");
+}

@@ -24,12 +24,12 @@ fn place_props(mut extra: Map<String, Value>) -> Value {
         "object".into(),
         json!({"type": "string", "description": "With record_id: the record's object slug, e.g. companies."}),
     );
-    extra.insert("record_id".into(), json!({"type": "string", "description": "With object: the record (a UUID)."}));
+    extra.insert("record_id".into(), json!({"type": "string", "description": "With object: the record."}));
     extra.insert(
         "list".into(),
         json!({"type": "string", "description": "With entry_id: the list slug or id of the entry."}),
     );
-    extra.insert("entry_id".into(), json!({"type": "string", "description": "With list: the list entry (a UUID)."}));
+    extra.insert("entry_id".into(), json!({"type": "string", "description": "With list: the list entry."}));
     Value::Object(extra)
 }
 
@@ -64,12 +64,12 @@ pub(super) static TOOLS: &[Tool] = &[
         write: false, destructive: false, idempotent: true, scopes: READ_SCOPES, output: Output::One(Item::Thread),
         || schema(json!({"thread_id": {"type": "string"}}), &["thread_id"]),
         |a| one(Method::GET, format!("/v2/threads/{}", seg(a, "thread_id")?), &[], None)),
-    tool!("create_comment", "Comment", "Comment on a record or list entry (a new thread) or reply in a thread, as the connected member. Mention a member by their email in the text.",
+    tool!("create_comment", "Comment", "Comment on a record or list entry (a new thread) or reply in a thread. Mention a member by writing their email.",
     write: true, destructive: false, idempotent: false, scopes: WRITE_SCOPES, output: Output::One(Item::Comment),
     || {
         let mut extra = Map::new();
-        extra.insert("content".into(), json!({"type": "string", "maxLength": COMMENT_MAX, "description": "The comment, as plain text (new lines with \\n)."}));
-        extra.insert("thread_id".into(), json!({"type": "string", "description": "Reply in this thread (a UUID) instead of starting one on a record or entry."}));
+        extra.insert("content".into(), json!({"type": "string", "maxLength": COMMENT_MAX, "description": "The comment, plain text."}));
+        extra.insert("thread_id".into(), json!({"type": "string", "description": "Reply in this thread (instead of object or list)."}));
         schema_one_of(place_props(extra), &["content"], &[&["thread_id"], ON_RECORD, ON_ENTRY])
     },
     |a| {

@@ -28,14 +28,13 @@ pub(super) static TOOLS: &[Tool] = &[
         |a| one(Method::GET, format!("/v2/lists/{}/entries/{}", seg(a, "list")?, seg(a, "entry_id")?), &[], None)),
     tool!("add_list_entry", "Add to a list", "Add a record to a list, optionally with entry values.",
     write: true, destructive: false, idempotent: false, scopes: &[ENTRIES_WRITE, LISTS], output: Output::One(Item::Entry),
-    || schema(json!({"list": {"type": "string"}, "parent_object": {"type": "string", "description": "Object slug of the record to add, e.g. companies."}, "parent_record_id": {"type": "string", "description": "Id (a UUID) of the record to add."}, "entry_values": {"type": "object"}}), &["list", "parent_object", "parent_record_id"]),
+    || schema(json!({"list": {"type": "string"}, "parent_object": {"type": "string", "description": "Object slug of the record to add, e.g. companies."}, "parent_record_id": {"type": "string", "description": "Id of the record to add."}, "entry_values": {"type": "object"}}), &["list", "parent_object", "parent_record_id"]),
     |a| {
         let values = if a.contains_key("entry_values") { object(a, "entry_values")? } else { json!({}) };
         let body = json!({"data": {"parent_object": string(a, "parent_object")?, "parent_record_id": string(a, "parent_record_id")?, "entry_values": values}});
         one(Method::POST, format!("/v2/lists/{}/entries", seg(a, "list")?), &[], Some(body))
     }),
-    tool!("update_list_entry", "Update a list entry", "Change an entry's values (mode \"append\" adds to multiselect \
-        values, \"overwrite\" replaces them), e.g. move a deal to another stage.",
+    tool!("update_list_entry", "Update a list entry", "Change an entry's values (mode: append to or overwrite multiselect values), e.g. move a deal to another stage.",
         write: true, destructive: true, idempotent: false, scopes: &[ENTRIES_WRITE, LISTS], output: Output::One(Item::Entry),
         || schema(json!({"list": {"type": "string"}, "entry_id": {"type": "string"}, "entry_values": {"type": "object"}, "mode": {"type": "string", "enum": ["append", "overwrite"]}}), &["list", "entry_id", "entry_values"]),
         |a| one(write_method(a)?, format!("/v2/lists/{}/entries/{}", seg(a, "list")?, seg(a, "entry_id")?), &[], Some(json!({"data": {"entry_values": object(a, "entry_values")?}})))),

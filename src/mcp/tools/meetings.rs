@@ -11,14 +11,14 @@ use super::{cursor_paging, one, tool, Plan, Tool};
 use super::{MEETINGS, RECORDINGS, RECORDS};
 
 pub(super) static TOOLS: &[Tool] = &[
-    tool!("list_meetings", "List meetings", "Meetings, optionally linked to a record, with given participants or in a time window. Newest first; with ends_from earliest first (upcoming: ends_from = now).",
+    tool!("list_meetings", "List meetings", "Meetings, optionally linked to a record, with some participants or in a time window. Newest first; with ends_from earliest first (upcoming: ends_from now).",
     write: false, destructive: false, idempotent: true, scopes: &[MEETINGS, RECORDS], output: Output::List(Item::Meeting),
     || schema(json!({
-        "linked_object": {"type": "string", "description": "With linked_record_id: only meetings linked to a record of this object, e.g. companies."},
-        "linked_record_id": {"type": "string", "description": "With linked_object: only meetings linked to this record (a UUID)."},
-        "participants": {"type": "array", "maxItems": 20, "items": {"type": "string", "format": "email"}, "description": "Only meetings with at least one of these participants (email addresses)."},
-        "ends_from": {"type": "string", "description": "Only meetings that end at or after this ISO 8601 time."},
-        "starts_before": {"type": "string", "description": "Only meetings that start before this ISO 8601 time."},
+        "linked_object": {"type": "string", "description": "With linked_record_id: the record's object, e.g. companies."},
+        "linked_record_id": {"type": "string", "description": "With linked_object: only meetings linked to this record."},
+        "participants": {"type": "array", "maxItems": 20, "items": {"type": "string", "format": "email"}, "description": "Only meetings with one of these emails taking part."},
+        "ends_from": {"type": "string", "description": "Only meetings ending at or after this time."},
+        "starts_before": {"type": "string", "description": "Only meetings starting before this time."},
         "sort": {"type": "string", "enum": ["start_asc", "start_desc"], "description": "By start: start_asc or start_desc (default start_asc with ends_from, else start_desc)."},
         "limit": {"type": "integer", "minimum": 1, "maximum": 200}, "cursor": {"type": "string"}}), &[]),
     |a| {
@@ -60,7 +60,7 @@ pub(super) static TOOLS: &[Tool] = &[
         write: false, destructive: false, idempotent: true, scopes: &[MEETINGS, RECORDINGS], output: Output::One(Item::Recording),
         || schema(json!({"meeting_id": {"type": "string"}, "call_recording_id": {"type": "string"}}), &["meeting_id", "call_recording_id"]),
         |a| one(Method::GET, format!("/v2/meetings/{}/call_recordings/{}", seg(a, "meeting_id")?, seg(a, "call_recording_id")?), &[], None)),
-    tool!("get_transcript", "Get a call transcript", "A call recording's transcript, one \"[mm:ss] Speaker: words\" line per speaker turn, a page of whole turns at a time (next_cursor continues).",
+    tool!("get_transcript", "Get a call transcript", "A call recording's transcript, one \"[mm:ss] Speaker: words\" line per turn, a page of whole turns at a time.",
     write: false, destructive: false, idempotent: true, scopes: &[MEETINGS, RECORDINGS], output: Output::Transcript,
     || schema(json!({"meeting_id": {"type": "string"}, "call_recording_id": {"type": "string"}, "cursor": {"type": "string"}}), &["meeting_id", "call_recording_id"]),
     |a| {

@@ -22,7 +22,7 @@ pub(super) static TOOLS: &[Tool] = &[
     tool!("list_notes", "List notes", "Notes, optionally only those on one record; each page newest first.",
     write: false, destructive: false, idempotent: true, scopes: &[NOTES, OBJECTS, RECORDS], output: Output::List(Item::Note),
     || schema(json!({"parent_object": {"type": "string", "description": "With parent_record_id: only notes on this record's object, e.g. companies."},
-        "parent_record_id": {"type": "string", "description": "With parent_object: only notes on this record (a UUID)."},
+        "parent_record_id": {"type": "string", "description": "With parent_object: only notes on this record."},
         "limit": {"type": "integer", "minimum": 1, "maximum": 50}, "offset": {"type": "integer", "minimum": 0}}), &[]),
     |a| {
         let mut q = paging(a, 50)?;
@@ -71,17 +71,16 @@ pub(super) static TOOLS: &[Tool] = &[
         write: false, destructive: false, idempotent: true, scopes: TASK_SCOPES, output: Output::One(Item::Task),
         || schema(json!({"task_id": {"type": "string"}}), &["task_id"]),
         |a| one(Method::GET, format!("/v2/tasks/{}", seg(a, "task_id")?), &[], None)),
-    tool!("create_task", "Create a task", "Create a task, optionally with a deadline, assignees (member ids or emails; \
-    whoami gives your own) and linked records.",
+    tool!("create_task", "Create a task", "Create a task, optionally with a deadline, assignees (member ids or emails) and linked records.",
     write: true, destructive: false, idempotent: false, scopes: TASK_WRITE_SCOPES, output: Output::One(Item::Task),
-    || schema(json!({"content": {"type": "string", "maxLength": TASK_CONTENT_MAX, "description": "What is to be done, as plain text (at most 2,000 characters)."},
+    || schema(json!({"content": {"type": "string", "maxLength": TASK_CONTENT_MAX, "description": "What is to be done, plain text."},
         "deadline_at": {"type": ["string", "null"]}, "assignees": {"type": "array", "maxItems": 50, "items": {"type": "string"}}, "linked_records": linked_records_schema()}), &["content"]),
     |a| {
         let body = json!({"data": {"content": text(a, "content", TASK_CONTENT_MAX)?, "format": "plaintext", "deadline_at": opt_time(a, "deadline_at")?, "is_completed": false,
             "linked_records": typed_items(a, "linked_records", &linked_records_schema())?.unwrap_or(json!([])), "assignees": assignees(a)?}});
         one(Method::POST, "/v2/tasks".into(), &[], Some(body))
     }),
-    tool!("update_task", "Update a task", "Complete or reopen, reschedule (deadline_at; null clears it), reassign or relink a task. assignees and linked_records replace the current ones.",
+    tool!("update_task", "Update a task", "Complete or reopen, reschedule (null deadline_at clears it), reassign or relink a task; assignees and linked_records replace the current ones.",
     write: true, destructive: true, idempotent: true, scopes: TASK_WRITE_SCOPES, output: Output::One(Item::Task),
     || schema(json!({"task_id": {"type": "string"}, "is_completed": {"type": "boolean"}, "deadline_at": {"type": ["string", "null"]},
         "assignees": {"type": "array", "maxItems": 50, "items": {"type": "string"}}, "linked_records": linked_records_schema()}), &["task_id"]),

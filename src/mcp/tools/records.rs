@@ -11,7 +11,7 @@ use super::{call, one, paging, tool, AsMember, Plan, Tool};
 use super::{COMMENTS, ENTRIES, LISTS, MEETINGS, MEMBERS, NOTES, OBJECTS, RECORDINGS, RECORDS, RECORDS_WRITE, TASKS};
 
 pub(super) static TOOLS: &[Tool] = &[
-    tool!("whoami", "Who am I", "The connected workspace, the member who connected it (id, name, email: for tasks assigned to \"me\"), the Attio scopes and whether this grant may write.",
+    tool!("whoami", "Who am I", "The connected workspace, your member id, name and email (for tasks assigned to \"me\"), the Attio scopes and whether you may write.",
         write: false, destructive: false, idempotent: true, scopes: &[MEMBERS], output: Output::WhoAmI,
         || schema(json!({}), &[]),
         |_| Ok(Plan::WhoAmI)),
@@ -19,15 +19,14 @@ pub(super) static TOOLS: &[Tool] = &[
         write: false, destructive: false, idempotent: true, scopes: &[OBJECTS], output: Output::List(Item::Object),
         || schema(json!({}), &[]),
         |_| one(Method::GET, "/v2/objects".into(), &[], None)),
-    tool!("list_attributes", "List attributes", "An object's or list's attributes: slugs, types, unique, required, multiselect. Use before filtering or writing (a select's titles: list_attribute_options).",
+    tool!("list_attributes", "List attributes", "An object's or list's attributes: slugs, types, unique, required, multiselect. Use before filtering or writing.",
     write: false, destructive: false, idempotent: true, scopes: &[OBJECTS], output: Output::List(Item::Attribute),
     || schema_one_of(json!({"object": {"type": "string", "description": OBJECT_DESC}, "list": {"type": "string", "description": "List slug or id (instead of object)."}}), &[], &[&["object"], &["list"]]),
     |a| match exactly_one(a, &[&["object"], &["list"]])? {
         0 => one(Method::GET, format!("/v2/objects/{}/attributes", seg(a, "object")?), &[], None),
         _ => one(Method::GET, format!("/v2/lists/{}/attributes", seg(a, "list")?), &[], None),
     }),
-    tool!("list_attribute_options", "List select options or statuses", "The values a select or status attribute \
-    accepts (e.g. a deal's stages), by title. Use the titles in filters and when writing values.",
+    tool!("list_attribute_options", "List select options or statuses", "The titles a select or status attribute accepts (e.g. a deal's stages), for filters and values.",
     write: false, destructive: false, idempotent: true, scopes: &[OBJECTS], output: Output::List(Item::Option),
     || schema_one_of(json!({"object": {"type": "string", "description": OBJECT_DESC}, "list": {"type": "string", "description": "List slug or id (instead of object), for a list's own attribute."},
         "attribute": {"type": "string"}, "show_archived": {"type": "boolean"}}), &["attribute"], &[&["object"], &["list"]]),
@@ -43,7 +42,7 @@ pub(super) static TOOLS: &[Tool] = &[
             statuses: call(Method::GET, format!("{base}/statuses"), &q, None)?,
         })
     }),
-    tool!("search_records", "Search records", "Full-text search by name, domain, email and the like across objects, as the connected member sees them: finds a record's id from a name.",
+    tool!("search_records", "Search records", "Full-text search by name, domain, email and the like across objects: finds a record's id from a name.",
     write: false, destructive: false, idempotent: true, scopes: &[RECORDS, OBJECTS], output: Output::List(Item::SearchHit),
     || schema(json!({"query": {"type": "string", "maxLength": 256}, "objects": {"type": "array", "minItems": 1, "items": {"type": "string"}, "description": "Object slugs to search, e.g. [\"people\", \"companies\"]."}, "limit": {"type": "integer", "minimum": 1, "maximum": 25, "description": "At most this many, best first (default 25; no paging)."}}), &["query", "objects"]),
     |a| {
@@ -61,11 +60,11 @@ pub(super) static TOOLS: &[Tool] = &[
         write: false, destructive: false, idempotent: true, scopes: &[RECORDS, OBJECTS], output: Output::One(Item::Record),
         || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "record_id": {"type": "string"}, "attributes": {"type": "array", "items": {"type": "string"}}}), &["object", "record_id"]),
         |a| one(Method::GET, format!("/v2/objects/{}/records/{}", seg(a, "object")?, seg(a, "record_id")?), &[], None)),
-    tool!("list_record_entries", "List a record's list entries", "Which lists (pipelines) a record is in: per entry the list's id and slug and the entry id (for get_list_entry, update_list_entry).",
+    tool!("list_record_entries", "List a record's list entries", "Which lists (pipelines) a record is in: each entry's id with its list's id and slug.",
         write: false, destructive: false, idempotent: true, scopes: &[RECORDS, OBJECTS, ENTRIES], output: Output::List(Item::Membership),
         || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "record_id": {"type": "string"}, "limit": {"type": "integer", "minimum": 1, "maximum": 1000}, "offset": {"type": "integer", "minimum": 0}}), &["object", "record_id"]),
         |a| one(Method::GET, format!("/v2/objects/{}/records/{}/entries", seg(a, "object")?, seg(a, "record_id")?), &paging(a, 1000)?, None)),
-    tool!("record_activity", "Record activity", "What happened with a record, newest first in one timeline: notes, tasks (open ones always), meetings with recordings, comment threads (on it and its list entries), list entries. For \"what's the latest with Acme?\". The last 90 days unless since says otherwise; older counts what that hides.",
+    tool!("record_activity", "Record activity", "What happened with a record, newest first: notes, tasks (open ones always), meetings with recordings, comment threads, list entries. For \"what's the latest with Acme?\". Last 90 days unless since; older counts what that hides.",
     write: false, destructive: false, idempotent: true, scopes: &[RECORDS, OBJECTS, NOTES, TASKS, MEMBERS, MEETINGS, RECORDINGS, COMMENTS, ENTRIES, LISTS], output: Output::Activity,
     || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "record_id": {"type": "string"},
         "since": {"type": "string", "description": "Only what happened from this time on (default 90 days ago); open tasks always."},
@@ -78,12 +77,11 @@ pub(super) static TOOLS: &[Tool] = &[
         limit: count(a, "limit", 100)?.unwrap_or(super::DEFAULT_LIMIT),
         offset: count(a, "offset", 500)?.unwrap_or(0),
     }))),
-    tool!("create_record", "Create a record", "Create a record in any object. Fails if a unique attribute (e.g. a domain) \
-        already exists: use upsert_record for that.",
+    tool!("create_record", "Create a record", "Create a record. Fails if a unique value (e.g. a domain) exists: use upsert_record for that.",
         write: true, destructive: false, idempotent: false, scopes: &[RECORDS_WRITE, OBJECTS], output: Output::One(Item::Record),
         || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "values": {"type": "object", "description": VALUES_DESC}}), &["object", "values"]),
         |a| one(Method::POST, format!("/v2/objects/{}/records", seg(a, "object")?), &[], Some(json!({"data": {"values": object(a, "values")?}})))),
-    tool!("upsert_record", "Create or update a record", "Create a record, or update the one whose unique matching_attribute (e.g. domains) has the given value; multiselect values given replace the stored ones.",
+    tool!("upsert_record", "Create or update a record", "Create a record, or update the one whose unique matching_attribute (e.g. domains) has the given value; multiselect values replace the stored ones.",
         write: true, destructive: true, idempotent: true, scopes: &[RECORDS_WRITE, OBJECTS], output: Output::One(Item::Record),
         || schema(json!({"object": {"type": "string", "description": OBJECT_DESC}, "matching_attribute": {"type": "string", "description": "Slug of a unique attribute."}, "values": {"type": "object", "description": VALUES_DESC}}), &["object", "matching_attribute", "values"]),
         |a| one(Method::PUT, format!("/v2/objects/{}/records", seg(a, "object")?), &[("matching_attribute", string(a, "matching_attribute")?.to_string())], Some(json!({"data": {"values": object(a, "values")?}})))),
