@@ -218,6 +218,8 @@ pub struct Person {
     pub user: UserId,
     pub workspace: String,
     pub email: Option<String>,
+    /// Their name, as Attio gave it when they connected.
+    pub name: Option<String>,
     pub active: bool,
     pub connected_at_ms: u64,
     pub apps: Vec<grant_index::Entry>,
@@ -256,6 +258,7 @@ pub async fn people<P: Platform>(p: &P, admin: &Admin, max: usize) -> Result<Vec
             Some(s) => Person {
                 workspace: format!("{} ({})", s.workspace_name, s.workspace_slug),
                 email: s.member_email,
+                name: s.member_name,
                 active: s.status == ConnectionStatus::Active,
                 connected_at_ms: s.connected_at_ms,
                 apps,
@@ -265,6 +268,7 @@ pub async fn people<P: Platform>(p: &P, admin: &Admin, max: usize) -> Result<Vec
             None => Person {
                 workspace: user.workspace_id.clone(),
                 email: None,
+                name: None,
                 active: true,
                 connected_at_ms: 0,
                 apps,
@@ -273,6 +277,38 @@ pub async fn people<P: Platform>(p: &P, admin: &Admin, max: usize) -> Result<Vec
         });
     }
     Ok(out)
+}
+
+impl Person {
+    /// What the pages call them: name and email, else either, else "member" and the start of
+    /// their member id.
+    pub fn label(&self) -> String {
+        match (&self.name, &self.email) {
+            (Some(name), Some(email)) => format!("{name} <{email}>"),
+            (Some(one), None) | (None, Some(one)) => one.clone(),
+            (None, None) => member_label(&self.user),
+        }
+    }
+}
+
+/// "member" and the start of a member id: a person Attio gave no name or email for.
+pub fn member_label(user: &UserId) -> String {
+    format!("member {}", user.member_id.chars().take(8).collect::<String>())
+}
+
+/// What the pages call an app: the name it registered (from a grant, or carried by its sealed
+/// id), else its metadata document's host, else "app" and the start of its id. Never fetched.
+pub fn app_label(keys: &SigningKeys, named: &HashMap<String, String>, client_id: &str) -> String {
+    if let Some(name) = named.get(client_id) {
+        return name.clone();
+    }
+    if let Some(name) = crate::oauth::sealed_client::open(keys, client_id).and_then(|c| c.client_name) {
+        return name;
+    }
+    if let Some(host) = url::Url::parse(client_id).ok().and_then(|u| u.host_str().map(str::to_string)) {
+        return host;
+    }
+    format!("app {}", client_id.chars().take(10).collect::<String>())
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ pub(super) fn connection(p: &FakePlatform, expires_in_ms: Option<u64>) -> Connec
         revision: 1,
         epoch: 1,
         member_email: None,
+        member_name: None,
     }
 }
 

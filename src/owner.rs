@@ -107,6 +107,7 @@ pub async fn connect<P: Platform>(
         revision,
         epoch,
         member_email: who.filter(|w| w.contains('@')).map(str::to_string),
+        member_name: None,
     };
     let connection = connection::establish(p, config.vault(), &user, derive, make)
         .await

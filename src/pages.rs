@@ -40,13 +40,13 @@ button.danger{border-color:var(--danger);color:var(--danger)}\
 button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid var(--accent);outline-offset:2px}\
 dt{font-weight:600}dd{margin:0 0 .5rem}\
 .table{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:.95rem}\
-th,td{text-align:left;padding:.45rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}\
+th,td{text-align:left;padding:.45rem .5rem;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:break-word}th,td button{white-space:nowrap}\
 .badge{display:inline-block;padding:0 .5rem;border-radius:999px;border:1px solid var(--line);font-size:.8rem}\
 .yes{color:var(--ok)}.no{color:var(--danger)}\
 .avatar{display:inline-grid;place-items:center;width:2rem;height:2rem;border-radius:50%;\
 background:var(--accent);color:var(--bg);font-weight:700;margin-right:.5rem}\
 form.inline{display:inline}fieldset{border:1px solid var(--line);border-radius:10px;padding:.75rem 1rem;\
-margin:1rem 0}legend{padding:0 .25rem;font-weight:600}label{display:inline-block;margin:.2rem 0}";
+margin:1rem 0}legend{padding:0 .25rem;font-weight:600}label{display:inline-block;margin:.2rem 0;max-width:100%}input,select,textarea{max-width:100%}";
 
 /// A page.
 pub fn page(status: StatusCode, title: &str, body: &Html) -> Response {

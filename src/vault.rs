@@ -46,6 +46,8 @@ pub struct Connection {
     pub epoch: u64,
     /// The member's email address, when known (see [`SealedConnection::member_email`]).
     pub member_email: Option<String>,
+    /// The member's name, when Attio told it at connect (for the administrators' pages).
+    pub member_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +93,7 @@ impl Connection {
             updated_at_ms: self.updated_at_ms,
             epoch: self.epoch,
             member_email: self.member_email.clone(),
+            member_name: self.member_name.clone(),
         })
     }
 }
@@ -141,6 +144,7 @@ impl SealedConnection {
             revision: self.revision,
             epoch: self.epoch,
             member_email: self.member_email.clone(),
+            member_name: self.member_name.clone(),
         };
         Ok(Opened { connection, stale_key: stale })
     }
@@ -338,6 +342,7 @@ mod tests {
             revision: 7,
             epoch: 3,
             member_email: None,
+            member_name: None,
         }
     }
 

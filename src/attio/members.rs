@@ -27,6 +27,19 @@ struct Member {
     access_level: String,
     #[serde(default)]
     email_address: Option<String>,
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+}
+
+/// Who a member is, as far as Attio says: for the administrators' pages and the allow list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    /// First and last name.
+    pub name: Option<String>,
+    /// Lower-cased.
+    pub email: Option<String>,
 }
 
 /// Parses a member body.
@@ -41,10 +54,17 @@ pub fn parse_member_is_admin(body: &[u8]) -> Result<bool, AttioError> {
     Ok(parsed.data.access_level == "admin")
 }
 
-/// A member's email address (lower-cased), from a member body.
-pub fn parse_member_email(body: &[u8]) -> Result<Option<String>, AttioError> {
+/// A member's name and email address (lower-cased), from a member body.
+pub fn parse_member_profile(body: &[u8]) -> Result<Profile, AttioError> {
     let parsed: MemberBody = serde_json::from_slice(body).map_err(|e| AttioError::Decode(e.to_string()))?;
-    Ok(parsed.data.email_address.map(|e| e.trim().to_ascii_lowercase()).filter(|e| !e.is_empty()))
+    let m = parsed.data;
+    let name =
+        [m.first_name, m.last_name].into_iter().flatten().map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    let name = name.collect::<Vec<_>>().join(" ");
+    Ok(Profile {
+        name: Some(name).filter(|n| !n.is_empty()).map(|n| n.chars().take(100).collect()),
+        email: m.email_address.map(|e| e.trim().to_ascii_lowercase()).filter(|e| !e.is_empty()),
+    })
 }
 
 impl AttioApi {
@@ -59,15 +79,16 @@ impl AttioApi {
         parse_member_is_admin(&self.send(http, self.request(Method::GET, &path, token, None)).await?)
     }
 
-    /// The email address of `member_id`, as Attio knows it (needs `user_management:read`).
-    pub async fn member_email(
+    /// The name and email address of `member_id`, as Attio knows them (needs
+    /// `user_management:read`).
+    pub async fn member_profile(
         &self,
         http: &impl HttpClient,
         token: &AttioAccessToken,
         member_id: &str,
-    ) -> Result<Option<String>, AttioError> {
+    ) -> Result<Profile, AttioError> {
         let path = format!("/v2/workspace_members/{member_id}");
-        parse_member_email(&self.send(http, self.request(Method::GET, &path, token, None)).await?)
+        parse_member_profile(&self.send(http, self.request(Method::GET, &path, token, None)).await?)
     }
 
     /// Whether `member_id` is still an active member of the token's workspace. Any answer but
@@ -99,6 +120,9 @@ mod tests {
         assert_eq!(parse_member(br#"{"data":{"access_level":"suspended"}}"#).unwrap(), Membership::Ended);
         assert!(parse_member(b"{}").is_err());
         let body = br#"{"data":{"access_level":"member","email_address":" Ada@Acme.example"}}"#;
-        assert_eq!(parse_member_email(body).unwrap().as_deref(), Some("ada@acme.example"));
+        assert_eq!(parse_member_profile(body).unwrap(), Profile { name: None, email: Some("ada@acme.example".into()) });
+        let body =
+            br#"{"data":{"access_level":"member","first_name":"Ada","last_name":" Lovelace","email_address":null}}"#;
+        assert_eq!(parse_member_profile(body).unwrap(), Profile { name: Some("Ada Lovelace".into()), email: None });
     }
 }

@@ -21,7 +21,7 @@ use crate::html::Html;
 use crate::http::{redirect, set_header, Request, Response};
 use crate::oauth::params;
 use crate::oauth::tool_groups::GROUPS;
-use crate::pages::{access_identity, error_page, format_time, page, NOTHING};
+use crate::pages::{access_identity, avatar, error_page, format_time, page, NOTHING};
 use crate::paths::CONNECT;
 use crate::platform::Platform;
 use crate::policy::Policy;
@@ -128,7 +128,7 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
         gate,
         policy,
         people_section(&people, &rows, &csrf),
-        audit_section(&rows, &filter, older.as_deref()),
+        audit_section(&rows, &Names::of(ctx.keys(), &people), &filter, older.as_deref()),
         actions_section(&actions),
     );
     Ok(page(StatusCode::OK, "Administration", &body))
@@ -230,13 +230,13 @@ fn people_section(people: &[Person], rows: &[(UserId, audit::Entry)], csrf: &str
                 })
                 .collect();
             html!(
-                "<div class=card><dl><dt>Person</dt><dd>{} <span class=muted>member {}</span></dd>\
+                "<div class=card><dl><dt>Person</dt><dd>{} <span class=muted title=\"{}\">member id</span></dd>\
                  <dt>Workspace</dt><dd>{}</dd><dt>Attio</dt><dd>{}</dd></dl>\
                  <div class=table><table><thead><tr><th>App</th><th>Access</th><th>Approved</th><th>Last used</th>\
                  <th></th></tr></thead><tbody>{}</tbody></table></div>\
                  <form method=post action=\"{DISCONNECT}\"><input type=hidden name=csrf value=\"{}\">{}\
                  <button class=danger type=submit>Disconnect this person and revoke their apps</button></form></div>",
-                person.email.as_deref().unwrap_or("(email not known)"),
+                person.label(),
                 person.user.member_id,
                 person.workspace,
                 if person.active {
@@ -253,7 +253,34 @@ fn people_section(people: &[Person], rows: &[(UserId, audit::Entry)], csrf: &str
     html!("<h2>People</h2>{}", cards)
 }
 
-fn audit_section(rows: &[(UserId, audit::Entry)], filter: &Filter, older: Option<&str>) -> Html {
+/// How the log names people, apps and tools: by name, the ids kept in a tooltip (and in exports).
+struct Names<'a> {
+    keys: &'a crate::crypto::keys::SigningKeys,
+    people: HashMap<&'a UserId, String>,
+    apps: HashMap<String, String>,
+}
+
+impl<'a> Names<'a> {
+    fn of(keys: &'a crate::crypto::keys::SigningKeys, people: &'a [Person]) -> Self {
+        let apps = people.iter().flat_map(|p| &p.apps).map(|g| (g.client_id.clone(), g.client_name.clone())).collect();
+        Names { keys, people: people.iter().map(|p| (&p.user, p.label())).collect(), apps }
+    }
+
+    fn person(&self, user: &UserId) -> String {
+        self.people.get(user).cloned().unwrap_or_else(|| admin::member_label(user))
+    }
+
+    fn app(&self, client_id: &str) -> String {
+        admin::app_label(self.keys, &self.apps, client_id)
+    }
+}
+
+/// A tool's title for its name (`query_records`: "Query records"); a proxied request as it is.
+fn action_label(action: &str) -> &str {
+    crate::mcp::tools::find(action).map_or(action, |t| t.title)
+}
+
+fn audit_section(rows: &[(UserId, audit::Entry)], names: &Names<'_>, filter: &Filter, older: Option<&str>) -> Html {
     let value = |f: &Option<String>| f.clone().unwrap_or_default();
     let range: Html = [("30d", "30 days"), ("7d", "7 days"), ("24h", "24 hours")]
         .iter()
@@ -282,13 +309,19 @@ fn audit_section(rows: &[(UserId, audit::Entry)], filter: &Filter, older: Option
     let rows: Html = rows
         .iter()
         .map(|(u, e)| {
+            let app = names.app(&e.client_id);
             html!(
-                "<tr><td>{}</td><td>{}:{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td class={}>{}</td></tr>",
+                "<tr><td>{}</td><td title=\"{}:{}\">{}</td><td title=\"{}\">{}{}</td><td title=\"{}\">{}</td><td>{}</td>\
+                 <td class={}>{}</td></tr>",
                 format_time(e.at_ms),
                 u.workspace_id,
                 u.member_id,
+                names.person(u),
                 e.client_id,
+                avatar(&app),
+                app,
                 e.action,
+                action_label(&e.action),
                 e.by.as_deref().unwrap_or(""),
                 if e.outcome == "ok" { "yes" } else { "no" },
                 e.outcome_text(),

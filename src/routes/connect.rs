@@ -216,7 +216,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
             ));
         }
     }
-    let member_email = admitted_member(p, ctx, &grant.access, &user).await?;
+    let member = admitted_member(p, ctx, &grant.access, &user).await?;
     let now = p.now_ms();
     let tokens = Tokens { access: grant.access.clone(), refresh: grant.refresh.clone() };
     let make = |revision, epoch| Connection {
@@ -231,7 +231,8 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
         updated_at_ms: now,
         revision,
         epoch,
-        member_email: member_email.clone(),
+        member_email: member.email.clone(),
+        member_name: member.name.clone(),
     };
     let connection = match connection::establish(p, ctx.vault(), &user, connection::random_epoch(p), make).await {
         Ok(connection) => connection,
@@ -272,25 +273,27 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
     Ok(resp)
 }
 
-/// Whether `ATTIO_ALLOWED_MEMBERS` admits the connecting member, and their email (asked of Attio
-/// only when there is a list to check). An email that cannot be learned (no
-/// `user_management:read` scope, an outage) is refused: the list decides, not a guess.
+/// Who the connecting member is (their name and email, for the administrators' pages, as far as
+/// Attio says), and whether `ATTIO_ALLOWED_MEMBERS` admits them. With a list, an email that
+/// cannot be learned (no `user_management:read` scope, an outage) is refused: the list decides,
+/// not a guess; without one, an unknown profile only leaves the pages showing the member id.
 async fn admitted_member<P: Platform>(
     p: &P,
     ctx: &Ctx<'_>,
     token: &crate::secret::AttioAccessToken,
     user: &UserId,
-) -> Result<Option<String>, ErrorPage> {
-    let Some(allowed) = &ctx.config.allowed_members else { return Ok(None) };
-    let email = match ctx.config.attio().member_email(p, token, &user.member_id).await {
-        Ok(email) => email,
+) -> Result<crate::attio::members::Profile, ErrorPage> {
+    let profile = match ctx.config.attio().member_profile(p, token, &user.member_id).await {
+        Ok(profile) => profile,
         Err(e) => {
             p.log("connect.member_lookup_failed", &e.to_string());
-            None
+            crate::attio::members::Profile::default()
         }
     };
+    let Some(allowed) = &ctx.config.allowed_members else { return Ok(profile) };
+    let email = profile.email.clone();
     if email.as_ref().is_some_and(|e| allowed.contains(e)) {
-        return Ok(email);
+        return Ok(profile);
     }
     // Do not leave a token we will not use lying around at Attio.
     let _ = upstream::revoke(p, ctx.config, token.expose_secret()).await;

@@ -47,6 +47,10 @@ pub struct SealedConnection {
     /// Absent in records written before it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member_email: Option<String>,
+    /// The member's name as Attio gave it at connect, for the administrators' pages. Absent when
+    /// Attio would not say (no `user_management:read`) and in records written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_name: Option<String>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -143,6 +147,7 @@ pub async fn save(kv: &impl KvStore, sealed: &SealedConnection) -> Result<(), Va
         workspace_name: sealed.workspace_name.clone(),
         workspace_slug: sealed.workspace_slug.clone(),
         member_email: sealed.member_email.clone(),
+        member_name: sealed.member_name.clone(),
         status: sealed.status,
         connected_at_ms: sealed.connected_at_ms,
     };
@@ -160,6 +165,8 @@ pub struct Summary {
     pub workspace_slug: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_name: Option<String>,
     pub status: ConnectionStatus,
     pub connected_at_ms: u64,
 }
@@ -221,6 +228,7 @@ mod tests {
             updated_at_ms: 7,
             epoch: 1,
             member_email: Some(format!("{member}@acme.example")),
+            member_name: None,
         }
     }
 

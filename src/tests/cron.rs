@@ -27,6 +27,7 @@ fn connection(member: &str) -> Connection {
         revision: 1,
         epoch: 1,
         member_email: None,
+        member_name: None,
     }
 }
 

@@ -127,6 +127,16 @@ try {
     await Promise.all([page.waitForNavigation(), page.click('form[action="/admin/policy"] button')]);
     result.writeToolsAfter = await writeTools(tokens.access_token);
   }
+  // Issue 29: nothing on /admin runs off the page, at 1,100 px and on a phone (tables wrap or
+  // scroll inside their box). The audit log now holds this walk's calls.
+  result.adminOverflow = {};
+  for (const [label, width, height] of [['desktop', 1100, 900], ['phone', 390, 844]]) {
+    await page.setViewportSize({ width, height });
+    await page.goto(`${base}/admin`);
+    result.adminOverflow[label] = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await page.screenshot({ path: `${screenshots}/admin-${label}.png`, fullPage: true });
+  }
+  await page.setViewportSize({ width: 1100, height: 900 });
   await page.goto(`${base}/account`);
   step('admin');
 

@@ -62,6 +62,9 @@ fn a_person_walks_setup_consent_attio_sign_in_and_account_in_chromium() {
     // The administrators' page, and its policy taking effect on the app's next call.
     assert_eq!((r["adminStatus"].as_u64(), r["adminListsApp"].as_bool()), (Some(200), Some(true)), "{r:#}");
     assert_eq!(r["policyFormShown"], true, "{r:#}");
+    for width in ["desktop", "phone"] {
+        assert_eq!(r["adminOverflow"][width], 0, "/admin runs off the page ({width}): {r:#}");
+    }
     assert!(r["writeToolsBefore"].as_u64().unwrap() > 0, "{r:#}");
     assert_eq!(r["writeToolsUnderPolicy"], 0, "writes off: no write tool listed");
     assert_eq!(r["writeToolsAfter"], r["writeToolsBefore"], "writes on again");
@@ -88,6 +91,8 @@ fn a_person_walks_setup_consent_attio_sign_in_and_account_in_chromium() {
         "account",
         "admin",
         "admin-policy",
+        "admin-desktop",
+        "admin-phone",
         "account-after-revoke",
         "error-page",
     ] {

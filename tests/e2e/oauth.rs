@@ -584,6 +584,15 @@ fn the_audit_log_records_tool_calls_and_proxied_requests_without_secrets() {
     for shown in ["whoami", "delete_note", "refused 403", "GET /v2/objects"] {
         assert!(admin.body.contains(shown), "/admin lacks {shown}: {}", admin.body);
     }
+    // By name (issue 29): the person as Attio named them at connect, the app by its registered
+    // name, the tool by its title; the ids stay in the tooltips.
+    for shown in ["Ada Admin &lt;ada@acme.example&gt;", "Who am I", ">Delete a note<"] {
+        assert!(admin.body.contains(shown), "/admin lacks {shown}: {}", admin.body);
+    }
+    assert!(
+        admin.body.contains(&format!("title=\"{}\"", note["client_id"].as_str().unwrap())),
+        "the app's id in a tooltip"
+    );
     // Who (the client) is recorded; contents and tokens never are.
     assert!(note["client_id"].as_str().is_some_and(|id| !id.is_empty()));
     assert!(!log.body.contains("Secret plans") && !log.body.contains(&at) && !log.body.contains(&rest));

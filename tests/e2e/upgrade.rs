@@ -136,7 +136,7 @@ fn state_made_by_the_previous_release_is_served_by_this_one() {
     assert_eq!(whoamis(&log.body), 3, "{}", log.body);
     let admin = browser.get("/admin");
     assert_eq!(admin.status, 200, "{}", admin.body);
-    assert!(admin.body.matches(">whoami<").count() >= 3, "{}", admin.body);
+    assert!(admin.body.matches("title=\"whoami\">Who am I<").count() >= 3, "{}", admin.body);
     // The registered client still authorizes under the new release.
     let again = stack.approve_in_browser(&stack.authorize_url(&client_id, redirect, "/mcp", None), "read");
     assert!(again.starts_with(redirect), "{again}");
