@@ -213,7 +213,7 @@ pub fn json_lines(rows: &[(UserId, Entry)]) -> String {
 }
 
 /// A connected person as the page shows them.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Person {
     pub user: UserId,
     pub workspace: String,

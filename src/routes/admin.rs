@@ -127,7 +127,7 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
         },
         gate,
         policy,
-        people_section(&people, &rows, &csrf),
+        people_section(&shown_people(&people, &filter), &rows, &csrf),
         audit_section(&rows, &Names::of(ctx.keys(), &people), &filter, older.as_deref()),
         actions_section(&actions),
     );
@@ -183,6 +183,19 @@ fn policy_section(policy: &Policy, csrf: &str) -> Html {
             format!(" Last changed {} by {}.", format_time(policy.updated_at_ms), policy.updated_by)
         },
     )
+}
+
+/// The people the page shows: the one the log is filtered to (a person's page: their apps,
+/// their log), or everyone.
+fn shown_people(people: &[Person], filter: &Filter) -> Vec<Person> {
+    let wanted = filter.person.as_deref().map(str::trim).unwrap_or("");
+    let one: Vec<Person> =
+        people.iter().filter(|p| format!("{}:{}", p.user.workspace_id, p.user.member_id) == wanted).cloned().collect();
+    if one.is_empty() {
+        people.to_vec()
+    } else {
+        one
+    }
 }
 
 fn hidden_person(user: &UserId) -> Html {
@@ -275,6 +288,24 @@ impl<'a> Names<'a> {
     }
 }
 
+/// An entry's outcome, opening (no script) to what the log keeps of it: the tool or request,
+/// read or write, the ids it touched, Attio's status (recorded for proxied requests) and the
+/// duration. Never argument values.
+fn entry_details(e: &audit::Entry) -> Html {
+    let ids = if e.ids.is_empty() { "none".to_string() } else { e.ids.join(", ") };
+    html!(
+        "<details><summary>{}</summary><dl class=muted><dt>Call</dt><dd><code>{}</code> ({}, {})</dd>\
+         <dt>Ids</dt><dd><code>{}</code></dd><dt>Attio</dt><dd>{}</dd><dt>Took</dt><dd>{}</dd></dl></details>",
+        e.outcome_text(),
+        e.action,
+        e.kind,
+        if e.write { "write" } else { "read" },
+        ids,
+        e.status.map_or_else(|| "—".to_string(), |s| format!("status {s}")),
+        e.duration_ms.map_or_else(|| "—".to_string(), |d| format!("{d} ms")),
+    )
+}
+
 /// A tool's title for its name (`query_records`: "Query records"); a proxied request as it is.
 fn action_label(action: &str) -> &str {
     crate::mcp::tools::find(action).map_or(action, |t| t.title)
@@ -310,21 +341,25 @@ fn audit_section(rows: &[(UserId, audit::Entry)], names: &Names<'_>, filter: &Fi
         .iter()
         .map(|(u, e)| {
             let app = names.app(&e.client_id);
+            let person = format!("{}:{}", u.workspace_id, u.member_id);
+            // Each name opens the log filtered to that person or app.
+            let only = |key: &str, value: &str| format!("{PATH}?{}", serde_urlencoded::to_string([(key, value)]).unwrap_or_default());
             html!(
-                "<tr><td>{}</td><td title=\"{}:{}\">{}</td><td title=\"{}\">{}{}</td><td title=\"{}\">{}</td><td>{}</td>\
-                 <td class={}>{}</td></tr>",
+                "<tr><td>{}</td><td title=\"{}\"><a href=\"{}\">{}</a></td><td title=\"{}\">{}<a href=\"{}\">{}</a></td>\
+                 <td title=\"{}\">{}</td><td>{}</td><td class={}>{}</td></tr>",
                 format_time(e.at_ms),
-                u.workspace_id,
-                u.member_id,
+                person,
+                only("person", &person),
                 names.person(u),
                 e.client_id,
                 avatar(&app),
+                only("app", &e.client_id),
                 app,
                 e.action,
                 action_label(&e.action),
                 e.by.as_deref().unwrap_or(""),
                 if e.outcome == "ok" { "yes" } else { "no" },
-                e.outcome_text(),
+                entry_details(e),
             )
         })
         .collect();

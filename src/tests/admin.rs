@@ -80,3 +80,25 @@ fn a_blocked_app_cannot_call_refresh_or_be_approved_and_other_apps_carry_on() {
     assert_eq!(r.status(), 403);
     assert!(text(&r).contains("Application blocked"), "{}", text(&r));
 }
+
+/// Issue 29: each log entry opens to its details (the call, read or write, the ids it touched,
+/// Attio's status, the duration; no argument value), and a person's page is the log filtered to
+/// them with only their card.
+#[test]
+fn log_entries_open_to_their_details_and_a_persons_page_shows_only_them() {
+    let p = FakePlatform::with_settings(loopback_settings());
+    let (client_id, code, jar) = obtain_code(&p, "https://gateway.test/mcp", "write");
+    let token = body(&redeem(&p, &client_id, &code, VERIFIER))["access_token"].as_str().unwrap().to_string();
+    p.http.push(200, r#"{"data":{"id":{"record_id":"r"},"values":{}}}"#);
+    let call = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_record","arguments":{"object":"companies","record_id":"0b0e0f0a-0000-4000-8000-000000000001"}}}"#;
+    assert_eq!(mcp(&p, &token, call, &[]).status(), 200);
+    p.http.push(200, r#"{"data":{"access_level":"admin","email_address":"ada@acme.example"}}"#);
+    let page = text(&run(&p, with_cookies("/admin?person=ws-1:mem-1", &jar)));
+    assert!(page.contains("<details><summary>ok</summary>"), "{page}");
+    assert!(
+        page.contains("<code>get_record</code> (tool, read)") && page.contains("0b0e0f0a-0000-4000-8000-000000000001")
+    );
+    assert!(page.contains("<dt>Took</dt><dd>0 ms</dd>"), "{page}");
+    assert!(page.contains("href=\"/admin?person=ws-1%3Amem-1\""), "the person's name links to their page");
+    assert_eq!(page.matches("Disconnect this person").count(), 1, "only their card");
+}

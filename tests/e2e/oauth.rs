@@ -593,6 +593,12 @@ fn the_audit_log_records_tool_calls_and_proxied_requests_without_secrets() {
         admin.body.contains(&format!("title=\"{}\"", note["client_id"].as_str().unwrap())),
         "the app's id in a tooltip"
     );
+    // Each name opens the log filtered to that person or app.
+    assert!(
+        admin.body.contains("href=\"/admin?app=") && admin.body.contains("href=\"/admin?person="),
+        "{}",
+        admin.body
+    );
     // Who (the client) is recorded; contents and tokens never are.
     assert!(note["client_id"].as_str().is_some_and(|id| !id.is_empty()));
     assert!(!log.body.contains("Secret plans") && !log.body.contains(&at) && !log.body.contains(&rest));
