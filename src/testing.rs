@@ -193,6 +193,11 @@ impl FakePlatform {
         self.kv_ttls.borrow().get(key).copied()
     }
 
+    /// The KV metadata the last write of `key` kept.
+    pub fn kv_metadata_of(&self, key: &str) -> Option<String> {
+        self.kv_metadata.borrow().get(key).cloned()
+    }
+
     pub fn kv_keys(&self) -> Vec<String> {
         self.kv.borrow().keys().cloned().collect()
     }

@@ -22,6 +22,7 @@ use crate::paths::{ACCOUNT, ACCOUNT_REVOKE, CONNECT, DISCONNECT};
 use crate::platform::Platform;
 use crate::session::{self, Session};
 use crate::store::audit;
+use crate::store::grant_index::client_key;
 use crate::store::grant_index::{self, Entry};
 use crate::store::grants;
 use crate::store::vault as store_vault;
@@ -91,15 +92,16 @@ fn apps_section(grants: &[Entry], activity: &[audit::Entry], csrf: &str) -> Html
              Claude, ChatGPT or Cursor to authorize one.</p>",
         );
     }
-    let mut last_used: HashMap<&str, u64> = HashMap::new();
+    // Listed grants name long client ids by their hash (`client_key`): compared in that form.
+    let mut last_used: HashMap<String, u64> = HashMap::new();
     for e in activity {
-        let t = last_used.entry(e.client_id.as_str()).or_default();
+        let t = last_used.entry(client_key(&e.client_id)).or_default();
         *t = (*t).max(e.at_ms);
     }
     let rows: Html = grants
         .iter()
         .map(|g| {
-            let used = last_used.get(g.client_id.as_str()).map_or_else(|| "—".to_string(), |t| format_time(*t));
+            let used = last_used.get(&client_key(&g.client_id)).map_or_else(|| "—".to_string(), |t| format_time(*t));
             html!(
                 "<tr><td>{}{}<div class=muted>{}</div></td><td>{}</td><td><span class=badge>{}</span></td>\
                  <td>{}</td><td>{}</td><td><form class=inline method=post action=\"{ACCOUNT_REVOKE}\">\
@@ -130,7 +132,8 @@ fn activity_section(activity: &[audit::Entry], grants: &[Entry]) -> Html {
         return Html::trusted("<h2>Recent activity</h2><p class=muted>Nothing yet.</p>");
     }
     let name_of = |client_id: &str| {
-        grants.iter().find(|g| g.client_id == client_id).map_or(client_id.to_string(), |g| g.client_name.clone())
+        let key = client_key(client_id);
+        grants.iter().find(|g| client_key(&g.client_id) == key).map_or(client_id.to_string(), |g| g.client_name.clone())
     };
     let rows: Html = activity
         .iter()

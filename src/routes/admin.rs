@@ -29,6 +29,7 @@ use crate::session;
 use crate::store::admin_log::{self, AdminAction};
 use crate::store::audit;
 use crate::store::grant_index;
+use crate::store::grant_index::client_key;
 use crate::store::grants;
 use crate::store::owner_gate;
 use crate::store::policy as store_policy;
@@ -210,9 +211,10 @@ fn people_section(people: &[Person], rows: &[(UserId, audit::Entry)], csrf: &str
     if people.is_empty() {
         return Html::trusted("<h2>People</h2><p class=muted>Nobody has connected Attio yet.</p>");
     }
-    let mut last_used: HashMap<(&str, &str), u64> = HashMap::new();
+    // Listed grants name long client ids by their hash (`client_key`): compared in that form.
+    let mut last_used: HashMap<(&str, String), u64> = HashMap::new();
     for (u, e) in rows {
-        let t = last_used.entry((u.member_id.as_str(), e.client_id.as_str())).or_default();
+        let t = last_used.entry((u.member_id.as_str(), client_key(&e.client_id))).or_default();
         *t = (*t).max(e.at_ms);
     }
     let cards: Html = people
@@ -223,7 +225,7 @@ fn people_section(people: &[Person], rows: &[(UserId, audit::Entry)], csrf: &str
                 .iter()
                 .map(|g| {
                     let used = last_used
-                        .get(&(person.user.member_id.as_str(), g.client_id.as_str()))
+                        .get(&(person.user.member_id.as_str(), client_key(&g.client_id)))
                         .map_or_else(|| "—".to_string(), |t| format_time(*t));
                     html!(
                         "<tr><td>{}<div class=muted>{}</div></td><td>{}</td><td>{}</td><td>{}</td><td>\
@@ -275,7 +277,8 @@ struct Names<'a> {
 
 impl<'a> Names<'a> {
     fn of(keys: &'a crate::crypto::keys::SigningKeys, people: &'a [Person]) -> Self {
-        let apps = people.iter().flat_map(|p| &p.apps).map(|g| (g.client_id.clone(), g.client_name.clone())).collect();
+        let apps =
+            people.iter().flat_map(|p| &p.apps).map(|g| (client_key(&g.client_id), g.client_name.clone())).collect();
         Names { keys, people: people.iter().map(|p| (&p.user, p.label())).collect(), apps }
     }
 
@@ -284,7 +287,10 @@ impl<'a> Names<'a> {
     }
 
     fn app(&self, client_id: &str) -> String {
-        admin::app_label(self.keys, &self.apps, client_id)
+        match self.apps.get(&client_key(client_id)) {
+            Some(name) => name.clone(),
+            None => admin::app_label(self.keys, &self.apps, client_id),
+        }
     }
 }
 

@@ -24,12 +24,28 @@ pub struct Entry {
     pub expires_at_ms: u64,
 }
 
-/// Records a new grant; it expires from the index with the grant.
+/// How an index entry's KV metadata names the app: the client id itself when short, else
+/// `sha256:` and its hash's first 128 bits in hex (sealed ids run to 512 bytes, and metadata holds
+/// 1,024). Idempotent, so either form compares with [`client_key`] of the other.
+pub fn client_key(client_id: &str) -> String {
+    if client_id.len() <= 64 || client_id.starts_with("sha256:") {
+        return client_id.to_string();
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(client_id.as_bytes());
+    format!("sha256:{}", digest[..16].iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// Records a new grant; it expires from the index with the grant. The value names the app in
+/// full; the metadata (what listings read) by [`client_key`].
 pub async fn record<P: KvStore>(p: &P, user: &UserId, entry: &Entry, now_ms: u64) -> Result<(), StoreError> {
     let text = serde_json::to_string(entry).map_err(|e| StoreError(e.to_string()))?;
+    let listed = Entry { client_id: client_key(&entry.client_id), ..entry.clone() };
+    let metadata = serde_json::to_string(&listed).map_err(|e| StoreError(e.to_string()))?;
     // KV TTLs must be at least 60 s.
     let ttl = (entry.expires_at_ms.saturating_sub(now_ms) / 1000).max(60);
-    p.kv_put_with_metadata(&keys::grant_index(user, &entry.grant_id), &text, Some(ttl), super::as_metadata(&text)).await
+    p.kv_put_with_metadata(&keys::grant_index(user, &entry.grant_id), &text, Some(ttl), super::as_metadata(&metadata))
+        .await
 }
 
 /// The person's grant with this id, if it is theirs.
@@ -106,5 +122,21 @@ mod tests {
         assert!(block_on(find(&p, &alice, "../g3")).unwrap().is_none());
         block_on(remove(&p, &alice, "g2")).unwrap();
         assert!(block_on(find(&p, &alice, "g2")).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_long_client_id_is_hashed_in_the_metadata_and_kept_whole_in_the_value() {
+        let p = FakePlatform::with_settings(Default::default());
+        let alice = UserId::new("ws", "alice").unwrap();
+        let sealed = format!("mcp2.{}.{}", "e".repeat(400), "A".repeat(43));
+        block_on(record(&p, &alice, &Entry { client_id: sealed.clone(), ..entry("g1", 100) }, 100)).unwrap();
+        let key = keys::grant_index(&alice, "g1");
+        let metadata = p.kv_metadata_of(&key).unwrap();
+        assert!(metadata.len() <= 1_024 && !metadata.contains(&sealed), "{metadata}");
+        assert_eq!(client_key(&sealed).len(), "sha256:".len() + 32);
+        let listed = block_on(list(&p, &alice, 150)).unwrap();
+        assert_eq!(client_key(&listed[0].client_id), client_key(&sealed), "either form compares");
+        assert_eq!(block_on(find(&p, &alice, "g1")).unwrap().unwrap().client_id, sealed);
+        assert_eq!(client_key("mcp_short"), "mcp_short");
     }
 }
