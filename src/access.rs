@@ -142,10 +142,9 @@ async fn earlier_format_allowed<P: Platform>(p: &P, req: &Request, token: &str) 
         p.log("rate_limit.lookups", "address");
         return Err(Denied::RateLimited);
     }
-    let now = p.now_ms();
-    match store_sweep::tagged_tokens_since(p, now).await {
-        Some(since) if now > since + grant::untagged_lifetime_ms(token) => Err(Denied::Invalid),
-        _ => Ok(()),
+    match store_sweep::outlived(p, p.now_ms(), grant::untagged_lifetime_ms(token)).await {
+        true => Err(Denied::Invalid),
+        false => Ok(()),
     }
 }
 

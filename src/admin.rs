@@ -296,10 +296,11 @@ pub fn member_label(user: &UserId) -> String {
     format!("member {}", user.member_id.chars().take(8).collect::<String>())
 }
 
-/// What the pages call an app: the name it registered (from a grant, or carried by its sealed
-/// id), else its metadata document's host, else "app" and the start of its id. Never fetched.
+/// What the pages call an app: the name it registered (from a grant: `named` by
+/// [`grant_index::client_key`], as listings name apps), else the name its sealed id carries,
+/// else its metadata document's host, else "app" and the start of its id. Never fetched.
 pub fn app_label(keys: &SigningKeys, named: &HashMap<String, String>, client_id: &str) -> String {
-    if let Some(name) = named.get(client_id) {
+    if let Some(name) = named.get(&grant_index::client_key(client_id)) {
         return name.clone();
     }
     if let Some(name) = crate::oauth::sealed_client::open(keys, client_id).and_then(|c| c.client_name) {

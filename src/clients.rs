@@ -7,7 +7,7 @@
 //! What is fetched is kept in the isolate's memory ([`crate::memo`]), never in storage: anyone
 //! can name a metadata document, so caching it in KV would let anonymous requests spend the
 //! day's KV writes. A request that would fetch a document this isolate does not hold passes the
-//! per-address `Lookups` limit first ([`needs_fetch`], checked by the routes). Key sets are
+//! per-address `Lookups` limit first ([`needs_lookup`], checked by the routes). Key sets are
 //! fetched at most once a minute per client and isolate, so a stream of assertions with random
 //! `kid`s cannot turn the gateway into a fetch amplifier.
 

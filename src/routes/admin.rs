@@ -287,10 +287,7 @@ impl<'a> Names<'a> {
     }
 
     fn app(&self, client_id: &str) -> String {
-        match self.apps.get(&client_key(client_id)) {
-            Some(name) => name.clone(),
-            None => admin::app_label(self.keys, &self.apps, client_id),
-        }
+        admin::app_label(self.keys, &self.apps, client_id)
     }
 }
 

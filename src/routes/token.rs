@@ -133,11 +133,15 @@ async fn before_lookups<P: Platform>(
         return Err(OAuthError::rate_limited("too many requests needing a lookup from this address; wait a minute"));
     }
     let now = p.now_ms();
-    let Some(since) = store_sweep::tagged_tokens_since(p, now).await else { return Ok(Lookup::Go) };
-    if clients::earlier_registration(&claimed) && now > since + store_clients::EARLIER_LIFETIME_MS {
+    if clients::earlier_registration(&claimed)
+        && store_sweep::outlived(p, now, store_clients::EARLIER_LIFETIME_MS).await
+    {
         return Err(OAuthError::invalid_client("unknown client"));
     }
-    let dead = untagged.is_some_and(|t| now > since + grant::untagged_lifetime_ms(t));
+    let dead = match untagged {
+        Some(t) => store_sweep::outlived(p, now, grant::untagged_lifetime_ms(t)).await,
+        None => false,
+    };
     Ok(if dead { Lookup::Dead } else { Lookup::Go })
 }
 

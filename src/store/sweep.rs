@@ -78,6 +78,12 @@ pub async fn tagged_tokens_since(kv: &impl KvStore, now_ms: u64) -> Option<u64> 
     (since > 0).then_some(since)
 }
 
+/// Whether something that lives `lifetime_ms` and was made before the first release issuing
+/// tagged tokens ran is certainly gone by `now_ms` (`false` before that release's first cron run).
+pub async fn outlived(kv: &impl KvStore, now_ms: u64, lifetime_ms: u64) -> bool {
+    tagged_tokens_since(kv, now_ms).await.is_some_and(|since| now_ms > since + lifetime_ms)
+}
+
 /// Forgets this thread's copy (host tests).
 #[cfg(test)]
 pub fn forget_cached() {
