@@ -204,11 +204,14 @@ async function coldStart(start) {
 async function budget(attio) {
   const peer = await startPeer(MOCK, attio, { kvStats: true });
   try {
-    const { gateway, peer: theirs, anonymous } = budgetReport(out, gatewayEvents(process.env.BUDGET_JSON), await peerEvents(peer));
+    const events = gatewayEvents(process.env.BUDGET_JSON);
+    const { gateway, peer: theirs, anonymous } = budgetReport(out, events, await peerEvents(peer));
     target('Free-plan ceiling ≥ 45,000 tool calls a day (issue 25)', `${gateway.ceiling} (binding: ${gateway.binding}; peer ${theirs.ceiling})`, gateway.ceiling >= 45_000);
     target('Paid storage ≤ $2.50 per million tool calls (issue 25)', `$${gateway.storagePerMillion.toFixed(2)} (peer $${theirs.storagePerMillion.toFixed(2)})`, gateway.storagePerMillion <= 2.5);
     const [kind, share] = Object.entries(anonymous.share).sort((a, b) => b[1] - a[1])[0];
     target('anonymous traffic from one address ≤ 10% of every daily Free storage budget (issue 27)', `${(100 * share).toFixed(1)}% of ${kind} at most`, share <= 0.1);
+    const view = events.admin_view_20k_log;
+    target('/admin over a month of 20,000 calls reads ≤ 5,000 rows (issue 29)', `${view.rows_read} rows, ${view.do_requests} object requests`, view.rows_read <= 5_000);
   } finally {
     await peer.stop();
   }

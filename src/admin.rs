@@ -158,6 +158,7 @@ impl Filter {
             },
             person: self.person.clone(),
             before_ms: self.before,
+            usage: None,
         }
     }
 
@@ -310,6 +311,56 @@ pub fn app_label(keys: &SigningKeys, named: &HashMap<String, String>, client_id:
         return host;
     }
     format!("app {}", client_id.chars().take(10).collect::<String>())
+}
+
+/// How `/admin` names people, apps and tools ([`crate::pages::Names`]): people by their label,
+/// apps by [`app_label`], each linking to their page (`/admin?person=…`, `/admin?app=…`).
+#[derive(Debug)]
+pub struct Labels<'a> {
+    keys: &'a SigningKeys,
+    people: HashMap<&'a UserId, String>,
+    apps: HashMap<String, String>,
+}
+
+impl<'a> Labels<'a> {
+    pub fn of(keys: &'a SigningKeys, people: &'a [Person]) -> Self {
+        let apps = people
+            .iter()
+            .flat_map(|p| &p.apps)
+            .map(|g| (grant_index::client_key(&g.client_id), g.client_name.clone()))
+            .collect();
+        Labels { keys, people: people.iter().map(|p| (&p.user, p.label())).collect(), apps }
+    }
+}
+
+/// `/admin` narrowed to one `key` (`person`, `app`).
+pub fn page_of(key: &str, value: &str) -> String {
+    format!("{}?{}", crate::paths::ADMIN, serde_urlencoded::to_string([(key, value)]).unwrap_or_default())
+}
+
+impl crate::pages::Names for Labels<'_> {
+    fn person(&self, user: &UserId) -> (String, String) {
+        let name = self.people.get(user).cloned().unwrap_or_else(|| member_label(user));
+        (name, page_of("person", &format!("{}:{}", user.workspace_id, user.member_id)))
+    }
+
+    fn app(&self, client_id: &str) -> (String, String) {
+        (app_label(self.keys, &self.apps, client_id), page_of("app", client_id))
+    }
+
+    fn tool(&self, action: &str) -> String {
+        crate::mcp::tools::find(action).map_or_else(|| action.to_string(), |t| t.title.to_string())
+    }
+}
+
+/// The calls usage views count as destructive: tools annotated `destructiveHint`, and proxied
+/// requests that replace or remove (`PUT`, `DELETE`).
+pub fn destructive_calls() -> Vec<String> {
+    crate::mcp::tools::all()
+        .filter(|t| t.destructive)
+        .map(|t| t.name.to_string())
+        .chain(["PUT ".to_string(), "DELETE ".to_string()])
+        .collect()
 }
 
 #[cfg(test)]

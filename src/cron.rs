@@ -1,7 +1,10 @@
 //! The cron trigger (`[triggers]` in `wrangler.toml`, every minute): the work done for every
-//! person, a batch per run, so no run makes more than 40 subrequests (the Free plan allows 50
-//! an invocation) however many people there are. Once a UTC day a pass goes through every
-//! connection (and a pass starts again at once when `VAULT_KEYS` gets a new first key): re-seals
+//! person, a batch per run, so no run makes more than 45 subrequests (the Free plan allows 50
+//! an invocation) however many people there are. Once a UTC day (from ten minutes past
+//! midnight, once yesterday's last calls have their outcomes) a pass goes through every
+//! connection (and a pass starts again at once when `VAULT_KEYS` gets a new first key): writes
+//! the usage totals of the person's closed days (so the pages read one row a day, not the
+//! day's records; see [`crate::transitions::usage`]), re-seals
 //! a record sealed under an older key (so an old key can be removed once a pass reports nothing
 //! left under it) and revokes the connection of a person who
 //! is no longer an active member of their workspace; then every copy of the deployer's policy
@@ -13,16 +16,21 @@
 
 use crate::config::Config;
 use crate::platform::Platform;
+use crate::store::audit;
 use crate::store::policy::{self, Rest};
 use crate::store::sweep::{self, Progress};
 use crate::store::vault as store_vault;
+use crate::transitions::usage::{CLOSE_AFTER_MS, DAY_MS};
 
-/// People a run checks: each costs up to seven subrequests (their record, read twice, the
+/// People a run checks: each costs up to eight subrequests (their record, read twice, the
 /// object's disconnect marker, the re-seal's swap and write, the Attio membership call, a
-/// revocation), so five stay within 40 with the run's own four.
+/// revocation, their usage), so five stay within 45 with the run's own four.
 pub const PEOPLE_PER_RUN: usize = 5;
 
-const DAY_MS: u64 = 86_400_000;
+/// The day of the pass due at `now_ms`: a day's pass starts once the previous day can be closed.
+fn pass_day(now_ms: u64) -> u64 {
+    now_ms.saturating_sub(CLOSE_AFTER_MS) / DAY_MS
+}
 
 /// One run: the policy copies still pending, else the next people of today's pass.
 pub async fn run<P: Platform>(p: &P, config: &Config) {
@@ -62,7 +70,7 @@ async fn spread<P: Platform>(p: &P, progress: &mut Progress, rest: &Rest) {
 
 /// The next people of today's pass (a new pass once a day); false when there was nothing to do.
 async fn people<P: Platform>(p: &P, config: &Config, progress: &mut Progress) -> bool {
-    let today = p.now_ms() / DAY_MS;
+    let today = pass_day(p.now_ms());
     let key = config.vault().active_key_id().unwrap_or_default();
     if progress.day < today || progress.vault_key != key {
         let spread = progress.spread.take();
@@ -85,6 +93,7 @@ async fn people<P: Platform>(p: &P, config: &Config, progress: &mut Progress) ->
         }
     };
     let end = page.users.len().min(progress.offset + PEOPLE_PER_RUN);
+    let ask = audit::UsageAsk { from_day: today, destructive: crate::admin::destructive_calls() };
     for user in page.users.get(progress.offset..end).unwrap_or_default() {
         progress.people += 1;
         let Some(user) = user else {
@@ -94,6 +103,10 @@ async fn people<P: Platform>(p: &P, config: &Config, progress: &mut Progress) ->
         };
         crate::vault::reseal_one(p, config.vault(), user, &mut progress.reseal).await;
         crate::connection::check_member(p, config, config.vault(), user, &mut progress.members).await;
+        if let Err(e) = audit::usage(p, user, &ask).await {
+            // The day is closed by the next view or pass instead.
+            p.log("cron.usage_failed", &e.to_string());
+        }
     }
     progress.offset = end;
     if end >= page.users.len() {
@@ -129,7 +142,7 @@ pub async fn run_until_done<P: Platform>(p: &P, config: &Config, runs: usize) ->
     for _ in 0..runs {
         run(p, config).await;
         let progress = sweep::load(p).await;
-        if progress.done && progress.spread.is_none() && progress.day == p.now_ms() / DAY_MS {
+        if progress.done && progress.spread.is_none() && progress.day == pass_day(p.now_ms()) {
             return progress;
         }
     }

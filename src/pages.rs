@@ -9,6 +9,10 @@ use http::StatusCode;
 use crate::html::Html;
 use crate::http::{response, Response};
 
+pub mod audit_log;
+pub mod charts;
+pub mod usage;
+
 /// The policy every page carries; `form_action` lists where its forms (and the redirects that
 /// follow them) may go.
 fn csp(form_action: &str) -> String {
@@ -22,9 +26,9 @@ fn csp(form_action: &str) -> String {
 /// visible focus, dark mode. Inline, because the worker may run where CDNs are blocked.
 const STYLE: &str = "\
 :root{color-scheme:light dark;--fg:#1d1d1f;--muted:#5f6368;--bg:#fff;--card:#fafafa;--line:#dcdfe3;\
---accent:#2b59c3;--danger:#b3261e;--ok:#1e7d32}\
+--accent:#2b59c3;--danger:#b3261e;--ok:#1e7d32;--warn:#b06000;--limit:#7b1fa2}\
 @media(prefers-color-scheme:dark){:root{--fg:#e8eaed;--muted:#a8adb3;--bg:#17181a;--card:#202124;\
---line:#3c4043;--accent:#8ab4f8;--danger:#f28b82;--ok:#81c995}}\
+--line:#3c4043;--accent:#8ab4f8;--danger:#f28b82;--ok:#81c995;--warn:#fdd663;--limit:#d7aefb}}\
 *{box-sizing:border-box}body{font:16px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;\
 color:var(--fg);background:var(--bg)}\
 header{border-bottom:1px solid var(--line);padding:.75rem 1rem}header a{color:inherit;font-weight:600;\
@@ -43,10 +47,30 @@ dt{font-weight:600}dd{margin:0 0 .5rem}\
 th,td{text-align:left;padding:.45rem .5rem;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:break-word}th,td button{white-space:nowrap}\
 .badge{display:inline-block;padding:0 .5rem;border-radius:999px;border:1px solid var(--line);font-size:.8rem}\
 .yes{color:var(--ok)}.no{color:var(--danger)}\
+.chart{margin:.5rem 0}.chart svg{width:100%;height:auto;display:block}.axis{fill:var(--muted);font-size:15px}\
+.grid{stroke:var(--line)}.s-ok{fill:var(--ok);background:var(--ok)}.s-error{fill:var(--danger);background:var(--danger)}\
+.s-refused{fill:var(--warn);background:var(--warn)}.s-limited{fill:var(--limit);background:var(--limit)}\
+.s-unknown{fill:var(--muted);background:var(--muted)}.legend{list-style:none;padding:0;margin:.25rem 0;display:flex;\
+flex-wrap:wrap;gap:.25rem 1rem;font-size:.9rem}.swatch{display:inline-block;width:.8em;height:.8em;border-radius:2px;\
+margin-right:.35em}.ranks{display:grid;grid-template-columns:repeat(auto-fit,minmax(15rem,1fr));gap:0 1.5rem}\
+.rank h3,h3{font-size:1rem;margin:1rem 0 .25rem}.num{text-align:right;white-space:nowrap}.meter{width:35%}\
+.bar{display:block;height:.6rem;margin-top:.45rem;background:var(--accent);border-radius:3px}\
+.ranges a{margin-right:.75rem}.ranges a[aria-current]{font-weight:700;color:inherit;text-decoration:none}\
 .avatar{display:inline-grid;place-items:center;width:2rem;height:2rem;border-radius:50%;\
 background:var(--accent);color:var(--bg);font-weight:700;margin-right:.5rem}\
 form.inline{display:inline}fieldset{border:1px solid var(--line);border-radius:10px;padding:.75rem 1rem;\
 margin:1rem 0}legend{padding:0 .25rem;font-weight:600}label{display:inline-block;margin:.2rem 0;max-width:100%}input,select,textarea{max-width:100%}";
+
+/// How a view names people, apps and tools, and the page each name links to: names for
+/// people, ids kept in tooltips (and in exports).
+pub trait Names {
+    /// A person's name and their page.
+    fn person(&self, user: &crate::user::UserId) -> (String, String);
+    /// An app's name and its page.
+    fn app(&self, client_id: &str) -> (String, String);
+    /// A tool's title (a proxied request as it is).
+    fn tool(&self, action: &str) -> String;
+}
 
 /// A page.
 pub fn page(status: StatusCode, title: &str, body: &Html) -> Response {

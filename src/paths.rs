@@ -16,3 +16,7 @@ pub const AUDIT: &str = "/connect/audit";
 pub const ACCOUNT: &str = "/account";
 /// Revokes one approved app (a form post).
 pub const ACCOUNT_REVOKE: &str = "/account/revoke";
+/// The administrators' page, and its exports of the log.
+pub const ADMIN: &str = "/admin";
+pub const ADMIN_AUDIT_CSV: &str = "/admin/audit.csv";
+pub const ADMIN_AUDIT_JSONL: &str = "/admin/audit.jsonl";

@@ -17,6 +17,7 @@ pub mod object;
 #[cfg(test)]
 mod properties;
 mod records;
+pub mod usage;
 pub use log::{Log, Place};
 pub use records::{alarm_at, expired_keys, read_and_record, remember, tally, Tallied, Tallies, TALLIES_MAX};
 
@@ -72,7 +73,7 @@ pub enum Command {
     /// A page of the log under `prefix`: the records `filter` keeps, before `before_ms`,
     /// newest first, at most `limit`, reading at most `rows` chunks (never more than
     /// [`log::SEARCH_ROWS`]) from `start` (the key of a chunk begun at `before_ms`). Answered
-    /// by [`log::search`].
+    /// by [`log::search`]; with `usage`, the log's usage too, as [`Command::Usage`] answers it.
     Search {
         prefix: String,
         start: Option<String>,
@@ -80,7 +81,12 @@ pub enum Command {
         before_ms: Option<u64>,
         limit: usize,
         rows: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        usage: Option<usage::UsageQuery>,
     },
+    /// The usage of a log (see [`usage`]): each closed day's totals from its row (written now,
+    /// once, for days closed since the last), the open days counted from the log's chunks.
+    Usage { query: usage::UsageQuery },
 }
 
 /// The most entries one [`Command::List`] returns.
@@ -105,7 +111,8 @@ impl Command {
             | Command::Record { .. }
             | Command::Attach { .. }
             | Command::Tally { .. }
-            | Command::Search { .. } => None,
+            | Command::Search { .. }
+            | Command::Usage { .. } => None,
         }
     }
 
@@ -124,7 +131,10 @@ impl Command {
                 .chain(drop.as_ref().map(|d| d.key.as_str()))
                 .collect(),
             Command::List { prefix, .. } => vec![prefix.as_str()],
-            Command::Search { prefix, .. } => vec![prefix.as_str()],
+            Command::Search { prefix, usage, .. } => std::iter::once(prefix.as_str())
+                .chain(usage.iter().flat_map(|u| [u.log_prefix.as_str(), u.days_prefix.as_str()]))
+                .collect(),
+            Command::Usage { query } => vec![query.log_prefix.as_str(), query.days_prefix.as_str()],
             single => single.key().into_iter().collect(),
         }
     }
@@ -182,6 +192,12 @@ pub enum Outcome {
     Searched {
         records: Vec<Value>,
         next_before_ms: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        usage: Option<usage::Usage>,
+    },
+    /// The answer to a [`Command::Usage`].
+    Usage {
+        usage: usage::Usage,
     },
     /// The answer to a [`Command::List`]; `more` when entries past the last were left out.
     Listed {
@@ -250,7 +266,8 @@ pub fn apply(command: Command, current: Option<Entry>, now_ms: u64) -> (Outcome,
             | Command::Record { .. }
             | Command::Attach { .. }
             | Command::Tally { .. }
-            | Command::Search { .. },
+            | Command::Search { .. }
+            | Command::Usage { .. },
             _,
         ) => (Outcome::Missing, Effect::None),
         (Command::PutNewer { value, expires_at_ms, .. }, live) => {

@@ -17,7 +17,8 @@ use crate::error::AppError;
 use crate::html;
 use crate::html::Html;
 use crate::http::{redirect, Request, Response};
-use crate::pages::{access_identity, avatar, error_page, format_time, page, NOTHING, TRY_AGAIN};
+use crate::pages::usage::{self, Range};
+use crate::pages::{access_identity, avatar, error_page, format_time, page, Names, NOTHING, TRY_AGAIN};
 use crate::paths::{ACCOUNT, ACCOUNT_REVOKE, CONNECT, DISCONNECT};
 use crate::platform::Platform;
 use crate::session::{self, Session};
@@ -54,15 +55,40 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
         store_vault::load(p, &session.user).await.map_err(|e| AppError::unavailable_because("storage", e))?;
     let grants = grant_index::list(p, &session.user, now).await.map_err(unavailable)?;
     let activity = audit::recent(p, &session.user, ACTIVITY_ROWS).await.map_err(unavailable)?;
+    let ask = audit::UsageAsk { from_day: Range::Week.from_day(now), destructive: crate::admin::destructive_calls() };
+    let week = audit::usage(p, &session.user, &ask).await.map_err(unavailable)?;
     let csrf = session.csrf_token(keys);
+    let names = AppNames { keys, grants: &grants };
     let body = html!(
-        "<h1>Your connected apps</h1>{}{}{}{}",
+        "<h1>Your connected apps</h1>{}{}{}{}{}",
         access_identity(ctx.person.as_deref()),
         workspace_card(connection.as_ref(), &csrf),
         apps_section(&grants, &activity, &csrf),
+        usage::small(&session.user, &week, now, &names),
         activity_section(&activity, &grants),
     );
     Ok(page(StatusCode::OK, "Connected apps", &body))
+}
+
+/// How the page names apps: by the name each registered with.
+struct AppNames<'a> {
+    keys: &'a crate::crypto::keys::SigningKeys,
+    grants: &'a [Entry],
+}
+
+impl Names for AppNames<'_> {
+    fn person(&self, _: &crate::user::UserId) -> (String, String) {
+        ("you".into(), ACCOUNT.into())
+    }
+
+    fn app(&self, client_id: &str) -> (String, String) {
+        let named = self.grants.iter().map(|g| (client_key(&g.client_id), g.client_name.clone())).collect();
+        (crate::admin::app_label(self.keys, &named, client_id), ACCOUNT.into())
+    }
+
+    fn tool(&self, action: &str) -> String {
+        action.to_string()
+    }
 }
 
 fn workspace_card(connection: Option<&SealedConnection>, csrf: &str) -> Html {

@@ -21,7 +21,8 @@ use crate::html::Html;
 use crate::http::{redirect, set_header, Request, Response};
 use crate::oauth::params;
 use crate::oauth::tool_groups::GROUPS;
-use crate::pages::{access_identity, avatar, error_page, format_time, page, NOTHING};
+use crate::pages::usage::{self, Range};
+use crate::pages::{access_identity, audit_log, avatar, error_page, format_time, page, Names, NOTHING};
 use crate::paths::CONNECT;
 use crate::platform::Platform;
 use crate::policy::Policy;
@@ -35,11 +36,11 @@ use crate::store::owner_gate;
 use crate::store::policy as store_policy;
 use crate::user::UserId;
 
-pub const PATH: &str = "/admin";
+pub const PATH: &str = crate::paths::ADMIN;
 pub const REVOKE: &str = "/admin/revoke";
 pub const DISCONNECT: &str = "/admin/disconnect";
-pub const AUDIT_CSV: &str = "/admin/audit.csv";
-pub const AUDIT_JSONL: &str = "/admin/audit.jsonl";
+pub const AUDIT_CSV: &str = crate::paths::ADMIN_AUDIT_CSV;
+pub const AUDIT_JSONL: &str = crate::paths::ADMIN_AUDIT_JSONL;
 pub const POLICY: &str = "/admin/policy";
 pub const SIGN_IN: &str = "/admin/sign-in";
 
@@ -85,7 +86,8 @@ fn refused(why: Refusal) -> Response {
     }
 }
 
-/// `GET /admin`.
+/// `GET /admin`: usage at a glance over the chosen range, the policy, the people (everyone, or
+/// the one person or app the page is narrowed to), the log and the administrators' actions.
 pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
     let admin = match admin::identify(p, ctx, req).await {
         Ok(a) => a,
@@ -95,15 +97,16 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
     let filter: Filter = serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
     let people = admin::people(p, &admin, PEOPLE_MAX).await.map_err(unavailable)?;
     let users: Vec<UserId> = people.iter().map(|person| person.user.clone()).collect();
-    let rows = audit_rows(p, &admin, &filter, &users, AUDIT_ROWS).await.map_err(unavailable)?;
+    let range = Range::parse(filter.range.as_deref());
+    let ask = audit::UsageAsk { from_day: range.from_day(p.now_ms()), destructive: admin::destructive_calls() };
+    let rows = audit_rows(p, &admin, &filter, &users, (AUDIT_ROWS, Some(ask))).await.map_err(unavailable)?;
     let older = rows.next_before_ms.map(|b| filter.older(b));
-    let rows = rows.rows;
     let mut actions = admin_log::recent(p, 50).await.map_err(unavailable)?;
     if let Admin::WorkspaceAdmin { .. } = admin {
         actions.retain(|a| a.admin == admin.name());
     }
     let csrf = admin.csrf(ctx.keys());
-    let policy = if admin.may_set_policy(ctx.config) {
+    let policy = if admin.may_set_policy(ctx.config) && filter.app.is_none() && filter.person.is_none() {
         policy_section(&store_policy::load(p).await.map_err(unavailable)?, &csrf)
     } else {
         NOTHING
@@ -119,34 +122,137 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
     } else {
         NOTHING
     };
+    let names = admin::Labels::of(ctx.keys(), &people);
+    let glance = usage::glance(&rows.usage, range, filter.app.as_deref(), p.now_ms());
+    let one_app = filter.app.as_deref().filter(|a| !a.trim().is_empty());
     let body = html!(
-        "<h1>Administration</h1>{}<p class=muted>{}</p>{}{}{}{}{}",
+        "{}{}<p class=muted>{}</p>{}{}{}{}{}{}",
+        heading(&filter, &people, &names),
         access_identity(ctx.person.as_deref()),
         match &admin {
             Admin::Deployer { .. } => "You administer everyone connected to this gateway.".to_string(),
-            Admin::WorkspaceAdmin { user } => format!("You administer the Attio workspace {}.", user.workspace_id),
+            Admin::WorkspaceAdmin { user } => format!(
+                "You administer the Attio workspace {}.",
+                people
+                    .iter()
+                    .find(|p| p.user.workspace_id == user.workspace_id)
+                    .map_or(user.workspace_id.as_str(), |p| p.workspace.as_str())
+            ),
         },
         gate,
+        usage::section(&glance, range, one_app.is_some(), &names, &range_links(&filter, range)),
         policy,
-        people_section(&shown_people(&people, &filter), &rows, &csrf),
-        audit_section(&rows, &Names::of(ctx.keys(), &people), &filter, older.as_deref()),
+        match one_app {
+            Some(app) => app_section(app, &people, &rows.rows, &names, &csrf),
+            None => people_section(&shown_people(&people, &filter), &rows.rows, &csrf),
+        },
+        audit_log::section(&rows.rows, &names, &filter, older.as_deref()),
         actions_section(&actions),
     );
     Ok(page(StatusCode::OK, "Administration", &body))
 }
 
+/// The page's heading: the person or app it is narrowed to, else the administration's.
+fn heading(filter: &Filter, people: &[Person], names: &admin::Labels<'_>) -> Html {
+    if let Some(app) = filter.app.as_deref().filter(|a| !a.trim().is_empty()) {
+        let (name, _) = names.app(app);
+        return html!(
+            "<p><a href=\"{PATH}\">Administration</a></p><h1 title=\"{}\">{}{}</h1>",
+            app,
+            avatar(&name),
+            name
+        );
+    }
+    match shown_people(people, filter).as_slice() {
+        [one] if filter.person.is_some() => {
+            html!("<p><a href=\"{PATH}\">Administration</a></p><h1>{}</h1>", one.label())
+        }
+        _ => html!("<h1>Administration</h1>"),
+    }
+}
+
+/// Links to the same view over each range.
+fn range_links(filter: &Filter, range: Range) -> Html {
+    let links: Html = Range::ALL
+        .iter()
+        .map(|r| {
+            let query = Filter { range: Some(r.key().into()), before: None, ..filter.clone() };
+            let href = format!("{PATH}?{}", serde_urlencoded::to_string(&query).unwrap_or_default());
+            let current = if *r == range { " aria-current=page" } else { "" };
+            html!("<a href=\"{}\"{}>{}</a>", href, Html::from_template(current.to_string()), r.label())
+        })
+        .collect();
+    html!("<nav class=ranges aria-label=\"Usage range\">Last {}</nav>", links)
+}
+
 /// A page of the entries of `users` (the people `admin` manages) that `filter` keeps, newest
-/// first, answered by their objects (see [`audit::page`]).
+/// first, answered by their objects (see [`audit::page`]), with each one's usage when asked.
 async fn audit_rows<P: Platform>(
     p: &P,
     admin: &Admin,
     filter: &Filter,
     users: &[UserId],
-    limit: usize,
+    (limit, usage): (usize, Option<audit::UsageAsk>),
 ) -> Result<audit::Page, crate::platform::StoreError> {
-    let mut page = audit::page(p, users, &filter.query(p.now_ms()), limit).await?;
+    let query = audit::Query { usage, ..filter.query(p.now_ms()) };
+    let mut page = audit::page(p, users, &query, limit).await?;
     page.rows.retain(|(u, _)| admin.may_manage(u));
+    page.usage.retain(|(u, _)| admin.may_manage(u));
     Ok(page)
+}
+
+/// An app's page: where it sends people back, and everyone who approved it, with their access,
+/// when they did, when it last worked for them and a button revoking it.
+fn app_section(
+    app: &str,
+    people: &[Person],
+    rows: &[(UserId, audit::Entry)],
+    names: &admin::Labels<'_>,
+    csrf: &str,
+) -> Html {
+    let key = client_key(app);
+    let approvals: Vec<(&Person, &grant_index::Entry)> = people
+        .iter()
+        .flat_map(|person| person.apps.iter().filter(|g| client_key(&g.client_id) == key).map(move |g| (person, g)))
+        .collect();
+    if approvals.is_empty() {
+        return html!("<h2>People</h2><p class=muted>Nobody has this app approved now.</p>");
+    }
+    let hosts: Vec<&str> = approvals.iter().map(|(_, g)| g.redirect_host.as_str()).collect();
+    let rows: Html = approvals
+        .iter()
+        .map(|(person, g)| {
+            let (name, href) = names.person(&person.user);
+            let used = rows
+                .iter()
+                .filter(|(u, e)| *u == person.user && client_key(&e.client_id) == key)
+                .map(|(_, e)| e.at_ms)
+                .max()
+                .map_or_else(|| "—".to_string(), format_time);
+            html!(
+                "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>\
+                 <form class=inline method=post action=\"{REVOKE}\"><input type=hidden name=csrf value=\"{}\">\
+                 {}<input type=hidden name=grant_id value=\"{}\">\
+                 <button class=danger type=submit aria-label=\"Revoke for {}\">Revoke</button></form></td></tr>",
+                href,
+                name,
+                if g.write { "read-write" } else { "read-only" },
+                format_time(g.created_at_ms),
+                used,
+                csrf,
+                hidden_person(&person.user),
+                g.grant_id,
+                name,
+            )
+        })
+        .collect();
+    html!(
+        "<h2>People</h2><div class=card><p>Sends people back to <code>{}</code>.</p><div class=table><table><thead>\
+         <tr><th>Person</th><th>Access</th><th>Approved</th><th>Last used</th><th></th></tr></thead>\
+         <tbody>{}</tbody></table></div></div>",
+        hosts.first().copied().unwrap_or_default(),
+        rows
+    )
 }
 
 fn policy_section(policy: &Policy, csrf: &str) -> Html {
@@ -268,116 +374,6 @@ fn people_section(people: &[Person], rows: &[(UserId, audit::Entry)], csrf: &str
     html!("<h2>People</h2>{}", cards)
 }
 
-/// How the log names people, apps and tools: by name, the ids kept in a tooltip (and in exports).
-struct Names<'a> {
-    keys: &'a crate::crypto::keys::SigningKeys,
-    people: HashMap<&'a UserId, String>,
-    apps: HashMap<String, String>,
-}
-
-impl<'a> Names<'a> {
-    fn of(keys: &'a crate::crypto::keys::SigningKeys, people: &'a [Person]) -> Self {
-        let apps =
-            people.iter().flat_map(|p| &p.apps).map(|g| (client_key(&g.client_id), g.client_name.clone())).collect();
-        Names { keys, people: people.iter().map(|p| (&p.user, p.label())).collect(), apps }
-    }
-
-    fn person(&self, user: &UserId) -> String {
-        self.people.get(user).cloned().unwrap_or_else(|| admin::member_label(user))
-    }
-
-    fn app(&self, client_id: &str) -> String {
-        admin::app_label(self.keys, &self.apps, client_id)
-    }
-}
-
-/// An entry's outcome, opening (no script) to what the log keeps of it: the tool or request,
-/// read or write, the ids it touched, Attio's status (recorded for proxied requests) and the
-/// duration. Never argument values.
-fn entry_details(e: &audit::Entry) -> Html {
-    let ids = if e.ids.is_empty() { "none".to_string() } else { e.ids.join(", ") };
-    html!(
-        "<details><summary>{}</summary><dl class=muted><dt>Call</dt><dd><code>{}</code> ({}, {})</dd>\
-         <dt>Ids</dt><dd><code>{}</code></dd><dt>Attio</dt><dd>{}</dd><dt>Took</dt><dd>{}</dd></dl></details>",
-        e.outcome_text(),
-        e.action,
-        e.kind,
-        if e.write { "write" } else { "read" },
-        ids,
-        e.status.map_or_else(|| "—".to_string(), |s| format!("status {s}")),
-        e.duration_ms.map_or_else(|| "—".to_string(), |d| format!("{d} ms")),
-    )
-}
-
-/// A tool's title for its name (`query_records`: "Query records"); a proxied request as it is.
-fn action_label(action: &str) -> &str {
-    crate::mcp::tools::find(action).map_or(action, |t| t.title)
-}
-
-fn audit_section(rows: &[(UserId, audit::Entry)], names: &Names<'_>, filter: &Filter, older: Option<&str>) -> Html {
-    let value = |f: &Option<String>| f.clone().unwrap_or_default();
-    let range: Html = [("30d", "30 days"), ("7d", "7 days"), ("24h", "24 hours")]
-        .iter()
-        .map(|(v, label)| {
-            let selected = if filter.range.as_deref() == Some(v) { " selected" } else { "" };
-            html!("<option value={}{}>{}</option>", v, selected, label)
-        })
-        .collect();
-    let form = html!(
-        "<form method=get action=\"{PATH}\"><label>Person <input name=person value=\"{}\"></label> \
-         <label>App <input name=app value=\"{}\"></label> <label>Tool <input name=tool value=\"{}\"></label> \
-         <label>Outcome <input name=outcome value=\"{}\" placeholder=\"ok or error\"></label> \
-         <label>Last <select name=range>{}</select></label> <button type=submit>Filter</button></form>",
-        value(&filter.person),
-        value(&filter.app),
-        value(&filter.tool),
-        value(&filter.outcome),
-        range,
-    );
-    let query = serde_urlencoded::to_string(filter).unwrap_or_default();
-    let suffix = if query.is_empty() { String::new() } else { format!("?{query}") };
-    let more = match older {
-        Some(q) => html!("<p><a href=\"{PATH}?{}\">Older entries</a></p>", q),
-        None => NOTHING,
-    };
-    let rows: Html = rows
-        .iter()
-        .map(|(u, e)| {
-            let app = names.app(&e.client_id);
-            let person = format!("{}:{}", u.workspace_id, u.member_id);
-            // Each name opens the log filtered to that person or app.
-            let only = |key: &str, value: &str| format!("{PATH}?{}", serde_urlencoded::to_string([(key, value)]).unwrap_or_default());
-            html!(
-                "<tr><td>{}</td><td title=\"{}\"><a href=\"{}\">{}</a></td><td title=\"{}\">{}<a href=\"{}\">{}</a></td>\
-                 <td title=\"{}\">{}</td><td>{}</td><td class={}>{}</td></tr>",
-                format_time(e.at_ms),
-                person,
-                only("person", &person),
-                names.person(u),
-                e.client_id,
-                avatar(&app),
-                only("app", &e.client_id),
-                app,
-                e.action,
-                action_label(&e.action),
-                e.by.as_deref().unwrap_or(""),
-                if e.outcome == "ok" { "yes" } else { "no" },
-                entry_details(e),
-            )
-        })
-        .collect();
-    html!(
-        "<h2>Audit log</h2>{}<p><a href=\"{}\">Export CSV</a> · <a href=\"{}\">Export JSON Lines</a></p>\
-         <div class=table><table><thead><tr><th>When</th><th>Person</th><th>App</th><th>Action</th><th>By</th>\
-         <th>Outcome</th></tr></thead><tbody>{}</tbody></table></div>{}",
-        form,
-        format!("{AUDIT_CSV}{suffix}"),
-        format!("{AUDIT_JSONL}{suffix}"),
-        rows,
-        more,
-    )
-}
-
 fn actions_section(actions: &[AdminAction]) -> Html {
     let rows: Html = actions
         .iter()
@@ -407,7 +403,7 @@ pub async fn export<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request, csv: bool)
     let unavailable = |e| AppError::unavailable_because("storage", e);
     let filter: Filter = serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
     let users = admin::managed_users(p, &admin, PEOPLE_MAX).await.map_err(unavailable)?;
-    let page = audit_rows(p, &admin, &filter, &users, EXPORT_ROWS).await.map_err(unavailable)?;
+    let page = audit_rows(p, &admin, &filter, &users, (EXPORT_ROWS, None)).await.map_err(unavailable)?;
     let rows = page.rows;
     let action = AdminAction {
         at_ms: 0,

@@ -6,8 +6,10 @@
 //! with the configured `TEST_ATTIO_TOKEN` and reports what Attio said.
 //!
 //! `POST /__test/seed-audit` writes synthetic audit entries into a person's log (at most
-//! [`SEED_MAX`] a request), so end-to-end tests can look at a large log without making every
-//! call: `{"workspace_id", "member_id", "count", "newest_ms", "step_ms", "action"}`.
+//! [`SEED_MAX`] a request), so end-to-end tests can look at a large log, or a realistic week,
+//! without making every call: `{"workspace_id", "member_id", "count", "newest_ms", "step_ms",
+//! "action"}` (as many successful reads of one tool), or `{"workspace_id", "member_id",
+//! "entries": [...]}` (the records themselves, as the log keeps them).
 
 use http::StatusCode;
 use serde_json::json;
@@ -28,10 +30,16 @@ pub const SEED_MAX: u64 = 5_000;
 struct Seed {
     workspace_id: String,
     member_id: String,
+    #[serde(default)]
     count: u64,
+    #[serde(default)]
     newest_ms: u64,
+    #[serde(default)]
     step_ms: u64,
+    #[serde(default)]
     action: String,
+    #[serde(default)]
+    entries: Vec<crate::store::audit::Entry>,
 }
 
 /// `POST /__test/seed-audit` (test mode only).
@@ -42,7 +50,7 @@ pub async fn seed_audit(p: &impl Platform, req: &crate::http::Request) -> Result
         serde_json::from_slice(req.body()).map_err(|_| AppError::BadRequest("seed: a JSON object with every field"))?;
     let user = crate::user::UserId::new(&seed.workspace_id, &seed.member_id)
         .ok_or(AppError::BadRequest("seed: not a person"))?;
-    let entries: Vec<crate::store::audit::Entry> = (0..seed.count.min(SEED_MAX))
+    let mut entries: Vec<crate::store::audit::Entry> = (0..seed.count.min(SEED_MAX))
         .map(|i| crate::store::audit::Entry {
             at_ms: seed.newest_ms.saturating_sub(i * seed.step_ms),
             client_id: "mcp_seeded".into(),
@@ -50,6 +58,8 @@ pub async fn seed_audit(p: &impl Platform, req: &crate::http::Request) -> Result
             ..crate::store::audit::Entry::call("tool", &seed.action, false, Vec::new())
         })
         .collect();
+    entries.extend(seed.entries.into_iter().take(SEED_MAX as usize));
+    entries.truncate(SEED_MAX as usize);
     let written =
         crate::store::audit::seed(p, &user, entries).await.map_err(|e| AppError::unavailable_because("storage", e))?;
     Ok(json(StatusCode::OK, &json!({"written": written})))

@@ -43,6 +43,7 @@ pub async fn record<P: Platform>(p: &P, mut action: AdminAction) -> Result<(), S
 /// The administrators' most recent actions, newest first.
 pub async fn recent<P: Platform>(p: &P, limit: usize) -> Result<Vec<AdminAction>, StoreError> {
     let search = Command::Search {
+        usage: None,
         prefix: keys::ADMIN_LOG_CHUNK_PREFIX.into(),
         start: None,
         filter: log::Filter { since_ms: p.now_ms().saturating_sub(RETENTION_MS), ..log::Filter::default() },

@@ -24,7 +24,7 @@ use crate::transitions::{log, Command, Log, Outcome, Place};
 use crate::user::UserId;
 
 mod views;
-pub use views::{page, recent, Page, Query, EVERYONE_SCAN, PEOPLE_PER_VIEW, ROWS_PER_PAGE};
+pub use views::{page, recent, usage, Page, Query, UsageAsk, EVERYONE_SCAN, PEOPLE_PER_VIEW, ROWS_PER_PAGE};
 
 pub const RETENTION_SECS: u64 = 30 * 24 * 3600;
 const RETENTION_MS: u64 = RETENTION_SECS * 1000;

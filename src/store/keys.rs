@@ -204,6 +204,10 @@ pub fn person_audit_entry(at_ms: u64, random_hex: &str) -> String {
     format!("{PERSON_AUDIT_PREFIX}{:020}:{random_hex}", u64::MAX - at_ms)
 }
 
+/// `day:<days since 1970-01-01, 6 digits>` in the person's object: a closed UTC day's usage
+/// totals (see [`crate::transitions::usage`]), kept as long as the log's records.
+pub const PERSON_DAYS_PREFIX: &str = "day:";
+
 /// The copy of the deployer's policy in each person's object.
 pub const POLICY_COPY: &str = "policy";
 

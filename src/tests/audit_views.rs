@@ -104,6 +104,7 @@ fn every_filter_combination_costs_a_bounded_page_and_paging_visits_every_entry_o
                             },
                             person: person.map(Into::into),
                             before_ms: None,
+                            usage: None,
                         };
                         p.take_calls();
                         let rows_before = p.rows.get();

@@ -67,6 +67,7 @@ mod proxy;
 mod registration;
 mod storage_calls;
 mod tools;
+mod usage;
 
 // ---------------------------------------------------------------------------------------------
 // Connecting Attio

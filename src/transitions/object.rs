@@ -13,7 +13,10 @@ use std::future::Future;
 
 use serde_json::{json, Value};
 
-use super::log::{search, Chunk, Log, Place, PRUNE_MAX, SEARCH_ROWS};
+use std::collections::BTreeMap;
+
+use super::log::{at_ms, records_of, search, Chunk, Log, Place, CHUNK_SPAN_MS, PRUNE_MAX, SEARCH_ROWS};
+use super::usage::{count_records, hours_from, last_closable, Totals, Usage, UsageQuery, DAYS_MAX, DAY_MS};
 
 /// The most records one search returns.
 const SEARCH_LIMIT: usize = 1_000;
@@ -105,14 +108,19 @@ pub async fn execute<S: ObjectStorage>(
             }
             Outcome::Stored
         }
-        Command::Search { prefix, start, filter, before_ms, limit, rows } => {
+        Command::Search { prefix, start, filter, before_ms, limit, rows, usage } => {
             let max_rows = rows.clamp(1, SEARCH_ROWS);
             let limit = limit.min(SEARCH_LIMIT);
             let listed =
                 newest_rows(s, &prefix, start, max_rows, |rows| matching(rows, &filter, before_ms) > limit).await?;
             let (records, next_before_ms) = search(listed, max_rows, &filter, before_ms, limit);
-            Outcome::Searched { records, next_before_ms }
+            let usage = match usage {
+                Some(query) => Some(log_usage(s, memory, &query, now_ms).await?),
+                None => None,
+            };
+            Outcome::Searched { records, next_before_ms, usage }
         }
+        Command::Usage { query } => Outcome::Usage { usage: log_usage(s, memory, &query, now_ms).await? },
         Command::List { prefix, after } => {
             // `start` is inclusive: the smallest key after `after` is `after` + NUL.
             let start = after.map(|a| format!("{a}\0"));
@@ -266,10 +274,65 @@ async fn newest_rows<S: ObjectStorage>(
 
 /// How many records in `rows` (chunks) `filter` keeps before `before_ms`.
 fn matching(rows: &[(String, Entry)], filter: &super::log::Filter, before_ms: Option<u64>) -> usize {
-    rows.iter()
-        .flat_map(|(_, e)| super::log::records_of(e.value.clone()))
-        .filter(|r| filter.keeps(r, before_ms))
-        .count()
+    rows.iter().flat_map(|(_, e)| records_of(e.value.clone())).filter(|r| filter.keeps(r, before_ms)).count()
+}
+
+/// The usage of the log `query` names (see [`super::usage`]): the stored rows of closed days,
+/// the rows of days closed since the last written now, the open days counted from the chunks.
+async fn log_usage<S: ObjectStorage>(
+    s: &S,
+    memory: &RefCell<Memory>,
+    query: &UsageQuery,
+    now_ms: u64,
+) -> Result<Usage, Failed> {
+    let today = now_ms / DAY_MS;
+    let oldest = today.saturating_sub(DAYS_MAX - 1);
+    let first = query.from_day.clamp(oldest, today);
+    let day_key = |day: u64| format!("{}{day:06}", query.days_prefix);
+    let day_of = |key: &str| key.strip_prefix(&query.days_prefix).and_then(|d| d.parse::<u64>().ok());
+    // The newest closed day always has a row: the days after it are still to be counted.
+    let newest = s.list(&query.days_prefix, None, true, 1).await?;
+    let closed_through = newest.iter().filter(|(_, e)| e.is_live(now_ms)).find_map(|(k, _)| day_of(k));
+    let counted_from = closed_through.map_or(oldest, |d| d + 1).max(oldest);
+    let mut stored: BTreeMap<u64, Totals> = BTreeMap::new();
+    if first < counted_from {
+        for (key, entry) in s.list(&query.days_prefix, Some(&day_key(first)), false, DAYS_MAX as usize + 1).await? {
+            if let (Some(day), true) = (day_of(&key), entry.is_live(now_ms)) {
+                stored.insert(day, serde_json::from_value(entry.value).unwrap_or_default());
+            }
+        }
+    }
+    let scan_from = (counted_from * DAY_MS).min(hours_from(now_ms));
+    let rows = newest_rows(s, &query.log_prefix, None, SEARCH_ROWS, |rows| {
+        rows.last().is_some_and(|(_, e)| chunk_start(e).saturating_add(CHUNK_SPAN_MS) < scan_from)
+    })
+    .await?;
+    let records = rows.into_iter().flat_map(|(_, e)| records_of(e.value)).filter(|r| at_ms(r) >= scan_from);
+    let (mut counted, last_day, hours) = count_records(records, counted_from, now_ms, &query.destructive);
+    if let Some(closable) = last_closable(now_ms).filter(|c| *c >= counted_from) {
+        for day in counted_from..=closable {
+            let totals = counted.get(&day);
+            if totals.is_some() || day == closable {
+                let value = serde_json::to_value(totals.cloned().unwrap_or_default()).unwrap_or_default();
+                let entry = Entry { value, expires_at_ms: (day + 1) * DAY_MS + query.keep_ms };
+                put(s, memory, &day_key(day), &entry, now_ms).await?;
+            }
+        }
+        let oldest = s.list(&query.days_prefix, None, false, PRUNE_MAX).await?;
+        let expired = expired_keys(oldest, now_ms);
+        if !expired.is_empty() {
+            s.delete(expired).await?;
+        }
+    }
+    counted.extend(stored);
+    let days = counted.into_iter().filter(|(d, t)| *d >= first && t.outcomes.total() > 0).collect();
+    Ok(Usage { days, last_day, hours, hours_from_ms: hours_from(now_ms) })
+}
+
+/// When a listed row of a log began: a chunk's start, or a record's time (an earlier release's
+/// record stored on its own).
+fn chunk_start(entry: &Entry) -> u64 {
+    entry.value.get("started_ms").and_then(Value::as_u64).unwrap_or_else(|| at_ms(&entry.value))
 }
 
 /// The newest chunk under `prefix` (a record an earlier release stored on its own is none).

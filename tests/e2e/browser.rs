@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::harness::*;
 
-fn chromium() -> Option<std::path::PathBuf> {
+pub fn chromium() -> Option<std::path::PathBuf> {
     let path: std::path::PathBuf =
         std::env::var_os("CHROMIUM_PATH").map_or_else(|| "/usr/bin/chromium".into(), Into::into);
     path.exists().then_some(path)

@@ -12,6 +12,7 @@ mod clients;
 mod conformance;
 mod connect;
 mod faults;
+mod glance;
 mod harness;
 #[path = "../support/jwt_signer.rs"]
 mod jwt_signer;

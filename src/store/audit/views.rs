@@ -5,6 +5,7 @@
 use super::super::keys;
 use super::{Entry, RETENTION_MS};
 use crate::platform::{KvStore, Platform, StoreError};
+use crate::transitions::usage::{Usage, UsageQuery};
 use crate::transitions::{log, Command, Outcome};
 use crate::user::UserId;
 
@@ -37,31 +38,71 @@ async fn search_object<P: Platform>(
     user: &UserId,
     mut filter: log::Filter,
     before_ms: Option<u64>,
-    limit: usize,
-    rows: usize,
-) -> Result<(Vec<Entry>, Option<u64>), StoreError> {
+    (limit, rows): (usize, usize),
+    usage: Option<&UsageAsk>,
+) -> Result<Found, StoreError> {
     let object = keys::person_object(user);
     filter.since_ms = filter.since_ms.max(p.now_ms().saturating_sub(RETENTION_MS));
     let start = before_ms.map(|b| keys::person_audit_entry(b, ""));
     let prefix = keys::PERSON_AUDIT_PREFIX.into();
-    let command = Command::Search { prefix, start, filter, before_ms, limit, rows };
+    let usage = usage.map(UsageAsk::query);
+    let command = Command::Search { prefix, start, filter, before_ms, limit, rows, usage };
     match p.transition(&object, command).await? {
-        Outcome::Searched { records, next_before_ms } => Ok((
-            records.into_iter().filter_map(|v| super::super::decode::<Entry, _>(p, &object, v)).collect(),
+        Outcome::Searched { records, next_before_ms, usage } => Ok(Found {
+            entries: records.into_iter().filter_map(|v| super::super::decode::<Entry, _>(p, &object, v)).collect(),
             next_before_ms,
-        )),
+            usage,
+        }),
         other => Err(StoreError(format!("unexpected answer to search: {other:?}"))),
+    }
+}
+
+/// What one person's object answered a search with.
+struct Found {
+    entries: Vec<Entry>,
+    next_before_ms: Option<u64>,
+    usage: Option<Usage>,
+}
+
+/// What a view asks of each person's usage (see [`crate::transitions::usage`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UsageAsk {
+    /// The first day (days since 1970-01-01, UTC).
+    pub from_day: u64,
+    /// The calls counted as destructive: tool names, and request methods followed by a space.
+    pub destructive: Vec<String>,
+}
+
+impl UsageAsk {
+    fn query(&self) -> UsageQuery {
+        UsageQuery {
+            log_prefix: keys::PERSON_AUDIT_PREFIX.into(),
+            days_prefix: keys::PERSON_DAYS_PREFIX.into(),
+            from_day: self.from_day,
+            keep_ms: RETENTION_MS,
+            destructive: self.destructive.clone(),
+        }
+    }
+}
+
+/// A person's usage: one request to their object, which writes the totals of days closed
+/// since it last did (the daily pass of the cron asks every person, so a view seldom does).
+pub async fn usage<P: Platform>(p: &P, user: &UserId, ask: &UsageAsk) -> Result<Usage, StoreError> {
+    let object = keys::person_object(user);
+    match p.transition(&object, Command::Usage { query: ask.query() }).await? {
+        Outcome::Usage { usage } => Ok(usage),
+        other => Err(StoreError(format!("unexpected answer to usage: {other:?}"))),
     }
 }
 
 /// A person's most recent entries, newest first: their object's, and an earlier release's in KV.
 pub async fn recent<P: Platform>(p: &P, user: &UserId, limit: usize) -> Result<Vec<Entry>, StoreError> {
     let (held, old) = futures_util::future::join(
-        search_object(p, user, log::Filter::default(), None, limit, ROWS_PER_PAGE),
+        search_object(p, user, log::Filter::default(), None, (limit, ROWS_PER_PAGE), None),
         kv_entries_under(p, &keys::audit_prefix(user), limit),
     )
     .await;
-    let mut entries = held?.0;
+    let mut entries = held?.entries;
     entries.extend(old?.into_iter().map(|(_, e)| e));
     entries.sort_by_key(|e| std::cmp::Reverse(e.at_ms));
     entries.truncate(limit);
@@ -81,6 +122,8 @@ pub struct Query {
     pub person: Option<String>,
     /// Only records before this time: the page after one that ended here.
     pub before_ms: Option<u64>,
+    /// Each asked person's usage too, in the same request to their object.
+    pub usage: Option<UsageAsk>,
 }
 
 /// A page of a view: entries newest first, and where the next page starts (`None`: no more).
@@ -88,6 +131,8 @@ pub struct Query {
 pub struct Page {
     pub rows: Vec<(UserId, Entry)>,
     pub next_before_ms: Option<u64>,
+    /// The usage of each person asked, when the query asked for it.
+    pub usage: Vec<(UserId, Usage)>,
 }
 
 /// The entries of `people` that `query` keeps, newest first, at most `limit`: the objects of
@@ -107,15 +152,19 @@ pub async fn page<P: Platform>(p: &P, people: &[UserId], query: &Query, limit: u
     let rows = ROWS_PER_PAGE / asked.len().max(1);
     let filter = log::Filter { by: by.map(str::to_string), ..query.filter.clone() };
     let found = futures_util::future::join_all(
-        asked.iter().map(|user| search_object(p, user, filter.clone(), query.before_ms, limit, rows)),
+        asked
+            .iter()
+            .map(|user| search_object(p, user, filter.clone(), query.before_ms, (limit, rows), query.usage.as_ref())),
     );
     let (found, old) = futures_util::future::join(found, kv_entries_under(p, keys::AUDIT_PREFIX, EVERYONE_SCAN)).await;
     let mut rows: Vec<(UserId, Entry)> = Vec::new();
     let mut complete_down_to: Option<u64> = None;
+    let mut usage = Vec::new();
     for (user, found) in asked.iter().zip(found) {
-        let (entries, next) = found?;
-        complete_down_to = complete_down_to.max(next);
-        rows.extend(entries.into_iter().map(|e| ((*user).clone(), e)));
+        let found = found?;
+        complete_down_to = complete_down_to.max(found.next_before_ms);
+        rows.extend(found.entries.into_iter().map(|e| ((*user).clone(), e)));
+        usage.extend(found.usage.map(|u| ((*user).clone(), u)));
     }
     let before = query.before_ms.unwrap_or(u64::MAX);
     let since = query.filter.since_ms.max(p.now_ms().saturating_sub(RETENTION_MS));
@@ -129,7 +178,7 @@ pub async fn page<P: Platform>(p: &P, people: &[UserId], query: &Query, limit: u
                 && log::Filter { by: None, since_ms: since, ..query.filter.clone() }.matches(&value)
         },
     ));
-    Ok(newest_page(rows, complete_down_to, limit))
+    Ok(Page { usage, ..newest_page(rows, complete_down_to, limit) })
 }
 
 /// The newest `limit` of `rows` at or after `complete_down_to` (below it some object has more
@@ -146,9 +195,9 @@ fn newest_page(mut rows: Vec<(UserId, Entry)>, complete_down_to: Option<u64>, li
             rows.pop();
         }
         let next_before_ms = rows.last().map(|(_, e)| e.at_ms);
-        return Page { rows, next_before_ms };
+        return Page { rows, next_before_ms, usage: Vec::new() };
     }
-    Page { rows, next_before_ms: complete_down_to }
+    Page { rows, next_before_ms: complete_down_to, usage: Vec::new() }
 }
 
 /// The most entries an earlier release wrote to KV that the administrators' view reads: five
