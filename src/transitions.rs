@@ -82,11 +82,14 @@ pub enum Command {
         limit: usize,
         rows: usize,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        usage: Option<usage::UsageQuery>,
+        usage: Option<Value>,
     },
     /// The usage of a log (see [`usage`]): each closed day's totals from its row (written now,
     /// once, for days closed since the last), the open days counted from the log's chunks.
-    Usage { query: usage::UsageQuery },
+    /// `query` is a [`usage::UsageQuery`], and the answer a [`usage::Usage`], carried as JSON
+    /// values: typed fields in these tagged enums would bring their own deserializers into the
+    /// bundle (about 20 KB).
+    Usage { query: Value },
 }
 
 /// The most entries one [`Command::List`] returns.
@@ -131,10 +134,10 @@ impl Command {
                 .chain(drop.as_ref().map(|d| d.key.as_str()))
                 .collect(),
             Command::List { prefix, .. } => vec![prefix.as_str()],
-            Command::Search { prefix, usage, .. } => std::iter::once(prefix.as_str())
-                .chain(usage.iter().flat_map(|u| [u.log_prefix.as_str(), u.days_prefix.as_str()]))
-                .collect(),
-            Command::Usage { query } => vec![query.log_prefix.as_str(), query.days_prefix.as_str()],
+            Command::Search { prefix, usage, .. } => {
+                std::iter::once(prefix.as_str()).chain(usage.iter().flat_map(usage::prefixes)).collect()
+            }
+            Command::Usage { query } => usage::prefixes(query).collect(),
             single => single.key().into_iter().collect(),
         }
     }
@@ -193,11 +196,11 @@ pub enum Outcome {
         records: Vec<Value>,
         next_before_ms: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        usage: Option<usage::Usage>,
+        usage: Option<Value>,
     },
-    /// The answer to a [`Command::Usage`].
+    /// The answer to a [`Command::Usage`]: a [`usage::Usage`].
     Usage {
-        usage: usage::Usage,
+        usage: Value,
     },
     /// The answer to a [`Command::List`]; `more` when entries past the last were left out.
     Listed {

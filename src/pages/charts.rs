@@ -61,23 +61,25 @@ pub fn stacked_bars(id: &str, caption: &str, bars: &[(String, String, Outcomes)]
     let max = bars.iter().map(|(_, _, o)| o.total()).max().unwrap_or(0);
     let scale_top = nice_ceiling(max);
     let plot = height - BOTTOM - TOP;
-    let slot = (WIDTH - LEFT) as f64 / bars.len().max(1) as f64;
-    let bar_width = format!("{:.1}", (slot * 0.72).max(1.0));
+    // Coordinates in tenths, printed with one decimal: integer arithmetic keeps float
+    // formatting (tens of kilobytes of wasm) out of the bundle.
+    let slot = (WIDTH - LEFT) * 10 / bars.len().max(1) as u64;
+    let bar_width = tenths((slot * 72 / 100).max(10));
     let mut shapes = String::new();
     for (i, (short, long, o)) in bars.iter().enumerate() {
-        let x = format!("{:.1}", LEFT as f64 + slot * i as f64 + slot * 0.14);
-        let mut y = (height - BOTTOM) as f64;
+        let x = tenths(LEFT * 10 + slot * i as u64 + slot * 14 / 100);
+        let mut y = (height - BOTTOM) * 10;
         for ((class, name), n) in OUTCOMES.iter().zip(counts(o)).filter(|(_, n)| *n > 0) {
-            let h = n as f64 * plot as f64 / scale_top as f64;
-            y -= h;
+            let h = n * plot * 10 / scale_top;
+            y = y.saturating_sub(h);
             shapes.push_str(
                 html!(
                     "<rect class=\"s-{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{}: {} {}</title></rect>",
                     class,
                     x,
-                    format!("{y:.1}"),
+                    tenths(y),
                     bar_width,
-                    format!("{h:.1}"),
+                    tenths(h),
                     long,
                     number(n),
                     name
@@ -88,7 +90,7 @@ pub fn stacked_bars(id: &str, caption: &str, bars: &[(String, String, Outcomes)]
         // At most about eight labels under the bars, the last bar always labelled.
         let every = bars.len().div_ceil(8).max(1);
         if (bars.len() - 1 - i).is_multiple_of(every) {
-            let cx = format!("{:.1}", LEFT as f64 + slot * (i as f64 + 0.5));
+            let cx = tenths(LEFT * 10 + slot * i as u64 + slot / 2);
             shapes.push_str(
                 html!("<text class=axis x=\"{}\" y=\"{}\" text-anchor=middle>{}</text>", cx, height - 6, short)
                     .as_str(),
@@ -165,6 +167,11 @@ pub fn stacked_bars(id: &str, caption: &str, bars: &[(String, String, Outcomes)]
         caption,
         rows,
     )
+}
+
+/// `t` tenths as a decimal: `125` is "12.5".
+fn tenths(t: u64) -> String {
+    format!("{}.{}", t / 10, t % 10)
 }
 
 /// The top of a chart's scale: `max` rounded up to 1, 2 or 5 times a power of ten.

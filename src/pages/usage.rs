@@ -7,7 +7,7 @@ use crate::html::Html;
 use crate::pages::charts::{number, ranking, stacked_bars, summary};
 use crate::pages::{format_time, Names};
 use crate::store::grant_index::client_key;
-use crate::transitions::usage::{Outcomes, Totals, Usage, DAY_MS, HOUR_MS};
+use crate::transitions::usage::{busiest_first, Outcomes, Totals, Usage, DAY_MS, HOUR_MS};
 use crate::user::UserId;
 
 /// The range a view covers.
@@ -113,9 +113,16 @@ pub fn glance(usage: &[(UserId, Usage)], range: Range, app: Option<&str>, now_ms
         }
         g.totals.add(&mine);
     }
-    g.people.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-    g.destructive.sort_by_key(|(_, r)| std::cmp::Reverse(crate::transitions::log::at_ms(r)));
-    g.destructive.truncate(crate::transitions::usage::DESTRUCTIVE_MAX);
+    g.people = busiest_first(std::mem::take(&mut g.people));
+    let timed = std::mem::take(&mut g.destructive).into_iter().map(|(u, r)| {
+        let at = crate::transitions::log::at_ms(&r);
+        ((u, r), at)
+    });
+    g.destructive = busiest_first(timed.collect())
+        .into_iter()
+        .take(crate::transitions::usage::DESTRUCTIVE_MAX)
+        .map(|(ur, _)| ur)
+        .collect();
     g.bars = match (range, &app) {
         // Hours are kept for all apps together: one app's day is one bar.
         (Range::Day, Some(_)) => vec![("24 h".into(), "the last 24 hours".into(), g.totals.outcomes)],
@@ -154,8 +161,7 @@ pub fn section(g: &Glance, range: Range, one_app: bool, names: &dyn Names, range
     );
     let t = &g.totals;
     let busiest = |items: Vec<(Html, u64)>| items.into_iter().take(5).collect::<Vec<_>>();
-    let mut apps: Vec<(&String, u64)> = t.apps.iter().map(|(id, o)| (id, o.total())).collect();
-    apps.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    let apps = busiest_first(t.apps.iter().map(|(id, o)| (id, o.total())).collect());
     let apps = busiest(
         apps.into_iter()
             .map(|(id, n)| {
@@ -173,11 +179,9 @@ pub fn section(g: &Glance, range: Range, one_app: bool, names: &dyn Names, range
             })
             .collect(),
     );
-    let mut tools: Vec<(&String, &u64)> = t.tools.iter().collect();
-    tools.sort_by_key(|(_, n)| std::cmp::Reverse(**n));
-    let tools = busiest(
-        tools.into_iter().map(|(a, n)| (html!("<span title=\"{}\">{}</span>", a, names.tool(a)), *n)).collect(),
-    );
+    let tools = busiest_first(t.tools.iter().map(|(a, n)| (a, *n)).collect());
+    let tools =
+        busiest(tools.into_iter().map(|(a, n)| (html!("<span title=\"{}\">{}</span>", a, names.tool(a)), n)).collect());
     let kinds = if one_app {
         html!("<p class=muted>Reads, writes and tools are counted for all apps together.</p>")
     } else {
@@ -237,8 +241,7 @@ fn destructive(calls: &[(UserId, serde_json::Value)], names: &dyn Names) -> Html
 /// `/account`'s small chart: the person's calls per day over a week, and per app.
 pub fn small(user: &UserId, usage: &Usage, now_ms: u64, names: &dyn Names) -> Html {
     let g = glance(&[(user.clone(), usage.clone())], Range::Week, None, now_ms);
-    let mut apps: Vec<(&String, u64)> = g.totals.apps.iter().map(|(id, o)| (id, o.total())).collect();
-    apps.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    let apps = busiest_first(g.totals.apps.iter().map(|(id, o)| (id, o.total())).collect());
     let apps: Vec<(Html, u64)> = apps
         .into_iter()
         .take(5)

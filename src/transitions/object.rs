@@ -115,12 +115,12 @@ pub async fn execute<S: ObjectStorage>(
                 newest_rows(s, &prefix, start, max_rows, |rows| matching(rows, &filter, before_ms) > limit).await?;
             let (records, next_before_ms) = search(listed, max_rows, &filter, before_ms, limit);
             let usage = match usage {
-                Some(query) => Some(log_usage(s, memory, &query, now_ms).await?),
+                Some(query) => Some(log_usage(s, memory, query, now_ms).await?),
                 None => None,
             };
             Outcome::Searched { records, next_before_ms, usage }
         }
-        Command::Usage { query } => Outcome::Usage { usage: log_usage(s, memory, &query, now_ms).await? },
+        Command::Usage { query } => Outcome::Usage { usage: log_usage(s, memory, query, now_ms).await? },
         Command::List { prefix, after } => {
             // `start` is inclusive: the smallest key after `after` is `after` + NUL.
             let start = after.map(|a| format!("{a}\0"));
@@ -282,9 +282,10 @@ fn matching(rows: &[(String, Entry)], filter: &super::log::Filter, before_ms: Op
 async fn log_usage<S: ObjectStorage>(
     s: &S,
     memory: &RefCell<Memory>,
-    query: &UsageQuery,
+    query: Value,
     now_ms: u64,
-) -> Result<Usage, Failed> {
+) -> Result<Value, Failed> {
+    let query: UsageQuery = serde_json::from_value(query).map_err(|e| Failed(format!("malformed usage query: {e}")))?;
     let today = now_ms / DAY_MS;
     let oldest = today.saturating_sub(DAYS_MAX - 1);
     let first = query.from_day.clamp(oldest, today);
@@ -326,7 +327,8 @@ async fn log_usage<S: ObjectStorage>(
     }
     counted.extend(stored);
     let days = counted.into_iter().filter(|(d, t)| *d >= first && t.outcomes.total() > 0).collect();
-    Ok(Usage { days, last_day, hours, hours_from_ms: hours_from(now_ms) })
+    let usage = Usage { days, last_day, hours, hours_from_ms: hours_from(now_ms) };
+    serde_json::to_value(usage).map_err(|e| Failed(e.to_string()))
 }
 
 /// When a listed row of a log began: a chunk's start, or a record's time (an earlier release's

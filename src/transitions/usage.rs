@@ -112,8 +112,7 @@ impl Totals {
         *self.tools.entry(tool_of(action)).or_default() += n;
         if is_destructive(action, destructive) {
             self.destructive.push(record.clone());
-            self.destructive.sort_by_key(|r| std::cmp::Reverse(at_ms(r)));
-            self.destructive.truncate(DESTRUCTIVE_MAX);
+            self.destructive = newest_first(std::mem::take(&mut self.destructive), DESTRUCTIVE_MAX);
         }
     }
 
@@ -129,31 +128,62 @@ impl Totals {
             *self.tools.entry(tool.clone()).or_default() += n;
         }
         self.destructive.extend(other.destructive.iter().cloned());
-        self.destructive.sort_by_key(|r| std::cmp::Reverse(at_ms(r)));
-        self.destructive.truncate(DESTRUCTIVE_MAX);
+        self.destructive = newest_first(std::mem::take(&mut self.destructive), DESTRUCTIVE_MAX);
     }
 
     /// Keeps the [`NAMED_MAX`] busiest apps and tools by name, the rest summed: a day's row
     /// stays small however many different requests went through the proxy.
     pub fn trim(&mut self) {
         if self.apps.len() > NAMED_MAX {
-            let mut apps: Vec<(String, Outcomes)> = std::mem::take(&mut self.apps).into_iter().collect();
-            apps.sort_by_key(|(_, o)| std::cmp::Reverse(o.total()));
+            let apps = std::mem::take(&mut self.apps).into_iter().map(|(app, o)| ((app, o), o.total())).collect();
             let mut others = Outcomes::default();
-            for (_, o) in apps.split_off(NAMED_MAX) {
-                others.add(&o);
+            for (i, ((app, o), _)) in busiest_first(apps).into_iter().enumerate() {
+                if i < NAMED_MAX {
+                    self.apps.insert(app, o);
+                } else {
+                    others.add(&o);
+                }
             }
-            self.apps = apps.into_iter().collect();
             self.apps.entry(OTHERS.into()).or_default().add(&others);
         }
         if self.tools.len() > NAMED_MAX {
-            let mut tools: Vec<(String, u64)> = std::mem::take(&mut self.tools).into_iter().collect();
-            tools.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-            let others: u64 = tools.split_off(NAMED_MAX).into_iter().map(|(_, n)| n).sum();
-            self.tools = tools.into_iter().collect();
+            let mut others = 0;
+            for (i, (tool, n)) in
+                busiest_first(std::mem::take(&mut self.tools).into_iter().collect()).into_iter().enumerate()
+            {
+                if i < NAMED_MAX {
+                    self.tools.insert(tool, n);
+                } else {
+                    others += n;
+                }
+            }
             *self.tools.entry(OTHERS.into()).or_default() += others;
         }
     }
+}
+
+/// `items` by their count, largest first, ties in their order. The sort itself runs once, on
+/// (count, index) pairs: sorting each type of item directly would bring a copy of the
+/// standard library's sort per type into the bundle.
+pub fn busiest_first<T>(items: Vec<(T, u64)>) -> Vec<(T, u64)> {
+    let order = order_by_count(items.iter().map(|(_, n)| *n).collect());
+    let mut slots: Vec<Option<(T, u64)>> = items.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots.get_mut(i).and_then(Option::take)).collect()
+}
+
+fn order_by_count(counts: Vec<u64>) -> Vec<usize> {
+    let mut pairs: Vec<(u64, usize)> = counts.into_iter().enumerate().map(|(i, n)| (u64::MAX - n, i)).collect();
+    pairs.sort_unstable();
+    pairs.into_iter().map(|(_, i)| i).collect()
+}
+
+/// The newest `max` of `records` (by `at_ms`), newest first.
+pub fn newest_first(records: Vec<Value>, max: usize) -> Vec<Value> {
+    let timed = records.into_iter().map(|r| {
+        let at = at_ms(&r);
+        (r, at)
+    });
+    busiest_first(timed.collect()).into_iter().take(max).map(|(r, _)| r).collect()
 }
 
 /// Whether a record is a call (a tool's or a proxied request), not an approval.
@@ -188,6 +218,11 @@ pub struct UsageQuery {
     pub keep_ms: u64,
     /// The calls counted as destructive (see [`Totals::count`]).
     pub destructive: Vec<String>,
+}
+
+/// The keys a query names (its prefixes), for the object to check.
+pub fn prefixes(query: &Value) -> impl Iterator<Item = &str> {
+    ["log_prefix", "days_prefix"].into_iter().filter_map(|k| query.get(k).and_then(Value::as_str))
 }
 
 /// The answer: totals per day (oldest first, days without calls left out), over the last 24

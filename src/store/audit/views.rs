@@ -45,13 +45,13 @@ async fn search_object<P: Platform>(
     filter.since_ms = filter.since_ms.max(p.now_ms().saturating_sub(RETENTION_MS));
     let start = before_ms.map(|b| keys::person_audit_entry(b, ""));
     let prefix = keys::PERSON_AUDIT_PREFIX.into();
-    let usage = usage.map(UsageAsk::query);
+    let usage = usage.map(|u| serde_json::to_value(u.query()).unwrap_or_default());
     let command = Command::Search { prefix, start, filter, before_ms, limit, rows, usage };
     match p.transition(&object, command).await? {
         Outcome::Searched { records, next_before_ms, usage } => Ok(Found {
             entries: records.into_iter().filter_map(|v| super::super::decode::<Entry, _>(p, &object, v)).collect(),
             next_before_ms,
-            usage,
+            usage: usage.and_then(|u| super::super::decode(p, &object, u)),
         }),
         other => Err(StoreError(format!("unexpected answer to search: {other:?}"))),
     }
@@ -89,8 +89,11 @@ impl UsageAsk {
 /// since it last did (the daily pass of the cron asks every person, so a view seldom does).
 pub async fn usage<P: Platform>(p: &P, user: &UserId, ask: &UsageAsk) -> Result<Usage, StoreError> {
     let object = keys::person_object(user);
-    match p.transition(&object, Command::Usage { query: ask.query() }).await? {
-        Outcome::Usage { usage } => Ok(usage),
+    let query = serde_json::to_value(ask.query()).map_err(|e| StoreError(e.to_string()))?;
+    match p.transition(&object, Command::Usage { query }).await? {
+        Outcome::Usage { usage } => {
+            serde_json::from_value(usage).map_err(|e| StoreError(format!("unexpected usage: {e}")))
+        }
         other => Err(StoreError(format!("unexpected answer to usage: {other:?}"))),
     }
 }
