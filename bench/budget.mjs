@@ -1,7 +1,7 @@
 // The budget model: what a day of a busy team costs on Cloudflare, for the gateway and beside
 // it the TypeScript peer. Inputs:
 // - the gateway's storage operations per route and lifecycle event, counted by the host test
-//   `src/tests/budget.rs` (the router with the fake platform: KV get/put/delete/list at KV's
+//   `src/tests/budgets/budget.rs` (the router with the fake platform: KV get/put/delete/list at KV's
 //   page size, Durable Object requests, SQLite rows read and written by the `Transitions`
 //   class, alarms set, outbound fetches), written to a JSON file by scripts/bench;
 // - the peer's, measured here in workerd: its KV service's operation counts around each event
@@ -97,7 +97,7 @@ export function model(events) {
   return { fixed, perCall, ceiling, binding, storagePerMillion: storage, requestsPerMillion: perCall.requests * PLAN.paid.requests, byKind };
 }
 
-/** The gateway's counts, as `src/tests/budget.rs` wrote them. */
+/** The gateway's counts, as `src/tests/budgets/budget.rs` wrote them. */
 export function gatewayEvents(file) {
   const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v.ops]));
@@ -142,7 +142,7 @@ export async function peerEvents(p) {
 
 // Anonymous traffic (issue 27): the shipped per-address limits (wrangler.toml, read below), a
 // minute at a time for a whole day, from one address at one Cloudflare location (the limits
-// count per location). Each `anon_<limit>_<what>` event of src/tests/budget.rs is something a
+// count per location). Each `anon_<limit>_<what>` event of src/tests/budgets/budget.rs is something a
 // stranger can do under that limit, counted once the earlier token formats' lifetimes are over
 // (the steady state; in the first 30 days after the upgrade an earlier-format refresh token
 // still costs up to two object requests under LIMIT_LOOKUPS); `anon_unlimited_…` ones pass no
@@ -191,7 +191,7 @@ const money = (x) => `$${x.toFixed(x < 0.1 ? 4 : 2)}`;
 /** The section the benchmark prints. */
 export function report(out, gw, peer) {
   out(`## Budget model (Cloudflare limits and prices checked ${PLAN.checked}; see bench/budget.mjs)`);
-  out('storage operations per event (gateway: counted by src/tests/budget.rs; peer: measured in workerd; "·" = none, blank = the peer has no such event)');
+  out('storage operations per event (gateway: counted by src/tests/budgets/budget.rs; peer: measured in workerd; "·" = none, blank = the peer has no such event)');
   const cols = ['requests', 'kv_get', 'kv_put', 'kv_delete', 'kv_list', 'do_requests', 'alarms_set', 'rows_read', 'rows_written', 'fetches'];
   out(`${'event'.padEnd(28)} ${cols.map((c) => c.replace('_', ' ').padStart(13)).join('')}   peer: kv get/put/delete/list`);
   for (const name of Object.keys(gw).sort()) {

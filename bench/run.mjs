@@ -14,7 +14,7 @@
 // neighbour on the machine shifts all alike.
 //
 // Env: MOCK_URL (a running mock Attio, release build), BENCH_QUICK=1 for a shorter run,
-// BUDGET_JSON (the gateway's counts from src/tests/budget.rs) for the budget model,
+// BUDGET_JSON (the gateway's counts from src/tests/budgets/budget.rs) for the budget model,
 // BENCH_BUDGET_ONLY=1 to print only the budget model.
 
 import { spawnSync } from 'node:child_process';

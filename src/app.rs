@@ -3,16 +3,17 @@
 
 use http::Method;
 
-use crate::cf_access::{self, Gate};
+use crate::auth::cf_access::{self, Gate};
+use crate::base::http::{Request, Response};
 use crate::context::Ctx;
 use crate::error::AppError;
-use crate::http::{Request, Response};
+use crate::pages;
+use crate::pages::paths;
 use crate::platform::Platform;
 use crate::routes::authorize::{self, AUTHORIZE};
 use crate::routes::oauth_server::{self, AS_METADATA, PRM_API, PRM_MCP, PRM_ROOT, REGISTER};
 use crate::routes::token::{self, REVOKE, TOKEN};
 use crate::routes::{account, admin, connect, diagnostics, health, landing, mcp, proxy, setup};
-use crate::{pages, paths};
 
 /// The pages a person uses, which Cloudflare Access guards when configured (`/mcp`, `/v2/*`
 /// and the OAuth endpoints are for programs and keep their own authentication).
@@ -93,9 +94,9 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
     let person_ctx = |config| Ctx::for_person(config, req, &person);
     match req.uri().path() {
         AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API if get => oauth_server::discovery(p, req),
-        AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API | REGISTER if options => Ok(crate::http::preflight()),
+        AS_METADATA | PRM_ROOT | PRM_MCP | PRM_API | REGISTER if options => Ok(crate::base::http::preflight()),
         REGISTER if post => oauth_server::register(p, req).await,
-        TOKEN | REVOKE if options => Ok(crate::http::preflight()),
+        TOKEN | REVOKE if options => Ok(crate::base::http::preflight()),
         AUTHORIZE if get => authorize::authorize(p, &person_ctx(&*p.config()?), req).await,
         AUTHORIZE if post => authorize::decide(p, &person_ctx(&*p.config()?), req).await,
         TOKEN if post => token::token(p, &Ctx::new(&*p.config()?, req), req).await,
@@ -124,7 +125,7 @@ async fn route(req: &Request, p: &impl Platform) -> Result<Response, AppError> {
         diagnostics::ATTIO_SELF if get => diagnostics::attio_self(p).await,
         diagnostics::SEED_AUDIT if post => diagnostics::seed_audit(p, req).await,
         path if path.starts_with(proxy::PREFIX) => proxy::forward(p, &Ctx::new(&*p.config()?, req), req).await,
-        mcp::PATH if options => Ok(crate::http::preflight()),
+        mcp::PATH if options => Ok(crate::base::http::preflight()),
         mcp::PATH => mcp::handle(p, &Ctx::new(&*p.config()?, req), req).await,
         "/" | "/health" | paths::CONNECT | paths::ATTIO_CALLBACK | paths::CONNECT_STATUS | paths::AUDIT => {
             Err(AppError::MethodNotAllowed { allow: "GET, HEAD" })

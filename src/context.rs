@@ -6,8 +6,8 @@
 
 use std::ops::Deref;
 
+use crate::base::http::Request;
 use crate::config::Config;
-use crate::http::Request;
 
 /// One request's context. Dereferences to the [`Config`].
 #[derive(Debug)]

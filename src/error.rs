@@ -9,8 +9,8 @@ use http::StatusCode;
 use serde_json::json;
 
 use crate::attio::AttioError;
+use crate::base::http::{json, set_header, Response, TransportError};
 use crate::config::ConfigError;
-use crate::http::{json, set_header, Response, TransportError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -199,7 +199,7 @@ mod tests {
         let r = AppError::NotFound.into_response();
         assert_eq!(r.status(), 404);
         assert_eq!(body(&r)["error"], "not_found");
-        assert!(crate::http::is_no_store(&r));
+        assert!(crate::base::http::is_no_store(&r));
 
         let r = AppError::MethodNotAllowed { allow: "GET, HEAD" }.into_response();
         assert_eq!(r.status(), 405);

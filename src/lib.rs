@@ -20,88 +20,48 @@
 //! log, signature verification), so `cargo test` on the host covers the behaviour, and a core
 //! module that tried to import `worker` would not compile there.
 //!
-//! - [`app`]: the router: one `match` on method and path, each arm naming the handler in
-//!   [`routes`] (one file per endpoint family: `authorize`, `token`, `oauth_server`, `connect`,
-//!   `account`, `admin`, `mcp`, `proxy`, `setup`, `health`, `landing`, `diagnostics`).
-//! - [`user`]: who a person is (workspace and member).
-//! - [`admin`]: the deployer's control plane (who administers, everyone's audit log, exports);
-//!   its pages are `routes/admin.rs`.
-//! - [`context`]: the public origin; [`paths`]: the person-facing page paths; [`access`]: bearer
-//!   authentication for protected routes; [`sign_in`]: starting the Attio sign-in; [`consent`]:
-//!   finishing an approved authorization (code, redirect, remembered approval).
-//! - [`cf_access`]: Cloudflare Access in front of the people's pages (`Cf-Access-Jwt-Assertion`).
-//! - [`clients`]: finding a client (registered, or its metadata document) and its public keys;
-//!   [`client_auth`]: authenticating it at the token and revocation endpoints.
-//! - [`upstream`]: the gateway as Attio's OAuth client (authorize URL, code exchange, refresh,
-//!   revoke), over the `oauth2` crate.
-//! - [`proxy_policy`]: what the REST proxy may forward (path, query, headers).
-//! - [`vault`]: each user's connection in KV, tokens sealed; lazy and bulk key rotation.
-//! - [`connection`]: using a connection: single-flight refresh, revocation.
-//! - [`cron`]: the daily run (re-seal, membership check, policy copies).
-//! - [`mcp`]: the MCP server: JSON-RPC, the Attio tools, method dispatch.
-//! - [`oauth`]: the gateway as an OAuth 2.1 authorization server for MCP clients (one file per RFC;
-//!   [`oauth::approval`] checks an authorization request, [`oauth::token_grants`] runs the token
-//!   endpoint's grant types).
-//! - [`session`]: `__Host-` cookies (state binding, page session, CSRF); [`pages`]: HTML pages,
-//!   built from [`html`](mod@html) (markup escaped by construction).
-//! - [`config`]: every setting and binding the worker reads, validated.
-//! - [`uri`]: parsing URLs from outside input (ASCII only).
-//! - [`http`]: request/response types, the outbound client trait, response builders.
-//! - [`error`]: the application error and its mapping to responses (the one place).
-//! - [`attio`]: Attio's REST API: requests, responses, errors.
-//! - [`store`]: every stored record, typed (grants, one-time values, connections, the vault's
-//!   records, clients, the grant index, the audit log); the only modules that read or write KV,
-//!   name a Durable Object command or (de)serialise a stored record.
-//! - [`transitions`]: the protocol of the Durable Object that makes one-time transitions atomic.
-//! - [`crypto`]: the vault envelope (XChaCha20-Poly1305) and keys derived from `SIGNING_KEY`.
-//! - [`owner`]: owner mode (an Attio workspace key instead of an OAuth app, behind a gate).
-//! - [`policy`]: the deployer's policy (writes, tool groups, proxy, grant lifetime) set on `/admin`.
-//! - [`time`]: calendar time from Unix milliseconds (pages, tool arguments).
-//! - [`random`]: randomness behind a trait; [`secret`]: secret newtypes for every credential
-//!   (redacted `Debug`, constant-time equality, not `Clone` unless needed).
+//! Each folder is one layer or one concern (its module file says what it holds and what it may
+//! use; `tests/architecture.rs` checks those rules):
+//!
+//! - [`base`]: the vocabulary every layer uses and nothing of the product: HTTP types, escaped
+//!   markup, secrets, time, randomness, URLs, who a person is.
+//! - [`config`]: every setting and binding the worker reads, validated; [`crypto`]: the vault
+//!   envelope and keys derived from `SIGNING_KEY`; [`platform`]: the effects as traits.
+//! - [`transitions`]: the protocol of the Durable Object (one-time transitions, the audit log in
+//!   chunks, usage totals); [`store`]: every stored record, typed: the only modules that read or
+//!   write KV or name a Durable Object command.
+//! - [`oauth`]: the gateway as an OAuth 2.1 authorization server (one file per RFC; clients and
+//!   grants in their folders); [`mcp`]: the MCP server and its Attio tools.
+//! - [`auth`]: who is calling: bearer tokens, client authentication, sessions and cookies,
+//!   Cloudflare Access, the owner gate, rate limits.
+//! - [`attio`]: everything that talks to Attio: its REST API, the gateway as Attio's OAuth client,
+//!   the sign-in, each person's connection and the vault that keeps it.
+//! - [`control`]: the deployer's controls: the policy, administrators and their views, what the
+//!   proxy may forward, the cron.
+//! - [`pages`]: the HTML people see, its paths and charts.
+//! - [`app`] and [`routes`]: the router and one file per endpoint family; [`context`] and
+//!   [`error`]: what every handler needs, and errors mapped to responses in one place.
 //! - `edge` (wasm32 only): the `fetch` and cron entry points and the trait implementations.
 //!
 //! `docs/architecture.md` follows a request from edge to core; `docs/storage-schema.md` lists
 //! every stored record.
 
-pub mod access;
-pub mod admin;
 pub mod app;
 pub mod attio;
-pub mod cf_access;
-pub mod client_auth;
-pub mod clients;
+pub mod auth;
+pub mod base;
 pub mod config;
-pub mod connection;
-pub mod consent;
 pub mod context;
-pub mod cron;
+pub mod control;
 pub mod crypto;
 pub mod error;
-pub mod html;
-pub mod http;
 pub mod mcp;
-pub mod memo;
 pub mod oauth;
-pub mod owner;
 pub mod pages;
-pub mod paths;
 pub mod platform;
-pub mod policy;
-pub mod proxy_policy;
-pub mod random;
-pub mod rate_limit;
 pub mod routes;
-pub mod secret;
-pub mod session;
-pub mod sign_in;
 pub mod store;
-pub mod time;
 pub mod transitions;
-pub mod upstream;
-pub mod uri;
-pub mod user;
-pub mod vault;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

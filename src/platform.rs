@@ -1,15 +1,15 @@
 //! The effects the core may use, as small traits, and [`Platform`]: everything at once.
 //!
 //! The edge implements them over workers-rs (Env, Fetch, KV, Durable Objects, `Date.now`,
-//! `crypto.getRandomValues`); tests implement them with in-memory fakes (`src/testing.rs`).
+//! `crypto.getRandomValues`); tests implement them with in-memory fakes (`src/testing/mod.rs`).
 
 use std::future::Future;
 
+use crate::auth::rate_limit::Limit;
+use crate::base::http::HttpClient;
+use crate::base::random::Random;
 use crate::config::SettingsSource;
-use crate::http::HttpClient;
-use crate::oauth::jwk::PublicJwk;
-use crate::random::Random;
-use crate::rate_limit::Limit;
+use crate::oauth::clients::jwk::PublicJwk;
 use crate::transitions::{Command, Outcome};
 
 /// Why storage did not answer. Always transient from the caller's point of view: it must never
@@ -103,7 +103,7 @@ pub trait VerifySignature {
     fn verify_signature(&self, key: &PublicJwk, message: &[u8], signature: &[u8]) -> impl Future<Output = bool>;
 }
 
-/// The platform's rate limiters ([`crate::rate_limit`]).
+/// The platform's rate limiters ([`crate::auth::rate_limit`]).
 pub trait RateLimiter {
     /// Counts one request under `key` and says whether it is within `limit`. A limiter that is
     /// not configured, or fails, allows (and the edge logs it).

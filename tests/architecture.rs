@@ -9,6 +9,11 @@
 //! 3. A route file (`src/routes/*.rs`) never imports another route file: what two routes share
 //!    lives in a core module.
 //! 4. No two modules of the core import each other, directly or around a circle.
+//! 5. Each folder of `src/` is a layer or a concern, and imports only what its layer may
+//!    ([`FOLDER_RULES`], as each folder's module file says): `base` nothing of the crate,
+//!    `crypto` and `transitions` only `base`, `store` nothing above the domain types it stores,
+//!    `pages` no effects (no `platform`), no Attio calls and no routes; and nothing but the router
+//!    (`app`) imports `routes`.
 //!
 //! Imports are read from the source text: `use crate::…` trees (braces expanded), paths written
 //! inline (`crate::a::b`), and `super::…`; comments and `#[cfg(test)] mod` blocks are skipped.
@@ -43,8 +48,8 @@ fn module_name(root: &Path, path: &Path) -> Option<String> {
     if parts.last().is_some_and(|p| p == "mod") {
         parts.pop();
     }
-    if parts.last().is_some_and(|p| p.ends_with("_tests")) {
-        return None; // a module's tests kept in a file of their own (`#[path]`)
+    if parts.last().is_some_and(|p| p.ends_with("_tests") || p == "tests") {
+        return None; // a module's tests kept in a file of their own
     }
     match parts.first().map(String::as_str) {
         None | Some("lib" | "edge" | "tests" | "testing") => None,
@@ -246,6 +251,57 @@ fn no_modules_import_each_other_in_a_circle() {
     assert!(found.is_empty(), "modules on a circle of imports: {found:?}");
 }
 
+/// What each folder of `src/` may import, by first path segment (`auth`, `store`, …): `Only`
+/// lists everything allowed besides the folder itself.
+enum Rule {
+    Only(&'static [&'static str]),
+    Not(&'static [&'static str]),
+}
+
+const FOLDER_RULES: &[(&str, Rule)] = &[
+    ("base", Rule::Only(&[])),
+    ("crypto", Rule::Only(&["base"])),
+    ("transitions", Rule::Only(&["base"])),
+    ("store", Rule::Only(&["base", "config", "crypto", "platform", "transitions", "oauth", "control"])),
+    ("pages", Rule::Only(&["base", "auth", "config", "control", "oauth", "store", "transitions"])),
+    ("oauth", Rule::Not(&["routes", "app", "mcp"])),
+    ("mcp", Rule::Not(&["routes", "app", "pages"])),
+    ("auth", Rule::Not(&["routes", "app", "mcp"])),
+    ("attio", Rule::Not(&["routes", "app", "mcp", "control"])),
+    ("control", Rule::Not(&["routes", "app"])),
+    ("config", Rule::Not(&["routes", "app", "store", "platform"])),
+    ("platform", Rule::Not(&["routes", "app", "store"])),
+];
+
+/// Every import across folders that [`FOLDER_RULES`] forbids, and every import of `routes`
+/// from outside the router.
+fn folder_offences(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    let folder = |m: &str| m.split("::").next().unwrap_or_default().to_string();
+    let mut out = Vec::new();
+    for (from, tos) in graph {
+        let here = folder(from);
+        for to in tos.iter().map(|t| folder(t)).filter(|t| *t != here) {
+            let allowed = match FOLDER_RULES.iter().find(|(f, _)| *f == here).map(|(_, r)| r) {
+                Some(Rule::Only(may)) => may.contains(&to.as_str()),
+                Some(Rule::Not(never)) => !never.contains(&to.as_str()),
+                None => true,
+            };
+            if !allowed || (to == "routes" && here != "app") {
+                out.push(format!("{from} -> {to}"));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn each_folder_imports_only_what_its_layer_may() {
+    let offences = folder_offences(&graph(&modules()));
+    assert!(offences.is_empty(), "imports across layers that the folder rules forbid: {offences:?}");
+}
+
 /// The checker itself: each rule is seen when broken.
 #[test]
 fn the_checks_see_what_they_look_for() {
@@ -269,4 +325,15 @@ fn the_checks_see_what_they_look_for() {
     ]
     .into();
     assert_eq!(cycles(&g), [vec!["a".to_string(), "b".into(), "c".into()]]);
+    let layered: BTreeMap<String, BTreeSet<String>> = [
+        ("base::time".to_string(), BTreeSet::from(["store::keys".to_string(), "base::uri".to_string()])),
+        ("pages::usage".to_string(), BTreeSet::from(["platform".to_string()])),
+        ("control::cron".to_string(), BTreeSet::from(["routes::health".to_string(), "store::sweep".to_string()])),
+        ("app".to_string(), BTreeSet::from(["routes::health".to_string()])),
+    ]
+    .into();
+    assert_eq!(
+        folder_offences(&layered),
+        ["base::time -> store", "control::cron -> routes", "pages::usage -> platform"]
+    );
 }

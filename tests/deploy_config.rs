@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
+use attio_gateway::auth::rate_limit::Limit;
 use attio_gateway::config::{Requirement, SettingKind, BINDINGS, SETTINGS};
-use attio_gateway::rate_limit::Limit;
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()

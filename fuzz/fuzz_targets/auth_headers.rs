@@ -3,7 +3,7 @@
 #![no_main]
 
 use attio_gateway::oauth::bearer;
-use attio_gateway::client_auth::parse_basic;
+use attio_gateway::auth::client_auth::parse_basic;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,7 @@
 //! every byte it accepted, in order.
 #![no_main]
 
-use attio_gateway::http::CappedBody;
+use attio_gateway::base::http::CappedBody;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

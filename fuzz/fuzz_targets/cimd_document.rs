@@ -2,7 +2,8 @@
 //! survive.
 #![no_main]
 
-use attio_gateway::oauth::{cimd, public_url, redirect};
+use attio_gateway::oauth::clients::cimd;
+use attio_gateway::oauth::{public_url, redirect};
 use libfuzzer_sys::fuzz_target;
 
 const CLIENT_ID: &str = "https://app.example.com/oauth/client.json";

@@ -3,8 +3,8 @@
 //! one of the two accepted types with its own algorithm.
 #![no_main]
 
-use attio_gateway::oauth::assertion::{self, Expected};
-use attio_gateway::oauth::jwk::{self, JwsAlg};
+use attio_gateway::oauth::clients::assertion::{self, Expected};
+use attio_gateway::oauth::clients::jwk::{self, JwsAlg};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,8 @@
 //! Dynamic client registration bodies (RFC 7591 §2): every accepted redirect URI is valid.
 #![no_main]
 
-use attio_gateway::oauth::{client, redirect};
+use attio_gateway::oauth::clients::client;
+use attio_gateway::oauth::redirect;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

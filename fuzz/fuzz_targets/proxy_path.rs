@@ -2,7 +2,7 @@
 //! configured origin and stays under `/v2/`. Input: `path\nquery`.
 #![no_main]
 
-use attio_gateway::proxy_policy::upstream_path;
+use attio_gateway::control::proxy_policy::upstream_path;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,8 +4,8 @@
 
 use attio_gateway::crypto::envelope::VaultKeys;
 use attio_gateway::crypto::envelope::Vault;
-use attio_gateway::random::{Random, RandomError};
-use attio_gateway::secret::KeyMaterial;
+use attio_gateway::base::random::{Random, RandomError};
+use attio_gateway::base::secret::KeyMaterial;
 use libfuzzer_sys::fuzz_target;
 
 struct Counter;

@@ -13,10 +13,11 @@
 //! ## Layout
 //! - [`model`]: the data (apps, credentials, workspaces, records, meetings, comment threads) in
 //!   one [`model::World`].
-//! - [`seed`]: demo data with stable ids.
-//! - [`oauth`]: the OAuth endpoints; [`rest`]: the REST API ([`rest::meetings`]: meetings, call
-//!   recordings, transcripts; [`rest::comments`]: threads and comments); [`values`]: value
-//!   typing, filters.
+//! - [`seed`]: demo data with stable ids ([`ids`]).
+//! - [`oauth`]: the OAuth endpoints; [`rest`]: the REST API, one file a resource
+//!   ([`rest::objects`], [`rest::records`], [`rest::lists`], [`rest::notes`], [`rest::tasks`],
+//!   [`rest::members`], [`rest::meetings`], [`rest::comments`]); [`values`]: value typing,
+//!   filters and sorts.
 //! - [`admin`]: `/__mock/*` knobs for tests (faults, delays, token style, PKCE, clock, log).
 //! - [`MockAttio`]: run it in-process on a free port (tests) — or use the `mock-attio` binary.
 //! - [`client`]: a small blocking HTTP client for tests.
@@ -25,6 +26,7 @@ pub mod admin;
 pub mod client;
 pub mod clock;
 pub mod error;
+pub mod ids;
 pub mod model;
 pub mod oauth;
 pub mod rest;
@@ -100,7 +102,7 @@ pub fn html_escape(s: &str) -> String {
 ///
 /// Anything else (another method included) is Attio's 404 envelope.
 pub fn router(shared: Shared) -> Router {
-    use rest::*;
+    use rest::{comments, lists::*, meetings, members::*, not_found, notes::*, objects::*, records::*, tasks::*};
     let api = Router::new()
         .route("/v2/self", get(identify))
         .route("/v2/objects", get(list_objects))

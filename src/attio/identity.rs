@@ -7,8 +7,8 @@
 use http::Method;
 
 use super::{AttioApi, AttioError};
-use crate::http::HttpClient;
-use crate::secret::AttioAccessToken;
+use crate::base::http::HttpClient;
+use crate::base::secret::AttioAccessToken;
 
 /// Who an active Attio token belongs to: "the user" everywhere downstream.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

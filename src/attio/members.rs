@@ -5,8 +5,8 @@
 use http::Method;
 
 use super::{AttioApi, AttioError};
-use crate::http::HttpClient;
-use crate::secret::AttioAccessToken;
+use crate::base::http::HttpClient;
+use crate::base::secret::AttioAccessToken;
 
 /// What Attio says about a member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

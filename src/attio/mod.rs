@@ -1,19 +1,26 @@
-//! Talking to Attio's REST API: building requests (pure), sending them through an
-//! [`HttpClient`], and turning responses into values or an [`AttioError`].
+//! Everything that talks to Attio. Its REST API here: building requests (pure), sending them
+//! through an [`HttpClient`], and turning responses into values or an [`AttioError`]; beside it
+//! the gateway as Attio's OAuth client ([`upstream`]), the sign-in ([`sign_in`]), each person's
+//! connection ([`connection`]) and the vault that keeps it sealed ([`vault`]).
+//! May use `base`, `config`, `crypto`, `platform` and `store`; never `routes` or the edge.
 //!
 //! Attio conventions (`shared/reference/attio-api.md` §2): JSON bodies, `{"data": …}` envelopes
 //! (except `/v2/self`), errors as `{"status_code","type","code","message"}`, and 429 with a
 //! `Retry-After` HTTP-date.
 
+pub mod connection;
 pub mod identity;
 pub mod members;
+pub mod sign_in;
+pub mod upstream;
+pub mod vault;
 
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use http::{Method, StatusCode};
 use url::Url;
 
-use crate::http::{HttpClient, Request, Response, TransportError};
-use crate::secret::AttioAccessToken;
+use crate::base::http::{HttpClient, Request, Response, TransportError};
+use crate::base::secret::AttioAccessToken;
 
 /// Attio's REST API at a configured base URL.
 #[derive(Debug, Clone)]
@@ -54,7 +61,7 @@ impl AttioApi {
     }
 
     /// `{base}{path}`: `path` is an Attio API path as Attio documents it (`/v2/…`), built by
-    /// our own code or checked by [`crate::proxy_policy::upstream_path`], so it cannot leave the
+    /// our own code or checked by [`crate::control::proxy_policy::upstream_path`], so it cannot leave the
     /// API's `/v2/` prefix.
     fn url(&self, path: &str) -> String {
         debug_assert!(path.starts_with("/v2/"), "Attio paths start with /v2/");
@@ -78,7 +85,7 @@ impl AttioApi {
     }
 
     /// A caller's request forwarded as it came (the REST proxy): `target` is the `/v2/…` path
-    /// and query [`crate::proxy_policy`] already checked, `headers` the ones it lets through,
+    /// and query [`crate::control::proxy_policy`] already checked, `headers` the ones it lets through,
     /// and the person's token replaces any credential.
     pub fn forwarded(
         &self,

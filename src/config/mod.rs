@@ -9,16 +9,18 @@
 //!
 //! `settings` names every setting and binding; `parse` reads each value; this file holds the
 //! validated [`Config`] and the report `/health` shows.
+//!
+//! May use `base`, `crypto` and `attio`'s API types; never `store`, `platform` or `routes`.
 
 use std::cell::OnceCell;
 use std::rc::Rc;
 
 use url::Url;
 
+use crate::base::secret::{AttioAccessToken, ClientSecret, KeyMaterial};
 use crate::crypto::envelope::{Vault, VaultKeys};
 use crate::crypto::keys::SigningKeys;
 use crate::crypto::password::PasswordHash;
-use crate::secret::{AttioAccessToken, ClientSecret, KeyMaterial};
 
 mod parse;
 mod settings;
@@ -47,7 +49,7 @@ pub trait SettingsSource {
     }
 }
 
-/// Owner mode ([`crate::owner`]): the workspace's Attio key and the password gate, if set.
+/// Owner mode ([`crate::auth::owner`]): the workspace's Attio key and the password gate, if set.
 #[derive(Debug, Clone)]
 pub struct OwnerMode {
     pub key: AttioAccessToken,

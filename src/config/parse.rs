@@ -6,13 +6,13 @@ use url::Url;
 
 use super::settings::{ATTIO_TIMEOUT_MS, SETUP_PAGE};
 use super::{ExchangeClient, SettingsSource};
+use crate::base::secret::{AttioAccessToken, ClientSecret, KeyMaterial};
 use crate::crypto::envelope::VaultKeys;
-use crate::secret::{AttioAccessToken, ClientSecret, KeyMaterial};
 
 /// An origin-like base URL: http(s), no credentials, query or fragment; `http` only for
 /// loopback (local tests and the demo). Returned without a trailing slash in the path.
 pub fn parse_base_url(raw: &str) -> Result<Url, String> {
-    let url = crate::uri::parse(raw).ok_or_else(|| "not an absolute URL".to_string())?;
+    let url = crate::base::uri::parse(raw).ok_or_else(|| "not an absolute URL".to_string())?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
@@ -148,7 +148,7 @@ pub(super) fn parse_origins(raw: &str) -> Result<Vec<String>, String> {
         .map(str::trim)
         .filter(|o| !o.is_empty())
         .map(|o| {
-            let url = crate::uri::parse(o).ok_or_else(|| format!("{o:?} is not an origin"))?;
+            let url = crate::base::uri::parse(o).ok_or_else(|| format!("{o:?} is not an origin"))?;
             let canonical = url.origin().ascii_serialization();
             if canonical != o || !matches!(url.scheme(), "http" | "https") {
                 return Err(format!("{o:?} must be written as an origin, e.g. http://localhost:6274"));

@@ -23,8 +23,8 @@ use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
 use sha2::Sha256;
 
-use crate::random::{Random, RandomError};
-use crate::secret::KeyMaterial;
+use crate::base::random::{Random, RandomError};
+use crate::base::secret::KeyMaterial;
 
 const VERSION: &str = "v1";
 const NONCE_LEN: usize = 24;
@@ -162,8 +162,8 @@ impl VaultKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::random::OsRandom;
-    use crate::secret::KeyMaterial;
+    use crate::base::random::OsRandom;
+    use crate::base::secret::KeyMaterial;
 
     fn hex(s: &str) -> Vec<u8> {
         (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()

@@ -19,7 +19,7 @@ use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::secret::KeyMaterial;
+use crate::base::secret::KeyMaterial;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -122,7 +122,7 @@ impl SigningKeys {
 
     /// Whether `stored` is `token`'s hash under any of the keys (constant-time comparisons).
     pub fn hash_matches(&self, token: &str, stored: &str) -> bool {
-        self.token_hashes(token).iter().any(|h| crate::secret::constant_time_eq(h.as_bytes(), stored.as_bytes()))
+        self.token_hashes(token).iter().any(|h| crate::base::secret::constant_time_eq(h.as_bytes(), stored.as_bytes()))
     }
 
     /// A secret derived from `input` for `label`: 256 bits, base64url. Unpredictable without
@@ -134,9 +134,9 @@ impl SigningKeys {
     /// Whether `presented` is [`Self::derive_secret`]`(label, input)` under any of the keys,
     /// compared in constant time: a derived secret outlives a rotation of `SIGNING_KEY`.
     pub fn derived_secret_matches(&self, label: &str, input: &str, presented: &str) -> bool {
-        std::iter::once(&self.newest)
-            .chain(&self.older)
-            .any(|k| crate::secret::constant_time_eq(k.derive_secret(label, input).as_bytes(), presented.as_bytes()))
+        std::iter::once(&self.newest).chain(&self.older).any(|k| {
+            crate::base::secret::constant_time_eq(k.derive_secret(label, input).as_bytes(), presented.as_bytes())
+        })
     }
 
     /// 128 bits derived from `input` for `label` (as [`Self::derive_secret`]): a tagged token's

@@ -4,6 +4,8 @@
 //! - [`envelope`]: the vault's AEAD envelope for Attio tokens (XChaCha20-Poly1305, HKDF keys,
 //!   key ids for rotation).
 //! - [`keys`]: purpose-bound keys derived from `SIGNING_KEY` (token hashing, cookie signing).
+//!
+//! Uses only `base`.
 
 pub mod envelope;
 pub mod keys;

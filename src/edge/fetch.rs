@@ -21,7 +21,7 @@ use worker::worker_sys::web_sys::{
 use worker::Delay;
 
 use super::js::{self, headers_to_js};
-use crate::http::{limits_of, HttpClient, Request, Response, TransportError, UPSTREAM_RESPONSE_HEADERS};
+use crate::base::http::{limits_of, HttpClient, Request, Response, TransportError, UPSTREAM_RESPONSE_HEADERS};
 
 pub(crate) struct FetchClient {
     timeout_ms: u32,

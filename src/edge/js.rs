@@ -11,7 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 use worker::js_sys::{Array, Function, Promise, Reflect, Uint8Array, JSON};
 use worker::worker_sys::web_sys::{Headers, ReadableStream, ReadableStreamDefaultReader};
 
-use crate::http::CappedBody;
+use crate::base::http::CappedBody;
 
 /// Headers as a JS array of `[name, value]` pairs (repeated names, such as two `Set-Cookie`,
 /// survive), parsed once on the JS side. Values that are not visible ASCII are dropped.

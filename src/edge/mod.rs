@@ -92,12 +92,12 @@ fn internal_error() -> web_sys::Response {
         .unwrap_or_else(|_| web_sys::Response::error())
 }
 
-/// The cron trigger: the daily work in [`crate::cron::run`].
+/// The cron trigger: the daily work in [`crate::control::cron::run`].
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let p = EdgePlatform::new(&env, None);
     match p.config() {
-        Ok(config) => crate::cron::run(&p, &config).await,
+        Ok(config) => crate::control::cron::run(&p, &config).await,
         Err(e) => p.log("vault.reseal_all_skipped", &e.to_string()),
     }
 }
@@ -108,7 +108,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 async fn into_core_request(
     req: &web_sys::Request,
     p: &EdgePlatform<'_>,
-) -> Result<crate::http::Request, crate::http::Response> {
+) -> Result<crate::base::http::Request, crate::base::http::Response> {
     let bad_request = || AppError::BadRequest("the request could not be read").into_response();
     let headers = js::headers_from_js(&req.headers()).ok_or_else(bad_request)?;
     let declared = headers.get("content-length").and_then(|v| v.parse::<usize>().ok());
@@ -138,11 +138,11 @@ async fn into_core_request(
             js::CappedReadError::Failed(_) => bad_request(),
         })?
     };
-    Ok(crate::http::Request::from_parts(parts, body))
+    Ok(crate::base::http::Request::from_parts(parts, body))
 }
 
 /// Builds the JS response; the body is copied once.
-fn into_web_response(resp: crate::http::Response) -> Result<web_sys::Response, JsValue> {
+fn into_web_response(resp: crate::base::http::Response) -> Result<web_sys::Response, JsValue> {
     let (parts, mut body) = resp.into_parts();
     let init = web_sys::ResponseInit::new();
     init.set_status(parts.status.as_u16());

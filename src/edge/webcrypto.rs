@@ -10,7 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use worker::js_sys::{self, Array, Function, Promise, Reflect, Uint8Array, JSON};
 
-use crate::oauth::jwk::PublicJwk;
+use crate::oauth::clients::jwk::PublicJwk;
 
 fn member(target: &JsValue, name: &str) -> Result<JsValue, JsValue> {
     Reflect::get(target, &JsValue::from_str(name))

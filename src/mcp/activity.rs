@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::compact::compact;
 use super::fetch::{Call, Failure, Fetcher};
-use crate::oauth::tool_groups::Group;
+use crate::oauth::grants::tool_groups::Group;
 use crate::platform::Platform;
 
 /// The arguments, checked (path segments already encoded).
@@ -104,8 +104,8 @@ pub async fn run<P: Platform>(
     now_ms: u64,
 ) -> Result<Value, Failure> {
     let since =
-        r.since.clone().unwrap_or_else(|| crate::time::iso8601(now_ms.saturating_sub(DEFAULT_DAYS * 86_400_000)));
-    let now = crate::time::iso8601(now_ms);
+        r.since.clone().unwrap_or_else(|| crate::base::time::iso8601(now_ms.saturating_sub(DEFAULT_DAYS * 86_400_000)));
+    let now = crate::base::time::iso8601(now_ms);
     // Only the parts the grant's tool groups allow are asked; the others are named as skipped.
     let (parts, withheld): (Vec<_>, Vec<_>) =
         calls(r, &since).into_iter().partition(|(s, _)| groups.contains(&s.group()));

@@ -8,15 +8,15 @@ use http::Method;
 use serde_json::{json, Value};
 
 use crate::attio::{check_status, retry_after_secs, AttioApi, AttioError};
+use crate::base::secret::AttioAccessToken;
 use crate::platform::Platform;
-use crate::secret::AttioAccessToken;
 
 /// One Attio request a tool makes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
     pub method: Method,
     /// The Attio path as Attio documents it (`/v2/...?query`), already checked by
-    /// [`crate::proxy_policy::upstream_path`]; [`crate::attio::AttioApi`] puts it under the API base.
+    /// [`crate::control::proxy_policy::upstream_path`]; [`crate::attio::AttioApi`] puts it under the API base.
     pub path: String,
     pub body: Option<Value>,
     /// Where the connected member goes in the body: the tool cannot know who that is.
@@ -24,7 +24,7 @@ pub struct Call {
 }
 
 impl Call {
-    /// A request for `path` with `query`, the path checked by [`crate::proxy_policy::upstream_path`]
+    /// A request for `path` with `query`, the path checked by [`crate::control::proxy_policy::upstream_path`]
     /// (it may hold segments from a tool's arguments).
     pub fn new<K: AsRef<str>, V: AsRef<str>>(
         method: Method,
@@ -34,7 +34,7 @@ impl Call {
     ) -> Result<Call, String> {
         let q = (!query.is_empty())
             .then(|| url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish());
-        let path = crate::proxy_policy::upstream_path(path, q.as_deref()).map_err(|e| e.to_string())?;
+        let path = crate::control::proxy_policy::upstream_path(path, q.as_deref()).map_err(|e| e.to_string())?;
         Ok(Call { method, path, body, as_member: None })
     }
 

@@ -5,6 +5,8 @@
 //! [`paging`]), a record's timeline ([`activity`]), workflows as prompts ([`prompts`]), and the
 //! method checks below. The HTTP
 //! transport lives in `routes/mcp.rs`.
+//!
+//! May use everything below the routes but `pages`; never `routes` or the edge.
 
 pub mod activity;
 pub mod arguments;
@@ -21,7 +23,7 @@ pub mod transcript;
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::oauth::tool_groups::Group;
+use crate::oauth::grants::tool_groups::Group;
 use jsonrpc::{RpcError, HEADER_MISMATCH, INVALID_PARAMS, UNSUPPORTED_PROTOCOL_VERSION};
 
 /// Protocol revisions this server speaks, newest first.
@@ -210,7 +212,7 @@ pub fn list_tools(can_write: bool, groups: &[Group]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth::tool_groups::GROUPS;
+    use crate::oauth::grants::tool_groups::GROUPS;
 
     #[test]
     fn version_negotiation() {

@@ -5,7 +5,7 @@
 use http::header::AUTHORIZATION;
 
 use super::metadata::Audience;
-use crate::http::Request;
+use crate::base::http::Request;
 
 /// An `Authorization` header that is not one well-formed bearer credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

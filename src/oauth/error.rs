@@ -4,7 +4,7 @@
 use http::StatusCode;
 use serde_json::json;
 
-use crate::http::{json, Response};
+use crate::base::http::{json, Response};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {description}")]
@@ -70,14 +70,14 @@ impl OAuthError {
         let mut resp = json(self.status, &json!({"error": self.code, "error_description": self.description}));
         if self.status == StatusCode::UNAUTHORIZED {
             // RFC 6749 §5.2: a 401 names the authentication scheme the client should use.
-            crate::http::set_header(&mut resp, http::header::WWW_AUTHENTICATE, "Basic realm=\"attio-gateway\"");
+            crate::base::http::set_header(&mut resp, http::header::WWW_AUTHENTICATE, "Basic realm=\"attio-gateway\"");
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            crate::http::set_header(&mut resp, http::header::RETRY_AFTER, "1");
+            crate::base::http::set_header(&mut resp, http::header::RETRY_AFTER, "1");
         }
         if self.status == StatusCode::TOO_MANY_REQUESTS {
-            let retry = crate::rate_limit::RETRY_AFTER_SECS.to_string();
-            crate::http::set_header(&mut resp, http::header::RETRY_AFTER, &retry);
+            let retry = crate::auth::rate_limit::RETRY_AFTER_SECS.to_string();
+            crate::base::http::set_header(&mut resp, http::header::RETRY_AFTER, &retry);
         }
         resp
     }

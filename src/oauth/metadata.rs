@@ -7,16 +7,16 @@
 
 use serde_json::{json, Value};
 
-use super::jwk::JwsAlg;
+use super::clients::jwk::JwsAlg;
 
 /// Read-only access to the person's Attio data.
 pub const SCOPE_READ: &str = "attio:read";
 /// Read and write access.
 pub const SCOPE_WRITE: &str = "attio:write";
 /// The OpenID Connect scope for refresh tokens (OIDC Core §11): every client allowed the
-/// refresh grant gets one anyway, so it is listed, accepted and never granted ([`super::grant::parse_scope`]).
+/// refresh grant gets one anyway, so it is listed, accepted and never granted ([`super::grants::grant::parse_scope`]).
 pub const OFFLINE_ACCESS: &str = "offline_access";
-/// Every scope a client may ask for: read, write, and the tool groups ([`super::tool_groups`]).
+/// Every scope a client may ask for: read, write, and the tool groups ([`super::grants::tool_groups`]).
 pub const SCOPES: &[&str] = &[
     SCOPE_READ,
     SCOPE_WRITE,

@@ -38,7 +38,7 @@ fn special_v6(ip: Ipv6Addr) -> bool {
 
 /// Checks a document URL before it is fetched. `allow_loopback` is the test-only exception.
 pub fn check(raw: &str, allow_loopback: bool) -> Result<url::Url, &'static str> {
-    let url = crate::uri::parse(raw).ok_or("client_id is not a valid URL")?;
+    let url = crate::base::uri::parse(raw).ok_or("client_id is not a valid URL")?;
     if url.as_str() != raw {
         return Err("client_id must be in canonical form");
     }

@@ -79,7 +79,7 @@ pub fn validate(raw: &str) -> Result<RedirectKind, &'static str> {
     if BLOCKED_SCHEMES.contains(&scheme_lower.as_str()) {
         return Err("this scheme is not allowed");
     }
-    let url = crate::uri::parse(raw).ok_or("is not a valid URI")?;
+    let url = crate::base::uri::parse(raw).ok_or("is not a valid URI")?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err("must not contain credentials");
     }
@@ -141,7 +141,7 @@ pub fn matches(registered: &[String], requested: &str) -> bool {
 /// How a redirect URI is shown to a person (consent page, account page): its host, or for an
 /// app scheme, that it goes to an app on this device.
 pub fn display_host(uri: &str) -> String {
-    match crate::uri::parse(uri) {
+    match crate::base::uri::parse(uri) {
         Some(u) if u.scheme() == "https" || u.scheme() == "http" => u.host_str().unwrap_or("").to_string(),
         Some(u) => format!("{}:// (an app on this device)", u.scheme()),
         None => String::new(),

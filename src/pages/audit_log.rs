@@ -2,13 +2,13 @@
 //! rows newest first naming people, apps and tools (ids in tooltips, and in the exports), each
 //! opening to what the log keeps of the call, and a stable link to older entries.
 
-use crate::admin::Filter;
-use crate::html;
-use crate::html::Html;
+use crate::base::html;
+use crate::base::html::Html;
+use crate::base::user::UserId;
+use crate::control::admin::Filter;
+use crate::pages::paths::{ADMIN as PATH, ADMIN_AUDIT_CSV as AUDIT_CSV, ADMIN_AUDIT_JSONL as AUDIT_JSONL};
 use crate::pages::{avatar, format_time, Names, NOTHING};
-use crate::paths::{ADMIN as PATH, ADMIN_AUDIT_CSV as AUDIT_CSV, ADMIN_AUDIT_JSONL as AUDIT_JSONL};
 use crate::store::audit::Entry;
-use crate::user::UserId;
 
 /// An entry's outcome, opening (no script) to what the log keeps of it: the tool or request,
 /// read or write, the ids it touched, Attio's status (recorded for proxied requests) and the

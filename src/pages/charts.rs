@@ -3,8 +3,8 @@
 //! recolours them; every chart is an `img` with a title and a description saying its numbers,
 //! and its numbers are also a table beside it (screen readers, and anyone who wants them).
 
-use crate::html;
-use crate::html::Html;
+use crate::base::html;
+use crate::base::html::Html;
 use crate::transitions::usage::Outcomes;
 
 /// The outcomes a chart stacks, bottom up: CSS class and what the legend calls it.

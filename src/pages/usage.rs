@@ -2,13 +2,13 @@
 //! keep (see [`crate::transitions::usage`]) added up over a range (24 hours by the hour, 7 or 30
 //! days by the day), for everyone, one person or one app; drawn by [`super::charts`].
 
-use crate::html;
-use crate::html::Html;
+use crate::base::html;
+use crate::base::html::Html;
+use crate::base::user::UserId;
 use crate::pages::charts::{number, ranking, stacked_bars, summary};
 use crate::pages::{format_time, Names};
 use crate::store::grant_index::client_key;
 use crate::transitions::usage::{busiest_first, Outcomes, Totals, Usage, DAY_MS, HOUR_MS};
-use crate::user::UserId;
 
 /// The range a view covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,13 +131,13 @@ pub fn glance(usage: &[(UserId, Usage)], range: Range, app: Option<&str>, now_ms
             .enumerate()
             .map(|(i, o)| {
                 let start = hours_from + i as u64 * HOUR_MS;
-                let (_, _, _, hour, _, _) = crate::time::civil(start);
+                let (_, _, _, hour, _, _) = crate::base::time::civil(start);
                 (format!("{hour:02}h"), format!("{} hour", format_time(start)), o)
             })
             .collect(),
         _ => (range.from_day(now_ms)..=now_ms / DAY_MS)
             .map(|day| {
-                let (_, month, d, _, _, _) = crate::time::civil(day * DAY_MS);
+                let (_, month, d, _, _, _) = crate::base::time::civil(day * DAY_MS);
                 let long = format_time(day * DAY_MS).chars().take(10).collect::<String>();
                 (format!("{}/{d}", month), long, per_day.get(&day).copied().unwrap_or_default())
             })

@@ -12,22 +12,22 @@ use std::collections::HashMap;
 use http::StatusCode;
 use serde::Deserialize;
 
+use crate::attio::vault::{ConnectionStatus, SealedConnection};
+use crate::auth::session::{self, Session};
+use crate::base::html;
+use crate::base::html::Html;
+use crate::base::http::{redirect, Request, Response};
 use crate::context::Ctx;
 use crate::error::AppError;
-use crate::html;
-use crate::html::Html;
-use crate::http::{redirect, Request, Response};
+use crate::pages::paths::{ACCOUNT, ACCOUNT_REVOKE, CONNECT, DISCONNECT};
 use crate::pages::usage::{self, Range};
 use crate::pages::{access_identity, avatar, error_page, format_time, page, Names, NOTHING, TRY_AGAIN};
-use crate::paths::{ACCOUNT, ACCOUNT_REVOKE, CONNECT, DISCONNECT};
 use crate::platform::Platform;
-use crate::session::{self, Session};
 use crate::store::audit;
 use crate::store::grant_index::client_key;
 use crate::store::grant_index::{self, Entry};
 use crate::store::grants;
 use crate::store::vault as store_vault;
-use crate::vault::{ConnectionStatus, SealedConnection};
 
 /// How many audit entries the page shows.
 const ACTIVITY_ROWS: usize = 25;
@@ -55,7 +55,10 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
         store_vault::load(p, &session.user).await.map_err(|e| AppError::unavailable_because("storage", e))?;
     let grants = grant_index::list(p, &session.user, now).await.map_err(unavailable)?;
     let activity = audit::recent(p, &session.user, ACTIVITY_ROWS).await.map_err(unavailable)?;
-    let ask = audit::UsageAsk { from_day: Range::Week.from_day(now), destructive: crate::admin::destructive_calls() };
+    let ask = audit::UsageAsk {
+        from_day: Range::Week.from_day(now),
+        destructive: crate::control::admin::destructive_calls(),
+    };
     let week = audit::usage(p, &session.user, &ask).await.map_err(unavailable)?;
     let csrf = session.csrf_token(keys);
     let names = AppNames { keys, grants: &grants };
@@ -77,13 +80,13 @@ struct AppNames<'a> {
 }
 
 impl Names for AppNames<'_> {
-    fn person(&self, _: &crate::user::UserId) -> (String, String) {
+    fn person(&self, _: &crate::base::user::UserId) -> (String, String) {
         ("you".into(), ACCOUNT.into())
     }
 
     fn app(&self, client_id: &str) -> (String, String) {
         let named = self.grants.iter().map(|g| (client_key(&g.client_id), g.client_name.clone())).collect();
-        (crate::admin::app_label(self.keys, &named, client_id), ACCOUNT.into())
+        (crate::control::admin::app_label(self.keys, &named, client_id), ACCOUNT.into())
     }
 
     fn tool(&self, action: &str) -> String {

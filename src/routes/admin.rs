@@ -1,4 +1,4 @@
-//! `/admin`: the deployer's page (administrators only, see [`crate::admin`]). Every connected
+//! `/admin`: the deployer's page (administrators only, see [`crate::control::admin`]). Every connected
 //! person with their workspace, email when known, approved apps (access, scopes, approval, last
 //! use); revoke any app or disconnect any person; everyone's audit log, filtered by person, app,
 //! tool and outcome, exported as CSV (`/admin/audit.csv`) or JSON Lines (`/admin/audit.jsonl`);
@@ -6,43 +6,41 @@
 //!
 //! Forms carry a CSRF token bound to the administrator and are refused from another origin.
 
-use std::collections::HashMap;
-
 use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use http::StatusCode;
 use serde::Deserialize;
 
-use crate::admin::{self, Admin, Filter, Person, Refusal};
-use crate::connection;
+use crate::attio::connection;
+use crate::auth::session;
+use crate::base::html;
+use crate::base::http::{redirect, set_header, Request, Response};
+use crate::base::user::UserId;
 use crate::context::Ctx;
+use crate::control::admin::{self, Admin, Filter, Refusal};
+use crate::control::policy::Policy;
 use crate::error::AppError;
-use crate::html;
-use crate::html::Html;
-use crate::http::{redirect, set_header, Request, Response};
 use crate::oauth::params;
-use crate::oauth::tool_groups::GROUPS;
+use crate::pages::admin::{
+    actions_section, app_section, heading, people_section, policy_section, range_links, shown_people,
+};
+use crate::pages::paths::CONNECT;
 use crate::pages::usage::{self, Range};
-use crate::pages::{access_identity, audit_log, avatar, error_page, format_time, page, Names, NOTHING};
-use crate::paths::CONNECT;
+use crate::pages::{access_identity, audit_log, error_page, page, NOTHING};
 use crate::platform::Platform;
-use crate::policy::Policy;
-use crate::session;
-use crate::store::admin_log::{self, AdminAction};
 use crate::store::audit;
+use crate::store::audit::admin_log::{self, AdminAction};
 use crate::store::grant_index;
-use crate::store::grant_index::client_key;
 use crate::store::grants;
 use crate::store::owner_gate;
 use crate::store::policy as store_policy;
-use crate::user::UserId;
 
-pub const PATH: &str = crate::paths::ADMIN;
-pub const REVOKE: &str = "/admin/revoke";
-pub const DISCONNECT: &str = "/admin/disconnect";
-pub const AUDIT_CSV: &str = crate::paths::ADMIN_AUDIT_CSV;
-pub const AUDIT_JSONL: &str = crate::paths::ADMIN_AUDIT_JSONL;
-pub const POLICY: &str = "/admin/policy";
-pub const SIGN_IN: &str = "/admin/sign-in";
+pub const PATH: &str = crate::pages::paths::ADMIN;
+pub const REVOKE: &str = crate::pages::paths::ADMIN_REVOKE;
+pub const DISCONNECT: &str = crate::pages::paths::ADMIN_DISCONNECT;
+pub const AUDIT_CSV: &str = crate::pages::paths::ADMIN_AUDIT_CSV;
+pub const AUDIT_JSONL: &str = crate::pages::paths::ADMIN_AUDIT_JSONL;
+pub const POLICY: &str = crate::pages::paths::ADMIN_POLICY;
+pub const SIGN_IN: &str = crate::pages::paths::ADMIN_SIGN_IN;
 
 /// How long the owner's `/admin` sign-in lasts.
 const OWNER_SIGN_IN_SECS: u64 = 3600;
@@ -152,39 +150,6 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
     Ok(page(StatusCode::OK, "Administration", &body))
 }
 
-/// The page's heading: the person or app it is narrowed to, else the administration's.
-fn heading(filter: &Filter, people: &[Person], names: &admin::Labels<'_>) -> Html {
-    if let Some(app) = filter.app.as_deref().filter(|a| !a.trim().is_empty()) {
-        let (name, _) = names.app(app);
-        return html!(
-            "<p><a href=\"{PATH}\">Administration</a></p><h1 title=\"{}\">{}{}</h1>",
-            app,
-            avatar(&name),
-            name
-        );
-    }
-    match shown_people(people, filter).as_slice() {
-        [one] if filter.person.is_some() => {
-            html!("<p><a href=\"{PATH}\">Administration</a></p><h1>{}</h1>", one.label())
-        }
-        _ => html!("<h1>Administration</h1>"),
-    }
-}
-
-/// Links to the same view over each range.
-fn range_links(filter: &Filter, range: Range) -> Html {
-    let links: Html = Range::ALL
-        .iter()
-        .map(|r| {
-            let query = Filter { range: Some(r.key().into()), before: None, ..filter.clone() };
-            let href = format!("{PATH}?{}", serde_urlencoded::to_string(&query).unwrap_or_default());
-            let current = if *r == range { " aria-current=page" } else { "" };
-            html!("<a href=\"{}\"{}>{}</a>", href, Html::from_template(current.to_string()), r.label())
-        })
-        .collect();
-    html!("<nav class=ranges aria-label=\"Usage range\">Last {}</nav>", links)
-}
-
 /// A page of the entries of `users` (the people `admin` manages) that `filter` keeps, newest
 /// first, answered by their objects (see [`audit::page`]), with each one's usage when asked.
 async fn audit_rows<P: Platform>(
@@ -199,199 +164,6 @@ async fn audit_rows<P: Platform>(
     page.rows.retain(|(u, _)| admin.may_manage(u));
     page.usage.retain(|(u, _)| admin.may_manage(u));
     Ok(page)
-}
-
-/// An app's page: where it sends people back, and everyone who approved it, with their access,
-/// when they did, when it last worked for them and a button revoking it.
-fn app_section(
-    app: &str,
-    people: &[Person],
-    rows: &[(UserId, audit::Entry)],
-    names: &admin::Labels<'_>,
-    csrf: &str,
-) -> Html {
-    let key = client_key(app);
-    let approvals: Vec<(&Person, &grant_index::Entry)> = people
-        .iter()
-        .flat_map(|person| person.apps.iter().filter(|g| client_key(&g.client_id) == key).map(move |g| (person, g)))
-        .collect();
-    if approvals.is_empty() {
-        return html!("<h2>People</h2><p class=muted>Nobody has this app approved now.</p>");
-    }
-    let hosts: Vec<&str> = approvals.iter().map(|(_, g)| g.redirect_host.as_str()).collect();
-    let rows: Html = approvals
-        .iter()
-        .map(|(person, g)| {
-            let (name, href) = names.person(&person.user);
-            let used = rows
-                .iter()
-                .filter(|(u, e)| *u == person.user && client_key(&e.client_id) == key)
-                .map(|(_, e)| e.at_ms)
-                .max()
-                .map_or_else(|| "—".to_string(), format_time);
-            html!(
-                "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>\
-                 <form class=inline method=post action=\"{REVOKE}\"><input type=hidden name=csrf value=\"{}\">\
-                 {}<input type=hidden name=grant_id value=\"{}\">\
-                 <button class=danger type=submit aria-label=\"Revoke for {}\">Revoke</button></form></td></tr>",
-                href,
-                name,
-                if g.write { "read-write" } else { "read-only" },
-                format_time(g.created_at_ms),
-                used,
-                csrf,
-                hidden_person(&person.user),
-                g.grant_id,
-                name,
-            )
-        })
-        .collect();
-    html!(
-        "<h2>People</h2><div class=card><p>Sends people back to <code>{}</code>.</p><div class=table><table><thead>\
-         <tr><th>Person</th><th>Access</th><th>Approved</th><th>Last used</th><th></th></tr></thead>\
-         <tbody>{}</tbody></table></div></div>",
-        hosts.first().copied().unwrap_or_default(),
-        rows
-    )
-}
-
-fn policy_section(policy: &Policy, csrf: &str) -> Html {
-    let checked = |on: bool| if on { " checked" } else { "" };
-    let groups: Html = GROUPS
-        .iter()
-        .map(|g| {
-            html!(
-                "<label><input type=checkbox name=\"off_{}\" value=on{}> Turn off {}</label><br>",
-                g.name(),
-                checked(policy.groups_off.iter().any(|o| o == g.name())),
-                g.label()
-            )
-        })
-        .collect();
-    html!(
-        "<h2>Policy</h2><div class=card><form method=post action=\"{POLICY}\"><input type=hidden name=csrf value=\"{}\">\
-         <label><input type=checkbox name=writes_off value=on{}> Writes off: no app may change Attio data</label><br>\
-         <label><input type=checkbox name=proxy_off value=on{}> REST proxy off (<code>/v2/*</code>)</label><br>{}\
-         <label>Maximum grant lifetime <input name=max_grant_days inputmode=numeric size=5 value=\"{}\"> days \
-         (empty: 30 days, the default)</label><br>\
-         <label>Blocked apps: client ids, one per line (each app's id is in the log and its export)<br>\
-         <textarea name=blocked_apps rows=3 cols=60>{}</textarea></label>\
-         <p><button class=primary type=submit>Apply to every app now</button></p></form>\
-         <p class=muted>Applies on each app's next call.{}</p></div>",
-        csrf,
-        checked(policy.writes_off),
-        checked(policy.proxy_off),
-        groups,
-        policy.max_grant_days.map(|d| d.to_string()).unwrap_or_default(),
-        policy.blocked_apps.join("\n"),
-        if policy.updated_by.is_empty() {
-            String::new()
-        } else {
-            format!(" Last changed {} by {}.", format_time(policy.updated_at_ms), policy.updated_by)
-        },
-    )
-}
-
-/// The people the page shows: the one the log is filtered to (a person's page: their apps,
-/// their log), or everyone.
-fn shown_people(people: &[Person], filter: &Filter) -> Vec<Person> {
-    let wanted = filter.person.as_deref().map(str::trim).unwrap_or("");
-    let one: Vec<Person> =
-        people.iter().filter(|p| format!("{}:{}", p.user.workspace_id, p.user.member_id) == wanted).cloned().collect();
-    if one.is_empty() {
-        people.to_vec()
-    } else {
-        one
-    }
-}
-
-fn hidden_person(user: &UserId) -> Html {
-    html!(
-        "<input type=hidden name=workspace_id value=\"{}\"><input type=hidden name=member_id value=\"{}\">",
-        user.workspace_id,
-        user.member_id
-    )
-}
-
-fn people_section(people: &[Person], rows: &[(UserId, audit::Entry)], csrf: &str) -> Html {
-    if people.is_empty() {
-        return Html::trusted("<h2>People</h2><p class=muted>Nobody has connected Attio yet.</p>");
-    }
-    // Listed grants name long client ids by their hash (`client_key`): compared in that form.
-    let mut last_used: HashMap<(&str, String), u64> = HashMap::new();
-    for (u, e) in rows {
-        let t = last_used.entry((u.member_id.as_str(), client_key(&e.client_id))).or_default();
-        *t = (*t).max(e.at_ms);
-    }
-    let cards: Html = people
-        .iter()
-        .map(|person| {
-            let apps: Html = person
-                .apps
-                .iter()
-                .map(|g| {
-                    let used = last_used
-                        .get(&(person.user.member_id.as_str(), client_key(&g.client_id)))
-                        .map_or_else(|| "—".to_string(), |t| format_time(*t));
-                    html!(
-                        "<tr><td>{}<div class=muted>{}</div></td><td>{}</td><td>{}</td><td>{}</td><td>\
-                         <form class=inline method=post action=\"{REVOKE}\"><input type=hidden name=csrf value=\"{}\">\
-                         {}<input type=hidden name=grant_id value=\"{}\">\
-                         <button class=danger type=submit aria-label=\"Revoke {}\">Revoke</button></form></td></tr>",
-                        g.client_name,
-                        if g.audience == "rest" { "REST proxy" } else { "MCP" },
-                        if g.write { "read-write" } else { "read-only" },
-                        format_time(g.created_at_ms),
-                        used,
-                        csrf,
-                        hidden_person(&person.user),
-                        g.grant_id,
-                        g.client_name,
-                    )
-                })
-                .collect();
-            html!(
-                "<div class=card><dl><dt>Person</dt><dd>{} <span class=muted title=\"{}\">member id</span></dd>\
-                 <dt>Workspace</dt><dd>{}</dd><dt>Attio</dt><dd>{}</dd></dl>\
-                 <div class=table><table><thead><tr><th>App</th><th>Access</th><th>Approved</th><th>Last used</th>\
-                 <th></th></tr></thead><tbody>{}</tbody></table></div>\
-                 <form method=post action=\"{DISCONNECT}\"><input type=hidden name=csrf value=\"{}\">{}\
-                 <button class=danger type=submit>Disconnect this person and revoke their apps</button></form></div>",
-                person.label(),
-                person.user.member_id,
-                person.workspace,
-                if person.active {
-                    format!("connected {}", format_time(person.connected_at_ms))
-                } else {
-                    "revoked: their apps cannot reach Attio until they connect again".to_string()
-                },
-                apps,
-                csrf,
-                hidden_person(&person.user),
-            )
-        })
-        .collect();
-    html!("<h2>People</h2>{}", cards)
-}
-
-fn actions_section(actions: &[AdminAction]) -> Html {
-    let rows: Html = actions
-        .iter()
-        .map(|a| {
-            html!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                format_time(a.at_ms),
-                a.admin,
-                a.action,
-                a.target
-            )
-        })
-        .collect();
-    html!(
-        "<h2>Administrators' actions</h2><div class=table><table><thead><tr><th>When</th><th>Administrator</th>\
-         <th>Action</th><th>On</th></tr></thead><tbody>{}</tbody></table></div>",
-        rows
-    )
 }
 
 /// `GET /admin/audit.csv` and `GET /admin/audit.jsonl`: the filtered log, as a download.
@@ -496,8 +268,8 @@ pub async fn sign_in<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
     if session::from_other_site(ctx, req) {
         return forbidden("This form was submitted from another site.");
     }
-    let by = crate::rate_limit::by_address(req);
-    if !p.within_limit(crate::rate_limit::Limit::TokenFailures, &format!("owner-password|{by}")).await {
+    let by = crate::auth::rate_limit::by_address(req);
+    if !p.within_limit(crate::auth::rate_limit::Limit::TokenFailures, &format!("owner-password|{by}")).await {
         return Ok(crate::pages::too_many_requests());
     }
     // Counted across every location: past the lock-out, not even the right password is tried.
@@ -524,7 +296,10 @@ pub async fn sign_in<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result
     let expires = p.now_ms() + OWNER_SIGN_IN_SECS * 1000;
     let mut resp = redirect(StatusCode::SEE_OTHER, PATH);
     let value = session::owner_admin_value(ctx.keys(), expires);
-    crate::http::add_cookie(&mut resp, &session::set_cookie(session::OWNER_ADMIN_COOKIE, &value, OWNER_SIGN_IN_SECS));
+    crate::base::http::add_cookie(
+        &mut resp,
+        &session::set_cookie(session::OWNER_ADMIN_COOKIE, &value, OWNER_SIGN_IN_SECS),
+    );
     Ok(resp)
 }
 

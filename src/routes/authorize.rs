@@ -7,32 +7,35 @@
 //!    kept server-side ([`crate::store::one_time`]) and our consent page is shown, bound to
 //!    this browser by a `__Host-` cookie and carrying a CSRF token.
 //! 2. `POST`: the person's decision. Approval with a live Attio connection in this browser's
-//!    session issues a code at once ([`crate::consent`]); otherwise the Attio sign-in runs
-//!    first ([`crate::sign_in`]) and the code is issued when it returns. Every redirect back
+//!    session issues a code at once ([`crate::oauth::grants::consent`]); otherwise the Attio sign-in runs
+//!    first ([`crate::attio::sign_in`]) and the code is issued when it returns. Every redirect back
 //!    carries `state` and `iss`.
 
 use http::StatusCode;
 
-use crate::clients;
-use crate::connection;
-use crate::consent;
+use crate::attio::connection;
+use crate::attio::sign_in;
+use crate::auth::clients;
+use crate::auth::owner;
+use crate::auth::rate_limit::{self, Limit};
+use crate::auth::session::{self, Session};
+use crate::base::html;
+use crate::base::html::Html;
+use crate::base::http::{add_cookie, redirect as redirect_response, Request, Response};
 use crate::context::Ctx;
 use crate::crypto::keys::SigningKeys;
 use crate::error::AppError;
-use crate::html;
-use crate::html::Html;
-use crate::http::{add_cookie, redirect as redirect_response, Request, Response};
-use crate::oauth::approval::{self, Approved, RequestError};
-use crate::oauth::client::RegisteredClient;
-use crate::oauth::grant::{self};
+use crate::oauth::clients::client::RegisteredClient;
+use crate::oauth::grants::approval::{self, Approved, RequestError};
+use crate::oauth::grants::consent;
+use crate::oauth::grants::grant::{self};
+use crate::oauth::grants::sealed_request;
+use crate::oauth::grants::tool_groups;
 use crate::oauth::metadata::{Audience, SCOPE_WRITE};
-use crate::oauth::{params, redirect, sealed_request, tool_groups};
-use crate::owner;
+use crate::oauth::params;
+use crate::oauth::redirect;
 use crate::pages::{access_identity, avatar, error_page, page_with_form_targets, too_many_requests, NOTHING};
 use crate::platform::Platform;
-use crate::rate_limit::{self, Limit};
-use crate::session::{self, Session};
-use crate::sign_in;
 use crate::store::one_time::{self};
 use crate::store::policy as store_policy;
 
@@ -411,7 +414,7 @@ async fn signed_in_connection<P: Platform>(
     ctx: &Ctx<'_>,
     keys: &SigningKeys,
     req: &Request,
-) -> Option<crate::vault::Connection> {
+) -> Option<crate::attio::vault::Connection> {
     let config = ctx.config;
     let session = Session::from_request(keys, req, p.now_ms())?;
     let vault = config.vault();

@@ -17,28 +17,28 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::attio::connection::{self, ConnectionError};
 use crate::attio::identity::{Identity, TokenStatus};
+use crate::attio::sign_in;
 use crate::attio::AttioError;
+use crate::auth::rate_limit::{self, Limit};
+use crate::auth::session::{self, Session, CONNECT_COOKIE, SESSION_COOKIE, SESSION_TTL_SECS};
+use crate::base::html;
+use crate::base::http::{add_cookie, json as json_response, redirect, set_header, Request, Response};
+use crate::base::secret::{PkceVerifier, SessionId, UpstreamState};
 use crate::config::Config;
-use crate::connection::{self, ConnectionError};
-use crate::consent;
 use crate::context::Ctx;
 use crate::error::AppError;
-use crate::html;
-use crate::http::{add_cookie, json as json_response, redirect, set_header, Request, Response};
+use crate::oauth::grants::consent;
+use crate::pages::paths::{self, DISCONNECT};
 use crate::pages::{error_page, page, too_many_requests, ErrorPage, NOTHING, TRY_AGAIN};
-use crate::paths::{self, DISCONNECT};
 use crate::platform::Platform;
-use crate::rate_limit::{self, Limit};
-use crate::secret::{PkceVerifier, SessionId, UpstreamState};
-use crate::session::{self, Session, CONNECT_COOKIE, SESSION_COOKIE, SESSION_TTL_SECS};
-use crate::sign_in;
 
 use crate::store::one_time;
 
-use crate::upstream::{self, UpstreamError};
-use crate::user::UserId;
-use crate::vault::{Connection, ConnectionStatus, Tokens};
+use crate::attio::upstream::{self, UpstreamError};
+use crate::attio::vault::{Connection, ConnectionStatus, Tokens};
+use crate::base::user::UserId;
 
 /// `GET /connect`.
 pub async fn start<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Response, AppError> {
@@ -280,7 +280,7 @@ async fn finish_connect<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Res
 async fn admitted_member<P: Platform>(
     p: &P,
     ctx: &Ctx<'_>,
-    token: &crate::secret::AttioAccessToken,
+    token: &crate::base::secret::AttioAccessToken,
     user: &UserId,
 ) -> Result<crate::attio::members::Profile, ErrorPage> {
     let profile = match ctx.config.attio().member_profile(p, token, &user.member_id).await {
@@ -317,7 +317,7 @@ async fn admitted_member<P: Platform>(
 async fn identify<P: Platform>(
     p: &P,
     config: &Config,
-    token: &crate::secret::AttioAccessToken,
+    token: &crate::base::secret::AttioAccessToken,
 ) -> Result<Identity, ErrorPage> {
     match config.attio().identify(p, token).await {
         Ok(TokenStatus::Active(identity)) => Ok(identity),
@@ -494,8 +494,6 @@ pub async fn audit_log<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Resu
     let entries = crate::store::audit::recent(p, &session.user, 100)
         .await
         .map_err(|e| AppError::unavailable_because("the audit log", e))?;
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({"entries": entries, "retention_days": crate::store::audit::RETENTION_SECS / 86_400}),
-    ))
+    let retention_days = crate::store::audit::RETENTION_SECS / 86_400;
+    Ok(json_response(StatusCode::OK, &json!({"entries": entries, "retention_days": retention_days})))
 }

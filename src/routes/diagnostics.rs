@@ -15,9 +15,9 @@ use http::StatusCode;
 use serde_json::json;
 
 use crate::attio::identity::TokenStatus;
+use crate::base::http::{json, Response};
 use crate::config::{ConfigError, TEST_ATTIO_TOKEN};
 use crate::error::AppError;
-use crate::http::{json, Response};
 use crate::platform::Platform;
 
 pub const ATTIO_SELF: &str = "/__test/attio-self";
@@ -43,12 +43,12 @@ struct Seed {
 }
 
 /// `POST /__test/seed-audit` (test mode only).
-pub async fn seed_audit(p: &impl Platform, req: &crate::http::Request) -> Result<Response, AppError> {
+pub async fn seed_audit(p: &impl Platform, req: &crate::base::http::Request) -> Result<Response, AppError> {
     let config = p.config()?;
     config.test_mode.as_ref().ok_or(AppError::NotFound)?;
     let seed: Seed =
         serde_json::from_slice(req.body()).map_err(|_| AppError::BadRequest("seed: a JSON object with every field"))?;
-    let user = crate::user::UserId::new(&seed.workspace_id, &seed.member_id)
+    let user = crate::base::user::UserId::new(&seed.workspace_id, &seed.member_id)
         .ok_or(AppError::BadRequest("seed: not a person"))?;
     let mut entries: Vec<crate::store::audit::Entry> = (0..seed.count.min(SEED_MAX))
         .map(|i| crate::store::audit::Entry {

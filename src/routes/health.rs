@@ -9,10 +9,10 @@
 use http::StatusCode;
 use serde_json::json;
 
+use crate::attio::vault;
+use crate::base::http::{json, Response};
 use crate::config::{ConfigReport, SettingsSource, BINDINGS};
-use crate::http::{json, Response};
 use crate::platform::Platform;
-use crate::vault;
 
 /// How long an isolate shows the daily check it read.
 const DAILY_CHECK_CACHE_MS: u64 = 600_000;
@@ -45,7 +45,7 @@ pub fn forget_cached() {
 /// `GET /health`.
 pub async fn report(p: &impl Platform) -> Response {
     let mut response = report_settings(p, daily_check(p).await);
-    crate::http::set_header(&mut response, http::header::CACHE_CONTROL, "no-store");
+    crate::base::http::set_header(&mut response, http::header::CACHE_CONTROL, "no-store");
     response
 }
 
@@ -75,7 +75,7 @@ fn report_settings(
                 .push(format!("the {} binding ({}) is missing, so its limit is off: {}", b.name, b.kind, b.purpose));
         }
     }
-    if let Some(problem) = report.config.as_ref().ok().and_then(crate::owner::gate_problem) {
+    if let Some(problem) = report.config.as_ref().ok().and_then(crate::auth::owner::gate_problem) {
         warnings.push(problem);
     }
     let test_mode = matches!(&report.config, Ok(c) if c.test_mode.is_some());

@@ -2,8 +2,8 @@
 
 use http::StatusCode;
 
-use crate::html::Html;
-use crate::http::Response;
+use crate::base::html::Html;
+use crate::base::http::Response;
 use crate::pages::page as html_page;
 
 pub fn page() -> Response {

@@ -12,10 +12,10 @@ use http::header::{ACCEPT, ALLOW, CONTENT_TYPE, ORIGIN};
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::access::{authenticate, presented_token};
+use crate::auth::access::{authenticate, presented_token};
+use crate::base::http::{header_str, json as json_response, response, set_header, Request, Response};
 use crate::context::Ctx;
 use crate::error::AppError;
-use crate::http::{header_str, json as json_response, response, set_header, Request, Response};
 use crate::mcp::jsonrpc::{self, Message, RpcError};
 use crate::mcp::{self, call, prompts, Revision};
 use crate::oauth::metadata::{Audience, SCOPE_READ};
@@ -80,7 +80,7 @@ pub async fn handle<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<
     // the server's capabilities, and every MCP session opens with it (a Durable Object request
     // saved per session).
     let initialize = matches!(&message, Ok(Message::Request { method, .. }) if method == "initialize");
-    if initialize && presented_token(req).is_ok_and(|t| crate::oauth::grant::tagged_and_intact(ctx.keys(), t)) {
+    if initialize && presented_token(req).is_ok_and(|t| crate::oauth::grants::grant::tagged_and_intact(ctx.keys(), t)) {
         return respond(p, ctx, req, None, message).await;
     }
     let principal = match authenticate(p, ctx, req, Audience::Mcp, SCOPE_READ, record).await {
@@ -101,7 +101,7 @@ async fn respond<P: Platform>(
     p: &P,
     ctx: &Ctx<'_>,
     req: &Request,
-    principal: Option<&crate::access::Principal>,
+    principal: Option<&crate::auth::access::Principal>,
     message: Result<Message, RpcError>,
 ) -> Result<Response, AppError> {
     let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");

@@ -1,5 +1,8 @@
 //! HTTP handlers, one file per concern. Each takes the request and a [`crate::platform::Platform`]
-//! and returns a [`crate::http::Response`] or an [`crate::error::AppError`].
+//! and returns a [`crate::base::http::Response`] or an [`crate::error::AppError`].
+//!
+//! May use every layer below; no route file imports another, and only the router (`app`)
+//! imports a route.
 
 pub mod account;
 pub mod admin;

@@ -7,16 +7,17 @@ use http::header::HeaderValue;
 use http::StatusCode;
 use serde_json::json;
 
-use crate::clients;
+use crate::auth::clients;
+use crate::auth::rate_limit::{self, Limit};
+use crate::base::http::{json as json_response, with_cors, Request, Response};
+use crate::base::secret::IssuedClientSecret;
 use crate::context::origin;
 use crate::error::AppError;
-use crate::http::{json as json_response, with_cors, Request, Response};
-use crate::oauth::client::{self, KeySource, RegisteredClient};
+use crate::oauth::clients::client::{self, KeySource, RegisteredClient};
+use crate::oauth::clients::sealed_client;
 use crate::oauth::metadata::{self, Audience};
-use crate::oauth::{sealed_client, OAuthError};
+use crate::oauth::OAuthError;
 use crate::platform::Platform;
-use crate::rate_limit::{self, Limit};
-use crate::secret::IssuedClientSecret;
 
 pub const AS_METADATA: &str = "/.well-known/oauth-authorization-server";
 pub const PRM_ROOT: &str = "/.well-known/oauth-protected-resource";
@@ -36,7 +37,7 @@ pub fn discovery(p: &impl Platform, req: &Request) -> Result<Response, AppError>
         // The root document describes the primary resource, the MCP endpoint.
         _ => metadata::protected_resource(&origin, Audience::Mcp),
     });
-    let mut resp = crate::http::response(StatusCode::OK, "application/json", body);
+    let mut resp = crate::base::http::response(StatusCode::OK, "application/json", body);
     // Public, identical for everyone: let clients cache it briefly.
     resp.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
     Ok(with_cors(resp))

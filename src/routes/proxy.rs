@@ -1,6 +1,6 @@
 //! The REST proxy: `/v2/*` toward Attio's API, for tokens with the REST audience.
 //!
-//! Method, path, query and body are forwarded (after [`crate::proxy_policy`] checks them) to the
+//! Method, path, query and body are forwarded (after [`crate::control::proxy_policy`] checks them) to the
 //! configured Attio API base with the caller's vaulted Attio token; our token never goes
 //! upstream. Attio's status, body, `Content-Type` and `Retry-After` come back unchanged. When
 //! Attio rejects the token (401, or `/v2/self` saying `active:false`) and `/v2/self` confirms
@@ -10,17 +10,17 @@ use http::header::WWW_AUTHENTICATE;
 use http::StatusCode;
 use serde_json::json;
 
-use crate::access::{authenticate, presented_token};
+use crate::attio::connection::{self, ConnectionError};
 use crate::attio::identity::{parse_self, TokenStatus};
 use crate::attio::AttioError;
-use crate::connection::{self, ConnectionError};
+use crate::auth::access::{authenticate, presented_token};
+use crate::base::http::{json, set_header, Request, Response, TransportError};
 use crate::context::Ctx;
+use crate::control::proxy_policy;
 use crate::error::AppError;
-use crate::http::{json, set_header, Request, Response, TransportError};
 use crate::oauth::bearer;
 use crate::oauth::metadata::{Audience, SCOPE_READ, SCOPE_WRITE};
 use crate::platform::Platform;
-use crate::proxy_policy;
 use crate::store::audit;
 
 pub const PREFIX: &str = "/v2/";
@@ -35,7 +35,7 @@ fn reauthorize(ctx: &Ctx<'_>, message: &str) -> Response {
     let message = format!(
         "{message} The person connects Attio again at {}{}, then this app is authorized again.",
         ctx.origin,
-        crate::paths::CONNECT
+        crate::pages::paths::CONNECT
     );
     let mut resp = attio_error(StatusCode::UNAUTHORIZED, "auth_error", "reauthorization_required", &message);
     let challenge = bearer::challenge(&ctx.origin, Audience::Api, Some("invalid_token"), None);
@@ -85,7 +85,7 @@ async fn forward_for<P: Platform>(
     p: &P,
     ctx: &Ctx<'_>,
     req: &Request,
-    principal: &crate::access::Principal,
+    principal: &crate::auth::access::Principal,
 ) -> Result<Response, AppError> {
     let config = ctx.config;
     let path = req.uri().path();
@@ -146,7 +146,7 @@ async fn forward_for<P: Platform>(
         });
     }
     let (parts, body) = response.into_parts();
-    let mut resp = crate::http::response(parts.status, "application/json", body);
+    let mut resp = crate::base::http::response(parts.status, "application/json", body);
     for (name, value) in proxy_policy::response_headers(&parts.headers).iter() {
         resp.headers_mut().insert(name.clone(), value.clone());
     }

@@ -5,14 +5,14 @@
 
 use http::{Method, StatusCode};
 
+use crate::base::html;
+use crate::base::html::Html;
+use crate::base::http::{Request, Response};
 use crate::config::{setup_page_enabled, ConfigReport, SettingKind, SettingState, BINDINGS, SETTINGS};
 use crate::context::origin_of_request;
 use crate::error::AppError;
-use crate::html;
-use crate::html::Html;
-use crate::http::{Request, Response};
 use crate::pages::page as html_page;
-use crate::paths::ATTIO_CALLBACK;
+use crate::pages::paths::ATTIO_CALLBACK;
 use crate::platform::Platform;
 
 pub const PATH: &str = "/setup";
@@ -101,7 +101,7 @@ pub async fn page<P: Platform>(p: &P, req: &Request) -> Result<Response, AppErro
             Html::trusted("<tr><td colspan=2 class=muted>Checked once the settings above are complete.</td></tr>")
         }
     };
-    let (check, warnings) = crate::vault::daily_check(p).await;
+    let (check, warnings) = crate::attio::vault::daily_check(p).await;
     let mut vault_warning: Html =
         warnings.iter().map(|w| html!("<div class=\"card error\" role=alert><p>{}</p></div>", w)).collect();
     if let Some(at) = check["finished_at"].as_str() {
@@ -115,7 +115,7 @@ pub async fn page<P: Platform>(p: &P, req: &Request) -> Result<Response, AppErro
     }
     // Owner mode: say which key, which gate, and that calls act as the whole workspace.
     if let Some((config, owner)) = report.config.as_ref().ok().and_then(|c| Some((c, c.owner.as_ref()?))) {
-        let card = match crate::owner::gate_problem(config) {
+        let card = match crate::auth::owner::gate_problem(config) {
             Some(problem) => {
                 html!("<div class=\"card error\" role=alert><p><strong>Owner mode.</strong> {}</p></div>", problem)
             }

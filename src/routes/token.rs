@@ -1,22 +1,23 @@
 //! `POST /token` and `POST /revoke` (OAuth 2.1 §4.1.3, §4.3; RFC 7009; RFC 8693): read the
-//! form, authenticate the client first ([`crate::client_auth`], before any code or refresh token
-//! is looked up), run the grant type ([`crate::oauth::token_grants`]) and answer with the tokens
+//! form, authenticate the client first ([`crate::auth::client_auth`], before any code or refresh token
+//! is looked up), run the grant type ([`crate::oauth::grants::token_grants`]) and answer with the tokens
 //! or the OAuth error, `Cache-Control: no-store` either way.
 
 use http::StatusCode;
 use serde_json::json;
 
-use crate::client_auth;
-use crate::clients;
+use crate::auth::client_auth;
+use crate::auth::clients;
+use crate::auth::rate_limit::{self, Limit};
+use crate::base::http::{json as json_response, set_header, with_cors, Request, Response};
 use crate::context::Ctx;
 use crate::error::AppError;
-use crate::http::{json as json_response, set_header, with_cors, Request, Response};
-use crate::oauth::grant::{self, Issued};
+use crate::oauth::grants::grant::{self, Issued};
+use crate::oauth::grants::token_grants::{self, ACCESS_TOKEN_TYPE};
 use crate::oauth::metadata::TOKEN_EXCHANGE;
-use crate::oauth::token_grants::{self, ACCESS_TOKEN_TYPE};
-use crate::oauth::{params, OAuthError};
+use crate::oauth::params;
+use crate::oauth::OAuthError;
 use crate::platform::Platform;
-use crate::rate_limit::{self, Limit};
 use crate::store::clients as store_clients;
 use crate::store::sweep as store_sweep;
 
@@ -58,7 +59,7 @@ pub async fn token<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<R
 }
 
 /// A failed client authentication or grant counts against the client it claimed and the address
-/// it came from ([`crate::rate_limit`]); past either limit the answer is 429 rather than the
+/// it came from ([`crate::auth::rate_limit`]); past either limit the answer is 429 rather than the
 /// failure, so guessing stops being informative.
 async fn count_failure<P: Platform>(p: &P, req: &Request, failure: OAuthError) -> OAuthError {
     let form = form(req).unwrap_or_default();

@@ -2,11 +2,11 @@
 //! [`TTL_SECS`]), and copies of sealed clients whose id was made under a `SIGNING_KEY` that is
 //! being retired (`client:v2:`, written once when such a client authenticates, so it outlives
 //! the key). New registrations carry themselves in their id and store nothing
-//! ([`crate::oauth::sealed_client`]). Fetched metadata documents and key sets are kept in the
-//! isolate's memory ([`crate::clients`]).
+//! ([`crate::oauth::clients::sealed_client`]). Fetched metadata documents and key sets are kept in the
+//! isolate's memory ([`crate::auth::clients`]).
 
 use super::keys;
-use crate::oauth::client::RegisteredClient;
+use crate::oauth::clients::client::RegisteredClient;
 use crate::platform::{KvStore, StoreError};
 
 /// How long a registered client that is in use is kept (RFC 7591 gives no lifetime): 90 days

@@ -1,15 +1,15 @@
 //! The `connection:<KV key>` object of each person's Attio connection: the newest sealed record
 //! (`latest`, read before refreshing, because KV can serve a stale copy for a minute) and the
 //! refresh lease that makes a refresh single-flight. The record itself lives in KV
-//! ([`crate::vault`]); this object only mirrors its newest revision.
+//! ([`crate::attio::vault`]); this object only mirrors its newest revision.
 
 use serde_json::Value;
 
 use super::keys;
 use super::vault::{SealedConnection, VaultStoreError};
+use crate::base::user::UserId;
 use crate::platform::{Platform, StoreError};
 use crate::transitions::{Command, Outcome};
-use crate::user::UserId;
 
 /// How long the mirrored newest revision is kept after its last write. Tool calls read the
 /// connection from here (one request with the grant); once it lapses, the next call reads KV

@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::keys;
+use crate::base::user::UserId;
 use crate::platform::{KvStore, StoreError};
-use crate::user::UserId;
 
 /// What the account page shows about a grant. No token, no hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

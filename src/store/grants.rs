@@ -7,11 +7,11 @@
 use serde_json::Value;
 
 use super::{decode, encode, keys};
-use crate::oauth::grant::Grant;
+use crate::base::user::UserId;
+use crate::oauth::grants::grant::Grant;
 use crate::platform::{Platform, StoreError};
 use crate::store::grant_index;
 use crate::transitions::{Command, Outcome};
-use crate::user::UserId;
 
 /// A grant as read, with the stored form a [`replace`] must still find.
 #[derive(Debug, Clone)]

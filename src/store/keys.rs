@@ -7,10 +7,10 @@
 //! under the old one (and the vault's envelopes name the connection key in their associated
 //! data), so they only ever gain a new version beside the old.
 
+use crate::base::secret::{AuthorizationCode, UpstreamState};
+use crate::base::user::UserId;
 use crate::crypto::keys::SigningKeys;
-use crate::oauth::grant::{self, GrantHome};
-use crate::secret::{AuthorizationCode, UpstreamState};
-use crate::user::UserId;
+use crate::oauth::grants::grant::{self, GrantHome};
 
 // ---------------------------------------------------------------------------------------------
 // Workers KV

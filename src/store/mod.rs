@@ -18,9 +18,11 @@
 //! | [`vault`] | sealed Attio connections in KV (`attio-conn:v1:`) |
 //! | [`clients`] | registered clients, cached metadata documents and key sets (KV) |
 //! | [`grant_index`] | a person's approved apps, for the account page (KV) |
-//! | [`audit`] | the audit log (KV) |
+//! | [`audit`] | the audit log (each person's Durable Object; KV for earlier releases' entries), its views and usage, and the administrators' log ([`audit::admin_log`]) |
+//!
+//! May use `base`, `config`, `crypto`, `platform`, `transitions` and the domain types it stores
+//! (`oauth`'s grants and clients, `control`'s policy); nothing above (`tests/architecture.rs`).
 
-pub mod admin_log;
 pub mod audit;
 pub mod clients;
 pub mod connections;

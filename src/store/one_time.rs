@@ -6,11 +6,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::keys;
+use crate::base::secret::{AuthorizationCode, UpstreamState};
 use crate::crypto::keys::SigningKeys;
-use crate::oauth::approval::Approved;
-use crate::oauth::grant::CodeGrant;
+use crate::oauth::grants::approval::Approved;
+use crate::oauth::grants::grant::CodeGrant;
 use crate::platform::{Platform, StoreError};
-use crate::secret::{AuthorizationCode, UpstreamState};
 
 /// Keeps an authorization request for the consent decision; `false` if the id is taken.
 pub async fn put_request<P: Platform>(

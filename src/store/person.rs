@@ -12,9 +12,9 @@ use super::connections::ConnectionCopy;
 use super::grants::{self, Versioned};
 use super::vault::SealedConnection;
 use super::{decode, keys};
-use crate::oauth::grant::{self, GrantHome};
+use crate::control::policy::Policy;
+use crate::oauth::grants::grant::{self, GrantHome};
 use crate::platform::{Platform, StoreError};
-use crate::policy::Policy;
 use crate::transitions::{Command, Outcome};
 
 /// A grant with what was read beside it.

@@ -1,4 +1,4 @@
-//! The deployer's policy ([`crate::policy::Policy`]): the record of truth is `policy` in the
+//! The deployer's policy ([`crate::control::policy::Policy`]): the record of truth is `policy` in the
 //! `policy:v1` Durable Object; every person's object holding a grant keeps a copy
 //! ([`keys::POLICY_COPY`]) so that authenticating a token reads grant, connection and policy in
 //! one request. No record: the default (nothing off).
@@ -16,16 +16,16 @@
 //! land in does not matter. One invocation writes at most [`COPIES_PER_INVOCATION`] copies (each
 //! is a Durable Object request, and the Free plan allows 50 subrequests an invocation): a save
 //! spreads to the first holders and the cron, every minute, goes on from where it stopped
-//! ([`spread_from`], `crate::cron`); the cron also brings every copy up to date once a day, so a
+//! ([`spread_from`], `crate::control::cron`); the cron also brings every copy up to date once a day, so a
 //! copy a failed spread left behind is caught up. `/admin` says when that is pending.
 
 use serde_json::Value;
 
 use super::{decode, encode, keys};
+use crate::base::user::UserId;
+use crate::control::policy::Policy;
 use crate::platform::{Platform, StoreError};
-use crate::policy::Policy;
 use crate::transitions::{Command, Outcome};
-use crate::user::UserId;
 
 /// Copies written at once while spreading a change.
 const SPREAD_BATCH: usize = 16;
@@ -45,7 +45,7 @@ pub async fn load<P: Platform>(p: &P) -> Result<Policy, StoreError> {
 pub const RECENT_MS: u64 = 60_000;
 
 std::thread_local! {
-    static RECENT: std::cell::RefCell<crate::memo::Memo<Policy>> = const { std::cell::RefCell::new(crate::memo::Memo::new(1)) };
+    static RECENT: std::cell::RefCell<crate::base::memo::Memo<Policy>> = const { std::cell::RefCell::new(crate::base::memo::Memo::new(1)) };
 }
 
 /// The policy as this isolate read it within [`RECENT_MS`]: for a page anyone can open (the
@@ -53,18 +53,18 @@ std::thread_local! {
 /// isolate. Calls and refreshes read the current policy with the grant.
 pub async fn load_recent<P: Platform>(p: &P) -> Result<Policy, StoreError> {
     let now = p.now_ms();
-    if let Some(policy) = crate::memo::get(&RECENT, "policy", now) {
+    if let Some(policy) = crate::base::memo::get(&RECENT, "policy", now) {
         return Ok(policy);
     }
     let policy = load(p).await?;
-    crate::memo::put(&RECENT, "policy", now + RECENT_MS, policy.clone(), now);
+    crate::base::memo::put(&RECENT, "policy", now + RECENT_MS, policy.clone(), now);
     Ok(policy)
 }
 
 /// Forgets this thread's copy (host tests).
 #[cfg(test)]
 pub fn forget_recent() {
-    RECENT.with_borrow_mut(crate::memo::Memo::clear);
+    RECENT.with_borrow_mut(crate::base::memo::Memo::clear);
 }
 
 async fn load_stored<P: Platform>(p: &P) -> Result<(Policy, Option<Value>), StoreError> {

@@ -1,5 +1,5 @@
 //! How far the cron is through its daily pass over everyone (`sweep:v1` in KV; see
-//! `crate::cron`). Read by every cron run (a KV read, of which the Free plan allows 100,000 a
+//! `crate::control::cron`). Read by every cron run (a KV read, of which the Free plan allows 100,000 a
 //! day) and written only by a run that did some work, so an idle minute costs no write and no
 //! Durable Object request. Two runs that overlap, or a run that reads a stale copy, redo a
 //! batch: every step is idempotent.
@@ -61,17 +61,17 @@ pub async fn spread_pending(kv: &impl KvStore, rest: Rest) -> Result<(), StoreEr
 const SINCE_MEMO_MS: u64 = 600_000;
 
 std::thread_local! {
-    static SINCE: std::cell::RefCell<crate::memo::Memo<u64>> = const { std::cell::RefCell::new(crate::memo::Memo::new(1)) };
+    static SINCE: std::cell::RefCell<crate::base::memo::Memo<u64>> = const { std::cell::RefCell::new(crate::base::memo::Memo::new(1)) };
 }
 
 /// [`Progress::tagged_tokens_since_ms`] (`None` before the cron first ran), read at most once
 /// every ten minutes per isolate.
 pub async fn tagged_tokens_since(kv: &impl KvStore, now_ms: u64) -> Option<u64> {
-    let since = match crate::memo::get(&SINCE, "since", now_ms) {
+    let since = match crate::base::memo::get(&SINCE, "since", now_ms) {
         Some(since) => since,
         None => {
             let since = load(kv).await.tagged_tokens_since_ms;
-            crate::memo::put(&SINCE, "since", now_ms + SINCE_MEMO_MS, since, now_ms);
+            crate::base::memo::put(&SINCE, "since", now_ms + SINCE_MEMO_MS, since, now_ms);
             since
         }
     };
@@ -87,5 +87,5 @@ pub async fn outlived(kv: &impl KvStore, now_ms: u64, lifetime_ms: u64) -> bool 
 /// Forgets this thread's copy (host tests).
 #[cfg(test)]
 pub fn forget_cached() {
-    SINCE.with_borrow_mut(crate::memo::Memo::clear);
+    SINCE.with_borrow_mut(crate::base::memo::Memo::clear);
 }

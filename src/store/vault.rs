@@ -1,13 +1,13 @@
 //! The vault's records in Workers KV: one [`SealedConnection`] per person under
-//! [`keys::connection_record`], tokens only as envelopes sealed by [`crate::vault`]. This module
+//! [`keys::connection_record`], tokens only as envelopes sealed by [`crate::attio::vault`]. This module
 //! reads and writes the records; sealing and opening them is the vault's.
 
 use serde::{Deserialize, Serialize};
 
 use super::keys;
+use crate::base::random::RandomError;
+use crate::base::user::UserId;
 use crate::platform::{KvStore, StoreError};
-use crate::random::RandomError;
-use crate::user::UserId;
 
 /// Whether Attio still accepts the connection's token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,7 +77,7 @@ pub enum VaultStoreError {
     Random(#[from] RandomError),
 }
 
-/// What the re-seals of a pass over every connection record found ([`crate::vault::reseal_one`]).
+/// What the re-seals of a pass over every connection record found ([`crate::attio::vault::reseal_one`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResealReport {
     pub scanned: u64,
@@ -91,7 +91,7 @@ pub struct ResealReport {
     pub at_ms: u64,
 }
 
-/// What the cron's membership checks (`crate::connection::check_member`) found in a pass.
+/// What the cron's membership checks (`crate::attio::connection::check_member`) found in a pass.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MembershipReport {
     pub checked: u64,
@@ -104,7 +104,7 @@ pub struct MembershipReport {
     pub cleared: u64,
 }
 
-/// What the cron's last finished pass over everyone found (`crate::cron`): kept
+/// What the cron's last finished pass over everyone found (`crate::control::cron`): kept
 /// (`vault-report:v1`, the re-seal's fields at the top level as the release before passes
 /// wrote them) so `/health` and `/setup` can say when it ran, whom it covered and what failed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

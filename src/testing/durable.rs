@@ -1,7 +1,7 @@
 //! The fake platform's `Transitions` object: commands carried out by the same code as the real
 //! class (`transitions::object::execute`, see `src/edge/durable.rs`), on storage in memory,
 //! with every SQLite row it reads or writes counted for the budget model
-//! (`src/tests/budget.rs`).
+//! (`src/tests/budgets/budget.rs`).
 
 use std::rc::Rc;
 
@@ -9,7 +9,7 @@ use super::*;
 use crate::transitions::object::{execute, Failed, Memory, ObjectStorage};
 
 /// SQLite rows the `Transitions` class reads and writes through its storage calls, and alarms
-/// it sets, as the budget model counts them (see `src/tests/budget.rs`).
+/// it sets, as the budget model counts them (see `src/tests/budgets/budget.rs`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RowCounts {
     pub read: u64,

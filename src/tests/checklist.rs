@@ -88,9 +88,9 @@ fn missing_verifiers_expired_codes_wrong_client_methods_and_other_checklist_prob
     // D.29: once the Attio connection is revoked (as when Attio refuses its token: the record
     // in KV and the copy in the person's object), the grant cannot be refreshed.
     let config = crate::config::Config::load(&p).unwrap();
-    let user = crate::user::UserId::new("ws-1", "mem-1").unwrap();
-    let live = block_on(crate::vault::load(&p, config.vault(), &user)).unwrap().unwrap();
-    block_on(crate::connection::mark_revoked(&p, config.vault(), &live, "probe"));
+    let user = crate::base::user::UserId::new("ws-1", "mem-1").unwrap();
+    let live = block_on(crate::attio::vault::load(&p, config.vault(), &user)).unwrap().unwrap();
+    block_on(crate::attio::connection::mark_revoked(&p, config.vault(), &live, "probe"));
     assert!(p.kv_value("attio-conn:v1:ws-1:mem-1").unwrap().contains("\"status\":\"revoked\""));
     let r = run(&p, refresh_request(&client_id, &rt));
     assert_eq!(body(&r)["error"], "invalid_grant", "{}", text(&r));

@@ -4,9 +4,9 @@
 //! do reads one KV key; `/health` says when the pass finished and whom it covered.
 
 use super::*;
-use crate::secret::{AttioAccessToken, AttioRefreshToken};
-use crate::user::UserId;
-use crate::vault::{Connection, ConnectionStatus, Tokens};
+use crate::attio::vault::{Connection, ConnectionStatus, Tokens};
+use crate::base::secret::{AttioAccessToken, AttioRefreshToken};
+use crate::base::user::UserId;
 
 const PEOPLE: usize = 500;
 
@@ -41,12 +41,12 @@ fn a_day_of_the_cron_covers_500_people_and_a_policy_save_reaches_them_all_within
     let config = crate::config::SettingsSource::config(&p).unwrap();
     let people: Vec<UserId> = (0..PEOPLE).map(|i| UserId::new("ws-1", &format!("m{i:03}")).unwrap()).collect();
     for user in &people {
-        block_on(crate::vault::save(&p, config.vault(), &connection(&user.member_id))).unwrap();
+        block_on(crate::attio::vault::save(&p, config.vault(), &connection(&user.member_id))).unwrap();
         block_on(crate::store::policy::adopt(&p, user)).unwrap();
     }
     // A policy save: the first holders at once, within one request's share.
     p.take_calls();
-    let policy = crate::policy::Policy { writes_off: true, ..Default::default() };
+    let policy = crate::control::policy::Policy { writes_off: true, ..Default::default() };
     let spread = block_on(crate::store::policy::save(&p, &policy)).unwrap();
     assert!(p.take_calls().len() <= 40);
     assert_eq!(spread.updated as usize, crate::store::policy::COPIES_PER_INVOCATION);
@@ -60,7 +60,7 @@ fn a_day_of_the_cron_covers_500_people_and_a_policy_save_reaches_them_all_within
     p.take_calls();
     let mut runs = 0;
     let progress = loop {
-        block_on(crate::cron::run(&p, &config));
+        block_on(crate::control::cron::run(&p, &config));
         runs += 1;
         let calls = p.take_calls();
         assert!(calls.len() <= 40, "run {runs}: {} subrequests", calls.len());
@@ -75,7 +75,7 @@ fn a_day_of_the_cron_covers_500_people_and_a_policy_save_reaches_them_all_within
     assert_eq!(progress.reseal.scanned, 500);
     // The save's rest first, then the pass, then the day's copies again.
     let copies = PEOPLE.div_ceil(crate::store::policy::COPIES_PER_INVOCATION);
-    assert_eq!(runs, copies - 1 + PEOPLE.div_ceil(crate::cron::PEOPLE_PER_RUN) + copies);
+    assert_eq!(runs, copies - 1 + PEOPLE.div_ceil(crate::control::cron::PEOPLE_PER_RUN) + copies);
     let copy = |u: &UserId| {
         let get = Command::Get { key: crate::store::keys::POLICY_COPY.into() };
         match block_on(p.transition(&crate::store::keys::person_object(u), get)).unwrap() {
@@ -87,7 +87,7 @@ fn a_day_of_the_cron_covers_500_people_and_a_policy_save_reaches_them_all_within
 
     // A minute with nothing to do reads one KV key.
     p.take_calls();
-    block_on(crate::cron::run(&p, &config));
+    block_on(crate::control::cron::run(&p, &config));
     assert_eq!(p.take_calls(), ["kv get sweep:v1"]);
     // /health says when the pass finished, whom it covered, and what it found.
     let health = body(&run(&p, get("/health")));

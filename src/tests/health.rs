@@ -42,7 +42,7 @@ fn the_audit_seeding_route_is_off_outside_test_mode() {
     let r = run(&p, post_json("/__test/seed-audit", seed));
     assert_eq!(r.status(), 200, "{}", text(&r));
     assert_eq!(body(&r)["written"], 10);
-    let user = crate::user::UserId::new("ws-1", "mem-1").unwrap();
+    let user = crate::base::user::UserId::new("ws-1", "mem-1").unwrap();
     assert_eq!(block_on(crate::store::audit::recent(&p, &user, 50)).unwrap().len(), 0, "older than 30 days");
 }
 

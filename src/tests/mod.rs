@@ -8,11 +8,11 @@ use http::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::Value;
 
 use crate::app::{handle, MAX_BODY_BYTES};
+use crate::base::http::{is_no_store, Request, Response};
 use crate::config::{
     ACCESS_AUD, ACCESS_TEAM_DOMAIN, ATTIO_ALLOWED_MEMBERS, ATTIO_ALLOWED_WORKSPACES, ATTIO_API_BASE_URL,
     ATTIO_APP_BASE_URL, ATTIO_CLIENT_SECRET, INSECURE_TEST_MODE, KV_BINDING, PUBLIC_ORIGIN, TEST_ATTIO_TOKEN,
 };
-use crate::http::{is_no_store, Request, Response};
 use crate::platform::TransitionStore;
 use crate::testing::{block_on, complete_settings, get, reply, FakePlatform};
 use crate::transitions::{Command, Outcome};
@@ -43,31 +43,15 @@ fn test_mode_settings() -> HashMap<&'static str, String> {
     m
 }
 
-mod admin;
-mod anonymous;
-mod audit_views;
-mod budget;
-mod budgets_spent;
-mod cf_access;
+mod agents;
+mod budgets;
 mod checklist;
-mod client_auth;
-mod connect;
-mod consent;
 mod cron;
-mod exchange;
 pub mod flow;
 mod head;
 mod health;
-mod limits;
-mod mcp;
 mod oauth;
-mod owner;
-mod pages;
-mod proxy;
-mod registration;
-mod storage_calls;
-mod tools;
-mod usage;
+mod people;
 
 // ---------------------------------------------------------------------------------------------
 // Connecting Attio

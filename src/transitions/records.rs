@@ -37,7 +37,8 @@ pub fn read_and_record(
         let access = g.get("access").and_then(Value::as_array).into_iter().flatten();
         let current = access.filter(|a| a.get("expires_at_ms").and_then(Value::as_u64).is_some_and(|t| now_ms < t));
         let mut hashes = current.filter_map(|a| a.get("hash").and_then(Value::as_str));
-        live && hashes.any(|h| token_hashes.iter().any(|t| crate::secret::constant_time_eq(t.as_bytes(), h.as_bytes())))
+        live && hashes
+            .any(|h| token_hashes.iter().any(|t| crate::base::secret::constant_time_eq(t.as_bytes(), h.as_bytes())))
     });
     let stored = admitted.map(|g| {
         record["client_id"] = g.get("client_id").cloned().unwrap_or(Value::Null);

@@ -1,7 +1,7 @@
 //! Signs client assertions the way a `private_key_jwt` client does (RFC 7523 §2.2), for tests
 //! only: RS256 or ES256 with the throwaway keys in `tests/fixtures/keys`, and the forgeries the
 //! gateway must refuse (`alg: none`, HS256 keyed with the public key). Shared by the host unit
-//! tests (`src/testing.rs`) and the end-to-end tests (`tests/e2e`).
+//! tests (`src/testing/mod.rs`) and the end-to-end tests (`tests/e2e`).
 
 #![allow(dead_code)]
 

@@ -75,66 +75,62 @@ fn find_comment<'a>(w: &'a Workspace, id: &str) -> Result<(&'a Comment, &'a Thre
 
 /// `GET /v2/threads`.
 pub async fn list_threads(State(shared): State<Shared>, headers: HeaderMap, Query(p): Query<Params>) -> ApiResult {
-    let world = crate::lock(&shared);
-    let caller = authenticate(&world, &headers, &[COMMENT_READ])?;
-    let w = ws(&world, &caller)?;
-    let (limit, offset) = (p.limit(10, 50)?, p.offset()?);
-    let on_record = p.pair("record_id", "object")?;
-    let on_entry = p.pair("entry_id", "list")?;
-    let keep: Box<dyn Fn(&ThreadTarget) -> bool> = match (on_record, on_entry) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::validation(
-                "Filter threads by a record (record_id, object) or by an entry (entry_id, list), not both.".into(),
-            ))
-        }
-        (Some((record, object)), None) => {
-            authenticate(&world, &headers, &with(COMMENT_READ, ON_RECORDS))?;
-            let rid = uuid_field(record, "record_id")?;
-            let oid = find_object(w, object)?.id;
-            Box::new(move |t| t.entry.is_none() && t.object_id == oid && t.record_id == rid)
-        }
-        (None, Some((entry, list))) => {
-            authenticate(&world, &headers, &with(COMMENT_READ, ON_ENTRIES))?;
-            let eid = uuid_field(entry, "entry_id")?;
-            let lid = find_list(w, list)?.id;
-            Box::new(move |t| t.entry == Some((lid, eid)))
-        }
-        (None, None) => {
-            let records = authenticate(&world, &headers, &with(COMMENT_READ, ON_RECORDS)).is_ok();
-            let entries = authenticate(&world, &headers, &with(COMMENT_READ, ON_ENTRIES)).is_ok();
-            Box::new(move |t| if t.entry.is_some() { entries } else { records })
-        }
-    };
-    let mut threads: Vec<&Thread> = w.threads.iter().filter(|t| keep(&t.target)).collect();
-    threads.sort_by_key(|t| t.created_at);
-    let rendered: Vec<Value> = threads.into_iter().map(|t| thread_json(w, t, &world)).collect();
-    data(Value::Array(page(rendered, Some(limit), Some(offset), limit)))
+    read(&shared, &headers, &[COMMENT_READ], |world, w| {
+        let (limit, offset) = (p.limit(10, 50)?, p.offset()?);
+        let on_record = p.pair("record_id", "object")?;
+        let on_entry = p.pair("entry_id", "list")?;
+        let keep: Box<dyn Fn(&ThreadTarget) -> bool> = match (on_record, on_entry) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::validation(
+                    "Filter threads by a record (record_id, object) or by an entry (entry_id, list), not both.".into(),
+                ))
+            }
+            (Some((record, object)), None) => {
+                authenticate(world, &headers, &with(COMMENT_READ, ON_RECORDS))?;
+                let rid = uuid_field(record, "record_id")?;
+                let oid = find_object(w, object)?.id;
+                Box::new(move |t| t.entry.is_none() && t.object_id == oid && t.record_id == rid)
+            }
+            (None, Some((entry, list))) => {
+                authenticate(world, &headers, &with(COMMENT_READ, ON_ENTRIES))?;
+                let eid = uuid_field(entry, "entry_id")?;
+                let lid = find_list(w, list)?.id;
+                Box::new(move |t| t.entry == Some((lid, eid)))
+            }
+            (None, None) => {
+                let records = authenticate(world, &headers, &with(COMMENT_READ, ON_RECORDS)).is_ok();
+                let entries = authenticate(world, &headers, &with(COMMENT_READ, ON_ENTRIES)).is_ok();
+                Box::new(move |t| if t.entry.is_some() { entries } else { records })
+            }
+        };
+        let mut threads: Vec<&Thread> = w.threads.iter().filter(|t| keep(&t.target)).collect();
+        threads.sort_by_key(|t| t.created_at);
+        let rendered: Vec<Value> = threads.into_iter().map(|t| thread_json(w, t, world)).collect();
+        Ok(Value::Array(page(rendered, Some(limit), Some(offset), limit)))
+    })
 }
 
 /// `GET /v2/threads/{thread_id}`.
 pub async fn get_thread(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
-    let world = crate::lock(&shared);
-    let caller = authenticate(&world, &headers, &[COMMENT_READ])?;
-    let w = ws(&world, &caller)?;
-    let t = find_thread(w, &id)?;
-    authenticate(&world, &headers, &with(COMMENT_READ, target_scopes(&t.target)))?;
-    data(thread_json(w, t, &world))
+    read(&shared, &headers, &[COMMENT_READ], |world, w| {
+        let t = find_thread(w, &id)?;
+        authenticate(world, &headers, &with(COMMENT_READ, target_scopes(&t.target)))?;
+        Ok(thread_json(w, t, world))
+    })
 }
 
 /// `GET /v2/comments/{comment_id}`.
 pub async fn get_comment(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
-    let world = crate::lock(&shared);
-    let caller = authenticate(&world, &headers, &[COMMENT_READ])?;
-    let w = ws(&world, &caller)?;
-    let (c, t) = find_comment(w, &id)?;
-    authenticate(&world, &headers, &with(COMMENT_READ, target_scopes(&t.target)))?;
-    data(comment_json(w, c, t, &world))
+    read(&shared, &headers, &[COMMENT_READ], |world, w| {
+        let (c, t) = find_comment(w, &id)?;
+        authenticate(world, &headers, &with(COMMENT_READ, target_scopes(&t.target)))?;
+        Ok(comment_json(w, c, t, world))
+    })
 }
 
 /// `DELETE /v2/comments/{comment_id}`: `{}`. The head of a thread takes the thread with it.
 pub async fn delete_comment(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
-    let mut world = crate::lock(&shared);
-    let caller = authenticate(&world, &headers, &[COMMENT_WRITE])?;
+    let (mut world, caller) = locked(&shared, &headers, &[COMMENT_WRITE])?;
     let w = ws(&world, &caller)?;
     let (c, t) = find_comment(w, &id)?;
     let (cid, tid) = (c.id, t.id);
@@ -164,8 +160,7 @@ fn object_in<'a>(m: &'a Map<String, Value>, key: &str) -> Result<&'a Map<String,
 /// `POST /v2/comments`: a comment on an existing thread, or the first of a new thread on a
 /// record or a list entry.
 pub async fn create_comment(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> ApiResult {
-    let mut world = crate::lock(&shared);
-    let caller = authenticate(&world, &headers, &[COMMENT_WRITE])?;
+    let (mut world, caller) = locked(&shared, &headers, &[COMMENT_WRITE])?;
     let d = body_data(&body)?;
     if let Some(extra) = d.keys().find(|k| !COMMENT_FIELDS.contains(&k.as_str())) {
         return Err(ApiError::validation(format!(

@@ -91,61 +91,57 @@ fn instant(p: &Params, name: &str) -> Result<Option<(i64, u32)>, ApiError> {
 
 /// `GET /v2/meetings`.
 pub async fn list_meetings(State(shared): State<Shared>, headers: HeaderMap, Query(p): Query<Params>) -> ApiResult {
-    let world = crate::lock(&shared);
-    let caller = authenticate(&world, &headers, &[MEETING_READ, REC_READ])?;
-    let w = ws(&world, &caller)?;
-    let limit = p.limit(50, 200)?;
-    let start = decode_cursor(p.non_empty("cursor"), "meetings")?;
-    let descending = match p.non_empty("sort") {
-        None | Some("start_asc") => false,
-        Some("start_desc") => true,
-        Some(other) => {
-            return Err(ApiError::validation(format!("\"sort\" must be start_asc or start_desc, got \"{other}\".")))
+    with_workspace(&shared, &headers, &[MEETING_READ, REC_READ], |world, w| {
+        let limit = p.limit(50, 200)?;
+        let start = decode_cursor(p.non_empty("cursor"), "meetings")?;
+        let descending = match p.non_empty("sort") {
+            None | Some("start_asc") => false,
+            Some("start_desc") => true,
+            Some(other) => {
+                return Err(ApiError::validation(format!("\"sort\" must be start_asc or start_desc, got \"{other}\".")))
+            }
+        };
+        let linked = match p.pair("linked_object", "linked_record_id")? {
+            Some((object, record)) => Some((find_object(w, object)?.id, uuid_field(record, "linked_record_id")?)),
+            None => None,
+        };
+        let participants: Vec<String> = p
+            .str("participants")
+            .unwrap_or_default()
+            .split(',')
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| !e.is_empty())
+            .collect();
+        if let Some(bad) = participants.iter().find(|e| !e.contains('@')) {
+            return Err(ApiError::validation(format!(
+                "\"participants\" must be a comma-separated list of email addresses; \"{bad}\" is not one."
+            )));
         }
-    };
-    let linked = match p.pair("linked_object", "linked_record_id")? {
-        Some((object, record)) => Some((find_object(w, object)?.id, uuid_field(record, "linked_record_id")?)),
-        None => None,
-    };
-    let participants: Vec<String> = p
-        .str("participants")
-        .unwrap_or_default()
-        .split(',')
-        .map(|e| e.trim().to_lowercase())
-        .filter(|e| !e.is_empty())
-        .collect();
-    if let Some(bad) = participants.iter().find(|e| !e.contains('@')) {
-        return Err(ApiError::validation(format!(
-            "\"participants\" must be a comma-separated list of email addresses; \"{bad}\" is not one."
-        )));
-    }
-    let ends_from = instant(&p, "ends_from")?;
-    let starts_before = instant(&p, "starts_before")?;
-    // Accepted as Attio does; without a time-zone database all-day meetings are UTC days.
-    let _timezone = p.str("timezone");
+        let ends_from = instant(&p, "ends_from")?;
+        let starts_before = instant(&p, "starts_before")?;
+        // Accepted as Attio does; without a time-zone database all-day meetings are UTC days.
+        let _timezone = p.str("timezone");
 
-    let mut meetings: Vec<&Meeting> = w
-        .meetings
-        .iter()
-        .filter(|m| linked.is_none_or(|l| m.linked_records.contains(&l)))
-        .filter(|m| participants.is_empty() || m.participants.iter().any(|x| participants.contains(&x.email)))
-        .filter(|m| ends_from.is_none_or(|from| (m.end, 0) >= from))
-        .filter(|m| starts_before.is_none_or(|before| (m.start, 0) < before))
-        .collect();
-    meetings.sort_by_key(|m| (m.start, m.id));
-    if descending {
-        meetings.reverse();
-    }
-    let (page, next) = cursor_page(meetings, start, limit, "meetings");
-    data_with_cursor(Value::Array(page.into_iter().map(|m| meeting_json(w, m, &world)).collect()), next)
+        let mut meetings: Vec<&Meeting> = w
+            .meetings
+            .iter()
+            .filter(|m| linked.is_none_or(|l| m.linked_records.contains(&l)))
+            .filter(|m| participants.is_empty() || m.participants.iter().any(|x| participants.contains(&x.email)))
+            .filter(|m| ends_from.is_none_or(|from| (m.end, 0) >= from))
+            .filter(|m| starts_before.is_none_or(|before| (m.start, 0) < before))
+            .collect();
+        meetings.sort_by_key(|m| (m.start, m.id));
+        if descending {
+            meetings.reverse();
+        }
+        let (page, next) = cursor_page(meetings, start, limit, "meetings");
+        data_with_cursor(Value::Array(page.into_iter().map(|m| meeting_json(w, m, world)).collect()), next)
+    })
 }
 
 /// `GET /v2/meetings/{meeting_id}`.
 pub async fn get_meeting(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
-    let world = crate::lock(&shared);
-    let caller = authenticate(&world, &headers, &[MEETING_READ, REC_READ])?;
-    let w = ws(&world, &caller)?;
-    data(meeting_json(w, find_meeting(w, &id)?, &world))
+    read(&shared, &headers, &[MEETING_READ, REC_READ], |world, w| Ok(meeting_json(w, find_meeting(w, &id)?, world)))
 }
 
 /// `GET /v2/meetings/{meeting_id}/call_recordings`.
@@ -155,17 +151,16 @@ pub async fn list_call_recordings(
     Path(meeting): Path<String>,
     Query(p): Query<Params>,
 ) -> ApiResult {
-    let world = crate::lock(&shared);
-    let caller = authenticate(&world, &headers, &[MEETING_READ, CALL_RECORDING_READ])?;
-    let w = ws(&world, &caller)?;
-    let limit = p.limit(50, 200)?;
-    // The spec gives this cursor `minLength: 1`: an empty one is refused like a garbage one.
-    let start = decode_cursor(p.str("cursor"), "call_recordings")?;
-    let m = find_meeting(w, &meeting)?;
-    let mut recordings: Vec<&CallRecording> = w.call_recordings.iter().filter(|r| r.meeting_id == m.id).collect();
-    recordings.sort_by_key(|r| (r.created_at, r.id));
-    let (page, next) = cursor_page(recordings, start, limit, "call_recordings");
-    data_with_cursor(Value::Array(page.into_iter().map(|r| recording_json(w, r, &world)).collect()), next)
+    with_workspace(&shared, &headers, &[MEETING_READ, CALL_RECORDING_READ], |world, w| {
+        let limit = p.limit(50, 200)?;
+        // The spec gives this cursor `minLength: 1`: an empty one is refused like a garbage one.
+        let start = decode_cursor(p.str("cursor"), "call_recordings")?;
+        let m = find_meeting(w, &meeting)?;
+        let mut recordings: Vec<&CallRecording> = w.call_recordings.iter().filter(|r| r.meeting_id == m.id).collect();
+        recordings.sort_by_key(|r| (r.created_at, r.id));
+        let (page, next) = cursor_page(recordings, start, limit, "call_recordings");
+        data_with_cursor(Value::Array(page.into_iter().map(|r| recording_json(w, r, world)).collect()), next)
+    })
 }
 
 /// `GET /v2/meetings/{meeting_id}/call_recordings/{call_recording_id}`.
@@ -174,10 +169,9 @@ pub async fn get_call_recording(
     headers: HeaderMap,
     Path((meeting, recording)): Path<(String, String)>,
 ) -> ApiResult {
-    let world = crate::lock(&shared);
-    let caller = authenticate(&world, &headers, &[MEETING_READ, CALL_RECORDING_READ])?;
-    let w = ws(&world, &caller)?;
-    data(recording_json(w, find_recording(w, &meeting, &recording)?, &world))
+    read(&shared, &headers, &[MEETING_READ, CALL_RECORDING_READ], |world, w| {
+        Ok(recording_json(w, find_recording(w, &meeting, &recording)?, world))
+    })
 }
 
 /// `[mm:ss] Speaker: speech…`, one line per run of one speaker, as Attio's `raw_transcript`.
@@ -208,30 +202,29 @@ pub async fn get_transcript(
     Path((meeting, recording)): Path<(String, String)>,
     Query(p): Query<Params>,
 ) -> ApiResult {
-    let world = crate::lock(&shared);
-    let caller = authenticate(&world, &headers, &[MEETING_READ, CALL_RECORDING_READ])?;
-    let w = ws(&world, &caller)?;
-    let start = decode_cursor(p.non_empty("cursor"), "transcript")?;
-    let r = find_recording(w, &meeting, &recording)?;
-    let (page, next) = cursor_page(r.transcript.iter().collect(), start, TRANSCRIPT_PAGE, "transcript");
-    let segments: Vec<Value> = page
-        .iter()
-        .map(|s| {
-            json!({
-                "speech": s.speech,
-                "start_time": s.start_time,
-                "end_time": s.end_time,
-                "speaker": {"name": s.speaker},
+    with_workspace(&shared, &headers, &[MEETING_READ, CALL_RECORDING_READ], |world, w| {
+        let start = decode_cursor(p.non_empty("cursor"), "transcript")?;
+        let r = find_recording(w, &meeting, &recording)?;
+        let (page, next) = cursor_page(r.transcript.iter().collect(), start, TRANSCRIPT_PAGE, "transcript");
+        let segments: Vec<Value> = page
+            .iter()
+            .map(|s| {
+                json!({
+                    "speech": s.speech,
+                    "start_time": s.start_time,
+                    "end_time": s.end_time,
+                    "speaker": {"name": s.speaker},
+                })
             })
-        })
-        .collect();
-    data_with_cursor(
-        json!({
-            "id": {"workspace_id": w.id, "meeting_id": r.meeting_id, "call_recording_id": r.id},
-            "transcript": segments,
-            "raw_transcript": raw_transcript(&page),
-            "web_url": format!("{}/transcript", recording_url(w, r, &world)),
-        }),
-        next,
-    )
+            .collect();
+        data_with_cursor(
+            json!({
+                "id": {"workspace_id": w.id, "meeting_id": r.meeting_id, "call_recording_id": r.id},
+                "transcript": segments,
+                "raw_transcript": raw_transcript(&page),
+                "web_url": format!("{}/transcript", recording_url(w, r, world)),
+            }),
+            next,
+        )
+    })
 }

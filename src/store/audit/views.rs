@@ -4,10 +4,10 @@
 
 use super::super::keys;
 use super::{Entry, RETENTION_MS};
+use crate::base::user::UserId;
 use crate::platform::{KvStore, Platform, StoreError};
 use crate::transitions::usage::{Usage, UsageQuery};
 use crate::transitions::{log, Command, Outcome};
-use crate::user::UserId;
 
 /// Entries written before they carried metadata are read one by one, at most this many per
 /// view (they are gone 30 days after the release that added metadata).
