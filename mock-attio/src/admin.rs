@@ -26,7 +26,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::model::{AccessGrant, FailNext, World};
-use crate::{lock, seed, Shared};
+use crate::seed;
+use crate::state::{lock, Shared};
 
 pub fn routes() -> Router<Shared> {
     Router::new()

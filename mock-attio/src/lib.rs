@@ -18,6 +18,8 @@
 //!   ([`rest::objects`], [`rest::records`], [`rest::lists`], [`rest::notes`], [`rest::tasks`],
 //!   [`rest::members`], [`rest::meetings`], [`rest::comments`]); [`values`]: value typing,
 //!   filters and sorts.
+//! - [`state`]: the shared state ([`Shared`], [`lock`]) and request helpers; the handler modules
+//!   import them from there, never from this root, which only uses its modules (and re-exports).
 //! - [`admin`]: `/__mock/*` knobs for tests (faults, delays, token style, PKCE, clock, log).
 //! - [`MockAttio`]: run it in-process on a free port (tests) — or use the `mock-attio` binary.
 //! - [`client`]: a small blocking HTTP client for tests.
@@ -31,51 +33,22 @@ pub mod model;
 pub mod oauth;
 pub mod rest;
 pub mod seed;
+pub mod state;
 pub mod values;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use base64::Engine;
 
 pub use model::{Settings, TokenStyle};
-
-/// The mock's state, shared by every handler.
-pub type Shared = Arc<Mutex<model::World>>;
-
-/// Locks the world. A panic in one handler must not wedge the mock for the rest of a test run,
-/// so a poisoned lock is taken over.
-pub fn lock(shared: &Shared) -> MutexGuard<'_, model::World> {
-    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The token from `Authorization: Bearer <t>` or `Authorization: Basic base64(<t>:)`
-/// (Attio accepts both).
-pub fn bearer_or_basic_token(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, rest) = value.split_once(' ')?;
-    if scheme.eq_ignore_ascii_case("bearer") {
-        return Some(rest.trim().to_string());
-    }
-    if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
-        let text = String::from_utf8(decoded).ok()?;
-        let (user, _password) = text.split_once(':')?;
-        return Some(user.to_string());
-    }
-    None
-}
-
-pub fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
+pub use state::{bearer_or_basic_token, html_escape, lock, Shared};
 
 /// All routes, wrapped in the request log and the fault layer.
 ///

@@ -2,7 +2,7 @@
 //! (records, lists and entries, notes, tasks, meetings with call recordings and transcripts,
 //! comment threads).
 //!
-//! Everything lives in one [`World`] behind a mutex (see `lib.rs`). Shapes follow Attio's
+//! Everything lives in one [`World`] behind a mutex (see `state.rs`). Shapes follow Attio's
 //! OpenAPI spec (`shared/reference/attio-openapi.yaml`): composite ids, typed value arrays,
 //! nanosecond timestamps.
 

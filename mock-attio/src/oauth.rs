@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::error::OAuthError;
 use crate::model::{AccessGrant, PendingCode, RefreshGrant, TokenStyle, World};
-use crate::{bearer_or_basic_token, html_escape, Shared};
+use crate::state::{bearer_or_basic_token, html_escape, Shared};
 
 #[derive(Debug, Deserialize)]
 pub struct AuthorizeParams {
@@ -140,7 +140,7 @@ fn issue_code(world: &mut World, req: &CheckedRequest, member: Uuid) -> Response
 
 /// `GET /authorize`: the consent page (or an immediate redirect when auto-approving).
 pub async fn authorize_page(State(shared): State<Shared>, Query(p): Query<AuthorizeParams>) -> Response {
-    let mut world = crate::lock(&shared);
+    let mut world = crate::state::lock(&shared);
     let req = match check(&world, &p) {
         Ok(r) => r,
         Err(resp) => return resp,
@@ -184,7 +184,7 @@ pub async fn authorize_page(State(shared): State<Shared>, Query(p): Query<Author
 
 /// `POST /authorize`: the person's decision on the consent page.
 pub async fn authorize_decision(State(shared): State<Shared>, Form(p): Form<AuthorizeParams>) -> Response {
-    let mut world = crate::lock(&shared);
+    let mut world = crate::state::lock(&shared);
     let req = match check(&world, &p) {
         Ok(r) => r,
         Err(resp) => return resp,
@@ -227,7 +227,7 @@ pub async fn token(State(shared): State<Shared>, headers: HeaderMap, body: axum:
     let Ok(form) = serde_urlencoded::from_bytes::<TokenForm>(&body) else {
         return OAuthError::invalid_request("Malformed form body.").into_response();
     };
-    let mut world = crate::lock(&shared);
+    let mut world = crate::state::lock(&shared);
     match token_grant(&mut world, form) {
         Ok(body) => {
             let mut resp = (StatusCode::OK, axum::Json(body)).into_response();
@@ -345,7 +345,7 @@ pub async fn introspect(State(shared): State<Shared>, headers: HeaderMap) -> Res
     let Some(token) = bearer_or_basic_token(&headers) else {
         return (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": "invalid_request"}))).into_response();
     };
-    let world = crate::lock(&shared);
+    let world = crate::state::lock(&shared);
     axum::Json(introspection(&world, &token)).into_response()
 }
 
@@ -363,7 +363,7 @@ pub async fn revoke(State(shared): State<Shared>, headers: HeaderMap, body: axum
         (Some(t), _) | (None, Some(t)) => t,
         (None, None) => return StatusCode::BAD_REQUEST.into_response(),
     };
-    let mut world = crate::lock(&shared);
+    let mut world = crate::state::lock(&shared);
     if let Some(g) = world.access_tokens.get_mut(&token) {
         g.revoked = true;
     } else if let Some(g) = world.refresh_tokens.get_mut(&token) {

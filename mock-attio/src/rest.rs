@@ -31,9 +31,9 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::model::{Attribute, List, Object, Record, Workspace, World};
+use crate::state::{bearer_or_basic_token, Shared};
 use crate::values::filter::{Filter, Sort};
 use crate::values::{actor, typed_values};
-use crate::{bearer_or_basic_token, Shared};
 
 pub mod comments;
 pub mod lists;
@@ -98,7 +98,7 @@ fn locked<'a>(
     headers: &HeaderMap,
     scopes: &[&str],
 ) -> Result<(MutexGuard<'a, World>, Caller), ApiError> {
-    let world = crate::lock(shared);
+    let world = crate::state::lock(shared);
     let caller = authenticate(&world, headers, scopes)?;
     Ok((world, caller))
 }

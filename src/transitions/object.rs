@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 use super::log::{at_ms, records_of, search, Chunk, Log, Place, CHUNK_SPAN_MS, PRUNE_MAX, SEARCH_ROWS};
-use super::usage::{count_records, hours_from, last_closable, Totals, Usage, UsageQuery, DAYS_MAX, DAY_MS};
+use super::usage::{hours_from, last_closable, Counter, Totals, Usage, UsageQuery, DAYS_MAX, DAY_MS};
 
 /// The most records one search returns.
 const SEARCH_LIMIT: usize = 1_000;
@@ -304,12 +304,12 @@ async fn log_usage<S: ObjectStorage>(
         }
     }
     let scan_from = (counted_from * DAY_MS).min(hours_from(now_ms));
-    let rows = newest_rows(s, &query.log_prefix, None, SEARCH_ROWS, |rows| {
-        rows.last().is_some_and(|(_, e)| chunk_start(e).saturating_add(CHUNK_SPAN_MS) < scan_from)
+    let mut counter = Counter::new(counted_from, now_ms, &query.destructive);
+    each_row_since(s, &query.log_prefix, scan_from, |entry| {
+        records_of(entry.value).iter().filter(|r| at_ms(r) >= scan_from).for_each(|r| counter.count(r));
     })
     .await?;
-    let records = rows.into_iter().flat_map(|(_, e)| records_of(e.value)).filter(|r| at_ms(r) >= scan_from);
-    let (mut counted, last_day, hours) = count_records(records, counted_from, now_ms, &query.destructive);
+    let (mut counted, last_day, hours) = counter.finish();
     if let Some(closable) = last_closable(now_ms).filter(|c| *c >= counted_from) {
         for day in counted_from..=closable {
             let totals = counted.get(&day);
@@ -329,6 +329,40 @@ async fn log_usage<S: ObjectStorage>(
     let days = counted.into_iter().filter(|(d, t)| *d >= first && t.outcomes.total() > 0).collect();
     let usage = Usage { days, last_day, hours, hours_from_ms: hours_from(now_ms) };
     serde_json::to_value(usage).map_err(|e| Failed(e.to_string()))
+}
+
+/// Each row of the log under `prefix` that may hold a record from `since_ms` on, newest first,
+/// up to [`SEARCH_ROWS`], handed to `each` a batch at a time: the object never holds a month of
+/// chunks at once.
+async fn each_row_since<S: ObjectStorage>(
+    s: &S,
+    prefix: &str,
+    since_ms: u64,
+    mut each: impl FnMut(Entry),
+) -> Result<(), Failed> {
+    // A few rows first (most views need the last day's), more each time, never many at once.
+    let (mut start, mut read, mut batch) = (None::<String>, 0, 16);
+    while read < SEARCH_ROWS {
+        let take = batch.min(SEARCH_ROWS - read);
+        let rows = s.list(prefix, start.as_deref(), false, take).await?;
+        let got = rows.len();
+        read += got;
+        // `start` is inclusive: the smallest key after the last is it + NUL.
+        start = rows.last().map(|(k, _)| format!("{k}\0"));
+        for (_, entry) in rows {
+            // Keys sort newest first: a chunk begun a span before `since_ms` ends the scan.
+            let done = chunk_start(&entry).saturating_add(CHUNK_SPAN_MS) < since_ms;
+            each(entry);
+            if done {
+                return Ok(());
+            }
+        }
+        if got < take {
+            return Ok(());
+        }
+        batch = (batch * 2).min(128);
+    }
+    Ok(())
 }
 
 /// When a listed row of a log began: a chunk's start, or a record's time (an earlier release's

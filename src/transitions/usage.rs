@@ -251,37 +251,57 @@ pub fn last_closable(now_ms: u64) -> Option<u64> {
     (now_ms.saturating_sub(CLOSE_AFTER_MS) / DAY_MS).checked_sub(1)
 }
 
-/// The totals of `records` per day from `from_day` on, and over the hours from
-/// [`hours_from`]`(now_ms)`: what the chunks of the open days add up to.
-pub fn count_records(
+/// Counts records as they are read, a chunk at a time (the object never holds the month's
+/// records at once): per day from `from_day` on, and over the hours from [`hours_from`].
+#[derive(Debug)]
+pub struct Counter<'d> {
+    from_day: u64,
+    hours_start: u64,
+    destructive: &'d [String],
+    days: BTreeMap<u64, Totals>,
+    last_day: Totals,
+    hours: Vec<Outcomes>,
+}
+
+impl<'d> Counter<'d> {
+    pub fn new(from_day: u64, now_ms: u64, destructive: &'d [String]) -> Self {
+        let (days, last_day, hours) = (BTreeMap::new(), Totals::default(), vec![Outcomes::default(); 24]);
+        Counter { from_day, hours_start: hours_from(now_ms), destructive, days, last_day, hours }
+    }
+
+    pub fn count(&mut self, record: &Value) {
+        let at = at_ms(record);
+        if at >= self.from_day * DAY_MS {
+            self.days.entry(at / DAY_MS).or_default().count(record, self.destructive);
+        }
+        if at >= self.hours_start && is_call(record) {
+            self.last_day.count(record, self.destructive);
+            let n = record.get("count").and_then(Value::as_u64).unwrap_or(1).max(1);
+            if let Some(hour) = self.hours.get_mut(((at - self.hours_start) / HOUR_MS) as usize) {
+                hour.count(record, n);
+            }
+        }
+    }
+
+    /// Totals per day, over the last day, and per hour of it.
+    pub fn finish(mut self) -> (BTreeMap<u64, Totals>, Totals, Vec<Outcomes>) {
+        self.days.values_mut().for_each(Totals::trim);
+        self.last_day.trim();
+        (self.days, self.last_day, self.hours)
+    }
+}
+
+/// The totals of `records` (see [`Counter`]).
+#[cfg(test)]
+fn count_records(
     records: impl Iterator<Item = Value>,
     from_day: u64,
     now_ms: u64,
     destructive: &[String],
 ) -> (BTreeMap<u64, Totals>, Totals, Vec<Outcomes>) {
-    let hours_start = hours_from(now_ms);
-    let mut days: BTreeMap<u64, Totals> = BTreeMap::new();
-    let mut last_day = Totals::default();
-    let mut hours = vec![Outcomes::default(); 24];
-    for record in records {
-        let at = at_ms(&record);
-        if at >= from_day * DAY_MS {
-            days.entry(at / DAY_MS).or_default().count(&record, destructive);
-        }
-        if at >= hours_start {
-            last_day.count(&record, destructive);
-            if !is_call(&record) {
-                continue;
-            }
-            let n = record.get("count").and_then(Value::as_u64).unwrap_or(1).max(1);
-            if let Some(hour) = hours.get_mut(((at - hours_start) / HOUR_MS) as usize) {
-                hour.count(&record, n);
-            }
-        }
-    }
-    days.values_mut().for_each(Totals::trim);
-    last_day.trim();
-    (days, last_day, hours)
+    let mut counter = Counter::new(from_day, now_ms, destructive);
+    records.for_each(|r| counter.count(&r));
+    counter.finish()
 }
 
 #[cfg(test)]

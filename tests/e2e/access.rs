@@ -186,17 +186,7 @@ fn access_pages_in_chromium_show_who_is_signed_in_or_why_not() {
     let input = json!({"authorizeUrl": stack.authorize_url(&client_id, redirect, "/mcp", None), "logins": logins,
         "screenshots": screenshots})
     .to_string();
-    let script = repo_root().join("tests/browser/gated.mjs");
-    let mut program =
-        NodeProgram::start_with_env(&[script.as_os_str(), input.as_ref()], &[("CHROMIUM_PATH", chromium)]);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    let mut result = None;
-    while let Some(line) = program.next_line(deadline) {
-        if let Some(json) = line.strip_prefix("RESULT ") {
-            result = Some(serde_json::from_str::<Value>(json).expect("RESULT is JSON"));
-        }
-    }
-    let r = result.unwrap_or_else(|| panic!("no RESULT:\n{}", program.text()));
+    let (r, _) = browser_script("gated.mjs", &input, Some(chromium), std::time::Duration::from_secs(120));
     assert!(r.get("error").is_none(), "{r:#}");
     assert_eq!(r["valid"]["status"], 200, "{r:#}");
     assert!(

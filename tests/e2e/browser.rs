@@ -3,9 +3,9 @@
 //! /admin with its policy form, /account with a revocation that kills the token, CSRF and
 //! framing refused. Screenshots are kept in `test-artifacts/screenshots/`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::harness::*;
 
@@ -41,18 +41,8 @@ fn a_person_walks_setup_consent_attio_sign_in_and_account_in_chromium() {
         "authorizeUrl": authorize_url, "screenshots": screenshots,
     })
     .to_string();
-    let walk = repo_root().join("tests/browser/walk.mjs");
-    let mut program = NodeProgram::start_with_env(&[walk.as_os_str(), input.as_ref()], &[("CHROMIUM_PATH", browser)]);
-    let deadline = Instant::now() + Duration::from_secs(180);
-    let mut result = None;
-    while let Some(line) = program.next_line(deadline) {
-        if let Some(json) = line.strip_prefix("RESULT ") {
-            result = Some(serde_json::from_str::<Value>(json).expect("RESULT is JSON"));
-        }
-    }
-    let status = program.wait(Duration::from_secs(10));
-    let r = result.unwrap_or_else(|| panic!("the walk printed no RESULT:\n{}", program.text()));
-    assert!(status.is_some_and(|s| s.success()), "the walk failed: {r:#}\n{}", program.text());
+    let (r, ok) = browser_script("walk.mjs", &input, Some(browser), Duration::from_secs(180));
+    assert!(ok, "the walk failed: {r:#}");
 
     assert_eq!((r["setupStatus"].as_u64(), r["setupReady"].as_bool()), (Some(200), Some(true)), "{r:#}");
     assert_eq!(r["consentTitle"], "Allow access to Attio?");

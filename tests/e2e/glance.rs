@@ -6,7 +6,7 @@
 //! every chart its text alternative and a table, and never run off the page. Screenshots are
 //! kept in `test-artifacts/screenshots/glance-*.png`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -158,18 +158,8 @@ fn a_seeded_week_reads_at_a_glance_in_chromium() {
         ],
     })
     .to_string();
-    let script = repo_root().join("tests/browser/glance.mjs");
-    let mut program = NodeProgram::start_with_env(&[script.as_os_str(), input.as_ref()], &[("CHROMIUM_PATH", browser)]);
-    let deadline = Instant::now() + Duration::from_secs(180);
-    let mut result = None;
-    while let Some(line) = program.next_line(deadline) {
-        if let Some(json) = line.strip_prefix("RESULT ") {
-            result = Some(serde_json::from_str::<Value>(json).expect("RESULT is JSON"));
-        }
-    }
-    let status = program.wait(Duration::from_secs(10));
-    let r = result.unwrap_or_else(|| panic!("the walk printed no RESULT:\n{}", program.text()));
-    assert!(status.is_some_and(|s| s.success()), "the walk failed: {r:#}\n{}", program.text());
+    let (r, ok) = browser_script("glance.mjs", &input, Some(browser), Duration::from_secs(180));
+    assert!(ok, "the walk failed: {r:#}");
 
     let seen = |page: &str, variant: &str| &r["pages"][page][variant];
     let expected = [

