@@ -104,7 +104,17 @@ pub fn glance(usage: &[(UserId, Usage)], range: Range, app: Option<&str>, now_ms
                 }
             }
         }
-        for (sum, hour) in hours.iter_mut().zip(&u.hours) {
+        let my_hours = match &app {
+            None => u.hours.clone(),
+            Some(app) => {
+                u.app_hours.iter().filter(|(id, _)| client_key(id) == *app).fold(Vec::new(), |mut all, (_, h)| {
+                    all.resize(h.len().max(all.len()), Outcomes::default());
+                    all.iter_mut().zip(h).for_each(|(a, o)| a.add(o));
+                    all
+                })
+            }
+        };
+        for (sum, hour) in hours.iter_mut().zip(&my_hours) {
             sum.add(hour);
         }
         g.destructive.extend(mine.destructive.iter().map(|r| (user.clone(), r.clone())));
@@ -123,10 +133,8 @@ pub fn glance(usage: &[(UserId, Usage)], range: Range, app: Option<&str>, now_ms
         .take(crate::transitions::usage::DESTRUCTIVE_MAX)
         .map(|(ur, _)| ur)
         .collect();
-    g.bars = match (range, &app) {
-        // Hours are kept for all apps together: one app's day is one bar.
-        (Range::Day, Some(_)) => vec![("24 h".into(), "the last 24 hours".into(), g.totals.outcomes)],
-        (Range::Day, None) => hours
+    g.bars = match range {
+        Range::Day => hours
             .into_iter()
             .enumerate()
             .map(|(i, o)| {

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 use super::log::{at_ms, records_of, search, Chunk, Log, Place, CHUNK_SPAN_MS, PRUNE_MAX, SEARCH_ROWS};
-use super::usage::{hours_from, last_closable, Counter, Totals, Usage, UsageQuery, DAYS_MAX, DAY_MS};
+use super::usage::{hours_from, last_closable, Counter, Totals, UsageQuery, DAYS_MAX, DAY_MS};
 
 /// The most records one search returns.
 const SEARCH_LIMIT: usize = 1_000;
@@ -309,7 +309,7 @@ async fn log_usage<S: ObjectStorage>(
         records_of(entry.value).iter().filter(|r| at_ms(r) >= scan_from).for_each(|r| counter.count(r));
     })
     .await?;
-    let (mut counted, last_day, hours) = counter.finish();
+    let (mut counted, mut usage) = counter.finish();
     if let Some(closable) = last_closable(now_ms).filter(|c| *c >= counted_from) {
         for day in counted_from..=closable {
             let totals = counted.get(&day);
@@ -327,7 +327,7 @@ async fn log_usage<S: ObjectStorage>(
     }
     counted.extend(stored);
     let days = counted.into_iter().filter(|(d, t)| *d >= first && t.outcomes.total() > 0).collect();
-    let usage = Usage { days, last_day, hours, hours_from_ms: hours_from(now_ms) };
+    usage.days = days;
     serde_json::to_value(usage).map_err(|e| Failed(e.to_string()))
 }
 

@@ -239,6 +239,9 @@ pub struct Usage {
     /// The first hour's start.
     #[serde(default)]
     pub hours_from_ms: u64,
+    /// The same 24 hours for each app (client id) that made calls in them: an app's page.
+    #[serde(default)]
+    pub app_hours: BTreeMap<String, Vec<Outcomes>>,
 }
 
 /// The start of the 24 whole hours ending with the current one.
@@ -261,12 +264,14 @@ pub struct Counter<'d> {
     days: BTreeMap<u64, Totals>,
     last_day: Totals,
     hours: Vec<Outcomes>,
+    app_hours: BTreeMap<String, Vec<Outcomes>>,
 }
 
 impl<'d> Counter<'d> {
     pub fn new(from_day: u64, now_ms: u64, destructive: &'d [String]) -> Self {
         let (days, last_day, hours) = (BTreeMap::new(), Totals::default(), vec![Outcomes::default(); 24]);
-        Counter { from_day, hours_start: hours_from(now_ms), destructive, days, last_day, hours }
+        let app_hours = BTreeMap::new();
+        Counter { from_day, hours_start: hours_from(now_ms), destructive, days, last_day, hours, app_hours }
     }
 
     pub fn count(&mut self, record: &Value) {
@@ -277,17 +282,37 @@ impl<'d> Counter<'d> {
         if at >= self.hours_start && is_call(record) {
             self.last_day.count(record, self.destructive);
             let n = record.get("count").and_then(Value::as_u64).unwrap_or(1).max(1);
-            if let Some(hour) = self.hours.get_mut(((at - self.hours_start) / HOUR_MS) as usize) {
-                hour.count(record, n);
+            let hour = ((at - self.hours_start) / HOUR_MS) as usize;
+            let app = record.get("client_id").and_then(Value::as_str).unwrap_or_default();
+            let app_hours = self.app_hours.entry(app.to_string()).or_insert_with(|| vec![Outcomes::default(); 24]);
+            for hours in [&mut self.hours, app_hours] {
+                if let Some(slot) = hours.get_mut(hour) {
+                    slot.count(record, n);
+                }
             }
         }
     }
 
-    /// Totals per day, over the last day, and per hour of it.
-    pub fn finish(mut self) -> (BTreeMap<u64, Totals>, Totals, Vec<Outcomes>) {
+    /// Totals per day, and the usage of the last day (its `days` left empty).
+    pub fn finish(mut self) -> (BTreeMap<u64, Totals>, Usage) {
         self.days.values_mut().for_each(Totals::trim);
         self.last_day.trim();
-        (self.days, self.last_day, self.hours)
+        if self.app_hours.len() > NAMED_MAX {
+            // The busiest apps' hours; the rest are in the totals only.
+            let busiest = busiest_first(
+                self.app_hours.iter().map(|(a, h)| (a.clone(), h.iter().map(Outcomes::total).sum())).collect(),
+            );
+            let keep: Vec<String> = busiest.into_iter().take(NAMED_MAX).map(|(a, _)| a).collect();
+            self.app_hours.retain(|a, _| keep.contains(a));
+        }
+        let usage = Usage {
+            days: Vec::new(),
+            last_day: self.last_day,
+            hours: self.hours,
+            hours_from_ms: self.hours_start,
+            app_hours: self.app_hours,
+        };
+        (self.days, usage)
     }
 }
 
@@ -301,7 +326,8 @@ fn count_records(
 ) -> (BTreeMap<u64, Totals>, Totals, Vec<Outcomes>) {
     let mut counter = Counter::new(from_day, now_ms, destructive);
     records.for_each(|r| counter.count(&r));
-    counter.finish()
+    let (days, usage) = counter.finish();
+    (days, usage.last_day, usage.hours)
 }
 
 #[cfg(test)]

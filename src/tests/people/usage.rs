@@ -158,6 +158,9 @@ fn admin_and_account_pages_chart_usage_for_everyone_a_person_and_an_app() {
     assert!(app.contains("aria-label=\"Revoke for"), "revoke from the app's page");
     assert!(app.contains("40 calls: 30 ok, 10 Attio error in the last 30 days."), "{app}");
     assert!(!app.contains("Disconnect this person"), "only the app's people");
+    let app_day = admin(&format!("/admin?app={client_id}&range=24h"));
+    assert!(app_day.contains("Calls per hour by outcome"), "an app's day by the hour");
+    assert!(app_day.contains("8 calls: 6 ok, 2 Attio error in the last 24 hours."), "{app_day}");
     let none = admin("/admin?app=mcp_nobody");
     assert!(none.contains("No calls in this range.") && none.contains("Nobody has this app approved now."));
     // A person's own page: the same chart over their apps.
