@@ -82,19 +82,13 @@ pub fn app_section(
                 .max()
                 .map_or_else(|| "—".to_string(), format_time);
             html!(
-                "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>\
-                 <form class=inline method=post action=\"{REVOKE}\"><input type=hidden name=csrf value=\"{}\">\
-                 {}<input type=hidden name=grant_id value=\"{}\">\
-                 <button class=danger type=submit aria-label=\"Revoke for {}\">Revoke</button></form></td></tr>",
+                "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 href,
                 name,
                 if g.write { "read-write" } else { "read-only" },
                 format_time(g.created_at_ms),
                 used,
-                csrf,
-                hidden_person(&person.user),
-                g.grant_id,
-                name,
+                revoke_button(csrf, &person.user, &g.grant_id, &format!("for {name}")),
             )
         })
         .collect();
@@ -157,6 +151,19 @@ pub fn shown_people(people: &[Person], filter: &Filter) -> Vec<Person> {
     }
 }
 
+/// The button revoking one grant of `user`, named "Revoke <what>" for screen readers.
+fn revoke_button(csrf: &str, user: &UserId, grant_id: &str, what: &str) -> Html {
+    html!(
+        "<form class=inline method=post action=\"{REVOKE}\"><input type=hidden name=csrf value=\"{}\">{}\
+         <input type=hidden name=grant_id value=\"{}\"><button class=danger type=submit aria-label=\"Revoke {}\">\
+         Revoke</button></form>",
+        csrf,
+        hidden_person(user),
+        grant_id,
+        what
+    )
+}
+
 fn hidden_person(user: &UserId) -> Html {
     html!(
         "<input type=hidden name=workspace_id value=\"{}\"><input type=hidden name=member_id value=\"{}\">",
@@ -186,19 +193,13 @@ pub fn people_section(people: &[Person], rows: &[(UserId, audit::Entry)], csrf: 
                         .get(&(person.user.member_id.as_str(), client_key(&g.client_id)))
                         .map_or_else(|| "—".to_string(), |t| format_time(*t));
                     html!(
-                        "<tr><td>{}<div class=muted>{}</div></td><td>{}</td><td>{}</td><td>{}</td><td>\
-                         <form class=inline method=post action=\"{REVOKE}\"><input type=hidden name=csrf value=\"{}\">\
-                         {}<input type=hidden name=grant_id value=\"{}\">\
-                         <button class=danger type=submit aria-label=\"Revoke {}\">Revoke</button></form></td></tr>",
+                        "<tr><td>{}<div class=muted>{}</div></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                         g.client_name,
                         if g.audience == "rest" { "REST proxy" } else { "MCP" },
                         if g.write { "read-write" } else { "read-only" },
                         format_time(g.created_at_ms),
                         used,
-                        csrf,
-                        hidden_person(&person.user),
-                        g.grant_id,
-                        g.client_name,
+                        revoke_button(csrf, &person.user, &g.grant_id, &g.client_name),
                     )
                 })
                 .collect();
