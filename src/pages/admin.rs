@@ -70,17 +70,13 @@ pub fn app_section(
     if approvals.is_empty() {
         return html!("<h2>People</h2><p class=muted>Nobody has this app approved now.</p>");
     }
-    let hosts: Vec<&str> = approvals.iter().map(|(_, g)| g.redirect_host.as_str()).collect();
+    let host = approvals.first().map_or("", |(_, g)| g.redirect_host.as_str());
+    let last_used = last_used(rows);
     let rows: Html = approvals
         .iter()
         .map(|(person, g)| {
             let (name, href) = names.person(&person.user);
-            let used = rows
-                .iter()
-                .filter(|(u, e)| *u == person.user && client_key(&e.client_id) == key)
-                .map(|(_, e)| e.at_ms)
-                .max()
-                .map_or_else(|| "—".to_string(), format_time);
+            let used = used_text(&last_used, &person.user, &g.client_id);
             html!(
                 "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 href,
@@ -96,7 +92,7 @@ pub fn app_section(
         "<h2>People</h2><div class=card><p>Sends people back to <code>{}</code>.</p><div class=table><table><thead>\
          <tr><th>Person</th><th>Access</th><th>Approved</th><th>Last used</th><th></th></tr></thead>\
          <tbody>{}</tbody></table></div></div>",
-        hosts.first().copied().unwrap_or_default(),
+        host,
         rows
     )
 }
@@ -151,6 +147,22 @@ pub fn shown_people(people: &[Person], filter: &Filter) -> Vec<Person> {
     }
 }
 
+/// When each person last used each app, among the log rows in view. Listed grants name long
+/// client ids by their hash ([`client_key`]): keyed in that form.
+fn last_used(rows: &[(UserId, audit::Entry)]) -> HashMap<(&str, String), u64> {
+    let mut last: HashMap<(&str, String), u64> = HashMap::new();
+    for (u, e) in rows {
+        let t = last.entry((u.member_id.as_str(), client_key(&e.client_id))).or_default();
+        *t = (*t).max(e.at_ms);
+    }
+    last
+}
+
+/// `user`'s last use of `client_id` for the page, "—" when none is in view.
+fn used_text(last: &HashMap<(&str, String), u64>, user: &UserId, client_id: &str) -> String {
+    last.get(&(user.member_id.as_str(), client_key(client_id))).map_or_else(|| "—".to_string(), |t| format_time(*t))
+}
+
 /// The button revoking one grant of `user`, named "Revoke <what>" for screen readers.
 fn revoke_button(csrf: &str, user: &UserId, grant_id: &str, what: &str) -> Html {
     html!(
@@ -176,12 +188,7 @@ pub fn people_section(people: &[Person], rows: &[(UserId, audit::Entry)], csrf: 
     if people.is_empty() {
         return Html::trusted("<h2>People</h2><p class=muted>Nobody has connected Attio yet.</p>");
     }
-    // Listed grants name long client ids by their hash (`client_key`): compared in that form.
-    let mut last_used: HashMap<(&str, String), u64> = HashMap::new();
-    for (u, e) in rows {
-        let t = last_used.entry((u.member_id.as_str(), client_key(&e.client_id))).or_default();
-        *t = (*t).max(e.at_ms);
-    }
+    let last_used = last_used(rows);
     let cards: Html = people
         .iter()
         .map(|person| {
@@ -189,9 +196,7 @@ pub fn people_section(people: &[Person], rows: &[(UserId, audit::Entry)], csrf: 
                 .apps
                 .iter()
                 .map(|g| {
-                    let used = last_used
-                        .get(&(person.user.member_id.as_str(), client_key(&g.client_id)))
-                        .map_or_else(|| "—".to_string(), |t| format_time(*t));
+                    let used = used_text(&last_used, &person.user, &g.client_id);
                     html!(
                         "<tr><td>{}<div class=muted>{}</div></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                         g.client_name,

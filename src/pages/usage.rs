@@ -2,6 +2,8 @@
 //! keep (see [`crate::transitions::usage`]) added up over a range (24 hours by the hour, 7 or 30
 //! days by the day), for everyone, one person or one app; drawn by [`super::charts`].
 
+use std::borrow::Cow;
+
 use crate::base::html;
 use crate::base::html::Html;
 use crate::base::user::UserId;
@@ -57,6 +59,9 @@ impl Range {
     }
 }
 
+/// How many of the busiest apps, people and tools a view names.
+const BUSIEST: usize = 5;
+
 /// What a range adds up to.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Glance {
@@ -73,21 +78,6 @@ pub struct Glance {
 /// `usage` of several people added up over `range`, only the app `app` when given.
 pub fn glance(usage: &[(UserId, Usage)], range: Range, app: Option<&str>, now_ms: u64) -> Glance {
     let app = app.map(client_key);
-    let of_app = |t: &Totals| -> Totals {
-        let Some(app) = &app else { return t.clone() };
-        let mut only = Totals::default();
-        for (id, o) in t.apps.iter().filter(|(id, _)| client_key(id) == *app) {
-            only.outcomes.add(o);
-            only.apps.insert(id.clone(), *o);
-        }
-        only.destructive = t
-            .destructive
-            .iter()
-            .filter(|r| r.get("client_id").and_then(|c| c.as_str()).map(client_key).as_ref() == Some(app))
-            .cloned()
-            .collect();
-        only
-    };
     let mut g = Glance::default();
     let mut per_day: std::collections::BTreeMap<u64, Outcomes> = Default::default();
     let mut hours = vec![Outcomes::default(); 24];
@@ -95,10 +85,10 @@ pub fn glance(usage: &[(UserId, Usage)], range: Range, app: Option<&str>, now_ms
     for (user, u) in usage {
         let mut mine = Totals::default();
         match range {
-            Range::Day => mine.add(&of_app(&u.last_day)),
+            Range::Day => mine.add(&of_app(&u.last_day, app.as_deref())),
             _ => {
                 for (day, t) in u.days.iter().filter(|(d, _)| *d >= range.from_day(now_ms)) {
-                    let t = of_app(t);
+                    let t = of_app(t, app.as_deref());
                     per_day.entry(*day).or_default().add(&t.outcomes);
                     mine.add(&t);
                 }
@@ -154,6 +144,21 @@ pub fn glance(usage: &[(UserId, Usage)], range: Range, app: Option<&str>, now_ms
     g
 }
 
+/// `t`, or only what the app keyed `app` ([`client_key`]) did in it: its calls by outcome and its
+/// destructive calls.
+fn of_app<'t>(t: &'t Totals, app: Option<&str>) -> Cow<'t, Totals> {
+    let Some(app) = app else { return Cow::Borrowed(t) };
+    let mut only = Totals::default();
+    for (id, o) in t.apps.iter().filter(|(id, _)| client_key(id) == app) {
+        only.outcomes.add(o);
+        only.apps.insert(id.clone(), *o);
+    }
+    let same_app =
+        |r: &&serde_json::Value| r.get("client_id").and_then(|c| c.as_str()).map(client_key).as_deref() == Some(app);
+    only.destructive = t.destructive.iter().filter(same_app).cloned().collect();
+    Cow::Owned(only)
+}
+
 fn link(name: &str, href: &str) -> Html {
     html!("<a href=\"{}\">{}</a>", href, name)
 }
@@ -168,28 +173,29 @@ pub fn section(g: &Glance, range: Range, one_app: bool, names: &dyn Names, range
         180,
     );
     let t = &g.totals;
-    let busiest = |items: Vec<(Html, u64)>| items.into_iter().take(5).collect::<Vec<_>>();
-    let apps = busiest_first(t.apps.iter().map(|(id, o)| (id, o.total())).collect());
-    let apps = busiest(
-        apps.into_iter()
-            .map(|(id, n)| {
-                let (name, href) = names.app(id);
-                (html!("{}{}", crate::pages::avatar(&name), link(&name, &href)), n)
-            })
-            .collect(),
-    );
-    let people = busiest(
-        g.people
-            .iter()
-            .map(|(u, n)| {
-                let (name, href) = names.person(u);
-                (link(&name, &href), *n)
-            })
-            .collect(),
-    );
-    let tools = busiest_first(t.tools.iter().map(|(a, n)| (a, *n)).collect());
-    let tools =
-        busiest(tools.into_iter().map(|(a, n)| (html!("<span title=\"{}\">{}</span>", a, names.tool(a)), n)).collect());
+    // The five busiest of each, named only once chosen.
+    let apps: Vec<(Html, u64)> = busiest_first(t.apps.iter().map(|(id, o)| (id, o.total())).collect())
+        .into_iter()
+        .take(BUSIEST)
+        .map(|(id, n)| {
+            let (name, href) = names.app(id);
+            (html!("{}{}", crate::pages::avatar(&name), link(&name, &href)), n)
+        })
+        .collect();
+    let people: Vec<(Html, u64)> = g
+        .people
+        .iter()
+        .take(BUSIEST)
+        .map(|(u, n)| {
+            let (name, href) = names.person(u);
+            (link(&name, &href), *n)
+        })
+        .collect();
+    let tools: Vec<(Html, u64)> = busiest_first(t.tools.iter().map(|(a, n)| (a, *n)).collect())
+        .into_iter()
+        .take(BUSIEST)
+        .map(|(a, n)| (html!("<span title=\"{}\">{}</span>", a, names.tool(a)), n))
+        .collect();
     let kinds = if one_app {
         html!("<p class=muted>Reads, writes and tools are counted for all apps together.</p>")
     } else {
@@ -252,7 +258,7 @@ pub fn small(user: &UserId, usage: &Usage, now_ms: u64, names: &dyn Names) -> Ht
     let apps = busiest_first(g.totals.apps.iter().map(|(id, o)| (id, o.total())).collect());
     let apps: Vec<(Html, u64)> = apps
         .into_iter()
-        .take(5)
+        .take(BUSIEST)
         .map(|(id, n)| {
             let (name, _) = names.app(id);
             (html!("{}{}", crate::pages::avatar(&name), name), n)

@@ -61,22 +61,24 @@ pub async fn show<P: Platform>(p: &P, ctx: &Ctx<'_>, req: &Request) -> Result<Re
     };
     let week = audit::usage(p, &session.user, &ask).await.map_err(unavailable)?;
     let csrf = session.csrf_token(keys);
-    let names = AppNames { keys, grants: &grants };
+    let named = grants.iter().map(|g| (client_key(&g.client_id), g.client_name.clone())).collect();
+    let names = AppNames { keys, named };
     let body = html!(
         "<h1>Your connected apps</h1>{}{}{}{}{}",
         access_identity(ctx.person.as_deref()),
         workspace_card(connection.as_ref(), &csrf),
         apps_section(&grants, &activity, &csrf),
         usage::small(&session.user, &week, now, &names),
-        activity_section(&activity, &grants),
+        activity_section(&activity, &names.named),
     );
     Ok(page(StatusCode::OK, "Connected apps", &body))
 }
 
-/// How the page names apps: by the name each registered with.
+/// How the page names apps: by the name each registered with (`named`: by
+/// [`client_key`], as listings name apps).
 struct AppNames<'a> {
     keys: &'a crate::crypto::keys::SigningKeys,
-    grants: &'a [Entry],
+    named: HashMap<String, String>,
 }
 
 impl Names for AppNames<'_> {
@@ -85,8 +87,7 @@ impl Names for AppNames<'_> {
     }
 
     fn app(&self, client_id: &str) -> (String, String) {
-        let named = self.grants.iter().map(|g| (client_key(&g.client_id), g.client_name.clone())).collect();
-        (crate::control::admin::app_label(self.keys, &named, client_id), ACCOUNT.into())
+        (crate::control::admin::app_label(self.keys, &self.named, client_id), ACCOUNT.into())
     }
 
     fn tool(&self, action: &str) -> String {
@@ -156,14 +157,11 @@ fn apps_section(grants: &[Entry], activity: &[audit::Entry], csrf: &str) -> Html
     )
 }
 
-fn activity_section(activity: &[audit::Entry], grants: &[Entry]) -> Html {
+fn activity_section(activity: &[audit::Entry], named: &HashMap<String, String>) -> Html {
     if activity.is_empty() {
         return Html::trusted("<h2>Recent activity</h2><p class=muted>Nothing yet.</p>");
     }
-    let name_of = |client_id: &str| {
-        let key = client_key(client_id);
-        grants.iter().find(|g| client_key(&g.client_id) == key).map_or(client_id.to_string(), |g| g.client_name.clone())
-    };
+    let name_of = |client_id: &str| named.get(&client_key(client_id)).cloned().unwrap_or_else(|| client_id.to_string());
     let rows: Html = activity
         .iter()
         .map(|e| {

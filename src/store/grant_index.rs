@@ -31,9 +31,8 @@ pub fn client_key(client_id: &str) -> String {
     if client_id.len() <= 64 || client_id.starts_with("sha256:") {
         return client_id.to_string();
     }
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(client_id.as_bytes());
-    format!("sha256:{}", digest[..16].iter().map(|b| format!("{b:02x}")).collect::<String>())
+    // The first 128 bits: 32 hex digits.
+    format!("sha256:{}", &keys::client_id_digest(client_id)[..32])
 }
 
 /// Records a new grant; it expires from the index with the grant. The value names the app in

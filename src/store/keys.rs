@@ -44,9 +44,13 @@ pub fn client_record(client_id: &str) -> String {
 /// the key that made its id. Keyed by a plain hash (the id is no secret, and sealed ids run to
 /// 512 bytes), so the key outlives every rotation.
 pub fn sealed_client_copy(client_id: &str) -> String {
+    format!("client:v2:{}", client_id_digest(client_id))
+}
+
+/// SHA-256 of a client id, in hex: how keys and listings name a client whose id is too long.
+pub fn client_id_digest(client_id: &str) -> String {
     use sha2::Digest;
-    let digest = sha2::Sha256::digest(client_id.as_bytes());
-    format!("client:v2:{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    sha2::Sha256::digest(client_id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The start of every grant index entry of everyone.

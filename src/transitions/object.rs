@@ -244,6 +244,34 @@ async fn edit_log<S: ObjectStorage>(
     Ok(appended)
 }
 
+/// Rows under `prefix` from `start` (inclusive), in key order, listed a batch at a time (the
+/// first `first` rows, each next batch `growth` times larger, up to `most`) and each batch handed
+/// to `on_batch`, until it says the scan is done, a batch comes back short, or `max_rows` rows
+/// were read: what a question needs, not the whole log.
+async fn scan<S: ObjectStorage>(
+    s: &S,
+    prefix: &str,
+    mut start: Option<String>,
+    max_rows: usize,
+    (first, growth, most): (usize, usize, usize),
+    mut on_batch: impl FnMut(Vec<(String, Entry)>) -> bool,
+) -> Result<(), Failed> {
+    let (mut read, mut batch) = (0, first);
+    while read < max_rows {
+        let take = batch.min(max_rows - read);
+        let rows = s.list(prefix, start.as_deref(), false, take).await?;
+        let got = rows.len();
+        read += got;
+        // `start` is inclusive: the smallest key after the last is it + NUL.
+        start = rows.last().map(|(k, _)| format!("{k}\0"));
+        if on_batch(rows) || got < take {
+            return Ok(());
+        }
+        batch = batch.saturating_mul(growth).min(most);
+    }
+    Ok(())
+}
+
 /// Up to `max_rows` + 1 rows under `prefix` from `start`, in key order, read a few at a time (8,
 /// then four times as many each time) until `enough`, shown each batch as it is read, says the
 /// rows so far answer the question: a page of the newest entries reads a handful of rows, not
@@ -251,25 +279,18 @@ async fn edit_log<S: ObjectStorage>(
 async fn newest_rows<S: ObjectStorage>(
     s: &S,
     prefix: &str,
-    mut start: Option<String>,
+    start: Option<String>,
     max_rows: usize,
     mut enough: impl FnMut(&[(String, Entry)]) -> bool,
 ) -> Result<Vec<(String, Entry)>, Failed> {
     let mut listed: Vec<(String, Entry)> = Vec::new();
-    let mut batch = 8;
-    loop {
-        let take = batch.min(max_rows + 1 - listed.len());
-        let rows = s.list(prefix, start.as_deref(), false, take).await?;
-        let got = rows.len();
-        // `start` is inclusive: the smallest key after the last is it + NUL.
-        start = rows.last().map(|(k, _)| format!("{k}\0"));
+    scan(s, prefix, start, max_rows + 1, (8, 4, usize::MAX), |rows| {
         let answered = enough(&rows);
         listed.extend(rows);
-        if got < take || listed.len() > max_rows || answered {
-            return Ok(listed);
-        }
-        batch *= 4;
-    }
+        answered
+    })
+    .await?;
+    Ok(listed)
 }
 
 /// How many records in `rows` (chunks) `filter` keeps before `before_ms`.
@@ -332,37 +353,26 @@ async fn log_usage<S: ObjectStorage>(
 }
 
 /// Each row of the log under `prefix` that may hold a record from `since_ms` on, newest first,
-/// up to [`SEARCH_ROWS`], handed to `each` a batch at a time: the object never holds a month of
-/// chunks at once.
+/// up to [`SEARCH_ROWS`], handed to `each` a batch at a time (16 rows, twice as many each time,
+/// 128 at most: most views need the last day's): the object never holds a month of chunks.
 async fn each_row_since<S: ObjectStorage>(
     s: &S,
     prefix: &str,
     since_ms: u64,
     mut each: impl FnMut(Entry),
 ) -> Result<(), Failed> {
-    // A few rows first (most views need the last day's), more each time, never many at once.
-    let (mut start, mut read, mut batch) = (None::<String>, 0, 16);
-    while read < SEARCH_ROWS {
-        let take = batch.min(SEARCH_ROWS - read);
-        let rows = s.list(prefix, start.as_deref(), false, take).await?;
-        let got = rows.len();
-        read += got;
-        // `start` is inclusive: the smallest key after the last is it + NUL.
-        start = rows.last().map(|(k, _)| format!("{k}\0"));
+    scan(s, prefix, None, SEARCH_ROWS, (16, 2, 128), |rows| {
         for (_, entry) in rows {
             // Keys sort newest first: a chunk begun a span before `since_ms` ends the scan.
             let done = chunk_start(&entry).saturating_add(CHUNK_SPAN_MS) < since_ms;
             each(entry);
             if done {
-                return Ok(());
+                return true;
             }
         }
-        if got < take {
-            return Ok(());
-        }
-        batch = (batch * 2).min(128);
-    }
-    Ok(())
+        false
+    })
+    .await
 }
 
 /// When a listed row of a log began: a chunk's start, or a record's time (an earlier release's

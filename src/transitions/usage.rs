@@ -99,7 +99,7 @@ impl Totals {
         if !is_call(record) {
             return;
         }
-        let n = record.get("count").and_then(Value::as_u64).unwrap_or(1).max(1);
+        let n = calls_in(record);
         let action = record.get("action").and_then(Value::as_str).unwrap_or_default();
         self.outcomes.count(record, n);
         if record.get("write").and_then(Value::as_bool).unwrap_or(false) {
@@ -184,6 +184,11 @@ pub fn newest_first(records: Vec<Value>, max: usize) -> Vec<Value> {
         (r, at)
     });
     busiest_first(timed.collect()).into_iter().take(max).map(|(r, _)| r).collect()
+}
+
+/// How many calls a record stands for: a tally of refusals its `count`, else one.
+fn calls_in(record: &Value) -> u64 {
+    record.get("count").and_then(Value::as_u64).unwrap_or(1).max(1)
 }
 
 /// Whether a record is a call (a tool's or a proxied request), not an approval.
@@ -281,7 +286,7 @@ impl<'d> Counter<'d> {
         }
         if at >= self.hours_start && is_call(record) {
             self.last_day.count(record, self.destructive);
-            let n = record.get("count").and_then(Value::as_u64).unwrap_or(1).max(1);
+            let n = calls_in(record);
             let hour = ((at - self.hours_start) / HOUR_MS) as usize;
             let app = record.get("client_id").and_then(Value::as_str).unwrap_or_default();
             let app_hours = self.app_hours.entry(app.to_string()).or_insert_with(|| vec![Outcomes::default(); 24]);
